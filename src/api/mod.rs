@@ -1,0 +1,1 @@
+//! api: see the crate map in lib.rs.

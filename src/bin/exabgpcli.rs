@@ -1,0 +1,5 @@
+//! `exabgpcli`: talk to a running exabgp over its control socket.
+
+fn main() {
+    println!("exabgpcli {}", exabgp::VERSION);
+}

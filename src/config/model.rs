@@ -1,0 +1,91 @@
+//! The validated configuration: what the TOML file means once every check passed.
+//! The parser (see `parse.rs`) produces these; the daemon consumes them.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+use crate::bgp::Family;
+use crate::rib::Route;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The file it was read from (for messages and reload).
+    pub source: Option<PathBuf>,
+    pub global: Global,
+    pub neighbors: Vec<NeighborConfig>,
+    pub routes: Vec<RouteConfig>,
+    pub processes: Vec<ProcessConfig>,
+}
+
+/// `[global]`: defaults for every neighbor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Global {
+    pub router_id: Ipv4Addr,
+    pub local_as: u32,
+}
+
+/// One `[[neighbor]]`, with the global defaults already applied.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NeighborConfig {
+    /// The peer's address; unique across the file.
+    pub address: IpAddr,
+    pub peer_as: u32,
+    pub local_as: u32,
+    pub router_id: Ipv4Addr,
+    /// Bind outgoing connections to this address; also the next hop for "self".
+    pub local_address: Option<IpAddr>,
+    /// The peer's TCP port (default 179).
+    pub port: u16,
+    /// Proposed hold time in seconds: 0 or >= 3 (default 90).
+    pub hold_time: u16,
+    /// Only accept connections, never connect.
+    pub passive: bool,
+    /// Families to negotiate (default: the family of `address`).
+    pub families: Vec<Family>,
+    /// TCP MD5 signature key (RFC 2385).
+    pub md5_password: Option<String>,
+    /// Free text shown by `show neighbor`.
+    pub description: Option<String>,
+}
+
+/// One `[[route]]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RouteConfig {
+    pub route: Route,
+    /// Neighbors the route goes to; empty = all neighbors of the route's family.
+    pub neighbors: Vec<IpAddr>,
+}
+
+/// What a helper gets on its stdin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Encoder {
+    Json,
+    Text,
+}
+
+/// Which events a helper receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReceiveKind {
+    Update,
+    State,
+    Notification,
+    Open,
+    Keepalive,
+    Refresh,
+    Negotiated,
+}
+
+/// One `[[process]]`: a helper program speaking the text API on its stdout.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ProcessConfig {
+    /// Unique name, used in logs.
+    pub name: String,
+    /// argv, run without a shell; `run[0]` is the program.
+    pub run: Vec<String>,
+    pub encoder: Encoder,
+    pub receive: Vec<ReceiveKind>,
+    /// Respawn at most this many times within `respawn_window` seconds (default 5 in 60).
+    pub respawn_limit: u32,
+    pub respawn_window: u32,
+}

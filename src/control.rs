@@ -1,0 +1,186 @@
+//! The contract between the API layer (control socket, helper processes) and the
+//! daemon core that owns the neighbors and their RIBs.
+//!
+//! The API parses text into a [`Command`], sends a [`ControlRequest`] over an mpsc
+//! channel and awaits the [`ControlReply`]. The daemon publishes [`Event`]s on a
+//! broadcast channel; the API turns them into ExaBGP-shaped JSON or text for helpers.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::oneshot;
+
+use crate::bgp::{Family, Notification, Open, Prefix, Update};
+use crate::config::Config;
+use crate::rib::Route;
+
+/// Which neighbors a command is for: `None` means every neighbor (ExaBGP's default).
+pub type Scope = Option<Vec<IpAddr>>;
+
+/// How much `show neighbor` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShowDetail {
+    Basic,
+    Summary,
+    Extensive,
+    Configuration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RibDirection {
+    In,
+    Out,
+}
+
+/// A command for the daemon core.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Add or replace routes in the Adj-RIB-Out of the scoped neighbors.
+    Announce { scope: Scope, routes: Vec<Route> },
+    /// Remove routes from the Adj-RIB-Out of the scoped neighbors.
+    Withdraw { scope: Scope, prefixes: Vec<Prefix> },
+    ShowNeighbor { detail: ShowDetail, address: Option<IpAddr> },
+    ShowAdjRib { direction: RibDirection, address: Option<IpAddr> },
+    /// Re-send the whole Adj-RIB-Out to the scoped neighbors.
+    FlushAdjRibOut { scope: Scope },
+    /// Empty the Adj-RIB (in: forget what was received; out: withdraw everything).
+    ClearAdjRib { scope: Scope, direction: RibDirection },
+    /// Send a Cease NOTIFICATION (subcode `code`, default 2 = administrative shutdown)
+    /// and restart the session.
+    Teardown { address: IpAddr, code: u8 },
+    /// Replace the running configuration by this one (already parsed and validated):
+    /// new neighbors come up, removed ones get Cease, changed routes are announced or
+    /// withdrawn, untouched sessions stay up.
+    ApplyConfig(Box<Config>),
+    /// Stop the daemon: Cease to every peer, helpers stopped.
+    Shutdown,
+}
+
+/// A request with the channel its answer goes back on.
+#[derive(Debug)]
+pub struct ControlRequest {
+    pub command: Command,
+    pub reply: oneshot::Sender<ControlReply>,
+}
+
+/// The daemon's answer to a command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ControlReply {
+    Done,
+    Error(String),
+    Neighbors(Vec<NeighborStatus>),
+    Routes(Vec<RibEntry>),
+}
+
+/// The FSM states of RFC 4271.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PeerState {
+    Idle,
+    Connect,
+    Active,
+    OpenSent,
+    OpenConfirm,
+    Established,
+}
+
+impl PeerState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PeerState::Idle => "idle",
+            PeerState::Connect => "connect",
+            PeerState::Active => "active",
+            PeerState::OpenSent => "opensent",
+            PeerState::OpenConfirm => "openconfirm",
+            PeerState::Established => "established",
+        }
+    }
+}
+
+/// Message counters of one neighbor, since the daemon started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MessageCounters {
+    pub open: u64,
+    pub update: u64,
+    pub notification: u64,
+    pub keepalive: u64,
+    pub route_refresh: u64,
+}
+
+/// What `show neighbor` reports about one neighbor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NeighborStatus {
+    pub peer_address: IpAddr,
+    pub local_address: Option<IpAddr>,
+    pub peer_as: u32,
+    pub local_as: u32,
+    pub router_id: Ipv4Addr,
+    /// The peer's BGP identifier, once OPEN was received.
+    pub peer_router_id: Option<Ipv4Addr>,
+    pub state: PeerState,
+    /// Time since the session became Established.
+    pub uptime: Option<Duration>,
+    pub hold_time: u16,
+    pub families: Vec<Family>,
+    pub sent: MessageCounters,
+    pub received: MessageCounters,
+    /// Prefixes currently held in the Adj-RIB-In / Adj-RIB-Out.
+    pub prefixes_in: u64,
+    pub prefixes_out: u64,
+    pub last_error: Option<String>,
+    /// The neighbor's configuration, for `show neighbor configuration`.
+    pub configuration: String,
+}
+
+/// One route in an Adj-RIB, for `show adj-rib`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RibEntry {
+    pub neighbor: IpAddr,
+    pub prefix: Prefix,
+    /// The next hop as sent or received.
+    pub next_hop: Option<IpAddr>,
+    pub attributes: std::sync::Arc<crate::bgp::PathAttributes>,
+}
+
+/// Who a session event is about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeerInfo {
+    pub local_address: Option<IpAddr>,
+    pub peer_address: IpAddr,
+    pub local_as: u32,
+    pub peer_as: u32,
+    pub peer_router_id: Option<Ipv4Addr>,
+}
+
+/// `state` events: ExaBGP's connected / up / down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionState {
+    Connected,
+    Up,
+    Down,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Send,
+    Receive,
+}
+
+/// Something that happened on a session, for helpers and logs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventKind {
+    State { state: SessionState, reason: Option<String> },
+    Update(Box<Update>),
+    EndOfRib(Family),
+    Notification(Notification),
+    Open(Box<Open>),
+    Keepalive,
+    Refresh(Family),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub time: SystemTime,
+    pub peer: PeerInfo,
+    pub direction: Direction,
+    pub kind: EventKind,
+}

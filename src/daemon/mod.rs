@@ -1,0 +1,1 @@
+//! daemon: see the crate map in lib.rs.

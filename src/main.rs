@@ -1,0 +1,5 @@
+//! `exabgp`: the daemon and its subcommands.
+
+fn main() {
+    println!("exabgp {}", exabgp::VERSION);
+}

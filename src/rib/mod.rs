@@ -1,0 +1,5 @@
+//! Adj-RIB-Out (what we announce, per neighbor) and Adj-RIB-In (what we received).
+
+mod route;
+
+pub use route::{NextHop, Route};

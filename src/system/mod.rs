@@ -1,0 +1,1 @@
+//! system: see the crate map in lib.rs.
