@@ -277,7 +277,8 @@ mod tests {
             "origin:65000:4294967295",
             "target:192.0.2.1:5",
             "target:4200000000:7",
-            "0x0102030405060708",
+            "0x0105030405060708",
+            "0x4302030405060708",
         ] {
             let c = parse_ext_community(s).unwrap();
             assert_eq!(format_ext_community(&c), s);
