@@ -12,7 +12,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::error::{ConfigError, Diagnostic};
 use super::model::{Config, Global, NeighborConfig};
-use super::values::{family_of, format_family, ip_version, parse_family, parse_ip};
+use super::values::{family_of, ip_version, parse_family, parse_ip};
 use super::walk::{type_name, Ctx, SValue, Table};
 use crate::bgp::Family;
 
@@ -565,10 +565,7 @@ fn parse_families(
             Ok(f) => {
                 ctx.error(
                     span,
-                    format!(
-                        "family \"{}\" is listed twice, expected each family once",
-                        format_family(f)
-                    ),
+                    format!("family \"{f}\" is listed twice, expected each family once"),
                 );
                 ok = false;
             }
