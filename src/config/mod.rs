@@ -9,6 +9,7 @@ mod env;
 mod env_file;
 mod error;
 mod model;
+mod neighbor;
 mod parse;
 mod position;
 mod process;

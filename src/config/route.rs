@@ -6,7 +6,8 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::model::RouteConfig;
-use super::parse::{NeighborDraft, AS_RANGE};
+use super::neighbor::NeighborDraft;
+use super::parse::AS_RANGE;
 use super::values::{
     ip_version, parse_aggregator, parse_community, parse_ext_community, parse_ip, parse_ipv4,
     parse_large_community, parse_origin, parse_prefix,
