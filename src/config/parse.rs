@@ -58,8 +58,14 @@ pub fn parse_str(text: &str, name: &str) -> Result<Config, ConfigError> {
     let (root, syntax) = DeTable::parse_recoverable(text);
     if !syntax.is_empty() {
         for e in syntax {
-            let span = e.span().unwrap_or(0..0);
-            let hint = syntax_hint(text, &span);
+            let mut span = e.span().unwrap_or(0..0);
+            let hint = match unquoted_value(text, &span) {
+                Some(start) => {
+                    span = start..start;
+                    " (addresses, prefixes and names are strings: put them in double quotes)"
+                }
+                None => "",
+            };
             ctx.error(&span, format!("invalid TOML: {}{hint}", e.message()));
         }
         return Err(ConfigError::Invalid(ctx.into_diagnostics()));
@@ -90,7 +96,10 @@ pub fn parse_str(text: &str, name: &str) -> Result<Config, ConfigError> {
                         type_name(other)
                     ),
                 );
-                GlobalDraft::default()
+                GlobalDraft {
+                    broken: true,
+                    ..GlobalDraft::default()
+                }
             }
         },
     };
@@ -149,29 +158,23 @@ pub fn parse_str(text: &str, name: &str) -> Result<Config, ConfigError> {
     })
 }
 
-/// A hint for the most common syntax slip: an unquoted address or prefix.
-fn syntax_hint(text: &str, span: &Range<usize>) -> &'static str {
-    let line_start = text[..span.start.min(text.len())]
-        .rfind('\n')
-        .map_or(0, |i| i + 1);
-    let rest = &text[line_start..];
-    let line = rest.split('\n').next().unwrap_or_default();
-    let value = line
-        .split_once('=')
-        .map(|(_, v)| v.trim())
-        .unwrap_or_default();
+/// The most common syntax slip is an unquoted address or prefix: when the error is
+/// on a `key = value` line whose value looks like one, the value's start offset.
+fn unquoted_value(text: &str, span: &Range<usize>) -> Option<usize> {
+    let at = span.start.min(text.len());
+    let line_start = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = text.get(line_start..)?.split('\n').next()?;
+    let eq = line.find('=')?;
+    let after = &line[eq + 1..];
+    let value = after.trim_start();
     let looks_unquoted = !value.is_empty()
         && !value.starts_with(['"', '\'', '[', '{'])
         && value
             .chars()
             .any(|c| c == '.' || c == ':' || c == '/' || c.is_ascii_alphabetic())
-        && value != "true"
-        && value != "false";
-    if looks_unquoted {
-        " (addresses, prefixes and names are strings: put them in double quotes)"
-    } else {
-        ""
-    }
+        && !value.starts_with("true")
+        && !value.starts_with("false");
+    looks_unquoted.then(|| line_start + eq + 1 + (after.len() - value.len()))
 }
 
 /// The tables of an array of tables (`[[neighbor]]`), reporting anything else.
