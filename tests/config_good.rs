@@ -538,3 +538,37 @@ mod round_trip {
         }
     }
 }
+
+#[test]
+fn validate_reports_ok_or_every_problem_with_exit_78() {
+    let path = examples_dir().join("dual-stack.toml");
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    assert_eq!(exabgp::config::validate_to(&path, &mut out, &mut err), 0);
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        format!(
+            "{}: OK (3 neighbors, 3 routes, 0 processes)\n",
+            path.display()
+        )
+    );
+    assert!(err.is_empty());
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[global]\nrouter-id = \"192.0.2.1\"\nlocal-as = 0\nfoo = 1\n",
+    )
+    .unwrap();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    assert_eq!(exabgp::config::validate_to(&bad, &mut out, &mut err), 78);
+    assert!(out.is_empty());
+    assert_eq!(
+        String::from_utf8(err).unwrap(),
+        format!(
+            "{0}:3:12: local-as 0 is reserved, expected an AS number from 1 to 4294967295\n\
+             {0}:4:1: unknown key 'foo' in [global], expected one of: router-id, local-as\n",
+            bad.display()
+        )
+    );
+}

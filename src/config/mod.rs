@@ -17,12 +17,14 @@ mod render;
 mod route;
 mod settings;
 mod settings_doc;
+mod validate;
 mod values;
 mod walk;
 
 pub use env::{default_root, parse_bool_word, LoadedSettings, SettingsError};
 pub use error::{ConfigError, Diagnostic};
 pub use model::*;
-pub use parse::{load, parse_str};
+pub use parse::{known_keys, load, parse_str};
 pub use settings::*;
 pub use settings_doc::{example_env_file, SettingDoc, SETTINGS};
+pub use validate::{summary, validate_main, validate_to};

@@ -18,6 +18,18 @@ use super::walk::{type_name, Ctx, Table};
 pub(crate) const TOP_KEYS: &[&str] = &["global", "neighbor", "route", "process"];
 pub(crate) const GLOBAL_KEYS: &[&str] = &["router-id", "local-as"];
 
+/// Every key the file may hold, by section (`""` is the top level), in the order the
+/// documentation lists them; for docs and tooling.
+pub fn known_keys() -> &'static [(&'static str, &'static [&'static str])] {
+    &[
+        ("", TOP_KEYS),
+        ("global", GLOBAL_KEYS),
+        ("neighbor", super::neighbor::NEIGHBOR_KEYS),
+        ("route", super::route::ROUTE_KEYS),
+        ("process", super::process::PROCESS_KEYS),
+    ]
+}
+
 /// What an AS number is, for messages.
 pub(crate) const AS_RANGE: &str = "an AS number from 1 to 4294967295";
 
