@@ -34,7 +34,7 @@ pub fn as_path_json(p: &AsPath) -> String {
 pub fn attributes_json(a: &PathAttributes, include_next_hop: bool) -> Obj {
     let mut o = Obj::new();
     if let Some(origin) = a.origin {
-        o = o.str("origin", values::origin_text(origin));
+        o = o.str("origin", &origin.to_string());
     }
     if let Some(p) = &a.as_path {
         o = o.raw("as-path", as_path_json(p));
@@ -138,7 +138,7 @@ pub fn as_path_text(p: &AsPath) -> String {
 pub fn attributes_text(a: &PathAttributes) -> String {
     let mut s = String::new();
     if let Some(o) = a.origin {
-        s.push_str(&format!(" origin {}", values::origin_text(o)));
+        s.push_str(&format!(" origin {}", o));
     }
     if let Some(p) = &a.as_path {
         s.push_str(&format!(" as-path {}", as_path_text(p)));
@@ -160,7 +160,7 @@ pub fn attributes_text(a: &PathAttributes) -> String {
         c.sort();
         s.push_str(&format!(
             " community {}",
-            text_list(c.into_iter().map(values::community_text).collect())
+            text_list(c.into_iter().map(|c| c.to_string()).collect())
         ));
     }
     if let Some(id) = a.originator_id {
@@ -175,23 +175,13 @@ pub fn attributes_text(a: &PathAttributes) -> String {
     if !a.ext_communities.is_empty() {
         s.push_str(&format!(
             " extended-community {}",
-            text_list(
-                a.ext_communities
-                    .iter()
-                    .map(values::ext_community_text)
-                    .collect()
-            )
+            text_list(a.ext_communities.iter().map(|c| c.to_string()).collect())
         ));
     }
     if !a.large_communities.is_empty() {
         s.push_str(&format!(
             " large-community {}",
-            text_list(
-                a.large_communities
-                    .iter()
-                    .map(values::large_community_text)
-                    .collect()
-            )
+            text_list(a.large_communities.iter().map(|c| c.to_string()).collect())
         ));
     }
     s

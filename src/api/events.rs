@@ -192,8 +192,8 @@ fn eor_json(f: Family) -> String {
         .raw(
             "eor",
             Obj::new()
-                .str("afi", &values::afi_text(f.afi))
-                .str("safi", &values::safi_text(f.safi))
+                .str("afi", &f.afi.to_string())
+                .str("safi", &f.safi.to_string())
                 .build(),
         )
         .build()
@@ -321,8 +321,8 @@ pub fn encode_json(ev: &Event, counter: u64, origin: &Origin) -> String {
         ),
         EventKind::Refresh(f) => {
             let body = Obj::new()
-                .str("afi", &values::afi_text(f.afi))
-                .str("safi", &values::safi_text(f.safi))
+                .str("afi", &f.afi.to_string())
+                .str("safi", &f.safi.to_string())
                 .str("subtype", "query")
                 .build();
             let n = neighbor_obj(&ev.peer)
@@ -389,8 +389,7 @@ pub fn encode_text(ev: &Event) -> String {
         }
         EventKind::Refresh(f) => format!(
             "neighbor {peer} {dir} route-refresh afi {} safi {} query\n",
-            values::afi_text(f.afi),
-            values::safi_text(f.safi)
+            f.afi, f.safi
         ),
         EventKind::EndOfRib(f) => {
             let p = format!("neighbor {peer} {dir} update");
