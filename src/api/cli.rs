@@ -43,6 +43,9 @@ struct Args {
     /// Install prefix searched after / (default: derived from this program's path).
     #[arg(long, value_name = "DIR", hide = true)]
     root: Option<PathBuf>,
+    /// The first search prefix, "/" (tests point it at a fake tree).
+    #[arg(long, value_name = "DIR", hide = true, default_value = "/")]
+    system_prefix: PathBuf,
     /// Print which socket would be used and why, then exit.
     #[arg(long)]
     which: bool,
@@ -72,7 +75,7 @@ fn locate(args: &Args) -> (String, sockpath::Resolution) {
         .clone()
         .or_else(|| env_setting("exabgp_api_socketpath").map(PathBuf::from));
     let root = args.root.clone().unwrap_or_else(sockpath::exe_root);
-    let prefixes = sockpath::default_prefixes(&root);
+    let prefixes = vec![args.system_prefix.clone(), root];
     let uid = nix::unistd::geteuid().as_raw();
     let label = args.instance.clone().unwrap_or_else(|| socketname.clone());
     (

@@ -293,10 +293,11 @@ fn parse_announce(t: &mut Tokens, scope: Scope) -> Result<ApiCommand, ApiError> 
                     "announce attributes needs 'nlri' followed by at least one prefix",
                 ));
             }
+            let shared = Arc::new(spec.attrs.clone());
             let routes = spec
                 .nlri
                 .iter()
-                .map(|p| spec.route(*p))
+                .map(|p| spec.route_with(*p, shared.clone()))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(ApiCommand::Control(Command::Announce { scope, routes }))
         }
@@ -353,6 +354,15 @@ struct Spec {
 
 impl Spec {
     fn route(&self, prefix: Prefix) -> Result<Route, ApiError> {
+        self.route_with(prefix, Arc::new(self.attrs.clone()))
+    }
+
+    /// A route sharing `attributes` (many prefixes, one attribute set).
+    fn route_with(
+        &self,
+        prefix: Prefix,
+        attributes: Arc<PathAttributes>,
+    ) -> Result<Route, ApiError> {
         let next_hop = self.next_hop.ok_or_else(|| {
             syntax(format!(
                 "announcing {prefix} needs a next-hop (an address or 'self')"
@@ -368,7 +378,7 @@ impl Spec {
         Ok(Route {
             prefix,
             next_hop,
-            attributes: Arc::new(self.attrs.clone()),
+            attributes,
         })
     }
 }
@@ -426,7 +436,16 @@ fn as_path(t: &mut Tokens) -> Result<AsPath, ApiError> {
 }
 
 fn parse_attributes(t: &mut Tokens, allow_nlri: bool) -> Result<Spec, ApiError> {
-    let mut s = Spec::default();
+    // The same defaults as a `[[route]]` of the config file, so that one route
+    // announced either way is the same route.
+    let mut s = Spec {
+        attrs: PathAttributes {
+            origin: Some(crate::bgp::Origin::Igp),
+            as_path: Some(AsPath::default()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
     while let Some(word) = t.next() {
         let a = &mut s.attrs;
         match word.to_ascii_lowercase().as_str() {
