@@ -152,7 +152,8 @@ pub fn update_json(u: &Update) -> String {
         }
     }
     let mut o = Obj::new();
-    let attrs = attrtext::attributes_json(a, !withdraw.is_empty());
+    // DESIGN.md's shape: the next hop is only shown with the announced NLRI.
+    let attrs = attrtext::attributes_json(a, false);
     if !attrs.is_empty() {
         o = o.raw("attribute", attrs.build());
     }
