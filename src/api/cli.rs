@@ -53,7 +53,7 @@ struct Args {
     #[arg(long, default_value_t = 120, value_name = "SECONDS")]
     timeout: u64,
     /// The command, e.g. `show neighbor summary`.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(trailing_var_arg = true)]
     command: Vec<String>,
 }
 
