@@ -220,12 +220,12 @@ pub fn resolve_client(
 }
 
 /// The install prefix of the running executable: the directory above the one that
-/// holds it (`/usr` for `/usr/sbin/exabgp`), else `/usr`.
+/// holds it (`/usr` for `/usr/sbin/exabgp`), else `/`.
 pub fn exe_root() -> PathBuf {
     std::env::current_exe()
         .ok()
         .and_then(|p| p.parent().and_then(|d| d.parent()).map(Path::to_path_buf))
-        .unwrap_or_else(|| PathBuf::from("/usr"))
+        .unwrap_or_else(|| PathBuf::from("/"))
 }
 
 /// `exabgp env`'s socket section for the effective settings.
