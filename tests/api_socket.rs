@@ -469,3 +469,59 @@ async fn excess_clients_wait_for_a_slot() {
     token.cancel();
     h.await.unwrap();
 }
+
+/// `reload` / `restart` go through the Reloader main provides: a good file becomes
+/// one ApplyConfig (restart adds a Teardown per neighbor, Cease subcode 4); a bad
+/// one is an error and nothing is sent to the daemon.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_and_restart_use_the_reloader() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let d = tempfile::tempdir().unwrap();
+    let path = sock_in(&d, "k.sock");
+    let good = Arc::new(AtomicBool::new(true));
+    let g = good.clone();
+    let reloader: api::Reloader = Arc::new(move || {
+        if g.load(Ordering::SeqCst) {
+            exabgp::config::parse_str(
+                "[global]\nrouter-id = \"192.0.2.1\"\nlocal-as = 65001\n\n[[neighbor]]\naddress = \"192.0.2.254\"\npeer-as = 65000\n",
+                "reload.toml",
+            )
+            .map_err(|e| e.to_string())
+        } else {
+            Err("reload.toml:3:1: something is wrong".to_string())
+        }
+    });
+    let sock = api::bind_control_socket(&path, None).unwrap();
+    let (mut ctx, seen) = responder();
+    ctx.reloader = Some(reloader);
+    let token = CancellationToken::new();
+    let h = tokio::spawn(api::serve_control_socket(sock, ctx, token.clone()));
+    let mut c = Client::connect(&path).await;
+    assert_eq!(c.cmd("reload").await, vec!["done"]);
+    assert!(matches!(
+        seen.lock().unwrap().last(),
+        Some(Command::ApplyConfig(_))
+    ));
+    assert_eq!(c.cmd("restart").await, vec!["done"]);
+    {
+        let s = seen.lock().unwrap();
+        assert!(matches!(s[s.len() - 2], Command::ApplyConfig(_)));
+        assert!(matches!(s[s.len() - 1], Command::Teardown { code: 4, .. }));
+    }
+    good.store(false, Ordering::SeqCst);
+    let before = seen.lock().unwrap().len();
+    let a = c.cmd("reload").await;
+    assert_eq!(
+        a,
+        vec!["error: configuration not reloaded, the running one stays: reload.toml:3:1: something is wrong"]
+    );
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        before,
+        "nothing sent to the daemon"
+    );
+    token.cancel();
+    h.await.unwrap();
+    assert!(!path.exists());
+}
