@@ -66,7 +66,12 @@ fn eight_instances_each_cli_reaches_its_own() {
         ports.push(listener.local_addr().unwrap().port());
         let sock = api::bind_control_socket(&slash.join(format!("run/exabgp/edge{i}.sock")), None)
             .unwrap();
-        instances.push(Instance::start(cfg, sock, vec![listener], None));
+        instances.push(Instance::start(
+            cfg,
+            api::ControlEndpoint::Bound(sock),
+            vec![listener],
+            None,
+        ));
     }
     let mut distinct = ports.clone();
     distinct.sort();
@@ -209,8 +214,22 @@ receive = ["update", "state"]
         helper.display()
     );
     let cfg = exabgp::config::parse_str(&cfg_text, "helper.toml").unwrap();
-    let sock = api::bind_control_socket(&dir.path.join("helper.sock"), None).unwrap();
-    let inst = Instance::start(cfg, sock, vec![], None);
+    // main's path: settings -> prepare_control (resolution + bind).
+    let sock_path = dir.path.join("helper.sock");
+    let settings = exabgp::config::Settings::load(
+        None,
+        vec![(
+            "exabgp_api_socketpath".to_string(),
+            sock_path.display().to_string(),
+        )],
+        &[],
+        Some("helper"),
+    )
+    .unwrap();
+    let endpoint = api::prepare_control(&settings, None, None)
+        .unwrap()
+        .unwrap();
+    let inst = Instance::start(cfg, endpoint, vec![], None);
     assert!(
         gobgp.wait_established(exa_ip, WAIT),
         "session not established; gobgpd log:\n{}",
@@ -261,5 +280,23 @@ receive = ["update", "state"]
     );
     let seen = std::fs::read_to_string(&seen_log).unwrap();
     assert!(seen.contains("ack done"), "acks reach the helper: {seen}");
+    // The control socket of this instance answers with the peer's state.
+    let out = Proc::new(cli())
+        .arg("--socket")
+        .arg(&sock_path)
+        .args(["show", "neighbor", "extensive"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("established"), "{text}");
+    // With exabgp_api_cli=false there is no socket at all.
+    let off = exabgp::config::Settings::load(
+        None,
+        vec![("exabgp_api_cli".to_string(), "false".to_string())],
+        &[],
+        None,
+    )
+    .unwrap();
+    assert!(api::prepare_control(&off, None, None).unwrap().is_none());
     drop(inst);
 }

@@ -6,8 +6,7 @@
 use std::path::PathBuf;
 use std::thread::JoinHandle;
 
-use exabgp::api::helpers::{spawn_all, HelperOptions};
-use exabgp::api::{self, ApiContext, ControlSocket, Reloader};
+use exabgp::api::{self, ApiContext, ControlEndpoint, Reloader};
 use exabgp::config::Config;
 use exabgp::daemon::{self, DaemonIo};
 use tokio::sync::{broadcast, mpsc};
@@ -22,11 +21,14 @@ pub struct Instance {
 impl Instance {
     pub fn start(
         config: Config,
-        sock: ControlSocket,
+        endpoint: ControlEndpoint,
         listeners: Vec<std::net::TcpListener>,
         reloader: Option<Reloader>,
     ) -> Instance {
-        let socket = sock.file.path().to_path_buf();
+        let socket = match &endpoint {
+            ControlEndpoint::Bound(s) => s.file.path().to_path_buf(),
+            ControlEndpoint::Activated(_) => PathBuf::new(),
+        };
         let shutdown = CancellationToken::new();
         let token = shutdown.clone();
         let thread = std::thread::spawn(move || {
@@ -39,13 +41,14 @@ impl Instance {
                 let (control_tx, control_rx) = mpsc::channel(64);
                 let (events, _) = broadcast::channel(4096);
                 let ctx = ApiContext::new(control_tx, reloader);
-                let server =
-                    tokio::spawn(api::serve_control_socket(sock, ctx.clone(), token.clone()));
-                let helpers = spawn_all(
+                // What main does: serve the socket and start the helpers, run the
+                // daemon, then wait for both.
+                let plane = api::start(
+                    Some(endpoint),
                     &config.processes,
                     ctx,
                     &events,
-                    HelperOptions::default(),
+                    true,
                     token.clone(),
                 );
                 let io = DaemonIo {
@@ -56,8 +59,7 @@ impl Instance {
                 };
                 let r = daemon::run(config, io).await;
                 token.cancel();
-                let _ = server.await;
-                helpers.wait().await;
+                plane.wait().await;
                 r.unwrap();
             });
         });
