@@ -525,3 +525,66 @@ async fn reload_and_restart_use_the_reloader() {
     h.await.unwrap();
     assert!(!path.exists());
 }
+
+/// Interactive mode on a real terminal (a pty driven by Python's pty module):
+/// the prompt, a command and its answer, history saved, `quit`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exabgpcli_interactive_on_a_tty() {
+    let d = tempfile::tempdir().unwrap();
+    let path = sock_in(&d, "tty.sock");
+    let (token, h, _) = serve(&path, ServerLimits::default());
+    let driver = r#"
+import os, pty, sys, time, select
+cli, sock, home = sys.argv[1], sys.argv[2], sys.argv[3]
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ["HOME"] = home
+    os.environ["TERM"] = "dumb"
+    os.execv(cli, [cli, "--socket", sock])
+out = b""
+def read_until(needle, limit=20):
+    global out
+    end = time.time() + limit
+    while needle not in out and time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                break
+    return needle in out
+ok = read_until(b"> ")
+os.write(fd, b"version\r")
+ok = ok and read_until(b"exabgp-rs ")
+os.write(fd, b"quit\r")
+_, status = os.waitpid(pid, 0)
+sys.stdout.write("OK" if ok else "FAIL")
+sys.stdout.write(" exit=%d\n" % os.waitstatus_to_exitcode(status))
+sys.stdout.write(out.decode(errors="replace"))
+"#;
+    let cli_path = cli();
+    let home = d.path().to_path_buf();
+    let p2 = path.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Proc::new("python3")
+            .arg("-c")
+            .arg(driver)
+            .arg(&cli_path)
+            .arg(&p2)
+            .arg(&home)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("OK exit=0"),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hist = std::fs::read_to_string(d.path().join(".exabgpcli_history")).unwrap_or_default();
+    assert!(hist.contains("version"), "history saved: {hist:?}");
+    token.cancel();
+    h.await.unwrap();
+}
