@@ -204,7 +204,7 @@ impl Gobgp {
         );
         for n in neighbors {
             toml.push_str(&format!(
-                "\n[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"{}\"\n    peer-as = {}\n  [neighbors.transport.config]\n    passive-mode = true\n    local-address = \"{addr}\"\n",
+                "\n[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"{}\"\n    peer-as = {}\n  [neighbors.transport.config]\n    passive-mode = true\n    local-address = \"{addr}\"\n  [neighbors.timers.config]\n    idle-hold-time-after-reset = 1\n",
                 n.address, n.peer_as
             ));
             for f in &n.families {
