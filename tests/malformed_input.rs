@@ -26,13 +26,17 @@ fn message(msg_type: u8, body: &[u8]) -> Vec<u8> {
 }
 
 fn open_body() -> Vec<u8> {
+    open_body_with(4, RAW_AS, 30, [192, 0, 2, 77])
+}
+
+fn open_body_with(version: u8, asn: u16, hold: u16, id: [u8; 4]) -> Vec<u8> {
     // Capabilities: multiprotocol ipv4 unicast, 4-octet AS.
     let mut caps = vec![1, 4, 0, 1, 0, 1, 65, 4];
-    caps.extend_from_slice(&u32::from(RAW_AS).to_be_bytes());
-    let mut b = vec![4];
-    b.extend_from_slice(&RAW_AS.to_be_bytes());
-    b.extend_from_slice(&30u16.to_be_bytes());
-    b.extend_from_slice(&[192, 0, 2, 77]);
+    caps.extend_from_slice(&u32::from(asn).to_be_bytes());
+    let mut b = vec![version];
+    b.extend_from_slice(&asn.to_be_bytes());
+    b.extend_from_slice(&hold.to_be_bytes());
+    b.extend_from_slice(&id);
     b.push(caps.len() as u8 + 2);
     b.push(2);
     b.push(caps.len() as u8);
@@ -303,6 +307,97 @@ next-hop = "192.0.2.10"
     }
 
     assert!(exa.log().contains("malformed message"), "{}", exa.log());
+    let status = exa.terminate().expect("exabgp exits on SIGTERM");
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn bad_open_and_silent_peer_get_the_right_notification() {
+    let dir = TestDir::new("badopen");
+    let exa_ip: IpAddr = loopback_addr(61).into();
+    let raw_ip: IpAddr = loopback_addr(63).into();
+    let listen_port = free_port(exa_ip);
+    let config = format!(
+        r#"
+[global]
+router-id = "192.0.2.1"
+local-as = {EXA_AS}
+
+[[neighbor]]
+address = "{raw_ip}"
+peer-as = {RAW_AS}
+passive = true
+"#
+    );
+    let mut exa = Exabgp::start(&dir.path, &config, Some((exa_ip, listen_port)));
+    assert!(
+        exa.proc.wait_log("accepting BGP connections", WAIT),
+        "{}",
+        exa.log()
+    );
+    let exa_addr = SocketAddr::new(exa_ip, listen_port);
+
+    // OPEN errors (RFC 4271 §6.2) and an UPDATE before OPEN (RFC 6608: FSM error in
+    // OpenSent).
+    let cases: Vec<(&str, Vec<u8>, (u8, u8))> = vec![
+        (
+            "version 3",
+            message(1, &open_body_with(3, RAW_AS, 30, [192, 0, 2, 77])),
+            (2, 1),
+        ),
+        (
+            "wrong peer AS",
+            message(1, &open_body_with(4, 65099, 30, [192, 0, 2, 77])),
+            (2, 2),
+        ),
+        (
+            "BGP identifier 0",
+            message(1, &open_body_with(4, RAW_AS, 30, [0, 0, 0, 0])),
+            (2, 3),
+        ),
+        (
+            "hold time 1",
+            message(1, &open_body_with(4, RAW_AS, 1, [192, 0, 2, 77])),
+            (2, 6),
+        ),
+        (
+            "hold time 2",
+            message(1, &open_body_with(4, RAW_AS, 2, [192, 0, 2, 77])),
+            (2, 6),
+        ),
+        (
+            "UPDATE in OpenSent",
+            message(2, &update_body(&valid_attrs(), &[24, 10, 1, 0])),
+            (5, 1),
+        ),
+    ];
+    for (case, bytes, expected) in cases {
+        let mut p = RawPeer::connect(raw_ip, exa_addr);
+        let (t, _) = p.read().expect("exabgp OPEN");
+        assert_eq!(t, 1);
+        p.send(&bytes);
+        assert_eq!(
+            p.notification(),
+            expected,
+            "{case}; exabgp log:\n{}",
+            exa.log()
+        );
+        assert!(exa.proc.alive(), "exabgp died after {case}");
+    }
+
+    // A peer that negotiates a 3 s hold time and then goes silent: Hold Timer
+    // Expired (4, 0) within a bounded wait.
+    let mut p = RawPeer::connect(raw_ip, exa_addr);
+    let (t, _) = p.read().expect("exabgp OPEN");
+    assert_eq!(t, 1);
+    p.send(&message(1, &open_body_with(4, RAW_AS, 3, [192, 0, 2, 77])));
+    p.send(&message(4, &[]));
+    assert_eq!(p.notification(), (4, 0), "exabgp log:\n{}", exa.log());
+    assert!(
+        exa.proc.wait_log("hold timer expired", WAIT),
+        "{}",
+        exa.log()
+    );
     let status = exa.terminate().expect("exabgp exits on SIGTERM");
     assert!(status.success(), "{status:?}");
 }
