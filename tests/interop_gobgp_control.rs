@@ -100,6 +100,7 @@ fn control_commands_drive_a_real_session() {
                 address: exa_ip,
                 peer_as: EXA_AS,
                 families: vec!["ipv4-unicast"],
+                md5: None,
             }],
         )
     };

@@ -190,6 +190,7 @@ fn malformed_messages_get_the_right_notification_and_hurt_nobody_else() {
             address: exa_ip,
             peer_as: EXA_AS,
             families: vec!["ipv4-unicast"],
+            md5: None,
         }],
     );
     let listen_port = free_port(exa_ip);
