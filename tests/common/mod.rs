@@ -5,6 +5,8 @@
 //! Each test module uses only part of this file.
 #![allow(dead_code)]
 
+pub mod raw;
+
 use std::fs;
 use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
