@@ -140,7 +140,9 @@ pub(crate) fn merge_as4(as_path: AsPath, as4_path: AsPath) -> AsPath {
                 need -= a.len();
                 segments.push(AsSegment::Sequence(a));
             }
-            _ => {}
+            // Confederation segments only lead the path (RFC 5065 §3); one after
+            // the cut has no place in the rebuilt path.
+            _ => break,
         }
     }
     segments.extend(as4_path.segments);

@@ -271,8 +271,10 @@ fn apply_as4(a: &mut PathAttributes, as4_path: Option<AsPath>, as4_agg: Option<A
             *agg = a4;
         }
     }
-    if let (Some(p4), Some(p)) = (as4_path, a.as_path.take()) {
-        a.as_path = Some(as_path::merge_as4(p, p4));
+    if let Some(p4) = as4_path {
+        if let Some(p) = a.as_path.take() {
+            a.as_path = Some(as_path::merge_as4(p, p4));
+        }
     }
 }
 
