@@ -86,9 +86,14 @@ fn unknown_message(key: &str) -> String {
             }
         })
         .collect();
-    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let hint = match super::walk::suggest(&key.to_ascii_lowercase().replace('-', "_"), &refs) {
-        Some(s) => format!(" (did you mean {s}?)"),
+    // `suggest` compares in kebab-case: compare every spelling as such.
+    let kebab = |k: &str| k.to_ascii_lowercase().replace(['.', '_'], "-");
+    let candidates: Vec<String> = names.iter().map(|n| kebab(n)).collect();
+    let refs: Vec<&str> = candidates.iter().map(String::as_str).collect();
+    let hint = match super::walk::suggest(&kebab(key), &refs)
+        .and_then(|c| candidates.iter().position(|k| k == c))
+    {
+        Some(i) => format!(" (did you mean {}?)", names[i]),
         None => String::new(),
     };
     format!(
@@ -171,9 +176,8 @@ impl Settings {
 
         if let Some((path, text)) = env_file {
             let (lines, bad) = parse_env_file(text);
-            for (line, m) in bad {
-                errors.push(format!("{}:{line}: {m}", path.display()));
-            }
+            // The file's own problems, reported in line order.
+            let mut file_errors: Vec<(usize, String)> = bad;
             for l in lines {
                 let place = format!("{}:{}: ", path.display(), l.line);
                 match classify(&l.key) {
@@ -195,9 +199,13 @@ impl Settings {
                     Key::Ignored(name) => warnings.push(format!(
                         "{place}{name} is an ExaBGP setting that exabgp-rs does not use; ignored"
                     )),
-                    Key::Unknown => errors.push(format!("{place}{}", unknown_message(&l.key))),
+                    Key::Unknown => file_errors.push((l.line, unknown_message(&l.key))),
                     Key::Foreign => {}
                 }
+            }
+            file_errors.sort_by_key(|(line, _)| *line);
+            for (line, m) in file_errors {
+                errors.push(format!("{}:{line}: {m}", path.display()));
             }
         }
 

@@ -1,5 +1,5 @@
-//! From TOML text to a validated [`Config`]: the top level, `[global]` and
-//! `[[neighbor]]`. Routes and processes are in `route.rs` and `process.rs`.
+//! From TOML text to a validated [`Config`]: the top level and `[global]`.
+//! Neighbors, routes and processes are in `neighbor.rs`, `route.rs`, `process.rs`.
 //!
 //! Every problem is collected (see `walk.rs`); a config is returned only when there
 //! is none.
@@ -11,31 +11,27 @@ use std::path::Path;
 use toml::de::{DeTable, DeValue};
 
 use super::error::{ConfigError, Diagnostic};
-use super::model::{Config, Global, NeighborConfig};
-use super::values::{family_of, format_family, ip_version, parse_family, parse_ip};
-use super::walk::{type_name, Ctx, SValue, Table};
-use crate::bgp::Family;
+use super::model::{Config, Global};
+use super::neighbor::{check_duplicate_neighbors, parse_neighbor, NeighborDraft};
+use super::walk::{type_name, Ctx, Table};
 
 pub(crate) const TOP_KEYS: &[&str] = &["global", "neighbor", "route", "process"];
 pub(crate) const GLOBAL_KEYS: &[&str] = &["router-id", "local-as"];
-pub(crate) const NEIGHBOR_KEYS: &[&str] = &[
-    "address",
-    "description",
-    "peer-as",
-    "local-as",
-    "router-id",
-    "local-address",
-    "port",
-    "hold-time",
-    "passive",
-    "families",
-    "md5-password",
-];
+
+/// Every key the file may hold, by section (`""` is the top level), in the order the
+/// documentation lists them; for docs and tooling.
+pub fn known_keys() -> &'static [(&'static str, &'static [&'static str])] {
+    &[
+        ("", TOP_KEYS),
+        ("global", GLOBAL_KEYS),
+        ("neighbor", super::neighbor::NEIGHBOR_KEYS),
+        ("route", super::route::ROUTE_KEYS),
+        ("process", super::process::PROCESS_KEYS),
+    ]
+}
 
 /// What an AS number is, for messages.
 pub(crate) const AS_RANGE: &str = "an AS number from 1 to 4294967295";
-/// Linux TCP_MD5SIG_MAXKEYLEN.
-const MD5_MAX_LEN: usize = 80;
 
 /// Read and parse a configuration file.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -74,8 +70,14 @@ pub fn parse_str(text: &str, name: &str) -> Result<Config, ConfigError> {
     let (root, syntax) = DeTable::parse_recoverable(text);
     if !syntax.is_empty() {
         for e in syntax {
-            let span = e.span().unwrap_or(0..0);
-            let hint = syntax_hint(text, &span);
+            let mut span = e.span().unwrap_or(0..0);
+            let hint = match unquoted_value(text, &span) {
+                Some(start) => {
+                    span = start..start;
+                    " (addresses, prefixes and names are strings: put them in double quotes)"
+                }
+                None => "",
+            };
             ctx.error(&span, format!("invalid TOML: {}{hint}", e.message()));
         }
         return Err(ConfigError::Invalid(ctx.into_diagnostics()));
@@ -106,7 +108,10 @@ pub fn parse_str(text: &str, name: &str) -> Result<Config, ConfigError> {
                         type_name(other)
                     ),
                 );
-                GlobalDraft::default()
+                GlobalDraft {
+                    broken: true,
+                    ..GlobalDraft::default()
+                }
             }
         },
     };
@@ -165,29 +170,23 @@ pub fn parse_str(text: &str, name: &str) -> Result<Config, ConfigError> {
     })
 }
 
-/// A hint for the most common syntax slip: an unquoted address or prefix.
-fn syntax_hint(text: &str, span: &Range<usize>) -> &'static str {
-    let line_start = text[..span.start.min(text.len())]
-        .rfind('\n')
-        .map_or(0, |i| i + 1);
-    let rest = &text[line_start..];
-    let line = rest.split('\n').next().unwrap_or_default();
-    let value = line
-        .split_once('=')
-        .map(|(_, v)| v.trim())
-        .unwrap_or_default();
+/// The most common syntax slip is an unquoted address or prefix: when the error is
+/// on a `key = value` line whose value looks like one, the value's start offset.
+fn unquoted_value(text: &str, span: &Range<usize>) -> Option<usize> {
+    let at = span.start.min(text.len());
+    let line_start = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = text.get(line_start..)?.split('\n').next()?;
+    let eq = line.find('=')?;
+    let after = &line[eq + 1..];
+    let value = after.trim_start();
     let looks_unquoted = !value.is_empty()
         && !value.starts_with(['"', '\'', '[', '{'])
         && value
             .chars()
             .any(|c| c == '.' || c == ':' || c == '/' || c.is_ascii_alphabetic())
-        && value != "true"
-        && value != "false";
-    if looks_unquoted {
-        " (addresses, prefixes and names are strings: put them in double quotes)"
-    } else {
-        ""
-    }
+        && !value.starts_with("true")
+        && !value.starts_with("false");
+    looks_unquoted.then(|| line_start + eq + 1 + (after.len() - value.len()))
 }
 
 /// The tables of an array of tables (`[[neighbor]]`), reporting anything else.
@@ -237,10 +236,10 @@ fn tables<'t, 'i>(
 /// `[global]` as written (each value optional).
 #[derive(Default)]
 pub(crate) struct GlobalDraft {
-    router_id: Option<Ipv4Addr>,
-    local_as: Option<u32>,
+    pub(crate) router_id: Option<Ipv4Addr>,
+    pub(crate) local_as: Option<u32>,
     /// Set when a value was present but invalid (already reported): no cascade.
-    broken: bool,
+    pub(crate) broken: bool,
     span: Option<Range<usize>>,
 }
 
@@ -262,7 +261,7 @@ fn parse_global(ctx: &mut Ctx<'_>, t: &Table<'_, '_>) -> GlobalDraft {
 }
 
 /// Ok(None): absent; Err: present but invalid (reported).
-fn router_id(ctx: &mut Ctx<'_>, t: &Table<'_, '_>) -> Result<Option<Ipv4Addr>, ()> {
+pub(crate) fn router_id(ctx: &mut Ctx<'_>, t: &Table<'_, '_>) -> Result<Option<Ipv4Addr>, ()> {
     let expected = "a non-zero IPv4 address as a string, e.g. \"192.0.2.1\"";
     if t.get("router-id").is_none() {
         return Ok(None);
@@ -308,302 +307,6 @@ pub(crate) fn asn(ctx: &mut Ctx<'_>, t: &Table<'_, '_>, key: &str) -> Result<Opt
         }
         Some((n, _)) => u32::try_from(n).map(Some).map_err(|_| ()),
         None => Err(()),
-    }
-}
-
-/// One `[[neighbor]]` as parsed: the config when complete, plus what the route
-/// checks need even when something else in it was wrong.
-pub(crate) struct NeighborDraft {
-    pub(crate) config: Option<NeighborConfig>,
-    pub(crate) address: Option<(IpAddr, Range<usize>)>,
-    /// None when `families` was invalid (reported): route checks then stay quiet.
-    pub(crate) families: Option<Vec<Family>>,
-}
-
-fn parse_neighbor(ctx: &mut Ctx<'_>, t: &Table<'_, '_>, global: &GlobalDraft) -> NeighborDraft {
-    t.check_keys(ctx, NEIGHBOR_KEYS);
-    let mut ok = true;
-
-    let address = match t.str(
-        ctx,
-        "address",
-        "an IP address as a string, e.g. \"192.0.2.254\"",
-    ) {
-        Some((s, span)) => match parse_ip("address", s) {
-            Ok(a) => Some((a, span)),
-            Err(m) => {
-                ctx.error(&span, m);
-                None
-            }
-        },
-        None => {
-            if t.get("address").is_none() {
-                t.missing(
-                    ctx,
-                    "address",
-                    "the peer's IP address, e.g. address = \"192.0.2.254\"",
-                );
-            }
-            None
-        }
-    };
-    ok &= address.is_some();
-
-    let peer_as = match asn(ctx, t, "peer-as") {
-        Ok(Some(a)) => Some(a),
-        Ok(None) => {
-            t.missing(ctx, "peer-as", "the peer's AS number, e.g. peer-as = 65000");
-            None
-        }
-        Err(()) => None,
-    };
-    let local_as = match asn(ctx, t, "local-as") {
-        Ok(Some(a)) => Some(a),
-        Ok(None) => match global.local_as {
-            Some(a) => Some(a),
-            None => {
-                if !global.broken {
-                    t.missing(ctx, "local-as", "local-as = 65001 here or in [global]");
-                }
-                None
-            }
-        },
-        Err(()) => None,
-    };
-    let router_id = match router_id(ctx, t) {
-        Ok(Some(r)) => Some(r),
-        Ok(None) => match global.router_id {
-            Some(r) => Some(r),
-            None => {
-                if !global.broken {
-                    t.missing(
-                        ctx,
-                        "router-id",
-                        "router-id = \"192.0.2.1\" here or in [global]",
-                    );
-                }
-                None
-            }
-        },
-        Err(()) => None,
-    };
-
-    let local_address = match t.str(
-        ctx,
-        "local-address",
-        "an IP address as a string, e.g. \"192.0.2.1\"",
-    ) {
-        Some((s, span)) => match parse_ip("local-address", s) {
-            Ok(a) => {
-                if let Some((peer, _)) = address {
-                    if peer.is_ipv4() != a.is_ipv4() {
-                        ctx.error(
-                            &span,
-                            format!(
-                                "local-address {a} is {} but the neighbor address {peer} is {}, expected an {} address",
-                                ip_version(a),
-                                ip_version(peer),
-                                ip_version(peer)
-                            ),
-                        );
-                        ok = false;
-                    }
-                }
-                Some(a)
-            }
-            Err(m) => {
-                ctx.error(&span, m);
-                ok = false;
-                None
-            }
-        },
-        None => {
-            ok &= t.get("local-address").is_none();
-            None
-        }
-    };
-
-    let port = optional_int(
-        ctx,
-        t,
-        "port",
-        1,
-        65535,
-        "a TCP port from 1 to 65535",
-        179,
-        &mut ok,
-    );
-    let hold_expected = "0 (no keepalives) or 3 to 65535 seconds";
-    let hold_time = match t.int(ctx, "hold-time", 0, 65535, hold_expected) {
-        Some((n @ (1 | 2), span)) => {
-            ctx.error(
-                &span,
-                format!("hold-time {n} is not allowed, expected {hold_expected}"),
-            );
-            ok = false;
-            90
-        }
-        Some((n, _)) => u16::try_from(n).unwrap_or(90),
-        None => {
-            ok &= t.get("hold-time").is_none();
-            90
-        }
-    };
-    let passive = match t.bool(ctx, "passive") {
-        Some(b) => b,
-        None => {
-            ok &= t.get("passive").is_none();
-            false
-        }
-    };
-
-    let families = parse_families(ctx, t, address.as_ref().map(|(a, _)| *a));
-
-    let md5_password = match t.str(ctx, "md5-password", "a string") {
-        Some((s, span)) => {
-            if s.is_empty() || s.len() > MD5_MAX_LEN {
-                ctx.error(
-                    &span,
-                    format!(
-                        "md5-password is {} bytes long, expected 1 to {MD5_MAX_LEN} bytes (omit the key for no password)",
-                        s.len()
-                    ),
-                );
-                ok = false;
-            }
-            Some(s.to_string())
-        }
-        None => {
-            ok &= t.get("md5-password").is_none();
-            None
-        }
-    };
-    let description = match t.str(ctx, "description", "a string") {
-        Some((s, _)) => Some(s.to_string()),
-        None => {
-            ok &= t.get("description").is_none();
-            None
-        }
-    };
-
-    let config = match (
-        ok,
-        address.as_ref(),
-        peer_as,
-        local_as,
-        router_id,
-        families.as_ref(),
-    ) {
-        (
-            true,
-            Some((address, _)),
-            Some(peer_as),
-            Some(local_as),
-            Some(router_id),
-            Some(families),
-        ) => Some(NeighborConfig {
-            address: *address,
-            peer_as,
-            local_as,
-            router_id,
-            local_address,
-            port,
-            hold_time,
-            passive,
-            families: families.clone(),
-            md5_password,
-            description,
-        }),
-        _ => None,
-    };
-    NeighborDraft {
-        config,
-        address,
-        families,
-    }
-}
-
-/// An optional integer key with a default; `ok` is cleared when it was invalid.
-#[allow(clippy::too_many_arguments)]
-fn optional_int<T: TryFrom<i128> + Copy>(
-    ctx: &mut Ctx<'_>,
-    t: &Table<'_, '_>,
-    key: &str,
-    min: i128,
-    max: i128,
-    expected: &str,
-    default: T,
-    ok: &mut bool,
-) -> T {
-    match t.int(ctx, key, min, max, expected) {
-        Some((n, _)) => T::try_from(n).unwrap_or(default),
-        None => {
-            *ok &= t.get(key).is_none();
-            default
-        }
-    }
-}
-
-/// `families`: None when invalid (reported); default the family of the address.
-fn parse_families(
-    ctx: &mut Ctx<'_>,
-    t: &Table<'_, '_>,
-    address: Option<IpAddr>,
-) -> Option<Vec<Family>> {
-    let expected = "\"ipv4 unicast\" or \"ipv6 unicast\"";
-    let Some((items, span)) = t.str_array(ctx, "families", expected) else {
-        if t.get("families").is_some() {
-            return None;
-        }
-        return address.map(|a| vec![family_of(a)]);
-    };
-    let mut ok = true;
-    let mut out: Vec<Family> = Vec::new();
-    for (s, span) in &items {
-        match parse_family(s) {
-            Ok(f) if !out.contains(&f) => out.push(f),
-            Ok(f) => {
-                ctx.error(
-                    span,
-                    format!(
-                        "family \"{}\" is listed twice, expected each family once",
-                        format_family(f)
-                    ),
-                );
-                ok = false;
-            }
-            Err(m) => {
-                ctx.error(span, m);
-                ok = false;
-            }
-        }
-    }
-    if let Some(DeValue::Array(a)) = t.get("families").map(SValue::get_ref) {
-        ok &= a.len() == items.len();
-    }
-    if ok && out.is_empty() {
-        ctx.error(&span, format!("families is empty, expected at least one of {expected} (omit it for the family of the address)"));
-        ok = false;
-    }
-    ok.then_some(out)
-}
-
-/// A second neighbor with the same address: point at it and name the first's line.
-fn check_duplicate_neighbors(ctx: &mut Ctx<'_>, neighbors: &[NeighborDraft]) {
-    for (i, n) in neighbors.iter().enumerate() {
-        let Some((addr, span)) = &n.address else {
-            continue;
-        };
-        let first = neighbors[..i]
-            .iter()
-            .find_map(|m| m.address.as_ref().filter(|(a, _)| a == addr));
-        if let Some((_, first_span)) = first {
-            let line = ctx.line_of(first_span);
-            ctx.error(
-                span,
-                format!("duplicate neighbor {addr} (first defined at line {line}), expected each neighbor address once"),
-            );
-        }
     }
 }
 

@@ -5,9 +5,6 @@ use std::fmt::Write as _;
 
 use super::model::{Config, NeighborConfig, ProcessConfig, RouteConfig};
 use super::process::{encoder_name, receive_name};
-use super::values::{
-    format_community, format_ext_community, format_family, format_large_community, format_origin,
-};
 use crate::bgp::AsSegment;
 use crate::rib::NextHop;
 
@@ -82,11 +79,7 @@ fn render_neighbor(n: &NeighborConfig, secrets: bool) -> String {
     let _ = writeln!(o, "port = {}", n.port);
     let _ = writeln!(o, "hold-time = {}", n.hold_time);
     let _ = writeln!(o, "passive = {}", n.passive);
-    let _ = writeln!(
-        o,
-        "families = {}",
-        list(&n.families, |f| q(&format_family(*f)))
-    );
+    let _ = writeln!(o, "families = {}", list(&n.families, |f| q(&f.to_string())));
     match (&n.md5_password, secrets) {
         (Some(p), true) => {
             let _ = writeln!(o, "md5-password = {}", q(p));
@@ -110,7 +103,7 @@ fn render_route(r: &RouteConfig) -> String {
     };
     let _ = writeln!(o, "next-hop = {}", q(&nh));
     if let Some(origin) = a.origin {
-        let _ = writeln!(o, "origin = {}", q(format_origin(origin)));
+        let _ = writeln!(o, "origin = {}", q(&origin.to_string()));
     }
     let asns: Vec<u32> = a
         .as_path
@@ -134,21 +127,21 @@ fn render_route(r: &RouteConfig) -> String {
         let _ = writeln!(
             o,
             "communities = {}",
-            list(&a.communities, |c| q(&format_community(*c)))
+            list(&a.communities, |c| q(&c.to_string()))
         );
     }
     if !a.large_communities.is_empty() {
         let _ = writeln!(
             o,
             "large-communities = {}",
-            list(&a.large_communities, |c| q(&format_large_community(c)))
+            list(&a.large_communities, |c| q(&c.to_string()))
         );
     }
     if !a.ext_communities.is_empty() {
         let _ = writeln!(
             o,
             "extended-communities = {}",
-            list(&a.ext_communities, |c| q(&format_ext_community(c)))
+            list(&a.ext_communities, |c| q(&c.to_string()))
         );
     }
     if a.atomic_aggregate {

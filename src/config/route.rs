@@ -6,10 +6,11 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::model::RouteConfig;
-use super::parse::{NeighborDraft, AS_RANGE};
+use super::neighbor::NeighborDraft;
+use super::parse::AS_RANGE;
 use super::values::{
-    format_family, ip_version, parse_aggregator, parse_community, parse_ext_community, parse_ip,
-    parse_ipv4, parse_large_community, parse_origin, parse_prefix,
+    ip_version, parse_aggregator, parse_community, parse_ext_community, parse_ip, parse_ipv4,
+    parse_large_community, parse_origin, parse_prefix,
 };
 use super::walk::{int_value, Ctx, Table};
 use crate::bgp::{AsPath, Origin, PathAttributes, Prefix};
@@ -393,7 +394,7 @@ fn check_family(
             Some(_) => any = true,
         }
     }
-    let f = format_family(fam);
+    let f = fam.to_string();
     let msg = match (scope, any) {
         (Some(list), _) => format!(
             "route {p} is {f} but none of its neighbors ({}) negotiates {f}, expected \"{f}\" in the families of one of them",

@@ -250,11 +250,24 @@ pub(crate) fn int_value(
     }
 }
 
-/// The allowed key closest to `name` (same after '_' -> '-' and lowercasing, or at
-/// most two edits away), if any.
+/// The allowed key closest to `name` (same after '_' -> '-' and lowercasing, the
+/// same but for the last character or the ending, or at most two edits away), if any.
 pub(crate) fn suggest<'k>(name: &str, allowed: &[&'k str]) -> Option<&'k str> {
     let norm = name.to_ascii_lowercase().replace('_', "-");
     if let Some(k) = allowed.iter().find(|k| **k == norm) {
+        return Some(k);
+    }
+    // A key typed short or with a wrong ending ("community" for "communities").
+    let common = |k: &str| {
+        norm.chars()
+            .zip(k.chars())
+            .take_while(|(a, b)| a == b)
+            .count()
+    };
+    if let Some(k) = allowed.iter().find(|k| {
+        let c = common(k);
+        c >= 5 && c + 1 >= norm.chars().count()
+    }) {
         return Some(k);
     }
     allowed
