@@ -31,8 +31,14 @@ pub struct Family {
 }
 
 impl Family {
-    pub const IPV4_UNICAST: Family = Family { afi: Afi::Ipv4, safi: Safi::Unicast };
-    pub const IPV6_UNICAST: Family = Family { afi: Afi::Ipv6, safi: Safi::Unicast };
+    pub const IPV4_UNICAST: Family = Family {
+        afi: Afi::Ipv4,
+        safi: Safi::Unicast,
+    };
+    pub const IPV6_UNICAST: Family = Family {
+        afi: Afi::Ipv6,
+        safi: Safi::Unicast,
+    };
 }
 
 /// An IP prefix. Invariant: bits beyond `len` are zero and `len` fits the family
@@ -53,14 +59,24 @@ impl Prefix {
                     return None;
                 }
                 let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-                Some(Prefix { addr: IpAddr::V4(Ipv4Addr::from(u32::from(a) & mask)), len })
+                Some(Prefix {
+                    addr: IpAddr::V4(Ipv4Addr::from(u32::from(a) & mask)),
+                    len,
+                })
             }
             IpAddr::V6(a) => {
                 if len > 128 {
                     return None;
                 }
-                let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
-                Some(Prefix { addr: IpAddr::V6(std::net::Ipv6Addr::from(u128::from(a) & mask)), len })
+                let mask = if len == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - len)
+                };
+                Some(Prefix {
+                    addr: IpAddr::V6(std::net::Ipv6Addr::from(u128::from(a) & mask)),
+                    len,
+                })
             }
         }
     }
@@ -149,7 +165,9 @@ impl AsPath {
         if asns.is_empty() {
             AsPath::default()
         } else {
-            AsPath { segments: vec![AsSegment::Sequence(asns)] }
+            AsPath {
+                segments: vec![AsSegment::Sequence(asns)],
+            }
         }
     }
 }
@@ -293,7 +311,10 @@ impl Update {
         }
         if self.withdrawn.is_empty() && self.nlri.is_empty() {
             if let Some(u) = &a.mp_unreach {
-                let only = PathAttributes { mp_unreach: Some(u.clone()), ..Default::default() };
+                let only = PathAttributes {
+                    mp_unreach: Some(u.clone()),
+                    ..Default::default()
+                };
                 if u.withdrawn.is_empty() && *a == only {
                     return Some(u.family);
                 }
@@ -340,7 +361,10 @@ pub struct CodecOptions {
 
 impl CodecOptions {
     /// Before OPEN negotiation: 2-octet AS paths, 4096-byte messages.
-    pub const INITIAL: CodecOptions = CodecOptions { four_octet_as: false, extended_message: false };
+    pub const INITIAL: CodecOptions = CodecOptions {
+        four_octet_as: false,
+        extended_message: false,
+    };
 
     /// Largest message allowed on the wire.
     pub fn max_message_len(&self) -> usize {
