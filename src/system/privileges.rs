@@ -113,11 +113,18 @@ fn drop_bounding_set() {
     }
 }
 
+/// Empty one capability set. A set that is already empty is left alone: under
+/// systemd (User=exabgp, CapabilityBoundingSet= empty) there is nothing to drop, and
+/// the unit's SystemCallFilter=~@privileged makes capset(2) fail with EPERM.
 fn clear(set: CapSet, name: &'static str) -> Result<(), PrivilegeError> {
-    caps::clear(None, set).map_err(|e| PrivilegeError::Caps {
+    let err = |e: caps::errors::CapsError| PrivilegeError::Caps {
         set: name,
         reason: e.to_string(),
-    })
+    };
+    if caps::read(None, set).map_err(err)?.is_empty() {
+        return Ok(());
+    }
+    caps::clear(None, set).map_err(err)
 }
 
 /// The number of threads of this process, from /proc/self/status (0 if unknown).
