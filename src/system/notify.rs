@@ -11,7 +11,7 @@
 use std::io;
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{SocketAddr, UnixDatagram};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +29,9 @@ pub struct Notifier {
     target: Option<Arc<Target>>,
     /// WatchdogSec as handed over in WATCHDOG_USEC, if the watchdog is for us.
     watchdog: Option<Duration>,
+    /// A note appended to every STATUS= until cleared, e.g. that the last reload was
+    /// rejected: periodic status updates must not hide it from `systemctl status`.
+    note: Arc<Mutex<Option<String>>>,
 }
 
 #[derive(Debug)]
@@ -59,10 +62,12 @@ impl Notifier {
             None => Ok(Notifier {
                 target: None,
                 watchdog,
+                note: Arc::default(),
             }),
             Some(path) => Ok(Notifier {
                 target: Some(Arc::new(Target::new(path)?)),
                 watchdog,
+                note: Arc::default(),
             }),
         }
     }
@@ -103,12 +108,28 @@ impl Notifier {
 
     /// Startup (or reload) finished: READY=1 with a STATUS= line.
     pub fn ready(&self, status: &str) {
-        self.log(self.send(&format!("READY=1\nSTATUS={}\n", one_line(status))));
+        self.log(self.send(&format!("READY=1\nSTATUS={}\n", self.with_note(status))));
     }
 
     /// Update the free-form status shown by `systemctl status`.
     pub fn status(&self, status: &str) {
-        self.log(self.send(&format!("STATUS={}\n", one_line(status))));
+        self.log(self.send(&format!("STATUS={}\n", self.with_note(status))));
+    }
+
+    /// Set (or clear, with None) the note appended to every STATUS= from now on.
+    /// Shared by every clone of this notifier.
+    pub fn set_note(&self, note: Option<String>) {
+        if let Ok(mut n) = self.note.lock() {
+            *n = note;
+        }
+    }
+
+    fn with_note(&self, status: &str) -> String {
+        let note = self.note.lock().ok().and_then(|n| n.clone());
+        match note {
+            Some(note) => one_line(&format!("{status}; {note}")),
+            None => one_line(status),
+        }
     }
 
     /// A reload starts: RELOADING=1 with MONOTONIC_USEC= (systemd 253 and later
@@ -235,6 +256,7 @@ mod tests {
                 Target::new(path.to_string_lossy().into_owned()).unwrap(),
             )),
             watchdog: Some(Duration::from_secs(4)),
+            note: Arc::default(),
         };
         assert_eq!(n.watchdog_interval(), Some(Duration::from_secs(2)));
         n.ready("0/1 peers\nestablished");
@@ -266,16 +288,27 @@ mod tests {
         let n = Notifier {
             target: Some(Arc::new(target)),
             watchdog: None,
+            note: Arc::default(),
         };
         n.stopping("bye");
         // Without a watchdog, WATCHDOG=1 is not sent.
         n.watchdog();
+        // The note sticks to every status, through clones, until cleared.
+        n.clone()
+            .set_note(Some("last reload rejected:\nx.toml:1:1".into()));
         n.status("still here");
+        n.set_note(None);
+        n.status("1/1");
         let mut buf = [0u8; 128];
         let len = server.recv(&mut buf).unwrap();
         assert_eq!(&buf[..len], b"STOPPING=1\nSTATUS=bye\n");
         let len = server.recv(&mut buf).unwrap();
-        assert_eq!(&buf[..len], b"STATUS=still here\n");
+        assert_eq!(
+            &buf[..len],
+            b"STATUS=still here; last reload rejected: x.toml:1:1\n"
+        );
+        let len = server.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..len], b"STATUS=1/1\n");
     }
 
     #[test]
