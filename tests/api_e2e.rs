@@ -157,6 +157,7 @@ fn python_helper_drives_a_real_gobgpd() {
             address: exa_ip,
             peer_as: 65001,
             families: vec!["ipv4-unicast"],
+            md5: None,
         }],
     );
     let helper = dir.path.join("healthcheck.py");
