@@ -588,3 +588,24 @@ sys.stdout.write(out.decode(errors="replace"))
     token.cancel();
     h.await.unwrap();
 }
+
+/// A listener handed over by systemd is served as is, and its file is left to
+/// systemd (not removed on exit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activated_listener_is_served_and_left_in_place() {
+    let d = tempfile::tempdir().unwrap();
+    let path = sock_in(&d, "activated.sock");
+    let l = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    let settings = exabgp::config::Settings::load(None, Vec::new(), &[], Some("x")).unwrap();
+    let endpoint = api::prepare_control(&settings, Some(l), None).unwrap();
+    assert!(matches!(endpoint, Some(api::ControlEndpoint::Activated(_))));
+    let (ctx, _) = responder();
+    let (events, _) = tokio::sync::broadcast::channel(4);
+    let token = CancellationToken::new();
+    let plane = api::start(endpoint, &[], ctx, &events, true, token.clone());
+    let mut c = Client::connect(&path).await;
+    assert_eq!(c.cmd("version").await.last().unwrap(), "done");
+    token.cancel();
+    plane.wait().await;
+    assert!(path.exists(), "systemd's socket file stays");
+}
