@@ -8,6 +8,7 @@ mod common;
 use std::net::{IpAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Command as Proc;
+use std::time::Duration;
 
 use api_support::instance::Instance;
 use common::{loopback_addr, wait_for, Gobgp, GobgpNeighbor, TestDir, WAIT};
@@ -300,4 +301,133 @@ receive = ["update", "state"]
     .unwrap();
     assert!(api::prepare_control(&off, None, None).unwrap().is_none());
     drop(inst);
+}
+
+/// Abuse of the control socket with the real daemon and a real peer: 1000 clients
+/// at once, a 1 MiB line, binary garbage, clients vanishing mid-command. The BGP
+/// session stays up, nothing half-sent is run, and the socket still serves.
+#[test]
+fn abuse_of_the_socket_does_not_hurt_the_daemon() {
+    let dir = TestDir::new("api-abuse");
+    let exa_ip: IpAddr = loopback_addr(64).into();
+    let gobgp_ip: IpAddr = loopback_addr(65).into();
+    let gobgp = Gobgp::start(
+        &dir.path,
+        gobgp_ip,
+        65000,
+        "192.0.2.254".parse().unwrap(),
+        &[GobgpNeighbor {
+            address: exa_ip,
+            peer_as: 65001,
+            families: vec!["ipv4-unicast"],
+            md5: None,
+        }],
+    );
+    let cfg_text = format!(
+        "[global]\nrouter-id = \"192.0.2.1\"\nlocal-as = 65001\n\n[[neighbor]]\naddress = \"{gobgp_ip}\"\npeer-as = 65000\nlocal-address = \"{exa_ip}\"\nport = {}\nhold-time = 30\n",
+        gobgp.port
+    );
+    let cfg = exabgp::config::parse_str(&cfg_text, "abuse.toml").unwrap();
+    let sock_path = dir.path.join("abuse.sock");
+    let sock = api::bind_control_socket(&sock_path, None).unwrap();
+    let _inst = Instance::start(cfg, api::ControlEndpoint::Bound(sock), vec![], None);
+    assert!(
+        gobgp.wait_established(exa_ip, WAIT),
+        "{}",
+        gobgp.proc.log_text()
+    );
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let count = rt.block_on(async {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+        let mut tasks = Vec::new();
+        for i in 0..1000u32 {
+            let p = sock_path.clone();
+            tasks.push(tokio::spawn(async move {
+                let Ok(s) = tokio::net::UnixStream::connect(&p).await else {
+                    return "refused";
+                };
+                let (r, mut w) = s.into_split();
+                match i % 4 {
+                    // Vanish in the middle of a command.
+                    0 => {
+                        let _ = w.write_all(b"announce route 10.66.0.0/16 next-").await;
+                        return "vanished";
+                    }
+                    1 => {
+                        let _ = w.write_all(&[0xff, 0x00, 0xfe, b'\n']).await;
+                    }
+                    _ => {
+                        let _ = w.write_all(b"show neighbor summary\n").await;
+                    }
+                }
+                let mut r = tokio::io::BufReader::new(r);
+                for _ in 0..10 {
+                    let mut l = String::new();
+                    if r.read_line(&mut l).await.unwrap_or(0) == 0 {
+                        return "no answer";
+                    }
+                    if l == "done\n" || l.starts_with("error:") {
+                        return "answered";
+                    }
+                }
+                "no answer"
+            }));
+        }
+        // One client sends 1 MiB on one line in the middle of it all.
+        let mut big = tokio::net::UnixStream::connect(&sock_path).await.unwrap();
+        let mut line = vec![b'z'; 1024 * 1024];
+        line.push(b'\n');
+        big.write_all(&line).await.unwrap();
+        let mut r = tokio::io::BufReader::new(big);
+        let mut l = String::new();
+        r.read_line(&mut l).await.unwrap();
+        assert_eq!(l, "error: line too long (1048576 bytes, limit 65536)\n");
+        let mut count = std::collections::BTreeMap::new();
+        for t in tasks {
+            let k = tokio::time::timeout(Duration::from_secs(120), t)
+                .await
+                .unwrap()
+                .unwrap();
+            *count.entry(k).or_insert(0u32) += 1;
+        }
+        count
+    });
+    eprintln!("abuse: {count:?}");
+    assert_eq!(
+        count.get("no answer"),
+        None,
+        "every client that got in and asked was answered: {count:?}"
+    );
+    assert!(count.get("answered").copied().unwrap_or(0) > 0, "{count:?}");
+    assert!(gobgp.established(exa_ip), "the BGP session stayed up");
+    let out = Proc::new(cli())
+        .arg("--socket")
+        .arg(&sock_path)
+        .args(["show", "adj-rib", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("10.66.0.0/16"),
+        "a half-sent command was run"
+    );
+    let out = Proc::new(cli())
+        .arg("--socket")
+        .arg(&sock_path)
+        .args([
+            "announce",
+            "route",
+            "10.67.0.0/16",
+            "next-hop",
+            "192.0.2.10",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(wait_for(WAIT, || gobgp.route_attrs("ipv4", "10.67.0.0/16")).is_some());
 }
