@@ -277,8 +277,10 @@ async fn run(
             }
             // Let the reader run the helper's last commands (bounded: a grandchild
             // may keep the pipe open).
-            if let Some(r) = reader {
-                let _ = tokio::time::timeout(Duration::from_secs(2), r).await;
+            if let Some(mut r) = reader {
+                if tokio::time::timeout(Duration::from_secs(2), &mut r).await.is_err() {
+                    r.abort();
+                }
             }
             false
         }
