@@ -572,3 +572,34 @@ fn validate_reports_ok_or_every_problem_with_exit_78() {
         )
     );
 }
+
+#[test]
+fn docs_list_every_key() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/configuration.md"
+    ))
+    .unwrap();
+    for (section, keys) in exabgp::config::known_keys() {
+        if section.is_empty() {
+            continue;
+        }
+        let heading = if *section == "global" {
+            format!("## `[{section}]`")
+        } else {
+            format!("## `[[{section}]]`")
+        };
+        let start = doc
+            .find(&heading)
+            .unwrap_or_else(|| panic!("no section {heading}"));
+        let end = doc[start + 1..]
+            .find("\n## ")
+            .map_or(doc.len(), |i| start + 1 + i);
+        for key in *keys {
+            assert!(
+                doc[start..end].contains(&format!("| `{key}` |")),
+                "docs/configuration.md: {heading} lacks {key}"
+            );
+        }
+    }
+}

@@ -466,3 +466,23 @@ fn example_env_file_is_loadable() {
     };
     assert_eq!(values(&t), values(&s));
 }
+
+#[test]
+fn docs_list_every_setting() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/settings.md")).unwrap();
+    for s in SETTINGS {
+        assert!(
+            doc.contains(&format!("| `{}` |", s.name)),
+            "docs/settings.md lacks {}",
+            s.name
+        );
+        if !s.default.starts_with('(') && !s.default.is_empty() {
+            assert!(
+                doc.contains(&format!("| `{}` | `{}` |", s.name, s.default)),
+                "docs/settings.md has the wrong default for {}",
+                s.name
+            );
+        }
+    }
+}
