@@ -49,6 +49,8 @@ pub struct Prefix {
     len: u8,
 }
 
+// `len` is the prefix length in bits, not a container size: there is no `is_empty`.
+#[allow(clippy::len_without_is_empty)]
 impl Prefix {
     /// A prefix from an address and length; host bits are cleared.
     /// None when `len` is too long for the family.
@@ -341,6 +343,9 @@ pub struct RouteRefresh {
 }
 
 /// Any BGP message.
+// UPDATE is the message that matters in volume; boxing it would cost an allocation
+// per message to save stack space on the rare OPEN/KEEPALIVE.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
     Open(Open),
