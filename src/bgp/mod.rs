@@ -4,7 +4,10 @@
 //! - `text`: FromStr/Display of communities, origin, family.
 //! - `iana`: the registry numbers.
 
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod iana;
 mod text;
