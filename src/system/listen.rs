@@ -68,10 +68,11 @@ pub fn explain_bind_error(addr: &SocketAddr, err: &io::Error) -> String {
         io::ErrorKind::PermissionDenied if port < 1024 => format!(
             "Port {port} is privileged and this process lacks CAP_NET_BIND_SERVICE. Fix one of: \
              let systemd hold the port (enable exabgp-bgp@INSTANCE.socket, see \
-             /usr/share/doc/exabgp/systemd.md), or grant \
-             AmbientCapabilities=CAP_NET_BIND_SERVICE in a drop-in for exabgp@.service, \
-             or start as root (the daemon drops to exabgp_daemon_user after binding), \
-             or set exabgp_tcp_port to a port >= 1024."
+             /usr/share/doc/exabgp/systemd.md), or grant it in a drop-in for \
+             exabgp@.service (AmbientCapabilities=CAP_NET_BIND_SERVICE, \
+             CapabilityBoundingSet=CAP_NET_BIND_SERVICE, SystemCallFilter=capset), \
+             or start as root outside systemd (the daemon drops to exabgp_daemon_user \
+             after binding), or set exabgp_tcp_port to a port >= 1024."
         ),
         io::ErrorKind::PermissionDenied => {
             "The address is not ours to bind; check exabgp_tcp_bind and any \

@@ -119,7 +119,7 @@ fn filter(level: &str) -> EnvFilter {
     let mapped = match level.trim().to_ascii_lowercase().as_str() {
         "" => "info".to_string(),
         "warning" | "warn" => "warn".to_string(),
-        "critical" | "fatal" | "err" | "error" => "error".to_string(),
+        "critical" | "crit" | "alert" | "emerg" | "fatal" | "err" | "error" => "error".to_string(),
         "notice" | "info" => "info".to_string(),
         "debug" => "debug".to_string(),
         "trace" => "trace".to_string(),
@@ -218,6 +218,8 @@ mod tests {
         }
         assert_eq!(filter("WARNING").to_string(), "warn");
         assert_eq!(filter("critical").to_string(), "error");
+        assert_eq!(filter("EMERG").to_string(), "error");
+        assert_eq!(filter("DEBUG").to_string(), "debug");
         assert_eq!(filter("not a ! filter").to_string(), "info");
         assert_eq!(filter("infoo").to_string(), "info");
         assert_eq!(filter("exabgp=debug").to_string(), "exabgp=debug");

@@ -15,7 +15,11 @@ use nix::unistd::{Gid, Uid, User};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PrivilegeError {
-    #[error("exabgp_daemon_user={0:?}: no such user (create it, e.g. with systemd-sysusers, or set exabgp_daemon_user)")]
+    #[error(
+        "exabgp_daemon_user={0:?}: no such user, and exabgp refuses to keep running as root: \
+         create it (systemd-sysusers), set exabgp_daemon_user to another user, or set \
+         exabgp_daemon_drop=false to stay root (capabilities are dropped all the same)"
+    )]
     NoSuchUser(String),
     #[error("exabgp_daemon_user={user:?}: looking the user up failed: {source}")]
     Lookup { user: String, source: nix::Error },
