@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use exabgp::daemon::server::{self, ServerError, ServerOptions};
+use exabgp::daemon::server::{self, ServerOptions};
 
 #[derive(Parser)]
 #[command(name = "exabgp", version = exabgp::VERSION, about = "BGP route-injection daemon")]
@@ -26,6 +26,25 @@ enum Cmd {
         /// Instance name (control socket name, log field).
         #[arg(long)]
         instance: Option<String>,
+        /// Where logs go: auto (journald when stderr is the journal), stderr, journal.
+        #[arg(long = "log", value_name = "DEST")]
+        log_destination: Option<String>,
+    },
+    /// Talk to a running daemon over its control socket (same as `exabgpcli`).
+    #[command(disable_help_flag = true)]
+    Cli {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Print every effective exabgp_* setting with where it came from, and the
+    /// control socket path with why each earlier candidate was skipped.
+    Env {
+        /// Instance name, as given to `server --instance`.
+        #[arg(long)]
+        instance: Option<String>,
+        /// Also read this env file (as systemd's EnvironmentFile= would).
+        #[arg(long, value_name = "FILE")]
+        env_file: Option<PathBuf>,
     },
     /// Check a configuration file: exit 0 with a summary, or 78 with file:line:col errors.
     Validate { file: PathBuf },
@@ -38,6 +57,23 @@ enum Cmd {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Cmd::Cli { args } => {
+            let mut argv = vec!["exabgp cli".to_string()];
+            argv.extend(args);
+            ExitCode::from(exabgp::api::cli::main(argv) as u8)
+        }
+        Cmd::Env { instance, env_file } => {
+            match server::env_report(instance.as_deref(), env_file.as_deref()) {
+                Ok(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("exabgp env: {e}");
+                    ExitCode::from(exabgp::EX_CONFIG as u8)
+                }
+            }
+        }
         Cmd::Version => {
             println!("exabgp {}", exabgp::VERSION);
             ExitCode::SUCCESS
@@ -66,20 +102,19 @@ fn main() -> ExitCode {
             config,
             log_level,
             instance,
+            log_destination,
         } => {
             let opts = ServerOptions {
                 config,
                 log_level,
                 instance,
+                log_destination,
             };
             match server::run_blocking(opts) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("exabgp: {e}");
-                    ExitCode::from(match e {
-                        ServerError::Config(_) | ServerError::Settings(_) => exabgp::EX_CONFIG,
-                        _ => exabgp::EX_OSERR,
-                    } as u8)
+                    ExitCode::from(e.exit_code() as u8)
                 }
             }
         }

@@ -1,16 +1,25 @@
 //! `exabgp server`: everything between the command line and [`super::run`]:
 //! logging, the configuration, the BGP listeners, the runtime and the signals.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
+use tokio::sync::oneshot;
+
 use super::{DaemonError, DaemonIo};
+use crate::api;
 use crate::bgp::{self, CodecOptions};
 use crate::config::{self, Config, LoadedSettings, Settings};
+use crate::control::{Command, ControlReply, ControlRequest, PeerState, ShowDetail};
+use crate::system::activation::{self, Activated};
+use crate::system::notify::Notifier;
+use crate::system::signals::{Signal, Signals};
+use crate::system::supervise::{self, Health};
+use crate::system::{listen, logging, privileges};
 
 /// What `exabgp server` was asked to do.
 #[derive(Debug, Clone)]
@@ -18,6 +27,8 @@ pub struct ServerOptions {
     pub config: PathBuf,
     pub log_level: Option<String>,
     pub instance: Option<String>,
+    /// `--log`: auto, stderr or journal (overrides exabgp_log_destination).
+    pub log_destination: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -25,18 +36,16 @@ pub enum ServerError {
     /// Already formatted as file:line:col: what was wrong.
     #[error("{0}")]
     Config(String),
-    #[error(
-        "cannot listen on {addr} port {port}: address already in use. Another BGP speaker \
-         (bird, gobgpd, another exabgp instance) may hold it: check `ss -ltnp 'sport = :{port}'`, \
-         or change exabgp_tcp_bind / exabgp_tcp_port"
-    )]
-    AddrInUse { addr: IpAddr, port: u16 },
-    #[error("cannot listen on {addr} port {port}: {source}")]
-    Bind {
-        addr: IpAddr,
-        port: u16,
-        source: std::io::Error,
-    },
+    /// Names the address, the port and what to check.
+    #[error(transparent)]
+    Listen(listen::BindError),
+    /// "another instance is already running on PATH", or why no socket could be bound.
+    #[error(transparent)]
+    Control(api::BindError),
+    #[error("{0}")]
+    Activation(String),
+    #[error("{0}")]
+    Privileges(String),
     /// Already says which setting, where it came from and what was expected.
     #[error("{0}")]
     Settings(String),
@@ -44,6 +53,20 @@ pub enum ServerError {
     Runtime(std::io::Error),
     #[error(transparent)]
     Daemon(#[from] DaemonError),
+}
+
+impl ServerError {
+    /// The process exit code (sysexits): 78 for configuration, 77 for a missing
+    /// permission, 69 when another instance runs, 71 for other OS errors.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ServerError::Config(_) | ServerError::Settings(_) => crate::EX_CONFIG,
+            ServerError::Listen(e) if e.is_permission() => crate::EX_NOPERM,
+            ServerError::Control(e) => e.exit_code(),
+            ServerError::Privileges(_) => crate::EX_NOPERM,
+            _ => crate::EX_OSERR,
+        }
+    }
 }
 
 /// One line describing a configuration, for `validate` and the startup log.
@@ -71,15 +94,37 @@ fn log_filter(level: &str) -> String {
     .to_string()
 }
 
-fn init_logging(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::new(level);
-    use std::io::IsTerminal;
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .try_init();
+/// `exabgp env`: every effective setting, where it came from, and the control
+/// socket path with why each earlier candidate was skipped.
+pub fn env_report(
+    instance: Option<&str>,
+    env_file: Option<&std::path::Path>,
+) -> Result<String, String> {
+    let LoadedSettings { settings, warnings } =
+        Settings::load_with_warnings(env_file, std::env::vars(), &[], instance)
+            .map_err(|e| e.to_string())?;
+    let mut out = String::new();
+    for w in warnings {
+        out.push_str(&format!("# warning: {w}\n"));
+    }
+    for (name, (value, origin)) in &settings.origins {
+        let from = match origin {
+            config::SettingOrigin::Default => "default".to_string(),
+            config::SettingOrigin::Environment => "environment".to_string(),
+            config::SettingOrigin::CommandLine => "command line".to_string(),
+            config::SettingOrigin::EnvFile { path, line } => {
+                format!("{}:{line}", path.display())
+            }
+        };
+        out.push_str(&format!("{name}={value}    # {from}\n"));
+    }
+    out.push('\n');
+    out.push_str(&crate::system::sockpath::report(
+        settings.api_socketpath.as_deref(),
+        &settings.api_socketname,
+        &settings.root,
+    ));
+    Ok(out)
 }
 
 /// The effective settings: --log-level > environment (exabgp_*) > default.
@@ -88,86 +133,201 @@ fn settings(opts: &ServerOptions) -> Result<LoadedSettings, ServerError> {
     if let Some(l) = &opts.log_level {
         cli.push(("exabgp.log.level", l.clone()));
     }
+    if let Some(d) = &opts.log_destination {
+        cli.push(("exabgp.log.destination", d.clone()));
+    }
     Settings::load_with_warnings(None, std::env::vars(), &cli, opts.instance.as_deref())
         .map_err(|e| ServerError::Settings(e.to_string()))
 }
 
-fn bind(addrs: &[SocketAddr]) -> Result<Vec<std::net::TcpListener>, ServerError> {
-    addrs
-        .iter()
-        .map(|a| {
-            std::net::TcpListener::bind(a).map_err(|source| {
-                if source.kind() == std::io::ErrorKind::AddrInUse {
-                    ServerError::AddrInUse {
-                        addr: a.ip(),
-                        port: a.port(),
-                    }
-                } else {
-                    ServerError::Bind {
-                        addr: a.ip(),
-                        port: a.port(),
-                        source,
-                    }
-                }
-            })
-        })
-        .collect()
-}
-
 /// Runs the daemon until SIGTERM/SIGINT (or a Shutdown command).
+///
+/// The order matters (see `system/mod.rs`): settings and logging, the config, then
+/// while still single-threaded: adopt systemd's sockets (and scrub LISTEN_* and
+/// NOTIFY_SOCKET from the environment so helpers never inherit them), bind what was
+/// not handed over, drop privileges and every capability; only then build the tokio
+/// runtime, start the core, the control socket and the helpers, and say READY=1.
 pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
     let LoadedSettings { settings, warnings } = settings(&opts)?;
-    init_logging(&log_filter(&settings.log_level));
+    let instance = settings.instance.clone();
+    logging::init(
+        &log_filter(&settings.log_level),
+        settings.log_destination,
+        instance.as_deref(),
+    );
     for w in warnings {
         warn!("{w}");
     }
     let config = config::load(&opts.config).map_err(|e| ServerError::Config(e.to_string()))?;
-    let addrs: Vec<SocketAddr> = settings
-        .tcp_bind
-        .iter()
-        .map(|a| SocketAddr::new(*a, settings.tcp_port))
-        .collect();
-    let listeners = bind(&addrs)?;
-    info!(config = %opts.config.display(), instance = opts.instance.as_deref().unwrap_or(""), "{}", summary(&config));
+    let activated =
+        activation::take_listeners().map_err(|e| ServerError::Activation(e.to_string()))?;
+    let notifier = Notifier::from_env().unwrap_or_else(|e| {
+        warn!("sd_notify unusable, readiness will not be reported: {e}");
+        Notifier::disabled()
+    });
+    let Activated { control, bgp } = activated;
+    let listeners = if bgp.is_empty() {
+        let addrs: Vec<SocketAddr> = settings
+            .tcp_bind
+            .iter()
+            .map(|a| SocketAddr::new(*a, settings.tcp_port))
+            .collect();
+        listen::bind_bgp(&addrs).map_err(ServerError::Listen)?
+    } else {
+        info!(count = bgp.len(), "BGP listeners handed over by systemd");
+        bgp
+    };
+    let group = socket_group(&settings);
+    let endpoint = api::prepare_control(&settings, control, group).map_err(ServerError::Control)?;
+    let dropped = privileges::drop_privileges(&settings.daemon_user, settings.daemon_drop)
+        .map_err(|e| ServerError::Privileges(e.to_string()))?;
+    info!(
+        uid = dropped.uid,
+        gid = dropped.gid,
+        user = dropped.switched_to.as_deref().unwrap_or(""),
+        "privileges dropped, no capabilities left"
+    );
+    info!(config = %opts.config.display(), instance = instance.as_deref().unwrap_or(""), "{}", summary(&config));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(ServerError::Runtime)?;
+    let config_path = opts.config.clone();
     runtime.block_on(async move {
-        let (control_tx, control_rx) = mpsc::channel(64);
+        let mut signals = Signals::new().map_err(ServerError::Runtime)?;
+        let (control_tx, control_rx) = mpsc::channel(256);
         let (events, _) = broadcast::channel(4096);
         let shutdown = CancellationToken::new();
-        tokio::spawn(watch_signals(shutdown.clone()));
-        // The control socket (API) will send on this; kept alive meanwhile.
-        let _control_tx = control_tx;
+        let ctx = api::ApiContext::new(
+            control_tx.clone(),
+            Some(api::reloader_for(config_path.clone())),
+        );
+        let plane = api::start(
+            endpoint,
+            &config.processes,
+            ctx,
+            &events,
+            settings.api_ack,
+            shutdown.clone(),
+        );
         let io = DaemonIo {
             listeners,
             control: control_rx,
             events,
-            shutdown,
+            shutdown: shutdown.clone(),
         };
-        super::run(config, io).await
+        let mut core = tokio::spawn(super::run(config, io));
+        let supervisor = tokio::spawn(supervise::supervise(notifier.clone(), shutdown.clone(), {
+            let tx = control_tx.clone();
+            move || health(tx.clone())
+        }));
+        let status = health(control_tx.clone())
+            .await
+            .unwrap_or_default()
+            .status_line();
+        notifier.ready(&status);
+        info!("ready: {status}");
+        let result = loop {
+            tokio::select! {
+                r = &mut core => break r,
+                sig = signals.recv() => match sig {
+                    Signal::Terminate | Signal::Interrupt => {
+                        let name = if sig == Signal::Terminate { "SIGTERM" } else { "SIGINT" };
+                        info!("{name} received: sending Cease to every peer and stopping");
+                        notifier.stopping("stopping: sending Cease to every peer");
+                        shutdown.cancel();
+                    }
+                    Signal::Reload => reload(&config_path, &control_tx, &notifier).await,
+                },
+            }
+        };
+        shutdown.cancel();
+        let ended = plane.wait().await;
+        for (name, end) in ended {
+            info!(helper = %name, "helper stopped: {end:?}");
+        }
+        let _ = supervisor.await;
+        match result {
+            Ok(r) => r.map_err(ServerError::from),
+            Err(e) => Err(ServerError::Runtime(std::io::Error::other(e.to_string()))),
+        }
     })?;
     Ok(())
 }
 
-async fn watch_signals(shutdown: CancellationToken) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (mut term, mut int) = match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) {
-        (Ok(t), Ok(i)) => (t, i),
-        _ => {
-            error!("cannot install SIGTERM/SIGINT handlers");
-            return;
+/// The group the control socket file gets: the daemon user's when we are root and
+/// about to switch to it, else ours.
+fn socket_group(settings: &Settings) -> Option<u32> {
+    if settings.daemon_drop && nix::unistd::Uid::effective().is_root() {
+        if let Ok(Some(u)) = nix::unistd::User::from_name(&settings.daemon_user) {
+            return Some(u.gid.as_raw());
         }
-    };
-    tokio::select! {
-        _ = term.recv() => info!("SIGTERM received, shutting down"),
-        _ = int.recv() => info!("SIGINT received, shutting down"),
     }
-    shutdown.cancel();
+    None
+}
+
+/// Ask the core how it is, through its own command loop (so a hung loop answers
+/// nothing and the watchdog is not petted).
+async fn health(tx: mpsc::Sender<ControlRequest>) -> Option<Health> {
+    let (reply, rx) = oneshot::channel();
+    let command = Command::ShowNeighbor {
+        detail: ShowDetail::Summary,
+        address: None,
+    };
+    tx.send(ControlRequest { command, reply }).await.ok()?;
+    match rx.await.ok()? {
+        ControlReply::Neighbors(n) => Some(Health {
+            established: n
+                .iter()
+                .filter(|s| s.state == PeerState::Established)
+                .count(),
+            total: n.len(),
+            routes: n.iter().map(|s| s.prefixes_out).sum(),
+        }),
+        _ => None,
+    }
+}
+
+/// SIGHUP: RELOADING=1, re-read and validate the file, apply the difference, READY=1.
+/// A file that does not validate leaves the running configuration in place.
+async fn reload(path: &std::path::Path, tx: &mpsc::Sender<ControlRequest>, notifier: &Notifier) {
+    notifier.reloading("reloading configuration");
+    let outcome = match config::load(path) {
+        Ok(new) => {
+            let (reply, rx) = oneshot::channel();
+            let command = Command::ApplyConfig(Box::new(new));
+            if tx.send(ControlRequest { command, reply }).await.is_err() {
+                Err("the daemon core is gone".to_string())
+            } else {
+                match rx.await {
+                    Ok(ControlReply::Error(e)) => Err(e),
+                    Ok(_) => Ok(()),
+                    Err(_) => Err("the daemon core did not answer".to_string()),
+                }
+            }
+        }
+        Err(e) => Err(e.to_string()),
+    };
+    match outcome {
+        Ok(()) => {
+            notifier.set_note(None);
+            info!(
+                MESSAGE_ID = logging::MSG_CONFIG_RELOADED,
+                config = %path.display(),
+                "configuration reloaded"
+            );
+        }
+        Err(e) => {
+            notifier.set_note(Some("last reload rejected, old config running".to_string()));
+            error!(
+                MESSAGE_ID = logging::MSG_CONFIG_REJECTED,
+                config = %path.display(),
+                "configuration rejected, the running one stays in place: {e}"
+            );
+        }
+    }
+    let status = health(tx.clone()).await.unwrap_or_default().status_line();
+    notifier.ready(&status);
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -230,7 +390,6 @@ pub fn decode_hex(text: &str) -> Result<String, DecodeHexError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::Ipv4Addr;
 
     #[test]
     fn log_levels_accept_exabgp_names() {
@@ -250,16 +409,5 @@ mod tests {
             Err(DecodeHexError::Incomplete)
         ));
         assert!(matches!(decode_hex("zz"), Err(DecodeHexError::Hex(_))));
-    }
-
-    #[test]
-    fn bind_reports_address_in_use() {
-        let held = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        let addr = held.local_addr().unwrap();
-        // std sets SO_REUSEADDR, which does not allow two listeners on one port.
-        match bind(&[addr]) {
-            Err(ServerError::AddrInUse { port, .. }) => assert_eq!(port, addr.port()),
-            other => panic!("expected AddrInUse, got {other:?}"),
-        }
     }
 }

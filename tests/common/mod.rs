@@ -153,7 +153,11 @@ impl Exabgp {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_exabgp"));
         cmd.arg("server").arg(&path).arg("--log-level").arg("debug");
         cmd.env_remove("exabgp_tcp_bind")
-            .env_remove("exabgp_tcp_port");
+            .env_remove("exabgp_tcp_port")
+            // Each daemon its own control socket; tests run as root with no `exabgp`
+            // user, so stay root (capabilities are still dropped).
+            .env("exabgp_api_socketpath", dir.join("exabgp.sock"))
+            .env("exabgp_daemon_drop", "false");
         if let Some((ip, port)) = listen {
             cmd.env("exabgp_tcp_bind", ip.to_string())
                 .env("exabgp_tcp_port", port.to_string());
