@@ -234,7 +234,7 @@ impl Peer {
     }
 }
 
-fn attr<'a>(attrs: &'a serde_json::Value, type_code: u64) -> &'a serde_json::Value {
+fn attr(attrs: &serde_json::Value, type_code: u64) -> &serde_json::Value {
     attrs
         .as_array()
         .and_then(|a| a.iter().find(|x| x["type"] == type_code))
