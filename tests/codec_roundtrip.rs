@@ -23,9 +23,6 @@ proptest! {
 
     #[test]
     fn message_roundtrip(msg in message(), opts in options()) {
-        if let Message::Update(u) = &msg {
-            prop_assume!(opts.four_octet_as || fits_old_speaker(&u.attributes));
-        }
         let mut bytes = Vec::new();
         match encode_message(&msg, &opts, &mut bytes) {
             Err(EncodeError::TooLong { max, .. }) => {
@@ -55,7 +52,6 @@ proptest! {
 
     #[test]
     fn attributes_roundtrip(attrs in path_attributes(), opts in options()) {
-        prop_assume!(opts.four_octet_as || fits_old_speaker(&attrs));
         let mut attrs = attrs;
         if attrs.mp_reach.as_ref().is_some_and(|m| !m.nlri.is_empty()) {
             attrs.origin.get_or_insert(Origin::Igp);
@@ -78,7 +74,6 @@ proptest! {
         nh in any::<u32>(),
         opts in options(),
     ) {
-        prop_assume!(opts.four_octet_as || fits_old_speaker(&attrs));
         let mut attrs = attrs;
         attrs.origin.get_or_insert(Origin::Igp);
         attrs.as_path.get_or_insert_with(AsPath::default);
@@ -120,7 +115,6 @@ proptest! {
         link_local in prop::option::of(any::<u128>()),
         opts in options(),
     ) {
-        prop_assume!(opts.four_octet_as || fits_old_speaker(&attrs));
         let mut attrs = attrs;
         attrs.origin.get_or_insert(Origin::Igp);
         attrs.as_path.get_or_insert_with(AsPath::default);

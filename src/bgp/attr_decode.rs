@@ -63,9 +63,13 @@ impl Seen {
     }
 }
 
-fn chunks<const N: usize>(v: &[u8]) -> impl Iterator<Item = [u8; N]> + '_ {
-    v.chunks_exact(N)
-        .filter_map(|c| <[u8; N]>::try_from(c).ok())
+/// Fixed-size records; exact-size, so `collect` allocates once.
+fn chunks<const N: usize>(v: &[u8]) -> impl ExactSizeIterator<Item = [u8; N]> + '_ {
+    v.chunks_exact(N).map(|c| {
+        let mut a = [0u8; N];
+        a.copy_from_slice(c);
+        a
+    })
 }
 
 pub(crate) fn decode(buf: &[u8], opts: &CodecOptions) -> Result<Decoded, DecodeError> {

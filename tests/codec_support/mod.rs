@@ -219,22 +219,6 @@ pub fn path_attributes() -> impl Strategy<Value = PathAttributes> {
         )
 }
 
-/// RFC 6793 §4.2.3: an AGGREGATOR with a real 2-octet AS tells a NEW speaker to
-/// ignore AS4_PATH (an OLD speaker aggregated). A path that needs AS4_PATH cannot
-/// go to an OLD speaker with such an aggregator, so the generator avoids it.
-pub fn fits_old_speaker(a: &PathAttributes) -> bool {
-    let needs_as4 = a.as_path.as_ref().is_some_and(|p| {
-        p.segments.iter().any(|s| match s {
-            AsSegment::Sequence(v) | AsSegment::Set(v) => v.iter().any(|&x| x > 0xFFFF),
-            _ => false,
-        })
-    });
-    let agg_blocks = a
-        .aggregator
-        .is_some_and(|g| g.asn <= 0xFFFF && g.asn != 23456);
-    !(needs_as4 && agg_blocks)
-}
-
 pub fn update() -> impl Strategy<Value = Update> {
     (
         vec(prefix_v4(), 0..20),
