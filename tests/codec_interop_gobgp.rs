@@ -380,6 +380,28 @@ fn check_both_directions(new_speaker: bool) {
         };
         assert_eq!(nh_attr, nh, "{got}");
     }
+
+    // (3) gobgpd's RFC 8203/9003 shutdown communication decodes to its text.
+    let ours = if new_speaker {
+        loopback(2)
+    } else {
+        loopback(4)
+    };
+    peer.gobgp(&[
+        "neighbor",
+        &ours.to_string(),
+        "shutdown",
+        "--reason",
+        "maintenance ünd so",
+    ]);
+    for _ in 0..100 {
+        if let Message::Notification(n) = peer.recv() {
+            assert_eq!((n.code, n.subcode), (6, 2), "{n:?}");
+            assert_eq!(n.shutdown_text().as_deref(), Some("maintenance ünd so"));
+            return;
+        }
+    }
+    panic!("no NOTIFICATION after 'gobgp neighbor shutdown'");
 }
 
 #[test]
