@@ -14,7 +14,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 const BACKLOG: i32 = 128;
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot listen for BGP on {addr}: {source}. {hint}")]
+#[error("cannot listen for BGP on {} port {}: {source}. {hint}", addr.ip(), addr.port())]
 pub struct BindError {
     pub addr: SocketAddr,
     pub source: io::Error,
@@ -105,7 +105,10 @@ mod tests {
         let err = bind_bgp(&[addr]).unwrap_err();
         assert_eq!(err.source.kind(), io::ErrorKind::AddrInUse);
         let text = err.to_string();
-        assert!(text.contains(&addr.to_string()), "{text}");
+        assert!(
+            text.contains(&format!("{} port {}", addr.ip(), addr.port())),
+            "{text}"
+        );
         assert!(text.contains("ss -ltnp"), "{text}");
         assert!(!err.is_permission());
     }

@@ -18,6 +18,17 @@ pub enum Signal {
     Reload,
 }
 
+impl Signal {
+    /// The signal's name, for log lines ("SIGTERM received, shutting down").
+    pub fn name(&self) -> &'static str {
+        match self {
+            Signal::Terminate => "SIGTERM",
+            Signal::Interrupt => "SIGINT",
+            Signal::Reload => "SIGHUP",
+        }
+    }
+}
+
 /// The three signal streams.
 pub struct Signals {
     term: tokio::signal::unix::Signal,
@@ -70,5 +81,6 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(got, Signal::Terminate);
+        assert_eq!(got.name(), "SIGTERM");
     }
 }
