@@ -193,6 +193,16 @@ passive = true
     );
     let exa_addr = SocketAddr::new(exa_ip, listen_port);
 
+    // A connection from an address that is not a neighbor is closed unanswered.
+    let mut stranger = RawPeer::connect(loopback_addr(64).into(), exa_addr);
+    let mut rest = Vec::new();
+    let read = std::io::Read::read_to_end(&mut stranger.s, &mut rest);
+    assert!(
+        read.is_ok() && rest.is_empty(),
+        "unknown peer got {read:?} {rest:?}"
+    );
+    assert!(exa.proc.wait_log("unknown peer", WAIT), "{}", exa.log());
+
     // OPEN errors (RFC 4271 §6.2) and an UPDATE before OPEN (RFC 6608: FSM error in
     // OpenSent).
     let cases: Vec<(&str, Vec<u8>, (u8, u8))> = vec![
