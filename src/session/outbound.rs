@@ -8,6 +8,7 @@
 //!   becomes `[local-as]`.
 //! - iBGP: the path is sent as configured; LOCAL_PREF 100 is added when absent
 //!   (RFC 4271 §5.1.5 requires it on iBGP).
+//! - ORIGIN IGP is filled in when a route has none (ExaBGP's default).
 //! - Every other attribute (MED, LOCAL_PREF on eBGP, communities, ...) is sent
 //!   exactly as configured, so a peer shows exactly what the operator wrote.
 //! - "next-hop self" is the configured local-address, else the session's local
@@ -17,7 +18,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::bgp::{self, AsPath, AsSegment, CodecOptions, Family, PathAttributes};
+use crate::bgp::{self, AsPath, AsSegment, CodecOptions, Family, Origin, PathAttributes};
 use crate::rib::{Delta, NextHop};
 
 /// What the packer needs to know about the session.
@@ -51,6 +52,10 @@ impl SessionContext {
     /// The attributes as sent to this peer (see the module doc).
     pub fn wire_attributes(&self, attrs: &PathAttributes) -> PathAttributes {
         let mut a = attrs.clone();
+        // ORIGIN is well-known mandatory; ExaBGP's default is IGP.
+        if a.origin.is_none() {
+            a.origin = Some(Origin::Igp);
+        }
         if self.is_ibgp() {
             if a.as_path.is_none() {
                 a.as_path = Some(AsPath::default());
@@ -246,5 +251,40 @@ mod tests {
             c.self_next_hop(Family::IPV4_UNICAST),
             Some("127.0.0.1".parse().unwrap())
         );
+    }
+
+    #[test]
+    fn next_hop_self_without_an_ipv6_address_skips_ipv6_routes_only() {
+        use crate::rib::{AdjRibOut, Route};
+        let c = ctx(65001, 65000);
+        let mut rib = AdjRibOut::new();
+        let attrs = Arc::new(PathAttributes::default());
+        for p in ["203.0.113.0/24", "2001:db8:1::/48"] {
+            rib.announce(&Route {
+                prefix: p.parse().unwrap(),
+                next_hop: NextHop::SelfAddress,
+                attributes: attrs.clone(),
+            });
+        }
+        let delta = rib.take_delta(&[Family::IPV4_UNICAST, Family::IPV6_UNICAST]);
+        let packed = pack_delta(&c, &delta);
+        assert_eq!(packed.announced, 1);
+        assert_eq!(packed.messages.len(), 1);
+        assert_eq!(packed.skipped.len(), 1);
+        assert!(
+            packed.skipped[0].contains("ipv6 unicast")
+                && packed.skipped[0].contains("next-hop self")
+        );
+        // The IPv4 UPDATE carries our socket address as NEXT_HOP.
+        let (msg, _) = bgp::decode_message(&packed.messages[0], &c.codec)
+            .unwrap()
+            .unwrap();
+        match msg {
+            bgp::Message::Update(u) => {
+                assert_eq!(u.attributes.next_hop, Some("127.0.0.1".parse().unwrap()));
+                assert_eq!(u.attributes.as_path, Some(AsPath::sequence(vec![65001])));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }
