@@ -436,6 +436,10 @@ impl Neighbor {
         self.set_state(PeerState::OpenSent);
         let mut buf: Vec<u8> = Vec::with_capacity(65536);
         let end = loop {
+            // Read in large chunks: a full table arrives as thousands of messages.
+            if buf.capacity() - buf.len() < 16384 {
+                buf.reserve(65536);
+            }
             let flow = tokio::select! {
                 r = rd.read_buf(&mut buf) => match r {
                     // Event 18: TcpConnectionFails (peer closed).
