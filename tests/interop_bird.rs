@@ -130,8 +130,14 @@ fn bird_session_routes_both_ways_and_cease_on_sigterm() {
     }
     // next-hop self: our local address on the session (local-address here).
     let own = show("198.51.100.0/24");
-    assert!(own.contains(&format!("BGP.next_hop: {exa_ip}")), "next-hop self:\n{own}");
-    assert!(own.contains("BGP.origin: IGP") && own.contains("BGP.as_path: 65001\n"), "{own}");
+    assert!(
+        own.contains(&format!("BGP.next_hop: {exa_ip}")),
+        "next-hop self:\n{own}"
+    );
+    assert!(
+        own.contains("BGP.origin: IGP") && own.contains("BGP.as_path: 65001\n"),
+        "{own}"
+    );
     let v6 = show("2001:db8:100::/48");
     for expected in [
         "BGP.origin: EGP",

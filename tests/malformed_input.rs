@@ -104,6 +104,19 @@ next-hop = "192.0.2.10"
     //    session up and take the prefix out of the Adj-RIB-In.
     let mut p = RawPeer::connect(raw_ip, exa_addr);
     p.handshake();
+    // The initial table (the configured route, next hop as configured) then End-of-RIB.
+    let table = p.until_end_of_rib();
+    assert_eq!(table.len(), 1, "{table:?}");
+    assert!(
+        table[0].ends_with(&[24, 203, 0, 113]),
+        "NLRI 203.0.113.0/24: {:?}",
+        table[0]
+    );
+    assert!(
+        table[0].windows(4).any(|w| w == [192, 0, 2, 10]),
+        "next hop: {:?}",
+        table[0]
+    );
     p.send(&message(2, &update_body(&valid_attrs(), &[24, 10, 77, 0])));
     assert!(
         exa.proc
@@ -258,7 +271,14 @@ passive = true
     assert_eq!(t, 1);
     p.send(&message(1, &open_body_with(4, RAW_AS, 3, [192, 0, 2, 77])));
     p.send(&message(4, &[]));
-    assert_eq!(p.notification(), (4, 0), "exabgp log:\n{}", exa.log());
+    let (notification, keepalives) = p.notification_counting_keepalives();
+    assert_eq!(notification, (4, 0), "exabgp log:\n{}", exa.log());
+    // KEEPALIVE every hold/3 = 1 s: the one ending OPEN handshake plus at least one
+    // more before the 3 s hold timer expired.
+    assert!(
+        keepalives >= 2,
+        "only {keepalives} KEEPALIVE(s) before hold timer expiry"
+    );
     assert!(
         exa.proc.wait_log("hold timer expired", WAIT),
         "{}",

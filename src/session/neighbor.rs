@@ -938,3 +938,36 @@ pub fn describe_config(c: &NeighborConfig) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_retry_backs_off_exponentially_with_a_cap() {
+        let cfg = NeighborConfig {
+            address: "192.0.2.254".parse().unwrap(),
+            peer_as: 65000,
+            local_as: 65001,
+            router_id: "192.0.2.1".parse().unwrap(),
+            local_address: None,
+            port: 179,
+            hold_time: 90,
+            passive: false,
+            families: vec![crate::bgp::Family::IPV4_UNICAST],
+            md5_password: Some("secret".into()),
+            description: None,
+        };
+        let (events, _) = broadcast::channel(1);
+        let (_tx, rx) = mpsc::unbounded_channel();
+        let mut n = Neighbor::new(cfg.clone(), &[], events, rx);
+        let mut delays = Vec::new();
+        for f in [0, 1, 2, 3, 6, 7, 8, 1000] {
+            n.failures = f;
+            delays.push(n.retry_delay().as_secs());
+        }
+        assert_eq!(delays, vec![0, 1, 2, 4, 32, 60, 60, 60]);
+        // The password never shows in `show neighbor configuration`.
+        assert!(!describe_config(&cfg).contains("secret"));
+    }
+}
