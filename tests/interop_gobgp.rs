@@ -303,7 +303,9 @@ next-hop = "192.0.2.10"
     });
     assert!(up.is_none(), "session came up with a wrong MD5 password");
     assert!(
-        !wrong.log().contains("session established"),
+        !wrong
+            .log()
+            .contains(&format!("session with {gobgp_ip} established")),
         "{}",
         wrong.log()
     );

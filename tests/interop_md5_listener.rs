@@ -40,8 +40,8 @@ md5-password = "listen-key"
 "#
     );
     let exa = Exabgp::start(&dir.path, &config, Some((exa_ip, port)));
-    assert!(exa.proc.wait_log("neighbor added", WAIT), "{}", exa.log());
     let dst = SocketAddr::new(exa_ip, port);
+    assert!(wait_listening(dst), "{}", exa.log());
 
     // Unsigned and wrongly signed SYNs are dropped by the kernel: no connection.
     assert!(
@@ -56,7 +56,8 @@ md5-password = "listen-key"
     let mut p = connect_signed(raw_ip, dst, Some("listen-key")).expect("signed connection");
     p.handshake();
     assert!(
-        exa.proc.wait_log("session established", WAIT),
+        exa.proc
+            .wait_log(&format!("session with {raw_ip} established"), WAIT),
         "{}",
         exa.log()
     );

@@ -81,7 +81,7 @@ next-hop = "192.0.2.10"
     let (_, uptime_before) = gobgp_session(&gobgp, exa_ip);
     let exa_addr = SocketAddr::new(exa_ip, listen_port);
     assert!(
-        exa.proc.wait_log("accepting BGP connections", WAIT),
+        wait_listening(SocketAddr::new(exa_ip, listen_port)),
         "{}",
         exa.log()
     );
@@ -200,7 +200,7 @@ passive = true
     );
     let mut exa = Exabgp::start(&dir.path, &config, Some((exa_ip, listen_port)));
     assert!(
-        exa.proc.wait_log("accepting BGP connections", WAIT),
+        wait_listening(SocketAddr::new(exa_ip, listen_port)),
         "{}",
         exa.log()
     );

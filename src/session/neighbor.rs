@@ -260,7 +260,15 @@ impl Neighbor {
     fn down(&mut self, reason: &str) {
         let was_up = self.state == PeerState::Established;
         if was_up {
-            warn!(peer = %self.cfg.address, reason, "session down");
+            // Field names follow system::logging (journald): PEER_ADDRESS, PEER_AS, BGP_STATE.
+            warn!(
+                PEER_ADDRESS = %self.cfg.address,
+                PEER_AS = self.cfg.peer_as,
+                BGP_STATE = "idle",
+                reason,
+                "session with {} down: {reason}",
+                self.cfg.address
+            );
         } else {
             info!(peer = %self.cfg.address, reason, "connection closed");
         }
@@ -634,7 +642,13 @@ impl Neighbor {
         self.established_at = Some(Instant::now());
         self.failures = 0;
         self.last_error = None;
-        info!(peer = %self.cfg.address, peer_as = self.cfg.peer_as, "session established");
+        info!(
+            PEER_ADDRESS = %self.cfg.address,
+            PEER_AS = self.cfg.peer_as,
+            BGP_STATE = "established",
+            "session with {} established",
+            self.cfg.address
+        );
         self.emit(
             Direction::Receive,
             EventKind::State {
