@@ -1,16 +1,21 @@
 //! Turning Adj-RIB-Out deltas into UPDATE bytes for one session.
 //!
-//! What the wire gets, compared with the configured route:
+//! What the wire gets, compared with the configured route. ExaBGP's own rules
+//! (Attributes.pack in exabgp/bgp/message/update/attribute/attributes.py) are: ORIGIN
+//! IGP when absent; AS_PATH `[]` (iBGP) or `[local-as]` (eBGP) when absent, a
+//! configured path sent unchanged; LOCAL_PREF 100 added on iBGP when absent and
+//! dropped toward eBGP peers. Ours:
+//! - ORIGIN IGP is filled in when a route has none (as ExaBGP).
 //! - eBGP: our local AS is prepended to the AS_PATH unless the configured path
-//!   already starts with it. (ExaBGP sends a configured path unchanged and only
-//!   fills in `[local-as]` when none is configured; GoBGP and BIRD reject eBGP routes
-//!   whose first AS is not the peer's, so we prepend.) An empty or absent path
-//!   becomes `[local-as]`.
-//! - iBGP: the path is sent as configured; LOCAL_PREF 100 is added when absent
-//!   (RFC 4271 §5.1.5 requires it on iBGP).
-//! - ORIGIN IGP is filled in when a route has none (ExaBGP's default).
-//! - Every other attribute (MED, LOCAL_PREF on eBGP, communities, ...) is sent
-//!   exactly as configured, so a peer shows exactly what the operator wrote.
+//!   already starts with it (ExaBGP sends a configured path unchanged, but GoBGP and
+//!   BIRD reject eBGP routes whose first AS is not the peer's, so we prepend). An
+//!   absent or empty path becomes `[local-as]` (as ExaBGP).
+//! - iBGP: the path is sent as configured (empty when absent); LOCAL_PREF 100 is
+//!   added when absent (RFC 4271 §5.1.5 requires it on iBGP; as ExaBGP).
+//! - Every other attribute (MED, communities, ...) is sent exactly as configured,
+//!   LOCAL_PREF toward eBGP peers included: a deliberate difference from ExaBGP (and
+//!   from RFC 4271 §5.1.5, which says not to send it to external peers), so that a
+//!   peer shows exactly what the operator wrote; BIRD ignores it, GoBGP keeps it.
 //! - "next-hop self" is the configured local-address, else the session's local
 //!   socket address, of the route's family; when there is none (an IPv6 route over
 //!   an IPv4 session without an IPv6 local-address) the route is skipped with a log.
