@@ -393,10 +393,7 @@ impl Neighbor {
                 self.emit(Direction::Send, EventKind::Notification(n.clone()));
             }
         }
-        conn.wr
-            .write_all(&out)
-            .await
-            .map_err(|e| format!("write failed: {e}"))
+        write_out(conn, &out).await
     }
 
     /// Sends a NOTIFICATION (best effort) and ends the session with `reason`.
@@ -735,9 +732,9 @@ impl Neighbor {
                 "UPDATEs sent"
             );
         }
-        match conn.wr.write_all(&out).await {
+        match write_out(conn, &out).await {
             Ok(()) => Flow::Continue,
-            Err(e) => Flow::End(End::Down(format!("write failed: {e}"))),
+            Err(e) => Flow::End(End::Down(e)),
         }
     }
 
@@ -896,6 +893,21 @@ impl Neighbor {
         v.sort_by_key(|e| e.prefix);
         v
     }
+}
+
+/// Writes `out` in 64 KiB chunks, each of which must go out within the hold time
+/// (4 minutes when there is none): a peer that stops reading is detected even
+/// though the select loop (and so the Hold timer) waits while we write.
+async fn write_out(conn: &mut Conn, out: &[u8]) -> Result<(), String> {
+    let limit = conn.hold_for.unwrap_or(OPEN_HOLD);
+    for chunk in out.chunks(65536) {
+        match tokio::time::timeout(limit, conn.wr.write_all(chunk)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(format!("write failed: {e}")),
+            Err(_) => return Err(format!("peer stopped reading for {}s", limit.as_secs())),
+        }
+    }
+    Ok(())
 }
 
 fn kind_name(m: &Message) -> &'static str {
