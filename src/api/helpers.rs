@@ -187,6 +187,7 @@ async fn supervise(
         }
         if respawns.len() >= p.respawn_limit as usize {
             tracing::error!(
+                MESSAGE_ID = crate::system::logging::MSG_HELPER_GIVEN_UP,
                 helper = %p.name,
                 "HELPER GIVEN UP: '{}' ended {} times within {} s (limit {}); it will not be restarted until exabgp restarts",
                 p.name,
