@@ -154,13 +154,18 @@ pub fn bind_control_socket(path: &Path, group: Option<u32>) -> Result<ControlSoc
             source: e,
         }
     })?;
-    nix::unistd::chown(path, None, Some(nix::unistd::Gid::from_raw(gid))).map_err(|e| {
-        BindError::Permissions {
-            path: p.clone(),
-            gid,
-            source: e.into(),
-        }
-    })?;
+    // A new file already has our group; only change it when asked for another one
+    // (root binding for the daemon user). Under systemd's seccomp filter
+    // (~@privileged) chown is refused even when it would change nothing.
+    if meta.gid() != gid {
+        nix::unistd::chown(path, None, Some(nix::unistd::Gid::from_raw(gid))).map_err(|e| {
+            BindError::Permissions {
+                path: p.clone(),
+                gid,
+                source: e.into(),
+            }
+        })?;
+    }
     Ok(ControlSocket { listener, file })
 }
 
