@@ -251,6 +251,9 @@ pub async fn serve_control(
     let _ = tokio::time::timeout(Duration::from_secs(5), tracker.wait()).await;
 }
 
+/// How long a client that is connected when the daemon stops gets to send its command.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+
 /// A line is never mistaken for the terminator.
 fn escape_output(line: &str) -> String {
     if line == "done" || line.starts_with("error:") {
@@ -287,7 +290,24 @@ async fn serve_client(
     loop {
         let line = tokio::select! {
             l = tokio::time::timeout(limits.idle_timeout, read_line(&mut r, limits.max_line)) => l,
-            _ = shutdown.cancelled() => return,
+            _ = shutdown.cancelled() => {
+                // Stopping: a client that connected just before still gets its
+                // command answered (the core stops only after this server), as long
+                // as the command arrives within the grace period.
+                match tokio::time::timeout(SHUTDOWN_GRACE, read_line(&mut r, limits.max_line)).await {
+                    Ok(Ok(Line::Text(t))) => {
+                        let answer = match parse_request(&t) {
+                            Ok(req) => execute(ctx, &req).await,
+                            Err(e) => Answer::error(e.to_string()),
+                        };
+                        let _ = write_answer(&mut w, &answer).await;
+                    }
+                    _ => {
+                        let _ = w.write_all(b"error: exabgp is stopping\n").await;
+                    }
+                }
+                return;
+            }
         };
         let answer = match line {
             Err(_) => {

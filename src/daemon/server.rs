@@ -198,6 +198,8 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         let (control_tx, control_rx) = mpsc::channel(256);
         let (events, _) = broadcast::channel(4096);
         let shutdown = CancellationToken::new();
+        // The control socket and helpers stop on their own token, before the core.
+        let api_stop = shutdown.child_token();
         let ctx = api::ApiContext::new(
             control_tx.clone(),
             Some(api::reloader_for(config_path.clone())),
@@ -208,7 +210,7 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
             ctx,
             &events,
             settings.api_ack,
-            shutdown.clone(),
+            api_stop.clone(),
         );
         let io = DaemonIo {
             listeners,
@@ -227,25 +229,33 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
             .status_line();
         notifier.ready(&status);
         info!("ready: {status}");
-        let result = loop {
+        // SIGTERM stops the control socket and the helpers first, while the core still
+        // answers, so a command that arrived just before is answered; then the core
+        // sends Cease to every peer.
+        let stopped = loop {
             tokio::select! {
-                r = &mut core => break r,
+                r = &mut core => break Some(r),
                 sig = signals.recv() => match sig {
                     Signal::Terminate | Signal::Interrupt => {
                         let name = if sig == Signal::Terminate { "SIGTERM" } else { "SIGINT" };
                         info!("{name} received: sending Cease to every peer and stopping");
                         notifier.stopping("stopping: sending Cease to every peer");
-                        shutdown.cancel();
+                        break None;
                     }
                     Signal::Reload => reload(&config_path, &control_tx, &notifier).await,
                 },
             }
         };
-        shutdown.cancel();
+        api_stop.cancel();
         let ended = plane.wait().await;
         for (name, end) in ended {
             info!(helper = %name, "helper stopped: {end:?}");
         }
+        shutdown.cancel();
+        let result = match stopped {
+            Some(r) => r,
+            None => core.await,
+        };
         let _ = supervisor.await;
         match result {
             Ok(r) => r.map_err(ServerError::from),
