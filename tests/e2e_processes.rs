@@ -708,7 +708,12 @@ fn stale_socket_is_replaced() {
         "the removal is logged: {}",
         d.proc.log_text()
     );
+    // An operator's idle client does not hold the daemon up on SIGTERM; it sees EOF.
+    let mut idle = std::os::unix::net::UnixStream::connect(&path).expect("connect");
+    idle.set_read_timeout(Some(WAIT)).unwrap();
     assert_eq!(d.terminate(), Some(0), "{}", d.proc.log_text());
+    let mut rest = Vec::new();
+    assert_eq!(idle.read_to_end(&mut rest).ok(), Some(0), "{rest:?}");
     assert!(
         std::fs::symlink_metadata(&path).is_err(),
         "socket left behind"
@@ -921,7 +926,8 @@ while True:
         continue
     kind = msg.get("type")
     neighbor = msg.get("neighbor", {})
-    log.write("event %s %s\n" % (kind, neighbor.get("state", ""))); log.flush()
+    log.write("event %s %s\n" % (kind, neighbor.get("state", "")))
+    log.write("from %s %s\n" % (msg.get("exabgp"), msg.get("pid"))); log.flush()
     if kind == "state" and neighbor.get("state") == "up" and not announced:
         announced = True
         sys.stdout.write("announce route 203.0.113.10/32 next-hop 192.0.2.10 med 10\n")
@@ -1036,6 +1042,13 @@ fn python_helper_and_cli_drive_gobgpd() {
     assert!(s.contains("withdrawing"), "{s}");
     assert!(s.contains("answer done"), "acks reach the helper: {s}");
     assert!(s.contains("event state up"), "{s}");
+    let origin = format!("from 5.0.0 {}", d.proc.pid());
+    assert!(
+        s.lines()
+            .filter(|l| l.starts_with("from "))
+            .all(|l| l == origin),
+        "events name the API version and the daemon's pid ({origin}): {s}"
+    );
 
     // The CLI announces and withdraws.
     let out = cli(
