@@ -283,12 +283,22 @@ fn stale_socket_is_replaced() {
         "the removal is logged: {}",
         d.proc.log_text()
     );
-    // An operator's idle client does not hold the daemon up on SIGTERM; it sees EOF.
+    // An operator's idle client does not hold the daemon up on SIGTERM: after the
+    // grace period for a last command it is told why, then sees EOF.
     let mut idle = std::os::unix::net::UnixStream::connect(&path).expect("connect");
     idle.set_read_timeout(Some(WAIT)).unwrap();
     assert_eq!(d.terminate(), Some(0), "{}", d.proc.log_text());
     let mut rest = Vec::new();
-    assert_eq!(idle.read_to_end(&mut rest).ok(), Some(0), "{rest:?}");
+    // A connection still in the backlog (never accepted) is reset or sees EOF.
+    match idle.read_to_end(&mut rest) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        Err(e) => panic!("no EOF: {e}"),
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&rest),
+        "error: exabgp is stopping\n"
+    );
     assert!(
         std::fs::symlink_metadata(&path).is_err(),
         "socket left behind"
@@ -728,7 +738,6 @@ fn python_helper_and_cli_drive_gobgpd() {
 /// touching nothing; the BGP port is bound before the control socket is probed,
 /// so the second one fails on the port (exit 71) instead.
 #[test]
-#[ignore = "src bug: daemon/server.rs binds the BGP port before probing the control socket, so an identical second instance exits 71 with EADDRINUSE, not 69 'another instance is already running'"]
 fn same_instance_twice_same_port_is_refused_as_running() {
     let dir = TestDir::new("e2e-twice");
     let name = instance_name("twice");

@@ -166,6 +166,11 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         Notifier::disabled()
     });
     let Activated { control, bgp } = activated;
+    // The control socket first: a second start of a running instance is refused as
+    // "another instance is already running on PATH" before it touches the BGP port.
+    // If the BGP bind then fails, dropping the endpoint removes the socket file.
+    let group = socket_group(&settings);
+    let endpoint = api::prepare_control(&settings, control, group).map_err(ServerError::Control)?;
     let listeners = if bgp.is_empty() {
         let addrs: Vec<SocketAddr> = settings
             .tcp_bind
@@ -177,8 +182,6 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         info!(count = bgp.len(), "BGP listeners handed over by systemd");
         bgp
     };
-    let group = socket_group(&settings);
-    let endpoint = api::prepare_control(&settings, control, group).map_err(ServerError::Control)?;
     let dropped = privileges::drop_privileges(&settings.daemon_user, settings.daemon_drop)
         .map_err(|e| ServerError::Privileges(e.to_string()))?;
     info!(
