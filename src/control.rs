@@ -39,12 +39,21 @@ pub enum Command {
     Announce { scope: Scope, routes: Vec<Route> },
     /// Remove routes from the Adj-RIB-Out of the scoped neighbors.
     Withdraw { scope: Scope, prefixes: Vec<Prefix> },
-    ShowNeighbor { detail: ShowDetail, address: Option<IpAddr> },
-    ShowAdjRib { direction: RibDirection, address: Option<IpAddr> },
+    ShowNeighbor {
+        detail: ShowDetail,
+        address: Option<IpAddr>,
+    },
+    ShowAdjRib {
+        direction: RibDirection,
+        address: Option<IpAddr>,
+    },
     /// Re-send the whole Adj-RIB-Out to the scoped neighbors.
     FlushAdjRibOut { scope: Scope },
     /// Empty the Adj-RIB (in: forget what was received; out: withdraw everything).
-    ClearAdjRib { scope: Scope, direction: RibDirection },
+    ClearAdjRib {
+        scope: Scope,
+        direction: RibDirection,
+    },
     /// Send a Cease NOTIFICATION (subcode `code`, default 2 = administrative shutdown)
     /// and restart the session.
     Teardown { address: IpAddr, code: u8 },
@@ -168,7 +177,10 @@ pub enum Direction {
 /// Something that happened on a session, for helpers and logs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventKind {
-    State { state: SessionState, reason: Option<String> },
+    State {
+        state: SessionState,
+        reason: Option<String>,
+    },
     Update(Box<Update>),
     EndOfRib(Family),
     Notification(Notification),

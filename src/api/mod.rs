@@ -1,1 +1,38 @@
-//! api: see the crate map in lib.rs.
+//! The control plane: the text command language (ExaBGP's syntax), the JSON/text
+//! event encoders, helper processes and the control socket, and the CLI client.
+//!
+//! ```text
+//!  helper stdout ─┐                          ┌─> ControlRequest ─> daemon core
+//!  socket client ─┴─> parse_request ─> execute┤
+//!                                             └─< ControlReply ─> render ─> text/JSON
+//!  daemon core ─> broadcast<Event> ─> EventEncoder (per helper) ─> bounded queue ─> helper stdin
+//! ```
+
+mod attrtext;
+pub mod cli;
+pub mod command;
+pub mod events;
+pub mod exec;
+pub mod helpers;
+mod jsonw;
+pub mod lines;
+pub mod render;
+pub mod server;
+pub mod values;
+
+pub use command::{parse_command, parse_request, ApiCommand, Request};
+pub use events::{encode_json, encode_text, EventEncoder, API_VERSION};
+pub use exec::{execute, Answer, ApiContext, Reloader};
+pub use server::{
+    bind_control_socket, serve_control, serve_control_socket, std_to_tokio, BindError,
+    ControlSocket, ServerLimits,
+};
+
+/// Why a command line was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error("unknown command '{0}' (try 'help')")]
+    Unknown(String),
+    #[error("{0}")]
+    Syntax(String),
+}

@@ -1,5 +1,41 @@
 //! The BGP-4 wire format: pure functions over bytes, no I/O.
+//!
+//! - [`types`]: the logical data model (shared contract); AS numbers are always
+//!   4-octet there, the RFC 6793 translation happens here.
+//! - `message`: framing, [`decode_message`] / [`encode_message`].
+//! - `open`, `update`, `notification`, `refresh`: message bodies.
+//! - `attr_decode` / `attr_encode` / `as_path` / `nlri`: path attributes and prefixes.
+//! - `pack`: [`pack_announce`], [`pack_withdraw`], [`encode_end_of_rib`].
+//! - `error`: [`DecodeError`] (which *is* the NOTIFICATION to send) and [`EncodeError`].
+//! - `text`: FromStr/Display of communities, origin, family.
+//! - `fuzz`: [`fuzz_decode`], the property every input must keep.
+//! - [`iana`]: the registry numbers.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
+mod as_path;
+mod attr_decode;
+mod attr_encode;
+mod error;
+mod fuzz;
+pub mod iana;
+mod message;
+mod nlri;
+mod notification;
+mod open;
+mod pack;
+mod refresh;
+mod text;
 mod types;
+mod update;
+mod wire;
 
+pub use error::*;
+pub use fuzz::{fuzz_decode, normalize_for_roundtrip, FUZZ_OPTIONS};
+pub use message::{decode_message, encode_message};
+pub use notification::SHUTDOWN_TEXT_MAX;
+pub use pack::{encode_end_of_rib, pack_announce, pack_withdraw};
+pub use text::ParseTextError;
 pub use types::*;

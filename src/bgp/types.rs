@@ -31,8 +31,14 @@ pub struct Family {
 }
 
 impl Family {
-    pub const IPV4_UNICAST: Family = Family { afi: Afi::Ipv4, safi: Safi::Unicast };
-    pub const IPV6_UNICAST: Family = Family { afi: Afi::Ipv6, safi: Safi::Unicast };
+    pub const IPV4_UNICAST: Family = Family {
+        afi: Afi::Ipv4,
+        safi: Safi::Unicast,
+    };
+    pub const IPV6_UNICAST: Family = Family {
+        afi: Afi::Ipv6,
+        safi: Safi::Unicast,
+    };
 }
 
 /// An IP prefix. Invariant: bits beyond `len` are zero and `len` fits the family
@@ -43,6 +49,8 @@ pub struct Prefix {
     len: u8,
 }
 
+// `len` is the prefix length in bits, not a container size: there is no `is_empty`.
+#[allow(clippy::len_without_is_empty)]
 impl Prefix {
     /// A prefix from an address and length; host bits are cleared.
     /// None when `len` is too long for the family.
@@ -53,14 +61,24 @@ impl Prefix {
                     return None;
                 }
                 let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-                Some(Prefix { addr: IpAddr::V4(Ipv4Addr::from(u32::from(a) & mask)), len })
+                Some(Prefix {
+                    addr: IpAddr::V4(Ipv4Addr::from(u32::from(a) & mask)),
+                    len,
+                })
             }
             IpAddr::V6(a) => {
                 if len > 128 {
                     return None;
                 }
-                let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
-                Some(Prefix { addr: IpAddr::V6(std::net::Ipv6Addr::from(u128::from(a) & mask)), len })
+                let mask = if len == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - len)
+                };
+                Some(Prefix {
+                    addr: IpAddr::V6(std::net::Ipv6Addr::from(u128::from(a) & mask)),
+                    len,
+                })
             }
         }
     }
@@ -149,7 +167,9 @@ impl AsPath {
         if asns.is_empty() {
             AsPath::default()
         } else {
-            AsPath { segments: vec![AsSegment::Sequence(asns)] }
+            AsPath {
+                segments: vec![AsSegment::Sequence(asns)],
+            }
         }
     }
 }
@@ -293,7 +313,10 @@ impl Update {
         }
         if self.withdrawn.is_empty() && self.nlri.is_empty() {
             if let Some(u) = &a.mp_unreach {
-                let only = PathAttributes { mp_unreach: Some(u.clone()), ..Default::default() };
+                let only = PathAttributes {
+                    mp_unreach: Some(u.clone()),
+                    ..Default::default()
+                };
                 if u.withdrawn.is_empty() && *a == only {
                     return Some(u.family);
                 }
@@ -320,6 +343,9 @@ pub struct RouteRefresh {
 }
 
 /// Any BGP message.
+// UPDATE is the message that matters in volume; boxing it would cost an allocation
+// per message to save stack space on the rare OPEN/KEEPALIVE.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
     Open(Open),
@@ -340,7 +366,10 @@ pub struct CodecOptions {
 
 impl CodecOptions {
     /// Before OPEN negotiation: 2-octet AS paths, 4096-byte messages.
-    pub const INITIAL: CodecOptions = CodecOptions { four_octet_as: false, extended_message: false };
+    pub const INITIAL: CodecOptions = CodecOptions {
+        four_octet_as: false,
+        extended_message: false,
+    };
 
     /// Largest message allowed on the wire.
     pub fn max_message_len(&self) -> usize {

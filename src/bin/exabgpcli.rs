@@ -1,5 +1,5 @@
-//! `exabgpcli`: talk to a running exabgp over its control socket.
+//! `exabgpcli`: talk to a running exabgp over its control socket (see `--help`).
 
 fn main() {
-    println!("exabgpcli {}", exabgp::VERSION);
+    std::process::exit(exabgp::api::cli::main(std::env::args().collect()));
 }

@@ -12,7 +12,10 @@ use std::path::PathBuf;
 pub enum SettingOrigin {
     Default,
     /// An env file, with its path and line.
-    EnvFile { path: PathBuf, line: usize },
+    EnvFile {
+        path: PathBuf,
+        line: usize,
+    },
     Environment,
     CommandLine,
 }

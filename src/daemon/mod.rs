@@ -1,1 +1,310 @@
-//! daemon: see the crate map in lib.rs.
+//! The daemon core: owns the neighbor tasks, accepts BGP connections, executes
+//! control commands and publishes events.
+//!
+//! Tasks and channels (one owner per piece of state; everything else sends typed
+//! messages):
+//!
+//! ```text
+//!   API / control socket                     signals (main.rs)
+//!        | mpsc<ControlRequest>                    | CancellationToken
+//!        v                                         v
+//!  +---------------------------- daemon::run ----------------------------+
+//!  |  executes Command, owns HashMap<peer IP, NeighborHandle>             |
+//!  |  config diff on ApplyConfig, Cease to all on Shutdown               |
+//!  +----^--------------------------+--------------------------+---------+
+//!       | mpsc<(TcpStream, peer)>   | mpsc<NeighborCommand>    | oneshot replies
+//!       |                           v  (unbounded, per peer)   | (status, adj-rib)
+//!  +----+-----------+     +--------------------+  +--------------------+
+//!  | accept task    |     | neighbor task A    |  | neighbor task B    |  ...
+//!  | per listener   |     | FSM, timers, TCP,  |  | (own Adj-RIB-In/   |
+//!  | (dispatch by   |     | Adj-RIB-In/Out     |  |  Out, own socket)  |
+//!  |  peer address) |     +---------+----------+  +---------+----------+
+//!  +----------------+               |  broadcast<Event>     |
+//!                                   v                       v
+//!                       API encoders / helpers (lagging receivers lose old
+//!                       events; a slow or absent receiver never blocks a session)
+//! ```
+//!
+//! A show command fans out oneshot requests from a spawned task, so a neighbor
+//! busy writing a large table never stalls the daemon loop.
+
+mod listener;
+mod reconfig;
+pub mod server;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::config::{Config, NeighborConfig};
+use crate::control::{
+    Command, ControlReply, ControlRequest, Event, NeighborStatus, RibEntry, Scope,
+};
+use crate::rib::Route;
+use crate::session::{self, NeighborCommand, NeighborHandle};
+
+pub use listener::ListenerError;
+
+/// How long a neighbor gets to write its Cease on shutdown.
+const STOP_GRACE: Duration = Duration::from_secs(3);
+/// How long a show command waits for each neighbor.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The daemon's connections to the outside, set up by the caller.
+pub struct DaemonIo {
+    /// Already bound BGP listeners (from exabgp_tcp_bind/port or socket activation).
+    pub listeners: Vec<std::net::TcpListener>,
+    pub control: mpsc::Receiver<ControlRequest>,
+    pub events: broadcast::Sender<Event>,
+    /// Cancelled on SIGTERM/SIGINT: same as Command::Shutdown.
+    pub shutdown: CancellationToken,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Listener(#[from] ListenerError),
+}
+
+/// The routes of `config` that go to `n`: those naming it, and those naming no
+/// neighbor whose family `n` negotiates.
+pub fn routes_for(config: &Config, n: &NeighborConfig) -> Vec<Route> {
+    config
+        .routes
+        .iter()
+        .filter(|r| {
+            if r.neighbors.is_empty() {
+                n.families.contains(&r.route.prefix.family())
+            } else {
+                r.neighbors.contains(&n.address)
+            }
+        })
+        .map(|r| r.route.clone())
+        .collect()
+}
+
+struct Daemon {
+    config: Config,
+    neighbors: HashMap<IpAddr, NeighborHandle>,
+    events: broadcast::Sender<Event>,
+    listeners: listener::Listeners,
+}
+
+/// Runs until Command::Shutdown or the shutdown token: every neighbor gets a Cease
+/// (administrative shutdown) before this returns.
+pub async fn run(config: Config, io: DaemonIo) -> Result<(), DaemonError> {
+    let (incoming_tx, mut incoming_rx) = mpsc::channel(64);
+    let listeners = listener::Listeners::start(io.listeners, incoming_tx, io.shutdown.clone())?;
+    let mut d = Daemon {
+        config: config.clone(),
+        neighbors: HashMap::new(),
+        events: io.events,
+        listeners,
+    };
+    for n in &config.neighbors {
+        d.start_neighbor(n.clone());
+    }
+    info!(
+        neighbors = d.neighbors.len(),
+        routes = config.routes.len(),
+        "daemon started"
+    );
+    let mut control = io.control;
+    let mut control_open = true;
+    loop {
+        tokio::select! {
+            _ = io.shutdown.cancelled() => break,
+            req = control.recv(), if control_open => match req {
+                None => control_open = false,
+                Some(req) => {
+                    if d.execute(req).await {
+                        break;
+                    }
+                }
+            },
+            Some((stream, peer)) = incoming_rx.recv() => d.dispatch(stream, peer),
+        }
+    }
+    io.shutdown.cancel();
+    d.stop_all(session::CEASE_ADMIN_SHUTDOWN, "exabgp shutting down")
+        .await;
+    info!("daemon stopped");
+    Ok(())
+}
+
+impl Daemon {
+    fn start_neighbor(&mut self, n: NeighborConfig) {
+        if let Some(key) = &n.md5_password {
+            self.listeners.set_md5(n.address, key);
+        }
+        let routes = routes_for(&self.config, &n);
+        info!(peer = %n.address, peer_as = n.peer_as, routes = routes.len(), passive = n.passive, "neighbor added");
+        let h = NeighborHandle::spawn(n.clone(), &routes, self.events.clone());
+        self.neighbors.insert(n.address, h);
+    }
+
+    async fn stop_neighbor(&mut self, addr: IpAddr, subcode: u8, text: &str) {
+        if let Some(h) = self.neighbors.remove(&addr) {
+            if h.config.md5_password.is_some() {
+                self.listeners.clear_md5(addr);
+            }
+            h.stop(subcode, text, STOP_GRACE).await;
+        }
+    }
+
+    async fn stop_all(&mut self, subcode: u8, text: &str) {
+        let all: Vec<NeighborHandle> = self.neighbors.drain().map(|(_, h)| h).collect();
+        let joined: Vec<_> = all
+            .into_iter()
+            .map(|h| {
+                let text = text.to_string();
+                tokio::spawn(async move { h.stop(subcode, &text, STOP_GRACE).await })
+            })
+            .collect();
+        for j in joined {
+            let _ = j.await;
+        }
+    }
+
+    /// An accepted connection goes to the neighbor with that address.
+    fn dispatch(&mut self, stream: tokio::net::TcpStream, peer: std::net::SocketAddr) {
+        let ip = peer.ip().to_canonical();
+        match self.neighbors.get(&ip) {
+            Some(h) => {
+                if !h.send(NeighborCommand::Incoming(stream)) {
+                    warn!(peer = %peer, "neighbor task gone, connection closed");
+                }
+            }
+            None => {
+                warn!(peer = %peer, "connection from an unknown peer closed (not a configured neighbor)")
+            }
+        }
+    }
+
+    fn scoped(&self, scope: &Scope) -> Vec<&NeighborHandle> {
+        match scope {
+            None => self.neighbors.values().collect(),
+            Some(addrs) => addrs
+                .iter()
+                .filter_map(|a| self.neighbors.get(&a.to_canonical()))
+                .collect(),
+        }
+    }
+
+    /// Executes one command; true when the daemon must stop.
+    async fn execute(&mut self, req: ControlRequest) -> bool {
+        let ControlRequest { command, reply } = req;
+        let mut stop = false;
+        let answer = match command {
+            Command::Announce { scope, routes } => {
+                let targets = self.scoped(&scope);
+                if targets.is_empty() {
+                    ControlReply::Error("no neighbor matches".into())
+                } else {
+                    for h in targets {
+                        h.send(NeighborCommand::Announce(routes.clone()));
+                    }
+                    ControlReply::Done
+                }
+            }
+            Command::Withdraw { scope, prefixes } => {
+                let targets = self.scoped(&scope);
+                if targets.is_empty() {
+                    ControlReply::Error("no neighbor matches".into())
+                } else {
+                    for h in targets {
+                        h.send(NeighborCommand::Withdraw(prefixes.clone()));
+                    }
+                    ControlReply::Done
+                }
+            }
+            Command::FlushAdjRibOut { scope } => {
+                for h in self.scoped(&scope) {
+                    h.send(NeighborCommand::FlushOut);
+                }
+                ControlReply::Done
+            }
+            Command::ClearAdjRib { scope, direction } => {
+                for h in self.scoped(&scope) {
+                    h.send(match direction {
+                        crate::control::RibDirection::In => NeighborCommand::ClearIn,
+                        crate::control::RibDirection::Out => NeighborCommand::ClearOut,
+                    });
+                }
+                ControlReply::Done
+            }
+            Command::Teardown { address, code } => {
+                match self.neighbors.get(&address.to_canonical()) {
+                    Some(h) => {
+                        h.send(NeighborCommand::Teardown(code));
+                        ControlReply::Done
+                    }
+                    None => ControlReply::Error(format!("no neighbor {address}")),
+                }
+            }
+            Command::ShowNeighbor { address, .. } => {
+                let asks = self.ask(address, NeighborCommand::Status);
+                tokio::spawn(async move {
+                    let mut out: Vec<NeighborStatus> = collect(asks).await;
+                    out.sort_by_key(|s| s.peer_address);
+                    let _ = reply.send(ControlReply::Neighbors(out));
+                });
+                return false;
+            }
+            Command::ShowAdjRib { direction, address } => {
+                let asks = self.ask(address, |tx| NeighborCommand::Rib(direction, tx));
+                tokio::spawn(async move {
+                    let out: Vec<Vec<RibEntry>> = collect(asks).await;
+                    let _ = reply.send(ControlReply::Routes(out.into_iter().flatten().collect()));
+                });
+                return false;
+            }
+            Command::ApplyConfig(new) => {
+                self.apply(*new).await;
+                ControlReply::Done
+            }
+            Command::Shutdown => {
+                stop = true;
+                ControlReply::Done
+            }
+        };
+        let _ = reply.send(answer);
+        stop
+    }
+
+    /// Sends a query to the neighbors (all, or the one at `address`) and returns the
+    /// receivers in neighbor address order.
+    fn ask<T>(
+        &self,
+        address: Option<IpAddr>,
+        make: impl Fn(oneshot::Sender<T>) -> NeighborCommand,
+    ) -> Vec<oneshot::Receiver<T>> {
+        let mut addrs: Vec<&IpAddr> = self.neighbors.keys().collect();
+        addrs.sort();
+        addrs
+            .into_iter()
+            .filter(|a| address.map_or(true, |want| want.to_canonical() == **a))
+            .filter_map(|a| {
+                let (tx, rx) = oneshot::channel();
+                self.neighbors
+                    .get(a)
+                    .is_some_and(|h| h.send(make(tx)))
+                    .then_some(rx)
+            })
+            .collect()
+    }
+}
+
+async fn collect<T>(asks: Vec<oneshot::Receiver<T>>) -> Vec<T> {
+    let mut out = Vec::with_capacity(asks.len());
+    for rx in asks {
+        if let Ok(Ok(v)) = tokio::time::timeout(QUERY_TIMEOUT, rx).await {
+            out.push(v);
+        }
+    }
+    out
+}

@@ -1,1 +1,75 @@
-//! session: see the crate map in lib.rs.
+//! One tokio task per neighbor: the RFC 4271 FSM, timers, collision detection,
+//! OPEN negotiation and UPDATE packing from the Adj-RIB-Out.
+//!
+//! The task owns its [`crate::rib::AdjRibOut`] and [`crate::rib::AdjRibIn`]; the
+//! daemon talks to it only through a [`NeighborHandle`] (typed commands over an
+//! unbounded channel, answers over oneshots), and the task publishes
+//! [`crate::control::Event`]s on the broadcast channel. See `daemon/mod.rs` for the
+//! whole picture of tasks and channels. This module never touches the filesystem.
+
+mod neighbor;
+pub mod open;
+pub mod outbound;
+pub mod tcp;
+
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::config::NeighborConfig;
+use crate::control::Event;
+use crate::rib::Route;
+
+pub use neighbor::{
+    describe_config, Neighbor, NeighborCommand, CEASE, CEASE_ADMIN_RESET, CEASE_ADMIN_SHUTDOWN,
+    CEASE_COLLISION, CEASE_CONFIG_CHANGE, CEASE_PEER_DECONFIGURED,
+};
+
+/// The daemon's side of a neighbor task.
+#[derive(Debug)]
+pub struct NeighborHandle {
+    pub config: NeighborConfig,
+    tx: mpsc::UnboundedSender<NeighborCommand>,
+    task: JoinHandle<()>,
+}
+
+impl NeighborHandle {
+    /// Spawns the neighbor task with `routes` already in its Adj-RIB-Out.
+    pub fn spawn(
+        config: NeighborConfig,
+        routes: &[Route],
+        events: broadcast::Sender<Event>,
+    ) -> NeighborHandle {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let neighbor = Neighbor::new(config.clone(), routes, events, rx);
+        let task = tokio::spawn(neighbor.run());
+        NeighborHandle { config, tx, task }
+    }
+
+    /// Queues a command; false when the task has ended.
+    pub fn send(&self, cmd: NeighborCommand) -> bool {
+        self.tx.send(cmd).is_ok()
+    }
+
+    /// Asks the task to send Cease (subcode, text) and end, waiting at most `grace`
+    /// for the NOTIFICATION to be written; the task is aborted after that.
+    pub async fn stop(self, subcode: u8, text: &str, grace: Duration) {
+        let (done, wait) = oneshot::channel();
+        let asked = self
+            .tx
+            .send(NeighborCommand::Stop {
+                subcode,
+                text: text.to_string(),
+                done,
+            })
+            .is_ok();
+        if asked {
+            let _ = tokio::time::timeout(grace, wait).await;
+        }
+        let mut task = self.task;
+        if tokio::time::timeout(grace, &mut task).await.is_err() {
+            task.abort();
+        }
+    }
+}

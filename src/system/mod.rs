@@ -1,1 +1,2 @@
 //! system: see the crate map in lib.rs.
+pub mod sockpath;

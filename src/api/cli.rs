@@ -1,0 +1,263 @@
+//! The client: `exabgpcli [--instance NAME | --socket PATH] [--json] COMMAND...`,
+//! also `exabgp cli ...`. Finds the control socket the way the daemon does, sends
+//! one command per line and prints the answer up to its terminator.
+
+use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Parser;
+
+use crate::system::sockpath;
+
+/// Exit code when the command was refused (`error: ...`).
+pub const EXIT_COMMAND_FAILED: i32 = 1;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "exabgpcli",
+    version = crate::VERSION,
+    about = "Talk to a running exabgp over its control socket",
+    long_about = "Talk to a running exabgp over its control socket.\n\n\
+        With a COMMAND, send it and print the answer; exit 0 on 'done', 1 on 'error: ...', \
+        69 when no daemon answers. Without one on a terminal, read commands interactively \
+        (with history); without one and without a terminal, read commands from stdin, one per line.\n\n\
+        The socket is found like the daemon finds it: exabgp_api_socketpath if set, else \
+        <socketname>.sock (socketname: exabgp_api_socketname, else the instance name, else \
+        'exabgp') in the first of /run/exabgp/, /run/<uid>/, /run/, /var/run/exabgp/, \
+        /var/run/<uid>/, /var/run/ and the same under the install prefix that holds it.\n\n\
+        Examples:\n  exabgpcli --instance edge1 show neighbor summary\n  \
+        exabgpcli announce route 203.0.113.7/32 next-hop self\n  exabgpcli help"
+)]
+struct Args {
+    /// The instance (exabgp@NAME) to talk to; its socket is NAME.sock.
+    #[arg(long, short = 'i', value_name = "NAME")]
+    instance: Option<String>,
+    /// The control socket path (wins over every other way of finding it).
+    #[arg(long, short = 's', value_name = "PATH", conflicts_with = "instance")]
+    socket: Option<PathBuf>,
+    /// Ask for JSON output (show, version).
+    #[arg(long)]
+    json: bool,
+    /// Install prefix searched after / (default: derived from this program's path).
+    #[arg(long, value_name = "DIR", hide = true)]
+    root: Option<PathBuf>,
+    /// The first search prefix, "/" (tests point it at a fake tree).
+    #[arg(long, value_name = "DIR", hide = true, default_value = "/")]
+    system_prefix: PathBuf,
+    /// Print which socket would be used and why, then exit.
+    #[arg(long)]
+    which: bool,
+    /// Seconds to wait for an answer.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    timeout: u64,
+    /// The command, e.g. `show neighbor summary`.
+    #[arg(trailing_var_arg = true)]
+    command: Vec<String>,
+}
+
+fn env_setting(name: &str) -> Option<String> {
+    let dotted = name.replace('_', ".");
+    std::env::var(name)
+        .ok()
+        .or_else(|| std::env::var(dotted).ok())
+        .filter(|v| !v.is_empty())
+}
+
+/// Where the socket is, and the report of how it was found.
+fn locate(args: &Args) -> (String, sockpath::Resolution) {
+    let socketname = env_setting("exabgp_api_socketname")
+        .or_else(|| args.instance.clone())
+        .unwrap_or_else(|| "exabgp".to_string());
+    let explicit = args
+        .socket
+        .clone()
+        .or_else(|| env_setting("exabgp_api_socketpath").map(PathBuf::from));
+    let root = args.root.clone().unwrap_or_else(sockpath::exe_root);
+    let prefixes = vec![args.system_prefix.clone(), root];
+    let uid = nix::unistd::geteuid().as_raw();
+    let label = args.instance.clone().unwrap_or_else(|| socketname.clone());
+    (
+        label,
+        sockpath::resolve_client(explicit.as_deref(), &socketname, &prefixes, uid),
+    )
+}
+
+/// A connection to the daemon.
+struct Conn {
+    w: UnixStream,
+    r: BufReader<UnixStream>,
+}
+
+impl Conn {
+    fn open(path: &Path, timeout: Duration) -> std::io::Result<Conn> {
+        let s = UnixStream::connect(path)?;
+        s.set_read_timeout(Some(timeout))?;
+        let r = BufReader::new(s.try_clone()?);
+        Ok(Conn { w: s, r })
+    }
+
+    /// Send one command; print its output; Ok(true) for `done`, Ok(false) for `error:`.
+    fn run(&mut self, line: &str, out: &mut dyn Write) -> std::io::Result<bool> {
+        self.w.write_all(line.as_bytes())?;
+        self.w.write_all(b"\n")?;
+        self.w.flush()?;
+        // Bounded: the daemon ends every answer; a closed connection ends the loop.
+        loop {
+            let mut l = String::new();
+            if self.r.read_line(&mut l)? == 0 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the daemon closed the connection",
+                ));
+            }
+            let l = l.trim_end_matches(['\n', '\r']);
+            if l == "done" {
+                return Ok(true);
+            }
+            if l.starts_with("error:") {
+                writeln!(out, "{l}")?;
+                return Ok(false);
+            }
+            writeln!(
+                out,
+                "{}",
+                l.strip_prefix(' ')
+                    .filter(|s| *s == "done" || s.starts_with("error:"))
+                    .unwrap_or(l)
+            )?;
+        }
+    }
+}
+
+fn with_json(line: &str, json: bool) -> String {
+    if json && !line.trim_end().ends_with(" json") {
+        format!("{} json", line.trim_end())
+    } else {
+        line.to_string()
+    }
+}
+
+/// `exabgpcli` / `exabgp cli`: returns the exit code. `args[0]` is the program name.
+pub fn main(args: Vec<String>) -> i32 {
+    let args = match Args::try_parse_from(args) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 64 } else { 0 };
+        }
+    };
+    let (label, res) = locate(&args);
+    if args.which {
+        print!("{}", res.report());
+        return if res.path().is_some() {
+            0
+        } else {
+            crate::EX_UNAVAILABLE
+        };
+    }
+    let Some(path) = res.path().map(Path::to_path_buf) else {
+        eprint!("no exabgp instance '{label}': {}", res.report());
+        return crate::EX_UNAVAILABLE;
+    };
+    let timeout = Duration::from_secs(args.timeout.max(1));
+    let mut conn = match Conn::open(&path, timeout) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!(
+                "no exabgp instance '{label}' at {} — is exabgp@{label} running? ({e})",
+                path.display()
+            );
+            return crate::EX_UNAVAILABLE;
+        }
+    };
+    let stdout = std::io::stdout();
+    if !args.command.is_empty() {
+        let line = with_json(&args.command.join(" "), args.json);
+        return match conn.run(&line, &mut stdout.lock()) {
+            Ok(true) => 0,
+            Ok(false) => EXIT_COMMAND_FAILED,
+            Err(e) => {
+                eprintln!("exabgp instance '{label}' at {}: {e}", path.display());
+                crate::EX_UNAVAILABLE
+            }
+        };
+    }
+    if std::io::stdin().is_terminal() {
+        interactive(conn, &path, &label, args.json, timeout)
+    } else {
+        let mut status = 0;
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if line.trim().is_empty() || line.trim_start().starts_with('#') {
+                continue;
+            }
+            match conn.run(&with_json(&line, args.json), &mut stdout.lock()) {
+                Ok(true) => {}
+                Ok(false) => status = EXIT_COMMAND_FAILED,
+                Err(e) => {
+                    eprintln!("exabgp instance '{label}' at {}: {e}", path.display());
+                    return crate::EX_UNAVAILABLE;
+                }
+            }
+        }
+        status
+    }
+}
+
+fn history_file() -> Option<PathBuf> {
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".exabgpcli_history"))
+}
+
+fn interactive(mut conn: Conn, path: &Path, label: &str, json: bool, timeout: Duration) -> i32 {
+    let mut rl = match rustyline::DefaultEditor::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the line editor: {e}");
+            return 1;
+        }
+    };
+    let hist = history_file();
+    if let Some(h) = &hist {
+        let _ = rl.load_history(h);
+    }
+    let prompt = format!("exabgp[{label}]> ");
+    let mut status = 0;
+    loop {
+        let line = match rl.readline(&prompt) {
+            Ok(l) => l,
+            Err(rustyline::error::ReadlineError::Interrupted) => continue,
+            Err(_) => break,
+        };
+        let t = line.trim();
+        if t.is_empty() {
+            continue;
+        }
+        if t == "exit" || t == "quit" {
+            break;
+        }
+        let _ = rl.add_history_entry(t);
+        let mut out = std::io::stdout();
+        let r = conn.run(&with_json(t, json), &mut out).or_else(|_| {
+            // The daemon may have restarted: reconnect once.
+            conn = Conn::open(path, timeout)?;
+            conn.run(&with_json(t, json), &mut out)
+        });
+        match r {
+            Ok(true) => status = 0,
+            Ok(false) => status = EXIT_COMMAND_FAILED,
+            Err(e) => {
+                eprintln!(
+                    "no exabgp instance '{label}' at {} — is exabgp@{label} running? ({e})",
+                    path.display()
+                );
+                status = crate::EX_UNAVAILABLE;
+            }
+        }
+    }
+    if let Some(h) = &hist {
+        let _ = rl.save_history(h);
+    }
+    status
+}

@@ -1,0 +1,175 @@
+//! Running a parsed command: send it to the daemon core and shape the answer.
+//! Shared by the control socket and the helper processes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::Config;
+use crate::control::{Command, ControlReply, ControlRequest, RibDirection, ShowDetail};
+
+use super::command::{ApiCommand, Request, HELP};
+use super::events::API_VERSION;
+use super::jsonw::Obj;
+use super::render;
+
+/// Re-reads and validates the configuration file for `reload` / `restart`
+/// (provided by main, which knows the path). Runs on a blocking thread.
+pub type Reloader = Arc<dyn Fn() -> Result<Config, String> + Send + Sync>;
+
+/// What a command needs to run.
+#[derive(Clone)]
+pub struct ApiContext {
+    /// The daemon core's command channel.
+    pub control: mpsc::Sender<ControlRequest>,
+    /// `reload` / `restart`; None: those commands answer an error.
+    pub reloader: Option<Reloader>,
+    /// How long to wait for the daemon's answer before giving up.
+    pub reply_timeout: Duration,
+}
+
+impl ApiContext {
+    pub fn new(control: mpsc::Sender<ControlRequest>, reloader: Option<Reloader>) -> ApiContext {
+        ApiContext {
+            control,
+            reloader,
+            reply_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The answer to one command: output lines, then success or the reason of failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub lines: Vec<String>,
+    pub result: Result<(), String>,
+}
+
+impl Answer {
+    pub fn done() -> Answer {
+        Answer {
+            lines: Vec::new(),
+            result: Ok(()),
+        }
+    }
+    pub fn error(reason: impl Into<String>) -> Answer {
+        Answer {
+            lines: Vec::new(),
+            result: Err(reason.into()),
+        }
+    }
+    /// The final line: `done` or `error: REASON` (one line).
+    pub fn terminator(&self) -> String {
+        match &self.result {
+            Ok(()) => "done".to_string(),
+            Err(e) => format!("error: {}", e.replace(['\n', '\r'], " ")),
+        }
+    }
+}
+
+/// Send one command to the daemon and wait for its reply.
+pub async fn send(ctx: &ApiContext, command: Command) -> Result<ControlReply, String> {
+    let (tx, rx) = oneshot::channel();
+    ctx.control
+        .send(ControlRequest { command, reply: tx })
+        .await
+        .map_err(|_| "the daemon is shutting down".to_string())?;
+    match tokio::time::timeout(ctx.reply_timeout, rx).await {
+        Ok(Ok(reply)) => Ok(reply),
+        Ok(Err(_)) => Err("the daemon dropped the command without answering".to_string()),
+        Err(_) => Err(format!(
+            "no answer from the daemon within {} s",
+            ctx.reply_timeout.as_secs()
+        )),
+    }
+}
+
+fn answer_from(reply: ControlReply, json: bool, detail: ShowDetail, dir: RibDirection) -> Answer {
+    let lines = render::reply_lines(&reply, json, detail, dir);
+    let result = match reply {
+        ControlReply::Error(e) => Err(e),
+        _ => Ok(()),
+    };
+    Answer { lines, result }
+}
+
+async fn reload(ctx: &ApiContext) -> Result<Config, String> {
+    let Some(r) = ctx.reloader.clone() else {
+        return Err(
+            "reload is not available: the daemon was started without a configuration file".into(),
+        );
+    };
+    match tokio::task::spawn_blocking(move || r()).await {
+        Ok(res) => res,
+        Err(e) => Err(format!("reading the configuration failed: {e}")),
+    }
+}
+
+/// Run one request.
+pub async fn execute(ctx: &ApiContext, req: &Request) -> Answer {
+    match &req.command {
+        ApiCommand::Nop => Answer::done(),
+        ApiCommand::Help => Answer {
+            lines: HELP.lines().map(str::to_string).collect(),
+            result: Ok(()),
+        },
+        ApiCommand::Version => {
+            let line = if req.json {
+                Obj::new()
+                    .str("version", crate::VERSION)
+                    .str("api", API_VERSION)
+                    .build()
+            } else {
+                format!("exabgp-rs {} (api {})", crate::VERSION, API_VERSION)
+            };
+            Answer {
+                lines: vec![line],
+                result: Ok(()),
+            }
+        }
+        ApiCommand::Control(c) => {
+            let (detail, dir) = match c {
+                Command::ShowNeighbor { detail, .. } => (*detail, RibDirection::Out),
+                Command::ShowAdjRib { direction, .. } => (ShowDetail::Basic, *direction),
+                _ => (ShowDetail::Basic, RibDirection::Out),
+            };
+            match send(ctx, c.clone()).await {
+                Ok(reply) => answer_from(reply, req.json, detail, dir),
+                Err(e) => Answer::error(e),
+            }
+        }
+        ApiCommand::Batch(cmds) => {
+            for c in cmds {
+                match send(ctx, c.clone()).await {
+                    Ok(ControlReply::Error(e)) | Err(e) => return Answer::error(e),
+                    Ok(_) => {}
+                }
+            }
+            Answer::done()
+        }
+        ApiCommand::Reload | ApiCommand::Restart => {
+            let config = match reload(ctx).await {
+                Ok(c) => c,
+                Err(e) => {
+                    return Answer::error(format!(
+                        "configuration not reloaded, the running one stays: {e}"
+                    ))
+                }
+            };
+            let neighbors: Vec<_> = config.neighbors.iter().map(|n| n.address).collect();
+            match send(ctx, Command::ApplyConfig(Box::new(config))).await {
+                Ok(ControlReply::Error(e)) | Err(e) => return Answer::error(e),
+                Ok(_) => {}
+            }
+            if req.command == ApiCommand::Restart {
+                // Cease subcode 4: Administrative Reset. A neighbor that is not up
+                // answers an error; that does not make the restart fail.
+                for address in neighbors {
+                    let _ = send(ctx, Command::Teardown { address, code: 4 }).await;
+                }
+            }
+            Answer::done()
+        }
+    }
+}

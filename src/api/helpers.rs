@@ -1,0 +1,443 @@
+//! Helper processes (`[[process]]`): programs that speak the text API on stdout
+//! and read events on stdin, the ExaBGP way.
+//!
+//! ```text
+//!   supervisor (one task per helper: spawn, respawn within limits, terminate)
+//!     ├─ stdout reader:  line -> parse_request -> execute -> ack into the queue
+//!     ├─ stderr reader:  line -> our log, tagged with the helper's name
+//!     ├─ event pump:     broadcast<Event> -> filter -> encode -> try_send (drop + count)
+//!     └─ stdin writer:   bounded queue -> helper stdin
+//! ```
+//!
+//! Nothing here ever blocks the daemon: events go through a broadcast channel (a
+//! slow helper lags, it does not hold the sender) and then a bounded queue per
+//! helper; whatever does not fit is dropped and counted in a rate-limited log line.
+
+use std::collections::VecDeque;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, Command};
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ProcessConfig;
+use crate::control::{Direction, Event, EventKind};
+
+use super::command::parse_request;
+use super::events::{receive_kind, EventEncoder, Origin};
+use super::exec::{execute, Answer, ApiContext};
+use super::lines::{read_line, Line, MAX_LINE};
+
+/// Variables a helper must not inherit: they describe *our* systemd hand-over.
+const SCRUBBED_ENV: [&str; 7] = [
+    "LISTEN_FDS",
+    "LISTEN_PID",
+    "LISTEN_FDNAMES",
+    "NOTIFY_SOCKET",
+    "WATCHDOG_USEC",
+    "WATCHDOG_PID",
+    "JOURNAL_STREAM",
+];
+
+/// How helpers are run.
+#[derive(Debug, Clone, Copy)]
+pub struct HelperOptions {
+    /// Answer each command with `done` / `error: ...` on the helper's stdin
+    /// (`exabgp_api_ack`, default true).
+    pub ack: bool,
+    /// Lines queued toward one helper's stdin before events are dropped.
+    pub queue: usize,
+    /// Time between SIGTERM and SIGKILL on shutdown.
+    pub grace: Duration,
+    /// Longest command line accepted from a helper.
+    pub max_line: usize,
+    /// Pause before a respawn.
+    pub respawn_delay: Duration,
+}
+
+impl Default for HelperOptions {
+    fn default() -> HelperOptions {
+        HelperOptions {
+            ack: true,
+            queue: 4096,
+            grace: Duration::from_secs(5),
+            max_line: MAX_LINE,
+            respawn_delay: Duration::from_millis(250),
+        }
+    }
+}
+
+/// How a helper's supervision ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HelperEnd {
+    /// Stopped because the daemon shut down.
+    Shutdown,
+    /// Exited or failed to start too often; not respawned any more.
+    GaveUp { starts: u32 },
+}
+
+/// Counters of one helper, readable while it runs (tests, `show` later).
+#[derive(Debug, Default)]
+pub struct HelperStats {
+    /// Times the program was started.
+    pub starts: AtomicU64,
+    /// Events not delivered because the helper's queue was full (or lagged).
+    pub dropped: AtomicU64,
+    /// Commands read from the helper.
+    pub commands: AtomicU64,
+    /// Lines refused (too long, not UTF-8, syntax errors).
+    pub bad_lines: AtomicU64,
+}
+
+/// The running helpers.
+pub struct HelperSet {
+    pub helpers: Vec<(String, Arc<HelperStats>, JoinHandle<HelperEnd>)>,
+}
+
+impl HelperSet {
+    /// Wait until every supervisor has ended (after `shutdown`, or after giving up).
+    pub async fn wait(self) -> Vec<(String, HelperEnd)> {
+        let mut out = Vec::new();
+        for (name, _, h) in self.helpers {
+            let end = h.await.unwrap_or(HelperEnd::Shutdown);
+            out.push((name, end));
+        }
+        out
+    }
+}
+
+/// Start every `[[process]]`. One line for main:
+/// `let helpers = api::helpers::spawn_all(&config.processes, ctx.clone(), &events_tx, HelperOptions { ack: settings.api_ack, ..Default::default() }, shutdown.clone());`
+/// then `helpers.wait().await` after `shutdown.cancel()`.
+pub fn spawn_all(
+    processes: &[ProcessConfig],
+    ctx: ApiContext,
+    events: &broadcast::Sender<Event>,
+    opts: HelperOptions,
+    shutdown: CancellationToken,
+) -> HelperSet {
+    let origin = Origin::current();
+    let helpers = processes
+        .iter()
+        .map(|p| {
+            let stats = Arc::new(HelperStats::default());
+            let h = tokio::spawn(supervise(
+                p.clone(),
+                ctx.clone(),
+                events.clone(),
+                opts,
+                origin.clone(),
+                stats.clone(),
+                shutdown.clone(),
+            ));
+            (p.name.clone(), stats, h)
+        })
+        .collect();
+    HelperSet { helpers }
+}
+
+async fn supervise(
+    p: ProcessConfig,
+    ctx: ApiContext,
+    events: broadcast::Sender<Event>,
+    opts: HelperOptions,
+    origin: Origin,
+    stats: Arc<HelperStats>,
+    shutdown: CancellationToken,
+) -> HelperEnd {
+    let window = Duration::from_secs(u64::from(p.respawn_window.max(1)));
+    let mut respawns: VecDeque<Instant> = VecDeque::new();
+    let mut starts = 0u32;
+    loop {
+        if shutdown.is_cancelled() {
+            return HelperEnd::Shutdown;
+        }
+        starts += 1;
+        stats.starts.fetch_add(1, Ordering::Relaxed);
+        match start(&p) {
+            Ok(child) => {
+                tracing::info!(helper = %p.name, pid = child.id().unwrap_or(0), "helper started");
+                let rx = events.subscribe();
+                if run(&p, child, rx, &ctx, opts, &origin, &stats, &shutdown).await {
+                    return HelperEnd::Shutdown;
+                }
+            }
+            Err(e) => {
+                tracing::error!(helper = %p.name, program = %p.run.first().map(String::as_str).unwrap_or(""), "cannot start helper: {e}")
+            }
+        }
+        let now = Instant::now();
+        while respawns
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > window)
+        {
+            respawns.pop_front();
+        }
+        if respawns.len() >= p.respawn_limit as usize {
+            tracing::error!(
+                helper = %p.name,
+                "HELPER GIVEN UP: '{}' ended {} times within {} s (limit {}); it will not be restarted until exabgp restarts",
+                p.name,
+                respawns.len() + 1,
+                window.as_secs(),
+                p.respawn_limit
+            );
+            return HelperEnd::GaveUp { starts };
+        }
+        respawns.push_back(now);
+        tokio::select! {
+            _ = tokio::time::sleep(opts.respawn_delay) => {}
+            _ = shutdown.cancelled() => return HelperEnd::Shutdown,
+        }
+        tracing::warn!(helper = %p.name, "respawning helper ({} of {} allowed within {} s)", respawns.len(), p.respawn_limit, window.as_secs());
+    }
+}
+
+fn start(p: &ProcessConfig) -> std::io::Result<Child> {
+    let (prog, args) = p
+        .run
+        .split_first()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "empty 'run' argv"))?;
+    let mut cmd = Command::new(prog);
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for v in SCRUBBED_ENV {
+        cmd.env_remove(v);
+    }
+    cmd.spawn()
+}
+
+/// Run one instance of the helper until it exits (false) or shutdown (true).
+#[allow(clippy::too_many_arguments)]
+async fn run(
+    p: &ProcessConfig,
+    mut child: Child,
+    events: broadcast::Receiver<Event>,
+    ctx: &ApiContext,
+    opts: HelperOptions,
+    origin: &Origin,
+    stats: &Arc<HelperStats>,
+    shutdown: &CancellationToken,
+) -> bool {
+    let (qtx, qrx) = mpsc::channel::<String>(opts.queue.max(1));
+    let local = CancellationToken::new();
+    let mut tasks = Vec::new();
+    if let Some(stdin) = child.stdin.take() {
+        tasks.push(tokio::spawn(write_stdin(p.name.clone(), stdin, qrx)));
+    }
+    tasks.push(tokio::spawn(pump_events(
+        p.clone(),
+        events,
+        qtx.clone(),
+        origin.clone(),
+        stats.clone(),
+        local.clone(),
+    )));
+    if let Some(err) = child.stderr.take() {
+        let name = p.name.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut r = BufReader::new(err);
+            loop {
+                match read_line(&mut r, MAX_LINE).await {
+                    Ok(Line::Text(l)) => tracing::warn!(helper = %name, "stderr: {l}"),
+                    Ok(Line::NotUtf8(n)) | Ok(Line::TooLong(n)) | Ok(Line::Truncated(n)) => {
+                        tracing::warn!(helper = %name, "stderr: ({n} bytes not shown)")
+                    }
+                    Ok(Line::Eof) | Err(_) => return,
+                }
+            }
+        }));
+    }
+    let reader = child.stdout.take().map(|out| {
+        let (name, ctx, stats, qtx) = (p.name.clone(), ctx.clone(), stats.clone(), qtx.clone());
+        let max = opts.max_line;
+        tokio::spawn(async move { read_commands(name, out, ctx, opts.ack, max, stats, qtx).await })
+    });
+    drop(qtx);
+    let stopped = tokio::select! {
+        status = child.wait() => {
+            match status {
+                Ok(s) => tracing::warn!(helper = %p.name, "helper exited: {s}"),
+                Err(e) => tracing::error!(helper = %p.name, "cannot wait for helper: {e}"),
+            }
+            // Let the reader run the helper's last commands (bounded: a grandchild
+            // may keep the pipe open).
+            if let Some(r) = reader {
+                let _ = tokio::time::timeout(Duration::from_secs(2), r).await;
+            }
+            false
+        }
+        _ = shutdown.cancelled() => {
+            terminate(&p.name, &mut child, opts.grace).await;
+            if let Some(r) = reader { r.abort(); }
+            true
+        }
+    };
+    local.cancel();
+    for t in tasks {
+        t.abort();
+    }
+    stopped
+}
+
+/// SIGTERM, then SIGKILL after `grace`.
+async fn terminate(name: &str, child: &mut Child, grace: Duration) {
+    if let Some(pid) = child.id() {
+        let pid = nix::unistd::Pid::from_raw(pid as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        if let Ok(Ok(s)) = tokio::time::timeout(grace, child.wait()).await {
+            tracing::info!(helper = %name, "helper stopped: {s}");
+            return;
+        }
+        tracing::warn!(helper = %name, "helper ignored SIGTERM for {} s; killing it", grace.as_secs());
+    }
+    let _ = child.kill().await;
+}
+
+async fn write_stdin(name: String, mut stdin: ChildStdin, mut rx: mpsc::Receiver<String>) {
+    while let Some(s) = rx.recv().await {
+        if let Err(e) = stdin.write_all(s.as_bytes()).await {
+            tracing::warn!(helper = %name, "cannot write to helper's stdin: {e}");
+            return;
+        }
+        if rx.is_empty() && stdin.flush().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Rate-limited "dropped N events" log line (at most one per interval).
+struct DropLog {
+    last: Option<Instant>,
+    pending: u64,
+}
+
+impl DropLog {
+    fn note(&mut self, name: &str, n: u64, why: &str) {
+        self.pending += n;
+        let now = Instant::now();
+        if self
+            .last
+            .map_or(true, |t| now.duration_since(t) >= Duration::from_secs(10))
+        {
+            tracing::warn!(helper = %name, "dropped {} event(s) for helper: {why}", self.pending);
+            self.pending = 0;
+            self.last = Some(now);
+        }
+    }
+}
+
+async fn pump_events(
+    p: ProcessConfig,
+    mut rx: broadcast::Receiver<Event>,
+    qtx: mpsc::Sender<String>,
+    origin: Origin,
+    stats: Arc<HelperStats>,
+    stop: CancellationToken,
+) {
+    let mut enc = EventEncoder::new(p.encoder, origin);
+    let mut drops = DropLog {
+        last: None,
+        pending: 0,
+    };
+    loop {
+        let ev = tokio::select! {
+            r = rx.recv() => r,
+            _ = stop.cancelled() => return,
+        };
+        let ev = match ev {
+            Ok(ev) => ev,
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                stats.dropped.fetch_add(n, Ordering::Relaxed);
+                drops.note(
+                    &p.name,
+                    n,
+                    "the daemon produced them faster than we could queue them",
+                );
+                continue;
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        let wanted = p.receive.contains(&receive_kind(&ev.kind))
+            && (ev.direction == Direction::Receive || matches!(ev.kind, EventKind::State { .. }));
+        if !wanted {
+            continue;
+        }
+        let line = enc.encode(&ev);
+        match qtx.try_send(line) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                stats.dropped.fetch_add(1, Ordering::Relaxed);
+                drops.note(&p.name, 1, "its queue is full (is it reading its stdin?)");
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => return,
+        }
+    }
+}
+
+async fn read_commands(
+    name: String,
+    out: tokio::process::ChildStdout,
+    ctx: ApiContext,
+    ack: bool,
+    max: usize,
+    stats: Arc<HelperStats>,
+    qtx: mpsc::Sender<String>,
+) {
+    let mut r = BufReader::with_capacity(16 * 1024, out);
+    loop {
+        let answer = match read_line(&mut r, max).await {
+            Ok(Line::Eof) | Err(_) => return,
+            Ok(Line::Truncated(n)) => {
+                tracing::warn!(helper = %name, "helper's last line ({n} bytes) had no newline; ignored");
+                return;
+            }
+            Ok(Line::TooLong(n)) => {
+                stats.bad_lines.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(helper = %name, "helper sent a {n}-byte line (limit {max}); discarded");
+                Answer::error(format!("line too long ({n} bytes, limit {max})"))
+            }
+            Ok(Line::NotUtf8(n)) => {
+                stats.bad_lines.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(helper = %name, "helper sent a {n}-byte line that is not UTF-8 text; discarded");
+                Answer::error("line is not UTF-8 text")
+            }
+            Ok(Line::Text(t)) => match parse_request(&t) {
+                Ok(req) if req.command == super::ApiCommand::Nop => continue,
+                Ok(req) => {
+                    stats.commands.fetch_add(1, Ordering::Relaxed);
+                    let a = execute(&ctx, &req).await;
+                    if let Err(e) = &a.result {
+                        tracing::warn!(helper = %name, command = %t, "command failed: {e}");
+                    }
+                    a
+                }
+                Err(e) => {
+                    stats.bad_lines.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(helper = %name, command = %t, "{e}");
+                    Answer::error(e.to_string())
+                }
+            },
+        };
+        let mut s = String::new();
+        for l in &answer.lines {
+            s.push_str(l);
+            s.push('\n');
+        }
+        if ack {
+            s.push_str(&answer.terminator());
+            s.push('\n');
+        }
+        if !s.is_empty() && qtx.try_send(s).is_err() {
+            stats.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}

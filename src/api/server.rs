@@ -1,0 +1,320 @@
+//! The control socket: binding it (with the running-instance / stale-file checks)
+//! and serving it.
+//!
+//! Protocol: the client writes one command per line; for each, the server writes
+//! zero or more output lines, then exactly one terminator line: `done` or
+//! `error: REASON`. Output lines never equal `done` nor start with `error:` (such a
+//! line is sent with a leading space). See docs/api.md.
+//!
+//! Limits: at most `max_clients` connections are served at once; more wait in the
+//! kernel's listen backlog (we accept only with a free slot), and beyond the backlog
+//! the kernel refuses them. Lines are limited to 64 KiB; an idle connection is
+//! closed after `idle_timeout`.
+
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::command::parse_request;
+use super::exec::{execute, Answer, ApiContext};
+use super::lines::{read_line, Line, MAX_LINE};
+
+/// Why the control socket could not be bound.
+#[derive(Debug, thiserror::Error)]
+pub enum BindError {
+    #[error("another instance is already running on {}", path.display())]
+    AlreadyRunning { path: PathBuf },
+    #[error("{} exists and is not a socket; refusing to replace it", path.display())]
+    NotASocket { path: PathBuf },
+    #[error("cannot check the existing control socket {}: {source}", path.display())]
+    Probe {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot remove the stale control socket {}: {source}", path.display())]
+    RemoveStale {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot bind the control socket {}: {source}", path.display())]
+    Bind {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot set mode 0660 and group {gid} on {}: {source}", path.display())]
+    Permissions {
+        path: PathBuf,
+        gid: u32,
+        source: std::io::Error,
+    },
+}
+
+impl BindError {
+    /// The exit code for main: 69 (EX_UNAVAILABLE) when another instance runs,
+    /// 71 (EX_OSERR) otherwise.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            BindError::AlreadyRunning { .. } => crate::EX_UNAVAILABLE,
+            _ => crate::EX_OSERR,
+        }
+    }
+}
+
+/// The socket file we created; dropping it removes the file, if it is still ours
+/// (same device and inode), so a successor's socket is never removed by mistake.
+#[derive(Debug)]
+pub struct SocketFile {
+    path: PathBuf,
+    dev: u64,
+    ino: u64,
+}
+
+impl SocketFile {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for SocketFile {
+    fn drop(&mut self) {
+        if let Ok(m) = std::fs::symlink_metadata(&self.path) {
+            if m.dev() == self.dev && m.ino() == self.ino {
+                if let Err(e) = std::fs::remove_file(&self.path) {
+                    tracing::warn!(path = %self.path.display(), "cannot remove the control socket: {e}");
+                }
+            }
+        }
+    }
+}
+
+/// A bound control socket and the guard that removes its file.
+#[derive(Debug)]
+pub struct ControlSocket {
+    pub listener: std::os::unix::net::UnixListener,
+    pub file: SocketFile,
+}
+
+/// Bind the control socket at `path`.
+///
+/// An existing socket file is probed: if something answers, this fails with
+/// [`BindError::AlreadyRunning`] and touches nothing; if nobody answers, the file is
+/// stale and is replaced. The new socket gets mode 0660 and group `group` (default:
+/// our effective gid). Call it before dropping privileges; the listener is a std
+/// one so it can be bound before the runtime starts.
+pub fn bind_control_socket(path: &Path, group: Option<u32>) -> Result<ControlSocket, BindError> {
+    let p = path.to_path_buf();
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if !m.file_type().is_socket() => return Err(BindError::NotASocket { path: p }),
+        Ok(_) => match std::os::unix::net::UnixStream::connect(path) {
+            Ok(_) => return Err(BindError::AlreadyRunning { path: p }),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                tracing::info!(path = %path.display(), "removing stale control socket");
+                match std::fs::remove_file(path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(BindError::RemoveStale { path: p, source: e }),
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(BindError::Probe { path: p, source: e }),
+        },
+        Err(_) => {}
+    }
+    let listener = match std::os::unix::net::UnixListener::bind(path) {
+        Ok(l) => l,
+        // Lost a race with another instance binding the same path.
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            return Err(BindError::AlreadyRunning { path: p })
+        }
+        Err(e) => return Err(BindError::Bind { path: p, source: e }),
+    };
+    let meta = std::fs::symlink_metadata(path).map_err(|e| BindError::Bind {
+        path: p.clone(),
+        source: e,
+    })?;
+    let file = SocketFile {
+        path: p.clone(),
+        dev: meta.dev(),
+        ino: meta.ino(),
+    };
+    let gid = group.unwrap_or_else(|| nix::unistd::getegid().as_raw());
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660)).map_err(|e| {
+        BindError::Permissions {
+            path: p.clone(),
+            gid,
+            source: e,
+        }
+    })?;
+    nix::unistd::chown(path, None, Some(nix::unistd::Gid::from_raw(gid))).map_err(|e| {
+        BindError::Permissions {
+            path: p.clone(),
+            gid,
+            source: e.into(),
+        }
+    })?;
+    Ok(ControlSocket { listener, file })
+}
+
+/// Limits of the control socket server.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerLimits {
+    /// Connections served at once.
+    pub max_clients: usize,
+    /// Longest command line in bytes.
+    pub max_line: usize,
+    /// A connection that sends nothing for this long is closed.
+    pub idle_timeout: Duration,
+}
+
+impl Default for ServerLimits {
+    fn default() -> ServerLimits {
+        ServerLimits {
+            max_clients: 64,
+            max_line: MAX_LINE,
+            idle_timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Serve a bound control socket until `shutdown`, then remove its file. The
+/// one-line call for main: `tokio::spawn(api::serve_control_socket(sock, ctx, shutdown))`.
+pub async fn serve_control_socket(
+    sock: ControlSocket,
+    ctx: ApiContext,
+    shutdown: CancellationToken,
+) {
+    let ControlSocket { listener, file } = sock;
+    match std_to_tokio(listener) {
+        Ok(l) => serve_control(l, ctx, ServerLimits::default(), shutdown).await,
+        Err(e) => tracing::error!(path = %file.path().display(), "control socket unusable: {e}"),
+    }
+    drop(file);
+}
+
+/// A std listener (bound by us or handed over by systemd) as a tokio one.
+/// Must be called inside the runtime.
+pub fn std_to_tokio(l: std::os::unix::net::UnixListener) -> std::io::Result<UnixListener> {
+    l.set_nonblocking(true)?;
+    UnixListener::from_std(l)
+}
+
+/// Serve an already-bound listener until `shutdown` (socket-activation seam: the
+/// listener may come from systemd). Returns once every client task has ended.
+pub async fn serve_control(
+    listener: UnixListener,
+    ctx: ApiContext,
+    limits: ServerLimits,
+    shutdown: CancellationToken,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_clients.max(1)));
+    let tracker = TaskTracker::new();
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            _ = shutdown.cancelled() => break,
+        };
+        let stream = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((s, _)) => s,
+                Err(e) => {
+                    // EMFILE/ENFILE/ENOBUFS: out of resources; back off instead of spinning.
+                    tracing::warn!("control socket accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.cancelled() => break,
+        };
+        let ctx = ctx.clone();
+        let token = shutdown.clone();
+        tracker.spawn(async move {
+            serve_client(stream, &ctx, limits, token).await;
+            drop(permit);
+        });
+    }
+    tracker.close();
+    // Clients see the shutdown token; give them a bounded time to finish.
+    let _ = tokio::time::timeout(Duration::from_secs(5), tracker.wait()).await;
+}
+
+/// A line is never mistaken for the terminator.
+fn escape_output(line: &str) -> String {
+    if line == "done" || line.starts_with("error:") {
+        format!(" {line}")
+    } else {
+        line.to_string()
+    }
+}
+
+/// Write an answer: output lines, then the terminator.
+pub async fn write_answer<W: AsyncWriteExt + Unpin>(
+    w: &mut W,
+    answer: &Answer,
+) -> std::io::Result<()> {
+    let mut out = String::new();
+    for l in &answer.lines {
+        out.push_str(&escape_output(l));
+        out.push('\n');
+    }
+    out.push_str(&answer.terminator());
+    out.push('\n');
+    w.write_all(out.as_bytes()).await?;
+    w.flush().await
+}
+
+async fn serve_client(
+    stream: UnixStream,
+    ctx: &ApiContext,
+    limits: ServerLimits,
+    shutdown: CancellationToken,
+) {
+    let (r, mut w) = stream.into_split();
+    let mut r = BufReader::new(r);
+    loop {
+        let line = tokio::select! {
+            l = tokio::time::timeout(limits.idle_timeout, read_line(&mut r, limits.max_line)) => l,
+            _ = shutdown.cancelled() => return,
+        };
+        let answer = match line {
+            Err(_) => {
+                let _ = w.write_all(b"error: idle timeout, closing\n").await;
+                return;
+            }
+            Ok(Err(_)) | Ok(Ok(Line::Eof)) => return,
+            Ok(Ok(Line::Truncated(n))) => {
+                tracing::debug!(
+                    "control client went away in the middle of a command ({n} bytes discarded)"
+                );
+                return;
+            }
+            Ok(Ok(Line::TooLong(n))) => {
+                tracing::warn!(
+                    "control client sent a {n}-byte line; limit {}",
+                    limits.max_line
+                );
+                Answer::error(format!(
+                    "line too long ({n} bytes, limit {})",
+                    limits.max_line
+                ))
+            }
+            Ok(Ok(Line::NotUtf8(n))) => {
+                tracing::warn!("control client sent a {n}-byte line that is not UTF-8");
+                Answer::error("line is not UTF-8 text")
+            }
+            Ok(Ok(Line::Text(t))) => match parse_request(&t) {
+                Ok(req) => execute(ctx, &req).await,
+                Err(e) => Answer::error(e.to_string()),
+            },
+        };
+        if write_answer(&mut w, &answer).await.is_err() {
+            return;
+        }
+    }
+}

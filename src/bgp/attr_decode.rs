@@ -1,0 +1,347 @@
+//! Decoding the path attribute block of an UPDATE, with the RFC 7606 outcomes:
+//! session reset (`Err`), treat-as-withdraw (the reason is returned), attribute
+//! discard (the attribute is skipped).
+//!
+//! ```text
+//! +----------------+----------------+---------------------------+--------------+
+//! | Attr. Flags(1) | Attr. Type(1)  | Length (1, or 2 if flag   | Value        |
+//! | O T P E 0000   |                | Extended Length is set)   |              |
+//! +----------------+----------------+---------------------------+--------------+
+//! ```
+
+use std::net::IpAddr;
+
+use super::as_path;
+use super::error::DecodeError;
+use super::iana::*;
+use super::nlri::parse_prefixes;
+use super::types::{
+    Aggregator, AsPath, CodecOptions, Community, ExtCommunity, Family, LargeCommunity, MpReach,
+    MpUnreach, Origin, PathAttributes, RawAttribute,
+};
+use super::wire::Reader;
+
+/// What the attribute block said: the attributes that survived, and the reason to
+/// treat the UPDATE as a withdraw (RFC 7606 §2) if any attribute called for it.
+pub(crate) struct Decoded {
+    pub attrs: PathAttributes,
+    pub withdraw_reason: Option<String>,
+}
+
+fn attr_name(type_code: u8) -> &'static str {
+    match type_code {
+        ATTR_ORIGIN => "ORIGIN",
+        ATTR_AS_PATH => "AS_PATH",
+        ATTR_NEXT_HOP => "NEXT_HOP",
+        ATTR_MED => "MULTI_EXIT_DISC",
+        ATTR_LOCAL_PREF => "LOCAL_PREF",
+        ATTR_ATOMIC_AGGREGATE => "ATOMIC_AGGREGATE",
+        ATTR_AGGREGATOR => "AGGREGATOR",
+        ATTR_COMMUNITIES => "COMMUNITIES",
+        ATTR_ORIGINATOR_ID => "ORIGINATOR_ID",
+        ATTR_CLUSTER_LIST => "CLUSTER_LIST",
+        ATTR_MP_REACH => "MP_REACH_NLRI",
+        ATTR_MP_UNREACH => "MP_UNREACH_NLRI",
+        ATTR_EXT_COMMUNITIES => "EXTENDED_COMMUNITIES",
+        ATTR_AS4_PATH => "AS4_PATH",
+        ATTR_AS4_AGGREGATOR => "AS4_AGGREGATOR",
+        ATTR_LARGE_COMMUNITIES => "LARGE_COMMUNITY",
+        _ => "unknown",
+    }
+}
+
+/// Seen-type bitmap for RFC 7606 §3 g (duplicates).
+struct Seen([u64; 4]);
+
+impl Seen {
+    /// Marks `t`; true when it was already marked.
+    fn mark(&mut self, t: u8) -> bool {
+        let (i, bit) = (usize::from(t >> 6), 1u64 << (t & 63));
+        let was = self.0[i] & bit != 0;
+        self.0[i] |= bit;
+        was
+    }
+}
+
+fn chunks<const N: usize>(v: &[u8]) -> impl Iterator<Item = [u8; N]> + '_ {
+    v.chunks_exact(N)
+        .filter_map(|c| <[u8; N]>::try_from(c).ok())
+}
+
+pub(crate) fn decode(buf: &[u8], opts: &CodecOptions) -> Result<Decoded, DecodeError> {
+    let four = opts.four_octet_as;
+    let mut a = PathAttributes::default();
+    let mut reason: Option<String> = None;
+    let mut withdraw = |why: String| {
+        reason.get_or_insert(why);
+    };
+    let mut seen = Seen([0; 4]);
+    let mut as4_path: Option<AsPath> = None;
+    let mut as4_aggregator: Option<Aggregator> = None;
+    let mut r = Reader::new(buf);
+
+    while !r.is_empty() {
+        let start = buf.len() - r.remaining();
+        let (Some(flags), Some(t)) = (r.u8(), r.u8()) else {
+            return Err(DecodeError::MalformedAttributeList {
+                reason: "attribute header truncated",
+            });
+        };
+        let len = if flags & FLAG_EXTENDED_LENGTH != 0 {
+            r.u16().map(usize::from)
+        } else {
+            r.u8().map(usize::from)
+        };
+        // RFC 7606 §4 would allow treat-as-withdraw here, but the bytes past the
+        // overrun may hold an MP_REACH_NLRI whose prefixes we could then not
+        // withdraw: we reset the session instead.
+        let Some(value) = len.and_then(|l| r.take(l)) else {
+            return Err(DecodeError::MalformedAttributeList {
+                reason: "attribute length overruns the attribute block",
+            });
+        };
+        let raw = || buf[start..buf.len() - r.remaining()].to_vec();
+
+        if seen.mark(t) {
+            if t == ATTR_MP_REACH || t == ATTR_MP_UNREACH {
+                return Err(DecodeError::MalformedAttributeList {
+                    reason: "MP_REACH_NLRI or MP_UNREACH_NLRI appears more than once",
+                });
+            }
+            // RFC 7606 §3 g: later occurrences are discarded.
+            continue;
+        }
+
+        let Some(expected) = expected_flags(t) else {
+            if flags & FLAG_OPTIONAL == 0 {
+                return Err(DecodeError::UnrecognizedWellKnown {
+                    type_code: t,
+                    attribute: raw(),
+                });
+            }
+            if flags & FLAG_TRANSITIVE != 0 {
+                a.unknown.push(RawAttribute {
+                    flags: flags & (FLAG_OPTIONAL | FLAG_TRANSITIVE | FLAG_PARTIAL),
+                    type_code: t,
+                    value: value.to_vec(),
+                });
+            }
+            // Unknown optional non-transitive: quietly ignored (RFC 4271 §5).
+            continue;
+        };
+        if flags & (FLAG_OPTIONAL | FLAG_TRANSITIVE) != expected {
+            match t {
+                ATTR_MP_REACH | ATTR_MP_UNREACH => {
+                    return Err(DecodeError::AttributeFlags {
+                        type_code: t,
+                        attribute: raw(),
+                    })
+                }
+                // RFC 6793 §6: AS4 attributes in error are discarded.
+                ATTR_AS4_PATH | ATTR_AS4_AGGREGATOR => {}
+                _ => withdraw(format!(
+                    "{}: attribute flags {flags:#04x} in conflict with the type (RFC 7606 §3 c)",
+                    attr_name(t)
+                )),
+            }
+            continue;
+        }
+
+        let n = value.len();
+        let mut malformed = |what: &str| {
+            withdraw(format!("{}: {what} (RFC 7606 §7)", attr_name(t)));
+        };
+        match t {
+            ATTR_ORIGIN => match value {
+                [0] => a.origin = Some(Origin::Igp),
+                [1] => a.origin = Some(Origin::Egp),
+                [2] => a.origin = Some(Origin::Incomplete),
+                [_] => malformed("undefined value"),
+                _ => malformed("length is not 1"),
+            },
+            ATTR_AS_PATH => match as_path::parse(value, four) {
+                Ok(p) => a.as_path = Some(p),
+                Err(why) => malformed(why),
+            },
+            ATTR_NEXT_HOP => match <[u8; 4]>::try_from(value) {
+                Ok(b) => a.next_hop = Some(b.into()),
+                Err(_) => malformed("length is not 4"),
+            },
+            ATTR_MED => match <[u8; 4]>::try_from(value) {
+                Ok(b) => a.med = Some(u32::from_be_bytes(b)),
+                Err(_) => malformed("length is not 4"),
+            },
+            ATTR_LOCAL_PREF => match <[u8; 4]>::try_from(value) {
+                Ok(b) => a.local_pref = Some(u32::from_be_bytes(b)),
+                Err(_) => malformed("length is not 4"),
+            },
+            // RFC 7606 §7.6: a length other than 0 -> attribute discard.
+            ATTR_ATOMIC_AGGREGATE => a.atomic_aggregate |= n == 0,
+            // RFC 7606 §7.7: wrong length -> attribute discard.
+            ATTR_AGGREGATOR => {
+                let mut v = Reader::new(value);
+                let asn = if four {
+                    v.u32()
+                } else {
+                    v.u16().map(u32::from)
+                };
+                if let (Some(asn), Some(address), true) = (asn, v.ipv4(), v.is_empty()) {
+                    a.aggregator = Some(Aggregator { asn, address });
+                }
+            }
+            ATTR_COMMUNITIES if n % 4 == 0 => {
+                a.communities = chunks::<4>(value)
+                    .map(|c| Community(u32::from_be_bytes(c)))
+                    .collect()
+            }
+            ATTR_COMMUNITIES => malformed("length is not a multiple of 4"),
+            ATTR_ORIGINATOR_ID => match <[u8; 4]>::try_from(value) {
+                Ok(b) => a.originator_id = Some(b.into()),
+                Err(_) => malformed("length is not 4"),
+            },
+            ATTR_CLUSTER_LIST if n % 4 == 0 && n > 0 => {
+                a.cluster_list = chunks::<4>(value).map(Into::into).collect()
+            }
+            ATTR_CLUSTER_LIST => malformed("length is not a positive multiple of 4"),
+            ATTR_MP_REACH => {
+                let err = |reason| DecodeError::OptionalAttribute {
+                    type_code: t,
+                    reason,
+                    attribute: raw(),
+                };
+                a.mp_reach = parse_mp_reach(value).map_err(err)?;
+            }
+            ATTR_MP_UNREACH => {
+                let err = |reason| DecodeError::OptionalAttribute {
+                    type_code: t,
+                    reason,
+                    attribute: raw(),
+                };
+                a.mp_unreach = parse_mp_unreach(value).map_err(err)?;
+            }
+            ATTR_EXT_COMMUNITIES if n % 8 == 0 => {
+                a.ext_communities = chunks::<8>(value).map(ExtCommunity).collect()
+            }
+            ATTR_EXT_COMMUNITIES => malformed("length is not a multiple of 8"),
+            ATTR_LARGE_COMMUNITIES if n % 12 == 0 => {
+                a.large_communities = chunks::<12>(value)
+                    .map(|c| LargeCommunity {
+                        global: u32::from_be_bytes([c[0], c[1], c[2], c[3]]),
+                        local1: u32::from_be_bytes([c[4], c[5], c[6], c[7]]),
+                        local2: u32::from_be_bytes([c[8], c[9], c[10], c[11]]),
+                    })
+                    .collect()
+            }
+            ATTR_LARGE_COMMUNITIES => malformed("length is not a multiple of 12"),
+            // RFC 6793 §4.1: between NEW speakers AS4_* must not appear and are
+            // ignored; from an OLD speaker malformed ones are discarded (§6).
+            ATTR_AS4_PATH if !four => {
+                if let Ok(mut p) = as_path::parse(value, true) {
+                    as_path::strip_confed(&mut p);
+                    as4_path = Some(p);
+                }
+            }
+            ATTR_AS4_AGGREGATOR if !four => {
+                let mut v = Reader::new(value);
+                if let (Some(asn), Some(address), true) = (v.u32(), v.ipv4(), v.is_empty()) {
+                    as4_aggregator = Some(Aggregator { asn, address });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    if !four {
+        apply_as4(&mut a, as4_path, as4_aggregator);
+    }
+    Ok(Decoded {
+        attrs: a,
+        withdraw_reason: reason,
+    })
+}
+
+/// RFC 6793 §4.2.3, receiving from an OLD (2-octet) speaker.
+fn apply_as4(a: &mut PathAttributes, as4_path: Option<AsPath>, as4_agg: Option<Aggregator>) {
+    if let Some(agg) = &mut a.aggregator {
+        if agg.asn != AS_TRANS {
+            // "the AS4_AGGREGATOR and AS4_PATH attributes MUST be ignored"
+            return;
+        }
+        if let Some(a4) = as4_agg {
+            *agg = a4;
+        }
+    }
+    if let Some(p4) = as4_path {
+        if let Some(p) = a.as_path.take() {
+            a.as_path = Some(as_path::merge_as4(p, p4));
+        }
+    }
+}
+
+/// MP_REACH_NLRI (RFC 4760 §3):
+/// ```text
+/// +---------------------------------------------------------+
+/// | Address Family Identifier (2 octets)                    |
+/// | Subsequent Address Family Identifier (1 octet)          |
+/// | Length of Next Hop Network Address (1 octet)            |
+/// | Network Address of Next Hop (variable)                  |
+/// | Reserved (1 octet)                                      |
+/// | Network Layer Reachability Information (variable)       |
+/// +---------------------------------------------------------+
+/// ```
+/// Families other than IPv4/IPv6 unicast are discarded (`Ok(None)`): we never
+/// negotiate them.
+fn parse_mp_reach(value: &[u8]) -> Result<Option<MpReach>, &'static str> {
+    let mut r = Reader::new(value);
+    let (Some(afi), Some(safi), Some(nh_len)) = (r.u16(), r.u8(), r.u8()) else {
+        return Err("attribute too short");
+    };
+    let family = Family::from_codes(afi, safi);
+    let nh = r
+        .take(usize::from(nh_len))
+        .ok_or("next hop overruns the attribute")?;
+    r.u8().ok_or("reserved octet missing")?;
+    if !family.is_supported() {
+        return Ok(None);
+    }
+    let mut n = Reader::new(nh);
+    let next_hops = match nh_len {
+        4 => vec![IpAddr::V4(n.ipv4().ok_or("next hop")?)],
+        16 => vec![IpAddr::V6(n.ipv6().ok_or("next hop")?)],
+        32 => vec![
+            IpAddr::V6(n.ipv6().ok_or("next hop")?),
+            IpAddr::V6(n.ipv6().ok_or("next hop")?),
+        ],
+        _ => return Err("next hop length is not 4, 16 or 32"),
+    };
+    let mut nlri = Vec::new();
+    parse_prefixes(r.rest(), family.afi, &mut nlri).map_err(|e| e.reason())?;
+    Ok(Some(MpReach {
+        family,
+        next_hops,
+        nlri,
+    }))
+}
+
+/// MP_UNREACH_NLRI (RFC 4760 §4): AFI (2), SAFI (1), Withdrawn Routes (variable).
+/// An empty one of any family is kept (it is an End-of-RIB marker, RFC 4724);
+/// other families with routes are discarded.
+fn parse_mp_unreach(value: &[u8]) -> Result<Option<MpUnreach>, &'static str> {
+    let mut r = Reader::new(value);
+    let (Some(afi), Some(safi)) = (r.u16(), r.u8()) else {
+        return Err("attribute too short");
+    };
+    let family = Family::from_codes(afi, safi);
+    if r.is_empty() {
+        return Ok(Some(MpUnreach {
+            family,
+            withdrawn: Vec::new(),
+        }));
+    }
+    if !family.is_supported() {
+        return Ok(None);
+    }
+    let mut withdrawn = Vec::new();
+    parse_prefixes(r.rest(), family.afi, &mut withdrawn).map_err(|e| e.reason())?;
+    Ok(Some(MpUnreach { family, withdrawn }))
+}

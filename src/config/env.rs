@@ -1,0 +1,464 @@
+//! Loading [`Settings`]: command line > environment > env file > default, with
+//! ExaBGP's names in both spellings (`exabgp_tcp_port`, `exabgp.tcp.port`).
+//!
+//! Unknown `exabgp*` keys are an error in an env file (a typo there is ours to
+//! catch) but only a warning in the process environment (which we do not own).
+//! ExaBGP settings that exabgp-rs does not use are accepted with a warning in both,
+//! so an existing ExaBGP env file keeps working.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use super::env_file::parse_env_file;
+use super::settings::{LogDestination, SettingOrigin, Settings};
+use super::settings_doc::{EXABGP_IGNORED, SETTINGS};
+
+/// Why the settings could not be loaded. Exit code 78 (EX_CONFIG), like a bad config.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The env file could not be read.
+    #[error("{}: cannot read the env file: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Every problem found, one per line, each saying where (`FILE:LINE:`,
+    /// `environment variable NAME:`, `command line NAME:`), what was wrong and what
+    /// was expected.
+    #[error("{}", .0.join("\n"))]
+    Invalid(Vec<String>),
+}
+
+impl SettingsError {
+    /// The process exit code: 78 (EX_CONFIG).
+    pub fn exit_code(&self) -> i32 {
+        crate::EX_CONFIG
+    }
+}
+
+/// Settings plus the warnings met while loading them (ignored ExaBGP settings,
+/// unknown `exabgp_*` variables in the environment).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedSettings {
+    pub settings: Settings,
+    pub warnings: Vec<String>,
+}
+
+/// What a key names.
+enum Key {
+    /// One of ours, by canonical name.
+    Ours(&'static str),
+    /// An ExaBGP setting we ignore, by canonical name.
+    Ignored(&'static str),
+    /// Starts with exabgp but is neither.
+    Unknown,
+    /// Not ours at all (PATH, HOME, ...).
+    Foreign,
+}
+
+fn classify(key: &str) -> Key {
+    let lower = key.to_ascii_lowercase();
+    if !(lower.starts_with("exabgp_") || lower.starts_with("exabgp.")) {
+        return Key::Foreign;
+    }
+    let norm = lower.replace('.', "_");
+    if let Some(s) = SETTINGS.iter().find(|s| s.env_name() == norm) {
+        return Key::Ours(s.name);
+    }
+    if let Some(s) = EXABGP_IGNORED.iter().find(|s| s.replace('.', "_") == norm) {
+        return Key::Ignored(s);
+    }
+    Key::Unknown
+}
+
+/// "unknown setting X (did you mean Y?), expected one of: ..."
+fn unknown_message(key: &str) -> String {
+    let dotted = key.contains('.');
+    let names: Vec<String> = SETTINGS
+        .iter()
+        .map(|s| {
+            if dotted {
+                s.name.to_string()
+            } else {
+                s.env_name()
+            }
+        })
+        .collect();
+    // `suggest` compares in kebab-case: compare every spelling as such.
+    let kebab = |k: &str| k.to_ascii_lowercase().replace(['.', '_'], "-");
+    let candidates: Vec<String> = names.iter().map(|n| kebab(n)).collect();
+    let refs: Vec<&str> = candidates.iter().map(String::as_str).collect();
+    let hint = match super::walk::suggest(&kebab(key), &refs)
+        .and_then(|c| candidates.iter().position(|k| k == c))
+    {
+        Some(i) => format!(" (did you mean {}?)", names[i]),
+        None => String::new(),
+    };
+    format!(
+        "unknown setting {key}{hint}, expected one of: {}",
+        names.join(", ")
+    )
+}
+
+/// A raw value and where it came from.
+#[derive(Clone)]
+struct Raw {
+    value: String,
+    origin: SettingOrigin,
+    /// Where, for messages: "FILE:LINE: ", "environment variable X: ", ...
+    place: String,
+    /// The key as the user spelled it.
+    spelled: String,
+}
+
+/// The parent of the directory holding the running executable (`/usr` for
+/// `/usr/sbin/exabgp`), or `/` when it cannot be told.
+pub fn default_root() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().and_then(Path::parent).map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("/"))
+}
+
+impl Settings {
+    /// Load the settings; warnings are logged with `tracing::warn!` (use
+    /// [`Settings::load_with_warnings`] to get them instead).
+    ///
+    /// `cli` keys may be spelled `exabgp.tcp.port`, `exabgp_tcp_port` or `tcp.port`.
+    pub fn load(
+        env_file: Option<&Path>,
+        environ: impl IntoIterator<Item = (String, String)>,
+        cli: &[(&str, String)],
+        instance: Option<&str>,
+    ) -> Result<Settings, SettingsError> {
+        let loaded = Settings::load_with_warnings(env_file, environ, cli, instance)?;
+        for w in &loaded.warnings {
+            tracing::warn!("{w}");
+        }
+        Ok(loaded.settings)
+    }
+
+    /// Like [`Settings::load`], returning the warnings instead of logging them.
+    pub fn load_with_warnings(
+        env_file: Option<&Path>,
+        environ: impl IntoIterator<Item = (String, String)>,
+        cli: &[(&str, String)],
+        instance: Option<&str>,
+    ) -> Result<LoadedSettings, SettingsError> {
+        let file_text = match env_file {
+            Some(p) => Some((
+                p,
+                std::fs::read_to_string(p).map_err(|source| SettingsError::Read {
+                    path: p.to_path_buf(),
+                    source,
+                })?,
+            )),
+            None => None,
+        };
+        let file = file_text.as_ref().map(|(p, t)| (*p, t.as_str()));
+        Settings::from_sources(file, environ, cli, instance, default_root())
+    }
+
+    /// The loader over already-read sources (the env file as `(path, text)`), with
+    /// the default root given: what tests call.
+    pub fn from_sources(
+        env_file: Option<(&Path, &str)>,
+        environ: impl IntoIterator<Item = (String, String)>,
+        cli: &[(&str, String)],
+        instance: Option<&str>,
+        default_root: PathBuf,
+    ) -> Result<LoadedSettings, SettingsError> {
+        let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+        let mut raw: BTreeMap<&'static str, Raw> = BTreeMap::new();
+
+        if let Some((path, text)) = env_file {
+            let (lines, bad) = parse_env_file(text);
+            // The file's own problems, reported in line order.
+            let mut file_errors: Vec<(usize, String)> = bad;
+            for l in lines {
+                let place = format!("{}:{}: ", path.display(), l.line);
+                match classify(&l.key) {
+                    Key::Ours(name) => {
+                        let origin = SettingOrigin::EnvFile {
+                            path: path.to_path_buf(),
+                            line: l.line,
+                        };
+                        raw.insert(
+                            name,
+                            Raw {
+                                value: l.value,
+                                origin,
+                                place,
+                                spelled: l.key,
+                            },
+                        );
+                    }
+                    Key::Ignored(name) => warnings.push(format!(
+                        "{place}{name} is an ExaBGP setting that exabgp-rs does not use; ignored"
+                    )),
+                    Key::Unknown => file_errors.push((l.line, unknown_message(&l.key))),
+                    Key::Foreign => {}
+                }
+            }
+            file_errors.sort_by_key(|(line, _)| *line);
+            for (line, m) in file_errors {
+                errors.push(format!("{}:{line}: {m}", path.display()));
+            }
+        }
+
+        let mut from_env: BTreeMap<&'static str, Raw> = BTreeMap::new();
+        for (key, value) in environ {
+            let place = format!("environment variable {key}: ");
+            match classify(&key) {
+                Key::Ours(name) => {
+                    if let Some(prev) = from_env.get(name) {
+                        if prev.value != value {
+                            errors.push(format!(
+                                "{place}conflicts with {}={}, expected one value for {name} (set only one spelling)",
+                                prev.spelled, prev.value
+                            ));
+                        }
+                        continue;
+                    }
+                    from_env.insert(
+                        name,
+                        Raw {
+                            value,
+                            origin: SettingOrigin::Environment,
+                            place,
+                            spelled: key,
+                        },
+                    );
+                }
+                Key::Ignored(name) => warnings.push(format!(
+                    "{place}{name} is an ExaBGP setting that exabgp-rs does not use; ignored"
+                )),
+                Key::Unknown => warnings.push(format!("{place}{}; ignored", unknown_message(&key))),
+                Key::Foreign => {}
+            }
+        }
+        raw.extend(from_env);
+
+        for (key, value) in cli {
+            let full = if key.to_ascii_lowercase().starts_with("exabgp") {
+                key.to_string()
+            } else {
+                format!("exabgp.{key}")
+            };
+            let place = format!("command line {key}: ");
+            match classify(&full) {
+                Key::Ours(name) => {
+                    raw.insert(
+                        name,
+                        Raw {
+                            value: value.clone(),
+                            origin: SettingOrigin::CommandLine,
+                            place,
+                            spelled: key.to_string(),
+                        },
+                    );
+                }
+                _ => errors.push(format!("{place}{}", unknown_message(&full))),
+            }
+        }
+
+        let mut b = Builder {
+            raw,
+            errors,
+            origins: BTreeMap::new(),
+        };
+        let tcp_bind = b.get("exabgp.tcp.bind", "", parse_bind).unwrap_or_default();
+        let tcp_port = b.get("exabgp.tcp.port", "179", parse_port).unwrap_or(179);
+        let default_name = instance.unwrap_or("exabgp").to_string();
+        let api_socketname = b
+            .get("exabgp.api.socketname", &default_name, parse_socketname)
+            .unwrap_or(default_name);
+        let api_socketpath = b
+            .get("exabgp.api.socketpath", "", parse_opt_abs_path)
+            .unwrap_or_default();
+        let api_cli = b.get("exabgp.api.cli", "true", parse_bool).unwrap_or(true);
+        let api_ack = b.get("exabgp.api.ack", "true", parse_bool).unwrap_or(true);
+        let log_level = b
+            .get("exabgp.log.level", "info", parse_log_level)
+            .unwrap_or_else(|| "info".into());
+        let log_destination = b
+            .get("exabgp.log.destination", "auto", parse_destination)
+            .unwrap_or(LogDestination::Auto);
+        let daemon_user = b
+            .get("exabgp.daemon.user", "exabgp", parse_user)
+            .unwrap_or_else(|| "exabgp".into());
+        let daemon_drop = b
+            .get("exabgp.daemon.drop", "true", parse_bool)
+            .unwrap_or(true);
+        let root_default = default_root.display().to_string();
+        let root = b
+            .get("exabgp.root", &root_default, parse_abs_path)
+            .unwrap_or(default_root);
+
+        if !b.errors.is_empty() {
+            return Err(SettingsError::Invalid(b.errors));
+        }
+        let settings = Settings {
+            tcp_bind,
+            tcp_port,
+            api_socketname,
+            api_socketpath,
+            api_cli,
+            api_ack,
+            log_level,
+            log_destination,
+            daemon_user,
+            daemon_drop,
+            instance: instance.map(str::to_string),
+            root,
+            origins: b.origins,
+        };
+        Ok(LoadedSettings { settings, warnings })
+    }
+}
+
+/// Applies the chosen raw value (or the default) of each setting.
+struct Builder {
+    raw: BTreeMap<&'static str, Raw>,
+    errors: Vec<String>,
+    origins: BTreeMap<&'static str, (String, SettingOrigin)>,
+}
+
+/// A value parser: the value and its canonical text, or what was expected.
+type ValueParser<T> = fn(&str) -> Result<(T, String), &'static str>;
+
+impl Builder {
+    fn get<T>(&mut self, name: &'static str, default: &str, parse: ValueParser<T>) -> Option<T> {
+        let (text, origin, place, spelled) = match self.raw.remove(name) {
+            Some(r) => (r.value, r.origin, r.place, r.spelled),
+            None => (
+                default.to_string(),
+                SettingOrigin::Default,
+                String::new(),
+                name.to_string(),
+            ),
+        };
+        match parse(text.trim()) {
+            Ok((v, shown)) => {
+                self.origins.insert(name, (shown, origin));
+                Some(v)
+            }
+            Err(expected) => {
+                self.errors.push(format!(
+                    "{place}invalid value \"{text}\" for {spelled}, expected {expected}"
+                ));
+                None
+            }
+        }
+    }
+}
+
+/// true/false/yes/no/1/0/on/off/enable/disable (any case).
+pub fn parse_bool_word(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" | "on" | "enable" | "enabled" => Some(true),
+        "false" | "no" | "0" | "off" | "disable" | "disabled" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_bool(v: &str) -> Result<(bool, String), &'static str> {
+    parse_bool_word(v)
+        .map(|b| (b, b.to_string()))
+        .ok_or("a boolean: true/false, yes/no, 1/0, on/off, enable/disable")
+}
+
+fn parse_port(v: &str) -> Result<(u16, String), &'static str> {
+    match v.parse::<u16>() {
+        Ok(p) if p > 0 => Ok((p, p.to_string())),
+        _ => Err("a TCP port from 1 to 65535"),
+    }
+}
+
+fn parse_bind(v: &str) -> Result<(Vec<IpAddr>, String), &'static str> {
+    let expected = "IP addresses separated by spaces or commas (empty: do not listen)";
+    let mut out = Vec::new();
+    for item in v
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+    {
+        let item = item.trim_matches(|c| c == '\'' || c == '"');
+        let a: IpAddr = item.parse().map_err(|_| expected)?;
+        if !out.contains(&a) {
+            out.push(a);
+        }
+    }
+    let shown = out
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok((out, shown))
+}
+
+fn parse_socketname(v: &str) -> Result<(String, String), &'static str> {
+    let ok = !v.is_empty()
+        && v != "."
+        && v != ".."
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'));
+    if ok {
+        Ok((v.to_string(), v.to_string()))
+    } else {
+        Err("a file name made of letters, digits, '.', '-', '_', '@' (no '/')")
+    }
+}
+
+fn parse_opt_abs_path(v: &str) -> Result<(Option<PathBuf>, String), &'static str> {
+    if v.is_empty() {
+        return Ok((None, String::new()));
+    }
+    parse_abs_path(v).map(|(p, s)| (Some(p), s))
+}
+
+fn parse_abs_path(v: &str) -> Result<(PathBuf, String), &'static str> {
+    if v.starts_with('/') {
+        Ok((PathBuf::from(v), v.to_string()))
+    } else {
+        Err("an absolute path (starting with /)")
+    }
+}
+
+fn parse_user(v: &str) -> Result<(String, String), &'static str> {
+    if !v.is_empty() && !v.contains([':', '/']) && !v.chars().any(char::is_whitespace) {
+        Ok((v.to_string(), v.to_string()))
+    } else {
+        Err("a user name")
+    }
+}
+
+/// Our levels, and ExaBGP's syslog names mapped onto them.
+fn parse_log_level(v: &str) -> Result<(String, String), &'static str> {
+    let level = match v.to_ascii_lowercase().as_str() {
+        "trace" => "trace",
+        "debug" => "debug",
+        "info" | "notice" => "info",
+        "warning" | "warn" => "warning",
+        "error" | "err" | "crit" | "critical" | "alert" | "emerg" | "fatal" => "error",
+        _ => return Err("trace, debug, info, warning or error (or ExaBGP's DEBUG, INFO, NOTICE, WARNING, ERR, CRIT, ALERT, EMERG)"),
+    };
+    Ok((level.to_string(), level.to_string()))
+}
+
+fn parse_destination(v: &str) -> Result<(LogDestination, String), &'static str> {
+    let d = match v.to_ascii_lowercase().as_str() {
+        "auto" | "" => LogDestination::Auto,
+        "stderr" | "stdout" => LogDestination::Stderr,
+        "journal" | "journald" | "syslog" => LogDestination::Journal,
+        _ => return Err("auto, stderr or journal (ExaBGP's stdout and syslog are accepted)"),
+    };
+    let shown = match d {
+        LogDestination::Auto => "auto",
+        LogDestination::Stderr => "stderr",
+        LogDestination::Journal => "journal",
+    };
+    Ok((d, shown.to_string()))
+}

@@ -1,0 +1,326 @@
+//! `[[neighbor]]`: one BGP peer, with the `[global]` defaults applied.
+
+use std::net::IpAddr;
+use std::ops::Range;
+
+use toml::de::DeValue;
+
+use super::model::NeighborConfig;
+use super::parse::{asn, router_id, GlobalDraft};
+use super::values::{family_of, ip_version, parse_family, parse_ip};
+use super::walk::{Ctx, SValue, Table};
+use crate::bgp::Family;
+
+pub(crate) const NEIGHBOR_KEYS: &[&str] = &[
+    "address",
+    "description",
+    "peer-as",
+    "local-as",
+    "router-id",
+    "local-address",
+    "port",
+    "hold-time",
+    "passive",
+    "families",
+    "md5-password",
+];
+
+/// Linux TCP_MD5SIG_MAXKEYLEN.
+const MD5_MAX_LEN: usize = 80;
+
+/// One `[[neighbor]]` as parsed: the config when complete, plus what the route
+/// checks need even when something else in it was wrong.
+pub(crate) struct NeighborDraft {
+    pub(crate) config: Option<NeighborConfig>,
+    pub(crate) address: Option<(IpAddr, Range<usize>)>,
+    /// None when `families` was invalid (reported): route checks then stay quiet.
+    pub(crate) families: Option<Vec<Family>>,
+}
+
+pub(crate) fn parse_neighbor(
+    ctx: &mut Ctx<'_>,
+    t: &Table<'_, '_>,
+    global: &GlobalDraft,
+) -> NeighborDraft {
+    t.check_keys(ctx, NEIGHBOR_KEYS);
+    let mut ok = true;
+
+    let address = match t.str(
+        ctx,
+        "address",
+        "an IP address as a string, e.g. \"192.0.2.254\"",
+    ) {
+        Some((s, span)) => match parse_ip("address", s) {
+            Ok(a) => Some((a, span)),
+            Err(m) => {
+                ctx.error(&span, m);
+                None
+            }
+        },
+        None => {
+            if t.get("address").is_none() {
+                t.missing(
+                    ctx,
+                    "address",
+                    "the peer's IP address, e.g. address = \"192.0.2.254\"",
+                );
+            }
+            None
+        }
+    };
+    ok &= address.is_some();
+
+    let peer_as = match asn(ctx, t, "peer-as") {
+        Ok(Some(a)) => Some(a),
+        Ok(None) => {
+            t.missing(ctx, "peer-as", "the peer's AS number, e.g. peer-as = 65000");
+            None
+        }
+        Err(()) => None,
+    };
+    let local_as = match asn(ctx, t, "local-as") {
+        Ok(Some(a)) => Some(a),
+        Ok(None) => match global.local_as {
+            Some(a) => Some(a),
+            None => {
+                if !global.broken {
+                    t.missing(ctx, "local-as", "local-as = 65001 here or in [global]");
+                }
+                None
+            }
+        },
+        Err(()) => None,
+    };
+    let router_id = match router_id(ctx, t) {
+        Ok(Some(r)) => Some(r),
+        Ok(None) => match global.router_id {
+            Some(r) => Some(r),
+            None => {
+                if !global.broken {
+                    t.missing(
+                        ctx,
+                        "router-id",
+                        "router-id = \"192.0.2.1\" here or in [global]",
+                    );
+                }
+                None
+            }
+        },
+        Err(()) => None,
+    };
+
+    let local_address = match t.str(
+        ctx,
+        "local-address",
+        "an IP address as a string, e.g. \"192.0.2.1\"",
+    ) {
+        Some((s, span)) => match parse_ip("local-address", s) {
+            Ok(a) => {
+                if let Some((peer, _)) = address {
+                    if peer.is_ipv4() != a.is_ipv4() {
+                        ctx.error(
+                            &span,
+                            format!(
+                                "local-address {a} is {} but the neighbor address {peer} is {}, expected an {} address",
+                                ip_version(a),
+                                ip_version(peer),
+                                ip_version(peer)
+                            ),
+                        );
+                        ok = false;
+                    }
+                }
+                Some(a)
+            }
+            Err(m) => {
+                ctx.error(&span, m);
+                ok = false;
+                None
+            }
+        },
+        None => {
+            ok &= t.get("local-address").is_none();
+            None
+        }
+    };
+
+    let port = optional_int(
+        ctx,
+        t,
+        "port",
+        1,
+        65535,
+        "a TCP port from 1 to 65535",
+        179,
+        &mut ok,
+    );
+    let hold_expected = "0 (no keepalives) or 3 to 65535 seconds";
+    let hold_time = match t.int(ctx, "hold-time", 0, 65535, hold_expected) {
+        Some((n @ (1 | 2), span)) => {
+            ctx.error(
+                &span,
+                format!("hold-time {n} is not allowed, expected {hold_expected}"),
+            );
+            ok = false;
+            90
+        }
+        Some((n, _)) => u16::try_from(n).unwrap_or(90),
+        None => {
+            ok &= t.get("hold-time").is_none();
+            90
+        }
+    };
+    let passive = match t.bool(ctx, "passive") {
+        Some(b) => b,
+        None => {
+            ok &= t.get("passive").is_none();
+            false
+        }
+    };
+
+    let families = parse_families(ctx, t, address.as_ref().map(|(a, _)| *a));
+
+    let md5_password = match t.str(ctx, "md5-password", "a string") {
+        Some((s, span)) => {
+            if s.is_empty() || s.len() > MD5_MAX_LEN {
+                ctx.error(
+                    &span,
+                    format!(
+                        "md5-password is {} bytes long, expected 1 to {MD5_MAX_LEN} bytes (omit the key for no password)",
+                        s.len()
+                    ),
+                );
+                ok = false;
+            }
+            Some(s.to_string())
+        }
+        None => {
+            ok &= t.get("md5-password").is_none();
+            None
+        }
+    };
+    let description = match t.str(ctx, "description", "a string") {
+        Some((s, _)) => Some(s.to_string()),
+        None => {
+            ok &= t.get("description").is_none();
+            None
+        }
+    };
+
+    let config = match (
+        ok,
+        address.as_ref(),
+        peer_as,
+        local_as,
+        router_id,
+        families.as_ref(),
+    ) {
+        (
+            true,
+            Some((address, _)),
+            Some(peer_as),
+            Some(local_as),
+            Some(router_id),
+            Some(families),
+        ) => Some(NeighborConfig {
+            address: *address,
+            peer_as,
+            local_as,
+            router_id,
+            local_address,
+            port,
+            hold_time,
+            passive,
+            families: families.clone(),
+            md5_password,
+            description,
+        }),
+        _ => None,
+    };
+    NeighborDraft {
+        config,
+        address,
+        families,
+    }
+}
+
+/// An optional integer key with a default; `ok` is cleared when it was invalid.
+#[allow(clippy::too_many_arguments)]
+fn optional_int<T: TryFrom<i128> + Copy>(
+    ctx: &mut Ctx<'_>,
+    t: &Table<'_, '_>,
+    key: &str,
+    min: i128,
+    max: i128,
+    expected: &str,
+    default: T,
+    ok: &mut bool,
+) -> T {
+    match t.int(ctx, key, min, max, expected) {
+        Some((n, _)) => T::try_from(n).unwrap_or(default),
+        None => {
+            *ok &= t.get(key).is_none();
+            default
+        }
+    }
+}
+
+/// `families`: None when invalid (reported); default the family of the address.
+fn parse_families(
+    ctx: &mut Ctx<'_>,
+    t: &Table<'_, '_>,
+    address: Option<IpAddr>,
+) -> Option<Vec<Family>> {
+    let expected = "\"ipv4 unicast\" or \"ipv6 unicast\"";
+    let Some((items, span)) = t.str_array(ctx, "families", expected) else {
+        if t.get("families").is_some() {
+            return None;
+        }
+        return address.map(|a| vec![family_of(a)]);
+    };
+    let mut ok = true;
+    let mut out: Vec<Family> = Vec::new();
+    for (s, span) in &items {
+        match parse_family(s) {
+            Ok(f) if !out.contains(&f) => out.push(f),
+            Ok(f) => {
+                ctx.error(
+                    span,
+                    format!("family \"{f}\" is listed twice, expected each family once"),
+                );
+                ok = false;
+            }
+            Err(m) => {
+                ctx.error(span, m);
+                ok = false;
+            }
+        }
+    }
+    if let Some(DeValue::Array(a)) = t.get("families").map(SValue::get_ref) {
+        ok &= a.len() == items.len();
+    }
+    if ok && out.is_empty() {
+        ctx.error(&span, format!("families is empty, expected at least one of {expected} (omit it for the family of the address)"));
+        ok = false;
+    }
+    ok.then_some(out)
+}
+
+/// A second neighbor with the same address: point at it and name the first's line.
+pub(crate) fn check_duplicate_neighbors(ctx: &mut Ctx<'_>, neighbors: &[NeighborDraft]) {
+    for (i, n) in neighbors.iter().enumerate() {
+        let Some((addr, span)) = &n.address else {
+            continue;
+        };
+        let first = neighbors[..i]
+            .iter()
+            .find_map(|m| m.address.as_ref().filter(|(a, _)| a == addr));
+        if let Some((_, first_span)) = first {
+            let line = ctx.line_of(first_span);
+            ctx.error(
+                span,
+                format!("duplicate neighbor {addr} (first defined at line {line}), expected each neighbor address once"),
+            );
+        }
+    }
+}

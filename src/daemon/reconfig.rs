@@ -1,0 +1,81 @@
+//! Applying a new configuration to the running daemon: the smallest change that
+//! gets there. New neighbors come up, removed ones get Cease (peer de-configured),
+//! a neighbor whose settings changed restarts (Cease, other configuration change),
+//! and on untouched neighbors only the route differences are announced/withdrawn.
+
+use std::collections::HashSet;
+
+use tracing::info;
+
+use super::{routes_for, Daemon};
+use crate::bgp::Prefix;
+use crate::config::Config;
+use crate::session::{NeighborCommand, CEASE_CONFIG_CHANGE, CEASE_PEER_DECONFIGURED};
+
+impl Daemon {
+    pub(super) async fn apply(&mut self, new: Config) {
+        let old = std::mem::replace(&mut self.config, new);
+        let new = self.config.clone();
+        let mut removed = 0;
+        let mut restarted = 0;
+        let mut added = 0;
+        let mut updated = 0;
+        for o in &old.neighbors {
+            if !new.neighbors.iter().any(|n| n.address == o.address) {
+                self.stop_neighbor(
+                    o.address,
+                    CEASE_PEER_DECONFIGURED,
+                    "neighbor removed from the configuration",
+                )
+                .await;
+                removed += 1;
+            }
+        }
+        for n in &new.neighbors {
+            match old.neighbors.iter().find(|o| o.address == n.address) {
+                None => {
+                    self.start_neighbor(n.clone());
+                    added += 1;
+                }
+                Some(o) if o != n => {
+                    self.stop_neighbor(
+                        n.address,
+                        CEASE_CONFIG_CHANGE,
+                        "neighbor configuration changed",
+                    )
+                    .await;
+                    self.start_neighbor(n.clone());
+                    restarted += 1;
+                }
+                Some(o) => {
+                    let before = routes_for(&old, o);
+                    let after = routes_for(&new, n);
+                    let keep: HashSet<Prefix> = after.iter().map(|r| r.prefix).collect();
+                    let gone: Vec<Prefix> = before
+                        .iter()
+                        .map(|r| r.prefix)
+                        .filter(|p| !keep.contains(p))
+                        .collect();
+                    let Some(h) = self.neighbors.get(&n.address) else {
+                        continue;
+                    };
+                    if before != after {
+                        updated += 1;
+                    }
+                    if !gone.is_empty() {
+                        h.send(NeighborCommand::Withdraw(gone));
+                    }
+                    // The Adj-RIB-Out ignores identical re-announcements.
+                    h.send(NeighborCommand::Announce(after));
+                }
+            }
+        }
+        info!(
+            added,
+            removed,
+            restarted,
+            routes_changed_on = updated,
+            "configuration applied"
+        );
+    }
+}

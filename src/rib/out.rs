@@ -1,0 +1,321 @@
+//! Adj-RIB-Out of one neighbor: the routes we want the peer to have, and the
+//! changes not yet sent.
+//!
+//! Routes are keyed by prefix (one path per prefix, as without ADD-PATH). Attribute
+//! sets are interned, so routes with equal attributes share one `Arc` and packing can
+//! group them by pointer: one UPDATE carries every prefix with the same attributes,
+//! next hop and family. Re-announcing an identical route records no change.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::bgp::{Family, PathAttributes, Prefix};
+
+use super::route::{NextHop, Route};
+
+/// What we hold for one prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutEntry {
+    pub next_hop: NextHop,
+    /// Interned: equal attribute sets are the same allocation.
+    pub attributes: Arc<PathAttributes>,
+}
+
+/// Prefixes sharing attributes, next hop and family: the content of one or more
+/// UPDATE messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnnounceGroup {
+    pub family: Family,
+    pub next_hop: NextHop,
+    pub attributes: Arc<PathAttributes>,
+    pub prefixes: Vec<Prefix>,
+}
+
+/// The changes to send, grouped for packing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delta {
+    pub announce: Vec<AnnounceGroup>,
+    /// Withdrawn prefixes, per family.
+    pub withdraw: Vec<(Family, Vec<Prefix>)>,
+}
+
+impl Delta {
+    pub fn is_empty(&self) -> bool {
+        self.announce.is_empty() && self.withdraw.is_empty()
+    }
+
+    /// How many prefixes the delta announces and withdraws.
+    pub fn counts(&self) -> (usize, usize) {
+        let a = self.announce.iter().map(|g| g.prefixes.len()).sum();
+        let w = self.withdraw.iter().map(|(_, p)| p.len()).sum();
+        (a, w)
+    }
+}
+
+/// The Adj-RIB-Out of one neighbor.
+#[derive(Debug, Default)]
+pub struct AdjRibOut {
+    routes: HashMap<Prefix, OutEntry>,
+    /// Prefixes changed since the last `take_delta`: announced if still in `routes`,
+    /// withdrawn otherwise.
+    pending: HashSet<Prefix>,
+    /// Attribute sets in use (or recently used), so equal sets share one `Arc`.
+    interned: HashSet<Arc<PathAttributes>>,
+}
+
+impl AdjRibOut {
+    pub fn new() -> AdjRibOut {
+        AdjRibOut::default()
+    }
+
+    /// Number of routes held.
+    pub fn len(&self) -> usize {
+        self.routes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.routes.is_empty()
+    }
+
+    /// Number of prefixes with a change not yet taken.
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
+    fn intern(&mut self, attrs: &Arc<PathAttributes>) -> Arc<PathAttributes> {
+        if let Some(a) = self.interned.get(attrs) {
+            return Arc::clone(a);
+        }
+        self.interned.insert(Arc::clone(attrs));
+        Arc::clone(attrs)
+    }
+
+    /// Adds or replaces the route for its prefix. Returns false when an identical
+    /// route was already held (nothing will be sent).
+    pub fn announce(&mut self, route: &Route) -> bool {
+        if let Some(cur) = self.routes.get(&route.prefix) {
+            if cur.next_hop == route.next_hop && *cur.attributes == *route.attributes {
+                return false;
+            }
+        }
+        let attributes = self.intern(&route.attributes);
+        self.routes.insert(
+            route.prefix,
+            OutEntry {
+                next_hop: route.next_hop,
+                attributes,
+            },
+        );
+        self.pending.insert(route.prefix);
+        true
+    }
+
+    /// Removes the route for `prefix`. Returns false when there was none.
+    pub fn withdraw(&mut self, prefix: &Prefix) -> bool {
+        if self.routes.remove(prefix).is_none() {
+            return false;
+        }
+        self.pending.insert(*prefix);
+        true
+    }
+
+    /// Removes every route (each one becomes a pending withdraw).
+    pub fn clear(&mut self) {
+        self.pending.extend(self.routes.keys().copied());
+        self.routes.clear();
+        self.interned.clear();
+    }
+
+    /// Marks the whole table to be sent again and forgets pending withdraws: what a
+    /// new session (the peer has nothing) or a ROUTE-REFRESH (the peer wants it all)
+    /// needs.
+    pub fn resend_all(&mut self) {
+        self.pending.clear();
+        self.pending.extend(self.routes.keys().copied());
+    }
+
+    /// Every route held, for `show adj-rib out`.
+    pub fn iter(&self) -> impl Iterator<Item = (&Prefix, &OutEntry)> {
+        self.routes.iter()
+    }
+
+    pub fn get(&self, prefix: &Prefix) -> Option<&OutEntry> {
+        self.routes.get(prefix)
+    }
+
+    /// Takes the pending changes, grouped for packing (prefixes sorted, so output is
+    /// deterministic), restricted to `families`; changes of other families are dropped
+    /// (the session cannot carry them).
+    pub fn take_delta(&mut self, families: &[Family]) -> Delta {
+        // Group by (attributes pointer, next hop, family): interning makes pointer
+        // equality the same as value equality.
+        let mut groups: HashMap<(usize, NextHop, Family), AnnounceGroup> = HashMap::new();
+        let mut withdraw: HashMap<Family, Vec<Prefix>> = HashMap::new();
+        for prefix in self.pending.drain() {
+            let family = prefix.family();
+            if !families.contains(&family) {
+                continue;
+            }
+            match self.routes.get(&prefix) {
+                Some(e) => {
+                    let key = (Arc::as_ptr(&e.attributes) as usize, e.next_hop, family);
+                    groups
+                        .entry(key)
+                        .or_insert_with(|| AnnounceGroup {
+                            family,
+                            next_hop: e.next_hop,
+                            attributes: Arc::clone(&e.attributes),
+                            prefixes: Vec::new(),
+                        })
+                        .prefixes
+                        .push(prefix);
+                }
+                None => withdraw.entry(family).or_default().push(prefix),
+            }
+        }
+        // Drop interned sets no route uses any more (a set only the interner holds).
+        self.interned.retain(|a| Arc::strong_count(a) > 1);
+        let mut announce: Vec<AnnounceGroup> = groups.into_values().collect();
+        for g in &mut announce {
+            g.prefixes.sort_unstable();
+        }
+        announce
+            .sort_by(|a, b| (a.family, a.prefixes.first()).cmp(&(b.family, b.prefixes.first())));
+        let mut withdraw: Vec<(Family, Vec<Prefix>)> = withdraw.into_iter().collect();
+        for (_, p) in &mut withdraw {
+            p.sort_unstable();
+        }
+        withdraw.sort_by_key(|(f, _)| *f);
+        Delta { announce, withdraw }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bgp::{AsPath, Origin};
+    use std::net::IpAddr;
+
+    fn attrs(med: u32) -> Arc<PathAttributes> {
+        Arc::new(PathAttributes {
+            origin: Some(Origin::Igp),
+            as_path: Some(AsPath::sequence(vec![65001])),
+            med: Some(med),
+            ..Default::default()
+        })
+    }
+
+    fn route(p: &str, med: u32) -> Route {
+        Route {
+            prefix: p.parse().unwrap(),
+            next_hop: NextHop::Address("192.0.2.1".parse::<IpAddr>().unwrap()),
+            attributes: attrs(med),
+        }
+    }
+
+    const ALL: [Family; 2] = [Family::IPV4_UNICAST, Family::IPV6_UNICAST];
+
+    #[test]
+    fn identical_reannounce_sends_nothing() {
+        let mut rib = AdjRibOut::new();
+        assert!(rib.announce(&route("10.0.0.0/24", 1)));
+        assert_eq!(rib.take_delta(&ALL).counts(), (1, 0));
+        assert!(!rib.announce(&route("10.0.0.0/24", 1)));
+        assert!(rib.take_delta(&ALL).is_empty());
+        // A changed attribute is a replacement.
+        assert!(rib.announce(&route("10.0.0.0/24", 2)));
+        assert_eq!(rib.take_delta(&ALL).counts(), (1, 0));
+    }
+
+    #[test]
+    fn equal_attributes_share_one_group_and_allocation() {
+        let mut rib = AdjRibOut::new();
+        for i in 0..10u8 {
+            rib.announce(&route(&format!("10.0.{i}.0/24"), 7));
+        }
+        rib.announce(&route("10.1.0.0/24", 8));
+        rib.announce(&route("2001:db8::/32", 7));
+        let d = rib.take_delta(&ALL);
+        assert_eq!(d.announce.len(), 3, "{d:?}");
+        let v4: Vec<_> = d
+            .announce
+            .iter()
+            .filter(|g| g.attributes.med == Some(7) && g.family == Family::IPV4_UNICAST)
+            .collect();
+        assert_eq!(v4.len(), 1);
+        assert_eq!(v4[0].prefixes.len(), 10);
+        let a = rib.get(&"10.0.0.0/24".parse().unwrap()).unwrap();
+        let b = rib.get(&"10.0.9.0/24".parse().unwrap()).unwrap();
+        assert!(Arc::ptr_eq(&a.attributes, &b.attributes));
+    }
+
+    #[test]
+    fn withdraw_and_deltas() {
+        let mut rib = AdjRibOut::new();
+        rib.announce(&route("10.0.0.0/24", 1));
+        rib.announce(&route("10.0.1.0/24", 1));
+        rib.take_delta(&ALL);
+        assert!(rib.withdraw(&"10.0.0.0/24".parse().unwrap()));
+        assert!(
+            !rib.withdraw(&"10.9.0.0/24".parse().unwrap()),
+            "unknown prefix is a no-op"
+        );
+        let d = rib.take_delta(&ALL);
+        assert_eq!(d.counts(), (0, 1));
+        assert_eq!(d.withdraw[0].1, vec!["10.0.0.0/24".parse().unwrap()]);
+        // Announce then withdraw before sending: the peer still gets a withdraw
+        // (harmless), never the announce.
+        rib.announce(&route("10.0.2.0/24", 1));
+        rib.withdraw(&"10.0.2.0/24".parse().unwrap());
+        assert_eq!(rib.take_delta(&ALL).counts(), (0, 1));
+        assert_eq!(rib.len(), 1);
+    }
+
+    #[test]
+    fn resend_all_and_clear() {
+        let mut rib = AdjRibOut::new();
+        rib.announce(&route("10.0.0.0/24", 1));
+        rib.announce(&route("10.0.1.0/24", 2));
+        rib.withdraw(&"10.0.1.0/24".parse().unwrap());
+        rib.resend_all();
+        assert_eq!(
+            rib.take_delta(&ALL).counts(),
+            (1, 0),
+            "pending withdraws forgotten on resend"
+        );
+        rib.resend_all();
+        assert_eq!(rib.take_delta(&ALL).counts(), (1, 0));
+        rib.clear();
+        assert!(rib.is_empty());
+        assert_eq!(rib.take_delta(&ALL).counts(), (0, 1));
+    }
+
+    #[test]
+    fn families_filter() {
+        let mut rib = AdjRibOut::new();
+        rib.announce(&route("10.0.0.0/24", 1));
+        rib.announce(&route("2001:db8::/32", 1));
+        let d = rib.take_delta(&[Family::IPV4_UNICAST]);
+        assert_eq!(d.counts(), (1, 0));
+        assert_eq!(d.announce[0].family, Family::IPV4_UNICAST);
+    }
+
+    #[test]
+    fn many_routes_share_attributes() {
+        let mut rib = AdjRibOut::new();
+        let a = attrs(5);
+        for i in 0..100_000u32 {
+            let addr = IpAddr::V4((0x0a00_0000 + (i << 8)).into());
+            let prefix = Prefix::new(addr, 24).unwrap();
+            rib.announce(&Route {
+                prefix,
+                next_hop: NextHop::SelfAddress,
+                attributes: Arc::clone(&a),
+            });
+        }
+        let d = rib.take_delta(&ALL);
+        assert_eq!(d.announce.len(), 1);
+        assert_eq!(d.announce[0].prefixes.len(), 100_000);
+        assert_eq!(rib.pending_len(), 0);
+    }
+}

@@ -1,0 +1,934 @@
+//! One neighbor: the task that owns its FSM, its TCP connection and its Adj-RIBs.
+//!
+//! The task alternates between two phases:
+//! - getting a connection (Idle -> Active/Connect): wait for the ConnectRetry timer
+//!   (exponential backoff on repeated failures) while accepting an incoming
+//!   connection the daemon hands over, then try to connect (never when passive);
+//! - running it (OpenSent -> OpenConfirm -> Established): one `select!` over the
+//!   socket, the Hold and Keepalive timers and the command channel, each input
+//!   handled by a plain `match` on the state with the RFC 4271 event in a comment.
+//!
+//! Nothing here blocks another neighbor: every neighbor is its own task.
+
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::TcpStream;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::time::Sleep;
+use tracing::{debug, info, warn};
+
+use super::open::{self, Negotiated};
+use super::outbound::{self, SessionContext};
+use super::tcp;
+use crate::bgp::{self, CodecOptions, Message, Notification, Open, Prefix, Update};
+use crate::config::NeighborConfig;
+use crate::control::{
+    Direction, Event, EventKind, MessageCounters, NeighborStatus, PeerInfo, PeerState,
+    RibDirection, RibEntry, SessionState,
+};
+use crate::rib::{AdjRibIn, AdjRibOut, NextHop, Route};
+
+/// Hold time while waiting for the peer's OPEN (RFC 4271 §8: "a large value", 4 min).
+const OPEN_HOLD: Duration = Duration::from_secs(240);
+/// How long one TCP connection attempt may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Cap of the ConnectRetry backoff.
+const MAX_RETRY: Duration = Duration::from_secs(60);
+/// Commands handled before the Adj-RIB-Out delta is sent, so a burst of API
+/// commands becomes few UPDATEs.
+const COMMAND_BATCH: usize = 10_000;
+/// Cease subcodes (RFC 4486).
+pub const CEASE: u8 = 6;
+pub const CEASE_ADMIN_SHUTDOWN: u8 = 2;
+pub const CEASE_PEER_DECONFIGURED: u8 = 3;
+pub const CEASE_ADMIN_RESET: u8 = 4;
+pub const CEASE_CONFIG_CHANGE: u8 = 6;
+pub const CEASE_COLLISION: u8 = 7;
+/// Finite State Machine Error (RFC 6608): unexpected message in OpenSent /
+/// OpenConfirm / Established.
+const FSM_ERROR: u8 = 5;
+
+/// What the daemon asks of a neighbor task.
+#[derive(Debug)]
+pub enum NeighborCommand {
+    Announce(Vec<Route>),
+    Withdraw(Vec<Prefix>),
+    /// Re-send the whole Adj-RIB-Out.
+    FlushOut,
+    ClearIn,
+    /// Withdraw everything we announced.
+    ClearOut,
+    /// Send a Cease with this subcode, drop the session, reconnect as usual.
+    Teardown(u8),
+    Status(oneshot::Sender<NeighborStatus>),
+    Rib(RibDirection, oneshot::Sender<Vec<RibEntry>>),
+    /// A connection from this peer, accepted by the daemon's listener.
+    Incoming(TcpStream),
+    /// Send Cease (subcode, RFC 8203 text) if a session exists, then end the task.
+    Stop {
+        subcode: u8,
+        text: String,
+        done: oneshot::Sender<()>,
+    },
+}
+
+/// How a session ended.
+enum End {
+    /// The task must end.
+    Stop,
+    /// Session down; reconnect as usual.
+    Down(String),
+    /// Collision resolved in favour of this newer incoming connection.
+    Switch(TcpStream, String),
+}
+
+/// What handling one input asks the session loop to do.
+enum Flow {
+    Continue,
+    End(End),
+}
+
+/// One live TCP connection and what was negotiated on it.
+struct Conn {
+    wr: OwnedWriteHalf,
+    opts: CodecOptions,
+    outbound: bool,
+    local: SocketAddr,
+    our_open: Open,
+    negotiated: Option<Negotiated>,
+    hold: Pin<Box<Sleep>>,
+    hold_for: Option<Duration>,
+    keepalive: Pin<Box<Sleep>>,
+    keepalive_every: Option<Duration>,
+    /// An incoming connection that arrived in OpenSent, kept until the peer's
+    /// identifier is known and the collision can be resolved (RFC 4271 §6.8).
+    pending_incoming: Option<TcpStream>,
+}
+
+/// The state owned by one neighbor task.
+pub struct Neighbor {
+    cfg: NeighborConfig,
+    rib_out: AdjRibOut,
+    rib_in: AdjRibIn,
+    events: broadcast::Sender<Event>,
+    rx: mpsc::UnboundedReceiver<NeighborCommand>,
+    state: PeerState,
+    sent: MessageCounters,
+    received: MessageCounters,
+    last_error: Option<String>,
+    established_at: Option<Instant>,
+    peer_router_id: Option<std::net::Ipv4Addr>,
+    local_addr: Option<IpAddr>,
+    negotiated: Option<Negotiated>,
+    /// Consecutive failures, for the ConnectRetry backoff; reset when Established.
+    failures: u32,
+    /// Whether the Adj-RIB-Out changed since the last send.
+    dirty: bool,
+}
+
+fn far_future() -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_secs(86400 * 365)
+}
+
+fn count(c: &mut MessageCounters, m: &Message) {
+    match m {
+        Message::Open(_) => c.open += 1,
+        Message::Update(_) => c.update += 1,
+        Message::Notification(_) => c.notification += 1,
+        Message::Keepalive => c.keepalive += 1,
+        Message::RouteRefresh(_) => c.route_refresh += 1,
+    }
+}
+
+/// "a, b, c" for up to 16 prefixes, then "... (N in total)".
+fn list(prefixes: &[Prefix]) -> String {
+    let mut s: Vec<String> = prefixes.iter().take(16).map(|p| p.to_string()).collect();
+    if prefixes.len() > 16 {
+        s.push(format!("... ({} in total)", prefixes.len()));
+    }
+    s.join(" ")
+}
+
+fn describe(n: &Notification) -> String {
+    let mut s = format!("code {} subcode {}", n.code, n.subcode);
+    if let Some(t) = n.shutdown_text() {
+        s.push_str(&format!(" \"{t}\""));
+    }
+    s
+}
+
+impl Neighbor {
+    pub fn new(
+        cfg: NeighborConfig,
+        routes: &[Route],
+        events: broadcast::Sender<Event>,
+        rx: mpsc::UnboundedReceiver<NeighborCommand>,
+    ) -> Neighbor {
+        let mut rib_out = AdjRibOut::new();
+        for r in routes {
+            rib_out.announce(r);
+        }
+        Neighbor {
+            cfg,
+            rib_out,
+            rib_in: AdjRibIn::new(),
+            events,
+            rx,
+            state: PeerState::Idle,
+            sent: MessageCounters::default(),
+            received: MessageCounters::default(),
+            last_error: None,
+            established_at: None,
+            peer_router_id: None,
+            local_addr: None,
+            negotiated: None,
+            failures: 0,
+            dirty: false,
+        }
+    }
+
+    /// The task body: runs until Stop or until the command channel closes.
+    pub async fn run(mut self) {
+        let mut next: Option<(TcpStream, bool)> = None;
+        loop {
+            let (stream, outbound) = match next.take() {
+                Some(c) => c,
+                None => match self.acquire().await {
+                    Some(c) => c,
+                    None => return,
+                },
+            };
+            let (end, pending) = self.session(stream, outbound).await;
+            match end {
+                End::Stop => {
+                    self.down("stopped");
+                    return;
+                }
+                End::Down(reason) => {
+                    self.down(&reason);
+                    next = pending.map(|s| (s, false));
+                }
+                End::Switch(stream, reason) => {
+                    self.down(&reason);
+                    next = Some((stream, false));
+                }
+            }
+        }
+    }
+
+    fn peer_info(&self) -> PeerInfo {
+        PeerInfo {
+            local_address: self.local_addr,
+            peer_address: self.cfg.address,
+            local_as: self.cfg.local_as,
+            peer_as: self.cfg.peer_as,
+            peer_router_id: self.peer_router_id,
+        }
+    }
+
+    fn emit(&self, direction: Direction, kind: EventKind) {
+        // No receiver is fine; a lagging receiver loses old events, never blocks us.
+        let _ = self.events.send(Event {
+            time: SystemTime::now(),
+            peer: self.peer_info(),
+            direction,
+            kind,
+        });
+    }
+
+    fn set_state(&mut self, s: PeerState) {
+        if self.state != s {
+            debug!(peer = %self.cfg.address, from = self.state.as_str(), to = s.as_str(), "state change");
+            self.state = s;
+        }
+    }
+
+    fn retry_delay(&self) -> Duration {
+        if self.failures == 0 {
+            return Duration::ZERO;
+        }
+        let secs = 1u64 << (self.failures - 1).min(16);
+        Duration::from_secs(secs).min(MAX_RETRY)
+    }
+
+    /// Session went down (or never came up): forget what the peer sent, plan a full
+    /// re-send for the next session.
+    fn down(&mut self, reason: &str) {
+        let was_up = self.state == PeerState::Established;
+        if was_up {
+            warn!(peer = %self.cfg.address, reason, "session down");
+        } else {
+            info!(peer = %self.cfg.address, reason, "connection closed");
+        }
+        self.emit(
+            Direction::Receive,
+            EventKind::State {
+                state: SessionState::Down,
+                reason: Some(reason.to_string()),
+            },
+        );
+        self.rib_in.clear();
+        self.rib_out.resend_all();
+        self.negotiated = None;
+        self.established_at = None;
+        self.last_error = Some(reason.to_string());
+        self.failures = self.failures.saturating_add(1);
+        self.set_state(PeerState::Idle);
+    }
+
+    /// Commands that need no connection. Returns the Stop acknowledgement, if asked to stop.
+    fn command_offline(&mut self, cmd: NeighborCommand) -> Option<oneshot::Sender<()>> {
+        match cmd {
+            NeighborCommand::Announce(routes) => {
+                for r in &routes {
+                    self.rib_out.announce(r);
+                }
+            }
+            NeighborCommand::Withdraw(prefixes) => {
+                for p in &prefixes {
+                    self.rib_out.withdraw(p);
+                }
+            }
+            NeighborCommand::FlushOut | NeighborCommand::Teardown(_) => {}
+            NeighborCommand::ClearIn => self.rib_in.clear(),
+            NeighborCommand::ClearOut => self.rib_out.clear(),
+            NeighborCommand::Status(reply) => {
+                let _ = reply.send(self.status());
+            }
+            NeighborCommand::Rib(dir, reply) => {
+                let _ = reply.send(self.rib_entries(dir, None));
+            }
+            NeighborCommand::Incoming(_) => {}
+            NeighborCommand::Stop { done, .. } => return Some(done),
+        }
+        None
+    }
+
+    /// Idle -> Active/Connect until there is a TCP connection. None: stop the task.
+    async fn acquire(&mut self) -> Option<(TcpStream, bool)> {
+        loop {
+            // Active: the ConnectRetry timer runs; an incoming connection is taken.
+            self.set_state(PeerState::Active);
+            let delay = self.retry_delay();
+            let timer = tokio::time::sleep(delay);
+            tokio::pin!(timer);
+            loop {
+                tokio::select! {
+                    // Event 9: ConnectRetryTimer_Expires (never for a passive peer).
+                    _ = &mut timer, if !self.cfg.passive => break,
+                    cmd = self.rx.recv() => match cmd {
+                        None => return None,
+                        // Event 17: TcpConnectionConfirmed.
+                        Some(NeighborCommand::Incoming(s)) => return Some((s, false)),
+                        Some(c) => {
+                            if let Some(done) = self.command_offline(c) {
+                                let _ = done.send(());
+                                return None;
+                            }
+                        }
+                    },
+                }
+            }
+            // Connect: one attempt, still taking an incoming connection meanwhile.
+            self.set_state(PeerState::Connect);
+            let peer = SocketAddr::new(self.cfg.address, self.cfg.port);
+            let md5 = self.cfg.md5_password.clone();
+            let local = self.cfg.local_address;
+            let attempt = tokio::time::timeout(CONNECT_TIMEOUT, async move {
+                tcp::connect(peer, local, md5.as_deref()).await
+            });
+            tokio::pin!(attempt);
+            loop {
+                tokio::select! {
+                    res = &mut attempt => {
+                        match res {
+                            // Event 16: Tcp_CR_Acked.
+                            Ok(Ok(s)) => return Some((s, true)),
+                            // Event 18: TcpConnectionFails.
+                            Ok(Err(e)) => {
+                                self.last_error = Some(format!("connect to {peer} failed: {e}"));
+                                debug!(peer = %self.cfg.address, error = %e, "connect failed");
+                            }
+                            Err(_) => self.last_error = Some(format!("connect to {peer} timed out")),
+                        }
+                        self.failures = self.failures.saturating_add(1);
+                        break;
+                    }
+                    cmd = self.rx.recv() => match cmd {
+                        None => return None,
+                        Some(NeighborCommand::Incoming(s)) => return Some((s, false)),
+                        Some(c) => {
+                            if let Some(done) = self.command_offline(c) {
+                                let _ = done.send(());
+                                return None;
+                            }
+                        }
+                    },
+                }
+            }
+        }
+    }
+
+    /// Encodes `msgs` and writes them in one write.
+    async fn send(&mut self, conn: &mut Conn, msgs: &[Message]) -> Result<(), String> {
+        let mut out = Vec::new();
+        for m in msgs {
+            bgp::encode_message(m, &conn.opts, &mut out)
+                .map_err(|e| format!("cannot encode {m:?}: {e}"))?;
+            count(&mut self.sent, m);
+            if let Message::Notification(n) = m {
+                warn!(peer = %self.cfg.address, notification = %describe(n), "sending NOTIFICATION");
+                self.emit(Direction::Send, EventKind::Notification(n.clone()));
+            }
+        }
+        conn.wr
+            .write_all(&out)
+            .await
+            .map_err(|e| format!("write failed: {e}"))
+    }
+
+    /// Sends a NOTIFICATION (best effort) and ends the session with `reason`.
+    async fn notify_and_close(&mut self, conn: &mut Conn, n: Notification, reason: String) -> Flow {
+        let _ = self.send(conn, &[Message::Notification(n)]).await;
+        let _ = conn.wr.shutdown().await;
+        Flow::End(End::Down(reason))
+    }
+
+    /// OpenSent -> Established over one connection. Returns how it ended and an
+    /// incoming connection kept for collision resolution, if any.
+    async fn session(&mut self, stream: TcpStream, outbound: bool) -> (End, Option<TcpStream>) {
+        let (local, peer) = match (stream.local_addr(), stream.peer_addr()) {
+            (Ok(l), Ok(p)) => (l, p),
+            _ => return (End::Down("connection lost before it was used".into()), None),
+        };
+        let _ = stream.set_nodelay(true);
+        self.local_addr = Some(local.ip().to_canonical());
+        info!(peer = %self.cfg.address, local = %local, remote = %peer, outbound, "connected");
+        self.emit(
+            Direction::Receive,
+            EventKind::State {
+                state: SessionState::Connected,
+                reason: None,
+            },
+        );
+        let (mut rd, wr) = stream.into_split();
+        let mut conn = Conn {
+            wr,
+            opts: CodecOptions::INITIAL,
+            outbound,
+            local,
+            our_open: open::local_open(&self.cfg),
+            negotiated: None,
+            hold: Box::pin(tokio::time::sleep(OPEN_HOLD)),
+            hold_for: Some(OPEN_HOLD),
+            keepalive: Box::pin(tokio::time::sleep_until(far_future())),
+            keepalive_every: None,
+            pending_incoming: None,
+        };
+        let open_msg = Message::Open(conn.our_open.clone());
+        if let Err(e) = self.send(&mut conn, &[open_msg]).await {
+            return (End::Down(e), None);
+        }
+        self.set_state(PeerState::OpenSent);
+        let mut buf: Vec<u8> = Vec::with_capacity(65536);
+        let end = loop {
+            let flow = tokio::select! {
+                r = rd.read_buf(&mut buf) => match r {
+                    // Event 18: TcpConnectionFails (peer closed).
+                    Ok(0) => Flow::End(End::Down("peer closed the connection".into())),
+                    Err(e) => Flow::End(End::Down(format!("read failed: {e}"))),
+                    Ok(_) => self.on_bytes(&mut conn, &mut buf).await,
+                },
+                // Event 10: HoldTimer_Expires.
+                _ = &mut conn.hold, if conn.hold_for.is_some() => {
+                    let n = Notification { code: 4, subcode: 0, data: Vec::new() };
+                    self.notify_and_close(&mut conn, n, "hold timer expired".into()).await
+                }
+                // Event 11: KeepaliveTimer_Expires.
+                _ = &mut conn.keepalive, if conn.keepalive_every.is_some() => {
+                    if let Some(every) = conn.keepalive_every {
+                        conn.keepalive.as_mut().reset(tokio::time::Instant::now() + every);
+                    }
+                    match self.send(&mut conn, &[Message::Keepalive]).await {
+                        Ok(()) => Flow::Continue,
+                        Err(e) => Flow::End(End::Down(e)),
+                    }
+                }
+                cmd = self.rx.recv() => self.on_command(&mut conn, cmd).await,
+            };
+            if let Flow::End(end) = flow {
+                break end;
+            }
+        };
+        (end, conn.pending_incoming.take())
+    }
+
+    /// Decodes every complete message in `buf` and handles it.
+    async fn on_bytes(&mut self, conn: &mut Conn, buf: &mut Vec<u8>) -> Flow {
+        let mut start = 0;
+        let flow = loop {
+            match bgp::decode_message(&buf[start..], &conn.opts) {
+                Ok(None) => break Flow::Continue,
+                Ok(Some((msg, used))) => {
+                    start += used;
+                    // Any message restarts the Hold timer (RFC 4271 §4.4).
+                    if let Some(h) = conn.hold_for {
+                        conn.hold.as_mut().reset(tokio::time::Instant::now() + h);
+                    }
+                    count(&mut self.received, &msg);
+                    if let Flow::End(e) = self.on_message(conn, msg).await {
+                        break Flow::End(e);
+                    }
+                }
+                Err(e) => {
+                    // Event 21/22/28: BGPHeaderErr / BGPOpenMsgErr / UpdateMsgErr.
+                    let n = e.notification();
+                    warn!(peer = %self.cfg.address, error = %e, "malformed message");
+                    break self
+                        .notify_and_close(conn, n, format!("malformed message from peer: {e}"))
+                        .await;
+                }
+            }
+        };
+        buf.drain(..start.min(buf.len()));
+        flow
+    }
+
+    async fn on_message(&mut self, conn: &mut Conn, msg: Message) -> Flow {
+        use PeerState::*;
+        match (self.state, msg) {
+            // Event 24/25: NotifMsgVerErr / NotifMsg, in any state.
+            (_, Message::Notification(n)) => {
+                warn!(peer = %self.cfg.address, notification = %describe(&n), "NOTIFICATION received");
+                self.emit(Direction::Receive, EventKind::Notification(n.clone()));
+                Flow::End(End::Down(format!(
+                    "NOTIFICATION received: {}",
+                    describe(&n)
+                )))
+            }
+            // Event 19: BGPOpen.
+            (OpenSent, Message::Open(peer_open)) => self.on_open(conn, peer_open).await,
+            // Event 26: KeepAliveMsg in OpenConfirm -> Established.
+            (OpenConfirm, Message::Keepalive) => self.established(conn).await,
+            (Established, Message::Keepalive) => {
+                self.emit(Direction::Receive, EventKind::Keepalive);
+                Flow::Continue
+            }
+            // Event 27: UpdateMsg.
+            (Established, Message::Update(u)) => {
+                self.on_update(u);
+                Flow::Continue
+            }
+            (Established, Message::RouteRefresh(r)) => {
+                info!(peer = %self.cfg.address, family = outbound::family_name(r.family), "ROUTE-REFRESH received");
+                self.emit(Direction::Receive, EventKind::Refresh(r.family));
+                self.rib_out.resend_all();
+                self.send_delta(conn, false).await
+            }
+            // Anything else is unexpected in this state (RFC 6608 subcodes 1..3).
+            (state, m) => {
+                let subcode = match state {
+                    OpenSent => 1,
+                    OpenConfirm => 2,
+                    _ => 3,
+                };
+                let n = Notification {
+                    code: FSM_ERROR,
+                    subcode,
+                    data: Vec::new(),
+                };
+                let what = format!("unexpected {} in state {}", kind_name(&m), state.as_str());
+                self.notify_and_close(conn, n, what).await
+            }
+        }
+    }
+
+    async fn on_open(&mut self, conn: &mut Conn, peer_open: Open) -> Flow {
+        self.emit(
+            Direction::Receive,
+            EventKind::Open(Box::new(peer_open.clone())),
+        );
+        let n = match open::negotiate(&self.cfg, &conn.our_open, &peer_open) {
+            Ok(n) => n,
+            Err(notification) => {
+                let reason = format!("OPEN rejected: {}", describe(&notification));
+                return self.notify_and_close(conn, notification, reason).await;
+            }
+        };
+        self.peer_router_id = Some(n.peer_router_id);
+        conn.opts = n.codec;
+        conn.hold_for = n.hold_duration();
+        match conn.hold_for {
+            Some(h) => conn.hold.as_mut().reset(tokio::time::Instant::now() + h),
+            None => conn.hold.as_mut().reset(far_future()),
+        }
+        conn.keepalive_every = n.keepalive_interval();
+        if let Some(k) = conn.keepalive_every {
+            conn.keepalive
+                .as_mut()
+                .reset(tokio::time::Instant::now() + k);
+        }
+        info!(
+            peer = %self.cfg.address,
+            router_id = %n.peer_router_id,
+            hold_time = n.hold_time,
+            families = ?n.families.iter().map(|f| outbound::family_name(*f)).collect::<Vec<_>>(),
+            four_octet_as = n.codec.four_octet_as,
+            extended_message = n.codec.extended_message,
+            "OPEN accepted"
+        );
+        let peer_id = n.peer_router_id;
+        conn.negotiated = Some(n.clone());
+        self.negotiated = Some(n);
+        if let Err(e) = self.send(conn, &[Message::Keepalive]).await {
+            return Flow::End(End::Down(e));
+        }
+        self.set_state(PeerState::OpenConfirm);
+        // A connection that arrived during OpenSent: resolve the collision now.
+        if let Some(incoming) = conn.pending_incoming.take() {
+            return self.collision(conn, incoming, peer_id).await;
+        }
+        Flow::Continue
+    }
+
+    /// RFC 4271 §6.8 with the peer's identifier known: the connection opened by the
+    /// speaker with the higher BGP identifier survives.
+    async fn collision(
+        &mut self,
+        conn: &mut Conn,
+        incoming: TcpStream,
+        peer_id: std::net::Ipv4Addr,
+    ) -> Flow {
+        let keep_existing = conn.outbound && u32::from(self.cfg.router_id) > u32::from(peer_id);
+        if keep_existing {
+            info!(peer = %self.cfg.address, "connection collision: keeping our connection");
+            reject_incoming(incoming).await;
+            self.sent.notification += 1;
+            Flow::Continue
+        } else {
+            info!(peer = %self.cfg.address, "connection collision: switching to the peer's connection");
+            let n = Notification {
+                code: CEASE,
+                subcode: CEASE_COLLISION,
+                data: Vec::new(),
+            };
+            let _ = self.send(conn, &[Message::Notification(n)]).await;
+            let _ = conn.wr.shutdown().await;
+            Flow::End(End::Switch(
+                incoming,
+                "connection collision resolved for the peer's connection".into(),
+            ))
+        }
+    }
+
+    async fn established(&mut self, conn: &mut Conn) -> Flow {
+        self.set_state(PeerState::Established);
+        self.established_at = Some(Instant::now());
+        self.failures = 0;
+        self.last_error = None;
+        info!(peer = %self.cfg.address, peer_as = self.cfg.peer_as, "session established");
+        self.emit(
+            Direction::Receive,
+            EventKind::State {
+                state: SessionState::Up,
+                reason: None,
+            },
+        );
+        // The peer has nothing from us yet: the whole table, then End-of-RIB.
+        self.rib_out.resend_all();
+        self.send_delta(conn, true).await
+    }
+
+    fn on_update(&mut self, u: Update) {
+        if let Some(family) = u.end_of_rib() {
+            info!(peer = %self.cfg.address, family = outbound::family_name(family), "End-of-RIB received");
+            self.emit(Direction::Receive, EventKind::EndOfRib(family));
+            return;
+        }
+        if let Some(why) = &u.treat_as_withdraw {
+            warn!(peer = %self.cfg.address, reason = %why, "malformed UPDATE treated as withdraw (RFC 7606)");
+        }
+        let change = self.rib_in.apply(&u);
+        let mut announced: Vec<Prefix> = u.nlri.clone();
+        if let Some(r) = &u.attributes.mp_reach {
+            announced.extend(r.nlri.iter().copied());
+        }
+        let mut withdrawn: Vec<Prefix> = u.withdrawn.clone();
+        if let Some(w) = &u.attributes.mp_unreach {
+            withdrawn.extend(w.withdrawn.iter().copied());
+        }
+        info!(
+            peer = %self.cfg.address,
+            announce = %list(&announced),
+            withdraw = %list(&withdrawn),
+            adj_rib_in = self.rib_in.len(),
+            "UPDATE received"
+        );
+        debug!(peer = %self.cfg.address, ?change, attributes = ?u.attributes, "UPDATE detail");
+        self.emit(Direction::Receive, EventKind::Update(Box::new(u)));
+    }
+
+    fn context(&self, conn: &Conn) -> SessionContext {
+        SessionContext {
+            local_as: self.cfg.local_as,
+            peer_as: self.cfg.peer_as,
+            configured_local: self.cfg.local_address,
+            socket_local: conn.local.ip(),
+            codec: conn.opts,
+        }
+    }
+
+    /// Sends the Adj-RIB-Out delta (Established only), then End-of-RIB per family
+    /// when `eor`.
+    async fn send_delta(&mut self, conn: &mut Conn, eor: bool) -> Flow {
+        self.dirty = false;
+        let Some(n) = conn.negotiated.clone() else {
+            return Flow::Continue;
+        };
+        if self.state != PeerState::Established {
+            return Flow::Continue;
+        }
+        let delta = self.rib_out.take_delta(&n.families);
+        let packed = outbound::pack_delta(&self.context(conn), &delta);
+        for s in &packed.skipped {
+            warn!(peer = %self.cfg.address, "{s}");
+        }
+        let mut out: Vec<u8> = Vec::with_capacity(packed.messages.iter().map(Vec::len).sum());
+        for m in &packed.messages {
+            out.extend_from_slice(m);
+        }
+        self.sent.update += packed.messages.len() as u64;
+        if eor {
+            for f in &n.families {
+                out.extend_from_slice(&bgp::encode_end_of_rib(*f, &conn.opts));
+                self.sent.update += 1;
+            }
+        }
+        if packed.announced + packed.withdrawn > 0 {
+            info!(
+                peer = %self.cfg.address,
+                announced = packed.announced,
+                withdrawn = packed.withdrawn,
+                messages = packed.messages.len(),
+                "UPDATEs sent"
+            );
+        }
+        match conn.wr.write_all(&out).await {
+            Ok(()) => Flow::Continue,
+            Err(e) => Flow::End(End::Down(format!("write failed: {e}"))),
+        }
+    }
+
+    /// A command while a connection exists; a burst is handled before one send.
+    async fn on_command(&mut self, conn: &mut Conn, cmd: Option<NeighborCommand>) -> Flow {
+        let mut next = cmd;
+        for _ in 0..COMMAND_BATCH {
+            let Some(cmd) = next.take() else {
+                // The daemon dropped us: leave politely.
+                let n = Notification::cease_shutdown(CEASE_ADMIN_SHUTDOWN, "");
+                let _ = self.send(conn, &[Message::Notification(n)]).await;
+                return Flow::End(End::Stop);
+            };
+            if let Flow::End(e) = self.command_online(conn, cmd).await {
+                return Flow::End(e);
+            }
+            match self.rx.try_recv() {
+                Ok(c) => next = Some(c),
+                Err(_) => break,
+            }
+        }
+        if self.dirty {
+            return self.send_delta(conn, false).await;
+        }
+        Flow::Continue
+    }
+
+    async fn command_online(&mut self, conn: &mut Conn, cmd: NeighborCommand) -> Flow {
+        match cmd {
+            NeighborCommand::Announce(routes) => {
+                for r in &routes {
+                    self.dirty |= self.rib_out.announce(r);
+                }
+            }
+            NeighborCommand::Withdraw(prefixes) => {
+                for p in &prefixes {
+                    self.dirty |= self.rib_out.withdraw(p);
+                }
+            }
+            NeighborCommand::FlushOut => {
+                self.rib_out.resend_all();
+                self.dirty = true;
+            }
+            NeighborCommand::ClearOut => {
+                self.rib_out.clear();
+                self.dirty = true;
+            }
+            NeighborCommand::ClearIn => self.rib_in.clear(),
+            NeighborCommand::Teardown(subcode) => {
+                let n = Notification::cease_shutdown(subcode, "");
+                return self
+                    .notify_and_close(
+                        conn,
+                        n,
+                        format!("teardown requested (cease subcode {subcode})"),
+                    )
+                    .await;
+            }
+            NeighborCommand::Status(reply) => {
+                let _ = reply.send(self.status());
+            }
+            NeighborCommand::Rib(dir, reply) => {
+                let ctx = self.context(conn);
+                let _ = reply.send(self.rib_entries(dir, Some(&ctx)));
+            }
+            NeighborCommand::Incoming(s) => return self.on_incoming(conn, s).await,
+            NeighborCommand::Stop {
+                subcode,
+                text,
+                done,
+            } => {
+                let n = Notification::cease_shutdown(subcode, &text);
+                let _ = self.send(conn, &[Message::Notification(n)]).await;
+                let _ = conn.wr.shutdown().await;
+                let _ = done.send(());
+                return Flow::End(End::Stop);
+            }
+        }
+        Flow::Continue
+    }
+
+    /// A second connection from the peer while one exists (RFC 4271 §6.8).
+    async fn on_incoming(&mut self, conn: &mut Conn, incoming: TcpStream) -> Flow {
+        match (self.state, self.peer_router_id) {
+            (PeerState::OpenConfirm, Some(id)) => self.collision(conn, incoming, id).await,
+            (PeerState::OpenSent, _) => {
+                // The peer's identifier is not known yet: decide when its OPEN arrives.
+                if let Some(old) = conn.pending_incoming.replace(incoming) {
+                    reject_incoming(old).await;
+                }
+                Flow::Continue
+            }
+            _ => {
+                info!(peer = %self.cfg.address, "connection collision with an established session: refusing the new one");
+                reject_incoming(incoming).await;
+                self.sent.notification += 1;
+                Flow::Continue
+            }
+        }
+    }
+
+    fn status(&self) -> NeighborStatus {
+        let n = self.negotiated.as_ref();
+        NeighborStatus {
+            peer_address: self.cfg.address,
+            local_address: self.local_addr.or(self.cfg.local_address),
+            peer_as: self.cfg.peer_as,
+            local_as: self.cfg.local_as,
+            router_id: self.cfg.router_id,
+            peer_router_id: self.peer_router_id,
+            state: self.state,
+            uptime: self.established_at.map(|t| t.elapsed()),
+            hold_time: n.map(|n| n.hold_time).unwrap_or(self.cfg.hold_time),
+            families: n
+                .map(|n| n.families.clone())
+                .unwrap_or_else(|| self.cfg.families.clone()),
+            sent: self.sent,
+            received: self.received,
+            prefixes_in: self.rib_in.len() as u64,
+            prefixes_out: self.rib_out.len() as u64,
+            last_error: self.last_error.clone(),
+            configuration: describe_config(&self.cfg),
+        }
+    }
+
+    fn rib_entries(&self, dir: RibDirection, ctx: Option<&SessionContext>) -> Vec<RibEntry> {
+        let mut v: Vec<RibEntry> = match dir {
+            RibDirection::In => self
+                .rib_in
+                .iter()
+                .map(|(p, e)| RibEntry {
+                    neighbor: self.cfg.address,
+                    prefix: *p,
+                    next_hop: e.next_hop,
+                    attributes: e.attributes.clone(),
+                })
+                .collect(),
+            RibDirection::Out => self
+                .rib_out
+                .iter()
+                .map(|(p, e)| RibEntry {
+                    neighbor: self.cfg.address,
+                    prefix: *p,
+                    next_hop: match e.next_hop {
+                        NextHop::Address(a) => Some(a),
+                        NextHop::SelfAddress => ctx
+                            .and_then(|c| c.self_next_hop(p.family()))
+                            .or(self.cfg.local_address),
+                    },
+                    attributes: e.attributes.clone(),
+                })
+                .collect(),
+        };
+        v.sort_by_key(|e| e.prefix);
+        v
+    }
+}
+
+fn kind_name(m: &Message) -> &'static str {
+    match m {
+        Message::Open(_) => "OPEN",
+        Message::Update(_) => "UPDATE",
+        Message::Notification(_) => "NOTIFICATION",
+        Message::Keepalive => "KEEPALIVE",
+        Message::RouteRefresh(_) => "ROUTE-REFRESH",
+    }
+}
+
+/// Closes a connection that lost a collision, with Cease / Connection Collision
+/// Resolution.
+async fn reject_incoming(mut s: TcpStream) {
+    let n = Notification {
+        code: CEASE,
+        subcode: CEASE_COLLISION,
+        data: Vec::new(),
+    };
+    let mut out = Vec::new();
+    if bgp::encode_message(&Message::Notification(n), &CodecOptions::INITIAL, &mut out).is_ok() {
+        let _ = tokio::time::timeout(Duration::from_secs(2), s.write_all(&out)).await;
+    }
+    let _ = s.shutdown().await;
+}
+
+/// The neighbor's settings for `show neighbor configuration`, secrets masked.
+pub fn describe_config(c: &NeighborConfig) -> String {
+    let families: Vec<&str> = c
+        .families
+        .iter()
+        .map(|f| outbound::family_name(*f))
+        .collect();
+    let mut s = format!(
+        "neighbor {} peer-as {} local-as {} router-id {} port {} hold-time {} passive {} families [{}]",
+        c.address,
+        c.peer_as,
+        c.local_as,
+        c.router_id,
+        c.port,
+        c.hold_time,
+        c.passive,
+        families.join(", ")
+    );
+    if let Some(l) = c.local_address {
+        s.push_str(&format!(" local-address {l}"));
+    }
+    if c.md5_password.is_some() {
+        s.push_str(" md5-password <set>");
+    }
+    if let Some(d) = &c.description {
+        s.push_str(&format!(" description {d:?}"));
+    }
+    s
+}

@@ -1,0 +1,255 @@
+//! OPEN: what we propose, how we check the peer's, and what both agreed on.
+//!
+//! Pure functions (no I/O) so every rule is unit-tested: version 4, the peer AS we
+//! were told to expect (Bad Peer AS), a usable BGP identifier, hold time 0 or >= 3,
+//! and the capabilities both sides advertised (4-octet AS, extended message,
+//! multiprotocol families, route refresh) turned into [`CodecOptions`].
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use crate::bgp::{Capability, CodecOptions, Family, Notification, Open};
+use crate::config::NeighborConfig;
+
+/// OPEN Message Error (RFC 4271 §6.2) subcodes.
+pub const OPEN_ERROR: u8 = 2;
+pub const UNSUPPORTED_VERSION: u8 = 1;
+pub const BAD_PEER_AS: u8 = 2;
+pub const BAD_BGP_IDENTIFIER: u8 = 3;
+pub const UNACCEPTABLE_HOLD_TIME: u8 = 6;
+
+/// The AS number put in the 2-octet field when ours does not fit (RFC 6793).
+pub const AS_TRANS: u32 = 23456;
+
+/// What both sides agreed on in their OPENs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Negotiated {
+    /// min(ours, theirs); 0 means no hold timer and no keepalives.
+    pub hold_time: u16,
+    pub codec: CodecOptions,
+    /// Families both sides advertised (ipv4 unicast implied without MP capabilities).
+    pub families: Vec<Family>,
+    /// Both sides advertised route refresh.
+    pub route_refresh: bool,
+    pub peer_router_id: Ipv4Addr,
+    pub peer_as: u32,
+}
+
+impl Negotiated {
+    /// Time between our KEEPALIVEs (hold time / 3), None when the hold time is 0.
+    pub fn keepalive_interval(&self) -> Option<Duration> {
+        (self.hold_time > 0).then(|| Duration::from_secs(u64::from(self.hold_time / 3).max(1)))
+    }
+
+    pub fn hold_duration(&self) -> Option<Duration> {
+        (self.hold_time > 0).then(|| Duration::from_secs(u64::from(self.hold_time)))
+    }
+}
+
+/// The OPEN we send to this neighbor.
+pub fn local_open(cfg: &NeighborConfig) -> Open {
+    let mut capabilities: Vec<Capability> = cfg
+        .families
+        .iter()
+        .map(|f| Capability::Multiprotocol(*f))
+        .collect();
+    capabilities.push(Capability::RouteRefresh);
+    capabilities.push(Capability::ExtendedMessage);
+    capabilities.push(Capability::FourOctetAs(cfg.local_as));
+    Open {
+        version: 4,
+        my_as: cfg.local_as,
+        hold_time: cfg.hold_time,
+        router_id: cfg.router_id,
+        capabilities,
+    }
+}
+
+fn open_error(subcode: u8, data: Vec<u8>) -> Notification {
+    Notification {
+        code: OPEN_ERROR,
+        subcode,
+        data,
+    }
+}
+
+/// Checks the peer's OPEN against the neighbor's configuration and negotiates.
+/// Err is the NOTIFICATION to send before closing.
+pub fn negotiate(
+    cfg: &NeighborConfig,
+    ours: &Open,
+    peer: &Open,
+) -> Result<Negotiated, Notification> {
+    if peer.version != 4 {
+        // Data: the largest version we support (RFC 4271 §6.2).
+        return Err(open_error(UNSUPPORTED_VERSION, vec![0, 4]));
+    }
+    let peer_four = peer
+        .capabilities
+        .iter()
+        .any(|c| matches!(c, Capability::FourOctetAs(_)));
+    if peer.my_as != cfg.peer_as {
+        return Err(open_error(BAD_PEER_AS, Vec::new()));
+    }
+    if peer.router_id.is_unspecified()
+        || (cfg.peer_as == cfg.local_as && peer.router_id == cfg.router_id)
+    {
+        return Err(open_error(BAD_BGP_IDENTIFIER, Vec::new()));
+    }
+    if peer.hold_time == 1 || peer.hold_time == 2 {
+        return Err(open_error(UNACCEPTABLE_HOLD_TIME, Vec::new()));
+    }
+    let our_four = ours
+        .capabilities
+        .iter()
+        .any(|c| matches!(c, Capability::FourOctetAs(_)));
+    let has = |open: &Open, cap: &Capability| open.capabilities.contains(cap);
+    let extended_message =
+        has(ours, &Capability::ExtendedMessage) && has(peer, &Capability::ExtendedMessage);
+    let route_refresh =
+        has(ours, &Capability::RouteRefresh) && has(peer, &Capability::RouteRefresh);
+    let peer_mp: Vec<Family> = peer
+        .capabilities
+        .iter()
+        .filter_map(|c| match c {
+            Capability::Multiprotocol(f) => Some(*f),
+            _ => None,
+        })
+        .collect();
+    let families: Vec<Family> = if peer_mp.is_empty() {
+        // No multiprotocol capability: plain RFC 4271, IPv4 unicast only.
+        cfg.families
+            .iter()
+            .copied()
+            .filter(|f| *f == Family::IPV4_UNICAST)
+            .collect()
+    } else {
+        cfg.families
+            .iter()
+            .copied()
+            .filter(|f| peer_mp.contains(f))
+            .collect()
+    };
+    Ok(Negotiated {
+        hold_time: ours.hold_time.min(peer.hold_time),
+        codec: CodecOptions {
+            four_octet_as: our_four && peer_four,
+            extended_message,
+        },
+        families,
+        route_refresh,
+        peer_router_id: peer.router_id,
+        peer_as: peer.my_as,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(local_as: u32, peer_as: u32) -> NeighborConfig {
+        NeighborConfig {
+            address: "192.0.2.254".parse().unwrap(),
+            peer_as,
+            local_as,
+            router_id: "192.0.2.1".parse().unwrap(),
+            local_address: None,
+            port: 179,
+            hold_time: 90,
+            passive: false,
+            families: vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST],
+            md5_password: None,
+            description: None,
+        }
+    }
+
+    fn peer_open(asn: u32, hold: u16, caps: Vec<Capability>) -> Open {
+        Open {
+            version: 4,
+            my_as: asn,
+            hold_time: hold,
+            router_id: "192.0.2.254".parse().unwrap(),
+            capabilities: caps,
+        }
+    }
+
+    #[test]
+    fn negotiates_min_hold_families_and_capabilities() {
+        let c = cfg(65001, 65000);
+        let ours = local_open(&c);
+        let peer = peer_open(
+            65000,
+            30,
+            vec![
+                Capability::Multiprotocol(Family::IPV4_UNICAST),
+                Capability::FourOctetAs(65000),
+                Capability::RouteRefresh,
+            ],
+        );
+        let n = negotiate(&c, &ours, &peer).unwrap();
+        assert_eq!(n.hold_time, 30);
+        assert_eq!(n.keepalive_interval(), Some(Duration::from_secs(10)));
+        assert_eq!(n.families, vec![Family::IPV4_UNICAST]);
+        assert_eq!(
+            n.codec,
+            CodecOptions {
+                four_octet_as: true,
+                extended_message: false
+            }
+        );
+        assert!(n.route_refresh);
+    }
+
+    #[test]
+    fn no_mp_capability_means_ipv4_unicast_and_hold_zero_means_no_keepalive() {
+        let c = cfg(65001, 65000);
+        let n = negotiate(&c, &local_open(&c), &peer_open(65000, 0, vec![])).unwrap();
+        assert_eq!(n.families, vec![Family::IPV4_UNICAST]);
+        assert_eq!(n.hold_time, 0);
+        assert_eq!(n.keepalive_interval(), None);
+        assert_eq!(n.codec, CodecOptions::INITIAL);
+    }
+
+    #[test]
+    fn rejects_what_rfc4271_rejects() {
+        let c = cfg(65001, 65000);
+        let ours = local_open(&c);
+        let err = |o: Open| negotiate(&c, &ours, &o).unwrap_err();
+        let mut v3 = peer_open(65000, 90, vec![]);
+        v3.version = 3;
+        assert_eq!(
+            err(v3),
+            Notification {
+                code: 2,
+                subcode: 1,
+                data: vec![0, 4]
+            }
+        );
+        assert_eq!(err(peer_open(65002, 90, vec![])).subcode, BAD_PEER_AS);
+        assert_eq!(
+            err(peer_open(65000, 1, vec![])).subcode,
+            UNACCEPTABLE_HOLD_TIME
+        );
+        assert_eq!(
+            err(peer_open(65000, 2, vec![])).subcode,
+            UNACCEPTABLE_HOLD_TIME
+        );
+        let mut zero = peer_open(65000, 90, vec![]);
+        zero.router_id = Ipv4Addr::UNSPECIFIED;
+        assert_eq!(err(zero).subcode, BAD_BGP_IDENTIFIER);
+        // iBGP: the peer may not use our identifier.
+        let ibgp = cfg(65000, 65000);
+        let mut same = peer_open(65000, 90, vec![]);
+        same.router_id = ibgp.router_id;
+        assert_eq!(
+            negotiate(&ibgp, &local_open(&ibgp), &same)
+                .unwrap_err()
+                .subcode,
+            BAD_BGP_IDENTIFIER
+        );
+        // eBGP: an identical identifier is tolerated (RFC 6286 §2.1).
+        let mut same_ebgp = peer_open(65000, 90, vec![]);
+        same_ebgp.router_id = c.router_id;
+        assert!(negotiate(&c, &ours, &same_ebgp).is_ok());
+    }
+}

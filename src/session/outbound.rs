@@ -1,0 +1,250 @@
+//! Turning Adj-RIB-Out deltas into UPDATE bytes for one session.
+//!
+//! What the wire gets, compared with the configured route:
+//! - eBGP: our local AS is prepended to the AS_PATH unless the configured path
+//!   already starts with it. (ExaBGP sends a configured path unchanged and only
+//!   fills in `[local-as]` when none is configured; GoBGP and BIRD reject eBGP routes
+//!   whose first AS is not the peer's, so we prepend.) An empty or absent path
+//!   becomes `[local-as]`.
+//! - iBGP: the path is sent as configured; LOCAL_PREF 100 is added when absent
+//!   (RFC 4271 §5.1.5 requires it on iBGP).
+//! - Every other attribute (MED, LOCAL_PREF on eBGP, communities, ...) is sent
+//!   exactly as configured, so a peer shows exactly what the operator wrote.
+//! - "next-hop self" is the configured local-address, else the session's local
+//!   socket address, of the route's family; when there is none (an IPv6 route over
+//!   an IPv4 session without an IPv6 local-address) the route is skipped with a log.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use crate::bgp::{self, AsPath, AsSegment, CodecOptions, Family, PathAttributes};
+use crate::rib::{Delta, NextHop};
+
+/// What the packer needs to know about the session.
+#[derive(Debug, Clone)]
+pub struct SessionContext {
+    pub local_as: u32,
+    pub peer_as: u32,
+    /// Configured local-address, if any.
+    pub configured_local: Option<IpAddr>,
+    /// The local address of the TCP connection.
+    pub socket_local: IpAddr,
+    pub codec: CodecOptions,
+}
+
+impl SessionContext {
+    pub fn is_ibgp(&self) -> bool {
+        self.local_as == self.peer_as
+    }
+
+    /// Our address of `family` for "next-hop self", if we have one.
+    pub fn self_next_hop(&self, family: Family) -> Option<IpAddr> {
+        let want_v6 = family == Family::IPV6_UNICAST;
+        let mut candidates = self
+            .configured_local
+            .into_iter()
+            .chain(std::iter::once(self.socket_local))
+            .map(|a| a.to_canonical());
+        candidates.find(|a| a.is_ipv6() == want_v6)
+    }
+
+    /// The attributes as sent to this peer (see the module doc).
+    pub fn wire_attributes(&self, attrs: &PathAttributes) -> PathAttributes {
+        let mut a = attrs.clone();
+        if self.is_ibgp() {
+            if a.as_path.is_none() {
+                a.as_path = Some(AsPath::default());
+            }
+            if a.local_pref.is_none() {
+                a.local_pref = Some(100);
+            }
+        } else {
+            let path = a.as_path.take().unwrap_or_default();
+            a.as_path = Some(prepend(path, self.local_as));
+        }
+        a
+    }
+}
+
+/// Prepends `asn` unless the path already starts with it.
+fn prepend(mut path: AsPath, asn: u32) -> AsPath {
+    match path.segments.first_mut() {
+        Some(AsSegment::Sequence(seq)) => {
+            if seq.first() != Some(&asn) {
+                seq.insert(0, asn);
+            }
+        }
+        _ => path.segments.insert(0, AsSegment::Sequence(vec![asn])),
+    }
+    path
+}
+
+/// Packed UPDATE messages for a delta, and what was left out.
+#[derive(Debug, Default)]
+pub struct Packed {
+    pub messages: Vec<Vec<u8>>,
+    pub announced: usize,
+    pub withdrawn: usize,
+    /// Human-readable reasons for routes not sent.
+    pub skipped: Vec<String>,
+}
+
+/// Packs withdrawals first (so a prefix moving between groups is never withdrawn
+/// after its new announcement), then one run of UPDATEs per attribute group.
+/// A group the codec cannot encode is skipped (and reported in `skipped`); the rest
+/// is still sent.
+pub fn pack_delta(ctx: &SessionContext, delta: &Delta) -> Packed {
+    let mut packed = Packed::default();
+    for (family, prefixes) in &delta.withdraw {
+        match bgp::pack_withdraw(*family, prefixes, &ctx.codec, &mut packed.messages) {
+            Ok(()) => packed.withdrawn += prefixes.len(),
+            Err(e) => packed.skipped.push(format!(
+                "withdraw of {} prefixes not sent: {e}",
+                prefixes.len()
+            )),
+        }
+    }
+    let mut last: Option<(Arc<PathAttributes>, PathAttributes)> = None;
+    for g in &delta.announce {
+        let next_hop = match g.next_hop {
+            NextHop::Address(a) => Some(a),
+            NextHop::SelfAddress => ctx.self_next_hop(g.family),
+        };
+        let Some(next_hop) = next_hop else {
+            packed.skipped.push(format!(
+                "{} route(s) of {} with next-hop self skipped: no local address of that family (set local-address)",
+                g.prefixes.len(),
+                family_name(g.family)
+            ));
+            continue;
+        };
+        if next_hop.is_ipv6() != (g.family == Family::IPV6_UNICAST) {
+            packed.skipped.push(format!(
+                "{} route(s) of {} skipped: next hop {next_hop} is of the other family",
+                g.prefixes.len(),
+                family_name(g.family)
+            ));
+            continue;
+        }
+        // Groups sharing attributes are adjacent often enough to cache the last one.
+        let wire = match &last {
+            Some((src, wire)) if Arc::ptr_eq(src, &g.attributes) => wire.clone(),
+            _ => {
+                let w = ctx.wire_attributes(&g.attributes);
+                last = Some((Arc::clone(&g.attributes), w.clone()));
+                w
+            }
+        };
+        match bgp::pack_announce(
+            &wire,
+            g.family,
+            &[next_hop],
+            &g.prefixes,
+            &ctx.codec,
+            &mut packed.messages,
+        ) {
+            Ok(()) => packed.announced += g.prefixes.len(),
+            Err(e) => packed.skipped.push(format!(
+                "{} route(s) starting at {} not sent: {e}",
+                g.prefixes.len(),
+                g.prefixes
+                    .first()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default()
+            )),
+        }
+    }
+    packed
+}
+
+pub fn family_name(f: Family) -> &'static str {
+    match f {
+        Family::IPV4_UNICAST => "ipv4 unicast",
+        Family::IPV6_UNICAST => "ipv6 unicast",
+        _ => "other family",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(local_as: u32, peer_as: u32) -> SessionContext {
+        SessionContext {
+            local_as,
+            peer_as,
+            configured_local: None,
+            socket_local: "127.0.0.1".parse().unwrap(),
+            codec: CodecOptions {
+                four_octet_as: true,
+                extended_message: false,
+            },
+        }
+    }
+
+    #[test]
+    fn ebgp_prepends_local_as_once() {
+        let c = ctx(65001, 65000);
+        let a = PathAttributes {
+            as_path: Some(AsPath::sequence(vec![65010])),
+            ..Default::default()
+        };
+        assert_eq!(
+            c.wire_attributes(&a).as_path,
+            Some(AsPath::sequence(vec![65001, 65010]))
+        );
+        let b = PathAttributes {
+            as_path: Some(AsPath::sequence(vec![65001, 65010])),
+            ..Default::default()
+        };
+        assert_eq!(
+            c.wire_attributes(&b).as_path,
+            Some(AsPath::sequence(vec![65001, 65010]))
+        );
+        assert_eq!(
+            c.wire_attributes(&PathAttributes::default()).as_path,
+            Some(AsPath::sequence(vec![65001]))
+        );
+        assert_eq!(
+            c.wire_attributes(&PathAttributes::default()).local_pref,
+            None
+        );
+    }
+
+    #[test]
+    fn ibgp_keeps_path_and_adds_local_pref() {
+        let c = ctx(65000, 65000);
+        let a = PathAttributes {
+            as_path: Some(AsPath::sequence(vec![65010])),
+            ..Default::default()
+        };
+        let w = c.wire_attributes(&a);
+        assert_eq!(w.as_path, Some(AsPath::sequence(vec![65010])));
+        assert_eq!(w.local_pref, Some(100));
+        let b = PathAttributes {
+            local_pref: Some(200),
+            ..Default::default()
+        };
+        assert_eq!(c.wire_attributes(&b).local_pref, Some(200));
+        assert_eq!(c.wire_attributes(&b).as_path, Some(AsPath::default()));
+    }
+
+    #[test]
+    fn next_hop_self_per_family() {
+        let mut c = ctx(65001, 65000);
+        assert_eq!(
+            c.self_next_hop(Family::IPV4_UNICAST),
+            Some("127.0.0.1".parse().unwrap())
+        );
+        assert_eq!(c.self_next_hop(Family::IPV6_UNICAST), None);
+        c.configured_local = Some("2001:db8::1".parse().unwrap());
+        assert_eq!(
+            c.self_next_hop(Family::IPV6_UNICAST),
+            Some("2001:db8::1".parse().unwrap())
+        );
+        assert_eq!(
+            c.self_next_hop(Family::IPV4_UNICAST),
+            Some("127.0.0.1".parse().unwrap())
+        );
+    }
+}

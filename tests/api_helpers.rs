@@ -1,0 +1,538 @@
+//! Helper processes, run for real: commands on their stdout reach the daemon,
+//! acks and events reach their stdin, bad lines are refused without harm, a helper
+//! that does not read is dropped-and-counted, respawns are limited, shutdown
+//! terminates (SIGTERM, then SIGKILL), systemd's variables are not inherited,
+//! stderr lines land in our log.
+
+mod api_support;
+
+use std::io::Write;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use api_support::responder;
+use exabgp::api::helpers::{spawn_all, HelperEnd, HelperOptions};
+use exabgp::bgp::{PathAttributes, Update};
+use exabgp::config::{Encoder, ProcessConfig, ReceiveKind};
+use exabgp::control::{Command, Direction, Event, EventKind, PeerInfo, SessionState};
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+fn process(
+    name: &str,
+    run: Vec<String>,
+    encoder: Encoder,
+    receive: Vec<ReceiveKind>,
+) -> ProcessConfig {
+    ProcessConfig {
+        name: name.into(),
+        run,
+        encoder,
+        receive,
+        respawn_limit: 5,
+        respawn_window: 60,
+    }
+}
+
+fn py(p: &Path) -> Vec<String> {
+    vec!["python3".into(), "-u".into(), p.display().to_string()]
+}
+
+fn quick() -> HelperOptions {
+    HelperOptions {
+        grace: Duration::from_millis(500),
+        respawn_delay: Duration::from_millis(20),
+        ..Default::default()
+    }
+}
+
+/// Poll until `f` is true (bounded: 200 × 50 ms).
+async fn until(what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..200 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+fn ev(kind: EventKind) -> Event {
+    Event {
+        time: SystemTime::now(),
+        peer: PeerInfo {
+            local_address: Some("192.0.2.1".parse().unwrap()),
+            peer_address: "192.0.2.254".parse().unwrap(),
+            local_as: 65001,
+            peer_as: 65000,
+            peer_router_id: Some(Ipv4Addr::new(192, 0, 2, 254)),
+        },
+        direction: Direction::Receive,
+        kind,
+    }
+}
+
+#[tokio::test]
+async fn commands_from_stdout_and_acks_to_stdin() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("acks");
+    let s = script(
+        d.path(),
+        "h.py",
+        &format!(
+            r##"
+import sys, time
+out = open({out:?}, "w")
+for cmd in ["announce route 10.0.0.0/24 next-hop self", "bogus command", "show neighbor summary", "# comment", ""]:
+    sys.stdout.write(cmd + "\n"); sys.stdout.flush()
+# Read answers until the third terminator (the comment and blank line get none).
+n = 0
+while n < 3:
+    line = sys.stdin.readline()
+    if not line: break
+    out.write(line); out.flush()
+    if line == "done\n" or line.startswith("error:"): n += 1
+time.sleep(30)
+"##
+        ),
+    );
+    let (ctx, seen) = responder();
+    let (etx, _) = broadcast::channel(16);
+    let token = CancellationToken::new();
+    let set = spawn_all(
+        &[process("h", py(&s), Encoder::Json, vec![])],
+        ctx,
+        &etx,
+        quick(),
+        token.clone(),
+    );
+    until("three answers", || {
+        read(&out).matches('\n').count() >= 3 && read(&out).contains("Peer")
+    })
+    .await;
+    let text = read(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "done", "{text}");
+    assert_eq!(
+        lines[1], "error: unknown command 'bogus' (try 'help')",
+        "{text}"
+    );
+    assert!(lines[2].starts_with("Peer"), "{text}");
+    assert_eq!(*lines.last().unwrap(), "done", "{text}");
+    assert!(matches!(seen.lock().unwrap()[0], Command::Announce { .. }));
+    token.cancel();
+    let ends = set.wait().await;
+    assert_eq!(ends, vec![("h".to_string(), HelperEnd::Shutdown)]);
+}
+
+#[tokio::test]
+async fn ack_off_writes_no_terminators() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("got");
+    let s = script(
+        d.path(),
+        "h.py",
+        &format!(
+            r##"
+import sys, time, select
+out = open({out:?}, "w")
+print("announce route 10.0.0.0/24 next-hop self", flush=True)
+print("version", flush=True)
+# Whatever comes in 2 s is recorded.
+end = time.time() + 2
+while time.time() < end:
+    r, _, _ = select.select([sys.stdin], [], [], 0.1)
+    if r:
+        line = sys.stdin.readline()
+        if not line: break
+        out.write(line); out.flush()
+out.write("END\n"); out.flush()
+time.sleep(30)
+"##
+        ),
+    );
+    let (ctx, seen) = responder();
+    let (etx, _) = broadcast::channel(16);
+    let token = CancellationToken::new();
+    let opts = HelperOptions {
+        ack: false,
+        ..quick()
+    };
+    let set = spawn_all(
+        &[process("h", py(&s), Encoder::Json, vec![])],
+        ctx,
+        &etx,
+        opts,
+        token.clone(),
+    );
+    until("END", || read(&out).contains("END")).await;
+    let text = read(&out);
+    assert!(!text.contains("done"), "{text}");
+    assert!(
+        text.contains("exabgp-rs"),
+        "the version output itself is still written: {text}"
+    );
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    token.cancel();
+    set.wait().await;
+}
+
+#[tokio::test]
+async fn events_reach_helpers_in_their_encoding_and_filter() {
+    let d = tempfile::tempdir().unwrap();
+    let mk = |name: &str| {
+        let out = d.path().join(name);
+        let s = script(
+            d.path(),
+            &format!("{name}.py"),
+            &format!("import sys\nout = open({out:?}, 'w')\nfor line in sys.stdin:\n    out.write(line); out.flush()\n"),
+        );
+        (out, py(&s))
+    };
+    let (json_out, json_run) = mk("json");
+    let (text_out, text_run) = mk("text");
+    let (state_out, state_run) = mk("state");
+    let (ctx, _) = responder();
+    let (etx, _) = broadcast::channel(64);
+    let token = CancellationToken::new();
+    let procs = [
+        process(
+            "json",
+            json_run,
+            Encoder::Json,
+            vec![ReceiveKind::Update, ReceiveKind::State],
+        ),
+        process(
+            "text",
+            text_run,
+            Encoder::Text,
+            vec![ReceiveKind::Update, ReceiveKind::State],
+        ),
+        process("state", state_run, Encoder::Json, vec![ReceiveKind::State]),
+    ];
+    let set = spawn_all(&procs, ctx, &etx, quick(), token.clone());
+    // Wait until all three helpers subscribed.
+    until("subscribers", || etx.receiver_count() == 3).await;
+    let upd = Update {
+        attributes: PathAttributes {
+            origin: Some(exabgp::bgp::Origin::Igp),
+            next_hop: Some(Ipv4Addr::new(192, 0, 2, 254)),
+            ..Default::default()
+        },
+        nlri: vec!["10.0.2.0/24".parse().unwrap()],
+        ..Default::default()
+    };
+    etx.send(ev(EventKind::State {
+        state: SessionState::Up,
+        reason: None,
+    }))
+    .unwrap();
+    etx.send(ev(EventKind::Update(Box::new(upd)))).unwrap();
+    // A sent message is not for `receive` helpers.
+    let mut sent = ev(EventKind::Keepalive);
+    sent.direction = Direction::Send;
+    etx.send(sent).unwrap();
+    until("json lines", || read(&json_out).lines().count() >= 2).await;
+    until("text lines", || read(&text_out).lines().count() >= 4).await;
+    until("state line", || read(&state_out).lines().count() >= 1).await;
+    let j: Vec<serde_json::Value> = read(&json_out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(j[0]["type"], "state");
+    assert_eq!(j[0]["counter"], 1);
+    assert_eq!(j[1]["type"], "update");
+    assert_eq!(j[1]["counter"], 2);
+    assert_eq!(
+        j[1]["neighbor"]["message"]["update"]["announce"]["ipv4 unicast"]["192.0.2.254"][0]["nlri"],
+        "10.0.2.0/24"
+    );
+    let t = read(&text_out);
+    assert!(t.starts_with("neighbor 192.0.2.254 up\n"), "{t}");
+    assert!(t.contains("neighbor 192.0.2.254 receive update announced 10.0.2.0/24 next-hop 192.0.2.254 origin igp"), "{t}");
+    token.cancel();
+    set.wait().await;
+    // The state-only helper saw exactly the state event.
+    let s = read(&state_out);
+    assert_eq!(s.lines().count(), 1, "{s}");
+    assert!(s.contains("\"state\""));
+}
+
+#[tokio::test]
+async fn long_lines_and_binary_garbage_are_refused_and_the_helper_goes_on() {
+    let d = tempfile::tempdir().unwrap();
+    let acks = d.path().join("acks");
+    let s = script(
+        d.path(),
+        "h.py",
+        &format!(
+            r##"
+import sys, time
+out = open({acks:?}, "w")
+w = sys.stdout.buffer
+w.write(b"x" * (1024 * 1024) + b"\n")
+w.write(b"\xff\xfe\x00garbage\x80\n")
+w.write(b"announce route 10.5.0.0/16 next-hop self\n")
+w.flush()
+n = 0
+while n < 3:
+    line = sys.stdin.readline()
+    if not line: break
+    out.write(line); out.flush(); n += 1
+time.sleep(30)
+"##
+        ),
+    );
+    let (ctx, seen) = responder();
+    let (etx, _) = broadcast::channel(16);
+    let token = CancellationToken::new();
+    let set = spawn_all(
+        &[process("g", py(&s), Encoder::Json, vec![])],
+        ctx,
+        &etx,
+        quick(),
+        token.clone(),
+    );
+    until("three acks", || read(&acks).lines().count() >= 3).await;
+    let text = read(&acks);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "error: line too long (1048576 bytes, limit 65536)"
+    );
+    assert_eq!(lines[1], "error: line is not UTF-8 text");
+    assert_eq!(lines[2], "done");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "only the valid command ran: {seen:?}");
+    let stats = set.helpers[0].1.clone();
+    assert_eq!(stats.bad_lines.load(Ordering::Relaxed), 2);
+    assert_eq!(
+        stats.starts.load(Ordering::Relaxed),
+        1,
+        "the helper was not restarted"
+    );
+    token.cancel();
+    set.wait().await;
+}
+
+#[tokio::test]
+async fn a_helper_that_does_not_read_loses_events_not_the_daemon() {
+    let d = tempfile::tempdir().unwrap();
+    let s = script(
+        d.path(),
+        "deaf.py",
+        "import time, sys\nprint('announce route 10.6.0.0/16 next-hop self', flush=True)\ntime.sleep(3)\nprint('announce route 10.6.1.0/24 next-hop self', flush=True)\ntime.sleep(30)\n",
+    );
+    let (ctx, seen) = responder();
+    let (etx, _) = broadcast::channel(256);
+    let token = CancellationToken::new();
+    let opts = HelperOptions {
+        queue: 8,
+        ..quick()
+    };
+    let set = spawn_all(
+        &[process(
+            "deaf",
+            py(&s),
+            Encoder::Json,
+            vec![ReceiveKind::Update],
+        )],
+        ctx,
+        &etx,
+        opts,
+        token.clone(),
+    );
+    until("subscribed", || etx.receiver_count() == 1).await;
+    // Far more than the pipe (64 KiB) plus the queue can hold; sending never blocks.
+    let big = Update {
+        attributes: PathAttributes {
+            origin: Some(exabgp::bgp::Origin::Igp),
+            next_hop: Some(Ipv4Addr::new(192, 0, 2, 254)),
+            ..Default::default()
+        },
+        nlri: (0..200u32)
+            .map(|i| format!("10.{}.{}.0/24", i / 256, i % 256).parse().unwrap())
+            .collect(),
+        ..Default::default()
+    };
+    for _ in 0..2000 {
+        let _ = etx.send(ev(EventKind::Update(Box::new(big.clone()))));
+        tokio::task::yield_now().await;
+    }
+    let stats = set.helpers[0].1.clone();
+    until("drops counted", || {
+        stats.dropped.load(Ordering::Relaxed) > 0
+    })
+    .await;
+    // Its commands are still served.
+    until("second command", || seen.lock().unwrap().len() == 2).await;
+    token.cancel();
+    set.wait().await;
+}
+
+#[tokio::test]
+async fn respawn_is_limited() {
+    let (ctx, _) = responder();
+    let (etx, _) = broadcast::channel(16);
+    let token = CancellationToken::new();
+    let mut p = process(
+        "crashy",
+        vec!["/bin/sh".into(), "-c".into(), "exit 3".into()],
+        Encoder::Json,
+        vec![],
+    );
+    p.respawn_limit = 3;
+    let mut missing = process(
+        "missing",
+        vec!["/nonexistent/helper".into()],
+        Encoder::Json,
+        vec![],
+    );
+    missing.respawn_limit = 2;
+    let set = spawn_all(&[p, missing], ctx, &etx, quick(), token.clone());
+    let ends = tokio::time::timeout(Duration::from_secs(30), set.wait())
+        .await
+        .unwrap();
+    assert_eq!(
+        ends,
+        vec![
+            ("crashy".to_string(), HelperEnd::GaveUp { starts: 4 }),
+            ("missing".to_string(), HelperEnd::GaveUp { starts: 3 })
+        ]
+    );
+}
+
+fn alive(pid: i32) -> bool {
+    // A zombie is gone for our purpose; /proc tells the state.
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(s) => !s.split_whitespace().nth(2).is_some_and(|st| st == "Z"),
+        Err(_) => false,
+    }
+}
+
+#[tokio::test]
+async fn shutdown_terminates_helpers_sigkill_for_the_stubborn() {
+    let d = tempfile::tempdir().unwrap();
+    let polite_pid = d.path().join("polite");
+    let stubborn_pid = d.path().join("stubborn");
+    let polite = script(
+        d.path(),
+        "polite.py",
+        &format!(
+            "import os, time\nopen({polite_pid:?}, 'w').write(str(os.getpid()))\ntime.sleep(60)\n"
+        ),
+    );
+    let stubborn = script(
+        d.path(),
+        "stubborn.py",
+        &format!("import os, signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nopen({stubborn_pid:?}, 'w').write(str(os.getpid()))\nwhile True: time.sleep(1)\n"),
+    );
+    let (ctx, _) = responder();
+    let (etx, _) = broadcast::channel(16);
+    let token = CancellationToken::new();
+    let set = spawn_all(
+        &[
+            process("polite", py(&polite), Encoder::Json, vec![]),
+            process("stubborn", py(&stubborn), Encoder::Json, vec![]),
+        ],
+        ctx,
+        &etx,
+        quick(),
+        token.clone(),
+    );
+    until("pids", || {
+        !read(&polite_pid).is_empty() && !read(&stubborn_pid).is_empty()
+    })
+    .await;
+    let p1: i32 = read(&polite_pid).parse().unwrap();
+    let p2: i32 = read(&stubborn_pid).parse().unwrap();
+    assert!(alive(p1) && alive(p2));
+    token.cancel();
+    let ends = tokio::time::timeout(Duration::from_secs(30), set.wait())
+        .await
+        .unwrap();
+    assert!(ends.iter().all(|(_, e)| *e == HelperEnd::Shutdown));
+    assert!(!alive(p1), "polite helper ended on SIGTERM");
+    assert!(!alive(p2), "stubborn helper was SIGKILLed");
+}
+
+#[derive(Clone, Default)]
+struct Buf(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn no_systemd_variables_and_stderr_is_logged() {
+    let buf = Buf::default();
+    let b2 = buf.clone();
+    let sub = tracing_subscriber::fmt()
+        .with_writer(move || b2.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(sub);
+    let d = tempfile::tempdir().unwrap();
+    let envout = d.path().join("env");
+    // Only this test sets these; the helper must not see them.
+    std::env::set_var("LISTEN_FDS", "2");
+    std::env::set_var("LISTEN_PID", "1");
+    std::env::set_var("LISTEN_FDNAMES", "control:bgp");
+    let s = script(
+        d.path(),
+        "env.py",
+        &format!("import os, sys, time\nopen({envout:?}, 'w').write('\\n'.join(sorted(os.environ)) + '\\nEND\\n')\nsys.stderr.write('something odd happened\\n'); sys.stderr.flush()\ntime.sleep(30)\n"),
+    );
+    let (ctx, _) = responder();
+    let (etx, _) = broadcast::channel(16);
+    let token = CancellationToken::new();
+    let set = spawn_all(
+        &[process("envy", py(&s), Encoder::Json, vec![])],
+        ctx,
+        &etx,
+        quick(),
+        token.clone(),
+    );
+    until("env written", || read(&envout).contains("END")).await;
+    let logged = || String::from_utf8_lossy(&buf.0.lock().unwrap()).to_string();
+    until("stderr logged", || {
+        logged().contains("something odd happened")
+    })
+    .await;
+    let env = read(&envout);
+    assert!(!env.lines().any(|l| l.starts_with("LISTEN_")), "{env}");
+    assert!(
+        env.lines().any(|l| l == "PATH"),
+        "the rest of the environment is kept: {env}"
+    );
+    let log = logged();
+    let line = log
+        .lines()
+        .find(|l| l.contains("something odd happened"))
+        .unwrap();
+    assert!(
+        line.contains("envy"),
+        "tagged with the helper's name: {line}"
+    );
+    token.cancel();
+    set.wait().await;
+}

@@ -1,0 +1,135 @@
+//! Test harness for the API tests: a small task that answers ControlRequests the
+//! way the daemon core would (test-only stand-in until the real daemon is wired),
+//! and helpers to talk to a control socket.
+
+#![allow(dead_code)]
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use exabgp::api::ApiContext;
+use exabgp::bgp::{Family, PathAttributes};
+use exabgp::control::{
+    Command, ControlReply, ControlRequest, MessageCounters, NeighborStatus, PeerState, RibEntry,
+};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::UnixStream;
+use tokio::sync::mpsc;
+
+/// Every command the stand-in received, in order.
+pub type Seen = Arc<Mutex<Vec<Command>>>;
+
+pub fn neighbor() -> NeighborStatus {
+    NeighborStatus {
+        peer_address: "192.0.2.254".parse().unwrap(),
+        local_address: Some("192.0.2.1".parse().unwrap()),
+        peer_as: 65000,
+        local_as: 65001,
+        router_id: Ipv4Addr::new(192, 0, 2, 1),
+        peer_router_id: Some(Ipv4Addr::new(192, 0, 2, 254)),
+        state: PeerState::Established,
+        uptime: Some(Duration::from_secs(3723)),
+        hold_time: 90,
+        families: vec![Family::IPV4_UNICAST],
+        sent: MessageCounters {
+            open: 1,
+            update: 12,
+            notification: 0,
+            keepalive: 40,
+            route_refresh: 0,
+        },
+        received: MessageCounters {
+            open: 1,
+            update: 3,
+            notification: 0,
+            keepalive: 41,
+            route_refresh: 1,
+        },
+        prefixes_in: 3,
+        prefixes_out: 12,
+        last_error: None,
+        configuration: "[[neighbor]]\naddress = \"192.0.2.254\"".into(),
+    }
+}
+
+/// Start the stand-in; `Teardown` of 192.0.2.99 answers an error (unknown neighbor).
+pub fn responder() -> (ApiContext, Seen) {
+    let (tx, mut rx) = mpsc::channel::<ControlRequest>(64);
+    let seen: Seen = Arc::default();
+    let s = seen.clone();
+    tokio::spawn(async move {
+        while let Some(req) = rx.recv().await {
+            let reply = match &req.command {
+                Command::ShowNeighbor { .. } => ControlReply::Neighbors(vec![neighbor()]),
+                Command::ShowAdjRib { .. } => ControlReply::Routes(vec![RibEntry {
+                    neighbor: "192.0.2.254".parse().unwrap(),
+                    prefix: "10.0.0.0/24".parse().unwrap(),
+                    next_hop: Some(IpAddr::from([192, 0, 2, 1])),
+                    attributes: Arc::new(PathAttributes {
+                        med: Some(5),
+                        ..Default::default()
+                    }),
+                }]),
+                Command::Teardown { address, .. } if *address == IpAddr::from([192, 0, 2, 99]) => {
+                    ControlReply::Error("no neighbor 192.0.2.99".into())
+                }
+                _ => ControlReply::Done,
+            };
+            s.lock().unwrap().push(req.command.clone());
+            let _ = req.reply.send(reply);
+        }
+    });
+    (ApiContext::new(tx, None), seen)
+}
+
+/// A client of the control socket.
+pub struct Client {
+    r: BufReader<tokio::net::unix::OwnedReadHalf>,
+    w: tokio::net::unix::OwnedWriteHalf,
+}
+
+impl Client {
+    pub async fn connect(path: &Path) -> Client {
+        let s = UnixStream::connect(path).await.unwrap();
+        let (r, w) = s.into_split();
+        Client {
+            r: BufReader::new(r),
+            w,
+        }
+    }
+
+    pub async fn send_raw(&mut self, bytes: &[u8]) {
+        self.w.write_all(bytes).await.unwrap();
+    }
+
+    /// Lines up to and including the terminator (bounded by a timeout).
+    pub async fn answer(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        let fut = async {
+            loop {
+                let mut l = String::new();
+                if self.r.read_line(&mut l).await.unwrap() == 0 {
+                    out.push("<eof>".to_string());
+                    return;
+                }
+                let l = l.trim_end().to_string();
+                let end = l == "done" || l.starts_with("error:");
+                out.push(l);
+                if end {
+                    return;
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(30), fut)
+            .await
+            .expect("answer in time");
+        out
+    }
+
+    pub async fn cmd(&mut self, line: &str) -> Vec<String> {
+        self.send_raw(format!("{line}\n").as_bytes()).await;
+        self.answer().await
+    }
+}

@@ -1,0 +1,251 @@
+//! Interop with a real GoBGP (gobgpd) on loopback: the session comes up, every
+//! configured route (IPv4, and IPv6 over the IPv4 session with multiprotocol)
+//! arrives with exactly the configured attributes, routes GoBGP sends are decoded
+//! and held, and SIGTERM sends a Cease (administrative shutdown) that makes GoBGP
+//! drop our routes.
+
+mod common;
+
+use std::net::IpAddr;
+
+use common::*;
+use serde_json::{json, Value};
+
+const EXA_AS: u32 = 65001;
+const GOBGP_AS: u32 = 65000;
+
+fn config(exa: IpAddr, gobgp: IpAddr, port: u16) -> String {
+    format!(
+        r#"
+[global]
+router-id = "192.0.2.1"
+local-as = {EXA_AS}
+
+[[neighbor]]
+address = "{gobgp}"
+peer-as = {GOBGP_AS}
+local-address = "{exa}"
+port = {port}
+hold-time = 30
+families = ["ipv4 unicast", "ipv6 unicast"]
+
+[[route]]
+prefix = "203.0.113.0/24"
+next-hop = "192.0.2.10"
+origin = "igp"
+as-path = [{EXA_AS}, 65010]
+med = 10
+local-preference = 200
+communities = ["65000:1", "no-export"]
+large-communities = ["65000:1:2"]
+extended-communities = ["target:65000:7"]
+
+[[route]]
+prefix = "198.51.100.128/25"
+next-hop = "192.0.2.11"
+origin = "incomplete"
+
+[[route]]
+prefix = "2001:db8:100::/48"
+next-hop = "2001:db8::10"
+origin = "egp"
+as-path = [65020]
+med = 20
+communities = ["65000:2"]
+large-communities = ["65000:3:4"]
+"#
+    )
+}
+
+fn as_path(attrs: &[Value]) -> Vec<u64> {
+    gobgp_attr(attrs, 2)
+        .and_then(|a| a.pointer("/as_paths/0/asns"))
+        .and_then(|v| v.as_array())
+        .map(|v| v.iter().filter_map(|x| x.as_u64()).collect())
+        .unwrap_or_default()
+}
+
+fn num(attrs: &[Value], code: i64, field: &str) -> Option<u64> {
+    gobgp_attr(attrs, code)?.get(field)?.as_u64()
+}
+
+#[test]
+fn gobgp_session_routes_both_ways_and_cease_on_sigterm() {
+    let dir = TestDir::new("gobgp");
+    let exa_ip: IpAddr = loopback_addr(11).into();
+    let gobgp_ip: IpAddr = loopback_addr(12).into();
+    let gobgp = Gobgp::start(
+        &dir.path,
+        gobgp_ip,
+        GOBGP_AS,
+        "192.0.2.254".parse().unwrap(),
+        &[GobgpNeighbor {
+            address: exa_ip,
+            peer_as: EXA_AS,
+            families: vec!["ipv4-unicast", "ipv6-unicast"],
+        }],
+    );
+    // Routes GoBGP will send us.
+    gobgp
+        .cli(&[
+            "global",
+            "rib",
+            "add",
+            "10.99.0.0/24",
+            "-a",
+            "ipv4",
+            "nexthop",
+            "192.0.2.99",
+            "community",
+            "65000:99",
+        ])
+        .expect("gobgp global rib add ipv4");
+    gobgp
+        .cli(&[
+            "global",
+            "rib",
+            "add",
+            "2001:db8:99::/48",
+            "-a",
+            "ipv6",
+            "nexthop",
+            "2001:db8::99",
+        ])
+        .expect("gobgp global rib add ipv6");
+
+    let mut exa = Exabgp::start(&dir.path, &config(exa_ip, gobgp_ip, gobgp.port), None);
+    assert!(
+        gobgp.wait_established(exa_ip, WAIT),
+        "session not established; exabgp log:\n{}\ngobgpd log:\n{}",
+        exa.log(),
+        gobgp.proc.log_text()
+    );
+
+    // IPv4 route with every attribute: exactly as configured (AS path already starts
+    // with our AS, so nothing is prepended).
+    let attrs =
+        wait_for(WAIT, || gobgp.route_attrs("ipv4", "203.0.113.0/24")).unwrap_or_else(|| {
+            panic!(
+                "203.0.113.0/24 not in gobgp rib; exabgp log:\n{}",
+                exa.log()
+            )
+        });
+    assert_eq!(num(&attrs, 1, "value"), Some(0), "origin igp: {attrs:?}");
+    assert_eq!(as_path(&attrs), vec![65001, 65010], "{attrs:?}");
+    assert_eq!(
+        gobgp_attr(&attrs, 3).and_then(|a| a.get("nexthop")),
+        Some(&json!("192.0.2.10"))
+    );
+    assert_eq!(num(&attrs, 4, "metric"), Some(10), "med: {attrs:?}");
+    assert_eq!(num(&attrs, 5, "value"), Some(200), "local-pref: {attrs:?}");
+    let communities = gobgp_attr(&attrs, 8)
+        .and_then(|a| a.get("communities"))
+        .cloned();
+    assert_eq!(
+        communities,
+        Some(json!([(65000u64 << 16) | 1, 0xFFFF_FF01u64])),
+        "{attrs:?}"
+    );
+    let large = gobgp_attr(&attrs, 32).and_then(|a| a.get("value")).cloned();
+    assert_eq!(
+        large,
+        Some(json!([{"ASN": 65000, "LocalData1": 1, "LocalData2": 2}])),
+        "{attrs:?}"
+    );
+    // Route target (type 0 = 2-octet AS specific, subtype 2).
+    let ext = gobgp_attr(&attrs, 16).and_then(|a| a.get("value")).cloned();
+    assert_eq!(
+        ext,
+        Some(json!([{"type": 0, "subtype": 2, "value": "65000:7"}])),
+        "{attrs:?}"
+    );
+
+    // Minimal IPv4 route: no AS path configured -> [local-as] on eBGP; no MED,
+    // LOCAL_PREF or communities invented.
+    let attrs = wait_for(WAIT, || gobgp.route_attrs("ipv4", "198.51.100.128/25"))
+        .expect("198.51.100.128/25");
+    assert_eq!(
+        num(&attrs, 1, "value"),
+        Some(2),
+        "origin incomplete: {attrs:?}"
+    );
+    assert_eq!(as_path(&attrs), vec![65001]);
+    for absent in [4, 5, 8, 16, 32] {
+        assert!(
+            gobgp_attr(&attrs, absent).is_none(),
+            "attribute {absent} not configured: {attrs:?}"
+        );
+    }
+
+    // IPv6 over the IPv4 session (MP_REACH): our AS prepended to the configured path.
+    let attrs =
+        wait_for(WAIT, || gobgp.route_attrs("ipv6", "2001:db8:100::/48")).unwrap_or_else(|| {
+            panic!(
+                "2001:db8:100::/48 not in gobgp rib; exabgp log:\n{}",
+                exa.log()
+            )
+        });
+    assert_eq!(num(&attrs, 1, "value"), Some(1), "origin egp: {attrs:?}");
+    assert_eq!(as_path(&attrs), vec![65001, 65020]);
+    assert_eq!(num(&attrs, 4, "metric"), Some(20));
+    let nh = gobgp_attr(&attrs, 14)
+        .and_then(|a| a.get("nexthop"))
+        .cloned();
+    assert_eq!(nh, Some(json!("2001:db8::10")), "{attrs:?}");
+    let communities = gobgp_attr(&attrs, 8)
+        .and_then(|a| a.get("communities"))
+        .cloned();
+    assert_eq!(communities, Some(json!([(65000u64 << 16) | 2])));
+    let large = gobgp_attr(&attrs, 32).and_then(|a| a.get("value")).cloned();
+    assert_eq!(
+        large,
+        Some(json!([{"ASN": 65000, "LocalData1": 3, "LocalData2": 4}]))
+    );
+
+    // What GoBGP sent us was decoded and is held in the Adj-RIB-In.
+    for prefix in ["10.99.0.0/24", "2001:db8:99::/48"] {
+        let seen = wait_for(WAIT, || {
+            exa.log()
+                .lines()
+                .any(|l| l.contains("UPDATE received") && l.contains(prefix))
+                .then_some(())
+        });
+        assert!(
+            seen.is_some(),
+            "{prefix} from gobgp not logged as received; exabgp log:\n{}",
+            exa.log()
+        );
+    }
+
+    // SIGTERM: Cease to the peer, exit 0, and GoBGP withdraws what we announced.
+    let status = exa.terminate().expect("exabgp did not exit after SIGTERM");
+    assert!(
+        status.success(),
+        "exit status {status:?}; log:\n{}",
+        exa.log()
+    );
+    let gone = wait_for(WAIT, || {
+        gobgp
+            .route_attrs("ipv4", "203.0.113.0/24")
+            .is_none()
+            .then_some(())
+    });
+    assert!(gone.is_some(), "gobgp still has our route after shutdown");
+    assert!(!gobgp.established(exa_ip));
+    let neighbor = gobgp.neighbor(exa_ip).expect("gobgp neighbor json");
+    let notifications = neighbor
+        .pointer("/state/messages/received/notification")
+        .and_then(|v| v.as_u64());
+    assert_eq!(
+        notifications,
+        Some(1),
+        "gobgp received our Cease: {neighbor}"
+    );
+    let cease_logged =
+        gobgp.proc.wait_log("administrative shutdown", WAIT) || gobgp.proc.wait_log("code 6", WAIT);
+    assert!(
+        cease_logged,
+        "gobgpd did not log the Cease; log:\n{}",
+        gobgp.proc.log_text()
+    );
+}
