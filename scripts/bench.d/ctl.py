@@ -21,8 +21,8 @@ class ControlError(Exception):
 
 
 def _is_end(line):
-    s = line.strip()
-    if s in TERMINATORS or s.startswith("error"):
+    s = line.rstrip("\r")
+    if s in TERMINATORS or s.startswith("error:"):
         return True
     # JSON-encoded answers end with {"answer": "done", ...}
     return s.startswith("{") and '"answer"' in s and ('"done"' in s or '"error"' in s)
