@@ -469,3 +469,143 @@ async fn excess_clients_wait_for_a_slot() {
     token.cancel();
     h.await.unwrap();
 }
+
+/// `reload` / `restart` go through the Reloader main provides: a good file becomes
+/// one ApplyConfig (restart adds a Teardown per neighbor, Cease subcode 4); a bad
+/// one is an error and nothing is sent to the daemon.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_and_restart_use_the_reloader() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let d = tempfile::tempdir().unwrap();
+    let path = sock_in(&d, "k.sock");
+    let good = Arc::new(AtomicBool::new(true));
+    let g = good.clone();
+    let reloader: api::Reloader = Arc::new(move || {
+        if g.load(Ordering::SeqCst) {
+            exabgp::config::parse_str(
+                "[global]\nrouter-id = \"192.0.2.1\"\nlocal-as = 65001\n\n[[neighbor]]\naddress = \"192.0.2.254\"\npeer-as = 65000\n",
+                "reload.toml",
+            )
+            .map_err(|e| e.to_string())
+        } else {
+            Err("reload.toml:3:1: something is wrong".to_string())
+        }
+    });
+    let sock = api::bind_control_socket(&path, None).unwrap();
+    let (mut ctx, seen) = responder();
+    ctx.reloader = Some(reloader);
+    let token = CancellationToken::new();
+    let h = tokio::spawn(api::serve_control_socket(sock, ctx, token.clone()));
+    let mut c = Client::connect(&path).await;
+    assert_eq!(c.cmd("reload").await, vec!["done"]);
+    assert!(matches!(
+        seen.lock().unwrap().last(),
+        Some(Command::ApplyConfig(_))
+    ));
+    assert_eq!(c.cmd("restart").await, vec!["done"]);
+    {
+        let s = seen.lock().unwrap();
+        assert!(matches!(s[s.len() - 2], Command::ApplyConfig(_)));
+        assert!(matches!(s[s.len() - 1], Command::Teardown { code: 4, .. }));
+    }
+    good.store(false, Ordering::SeqCst);
+    let before = seen.lock().unwrap().len();
+    let a = c.cmd("reload").await;
+    assert_eq!(
+        a,
+        vec!["error: configuration not reloaded, the running one stays: reload.toml:3:1: something is wrong"]
+    );
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        before,
+        "nothing sent to the daemon"
+    );
+    token.cancel();
+    h.await.unwrap();
+    assert!(!path.exists());
+}
+
+/// Interactive mode on a real terminal (a pty driven by Python's pty module):
+/// the prompt, a command and its answer, history saved, `quit`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exabgpcli_interactive_on_a_tty() {
+    let d = tempfile::tempdir().unwrap();
+    let path = sock_in(&d, "tty.sock");
+    let (token, h, _) = serve(&path, ServerLimits::default());
+    let driver = r#"
+import os, pty, sys, time, select
+cli, sock, home = sys.argv[1], sys.argv[2], sys.argv[3]
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ["HOME"] = home
+    os.environ["TERM"] = "dumb"
+    os.execv(cli, [cli, "--socket", sock])
+out = b""
+def read_until(needle, limit=20):
+    global out
+    end = time.time() + limit
+    while needle not in out and time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                break
+    return needle in out
+ok = read_until(b"> ")
+os.write(fd, b"version\r")
+ok = ok and read_until(b"exabgp-rs ")
+os.write(fd, b"quit\r")
+_, status = os.waitpid(pid, 0)
+sys.stdout.write("OK" if ok else "FAIL")
+sys.stdout.write(" exit=%d\n" % os.waitstatus_to_exitcode(status))
+sys.stdout.write(out.decode(errors="replace"))
+"#;
+    let cli_path = cli();
+    let home = d.path().to_path_buf();
+    let p2 = path.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Proc::new("python3")
+            .arg("-c")
+            .arg(driver)
+            .arg(&cli_path)
+            .arg(&p2)
+            .arg(&home)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("OK exit=0"),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hist = std::fs::read_to_string(d.path().join(".exabgpcli_history")).unwrap_or_default();
+    assert!(hist.contains("version"), "history saved: {hist:?}");
+    token.cancel();
+    h.await.unwrap();
+}
+
+/// A listener handed over by systemd is served as is, and its file is left to
+/// systemd (not removed on exit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activated_listener_is_served_and_left_in_place() {
+    let d = tempfile::tempdir().unwrap();
+    let path = sock_in(&d, "activated.sock");
+    let l = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    let settings = exabgp::config::Settings::load(None, Vec::new(), &[], Some("x")).unwrap();
+    let endpoint = api::prepare_control(&settings, Some(l), None).unwrap();
+    assert!(matches!(endpoint, Some(api::ControlEndpoint::Activated(_))));
+    let (ctx, _) = responder();
+    let (events, _) = tokio::sync::broadcast::channel(4);
+    let token = CancellationToken::new();
+    let plane = api::start(endpoint, &[], ctx, &events, true, token.clone());
+    let mut c = Client::connect(&path).await;
+    assert_eq!(c.cmd("version").await.last().unwrap(), "done");
+    token.cancel();
+    plane.wait().await;
+    assert!(path.exists(), "systemd's socket file stays");
+}

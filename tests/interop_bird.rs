@@ -155,6 +155,23 @@ fn bird_session_routes_both_ways_and_cease_on_sigterm() {
         );
     }
 
+    // ROUTE-REFRESH from BIRD (`reload in`): the whole table is sent again.
+    bird.birdc(&["reload", "in", "exa"])
+        .expect("birdc reload in");
+    assert!(
+        exa.proc.wait_log("ROUTE-REFRESH received", WAIT),
+        "no ROUTE-REFRESH seen; exabgp log:\n{}",
+        exa.log()
+    );
+    let resent = wait_for(WAIT, || {
+        (exa.log().matches("UPDATEs sent").count() >= 2).then_some(())
+    });
+    assert!(
+        resent.is_some(),
+        "table not re-sent after ROUTE-REFRESH:\n{}",
+        exa.log()
+    );
+
     // SIGTERM: exit 0; BIRD reports the administrative shutdown and drops our routes.
     let status = exa.terminate().expect("exabgp did not exit after SIGTERM");
     assert!(

@@ -83,6 +83,7 @@ fn gobgp_session_routes_both_ways_and_cease_on_sigterm() {
             address: exa_ip,
             peer_as: EXA_AS,
             families: vec!["ipv4-unicast", "ipv6-unicast"],
+            md5: None,
         }],
     );
     // Routes GoBGP will send us.
@@ -248,4 +249,72 @@ fn gobgp_session_routes_both_ways_and_cease_on_sigterm() {
         "gobgpd did not log the Cease; log:\n{}",
         gobgp.proc.log_text()
     );
+}
+
+/// TCP MD5 (RFC 2385): with the right password the session comes up and carries
+/// routes; with a wrong one the kernel drops our segments and it never does.
+#[test]
+fn gobgp_tcp_md5() {
+    let dir = TestDir::new("md5");
+    let exa_ip: IpAddr = loopback_addr(71).into();
+    let gobgp_ip: IpAddr = loopback_addr(72).into();
+    let gobgp = Gobgp::start(
+        &dir.path,
+        gobgp_ip,
+        GOBGP_AS,
+        "192.0.2.254".parse().unwrap(),
+        &[GobgpNeighbor {
+            address: exa_ip,
+            peer_as: EXA_AS,
+            families: vec!["ipv4-unicast"],
+            md5: Some("s3cret-md5"),
+        }],
+    );
+    let config = |password: &str| {
+        format!(
+            r#"
+[global]
+router-id = "192.0.2.1"
+local-as = {EXA_AS}
+
+[[neighbor]]
+address = "{gobgp_ip}"
+peer-as = {GOBGP_AS}
+local-address = "{exa_ip}"
+port = {port}
+md5-password = "{password}"
+
+[[route]]
+prefix = "203.0.113.0/24"
+next-hop = "192.0.2.10"
+"#,
+            port = gobgp.port
+        )
+    };
+
+    // Wrong password first: no session within a few connect attempts.
+    let wrong_dir = dir.path.join("wrong");
+    std::fs::create_dir_all(&wrong_dir).unwrap();
+    let mut wrong = Exabgp::start(&wrong_dir, &config("not-the-password"), None);
+    let attempted = wrong.proc.wait_log("state change", WAIT);
+    assert!(attempted, "{}", wrong.log());
+    let up = wait_for(std::time::Duration::from_secs(5), || {
+        gobgp.established(exa_ip).then_some(())
+    });
+    assert!(up.is_none(), "session came up with a wrong MD5 password");
+    assert!(
+        !wrong.log().contains("session established"),
+        "{}",
+        wrong.log()
+    );
+    assert!(wrong.terminate().is_some_and(|s| s.success()));
+
+    let mut exa = Exabgp::start(&dir.path, &config("s3cret-md5"), None);
+    assert!(
+        gobgp.wait_established(exa_ip, WAIT),
+        "session with MD5 not established; exabgp log:\n{}",
+        exa.log()
+    );
+    assert!(wait_for(WAIT, || gobgp.route_attrs("ipv4", "203.0.113.0/24")).is_some());
+    assert!(exa.terminate().is_some_and(|s| s.success()));
 }

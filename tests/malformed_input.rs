@@ -7,154 +7,13 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream};
-use std::time::Duration;
+use std::net::{IpAddr, SocketAddr};
 
+use common::raw::*;
 use common::*;
 
 const EXA_AS: u32 = 65001;
 const GOBGP_AS: u32 = 65000;
-const RAW_AS: u16 = 65002;
-
-fn message(msg_type: u8, body: &[u8]) -> Vec<u8> {
-    let mut m = vec![0xff; 16];
-    m.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
-    m.push(msg_type);
-    m.extend_from_slice(body);
-    m
-}
-
-fn open_body() -> Vec<u8> {
-    // Capabilities: multiprotocol ipv4 unicast, 4-octet AS.
-    let mut caps = vec![1, 4, 0, 1, 0, 1, 65, 4];
-    caps.extend_from_slice(&u32::from(RAW_AS).to_be_bytes());
-    let mut b = vec![4];
-    b.extend_from_slice(&RAW_AS.to_be_bytes());
-    b.extend_from_slice(&30u16.to_be_bytes());
-    b.extend_from_slice(&[192, 0, 2, 77]);
-    b.push(caps.len() as u8 + 2);
-    b.push(2);
-    b.push(caps.len() as u8);
-    b.extend_from_slice(&caps);
-    b
-}
-
-fn update_body(attrs: &[u8], nlri: &[u8]) -> Vec<u8> {
-    let mut b = vec![0, 0];
-    b.extend_from_slice(&(attrs.len() as u16).to_be_bytes());
-    b.extend_from_slice(attrs);
-    b.extend_from_slice(nlri);
-    b
-}
-
-const ORIGIN_IGP: [u8; 4] = [0x40, 1, 1, 0];
-/// AS_PATH, one AS_SEQUENCE of [65002], 4-octet.
-const AS_PATH: [u8; 9] = [0x40, 2, 6, 2, 1, 0, 0, 0xfd, 0xea];
-const NEXT_HOP: [u8; 7] = [0x40, 3, 4, 192, 0, 2, 77];
-
-fn valid_attrs() -> Vec<u8> {
-    [&ORIGIN_IGP[..], &AS_PATH, &NEXT_HOP].concat()
-}
-
-/// The raw peer.
-struct RawPeer {
-    s: TcpStream,
-}
-
-impl RawPeer {
-    fn connect(src: IpAddr, dst: SocketAddr) -> RawPeer {
-        let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
-            .expect("socket");
-        sock.bind(&SocketAddr::new(src, 0).into())
-            .expect("bind source address");
-        sock.connect_timeout(&dst.into(), Duration::from_secs(10))
-            .expect("connect to exabgp");
-        let s: TcpStream = sock.into();
-        s.set_read_timeout(Some(Duration::from_secs(15)))
-            .expect("read timeout");
-        RawPeer { s }
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.s.write_all(bytes).expect("write to exabgp");
-    }
-
-    /// One message: (type, body). Err on EOF or timeout.
-    fn read(&mut self) -> std::io::Result<(u8, Vec<u8>)> {
-        let mut h = [0u8; 19];
-        self.s.read_exact(&mut h)?;
-        let len = u16::from_be_bytes([h[16], h[17]]) as usize;
-        let mut body = vec![0u8; len.saturating_sub(19)];
-        self.s.read_exact(&mut body)?;
-        Ok((h[18], body))
-    }
-
-    /// OPEN from exabgp, our OPEN and KEEPALIVE, then exabgp's KEEPALIVE: Established.
-    fn handshake(&mut self) {
-        let (t, _) = self.read().expect("exabgp OPEN");
-        assert_eq!(t, 1, "first message is OPEN");
-        self.send(&message(1, &open_body()));
-        self.send(&message(4, &[]));
-        for _ in 0..10 {
-            let (t, body) = self.read().expect("exabgp KEEPALIVE");
-            assert_ne!(t, 3, "NOTIFICATION during handshake: {body:?}");
-            if t == 4 {
-                return;
-            }
-        }
-        panic!("no KEEPALIVE from exabgp");
-    }
-
-    /// Reads until a NOTIFICATION (skipping KEEPALIVE/UPDATE) and returns (code,
-    /// subcode); then checks exabgp closed the connection.
-    fn notification(&mut self) -> (u8, u8) {
-        for _ in 0..100 {
-            let (t, body) = self.read().expect("NOTIFICATION from exabgp");
-            if t == 3 {
-                let mut rest = Vec::new();
-                let closed = self.s.read_to_end(&mut rest).is_ok();
-                assert!(
-                    closed,
-                    "exabgp did not close the connection after its NOTIFICATION"
-                );
-                return (body[0], body[1]);
-            }
-        }
-        panic!("no NOTIFICATION from exabgp");
-    }
-
-    /// Reads for a second: only UPDATE/KEEPALIVE may arrive, no NOTIFICATION, no EOF.
-    fn assert_still_up(&mut self) {
-        self.s
-            .set_read_timeout(Some(Duration::from_secs(1)))
-            .expect("read timeout");
-        loop {
-            match self.read() {
-                Ok((t, body)) => assert!(t == 2 || t == 4, "unexpected message type {t}: {body:?}"),
-                Err(e) => {
-                    let timeout = matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    );
-                    assert!(timeout, "connection closed by exabgp: {e}");
-                    break;
-                }
-            }
-        }
-        self.s
-            .set_read_timeout(Some(Duration::from_secs(15)))
-            .expect("read timeout");
-    }
-
-    /// Leaves politely (Cease) and waits for exabgp to close, so the next
-    /// connection does not collide with this one.
-    fn close(mut self) {
-        self.send(&message(3, &[6, 2]));
-        let mut rest = Vec::new();
-        let _ = self.s.read_to_end(&mut rest);
-    }
-}
 
 /// gobgp's view of the session with exabgp: (established, uptime seconds).
 fn gobgp_session(g: &Gobgp, exa: IpAddr) -> (bool, Option<i64>) {
@@ -186,6 +45,7 @@ fn malformed_messages_get_the_right_notification_and_hurt_nobody_else() {
             address: exa_ip,
             peer_as: EXA_AS,
             families: vec!["ipv4-unicast"],
+            md5: None,
         }],
     );
     let listen_port = free_port(exa_ip);
@@ -303,6 +163,97 @@ next-hop = "192.0.2.10"
     }
 
     assert!(exa.log().contains("malformed message"), "{}", exa.log());
+    let status = exa.terminate().expect("exabgp exits on SIGTERM");
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn bad_open_and_silent_peer_get_the_right_notification() {
+    let dir = TestDir::new("badopen");
+    let exa_ip: IpAddr = loopback_addr(61).into();
+    let raw_ip: IpAddr = loopback_addr(63).into();
+    let listen_port = free_port(exa_ip);
+    let config = format!(
+        r#"
+[global]
+router-id = "192.0.2.1"
+local-as = {EXA_AS}
+
+[[neighbor]]
+address = "{raw_ip}"
+peer-as = {RAW_AS}
+passive = true
+"#
+    );
+    let mut exa = Exabgp::start(&dir.path, &config, Some((exa_ip, listen_port)));
+    assert!(
+        exa.proc.wait_log("accepting BGP connections", WAIT),
+        "{}",
+        exa.log()
+    );
+    let exa_addr = SocketAddr::new(exa_ip, listen_port);
+
+    // OPEN errors (RFC 4271 §6.2) and an UPDATE before OPEN (RFC 6608: FSM error in
+    // OpenSent).
+    let cases: Vec<(&str, Vec<u8>, (u8, u8))> = vec![
+        (
+            "version 3",
+            message(1, &open_body_with(3, RAW_AS, 30, [192, 0, 2, 77])),
+            (2, 1),
+        ),
+        (
+            "wrong peer AS",
+            message(1, &open_body_with(4, 65099, 30, [192, 0, 2, 77])),
+            (2, 2),
+        ),
+        (
+            "BGP identifier 0",
+            message(1, &open_body_with(4, RAW_AS, 30, [0, 0, 0, 0])),
+            (2, 3),
+        ),
+        (
+            "hold time 1",
+            message(1, &open_body_with(4, RAW_AS, 1, [192, 0, 2, 77])),
+            (2, 6),
+        ),
+        (
+            "hold time 2",
+            message(1, &open_body_with(4, RAW_AS, 2, [192, 0, 2, 77])),
+            (2, 6),
+        ),
+        (
+            "UPDATE in OpenSent",
+            message(2, &update_body(&valid_attrs(), &[24, 10, 1, 0])),
+            (5, 1),
+        ),
+    ];
+    for (case, bytes, expected) in cases {
+        let mut p = RawPeer::connect(raw_ip, exa_addr);
+        let (t, _) = p.read().expect("exabgp OPEN");
+        assert_eq!(t, 1);
+        p.send(&bytes);
+        assert_eq!(
+            p.notification(),
+            expected,
+            "{case}; exabgp log:\n{}",
+            exa.log()
+        );
+        assert!(exa.proc.alive(), "exabgp died after {case}");
+    }
+
+    // A peer that negotiates a 3 s hold time and then goes silent: Hold Timer
+    // Expired (4, 0) within a bounded wait.
+    let mut p = RawPeer::connect(raw_ip, exa_addr);
+    let (t, _) = p.read().expect("exabgp OPEN");
+    assert_eq!(t, 1);
+    p.send(&message(1, &open_body_with(4, RAW_AS, 3, [192, 0, 2, 77])));
+    p.send(&message(4, &[]));
+    assert_eq!(p.notification(), (4, 0), "exabgp log:\n{}", exa.log());
+    assert!(
+        exa.proc.wait_log("hold timer expired", WAIT),
+        "{}",
+        exa.log()
+    );
     let status = exa.terminate().expect("exabgp exits on SIGTERM");
     assert!(status.success(), "{status:?}");
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use crate::config::Settings;
 use crate::system::sockpath;
 
 /// Exit code when the command was refused (`error: ...`).
@@ -40,6 +41,10 @@ struct Args {
     /// Ask for JSON output (show, version).
     #[arg(long)]
     json: bool,
+    /// The env file to read exabgp_api_* settings from (default:
+    /// /etc/exabgp/NAME.env for --instance NAME, when it exists).
+    #[arg(long, value_name = "PATH")]
+    env_file: Option<PathBuf>,
     /// Install prefix searched after / (default: derived from this program's path).
     #[arg(long, value_name = "DIR", hide = true)]
     root: Option<PathBuf>,
@@ -65,16 +70,47 @@ fn env_setting(name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// Where the socket is, and the report of how it was found.
+/// The instance's env file, as the unit reads it (`/etc/exabgp/NAME.env`).
+fn env_file(args: &Args) -> Option<PathBuf> {
+    if let Some(f) = &args.env_file {
+        return Some(f.clone());
+    }
+    let i = args.instance.as_ref()?;
+    Some(PathBuf::from(format!("/etc/exabgp/{i}.env"))).filter(|p| p.is_file())
+}
+
+/// Where the socket is, and the report of how it was found: the daemon's own
+/// settings (environment, the instance's env file, defaults), then our flags.
 fn locate(args: &Args) -> (String, sockpath::Resolution) {
-    let socketname = env_setting("exabgp_api_socketname")
-        .or_else(|| args.instance.clone())
-        .unwrap_or_else(|| "exabgp".to_string());
-    let explicit = args
-        .socket
-        .clone()
-        .or_else(|| env_setting("exabgp_api_socketpath").map(PathBuf::from));
-    let root = args.root.clone().unwrap_or_else(sockpath::exe_root);
+    let file = env_file(args);
+    let (mut explicit, socketname, mut root) = match Settings::load_with_warnings(
+        file.as_deref(),
+        std::env::vars(),
+        &[],
+        args.instance.as_deref(),
+    ) {
+        Ok(l) => (
+            l.settings.api_socketpath,
+            l.settings.api_socketname,
+            l.settings.root,
+        ),
+        Err(e) => {
+            eprintln!("exabgpcli: warning: {e}");
+            (
+                env_setting("exabgp_api_socketpath").map(PathBuf::from),
+                env_setting("exabgp_api_socketname")
+                    .or_else(|| args.instance.clone())
+                    .unwrap_or_else(|| "exabgp".to_string()),
+                sockpath::exe_root(),
+            )
+        }
+    };
+    if let Some(s) = &args.socket {
+        explicit = Some(s.clone());
+    }
+    if let Some(r) = &args.root {
+        root = r.clone();
+    }
     let prefixes = vec![args.system_prefix.clone(), root];
     let uid = nix::unistd::geteuid().as_raw();
     let label = args.instance.clone().unwrap_or_else(|| socketname.clone());

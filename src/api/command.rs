@@ -110,7 +110,7 @@ impl Tokens {
         }
         t
     }
-    fn expect(&mut self, what: &str) -> Result<String, ApiError> {
+    fn need(&mut self, what: &str) -> Result<String, ApiError> {
         self.next()
             .ok_or_else(|| ApiError::Syntax(format!("missing {what} at the end of the line")))
     }
@@ -147,7 +147,7 @@ fn parse_tokens(t: &mut Tokens) -> Result<ApiCommand, ApiError> {
         }
         "clear" => parse_clear(t, None),
         "teardown" => {
-            let addr = parse_ip(&t.expect("neighbor address")?)?;
+            let addr = parse_ip(&t.need("neighbor address")?)?;
             let code = parse_teardown_code(t)?;
             Ok(ApiCommand::Control(Command::Teardown {
                 address: addr,
@@ -271,14 +271,14 @@ fn parse_scoped(t: &mut Tokens) -> Result<ApiCommand, ApiError> {
 }
 
 fn parse_announce(t: &mut Tokens, scope: Scope) -> Result<ApiCommand, ApiError> {
-    let what = t.expect("'route' or 'attributes'")?.to_ascii_lowercase();
+    let what = t.need("'route' or 'attributes'")?.to_ascii_lowercase();
     match what.as_str() {
         "route" | "ipv4" | "ipv6" => {
             if what != "route" {
                 // "announce ipv4 unicast 10.0.0.0/24 ..." (ExaBGP 4 family form).
                 expect_words(t, &["unicast"])?;
             }
-            let prefix = parse_prefix(&t.expect("prefix")?)?;
+            let prefix = parse_prefix(&t.need("prefix")?)?;
             let spec = parse_attributes(t, false)?;
             let route = spec.route(prefix)?;
             Ok(ApiCommand::Control(Command::Announce {
@@ -308,13 +308,13 @@ fn parse_announce(t: &mut Tokens, scope: Scope) -> Result<ApiCommand, ApiError> 
 }
 
 fn parse_withdraw(t: &mut Tokens, scope: Scope) -> Result<ApiCommand, ApiError> {
-    let what = t.expect("'route' or 'attributes'")?.to_ascii_lowercase();
+    let what = t.need("'route' or 'attributes'")?.to_ascii_lowercase();
     match what.as_str() {
         "route" | "ipv4" | "ipv6" => {
             if what != "route" {
                 expect_words(t, &["unicast"])?;
             }
-            let prefix = parse_prefix(&t.expect("prefix")?)?;
+            let prefix = parse_prefix(&t.need("prefix")?)?;
             // Attributes may follow (ExaBGP accepts them); they are checked, then ignored.
             parse_attributes(t, false)?;
             Ok(ApiCommand::Control(Command::Withdraw {
@@ -385,7 +385,7 @@ impl Spec {
 
 /// A value or a bracketed list of values: `X` or `[ X Y ... ]`.
 fn list(t: &mut Tokens, what: &str) -> Result<Vec<String>, ApiError> {
-    let first = t.expect(what)?;
+    let first = t.need(what)?;
     if first != "[" {
         return Ok(vec![first]);
     }
@@ -402,7 +402,7 @@ fn list(t: &mut Tokens, what: &str) -> Result<Vec<String>, ApiError> {
 
 /// `as-path A`, `as-path [ A B ( C D ) ]` (parentheses: an AS_SET).
 fn as_path(t: &mut Tokens) -> Result<AsPath, ApiError> {
-    let first = t.expect("as-path")?;
+    let first = t.need("as-path")?;
     if first != "[" {
         return Ok(AsPath::sequence(vec![parse_u32(&first, "AS number")?]));
     }
@@ -450,7 +450,7 @@ fn parse_attributes(t: &mut Tokens, allow_nlri: bool) -> Result<Spec, ApiError> 
         let a = &mut s.attrs;
         match word.to_ascii_lowercase().as_str() {
             "next-hop" => {
-                let v = t.expect("next-hop value")?;
+                let v = t.need("next-hop value")?;
                 s.next_hop = Some(if v.eq_ignore_ascii_case("self") {
                     NextHop::SelfAddress
                 } else {
@@ -462,13 +462,13 @@ fn parse_attributes(t: &mut Tokens, allow_nlri: bool) -> Result<Spec, ApiError> 
                 });
             }
             "origin" => {
-                a.origin = Some(values::parse_origin(&t.expect("origin value")?).map_err(syntax)?)
+                a.origin = Some(values::parse_origin(&t.need("origin value")?).map_err(syntax)?)
             }
             "as-path" => a.as_path = Some(as_path(t)?),
-            "med" => a.med = Some(parse_u32(&t.expect("med value")?, "med")?),
+            "med" => a.med = Some(parse_u32(&t.need("med value")?, "med")?),
             "local-preference" => {
                 a.local_pref = Some(parse_u32(
-                    &t.expect("local-preference value")?,
+                    &t.need("local-preference value")?,
                     "local-preference",
                 )?)
             }
@@ -497,7 +497,7 @@ fn parse_attributes(t: &mut Tokens, allow_nlri: bool) -> Result<Spec, ApiError> 
             }
             "originator-id" => {
                 a.originator_id = Some(parse_ipv4(
-                    &t.expect("originator-id value")?,
+                    &t.need("originator-id value")?,
                     "originator-id",
                 )?)
             }
@@ -519,7 +519,7 @@ fn parse_attributes(t: &mut Tokens, allow_nlri: bool) -> Result<Spec, ApiError> 
 
 /// `aggregator ( 65000:192.0.2.1 )` or `aggregator 65000:192.0.2.1`.
 fn list_paren(t: &mut Tokens) -> Result<String, ApiError> {
-    let first = t.expect("aggregator value")?;
+    let first = t.need("aggregator value")?;
     if first != "(" {
         return Ok(first);
     }
@@ -534,7 +534,7 @@ fn list_paren(t: &mut Tokens) -> Result<String, ApiError> {
 }
 
 fn parse_show(t: &mut Tokens) -> Result<ApiCommand, ApiError> {
-    let what = t.expect("'neighbor' or 'adj-rib'")?.to_ascii_lowercase();
+    let what = t.need("'neighbor' or 'adj-rib'")?.to_ascii_lowercase();
     match what.as_str() {
         "neighbor" | "neighbors" => {
             let mut detail = ShowDetail::Basic;
@@ -553,7 +553,7 @@ fn parse_show(t: &mut Tokens) -> Result<ApiCommand, ApiError> {
             }))
         }
         "adj-rib" => {
-            let direction = match t.expect("'in' or 'out'")?.to_ascii_lowercase().as_str() {
+            let direction = match t.need("'in' or 'out'")?.to_ascii_lowercase().as_str() {
                 "in" => RibDirection::In,
                 "out" => RibDirection::Out,
                 other => {

@@ -130,6 +130,9 @@ pub fn spawn_all(
                 p.clone(),
                 ctx.clone(),
                 events.clone(),
+                // Subscribed now, before the daemon starts its sessions, so the
+                // first helper instance misses no event (they wait in the channel).
+                events.subscribe(),
                 opts,
                 origin.clone(),
                 stats.clone(),
@@ -141,10 +144,12 @@ pub fn spawn_all(
     HelperSet { helpers }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn supervise(
     p: ProcessConfig,
     ctx: ApiContext,
     events: broadcast::Sender<Event>,
+    first_rx: broadcast::Receiver<Event>,
     opts: HelperOptions,
     origin: Origin,
     stats: Arc<HelperStats>,
@@ -153,16 +158,18 @@ async fn supervise(
     let window = Duration::from_secs(u64::from(p.respawn_window.max(1)));
     let mut respawns: VecDeque<Instant> = VecDeque::new();
     let mut starts = 0u32;
+    let mut next_rx = Some(first_rx);
     loop {
         if shutdown.is_cancelled() {
             return HelperEnd::Shutdown;
         }
         starts += 1;
+        // A respawned helper gets the events from its restart on.
+        let rx = next_rx.take().unwrap_or_else(|| events.subscribe());
         stats.starts.fetch_add(1, Ordering::Relaxed);
         match start(&p) {
             Ok(child) => {
                 tracing::info!(helper = %p.name, pid = child.id().unwrap_or(0), "helper started");
-                let rx = events.subscribe();
                 if run(&p, child, rx, &ctx, opts, &origin, &stats, &shutdown).await {
                     return HelperEnd::Shutdown;
                 }
@@ -270,8 +277,10 @@ async fn run(
             }
             // Let the reader run the helper's last commands (bounded: a grandchild
             // may keep the pipe open).
-            if let Some(r) = reader {
-                let _ = tokio::time::timeout(Duration::from_secs(2), r).await;
+            if let Some(mut r) = reader {
+                if tokio::time::timeout(Duration::from_secs(2), &mut r).await.is_err() {
+                    r.abort();
+                }
             }
             false
         }

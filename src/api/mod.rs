@@ -16,6 +16,7 @@ pub mod exec;
 pub mod helpers;
 mod jsonw;
 pub mod lines;
+pub mod plane;
 pub mod render;
 pub mod server;
 pub mod values;
@@ -23,6 +24,7 @@ pub mod values;
 pub use command::{parse_command, parse_request, ApiCommand, Request};
 pub use events::{encode_json, encode_text, EventEncoder, API_VERSION};
 pub use exec::{execute, Answer, ApiContext, Reloader};
+pub use plane::{prepare_control, reloader_for, start, ApiPlane, ControlEndpoint};
 pub use server::{
     bind_control_socket, serve_control, serve_control_socket, std_to_tokio, BindError,
     ControlSocket, ServerLimits,

@@ -48,6 +48,8 @@ pub enum BindError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("no usable directory for the control socket:\n{report}")]
+    NoDirectory { report: String },
     #[error("cannot set mode 0660 and group {gid} on {}: {source}", path.display())]
     Permissions {
         path: PathBuf,

@@ -791,7 +791,9 @@ impl Neighbor {
                 text,
                 done,
             } => {
-                let n = Notification::cease_shutdown(subcode, &text);
+                // A shutdown communication belongs only to subcodes 2 and 4 (RFC 8203).
+                let with_text = subcode == CEASE_ADMIN_SHUTDOWN || subcode == CEASE_ADMIN_RESET;
+                let n = Notification::cease_shutdown(subcode, if with_text { &text } else { "" });
                 let _ = self.send(conn, &[Message::Notification(n)]).await;
                 let _ = conn.wr.shutdown().await;
                 let _ = done.send(());

@@ -220,21 +220,27 @@ pub fn resolve_client(
 }
 
 /// The install prefix of the running executable: the directory above the one that
-/// holds it (`/usr` for `/usr/sbin/exabgp`), else `/usr`.
+/// holds it (`/usr` for `/usr/sbin/exabgp`), else `/`.
 pub fn exe_root() -> PathBuf {
     std::env::current_exe()
         .ok()
         .and_then(|p| p.parent().and_then(|d| d.parent()).map(Path::to_path_buf))
-        .unwrap_or_else(|| PathBuf::from("/usr"))
+        .unwrap_or_else(|| PathBuf::from("/"))
 }
 
-/// `exabgp env`'s socket section for the effective settings.
-pub fn report(explicit: Option<&Path>, socketname: &str, root: &Path) -> String {
+/// The daemon's resolution with the real prefixes (`/`, then `root`) and our
+/// effective uid: what the daemon uses before binding.
+pub fn resolve_default(explicit: Option<&Path>, socketname: &str, root: &Path) -> Resolution {
     resolve(
         explicit,
         socketname,
         &default_prefixes(root),
         nix::unistd::geteuid().as_raw(),
     )
-    .report()
+}
+
+/// `exabgp env`'s socket section: the chosen path and why each earlier candidate
+/// was skipped.
+pub fn report(explicit: Option<&Path>, socketname: &str, root: &Path) -> String {
+    resolve_default(explicit, socketname, root).report()
 }

@@ -133,3 +133,4 @@ impl Client {
         self.answer().await
     }
 }
+pub mod instance;

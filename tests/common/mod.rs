@@ -5,6 +5,8 @@
 //! Each test module uses only part of this file.
 #![allow(dead_code)]
 
+pub mod raw;
+
 use std::fs;
 use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
@@ -185,6 +187,8 @@ pub struct GobgpNeighbor {
     pub peer_as: u32,
     /// Families as gobgp names them: "ipv4-unicast", "ipv6-unicast".
     pub families: Vec<&'static str>,
+    /// TCP MD5 password (gobgp's auth-password).
+    pub md5: Option<&'static str>,
 }
 
 impl Gobgp {
@@ -203,8 +207,12 @@ impl Gobgp {
             "[global.config]\n  as = {asn}\n  router-id = \"{router_id}\"\n  port = {port}\n  local-address-list = [\"{addr}\"]\n"
         );
         for n in neighbors {
+            let auth = n
+                .md5
+                .map(|pw| format!("    auth-password = \"{pw}\"\n"))
+                .unwrap_or_default();
             toml.push_str(&format!(
-                "\n[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"{}\"\n    peer-as = {}\n  [neighbors.transport.config]\n    passive-mode = true\n    local-address = \"{addr}\"\n",
+                "\n[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"{}\"\n    peer-as = {}\n{auth}  [neighbors.transport.config]\n    passive-mode = true\n    local-address = \"{addr}\"\n  [neighbors.timers.config]\n    idle-hold-time-after-reset = 1\n",
                 n.address, n.peer_as
             ));
             for f in &n.families {

@@ -1,0 +1,165 @@
+//! A raw BGP peer over a real TCP socket, for tests that must send exactly the
+//! bytes they want (malformed messages, collisions): message builders and a
+//! blocking peer that reads whole messages.
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::time::Duration;
+
+/// The AS the raw peer speaks as.
+pub const RAW_AS: u16 = 65002;
+
+pub fn message(msg_type: u8, body: &[u8]) -> Vec<u8> {
+    let mut m = vec![0xff; 16];
+    m.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
+    m.push(msg_type);
+    m.extend_from_slice(body);
+    m
+}
+
+pub fn open_body() -> Vec<u8> {
+    open_body_with(4, RAW_AS, 30, [192, 0, 2, 77])
+}
+
+pub fn open_body_with(version: u8, asn: u16, hold: u16, id: [u8; 4]) -> Vec<u8> {
+    // Capabilities: multiprotocol ipv4 unicast, 4-octet AS.
+    let mut caps = vec![1, 4, 0, 1, 0, 1, 65, 4];
+    caps.extend_from_slice(&u32::from(asn).to_be_bytes());
+    let mut b = vec![version];
+    b.extend_from_slice(&asn.to_be_bytes());
+    b.extend_from_slice(&hold.to_be_bytes());
+    b.extend_from_slice(&id);
+    b.push(caps.len() as u8 + 2);
+    b.push(2);
+    b.push(caps.len() as u8);
+    b.extend_from_slice(&caps);
+    b
+}
+
+pub fn update_body(attrs: &[u8], nlri: &[u8]) -> Vec<u8> {
+    let mut b = vec![0, 0];
+    b.extend_from_slice(&(attrs.len() as u16).to_be_bytes());
+    b.extend_from_slice(attrs);
+    b.extend_from_slice(nlri);
+    b
+}
+
+pub const ORIGIN_IGP: [u8; 4] = [0x40, 1, 1, 0];
+/// AS_PATH, one AS_SEQUENCE of [65002], 4-octet.
+pub const AS_PATH: [u8; 9] = [0x40, 2, 6, 2, 1, 0, 0, 0xfd, 0xea];
+pub const NEXT_HOP: [u8; 7] = [0x40, 3, 4, 192, 0, 2, 77];
+
+pub fn valid_attrs() -> Vec<u8> {
+    [&ORIGIN_IGP[..], &AS_PATH, &NEXT_HOP].concat()
+}
+
+/// The raw peer.
+pub struct RawPeer {
+    pub s: TcpStream,
+}
+
+impl RawPeer {
+    /// A peer over an already connected stream (e.g. accepted from exabgp).
+    pub fn from_stream(s: TcpStream) -> RawPeer {
+        s.set_read_timeout(Some(Duration::from_secs(15)))
+            .expect("read timeout");
+        RawPeer { s }
+    }
+
+    pub fn connect(src: IpAddr, dst: SocketAddr) -> RawPeer {
+        let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+            .expect("socket");
+        sock.bind(&SocketAddr::new(src, 0).into())
+            .expect("bind source address");
+        sock.connect_timeout(&dst.into(), Duration::from_secs(10))
+            .expect("connect to exabgp");
+        let s: TcpStream = sock.into();
+        s.set_read_timeout(Some(Duration::from_secs(15)))
+            .expect("read timeout");
+        RawPeer { s }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.s.write_all(bytes).expect("write to exabgp");
+    }
+
+    /// One message: (type, body). Err on EOF or timeout.
+    pub fn read(&mut self) -> std::io::Result<(u8, Vec<u8>)> {
+        let mut h = [0u8; 19];
+        self.s.read_exact(&mut h)?;
+        let len = u16::from_be_bytes([h[16], h[17]]) as usize;
+        let mut body = vec![0u8; len.saturating_sub(19)];
+        self.s.read_exact(&mut body)?;
+        Ok((h[18], body))
+    }
+
+    /// OPEN from exabgp, our OPEN and KEEPALIVE, then exabgp's KEEPALIVE: Established.
+    pub fn handshake(&mut self) {
+        self.handshake_with(&open_body());
+    }
+
+    /// Like `handshake`, with our OPEN body given.
+    pub fn handshake_with(&mut self, open: &[u8]) {
+        let (t, _) = self.read().expect("exabgp OPEN");
+        assert_eq!(t, 1, "first message is OPEN");
+        self.send(&message(1, open));
+        self.send(&message(4, &[]));
+        for _ in 0..10 {
+            let (t, body) = self.read().expect("exabgp KEEPALIVE");
+            assert_ne!(t, 3, "NOTIFICATION during handshake: {body:?}");
+            if t == 4 {
+                return;
+            }
+        }
+        panic!("no KEEPALIVE from exabgp");
+    }
+
+    /// Reads until a NOTIFICATION (skipping KEEPALIVE/UPDATE) and returns (code,
+    /// subcode); then checks exabgp closed the connection.
+    pub fn notification(&mut self) -> (u8, u8) {
+        for _ in 0..100 {
+            let (t, body) = self.read().expect("NOTIFICATION from exabgp");
+            if t == 3 {
+                let mut rest = Vec::new();
+                let closed = self.s.read_to_end(&mut rest).is_ok();
+                assert!(
+                    closed,
+                    "exabgp did not close the connection after its NOTIFICATION"
+                );
+                return (body[0], body[1]);
+            }
+        }
+        panic!("no NOTIFICATION from exabgp");
+    }
+
+    /// Reads for a second: only UPDATE/KEEPALIVE may arrive, no NOTIFICATION, no EOF.
+    pub fn assert_still_up(&mut self) {
+        self.s
+            .set_read_timeout(Some(Duration::from_secs(1)))
+            .expect("read timeout");
+        loop {
+            match self.read() {
+                Ok((t, body)) => assert!(t == 2 || t == 4, "unexpected message type {t}: {body:?}"),
+                Err(e) => {
+                    let timeout = matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    );
+                    assert!(timeout, "connection closed by exabgp: {e}");
+                    break;
+                }
+            }
+        }
+        self.s
+            .set_read_timeout(Some(Duration::from_secs(15)))
+            .expect("read timeout");
+    }
+
+    /// Leaves politely (Cease) and waits for exabgp to close, so the next
+    /// connection does not collide with this one.
+    pub fn close(mut self) {
+        self.send(&message(3, &[6, 2]));
+        let mut rest = Vec::new();
+        let _ = self.s.read_to_end(&mut rest);
+    }
+}

@@ -1,0 +1,117 @@
+//! The `exabgp` binary's contract with operators and systemd: exit codes
+//! (78 bad config, 71 port in use, 0 on SIGTERM/SIGINT), `validate`, `decode`,
+//! `version`.
+
+mod common;
+
+use std::net::{IpAddr, TcpListener};
+use std::process::Command;
+
+use common::*;
+
+fn exabgp() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_exabgp"));
+    c.env_remove("exabgp_tcp_bind")
+        .env_remove("exabgp_tcp_port")
+        .env_remove("exabgp_log_level");
+    c
+}
+
+const GOOD: &str = r#"
+[global]
+router-id = "192.0.2.1"
+local-as = 65001
+
+[[neighbor]]
+address = "192.0.2.254"
+peer-as = 65000
+passive = true
+
+[[route]]
+prefix = "203.0.113.0/24"
+next-hop = "192.0.2.10"
+"#;
+
+#[test]
+fn validate_version_decode() {
+    let dir = TestDir::new("cli");
+    let good = dir.path.join("good.toml");
+    std::fs::write(&good, GOOD).unwrap();
+    let out = exabgp().arg("validate").arg(&good).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("ok") && text.contains("1 neighbor(s), 1 route(s)"),
+        "{text}"
+    );
+
+    let bad = dir.path.join("bad.toml");
+    std::fs::write(&bad, GOOD.replace("local-as = 65001", "local-as = \"x\"")).unwrap();
+    let out = exabgp().arg("validate").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(78), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{}:4:", bad.display())),
+        "file:line:col expected: {err}"
+    );
+
+    let out = exabgp().arg("server").arg(&bad).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(78),
+        "server with a bad config: {out:?}"
+    );
+
+    let out = exabgp().arg("version").output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("exabgp "));
+
+    let keepalive = format!("{}001304", "FF".repeat(16));
+    let out = exabgp().arg("decode").arg(&keepalive).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Keepalive"));
+    let out = exabgp().arg("decode").arg("0013").output().unwrap();
+    assert!(!out.status.success());
+}
+
+#[test]
+fn port_in_use_exits_71_naming_address_and_port() {
+    let dir = TestDir::new("inuse");
+    let ip: IpAddr = loopback_addr(91).into();
+    let held = TcpListener::bind((ip, 0)).unwrap();
+    let port = held.local_addr().unwrap().port();
+    let conf = dir.path.join("good.toml");
+    std::fs::write(&conf, GOOD).unwrap();
+    let out = exabgp()
+        .arg("server")
+        .arg(&conf)
+        .env("exabgp_tcp_bind", ip.to_string())
+        .env("exabgp_tcp_port", port.to_string())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(71), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&ip.to_string()) && err.contains(&format!("port {port}")),
+        "{err}"
+    );
+    assert!(err.contains("already in use"), "{err}");
+    drop(held);
+}
+
+#[test]
+fn sigint_stops_the_daemon_with_exit_0() {
+    let dir = TestDir::new("sigint");
+    let ip: IpAddr = loopback_addr(92).into();
+    let port = free_port(ip);
+    let mut exa = Exabgp::start(&dir.path, GOOD, Some((ip, port)));
+    assert!(
+        exa.proc.wait_log("accepting BGP connections", WAIT),
+        "{}",
+        exa.log()
+    );
+    exa.proc.signal(libc::SIGINT);
+    let status = exa.proc.wait_exit(WAIT).expect("exit after SIGINT");
+    assert_eq!(status.code(), Some(0), "{}", exa.log());
+    assert!(exa.log().contains("SIGINT received"));
+}

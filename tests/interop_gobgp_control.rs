@@ -1,0 +1,295 @@
+//! The daemon core driven through its control channel (what the API layer uses),
+//! against a real gobgpd: announce / withdraw with dedup, show neighbor, show
+//! adj-rib in/out, events, teardown (the session comes back), ApplyConfig (route
+//! diff without a flap; a new neighbor comes up) and Shutdown (Cease, run returns).
+
+mod common;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use exabgp::bgp::{Origin, PathAttributes};
+use exabgp::control::{
+    Command, ControlReply, ControlRequest, Event, EventKind, NeighborStatus, PeerState,
+    RibDirection, SessionState, ShowDetail,
+};
+use exabgp::daemon::{self, DaemonIo};
+use exabgp::rib::{NextHop, Route};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+const EXA_AS: u32 = 65001;
+const GOBGP_AS: u32 = 65000;
+
+fn config_text(gobgp: &[(IpAddr, u16)], exa: IpAddr, routes: &str) -> String {
+    let mut s = format!("[global]\nrouter-id = \"192.0.2.1\"\nlocal-as = {EXA_AS}\n");
+    for (addr, port) in gobgp {
+        s.push_str(&format!(
+            "\n[[neighbor]]\naddress = \"{addr}\"\npeer-as = {GOBGP_AS}\nlocal-address = \"{exa}\"\nport = {port}\nhold-time = 30\n"
+        ));
+    }
+    s.push_str(routes);
+    s
+}
+
+const ROUTE_A: &str =
+    "\n[[route]]\nprefix = \"203.0.113.0/24\"\nnext-hop = \"192.0.2.10\"\nmed = 1\n";
+const ROUTE_B: &str = "\n[[route]]\nprefix = \"198.51.100.0/24\"\nnext-hop = \"192.0.2.11\"\n";
+
+struct Control {
+    tx: mpsc::Sender<ControlRequest>,
+}
+
+impl Control {
+    fn ask(&self, command: Command) -> ControlReply {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .blocking_send(ControlRequest { command, reply })
+            .expect("daemon is running");
+        rx.blocking_recv().expect("daemon answered")
+    }
+
+    fn neighbor(&self, addr: IpAddr) -> NeighborStatus {
+        match self.ask(Command::ShowNeighbor {
+            detail: ShowDetail::Extensive,
+            address: Some(addr),
+        }) {
+            ControlReply::Neighbors(mut v) if v.len() == 1 => v.remove(0),
+            other => panic!("unexpected reply {other:?}"),
+        }
+    }
+}
+
+fn route(prefix: &str, med: u32) -> Route {
+    Route {
+        prefix: prefix.parse().unwrap(),
+        next_hop: NextHop::Address("192.0.2.20".parse().unwrap()),
+        attributes: Arc::new(PathAttributes {
+            origin: Some(Origin::Igp),
+            med: Some(med),
+            ..Default::default()
+        }),
+    }
+}
+
+fn has(g: &Gobgp, prefix: &str) -> bool {
+    g.route_attrs("ipv4", prefix).is_some()
+}
+
+fn wait_has(g: &Gobgp, prefix: &str, present: bool) -> bool {
+    wait_for(WAIT, || (has(g, prefix) == present).then_some(())).is_some()
+}
+
+#[test]
+fn control_commands_drive_a_real_session() {
+    let dir = TestDir::new("control");
+    let exa_ip: IpAddr = loopback_addr(51).into();
+    let g1_ip: IpAddr = loopback_addr(52).into();
+    let g2_ip: IpAddr = loopback_addr(53).into();
+    let mk = |ip| {
+        let d = dir.path.join(format!("{ip}"));
+        std::fs::create_dir_all(&d).unwrap();
+        Gobgp::start(
+            &d,
+            ip,
+            GOBGP_AS,
+            "192.0.2.254".parse().unwrap(),
+            &[GobgpNeighbor {
+                address: exa_ip,
+                peer_as: EXA_AS,
+                families: vec!["ipv4-unicast"],
+                md5: None,
+            }],
+        )
+    };
+    let g1 = mk(g1_ip);
+    let g2 = mk(g2_ip);
+    g1.cli(&[
+        "global",
+        "rib",
+        "add",
+        "10.99.0.0/24",
+        "-a",
+        "ipv4",
+        "nexthop",
+        "192.0.2.99",
+    ])
+    .unwrap();
+
+    let config = exabgp::config::parse_str(
+        &config_text(&[(g1_ip, g1.port)], exa_ip, ROUTE_A),
+        "test.toml",
+    )
+    .expect("valid config");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (tx, control_rx) = mpsc::channel(16);
+    let (events, mut ev_rx) = broadcast::channel::<Event>(1024);
+    let shutdown = CancellationToken::new();
+    let io = DaemonIo {
+        listeners: vec![],
+        control: control_rx,
+        events,
+        shutdown: shutdown.clone(),
+    };
+    let daemon = rt.spawn(daemon::run(config, io));
+    let ctl = Control { tx };
+
+    assert!(g1.wait_established(exa_ip, WAIT), "not established");
+    assert!(
+        wait_has(&g1, "203.0.113.0/24", true),
+        "config route missing"
+    );
+    // Events: up, then the update from gobgp.
+    let mut saw_up = false;
+    let mut saw_update = false;
+    let deadline = std::time::Instant::now() + WAIT;
+    while !(saw_up && saw_update) && std::time::Instant::now() < deadline {
+        match ev_rx.try_recv() {
+            Ok(e) => match e.kind {
+                EventKind::State {
+                    state: SessionState::Up,
+                    ..
+                } => saw_up = true,
+                EventKind::Update(u) => {
+                    saw_update |= u.nlri.iter().any(|p| p.to_string() == "10.99.0.0/24")
+                }
+                _ => {}
+            },
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+    assert!(
+        saw_up && saw_update,
+        "events: up={saw_up} update={saw_update}"
+    );
+
+    // Announce; an identical re-announce sends no UPDATE; withdraw.
+    assert_eq!(
+        ctl.ask(Command::Announce {
+            scope: None,
+            routes: vec![route("192.0.2.128/25", 5)]
+        }),
+        ControlReply::Done
+    );
+    assert!(wait_has(&g1, "192.0.2.128/25", true));
+    let sent = ctl.neighbor(g1_ip).sent.update;
+    ctl.ask(Command::Announce {
+        scope: Some(vec![g1_ip]),
+        routes: vec![route("192.0.2.128/25", 5)],
+    });
+    let st = ctl.neighbor(g1_ip);
+    assert_eq!(
+        st.sent.update, sent,
+        "identical re-announce must send nothing"
+    );
+    assert_eq!(st.state, PeerState::Established);
+    assert_eq!(st.prefixes_out, 2);
+    assert_eq!(st.peer_router_id, Some("192.0.2.254".parse().unwrap()));
+    assert!(st.uptime.is_some());
+    ctl.ask(Command::Withdraw {
+        scope: None,
+        prefixes: vec!["192.0.2.128/25".parse().unwrap()],
+    });
+    assert!(
+        wait_has(&g1, "192.0.2.128/25", false),
+        "withdraw did not reach gobgp"
+    );
+    assert_eq!(ctl.neighbor(g1_ip).prefixes_in, 1);
+
+    // Adj-RIB-In holds what gobgp sent, Adj-RIB-Out what we announce.
+    match ctl.ask(Command::ShowAdjRib {
+        direction: RibDirection::In,
+        address: None,
+    }) {
+        ControlReply::Routes(r) => {
+            assert_eq!(r.len(), 1, "{r:?}");
+            assert_eq!(r[0].prefix.to_string(), "10.99.0.0/24");
+            assert_eq!(r[0].next_hop, Some("192.0.2.99".parse().unwrap()));
+        }
+        other => panic!("{other:?}"),
+    }
+    match ctl.ask(Command::ShowAdjRib {
+        direction: RibDirection::Out,
+        address: Some(g1_ip),
+    }) {
+        ControlReply::Routes(r) => {
+            let p: Vec<String> = r.iter().map(|e| e.prefix.to_string()).collect();
+            assert_eq!(p, vec!["203.0.113.0/24"]);
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // Teardown: gobgp gets a Cease, the session comes back with the table.
+    let uptime_before = ctl.neighbor(g1_ip).uptime.unwrap();
+    assert_eq!(
+        ctl.ask(Command::Teardown {
+            address: g1_ip,
+            code: 4
+        }),
+        ControlReply::Done
+    );
+    let back = wait_for(WAIT, || {
+        let st = ctl.neighbor(g1_ip);
+        (st.state == PeerState::Established && st.uptime.is_some_and(|u| u < uptime_before))
+            .then_some(())
+    });
+    assert!(back.is_some(), "session did not come back after teardown");
+    assert!(
+        wait_has(&g1, "203.0.113.0/24", true),
+        "table not re-sent after re-establishment"
+    );
+    let notif = g1
+        .neighbor(exa_ip)
+        .and_then(|n| n.pointer("/state/messages/received/notification")?.as_u64());
+    assert_eq!(notif, Some(1));
+
+    // ApplyConfig: route A replaced by B on the untouched session (no flap), and a
+    // new neighbor g2 comes up with B.
+    let uptime_before = ctl.neighbor(g1_ip).uptime.unwrap();
+    let new = exabgp::config::parse_str(
+        &config_text(&[(g1_ip, g1.port), (g2_ip, g2.port)], exa_ip, ROUTE_B),
+        "test.toml",
+    )
+    .unwrap();
+    assert_eq!(
+        ctl.ask(Command::ApplyConfig(Box::new(new))),
+        ControlReply::Done
+    );
+    assert!(
+        wait_has(&g1, "198.51.100.0/24", true),
+        "new route not announced"
+    );
+    assert!(
+        wait_has(&g1, "203.0.113.0/24", false),
+        "removed route not withdrawn"
+    );
+    assert!(
+        ctl.neighbor(g1_ip).uptime.unwrap() >= uptime_before,
+        "untouched session flapped"
+    );
+    assert!(
+        g2.wait_established(exa_ip, WAIT),
+        "new neighbor did not come up"
+    );
+    assert!(wait_has(&g2, "198.51.100.0/24", true));
+
+    // Shutdown: Cease to both, run() returns.
+    assert_eq!(ctl.ask(Command::Shutdown), ControlReply::Done);
+    let result = rt.block_on(async { tokio::time::timeout(Duration::from_secs(15), daemon).await });
+    assert!(
+        matches!(result, Ok(Ok(Ok(())))),
+        "daemon::run did not return cleanly: {result:?}"
+    );
+    for g in [&g1, &g2] {
+        let down = wait_for(WAIT, || (!g.established(exa_ip)).then_some(()));
+        assert!(down.is_some());
+        assert!(wait_has(g, "198.51.100.0/24", false));
+    }
+    drop(shutdown);
+}
