@@ -483,6 +483,34 @@ def plan(args):
     return items
 
 
+PROJECTED = {"A": "load_s", "B": "inject_s", "F": "receive_s"}
+
+
+def projected_over_deadline(results, key, impl, deadline):
+    """Why a size need not be run: the previous size of the same scenario, scaled
+    linearly, would already pass the deadline (or it timed out itself)."""
+    kind, _, size = key.partition(":")
+    metric = PROJECTED.get(kind)
+    if not metric or not size.isdigit():
+        return None
+    prev = [(int(k.split(":")[1]), e) for k, e in results.items()
+            if k.startswith(kind + ":") and k.split(":")[1].isdigit() and int(k.split(":")[1]) < int(size)]
+    if not prev:
+        return None
+    n, entry = max(prev, key=lambda x: x[0])
+    runs = entry.get(impl) or []
+    if any("timeout" in r for r in runs):
+        return f"the {n:,} run already timed out"
+    for r in runs:
+        if "unavailable" in r:
+            return f"not available at {n:,} either ({r['unavailable']})"
+    m = median_of(runs, metric)
+    if m is not None and m * int(size) / n > deadline:
+        return (f"the {n:,} run took {m:.0f} s, so {int(size):,} would take at least "
+                f"{m * int(size) / n:.0f} s, over the {deadline:.0f} s deadline")
+    return None
+
+
 def exabgp_version():
     try:
         r = subprocess.run([EXA_BIN, "version"], capture_output=True, timeout=30)
@@ -666,6 +694,11 @@ def main():
                     log(f"{title}: ExaBGP from cache ({cached.get('when')})")
                     continue
             runs = []
+            skip = projected_over_deadline(results, key, impl, args.deadline)
+            if skip:
+                log(f"{title}: {impl} skipped: {skip}")
+                entry[impl] = [{"unavailable": "skipped: " + skip}]
+                continue
             for i in range(n_runs):
                 log(f"{title}: {impl} run {i + 1}/{n_runs} ...")
                 r = run_one(impl, key, fn, params, args.deadline, f"{key}-{i}")
