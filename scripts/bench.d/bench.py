@@ -660,7 +660,12 @@ def main():
     ap.add_argument("--reference-runs-heavy", type=int, default=1,
                     help="ExaBGP runs of the slow scenarios (A 1M, B 100k, E, F); default 1")
     ap.add_argument("--fresh-reference", action="store_true", help="ignore cached ExaBGP results")
+    ap.add_argument("--rs-bin", help="another exabgp-rs binary to measure (experiments; default: the release build)")
+    ap.add_argument("--out", help="write results.md/json here instead of target/bench")
     args = ap.parse_args()
+    global RS_BIN
+    if args.rs_bin:
+        RS_BIN = os.path.abspath(args.rs_bin)
     if args.quick and "--runs" not in sys.argv:
         args.runs = 1
 
@@ -673,6 +678,7 @@ def main():
     exa_version = exabgp_version()
     notes["exabgp"] = exa_version
     notes["command"] = "scripts/bench " + " ".join(sys.argv[1:])
+    notes["rs_bin"] = RS_BIN
     log(f"load average at start: {notes['load_avg_at_start']}; ExaBGP {exa_version}; {notes['bird']}")
 
     cache_path = os.path.join(OUT, "reference.json")
@@ -729,11 +735,13 @@ def main():
     cached = sorted({e.get("exa_cached") for e in results.values() if e.get("exa_cached")})
     if cached:
         md.append(f"ExaBGP figures reused from target/bench/reference.json (measured {', '.join(cached)}).\n")
-    with open(os.path.join(OUT, "results.md"), "w") as f:
+    out_dir = args.out or OUT
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "results.md"), "w") as f:
         f.write("\n".join(md))
-    with open(os.path.join(OUT, "results.json"), "w") as f:
+    with open(os.path.join(out_dir, "results.json"), "w") as f:
         json.dump({"notes": notes, "results": results}, f, indent=1)
-    log(f"wrote {OUT}/results.md and results.json")
+    log(f"wrote {out_dir}/results.md and results.json")
 
 
 if __name__ == "__main__":

@@ -59,7 +59,12 @@ def main():
     ap.add_argument("--a", type=int)
     ap.add_argument("--f", type=int)
     ap.add_argument("--deadline", type=float, default=300.0)
+    ap.add_argument("--rs-bin", help="another exabgp-rs binary (default: the release build)")
+    ap.add_argument("--only", default="A,F", help="A, F or A,F")
+    ap.add_argument("--tag", default="", help="suffix for the output files")
     args = ap.parse_args()
+    if args.rs_bin:
+        bench.RS_BIN = os.path.abspath(args.rs_bin)
     a_n = args.a or (100_000 if args.quick else 1_000_000)
     f_n = args.f or (100_000 if args.quick else 1_000_000)
     atexit.register(procs.stop_all)
@@ -67,14 +72,16 @@ def main():
         signal.signal(sig, lambda s, f: sys.exit(128 + s))
     bench.Daemon.start = start_under_perf
     for key, fn, n in (("A", bench.scen_A, a_n), ("F", bench.scen_F, f_n)):
-        bench.Daemon.current = key
+        if key not in args.only.upper().split(","):
+            continue
+        bench.Daemon.current = key + args.tag
         bench.log(f"profiling scenario {key} with {n:,} routes")
         t = time.monotonic()
         r = bench.run_one(bench.RS, key, fn, (n,), args.deadline, f"profile-{key}")
         bench.log(f"   -> {r} ({time.monotonic() - t:.1f} s, under perf)")
-        data = PERF_DATA.get(key)
+        data = PERF_DATA.get(key + args.tag)
         if data and os.path.exists(data):
-            out = os.path.join(bench.OUT, f"profile-{key}.txt")
+            out = os.path.join(bench.OUT, f"profile-{key}{args.tag}.txt")
             report(data, out, f"exabgp-rs, scenario {key}, {n:,} routes: {r}")
             bench.log(f"wrote {out}")
 
