@@ -335,12 +335,18 @@ def scen_CD(impl, rtts, cli_runs, deadline_s, label):
         if t_est is None:
             raise Timeout("not Established within the deadline")
         res = {
+            "errors": {},
             "ready_ms": (t_ready - t0) * 1000 if t_ready else None,
             "socket_ms": (t_sock - t0) * 1000 if t_sock else None,
             "established_ms": (t_est - t0) * 1000,
         }
+        if t_ready is None:
+            res["errors"]["ready_ms"] = (
+                "ExaBGP does not speak sd_notify" if impl == EXA else "no READY=1 on NOTIFY_SOCKET"
+            )
         if sock_error:
-            res["errors"] = {"socket_ms": sock_error, "rtt_p50_ms": sock_error}
+            for k in ("socket_ms", "rtt_p50_ms", "rtt_p99_ms", "cli_p50_ms"):
+                res["errors"][k] = sock_error
             client.close()
             return res
         # D: sequential round trips on one open connection
@@ -376,7 +382,7 @@ def scen_CD(impl, rtts, cli_runs, deadline_s, label):
         if cli_times:
             res["cli_p50_ms"] = percentile(cli_times, 50)
         else:
-            res.setdefault("errors", {})["cli_p50_ms"] = cli_error
+            res["errors"]["cli_p50_ms"] = cli_error
         return res
 
 
@@ -600,9 +606,17 @@ def build_table(results, exa_version):
     rows = []
     for key, entry in results.items():
         kind = key.split(":")[0]
+        shown = {}
         for metric, label, _better in METRICS[kind]:
             rs_v, rs_s = cell(entry.get(RS, []), metric)
             ex_v, ex_s = cell(entry.get(EXA, []), metric)
+            # say why a scenario has no figure once, not on every metric row
+            prev_rs, prev_ex = shown.get(RS), shown.get(EXA)
+            shown[RS], shown[EXA] = rs_s, ex_s
+            if rs_v is None and prev_rs == rs_s:
+                rs_s = "(as above)"
+            if ex_v is None and prev_ex == ex_s:
+                ex_s = "(as above)"
             ratio = fmt(rs_v / ex_v) if rs_v is not None and ex_v not in (None, 0) else "—"
             rows.append((entry["title"], label, rs_s, ex_s, ratio))
     head = ("scenario", "metric", "exabgp-rs (median)", f"ExaBGP {exa_version} (median)", "ratio rs/ExaBGP")
