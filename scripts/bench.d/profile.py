@@ -35,6 +35,52 @@ def start_under_perf(self):
     return _orig_start(self)
 
 
+def exported(bird, name):
+    for line in bird.query(f"show protocols all {name}"):
+        t = (line[5:] if line[:4].isdigit() else line).strip()
+        if t.startswith("Routes:") and "exported" in t:
+            parts = t.replace(",", "").split()
+            return int(parts[parts.index("exported") - 1])
+    return 0
+
+
+def child_pid(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            kids = f.read().split()
+        return int(kids[0]) if kids else pid
+    except (OSError, ValueError):
+        return pid
+
+
+def scen_F_decode(impl, n, deadline_s, label):
+    """F without the helper (for when helpers are not wired): BIRD sends n routes;
+    done when BIRD has exported them all and the daemon's CPU time stops moving."""
+    with bench.Run(label, impl) as run:
+        port = procs.free_port()
+        nb = bench.gen.pairs(1)
+        static = bench.gen.bird_static_file(os.path.join(bench.OUT, f"bird-static-{n}.conf"), n)
+        run.bird = procs.Bird(run.work, bench.gen.bird_config(port, nb, static_routes_file=static))
+        run.bird.start(time.monotonic() + 120)
+        procs.wait_until(lambda: run.bird.static_routes("ST") >= n, time.monotonic() + 120, 0.1)
+        run.daemon = bench.Daemon(impl, run.work, port, nb)
+        t0 = run.daemon.start()
+        deadline = t0 + deadline_s
+        t_est = bench.wait_established(run, 1, deadline, "d1")
+        if not procs.wait_until(lambda: exported(run.bird, "d1") >= n, deadline, 0.01):
+            raise bench.Timeout("BIRD did not export everything")
+        pid = child_pid(run.daemon.proc.pid)
+        last, still, t_idle = procs.cpu_seconds(pid), 0, time.monotonic()
+        while still < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            c = procs.cpu_seconds(pid)
+            if c == last:
+                still += 1
+            else:
+                last, still, t_idle = c, 0, time.monotonic()
+        return {"established_to_idle_s": t_idle - t_est, "cpu_s": last, "rss_mib": procs.peak_rss_mib(pid)}
+
+
 def report(data, out_path, title):
     with open(out_path, "w") as out:
         out.write(f"# {title}\n# perf record -F 999 -g; perf report on {data}\n\n")
@@ -71,8 +117,8 @@ def main():
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda s, f: sys.exit(128 + s))
     bench.Daemon.start = start_under_perf
-    for key, fn, n in (("A", bench.scen_A, a_n), ("F", bench.scen_F, f_n)):
-        if key not in args.only.upper().split(","):
+    for key, fn, n in (("A", bench.scen_A, a_n), ("F", bench.scen_F, f_n), ("Fdecode", scen_F_decode, f_n)):
+        if key.upper() not in args.only.upper().split(","):
             continue
         bench.Daemon.current = key + args.tag
         bench.log(f"profiling scenario {key} with {n:,} routes")
