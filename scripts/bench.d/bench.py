@@ -693,6 +693,8 @@ def main():
     notes["exabgp"] = exa_version
     notes["command"] = "scripts/bench " + " ".join(sys.argv[1:])
     notes["rs_bin"] = RS_BIN
+    rev = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True)
+    notes["rs_commit"] = rev.stdout.decode().strip() or "unknown"
     log(f"load average at start: {notes['load_avg_at_start']}; ExaBGP {exa_version}; {notes['bird']}")
 
     cache_path = os.path.join(OUT, "reference.json")
@@ -738,7 +740,8 @@ def main():
     print(plain(head, rows))
     md = [
         f"Command: `{notes['command']}`  ",
-        f"ExaBGP {exa_version} (PyPI, {notes['python']}), {notes['bird']}, {notes['rustc']}  ",
+        f"exabgp-rs {notes['rs_commit']} ({notes['rs_bin']}), ExaBGP {exa_version} (PyPI, Python {notes['python']}), "
+        f"{notes['bird']}, {notes['rustc']}  ",
         f"{notes['cpus']} CPUs, kernel {notes['kernel']}, load average at start {notes['load_avg_at_start']}, "
         f"at end {notes['load_avg_at_end']}, wall time {notes['elapsed_s']} s  ",
         f"Runs per scenario: exabgp-rs {args.runs}, ExaBGP {args.runs} "
