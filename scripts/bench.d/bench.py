@@ -484,7 +484,7 @@ def plan(args):
     items.append((f"F:{fn}", f"F. receive path, {fn:,} routes", scen_F, (fn,), True))
     if args.only:
         wanted = set(args.only.upper().split(","))
-        items = [it for it in items if it[0].split(":")[0] in wanted or it[0] in wanted
+        items = [it for it in items if it[0].split(":")[0] in wanted or it[0].upper() in wanted
                  or ("C" in wanted or "D" in wanted) and it[0].startswith("CD")]
     return items
 
