@@ -409,6 +409,42 @@ fn as4_aggregator_toward_old_speaker() {
     );
 }
 
+/// A 2-octet AGGREGATOR next to a path that needs AS4_PATH also goes as AS_TRANS
+/// plus AS4_AGGREGATOR: otherwise a NEW speaker behind the OLD one would ignore
+/// our AS4_PATH (RFC 6793 §4.2.3) and see AS_TRANS in the path.
+#[test]
+fn as4_aggregator_follows_as4_path() {
+    let mut a = base(AsPath::sequence(vec![4_200_000_000]));
+    a.aggregator = Some(Aggregator {
+        asn: 65002,
+        address: ip4("192.0.2.9"),
+    });
+    let bytes = update_msg(
+        "40 01 01 00  40 02 04 02 01 5ba0  40 03 04 c0000201  c0 07 06 5ba0 c0000209
+         c0 11 06 02 01 fa56ea00  c0 12 08 0000fdea c0000209",
+        "18 cb0071",
+    );
+    both_ways(&bytes, &announce(a), &OLD);
+}
+
+/// RFC 6793 §4.2.3 with a confederation segment that does not lead the path
+/// (RFC 5065 §3 puts them first): it has no place in the rebuilt path.
+#[test]
+fn as4_merge_drops_misplaced_confederation_segment() {
+    let bytes = update_msg(
+        "40 01 01 00  40 02 0e 02 02 0001 0002 03 01 0003 02 01 5ba0  40 03 04 c0000201
+         c0 11 06 02 01 fa56ea00",
+        "18 cb0071",
+    );
+    let a = base(AsPath {
+        segments: vec![
+            AsSegment::Sequence(vec![1, 2]),
+            AsSegment::Sequence(vec![4_200_000_000]),
+        ],
+    });
+    decodes_to(&bytes, &announce(a), &OLD);
+}
+
 /// RFC 6793 §4.2.2: confederation segments stay in AS_PATH only; AS4_PATH
 /// carries the rest.
 #[test]
@@ -657,4 +693,62 @@ fn pack_errors() {
     let r = pack_withdraw(flow, &[], &NEW, &mut out);
     assert!(matches!(r, Err(EncodeError::UnsupportedFamily(_))), "{r:?}");
     assert!(out.is_empty());
+}
+
+/// A batch that fails part-way (a later, longer prefix no longer fits beside the
+/// attributes) leaves `out` as it was: no half-sent batch.
+#[test]
+fn pack_announce_error_leaves_output_alone() {
+    let v4 = [IpAddr::V4(ip4("192.0.2.1"))];
+    let mut a = PathAttributes {
+        origin: Some(Origin::Igp),
+        as_path: Some(AsPath::default()),
+        ..Default::default()
+    };
+    a.unknown = vec![RawAttribute {
+        flags: 0xE0,
+        type_code: 99,
+        value: vec![],
+    }];
+    let mut probe = Vec::new();
+    pack_announce(
+        &a,
+        Family::IPV4_UNICAST,
+        &v4,
+        &[p("0.0.0.0/0")],
+        &NEW,
+        &mut probe,
+    )
+    .unwrap();
+    // Grow the attributes until a /0 fills the message exactly (the value needs
+    // the extended length, one more header octet).
+    a.unknown[0].value = vec![7; 4095 - probe[0].len()];
+    let mut out = vec![b"earlier batch".to_vec()];
+    pack_announce(
+        &a,
+        Family::IPV4_UNICAST,
+        &v4,
+        &[p("0.0.0.0/0")],
+        &NEW,
+        &mut out,
+    )
+    .unwrap();
+    assert_eq!(out[1].len(), 4096);
+    out.truncate(1);
+    let r = pack_announce(
+        &a,
+        Family::IPV4_UNICAST,
+        &v4,
+        &[p("0.0.0.0/0"), p("10.0.0.1/32")],
+        &NEW,
+        &mut out,
+    );
+    assert_eq!(
+        r,
+        Err(EncodeError::TooLong {
+            len: 4100,
+            max: 4096
+        })
+    );
+    assert_eq!(out, vec![b"earlier batch".to_vec()]);
 }

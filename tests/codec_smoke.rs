@@ -92,3 +92,42 @@ fn pack_announce_and_withdraw_decode_back() {
         assert_eq!(got, prefixes);
     }
 }
+
+#[test]
+fn negotiation() {
+    let mk = |caps: Vec<Capability>| Open {
+        version: 4,
+        my_as: 65001,
+        hold_time: 90,
+        router_id: Ipv4Addr::new(192, 0, 2, 1),
+        capabilities: caps,
+    };
+    let ours = mk(vec![
+        Capability::Multiprotocol(Family::IPV4_UNICAST),
+        Capability::Multiprotocol(Family::IPV6_UNICAST),
+        Capability::FourOctetAs(65001),
+        Capability::ExtendedMessage,
+        Capability::RouteRefresh,
+    ]);
+    let theirs = mk(vec![
+        Capability::Multiprotocol(Family::IPV6_UNICAST),
+        Capability::FourOctetAs(65001),
+    ]);
+    let o = CodecOptions::negotiate(&ours, &theirs);
+    assert_eq!(
+        o,
+        CodecOptions {
+            four_octet_as: true,
+            extended_message: false
+        }
+    );
+    assert_eq!(ours.common_families(&theirs), vec![Family::IPV6_UNICAST]);
+    assert!(ours.route_refresh() && !theirs.route_refresh());
+    // No multiprotocol capability at all: IPv4 unicast (RFC 4760 §8).
+    let plain = mk(vec![]);
+    assert_eq!(ours.common_families(&plain), vec![Family::IPV4_UNICAST]);
+    assert_eq!(
+        CodecOptions::negotiate(&ours, &plain),
+        CodecOptions::INITIAL
+    );
+}

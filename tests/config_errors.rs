@@ -524,3 +524,18 @@ fn load_reports_with_the_path() {
         )
     );
 }
+
+#[test]
+fn sub_tables_and_inline_tables_are_checked_too() {
+    // A sub-table of a neighbor is an unknown key pointing at its name in the header.
+    let text = with_base("[neighbor.timers]\nhold = 3\n");
+    assert_eq!(
+        errors(&text),
+        vec!["t.toml:9:11: unknown key 'timers' in [[neighbor]], expected one of: address, description, peer-as, local-as, router-id, local-address, port, hold-time, passive, families, md5-password"]
+    );
+    let text = "neighbor = [{ address = \"192.0.2.254\", peer-as = 65000, local-as = 1, router-id = \"192.0.2.1\", hold-time = 2 }]\n";
+    assert_eq!(
+        errors(text),
+        vec!["t.toml:1:108: hold-time 2 is not allowed, expected 0 (no keepalives) or 3 to 65535 seconds"]
+    );
+}

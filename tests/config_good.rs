@@ -603,3 +603,18 @@ fn docs_list_every_key() {
         }
     }
 }
+
+#[test]
+fn inline_tables_and_ipv6_only() {
+    let text = "global = { router-id = \"192.0.2.1\", local-as = 65001 }\n\
+                neighbor = [{ address = \"2001:db8::2\", peer-as = 65000, local-address = \"2001:db8::1\" }]\n\
+                route = [{ prefix = \"2001:db8:7::/48\", next-hop = \"self\", as-path = [65001] }]\n";
+    let c = parse_str(text, "t.toml").unwrap();
+    assert_eq!(c.neighbors[0].families, vec![Family::IPV6_UNICAST]);
+    assert_eq!(c.neighbors[0].local_address, Some(ip("2001:db8::1")));
+    assert_eq!(c.routes[0].route.prefix, prefix("2001:db8:7::/48"));
+    assert_eq!(
+        c.routes[0].route.attributes.as_path,
+        Some(AsPath::sequence(vec![65001]))
+    );
+}

@@ -486,3 +486,14 @@ fn docs_list_every_setting() {
         }
     }
 }
+
+#[test]
+fn an_instance_name_unfit_for_a_socket_name_is_reported() {
+    let e = load(None, &[], &[], Some("a/b")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the default taken from the instance name: invalid value \"a/b\" for exabgp.api.socketname, expected a file name made of letters, digits, '.', '-', '_', '@' (no '/')"
+    );
+    // An explicit socket name makes the instance name irrelevant here.
+    assert!(load(None, &[("exabgp_api_socketname", "ok")], &[], Some("a/b")).is_ok());
+}

@@ -62,6 +62,10 @@ large-communities = ["65000:1:2"]
 extended-communities = ["target:65000:7"]
 
 [[route]]
+prefix = "198.51.100.0/24"
+next-hop = "self"
+
+[[route]]
 prefix = "2001:db8:100::/48"
 next-hop = "2001:db8::10"
 origin = "egp"
@@ -124,6 +128,16 @@ fn bird_session_routes_both_ways_and_cease_on_sigterm() {
     ] {
         assert!(v4.contains(expected), "missing {expected:?} in:\n{v4}");
     }
+    // next-hop self: our local address on the session (local-address here).
+    let own = show("198.51.100.0/24");
+    assert!(
+        own.contains(&format!("BGP.next_hop: {exa_ip}")),
+        "next-hop self:\n{own}"
+    );
+    assert!(
+        own.contains("BGP.origin: IGP") && own.contains("BGP.as_path: 65001\n"),
+        "{own}"
+    );
     let v6 = show("2001:db8:100::/48");
     for expected in [
         "BGP.origin: EGP",
@@ -196,4 +210,64 @@ fn bird_session_routes_both_ways_and_cease_on_sigterm() {
         route_block(&all, "203.0.113.0/24").is_none().then_some(())
     });
     assert!(gone.is_some(), "BIRD still has our route after the Cease");
+}
+
+/// An IPv6 transport (::1 on both sides): the session comes up over IPv6 and an
+/// IPv6 route arrives with its configured next hop.
+#[test]
+fn bird_over_ipv6_transport() {
+    let dir = TestDir::new("bird6");
+    let ip: IpAddr = "::1".parse().unwrap();
+    let port = free_port(ip);
+    let conf = format!(
+        r#"
+log "{log}" all;
+router id 192.0.2.252;
+protocol device {{ scan time 600; }}
+protocol bgp exa6 {{
+  local ::1 port {port} as {BIRD_AS};
+  neighbor ::1 as {EXA_AS};
+  passive on;
+  multihop;
+  ipv6 {{ import all; export none; }};
+}}
+"#,
+        log = dir.path.join("bird.log").display()
+    );
+    let bird = Bird::start(&dir.path, &conf);
+    let exa_conf = format!(
+        r#"
+[global]
+router-id = "192.0.2.1"
+local-as = {EXA_AS}
+
+[[neighbor]]
+address = "::1"
+peer-as = {BIRD_AS}
+port = {port}
+families = ["ipv6 unicast"]
+
+[[route]]
+prefix = "2001:db8:600::/48"
+next-hop = "2001:db8::60"
+communities = ["65000:6"]
+"#
+    );
+    let mut exa = Exabgp::start(&dir.path, &exa_conf, None);
+    let up = wait_for(WAIT, || bird.established("exa6").then_some(()));
+    assert!(
+        up.is_some(),
+        "not established over ::1; exabgp log:\n{}",
+        exa.log()
+    );
+    let block = wait_for(WAIT, || {
+        let all = bird
+            .birdc(&["show", "route", "all", "protocol", "exa6"])
+            .ok()?;
+        route_block(&all, "2001:db8:600::/48")
+    })
+    .unwrap_or_else(|| panic!("route missing; exabgp log:\n{}", exa.log()));
+    assert!(block.contains("BGP.next_hop: 2001:db8::60"), "{block}");
+    assert!(block.contains("BGP.community: (65000,6)"), "{block}");
+    assert!(exa.terminate().is_some_and(|s| s.success()));
 }

@@ -105,13 +105,9 @@ fn sigint_stops_the_daemon_with_exit_0() {
     let ip: IpAddr = loopback_addr(92).into();
     let port = free_port(ip);
     let mut exa = Exabgp::start(&dir.path, GOOD, Some((ip, port)));
-    assert!(
-        exa.proc.wait_log("accepting BGP connections", WAIT),
-        "{}",
-        exa.log()
-    );
+    assert!(wait_listening((ip, port).into()), "{}", exa.log());
     exa.proc.signal(libc::SIGINT);
     let status = exa.proc.wait_exit(WAIT).expect("exit after SIGINT");
     assert_eq!(status.code(), Some(0), "{}", exa.log());
-    assert!(exa.log().contains("SIGINT received"));
+    assert!(exa.log().contains("daemon stopped"), "{}", exa.log());
 }

@@ -76,7 +76,8 @@ port = {raw_port}
     );
     inbound.handshake_with(&open_body_with(4, RAW_AS, 30, [192, 0, 2, 200]));
     assert!(
-        exa.proc.wait_log("session established", WAIT),
+        exa.proc
+            .wait_log(&format!("session with {raw_ip} established"), WAIT),
         "{}",
         exa.log()
     );
@@ -93,7 +94,11 @@ port = {raw_port}
     assert_eq!(inbound.notification(), (6, 7), "exabgp log:\n{}", exa.log());
     keepalive_until_established(&mut outbound);
     let established = wait_for(WAIT, || {
-        (exa.log().matches("session established").count() == 2).then_some(())
+        (exa.log()
+            .matches(&format!("session with {raw_ip} established"))
+            .count()
+            == 2)
+            .then_some(())
     });
     assert!(established.is_some(), "{}", exa.log());
     assert!(exa.terminate().is_some_and(|s| s.success()));

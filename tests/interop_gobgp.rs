@@ -303,7 +303,9 @@ next-hop = "192.0.2.10"
     });
     assert!(up.is_none(), "session came up with a wrong MD5 password");
     assert!(
-        !wrong.log().contains("session established"),
+        !wrong
+            .log()
+            .contains(&format!("session with {gobgp_ip} established")),
         "{}",
         wrong.log()
     );
@@ -316,5 +318,59 @@ next-hop = "192.0.2.10"
         exa.log()
     );
     assert!(wait_for(WAIT, || gobgp.route_attrs("ipv4", "203.0.113.0/24")).is_some());
+    assert!(exa.terminate().is_some_and(|s| s.success()));
+}
+
+/// iBGP: the AS path goes out as configured (nothing prepended) and LOCAL_PREF 100
+/// is added when the route has none; a configured one is kept.
+#[test]
+fn gobgp_ibgp_attributes() {
+    let dir = TestDir::new("ibgp");
+    let exa_ip: IpAddr = loopback_addr(75).into();
+    let gobgp_ip: IpAddr = loopback_addr(76).into();
+    let gobgp = Gobgp::start(
+        &dir.path,
+        gobgp_ip,
+        EXA_AS,
+        "192.0.2.254".parse().unwrap(),
+        &[GobgpNeighbor {
+            address: exa_ip,
+            peer_as: EXA_AS,
+            families: vec!["ipv4-unicast"],
+            md5: None,
+        }],
+    );
+    let config = format!(
+        r#"
+[global]
+router-id = "192.0.2.1"
+local-as = {EXA_AS}
+
+[[neighbor]]
+address = "{gobgp_ip}"
+peer-as = {EXA_AS}
+local-address = "{exa_ip}"
+port = {port}
+
+[[route]]
+prefix = "203.0.113.0/24"
+next-hop = "192.0.2.10"
+as-path = [65010]
+
+[[route]]
+prefix = "198.51.100.0/24"
+next-hop = "192.0.2.11"
+local-preference = 300
+"#,
+        port = gobgp.port
+    );
+    let mut exa = Exabgp::start(&dir.path, &config, None);
+    assert!(gobgp.wait_established(exa_ip, WAIT), "{}", exa.log());
+    let a = wait_for(WAIT, || gobgp.route_attrs("ipv4", "203.0.113.0/24")).expect("route a");
+    assert_eq!(as_path(&a), vec![65010], "{a:?}");
+    assert_eq!(num(&a, 5, "value"), Some(100), "{a:?}");
+    let b = wait_for(WAIT, || gobgp.route_attrs("ipv4", "198.51.100.0/24")).expect("route b");
+    assert_eq!(as_path(&b), Vec::<u64>::new(), "{b:?}");
+    assert_eq!(num(&b, 5, "value"), Some(300), "{b:?}");
     assert!(exa.terminate().is_some_and(|s| s.success()));
 }

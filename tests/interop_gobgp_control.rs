@@ -293,3 +293,83 @@ fn control_commands_drive_a_real_session() {
     }
     drop(shutdown);
 }
+
+/// Scale run, for figures (not a speed assertion): one Announce of N routes sharing
+/// attributes (N from EXABGP_SCALE_ROUTES, default 100000) must all reach gobgpd.
+/// `cargo test --release --test interop_gobgp_control -- --ignored --nocapture`
+#[test]
+#[ignore = "scale run for figures; slow in debug builds"]
+fn scale_announce_to_gobgp() {
+    let n: u32 = std::env::var("EXABGP_SCALE_ROUTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let dir = TestDir::new("scale");
+    let exa_ip: IpAddr = loopback_addr(56).into();
+    let g_ip: IpAddr = loopback_addr(57).into();
+    let g = Gobgp::start(
+        &dir.path,
+        g_ip,
+        GOBGP_AS,
+        "192.0.2.254".parse().unwrap(),
+        &[GobgpNeighbor {
+            address: exa_ip,
+            peer_as: EXA_AS,
+            families: vec!["ipv4-unicast"],
+            md5: None,
+        }],
+    );
+    let config =
+        exabgp::config::parse_str(&config_text(&[(g_ip, g.port)], exa_ip, ""), "scale.toml")
+            .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (tx, control_rx) = mpsc::channel(16);
+    let (events, _) = broadcast::channel::<Event>(1024);
+    let io = DaemonIo {
+        listeners: vec![],
+        control: control_rx,
+        events,
+        shutdown: CancellationToken::new(),
+    };
+    let daemon = rt.spawn(daemon::run(config, io));
+    let ctl = Control { tx };
+    assert!(g.wait_established(exa_ip, WAIT));
+    let attrs = Arc::new(PathAttributes {
+        origin: Some(Origin::Igp),
+        med: Some(7),
+        ..Default::default()
+    });
+    let routes: Vec<Route> = (0..n)
+        .map(|i| Route {
+            prefix: exabgp::bgp::Prefix::new(IpAddr::V4((0x0a00_0000 + (i << 8)).into()), 24)
+                .unwrap(),
+            next_hop: NextHop::Address("192.0.2.20".parse().unwrap()),
+            attributes: Arc::clone(&attrs),
+        })
+        .collect();
+    let start = std::time::Instant::now();
+    ctl.ask(Command::Announce {
+        scope: None,
+        routes,
+    });
+    let want = format!("Destination: {n},");
+    let all = wait_for(Duration::from_secs(300), || {
+        g.cli(&["global", "rib", "summary", "-a", "ipv4"])
+            .ok()
+            .filter(|s| s.contains(&want))
+            .map(|_| ())
+    });
+    let elapsed = start.elapsed();
+    assert!(all.is_some(), "gobgp did not get all {n} routes");
+    let st = ctl.neighbor(g_ip);
+    eprintln!(
+        "scale: {n} routes announced and all in gobgpd's RIB after {elapsed:?}; {} UPDATE messages sent",
+        st.sent.update
+    );
+    ctl.ask(Command::Shutdown);
+    let _ = rt.block_on(async { tokio::time::timeout(Duration::from_secs(30), daemon).await });
+}

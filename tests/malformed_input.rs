@@ -81,7 +81,7 @@ next-hop = "192.0.2.10"
     let (_, uptime_before) = gobgp_session(&gobgp, exa_ip);
     let exa_addr = SocketAddr::new(exa_ip, listen_port);
     assert!(
-        exa.proc.wait_log("accepting BGP connections", WAIT),
+        wait_listening(SocketAddr::new(exa_ip, listen_port)),
         "{}",
         exa.log()
     );
@@ -104,6 +104,19 @@ next-hop = "192.0.2.10"
     //    session up and take the prefix out of the Adj-RIB-In.
     let mut p = RawPeer::connect(raw_ip, exa_addr);
     p.handshake();
+    // The initial table (the configured route, next hop as configured) then End-of-RIB.
+    let table = p.until_end_of_rib();
+    assert_eq!(table.len(), 1, "{table:?}");
+    assert!(
+        table[0].ends_with(&[24, 203, 0, 113]),
+        "NLRI 203.0.113.0/24: {:?}",
+        table[0]
+    );
+    assert!(
+        table[0].windows(4).any(|w| w == [192, 0, 2, 10]),
+        "next hop: {:?}",
+        table[0]
+    );
     p.send(&message(2, &update_body(&valid_attrs(), &[24, 10, 77, 0])));
     assert!(
         exa.proc
@@ -187,11 +200,21 @@ passive = true
     );
     let mut exa = Exabgp::start(&dir.path, &config, Some((exa_ip, listen_port)));
     assert!(
-        exa.proc.wait_log("accepting BGP connections", WAIT),
+        wait_listening(SocketAddr::new(exa_ip, listen_port)),
         "{}",
         exa.log()
     );
     let exa_addr = SocketAddr::new(exa_ip, listen_port);
+
+    // A connection from an address that is not a neighbor is closed unanswered.
+    let mut stranger = RawPeer::connect(loopback_addr(64).into(), exa_addr);
+    let mut rest = Vec::new();
+    let read = std::io::Read::read_to_end(&mut stranger.s, &mut rest);
+    assert!(
+        read.is_ok() && rest.is_empty(),
+        "unknown peer got {read:?} {rest:?}"
+    );
+    assert!(exa.proc.wait_log("unknown peer", WAIT), "{}", exa.log());
 
     // OPEN errors (RFC 4271 §6.2) and an UPDATE before OPEN (RFC 6608: FSM error in
     // OpenSent).
@@ -248,7 +271,14 @@ passive = true
     assert_eq!(t, 1);
     p.send(&message(1, &open_body_with(4, RAW_AS, 3, [192, 0, 2, 77])));
     p.send(&message(4, &[]));
-    assert_eq!(p.notification(), (4, 0), "exabgp log:\n{}", exa.log());
+    let (notification, keepalives) = p.notification_counting_keepalives();
+    assert_eq!(notification, (4, 0), "exabgp log:\n{}", exa.log());
+    // KEEPALIVE every hold/3 = 1 s: the one ending OPEN handshake plus at least one
+    // more before the 3 s hold timer expired.
+    assert!(
+        keepalives >= 2,
+        "only {keepalives} KEEPALIVE(s) before hold timer expiry"
+    );
     assert!(
         exa.proc.wait_log("hold timer expired", WAIT),
         "{}",
@@ -256,4 +286,114 @@ passive = true
     );
     let status = exa.terminate().expect("exabgp exits on SIGTERM");
     assert!(status.success(), "{status:?}");
+}
+
+/// 200 UPDATEs of pseudo-random bytes (fixed seed, so a failure replays): each is
+/// either survived — a ROUTE-REFRESH right after it is answered with our table — or
+/// answered with a NOTIFICATION of a defined error code, after which we reconnect.
+/// The daemon never dies.
+#[test]
+fn random_updates_never_kill_the_daemon() {
+    let dir = TestDir::new("random");
+    let exa_ip: IpAddr = loopback_addr(65).into();
+    let raw_ip: IpAddr = loopback_addr(66).into();
+    let listen_port = free_port(exa_ip);
+    let config = format!(
+        r#"
+[global]
+router-id = "192.0.2.1"
+local-as = {EXA_AS}
+
+[[neighbor]]
+address = "{raw_ip}"
+peer-as = {RAW_AS}
+passive = true
+
+[[route]]
+prefix = "203.0.113.0/24"
+next-hop = "192.0.2.10"
+"#
+    );
+    let mut exa = Exabgp::start(&dir.path, &config, Some((exa_ip, listen_port)));
+    let exa_addr = SocketAddr::new(exa_ip, listen_port);
+    assert!(wait_listening(exa_addr), "{}", exa.log());
+
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut peer: Option<RawPeer> = None;
+    let (mut survived, mut reset) = (0, 0);
+    for i in 0..200 {
+        let p = peer.get_or_insert_with(|| {
+            let mut p = RawPeer::connect(raw_ip, exa_addr);
+            p.handshake();
+            p.until_end_of_rib();
+            p
+        });
+        // A third each: well-framed attributes with random flags/types/values and a
+        // valid NLRI; random attribute bytes; pure noise.
+        let body: Vec<u8> = match next() % 3 {
+            0 => {
+                let mut attrs = valid_attrs();
+                for _ in 0..(1 + next() % 3) {
+                    let flags = [0x40u8, 0x80, 0xC0, 0xE0, 0x00][(next() % 5) as usize];
+                    let code = [1u8, 2, 3, 4, 5, 6, 7, 8, 16, 32, 99][(next() % 11) as usize];
+                    let value: Vec<u8> = (0..(next() % 9)).map(|_| next() as u8).collect();
+                    attrs.extend_from_slice(&[flags, code, value.len() as u8]);
+                    attrs.extend_from_slice(&value);
+                }
+                update_body(&attrs, &[24, 10, 200, (i % 250) as u8])
+            }
+            1 => {
+                let attrs: Vec<u8> = (0..(next() % 40)).map(|_| next() as u8).collect();
+                let nlri: Vec<u8> = (0..(next() % 6)).map(|_| next() as u8).collect();
+                update_body(&attrs, &nlri)
+            }
+            _ => (0..(next() % 60)).map(|_| next() as u8).collect(),
+        };
+        let _ = std::io::Write::write_all(&mut p.s, &message(2, &body));
+        let _ = std::io::Write::write_all(&mut p.s, &message(5, &[0, 1, 0, 1]));
+        let mut outcome = None;
+        for _ in 0..20 {
+            match p.read() {
+                Ok((2, _)) => {
+                    outcome = Some(true);
+                    break;
+                }
+                Ok((3, n)) => {
+                    assert!(
+                        (1..=6).contains(&n[0]),
+                        "case {i}: undefined error code {n:?} for {body:?}"
+                    );
+                    outcome = Some(false);
+                    break;
+                }
+                Ok(_) => continue,
+                Err(e) => {
+                    panic!("case {i}: connection ended without NOTIFICATION ({e}) for {body:?}")
+                }
+            }
+        }
+        match outcome {
+            Some(true) => survived += 1,
+            Some(false) => {
+                reset += 1;
+                peer = None;
+            }
+            None => panic!("case {i}: no answer for {body:?}"),
+        }
+        assert!(
+            exa.proc.alive(),
+            "exabgp died on case {i}: {body:?}\n{}",
+            exa.log()
+        );
+    }
+    eprintln!(
+        "random UPDATEs: {survived} survived (session up), {reset} answered with NOTIFICATION"
+    );
+    assert!(exa.terminate().is_some_and(|s| s.success()));
 }

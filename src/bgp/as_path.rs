@@ -128,9 +128,15 @@ pub(crate) fn merge_as4(as_path: AsPath, as4_path: AsPath) -> AsPath {
     }
     let mut need = n2 - n4;
     let mut segments = Vec::with_capacity(as_path.segments.len() + as4_path.segments.len());
+    let mut leading = true;
     for seg in as_path.segments {
+        let confed = is_confed(&seg);
+        leading &= confed;
         match seg {
-            AsSegment::ConfedSequence(_) | AsSegment::ConfedSet(_) => segments.push(seg),
+            // Confederation segments only lead the path (RFC 5065 §3); others
+            // have no place in the rebuilt path and are dropped.
+            AsSegment::ConfedSequence(_) | AsSegment::ConfedSet(_) if leading => segments.push(seg),
+            AsSegment::ConfedSequence(_) | AsSegment::ConfedSet(_) => {}
             AsSegment::Set(_) if need > 0 => {
                 need -= 1;
                 segments.push(seg);
@@ -140,8 +146,6 @@ pub(crate) fn merge_as4(as_path: AsPath, as4_path: AsPath) -> AsPath {
                 need -= a.len();
                 segments.push(AsSegment::Sequence(a));
             }
-            // Confederation segments only lead the path (RFC 5065 §3); one after
-            // the cut has no place in the rebuilt path.
             _ => break,
         }
     }

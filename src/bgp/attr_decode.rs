@@ -2,6 +2,28 @@
 //! session reset (`Err`), treat-as-withdraw (the reason is returned), attribute
 //! discard (the attribute is skipped).
 //!
+//! | case                                              | outcome                        |
+//! |---------------------------------------------------|--------------------------------|
+//! | attribute header/length overruns the block (§4)   | reset, 3/1 (see below)         |
+//! | MP_REACH/MP_UNREACH twice (§3 g)                  | reset, 3/1                     |
+//! | any other attribute twice (§3 g)                  | later copies discarded         |
+//! | unknown type, Optional bit clear                  | reset, 3/2, data = attribute   |
+//! | unknown optional transitive                       | kept raw (re-sent with Partial)|
+//! | unknown optional non-transitive                   | discarded                      |
+//! | O/T flags wrong (§3 c): MP_REACH/MP_UNREACH       | reset, 3/4, data = attribute   |
+//! | O/T flags wrong: AS4_PATH/AS4_AGGREGATOR          | discarded (RFC 6793 §6)        |
+//! | O/T flags wrong: any other known attribute        | treat-as-withdraw              |
+//! | ORIGIN, AS_PATH, NEXT_HOP, MED, LOCAL_PREF,       |                                |
+//! | COMMUNITIES, ORIGINATOR_ID, CLUSTER_LIST, EXT and |                                |
+//! | LARGE COMMUNITIES malformed (§7)                  | treat-as-withdraw              |
+//! | ATOMIC_AGGREGATE, AGGREGATOR malformed (§7.6/7.7) | discarded                      |
+//! | AS4_PATH / AS4_AGGREGATOR malformed               | discarded (RFC 6793 §6)        |
+//! | MP_REACH/MP_UNREACH malformed (§7.11, RFC 4760)   | reset, 3/9, data = attribute   |
+//! | MP_* of a family we do not parse                  | discarded (empty MP_UNREACH kept: End-of-RIB) |
+//!
+//! Not checked here (needs session context): LOCAL_PREF from an eBGP peer (§7.5
+//! discard), AS_CONFED segments from an eBGP peer, NEXT_HOP semantics (§7.3).
+//!
 //! ```text
 //! +----------------+----------------+---------------------------+--------------+
 //! | Attr. Flags(1) | Attr. Type(1)  | Length (1, or 2 if flag   | Value        |
@@ -63,9 +85,13 @@ impl Seen {
     }
 }
 
-fn chunks<const N: usize>(v: &[u8]) -> impl Iterator<Item = [u8; N]> + '_ {
-    v.chunks_exact(N)
-        .filter_map(|c| <[u8; N]>::try_from(c).ok())
+/// Fixed-size records; exact-size, so `collect` allocates once.
+fn chunks<const N: usize>(v: &[u8]) -> impl ExactSizeIterator<Item = [u8; N]> + '_ {
+    v.chunks_exact(N).map(|c| {
+        let mut a = [0u8; N];
+        a.copy_from_slice(c);
+        a
+    })
 }
 
 pub(crate) fn decode(buf: &[u8], opts: &CodecOptions) -> Result<Decoded, DecodeError> {

@@ -71,6 +71,15 @@ fn flush_unknown(
     Ok(())
 }
 
+/// Toward an OLD speaker, does AGGREGATOR go as AS_TRANS plus AS4_AGGREGATOR?
+/// For a 4-octet AS, and also whenever AS4_PATH is sent: a NEW speaker further
+/// on ignores AS4_PATH behind an AGGREGATOR that is not AS_TRANS (RFC 6793
+/// §4.2.3), so a 2-octet aggregator would make it drop our path.
+fn as4_aggregator(a: &PathAttributes) -> bool {
+    a.aggregator.is_some_and(|g| g.asn > 0xFFFF)
+        || (a.aggregator.is_some() && a.as_path.as_ref().is_some_and(as_path::needs_as4))
+}
+
 const WK: u8 = FLAG_TRANSITIVE;
 const OPT: u8 = FLAG_OPTIONAL;
 const OPT_T: u8 = FLAG_OPTIONAL | FLAG_TRANSITIVE;
@@ -117,11 +126,12 @@ pub(crate) fn put_low(
         put_attr(out, WK, ATTR_ATOMIC_AGGREGATE, |_| {})?;
     }
     if let Some(g) = a.aggregator {
+        let trans = as4_aggregator(a);
         put_attr(out, OPT_T, ATTR_AGGREGATOR, |o| {
             if four {
                 o.extend_from_slice(&g.asn.to_be_bytes());
             } else {
-                let two = u16::try_from(g.asn).unwrap_or(AS_TRANS as u16);
+                let two = if trans { AS_TRANS as u16 } else { g.asn as u16 };
                 o.extend_from_slice(&two.to_be_bytes());
             }
             o.extend_from_slice(&g.address.octets());
@@ -172,7 +182,7 @@ pub(crate) fn put_high(
         if let Some(p) = a.as_path.as_ref().filter(|p| as_path::needs_as4(p)) {
             put_attr(out, OPT_T, ATTR_AS4_PATH, |o| as_path::put_as4(o, p))?;
         }
-        if let Some(g) = a.aggregator.filter(|g| g.asn > 0xFFFF) {
+        if let Some(g) = a.aggregator.filter(|_| as4_aggregator(a)) {
             put_attr(out, OPT_T, ATTR_AS4_AGGREGATOR, |o| {
                 o.extend_from_slice(&g.asn.to_be_bytes());
                 o.extend_from_slice(&g.address.octets());

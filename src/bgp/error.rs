@@ -124,7 +124,9 @@ impl DecodeError {
     }
 
     /// The NOTIFICATION to send to the peer (RFC 4271 §6: code, subcode and the
-    /// Data each case prescribes).
+    /// Data each case prescribes). RFC 4271 §6.4: when the offending message was
+    /// itself a NOTIFICATION (octet 18 of the buffer is 3), send nothing — just
+    /// close.
     pub fn notification(&self) -> Notification {
         use DecodeError::*;
         let data = match self {

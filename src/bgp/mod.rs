@@ -1,6 +1,6 @@
 //! The BGP-4 wire format: pure functions over bytes, no I/O.
 //!
-//! - [`types`]: the logical data model (shared contract); AS numbers are always
+//! - `types`: the logical data model (shared contract); AS numbers are always
 //!   4-octet there, the RFC 6793 translation happens here.
 //! - `message`: framing, [`decode_message`] / [`encode_message`].
 //! - `open`, `update`, `notification`, `refresh`: message bodies.
@@ -8,6 +8,7 @@
 //! - `pack`: [`pack_announce`], [`pack_withdraw`], [`encode_end_of_rib`].
 //! - `error`: [`DecodeError`] (which *is* the NOTIFICATION to send) and [`EncodeError`].
 //! - `text`: FromStr/Display of communities, origin, family.
+//! - `negotiate`: [`CodecOptions::negotiate`], `Open::common_families`.
 //! - `fuzz`: [`fuzz_decode`], the property every input must keep.
 //! - [`iana`]: the registry numbers.
 #![cfg_attr(
@@ -22,6 +23,7 @@ mod error;
 mod fuzz;
 pub mod iana;
 mod message;
+mod negotiate;
 mod nlri;
 mod notification;
 mod open;

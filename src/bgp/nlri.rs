@@ -53,8 +53,13 @@ pub(crate) fn parse_prefixes(
     out: &mut Vec<Prefix>,
 ) -> Result<(), NlriError> {
     let max_bits: u8 = if afi == Afi::Ipv6 { 128 } else { 32 };
-    // A prefix takes at least one octet: a cheap bound that avoids regrowth.
-    out.reserve(buf.len().min(64));
+    // Typical sizes (/24: 4 octets, /48../64: 7-9 octets): one allocation for
+    // the usual UPDATE, never more than a few times too much.
+    out.reserve(if afi == Afi::Ipv6 {
+        buf.len() / 7
+    } else {
+        buf.len() / 4
+    });
     while let Some((&bits, rest)) = buf.split_first() {
         if bits > max_bits {
             return Err(NlriError::TooLong);

@@ -58,8 +58,25 @@ fn fill(prefixes: &[Prefix], room: usize, max: usize, fixed: usize) -> Result<us
 /// `next_hops` (one address; for IPv6 optionally a global and a link-local one).
 /// `attrs.next_hop`, `attrs.mp_reach` and `attrs.mp_unreach` are ignored: the
 /// next hop comes from `next_hops`. ORIGIN and AS_PATH must be present (an empty
-/// AS_PATH is fine for iBGP). Messages are appended to `out`.
+/// AS_PATH is fine for iBGP). Messages are appended to `out`; on error `out` is
+/// left as it was.
 pub fn pack_announce(
+    attrs: &PathAttributes,
+    family: Family,
+    next_hops: &[IpAddr],
+    prefixes: &[Prefix],
+    opts: &CodecOptions,
+    out: &mut Vec<Vec<u8>>,
+) -> Result<(), EncodeError> {
+    let before = out.len();
+    let r = announce(attrs, family, next_hops, prefixes, opts, out);
+    if r.is_err() {
+        out.truncate(before);
+    }
+    r
+}
+
+fn announce(
     attrs: &PathAttributes,
     family: Family,
     next_hops: &[IpAddr],
@@ -147,8 +164,23 @@ pub fn pack_announce(
 }
 
 /// Whole UPDATE messages withdrawing `prefixes` (all of `family`): the classic
-/// withdrawn field for IPv4 unicast, MP_UNREACH_NLRI for IPv6 unicast.
+/// withdrawn field for IPv4 unicast, MP_UNREACH_NLRI for IPv6 unicast. On error
+/// `out` is left as it was.
 pub fn pack_withdraw(
+    family: Family,
+    prefixes: &[Prefix],
+    opts: &CodecOptions,
+    out: &mut Vec<Vec<u8>>,
+) -> Result<(), EncodeError> {
+    let before = out.len();
+    let r = withdraw(family, prefixes, opts, out);
+    if r.is_err() {
+        out.truncate(before);
+    }
+    r
+}
+
+fn withdraw(
     family: Family,
     prefixes: &[Prefix],
     opts: &CodecOptions,

@@ -337,7 +337,8 @@ impl Builder {
             None => (
                 default.to_string(),
                 SettingOrigin::Default,
-                String::new(),
+                // Only a default derived from the instance name can be wrong.
+                "the default taken from the instance name: ".to_string(),
                 name.to_string(),
             ),
         };

@@ -1,6 +1,7 @@
 //! `[[route]]`: a prefix, its next hop, its path attributes, and which neighbors it
 //! goes to.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::ops::Range;
 use std::sync::Arc;
@@ -411,22 +412,26 @@ fn check_family(
 /// Without ADD-PATH a neighbor holds one route per prefix: the same prefix twice for
 /// overlapping neighbors is a mistake.
 pub(crate) fn check_duplicate_routes(ctx: &mut Ctx<'_>, routes: &[RouteDraft]) {
+    // Earlier routes by prefix, so that a file with many routes stays linear.
+    let mut seen: HashMap<Prefix, Vec<usize>> = HashMap::new();
     for (i, r) in routes.iter().enumerate() {
         let (Some((p, span)), true) = (&r.prefix, r.scope_ok) else {
             continue;
         };
-        let first = routes[..i].iter().find_map(|q| {
-            let (Some((qp, qspan)), true) = (&q.prefix, q.scope_ok) else {
-                return None;
-            };
+        let earlier = seen.entry(*p).or_default();
+        let first = earlier.iter().find_map(|&j| {
+            let q = &routes[j];
             let overlap = match (&r.scope, &q.scope) {
                 (Some(a), Some(b)) => a.iter().any(|x| b.contains(x)),
                 _ => true,
             };
-            (qp == p && overlap).then_some(qspan)
+            overlap
+                .then(|| q.prefix.as_ref().map(|(_, s)| s.clone()))
+                .flatten()
         });
+        earlier.push(i);
         if let Some(first) = first {
-            let line = ctx.line_of(first);
+            let line = ctx.line_of(&first);
             ctx.error(
                 span,
                 format!(

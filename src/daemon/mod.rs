@@ -308,3 +308,53 @@ async fn collect<T>(asks: Vec<oneshot::Receiver<T>>) -> Vec<T> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_go_to_named_neighbors_or_to_every_neighbor_of_their_family() {
+        let text = r#"
+[global]
+router-id = "192.0.2.1"
+local-as = 65001
+
+[[neighbor]]
+address = "192.0.2.254"
+peer-as = 65000
+
+[[neighbor]]
+address = "192.0.2.253"
+peer-as = 65000
+families = ["ipv4 unicast", "ipv6 unicast"]
+
+[[route]]
+prefix = "203.0.113.0/24"
+next-hop = "192.0.2.10"
+
+[[route]]
+prefix = "198.51.100.0/24"
+next-hop = "192.0.2.10"
+neighbors = ["192.0.2.253"]
+
+[[route]]
+prefix = "2001:db8::/32"
+next-hop = "2001:db8::1"
+"#;
+        let c = crate::config::parse_str(text, "t.toml").unwrap();
+        let names = |n: &NeighborConfig| {
+            let mut v: Vec<String> = routes_for(&c, n)
+                .iter()
+                .map(|r| r.prefix.to_string())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(names(&c.neighbors[0]), vec!["203.0.113.0/24"]);
+        assert_eq!(
+            names(&c.neighbors[1]),
+            vec!["198.51.100.0/24", "2001:db8::/32", "203.0.113.0/24"]
+        );
+    }
+}

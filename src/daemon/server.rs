@@ -138,7 +138,9 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         let (events, _) = broadcast::channel(4096);
         let shutdown = CancellationToken::new();
         tokio::spawn(watch_signals(shutdown.clone()));
-        // The control socket (API) will send on this; kept alive meanwhile.
+        // The control socket and helper processes (api::start) plug in here: they
+        // get `control_tx`, `events` and `shutdown`; until then the sender is kept
+        // alive so the daemon's control channel stays open.
         let _control_tx = control_tx;
         let io = DaemonIo {
             listeners,

@@ -260,7 +260,15 @@ impl Neighbor {
     fn down(&mut self, reason: &str) {
         let was_up = self.state == PeerState::Established;
         if was_up {
-            warn!(peer = %self.cfg.address, reason, "session down");
+            // Field names follow system::logging (journald): PEER_ADDRESS, PEER_AS, BGP_STATE.
+            warn!(
+                PEER_ADDRESS = %self.cfg.address,
+                PEER_AS = self.cfg.peer_as,
+                BGP_STATE = "idle",
+                reason,
+                "session with {} down: {reason}",
+                self.cfg.address
+            );
         } else {
             info!(peer = %self.cfg.address, reason, "connection closed");
         }
@@ -385,10 +393,7 @@ impl Neighbor {
                 self.emit(Direction::Send, EventKind::Notification(n.clone()));
             }
         }
-        conn.wr
-            .write_all(&out)
-            .await
-            .map_err(|e| format!("write failed: {e}"))
+        write_out(conn, &out).await
     }
 
     /// Sends a NOTIFICATION (best effort) and ends the session with `reason`.
@@ -436,6 +441,10 @@ impl Neighbor {
         self.set_state(PeerState::OpenSent);
         let mut buf: Vec<u8> = Vec::with_capacity(65536);
         let end = loop {
+            // Read in large chunks: a full table arrives as thousands of messages.
+            if buf.capacity() - buf.len() < 16384 {
+                buf.reserve(65536);
+            }
             let flow = tokio::select! {
                 r = rd.read_buf(&mut buf) => match r {
                     // Event 18: TcpConnectionFails (peer closed).
@@ -630,7 +639,13 @@ impl Neighbor {
         self.established_at = Some(Instant::now());
         self.failures = 0;
         self.last_error = None;
-        info!(peer = %self.cfg.address, peer_as = self.cfg.peer_as, "session established");
+        info!(
+            PEER_ADDRESS = %self.cfg.address,
+            PEER_AS = self.cfg.peer_as,
+            BGP_STATE = "established",
+            "session with {} established",
+            self.cfg.address
+        );
         self.emit(
             Direction::Receive,
             EventKind::State {
@@ -717,9 +732,9 @@ impl Neighbor {
                 "UPDATEs sent"
             );
         }
-        match conn.wr.write_all(&out).await {
+        match write_out(conn, &out).await {
             Ok(()) => Flow::Continue,
-            Err(e) => Flow::End(End::Down(format!("write failed: {e}"))),
+            Err(e) => Flow::End(End::Down(e)),
         }
     }
 
@@ -880,6 +895,21 @@ impl Neighbor {
     }
 }
 
+/// Writes `out` in 64 KiB chunks, each of which must go out within the hold time
+/// (4 minutes when there is none): a peer that stops reading is detected even
+/// though the select loop (and so the Hold timer) waits while we write.
+async fn write_out(conn: &mut Conn, out: &[u8]) -> Result<(), String> {
+    let limit = conn.hold_for.unwrap_or(OPEN_HOLD);
+    for chunk in out.chunks(65536) {
+        match tokio::time::timeout(limit, conn.wr.write_all(chunk)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(format!("write failed: {e}")),
+            Err(_) => return Err(format!("peer stopped reading for {}s", limit.as_secs())),
+        }
+    }
+    Ok(())
+}
+
 fn kind_name(m: &Message) -> &'static str {
     match m {
         Message::Open(_) => "OPEN",
@@ -933,4 +963,37 @@ pub fn describe_config(c: &NeighborConfig) -> String {
         s.push_str(&format!(" description {d:?}"));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_retry_backs_off_exponentially_with_a_cap() {
+        let cfg = NeighborConfig {
+            address: "192.0.2.254".parse().unwrap(),
+            peer_as: 65000,
+            local_as: 65001,
+            router_id: "192.0.2.1".parse().unwrap(),
+            local_address: None,
+            port: 179,
+            hold_time: 90,
+            passive: false,
+            families: vec![crate::bgp::Family::IPV4_UNICAST],
+            md5_password: Some("secret".into()),
+            description: None,
+        };
+        let (events, _) = broadcast::channel(1);
+        let (_tx, rx) = mpsc::unbounded_channel();
+        let mut n = Neighbor::new(cfg.clone(), &[], events, rx);
+        let mut delays = Vec::new();
+        for f in [0, 1, 2, 3, 6, 7, 8, 1000] {
+            n.failures = f;
+            delays.push(n.retry_delay().as_secs());
+        }
+        assert_eq!(delays, vec![0, 1, 2, 4, 32, 60, 60, 60]);
+        // The password never shows in `show neighbor configuration`.
+        assert!(!describe_config(&cfg).contains("secret"));
+    }
 }

@@ -1,15 +1,21 @@
 //! Turning Adj-RIB-Out deltas into UPDATE bytes for one session.
 //!
-//! What the wire gets, compared with the configured route:
+//! What the wire gets, compared with the configured route. ExaBGP's own rules
+//! (Attributes.pack in exabgp/bgp/message/update/attribute/attributes.py) are: ORIGIN
+//! IGP when absent; AS_PATH `[]` (iBGP) or `[local-as]` (eBGP) when absent, a
+//! configured path sent unchanged; LOCAL_PREF 100 added on iBGP when absent and
+//! dropped toward eBGP peers. Ours:
+//! - ORIGIN IGP is filled in when a route has none (as ExaBGP).
 //! - eBGP: our local AS is prepended to the AS_PATH unless the configured path
-//!   already starts with it. (ExaBGP sends a configured path unchanged and only
-//!   fills in `[local-as]` when none is configured; GoBGP and BIRD reject eBGP routes
-//!   whose first AS is not the peer's, so we prepend.) An empty or absent path
-//!   becomes `[local-as]`.
-//! - iBGP: the path is sent as configured; LOCAL_PREF 100 is added when absent
-//!   (RFC 4271 §5.1.5 requires it on iBGP).
-//! - Every other attribute (MED, LOCAL_PREF on eBGP, communities, ...) is sent
-//!   exactly as configured, so a peer shows exactly what the operator wrote.
+//!   already starts with it (ExaBGP sends a configured path unchanged, but GoBGP and
+//!   BIRD reject eBGP routes whose first AS is not the peer's, so we prepend). An
+//!   absent or empty path becomes `[local-as]` (as ExaBGP).
+//! - iBGP: the path is sent as configured (empty when absent); LOCAL_PREF 100 is
+//!   added when absent (RFC 4271 §5.1.5 requires it on iBGP; as ExaBGP).
+//! - Every other attribute (MED, communities, ...) is sent exactly as configured,
+//!   LOCAL_PREF toward eBGP peers included: a deliberate difference from ExaBGP (and
+//!   from RFC 4271 §5.1.5, which says not to send it to external peers), so that a
+//!   peer shows exactly what the operator wrote; BIRD ignores it, GoBGP keeps it.
 //! - "next-hop self" is the configured local-address, else the session's local
 //!   socket address, of the route's family; when there is none (an IPv6 route over
 //!   an IPv4 session without an IPv6 local-address) the route is skipped with a log.
@@ -17,7 +23,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::bgp::{self, AsPath, AsSegment, CodecOptions, Family, PathAttributes};
+use crate::bgp::{self, AsPath, AsSegment, CodecOptions, Family, Origin, PathAttributes};
 use crate::rib::{Delta, NextHop};
 
 /// What the packer needs to know about the session.
@@ -51,6 +57,10 @@ impl SessionContext {
     /// The attributes as sent to this peer (see the module doc).
     pub fn wire_attributes(&self, attrs: &PathAttributes) -> PathAttributes {
         let mut a = attrs.clone();
+        // ORIGIN is well-known mandatory; ExaBGP's default is IGP.
+        if a.origin.is_none() {
+            a.origin = Some(Origin::Igp);
+        }
         if self.is_ibgp() {
             if a.as_path.is_none() {
                 a.as_path = Some(AsPath::default());
@@ -246,5 +256,40 @@ mod tests {
             c.self_next_hop(Family::IPV4_UNICAST),
             Some("127.0.0.1".parse().unwrap())
         );
+    }
+
+    #[test]
+    fn next_hop_self_without_an_ipv6_address_skips_ipv6_routes_only() {
+        use crate::rib::{AdjRibOut, Route};
+        let c = ctx(65001, 65000);
+        let mut rib = AdjRibOut::new();
+        let attrs = Arc::new(PathAttributes::default());
+        for p in ["203.0.113.0/24", "2001:db8:1::/48"] {
+            rib.announce(&Route {
+                prefix: p.parse().unwrap(),
+                next_hop: NextHop::SelfAddress,
+                attributes: attrs.clone(),
+            });
+        }
+        let delta = rib.take_delta(&[Family::IPV4_UNICAST, Family::IPV6_UNICAST]);
+        let packed = pack_delta(&c, &delta);
+        assert_eq!(packed.announced, 1);
+        assert_eq!(packed.messages.len(), 1);
+        assert_eq!(packed.skipped.len(), 1);
+        assert!(
+            packed.skipped[0].contains("ipv6 unicast")
+                && packed.skipped[0].contains("next-hop self")
+        );
+        // The IPv4 UPDATE carries our socket address as NEXT_HOP.
+        let (msg, _) = bgp::decode_message(&packed.messages[0], &c.codec)
+            .unwrap()
+            .unwrap();
+        match msg {
+            bgp::Message::Update(u) => {
+                assert_eq!(u.attributes.next_hop, Some("127.0.0.1".parse().unwrap()));
+                assert_eq!(u.attributes.as_path, Some(AsPath::sequence(vec![65001])));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -219,22 +219,6 @@ pub fn path_attributes() -> impl Strategy<Value = PathAttributes> {
         )
 }
 
-/// RFC 6793 §4.2.3: an AGGREGATOR with a real 2-octet AS tells a NEW speaker to
-/// ignore AS4_PATH (an OLD speaker aggregated). A path that needs AS4_PATH cannot
-/// go to an OLD speaker with such an aggregator, so the generator avoids it.
-pub fn fits_old_speaker(a: &PathAttributes) -> bool {
-    let needs_as4 = a.as_path.as_ref().is_some_and(|p| {
-        p.segments.iter().any(|s| match s {
-            AsSegment::Sequence(v) | AsSegment::Set(v) => v.iter().any(|&x| x > 0xFFFF),
-            _ => false,
-        })
-    });
-    let agg_blocks = a
-        .aggregator
-        .is_some_and(|g| g.asn <= 0xFFFF && g.asn != 23456);
-    !(needs_as4 && agg_blocks)
-}
-
 pub fn update() -> impl Strategy<Value = Update> {
     (
         vec(prefix_v4(), 0..20),
@@ -361,10 +345,27 @@ pub const NEW: CodecOptions = CodecOptions {
     extended_message: false,
 };
 
+/// With EXABGP_FUZZ_CORPUS set (scripts/fuzz does), every fixture's bytes are
+/// written there as the fuzzer's seed corpus.
+pub fn record(bytes: &[u8]) {
+    if let Some(dir) = std::env::var_os("EXABGP_FUZZ_CORPUS") {
+        // FNV-1a names the file, so reruns do not multiply the corpus.
+        let h = bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+        });
+        std::fs::write(
+            std::path::Path::new(&dir).join(format!("fixture-{h:016x}")),
+            bytes,
+        )
+        .unwrap();
+    }
+}
+
 /// The fixture checked in both directions: the bytes decode to the value, and
 /// the value encodes to exactly the bytes.
 #[track_caller]
 pub fn both_ways(bytes: &[u8], value: &Message, opts: &CodecOptions) {
+    record(bytes);
     let (got, used) = decode_message(bytes, opts).unwrap().unwrap();
     assert_eq!(&got, value, "decode");
     assert_eq!(used, bytes.len());
@@ -380,6 +381,7 @@ pub fn both_ways(bytes: &[u8], value: &Message, opts: &CodecOptions) {
 /// Decode direction only (for inputs the encoder would write differently).
 #[track_caller]
 pub fn decodes_to(bytes: &[u8], value: &Message, opts: &CodecOptions) {
+    record(bytes);
     let (got, used) = decode_message(bytes, opts).unwrap().unwrap();
     assert_eq!(&got, value, "decode");
     assert_eq!(used, bytes.len());
@@ -394,6 +396,7 @@ pub fn rejects(
     subcode: u8,
     data: &[u8],
 ) -> DecodeError {
+    record(bytes);
     let e = decode_message(bytes, opts).unwrap_err();
     let n = e.notification();
     assert_eq!((n.code, n.subcode), (code, subcode), "{e}");
@@ -404,6 +407,7 @@ pub fn rejects(
 /// Decodes an UPDATE (panics on anything else).
 #[track_caller]
 pub fn decode_update(bytes: &[u8], opts: &CodecOptions) -> Update {
+    record(bytes);
     match decode_message(bytes, opts).unwrap().unwrap().0 {
         Message::Update(u) => u,
         m => panic!("not an UPDATE: {m:?}"),

@@ -49,6 +49,17 @@ pub fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Optio
     }
 }
 
+/// Waits until something accepts TCP connections on `addr` (a probe connection
+/// from 127.0.0.1, which exabgp closes as an unknown peer). Independent of log text.
+pub fn wait_listening(addr: std::net::SocketAddr) -> bool {
+    wait_for(WAIT, || {
+        std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1))
+            .ok()
+            .map(|_| ())
+    })
+    .is_some()
+}
+
 /// A child process killed (SIGTERM, then SIGKILL) when dropped.
 pub struct Proc {
     pub name: String,

@@ -132,6 +132,37 @@ impl RawPeer {
         panic!("no NOTIFICATION from exabgp");
     }
 
+    /// Reads until an IPv4 End-of-RIB (an UPDATE with nothing in it, RFC 4724) and
+    /// returns the UPDATEs seen before it.
+    pub fn until_end_of_rib(&mut self) -> Vec<Vec<u8>> {
+        let mut updates = Vec::new();
+        for _ in 0..1000 {
+            let (t, body) = self.read().expect("UPDATE from exabgp");
+            assert_ne!(t, 3, "NOTIFICATION instead of End-of-RIB: {body:?}");
+            if t == 2 {
+                if body == [0, 0, 0, 0] {
+                    return updates;
+                }
+                updates.push(body);
+            }
+        }
+        panic!("no End-of-RIB from exabgp");
+    }
+
+    /// Like `notification`, also counting the KEEPALIVEs received before it.
+    pub fn notification_counting_keepalives(&mut self) -> ((u8, u8), usize) {
+        let mut keepalives = 0;
+        for _ in 0..100 {
+            let (t, body) = self.read().expect("NOTIFICATION from exabgp");
+            match t {
+                3 => return ((body[0], body[1]), keepalives),
+                4 => keepalives += 1,
+                _ => {}
+            }
+        }
+        panic!("no NOTIFICATION from exabgp");
+    }
+
     /// Reads for a second: only UPDATE/KEEPALIVE may arrive, no NOTIFICATION, no EOF.
     pub fn assert_still_up(&mut self) {
         self.s
