@@ -106,7 +106,7 @@ def main():
     ap.add_argument("--f", type=int)
     ap.add_argument("--deadline", type=float, default=300.0)
     ap.add_argument("--rs-bin", help="another exabgp-rs binary (default: the release build)")
-    ap.add_argument("--only", default="A,F", help="A, F or A,F")
+    ap.add_argument("--only", default="A,F,Fdecode", help="comma-separated: A, F, Fdecode (F without a helper)")
     ap.add_argument("--tag", default="", help="suffix for the output files")
     args = ap.parse_args()
     if args.rs_bin:
