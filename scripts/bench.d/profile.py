@@ -126,7 +126,7 @@ def main():
         r = bench.run_one(bench.RS, key, fn, (n,), args.deadline, f"profile-{key}")
         bench.log(f"   -> {r} ({time.monotonic() - t:.1f} s, under perf)")
         data = PERF_DATA.get(key + args.tag)
-        if data and os.path.exists(data):
+        if data and os.path.exists(data) and "unavailable" not in r:
             out = os.path.join(bench.OUT, f"profile-{key}{args.tag}.txt")
             # under perf, the pid we started is perf's: its RSS/CPU say nothing of the daemon
             shown = {k: v for k, v in r.items() if key == "Fdecode" or k not in ("rss_mib", "cpu_s")}
