@@ -676,10 +676,14 @@ def main():
     ap.add_argument("--fresh-reference", action="store_true", help="ignore cached ExaBGP results")
     ap.add_argument("--rs-bin", help="another exabgp-rs binary to measure (experiments; default: the release build)")
     ap.add_argument("--out", help="write results.md/json here instead of target/bench")
+    ap.add_argument("--rs-commit", help="what --rs-bin was built from (for the report)")
     args = ap.parse_args()
-    global RS_BIN
+    global RS_BIN, RS_CLI
     if args.rs_bin:
         RS_BIN = os.path.abspath(args.rs_bin)
+        cli = os.path.join(os.path.dirname(RS_BIN), "exabgpcli")
+        if os.path.exists(cli):
+            RS_CLI = cli
     if args.quick and "--runs" not in sys.argv:
         args.runs = 1
 
@@ -695,6 +699,8 @@ def main():
     notes["rs_bin"] = RS_BIN
     rev = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True)
     notes["rs_commit"] = rev.stdout.decode().strip() or "unknown"
+    if args.rs_commit:
+        notes["rs_commit"] = args.rs_commit
     log(f"load average at start: {notes['load_avg_at_start']}; ExaBGP {exa_version}; {notes['bird']}")
 
     cache_path = os.path.join(OUT, "reference.json")
