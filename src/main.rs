@@ -9,7 +9,24 @@ use clap::{Parser, Subcommand};
 use exabgp::daemon::server::{self, ServerOptions};
 
 #[derive(Parser)]
-#[command(name = "exabgp", version = exabgp::VERSION, about = "BGP route-injection daemon")]
+#[command(
+    name = "exabgp",
+    version = exabgp::VERSION,
+    about = "BGP route-injection daemon in the spirit of ExaBGP, native to systemd",
+    long_about = "BGP route-injection daemon in the spirit of ExaBGP, native to systemd.\n\n\
+        Announces the routes of a TOML configuration (see docs/configuration.md) to its BGP \
+        neighbors, takes ExaBGP text-API commands from helper processes and from its control \
+        socket (`exabgp cli`, `exabgpcli`), and reports what peers send as ExaBGP-shaped JSON.\n\n\
+        Runtime settings use ExaBGP's names (exabgp_tcp_port, exabgp_tcp_bind, \
+        exabgp_api_socketpath, exabgp_log_level, ...; see `exabgp env` and docs/settings.md), \
+        with precedence command line > environment > env file > default.\n\n\
+        Exit codes: 0 ok, 1 command refused, 69 another instance is running / no daemon \
+        answers, 71 OS error (e.g. port in use), 77 missing permission, 78 bad configuration.\n\n\
+        Examples:\n  exabgp validate /etc/exabgp/edge1.toml\n  \
+        exabgp server --instance edge1 /etc/exabgp/edge1.toml\n  \
+        exabgp cli --instance edge1 show neighbor summary\n  \
+        systemctl start exabgp@edge1   (see docs/systemd.md)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -19,6 +36,7 @@ struct Cli {
 enum Cmd {
     /// Run the daemon in the foreground with this configuration file.
     Server {
+        /// The TOML configuration file (validated first; errors exit 78).
         config: PathBuf,
         /// trace, debug, info, warning, error (overrides exabgp_log_level).
         #[arg(long)]
