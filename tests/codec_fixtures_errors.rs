@@ -212,14 +212,37 @@ fn lengths_overrun_the_message() {
     rejects(&msg(2, "0000 0010 40010100"), &NEW, 3, 1, &[]);
 }
 
-/// An attribute whose length overruns the attribute block, or a truncated
-/// attribute header: Malformed Attribute List (3/1). (RFC 7606 §4 would permit
-/// treat-as-withdraw, but an MP_REACH_NLRI could hide in the unparsed bytes.)
+/// RFC 7606 §4: an attribute whose length overruns the attribute block, or a
+/// truncated attribute header at its end, is treat-as-withdraw ("the Total
+/// Attribute Length MUST be relied upon to enable the beginning of the NLRI field
+/// to be located").
 #[test]
-fn attribute_length_overrun() {
-    rejects(&announce("40 01 05 00"), &NEW, 3, 1, &[]);
-    rejects(&announce(&format!("{ORIGIN} 40 02")), &NEW, 3, 1, &[]);
-    rejects(&announce(&format!("{ORIGIN} 50 02 01")), &NEW, 3, 1, &[]);
+fn attribute_length_overrun_is_treat_as_withdraw() {
+    withdrawn_classic(&announce("40 01 05 00"), "overruns the attribute block");
+    withdrawn_classic(&announce(&format!("{ORIGIN} 40 02")), "overruns");
+    withdrawn_classic(&announce(&format!("{ORIGIN} 50 02 01")), "overruns");
+    withdrawn_classic(&announce(&format!("{ORIGIN} 40")), "header truncated");
+}
+
+/// ... except when the overrunning attribute is MP_REACH_NLRI / MP_UNREACH_NLRI:
+/// its prefixes cannot be withdrawn, so the session is reset (RFC 7606 §5.3):
+/// Malformed Attribute List (3/1).
+#[test]
+fn mp_attribute_length_overrun_resets() {
+    rejects(
+        &announce(&format!("{ORIGIN} {AS_PATH} 80 0e 40 0002 01 10")),
+        &NEW,
+        3,
+        1,
+        &[],
+    );
+    rejects(
+        &announce(&format!("{ORIGIN} 80 0f 09 0002 01")),
+        &NEW,
+        3,
+        1,
+        &[],
+    );
 }
 
 /// RFC 4271 §6.3: an unrecognized well-known attribute -> 3/2, Data = the

@@ -134,6 +134,23 @@ next-hop = "192.0.2.10"
         exa.log()
     );
     assert!(exa.log().contains("treated as withdraw"), "{}", exa.log());
+    // RFC 7606 §4: the last attribute's length overruns the attribute block (the
+    // Total Path Attribute Length is right, so the NLRI is found): treat-as-withdraw.
+    p.send(&message(2, &update_body(&valid_attrs(), &[24, 10, 78, 0])));
+    assert!(
+        exa.proc
+            .wait_log("10.78.0.0/24 withdraw= adj_rib_in=1", WAIT),
+        "valid UPDATE not held:\n{}",
+        exa.log()
+    );
+    let overrun_attr = [&valid_attrs()[..], &[0x40, 5, 9, 0, 0, 0]].concat();
+    p.send(&message(2, &update_body(&overrun_attr, &[24, 10, 78, 0])));
+    assert!(
+        exa.proc
+            .wait_log("withdraw=10.78.0.0/24 adj_rib_in=0", WAIT),
+        "attribute overrunning the block not treated as withdraw:\n{}",
+        exa.log()
+    );
     // Still up: what exabgp sent since is only UPDATE/KEEPALIVE, and it still
     // accepts our messages.
     p.send(&message(4, &[]));

@@ -4,7 +4,8 @@
 //!
 //! | case                                              | outcome                        |
 //! |---------------------------------------------------|--------------------------------|
-//! | attribute header/length overruns the block (§4)   | reset, 3/1 (see below)         |
+//! | attribute header/length overruns the block (§4)   | treat-as-withdraw              |
+//! | ... when that attribute is MP_REACH/MP_UNREACH    | reset, 3/1                     |
 //! | MP_REACH/MP_UNREACH twice (§3 g)                  | reset, 3/1                     |
 //! | any other attribute twice (§3 g)                  | later copies discarded         |
 //! | unknown type, Optional bit clear                  | reset, 3/2, data = attribute   |
@@ -108,23 +109,30 @@ pub(crate) fn decode(buf: &[u8], opts: &CodecOptions) -> Result<Decoded, DecodeE
 
     while !r.is_empty() {
         let start = buf.len() - r.remaining();
+        // RFC 7606 §4: an attribute whose header or length overruns the block is
+        // treat-as-withdraw (the Total Attribute Length still locates the NLRI),
+        // unless it is an MP_REACH_NLRI / MP_UNREACH_NLRI: prefixes we cannot parse
+        // cannot be withdrawn, so that is a session reset (§5.3, §7.11).
         let (Some(flags), Some(t)) = (r.u8(), r.u8()) else {
-            return Err(DecodeError::MalformedAttributeList {
-                reason: "attribute header truncated",
-            });
+            withdraw("attribute header truncated at the end of the block (RFC 7606 §4)".into());
+            break;
         };
         let len = if flags & FLAG_EXTENDED_LENGTH != 0 {
             r.u16().map(usize::from)
         } else {
             r.u8().map(usize::from)
         };
-        // RFC 7606 §4 would allow treat-as-withdraw here, but the bytes past the
-        // overrun may hold an MP_REACH_NLRI whose prefixes we could then not
-        // withdraw: we reset the session instead.
         let Some(value) = len.and_then(|l| r.take(l)) else {
-            return Err(DecodeError::MalformedAttributeList {
-                reason: "attribute length overruns the attribute block",
-            });
+            if t == ATTR_MP_REACH || t == ATTR_MP_UNREACH {
+                return Err(DecodeError::MalformedAttributeList {
+                    reason: "MP_REACH_NLRI or MP_UNREACH_NLRI overruns the attribute block",
+                });
+            }
+            withdraw(format!(
+                "{}: attribute length overruns the attribute block (RFC 7606 §4)",
+                attr_name(t)
+            ));
+            break;
         };
         let raw = || buf[start..buf.len() - r.remaining()].to_vec();
 
