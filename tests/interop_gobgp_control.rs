@@ -279,6 +279,47 @@ fn control_commands_drive_a_real_session() {
     );
     assert!(wait_has(&g2, "198.51.100.0/24", true));
 
+    // Run-time routes survive reloads: one announced through the API stays on an
+    // untouched session, and comes back on a session the reload restarts (g1's
+    // hold-time changes).
+    assert_eq!(
+        ctl.ask(Command::Announce {
+            scope: Some(vec![g1_ip, g2_ip]),
+            routes: vec![route("198.18.7.0/24", 7)],
+        }),
+        ControlReply::Done
+    );
+    assert!(wait_has(&g1, "198.18.7.0/24", true));
+    assert!(wait_has(&g2, "198.18.7.0/24", true));
+    let changed = config_text(&[(g1_ip, g1.port), (g2_ip, g2.port)], exa_ip, ROUTE_B).replacen(
+        "hold-time = 30",
+        "hold-time = 60",
+        1,
+    );
+    let changed = exabgp::config::parse_str(&changed, "test.toml").unwrap();
+    let g2_uptime = ctl.neighbor(g2_ip).uptime.unwrap();
+    assert_eq!(
+        ctl.ask(Command::ApplyConfig(Box::new(changed))),
+        ControlReply::Done
+    );
+    let restarted = wait_for(WAIT, || {
+        let n = ctl.neighbor(g1_ip);
+        (n.hold_time == 60 && n.state == PeerState::Established).then_some(())
+    });
+    assert!(
+        restarted.is_some(),
+        "g1 did not come back with hold-time 60"
+    );
+    assert!(
+        wait_has(&g1, "198.18.7.0/24", true) && wait_has(&g1, "198.51.100.0/24", true),
+        "the restarted session lost the run-time or the config route"
+    );
+    assert!(
+        has(&g2, "198.18.7.0/24"),
+        "untouched session lost the run-time route"
+    );
+    assert!(ctl.neighbor(g2_ip).uptime.unwrap() >= g2_uptime);
+
     // Shutdown: Cease to both, run() returns.
     assert_eq!(ctl.ask(Command::Shutdown), ControlReply::Done);
     let result = rt.block_on(async { tokio::time::timeout(Duration::from_secs(15), daemon).await });

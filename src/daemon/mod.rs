@@ -40,6 +40,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use crate::bgp::Prefix;
 use crate::config::{Config, NeighborConfig};
 use crate::control::{
     Command, ControlReply, ControlRequest, Event, NeighborStatus, RibEntry, Scope,
@@ -90,6 +91,10 @@ pub fn routes_for(config: &Config, n: &NeighborConfig) -> Vec<Route> {
 struct Daemon {
     config: Config,
     neighbors: HashMap<IpAddr, NeighborHandle>,
+    /// Routes announced at run time (helpers, control socket) per neighbor, so that
+    /// a neighbor restarted by a reload gets them back and a reload never withdraws
+    /// what a health check announced.
+    api_routes: HashMap<IpAddr, HashMap<Prefix, Route>>,
     events: broadcast::Sender<Event>,
     listeners: listener::Listeners,
 }
@@ -102,6 +107,7 @@ pub async fn run(config: Config, io: DaemonIo) -> Result<(), DaemonError> {
     let mut d = Daemon {
         config: config.clone(),
         neighbors: HashMap::new(),
+        api_routes: HashMap::new(),
         events: io.events,
         listeners,
     };
@@ -141,7 +147,12 @@ impl Daemon {
         if let Some(key) = &n.md5_password {
             self.listeners.set_md5(n.address, key);
         }
-        let routes = routes_for(&self.config, &n);
+        let mut routes = routes_for(&self.config, &n);
+        if let Some(kept) = self.api_routes.get(&n.address) {
+            // Run-time announcements win over the config for the same prefix.
+            routes.retain(|r| !kept.contains_key(&r.prefix));
+            routes.extend(kept.values().cloned());
+        }
         info!(peer = %n.address, peer_as = n.peer_as, routes = routes.len(), passive = n.passive, "neighbor added");
         let h = NeighborHandle::spawn(n.clone(), &routes, self.events.clone());
         self.neighbors.insert(n.address, h);
@@ -205,8 +216,15 @@ impl Daemon {
                 if targets.is_empty() {
                     ControlReply::Error("no neighbor matches".into())
                 } else {
+                    let addrs: Vec<IpAddr> = targets.iter().map(|h| h.config.address).collect();
                     for h in targets {
                         h.send(NeighborCommand::Announce(routes.clone()));
+                    }
+                    for a in addrs {
+                        let kept = self.api_routes.entry(a).or_default();
+                        for r in &routes {
+                            kept.insert(r.prefix, r.clone());
+                        }
                     }
                     ControlReply::Done
                 }
@@ -216,8 +234,16 @@ impl Daemon {
                 if targets.is_empty() {
                     ControlReply::Error("no neighbor matches".into())
                 } else {
+                    let addrs: Vec<IpAddr> = targets.iter().map(|h| h.config.address).collect();
                     for h in targets {
                         h.send(NeighborCommand::Withdraw(prefixes.clone()));
+                    }
+                    for a in addrs {
+                        if let Some(kept) = self.api_routes.get_mut(&a) {
+                            for p in &prefixes {
+                                kept.remove(p);
+                            }
+                        }
                     }
                     ControlReply::Done
                 }
@@ -229,6 +255,16 @@ impl Daemon {
                 ControlReply::Done
             }
             Command::ClearAdjRib { scope, direction } => {
+                if direction == crate::control::RibDirection::Out {
+                    let addrs: Vec<IpAddr> = self
+                        .scoped(&scope)
+                        .iter()
+                        .map(|h| h.config.address)
+                        .collect();
+                    for a in addrs {
+                        self.api_routes.remove(&a);
+                    }
+                }
                 for h in self.scoped(&scope) {
                     h.send(match direction {
                         crate::control::RibDirection::In => NeighborCommand::ClearIn,

@@ -28,6 +28,7 @@ impl Daemon {
                     "neighbor removed from the configuration",
                 )
                 .await;
+                self.api_routes.remove(&o.address);
                 removed += 1;
             }
         }
@@ -49,12 +50,20 @@ impl Daemon {
                 }
                 Some(o) => {
                     let before = routes_for(&old, o);
-                    let after = routes_for(&new, n);
+                    let mut after = routes_for(&new, n);
+                    // What helpers and the CLI announced stays, and wins over the
+                    // config for the same prefix.
+                    let api: HashSet<Prefix> = self
+                        .api_routes
+                        .get(&n.address)
+                        .map(|k| k.keys().copied().collect())
+                        .unwrap_or_default();
+                    after.retain(|r| !api.contains(&r.prefix));
                     let keep: HashSet<Prefix> = after.iter().map(|r| r.prefix).collect();
                     let gone: Vec<Prefix> = before
                         .iter()
                         .map(|r| r.prefix)
-                        .filter(|p| !keep.contains(p))
+                        .filter(|p| !keep.contains(p) && !api.contains(p))
                         .collect();
                     let Some(h) = self.neighbors.get(&n.address) else {
                         continue;
