@@ -6,11 +6,11 @@
 //! group them by pointer: one UPDATE carries every prefix with the same attributes,
 //! next hop and family. Re-announcing an identical route records no change.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::bgp::{Family, PathAttributes, Prefix};
 
+use super::hash::{FxHashMap, FxHashSet};
 use super::route::{NextHop, Route};
 
 /// What we hold for one prefix.
@@ -53,14 +53,32 @@ impl Delta {
 }
 
 /// The Adj-RIB-Out of one neighbor.
-#[derive(Debug, Default)]
+///
+/// Maps use [`FxHasher`](super::hash::FxHasher): their keys come from the operator
+/// (configuration, API), not from the peer.
+#[derive(Debug)]
 pub struct AdjRibOut {
-    routes: HashMap<Prefix, OutEntry>,
+    routes: FxHashMap<Prefix, OutEntry>,
     /// Prefixes changed since the last `take_delta`: announced if still in `routes`,
     /// withdrawn otherwise.
-    pending: HashSet<Prefix>,
+    pending: FxHashSet<Prefix>,
+    /// Every prefix in `routes` is pending too (a new table, or `resend_all`), without
+    /// a copy in `pending`: a table loaded from a large configuration does not need
+    /// a second set as large as itself. `pending` then only matters for withdraws.
+    all_pending: bool,
     /// Attribute sets in use (or recently used), so equal sets share one `Arc`.
-    interned: HashSet<Arc<PathAttributes>>,
+    interned: FxHashSet<Arc<PathAttributes>>,
+}
+
+impl Default for AdjRibOut {
+    fn default() -> AdjRibOut {
+        AdjRibOut {
+            routes: FxHashMap::default(),
+            pending: FxHashSet::default(),
+            all_pending: true,
+            interned: FxHashSet::default(),
+        }
+    }
 }
 
 impl AdjRibOut {
@@ -79,7 +97,16 @@ impl AdjRibOut {
 
     /// Number of prefixes with a change not yet taken.
     pub fn pending_len(&self) -> usize {
-        self.pending.len()
+        if self.all_pending {
+            let withdrawn = self
+                .pending
+                .iter()
+                .filter(|p| !self.routes.contains_key(*p))
+                .count();
+            self.routes.len() + withdrawn
+        } else {
+            self.pending.len()
+        }
     }
 
     fn intern(&mut self, attrs: &Arc<PathAttributes>) -> Arc<PathAttributes> {
@@ -106,7 +133,9 @@ impl AdjRibOut {
                 attributes,
             },
         );
-        self.pending.insert(route.prefix);
+        if !self.all_pending {
+            self.pending.insert(route.prefix);
+        }
         true
     }
 
@@ -131,7 +160,7 @@ impl AdjRibOut {
     /// needs.
     pub fn resend_all(&mut self) {
         self.pending.clear();
-        self.pending.extend(self.routes.keys().copied());
+        self.all_pending = true;
     }
 
     /// Every route held, for `show adj-rib out`.
@@ -149,9 +178,19 @@ impl AdjRibOut {
     pub fn take_delta(&mut self, families: &[Family]) -> Delta {
         // Group by (attributes pointer, next hop, family): interning makes pointer
         // equality the same as value equality.
-        let mut groups: HashMap<(usize, NextHop, Family), AnnounceGroup> = HashMap::new();
-        let mut withdraw: HashMap<Family, Vec<Prefix>> = HashMap::new();
-        for prefix in self.pending.drain() {
+        let mut groups: FxHashMap<(usize, NextHop, Family), AnnounceGroup> = FxHashMap::default();
+        let mut withdraw: FxHashMap<Family, Vec<Prefix>> = FxHashMap::default();
+        let mut pending = std::mem::take(&mut self.pending);
+        let all = std::mem::replace(&mut self.all_pending, false);
+        if all {
+            // Every route held is announced; `pending` adds only the withdraws.
+            pending.retain(|p| !self.routes.contains_key(p));
+        }
+        let held = all
+            .then(|| self.routes.keys().copied())
+            .into_iter()
+            .flatten();
+        for prefix in held.chain(pending.drain()) {
             let family = prefix.family();
             if !families.contains(&family) {
                 continue;
@@ -174,6 +213,8 @@ impl AdjRibOut {
             }
         }
         // Drop interned sets no route uses any more (a set only the interner holds).
+        // Drained: keep its allocation for the next changes.
+        self.pending = pending;
         self.interned.retain(|a| Arc::strong_count(a) > 1);
         let mut announce: Vec<AnnounceGroup> = groups.into_values().collect();
         for g in &mut announce {
@@ -214,6 +255,38 @@ mod tests {
     }
 
     const ALL: [Family; 2] = [Family::IPV4_UNICAST, Family::IPV6_UNICAST];
+
+    /// A new table and `resend_all` keep no copy of the prefixes as pending, yet
+    /// announce every route once and still carry withdraws.
+    #[test]
+    fn whole_table_pending_without_a_copy() {
+        let mut rib = AdjRibOut::new();
+        for i in 0..5u8 {
+            assert!(rib.announce(&route(&format!("10.0.{i}.0/24"), 1)));
+        }
+        assert!(rib.withdraw(&"10.0.4.0/24".parse().unwrap()));
+        assert!(rib.announce(&route("10.0.3.0/24", 2)));
+        assert_eq!(rib.pending_len(), 5);
+        let d = rib.take_delta(&ALL);
+        assert_eq!(d.counts(), (4, 1));
+        assert_eq!(rib.pending_len(), 0);
+        assert!(rib.take_delta(&ALL).is_empty());
+
+        rib.resend_all();
+        assert_eq!(rib.pending_len(), 4);
+        assert!(rib.withdraw(&"10.0.0.0/24".parse().unwrap()));
+        assert!(rib.withdraw(&"10.0.1.0/24".parse().unwrap()));
+        assert!(rib.announce(&route("10.0.1.0/24", 3)));
+        assert_eq!(rib.pending_len(), 4);
+        let d = rib.take_delta(&ALL);
+        assert_eq!(d.counts(), (3, 1), "{d:?}");
+        assert_eq!(d.withdraw[0].1, vec!["10.0.0.0/24".parse().unwrap()]);
+
+        assert!(rib.announce(&route("10.0.9.0/24", 1)));
+        assert_eq!(rib.take_delta(&ALL).counts(), (1, 0));
+        rib.clear();
+        assert_eq!(rib.take_delta(&ALL).counts(), (0, 4));
+    }
 
     #[test]
     fn identical_reannounce_sends_nothing() {
