@@ -65,9 +65,15 @@ impl Hasher for FxHasher {
         self.add(n as u64);
     }
 
+    /// The multiply leaves the low bits depending on the low bits of the last words
+    /// only, and hash maps pick buckets by the low bits: fold the high half in and mix
+    /// again, or keys that differ in their high bytes (10.0.x.y as a little-endian
+    /// word) would crowd a few buckets.
     #[inline]
     fn finish(&self) -> u64 {
-        self.state
+        let x = self.state;
+        let x = (x ^ (x >> 32)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        x ^ (x >> 29)
     }
 }
 
@@ -82,8 +88,25 @@ pub type FxHashSet<K> = std::collections::HashSet<K, FxBuild>;
 
 #[cfg(test)]
 mod tests {
-    use super::FxHashMap;
+    use super::{FxBuild, FxHashMap};
     use crate::bgp::Prefix;
+    use std::hash::BuildHasher;
+
+    /// Sequential /32 prefixes spread over the low bits (bucket index) of the hash.
+    #[test]
+    fn low_bits_spread() {
+        let build = FxBuild::default();
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..65_536u32 {
+            let a = std::net::Ipv4Addr::from(0x0a00_0000 + (i << 8) + 7);
+            let Some(p) = Prefix::new(a.into(), 32) else {
+                panic!("valid prefix")
+            };
+            seen.insert(build.hash_one(p) & 0xffff);
+        }
+        // A uniform hash fills about 63 % of 65536 slots with 65536 keys.
+        assert!(seen.len() > 35_000, "{} distinct", seen.len());
+    }
 
     #[test]
     fn map_of_many_prefixes() {
