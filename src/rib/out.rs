@@ -86,6 +86,15 @@ impl AdjRibOut {
         AdjRibOut::default()
     }
 
+    /// An empty table with room for `routes` routes: a table filled from a large
+    /// configuration then grows without rehashing (and without holding the old and
+    /// the new table at once).
+    pub fn with_capacity(routes: usize) -> AdjRibOut {
+        let mut rib = AdjRibOut::default();
+        rib.routes.reserve(routes);
+        rib
+    }
+
     /// Number of routes held.
     pub fn len(&self) -> usize {
         self.routes.len()
@@ -260,7 +269,7 @@ mod tests {
     /// announce every route once and still carry withdraws.
     #[test]
     fn whole_table_pending_without_a_copy() {
-        let mut rib = AdjRibOut::new();
+        let mut rib = AdjRibOut::with_capacity(5);
         for i in 0..5u8 {
             assert!(rib.announce(&route(&format!("10.0.{i}.0/24"), 1)));
         }
