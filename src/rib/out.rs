@@ -6,6 +6,7 @@
 //! group them by pointer: one UPDATE carries every prefix with the same attributes,
 //! next hop and family. Re-announcing an identical route records no change.
 
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use crate::bgp::{Family, PathAttributes, Prefix};
@@ -68,6 +69,9 @@ pub struct AdjRibOut {
     all_pending: bool,
     /// Attribute sets in use (or recently used), so equal sets share one `Arc`.
     interned: FxHashSet<Arc<PathAttributes>>,
+    /// The set interned last: a table of routes sharing one `Arc` (a configuration)
+    /// is then interned by a pointer comparison, without hashing the attributes.
+    last_interned: Option<Arc<PathAttributes>>,
 }
 
 impl Default for AdjRibOut {
@@ -77,6 +81,7 @@ impl Default for AdjRibOut {
             pending: FxHashSet::default(),
             all_pending: true,
             interned: FxHashSet::default(),
+            last_interned: None,
         }
     }
 }
@@ -119,29 +124,45 @@ impl AdjRibOut {
     }
 
     fn intern(&mut self, attrs: &Arc<PathAttributes>) -> Arc<PathAttributes> {
-        if let Some(a) = self.interned.get(attrs) {
-            return Arc::clone(a);
+        if let Some(last) = &self.last_interned {
+            if Arc::ptr_eq(last, attrs) {
+                return Arc::clone(last);
+            }
         }
-        self.interned.insert(Arc::clone(attrs));
-        Arc::clone(attrs)
+        let shared = match self.interned.get(attrs) {
+            Some(a) => Arc::clone(a),
+            None => {
+                self.interned.insert(Arc::clone(attrs));
+                Arc::clone(attrs)
+            }
+        };
+        self.last_interned = Some(Arc::clone(&shared));
+        shared
     }
 
     /// Adds or replaces the route for its prefix. Returns false when an identical
     /// route was already held (nothing will be sent).
     pub fn announce(&mut self, route: &Route) -> bool {
-        if let Some(cur) = self.routes.get(&route.prefix) {
-            if cur.next_hop == route.next_hop && *cur.attributes == *route.attributes {
-                return false;
+        let attributes = self.intern(&route.attributes);
+        let entry = OutEntry {
+            next_hop: route.next_hop,
+            attributes,
+        };
+        match self.routes.entry(route.prefix) {
+            Entry::Occupied(mut held) => {
+                let cur = held.get();
+                if cur.next_hop == entry.next_hop
+                    && (Arc::ptr_eq(&cur.attributes, &entry.attributes)
+                        || *cur.attributes == *entry.attributes)
+                {
+                    return false;
+                }
+                held.insert(entry);
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(entry);
             }
         }
-        let attributes = self.intern(&route.attributes);
-        self.routes.insert(
-            route.prefix,
-            OutEntry {
-                next_hop: route.next_hop,
-                attributes,
-            },
-        );
         if !self.all_pending {
             self.pending.insert(route.prefix);
         }
@@ -162,6 +183,7 @@ impl AdjRibOut {
         self.pending.extend(self.routes.keys().copied());
         self.routes.clear();
         self.interned.clear();
+        self.last_interned = None;
     }
 
     /// Marks the whole table to be sent again and forgets pending withdraws: what a
@@ -224,6 +246,7 @@ impl AdjRibOut {
         // Drop interned sets no route uses any more (a set only the interner holds).
         // Drained: keep its allocation for the next changes.
         self.pending = pending;
+        self.last_interned = None;
         self.interned.retain(|a| Arc::strong_count(a) > 1);
         let mut announce: Vec<AnnounceGroup> = groups.into_values().collect();
         for g in &mut announce {
