@@ -8,6 +8,7 @@
 mod env;
 mod env_file;
 mod error;
+mod fast;
 mod model;
 mod neighbor;
 mod parse;

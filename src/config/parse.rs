@@ -65,7 +65,18 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 }
 
 /// Parse configuration text; `name` prefixes every message (usually the file path).
+///
+/// Large route tables take a fast path (see `fast.rs`); whenever it declines, the
+/// full parser below reads the whole text and reports every problem.
 pub fn parse_str(text: &str, name: &str) -> Result<Config, ConfigError> {
+    if let Some(config) = super::fast::parse(text, name) {
+        return Ok(config);
+    }
+    parse_full(text, name)
+}
+
+/// The full parser: a spanned TOML document walked by hand, every problem collected.
+pub(crate) fn parse_full(text: &str, name: &str) -> Result<Config, ConfigError> {
     let mut ctx = Ctx::new(name, text);
     let (root, syntax) = DeTable::parse_recoverable(text);
     if !syntax.is_empty() {
@@ -144,10 +155,19 @@ pub fn parse_str(text: &str, name: &str) -> Result<Config, ConfigError> {
             .into_iter()
             .map(|n| n.config)
             .collect::<Option<Vec<_>>>(),
-        routes
-            .into_iter()
-            .map(|r| r.config)
-            .collect::<Option<Vec<_>>>(),
+        {
+            // Routes with equal attributes share one allocation.
+            let mut interner = super::fast::Interner::default();
+            routes
+                .into_iter()
+                .map(|r| {
+                    r.config.map(|mut c| {
+                        c.route.attributes = interner.share(&c.route.attributes);
+                        c
+                    })
+                })
+                .collect::<Option<Vec<_>>>()
+        },
         processes
             .into_iter()
             .map(|p| p.config)

@@ -3,6 +3,7 @@
 //! Each neighbor task owns one of each; nobody else mutates them.
 
 mod adj_in;
+pub mod hash;
 mod out;
 mod route;
 

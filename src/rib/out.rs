@@ -6,11 +6,12 @@
 //! group them by pointer: one UPDATE carries every prefix with the same attributes,
 //! next hop and family. Re-announcing an identical route records no change.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use crate::bgp::{Family, PathAttributes, Prefix};
 
+use super::hash::{FxHashMap, FxHashSet};
 use super::route::{NextHop, Route};
 
 /// What we hold for one prefix.
@@ -53,19 +54,50 @@ impl Delta {
 }
 
 /// The Adj-RIB-Out of one neighbor.
-#[derive(Debug, Default)]
+///
+/// Maps use [`FxHasher`](super::hash::FxHasher): their keys come from the operator
+/// (configuration, API), not from the peer.
+#[derive(Debug)]
 pub struct AdjRibOut {
-    routes: HashMap<Prefix, OutEntry>,
+    routes: FxHashMap<Prefix, OutEntry>,
     /// Prefixes changed since the last `take_delta`: announced if still in `routes`,
     /// withdrawn otherwise.
-    pending: HashSet<Prefix>,
+    pending: FxHashSet<Prefix>,
+    /// Every prefix in `routes` is pending too (a new table, or `resend_all`), without
+    /// a copy in `pending`: a table loaded from a large configuration does not need
+    /// a second set as large as itself. `pending` then only matters for withdraws.
+    all_pending: bool,
     /// Attribute sets in use (or recently used), so equal sets share one `Arc`.
-    interned: HashSet<Arc<PathAttributes>>,
+    interned: FxHashSet<Arc<PathAttributes>>,
+    /// The set interned last: a table of routes sharing one `Arc` (a configuration)
+    /// is then interned by a pointer comparison, without hashing the attributes.
+    last_interned: Option<Arc<PathAttributes>>,
+}
+
+impl Default for AdjRibOut {
+    fn default() -> AdjRibOut {
+        AdjRibOut {
+            routes: FxHashMap::default(),
+            pending: FxHashSet::default(),
+            all_pending: true,
+            interned: FxHashSet::default(),
+            last_interned: None,
+        }
+    }
 }
 
 impl AdjRibOut {
     pub fn new() -> AdjRibOut {
         AdjRibOut::default()
+    }
+
+    /// An empty table with room for `routes` routes: a table filled from a large
+    /// configuration then grows without rehashing (and without holding the old and
+    /// the new table at once).
+    pub fn with_capacity(routes: usize) -> AdjRibOut {
+        let mut rib = AdjRibOut::default();
+        rib.routes.reserve(routes);
+        rib
     }
 
     /// Number of routes held.
@@ -79,34 +111,61 @@ impl AdjRibOut {
 
     /// Number of prefixes with a change not yet taken.
     pub fn pending_len(&self) -> usize {
-        self.pending.len()
+        if self.all_pending {
+            let withdrawn = self
+                .pending
+                .iter()
+                .filter(|p| !self.routes.contains_key(*p))
+                .count();
+            self.routes.len() + withdrawn
+        } else {
+            self.pending.len()
+        }
     }
 
     fn intern(&mut self, attrs: &Arc<PathAttributes>) -> Arc<PathAttributes> {
-        if let Some(a) = self.interned.get(attrs) {
-            return Arc::clone(a);
+        if let Some(last) = &self.last_interned {
+            if Arc::ptr_eq(last, attrs) {
+                return Arc::clone(last);
+            }
         }
-        self.interned.insert(Arc::clone(attrs));
-        Arc::clone(attrs)
+        let shared = match self.interned.get(attrs) {
+            Some(a) => Arc::clone(a),
+            None => {
+                self.interned.insert(Arc::clone(attrs));
+                Arc::clone(attrs)
+            }
+        };
+        self.last_interned = Some(Arc::clone(&shared));
+        shared
     }
 
     /// Adds or replaces the route for its prefix. Returns false when an identical
     /// route was already held (nothing will be sent).
     pub fn announce(&mut self, route: &Route) -> bool {
-        if let Some(cur) = self.routes.get(&route.prefix) {
-            if cur.next_hop == route.next_hop && *cur.attributes == *route.attributes {
-                return false;
+        let attributes = self.intern(&route.attributes);
+        let entry = OutEntry {
+            next_hop: route.next_hop,
+            attributes,
+        };
+        match self.routes.entry(route.prefix) {
+            Entry::Occupied(mut held) => {
+                let cur = held.get();
+                if cur.next_hop == entry.next_hop
+                    && (Arc::ptr_eq(&cur.attributes, &entry.attributes)
+                        || *cur.attributes == *entry.attributes)
+                {
+                    return false;
+                }
+                held.insert(entry);
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(entry);
             }
         }
-        let attributes = self.intern(&route.attributes);
-        self.routes.insert(
-            route.prefix,
-            OutEntry {
-                next_hop: route.next_hop,
-                attributes,
-            },
-        );
-        self.pending.insert(route.prefix);
+        if !self.all_pending {
+            self.pending.insert(route.prefix);
+        }
         true
     }
 
@@ -124,6 +183,7 @@ impl AdjRibOut {
         self.pending.extend(self.routes.keys().copied());
         self.routes.clear();
         self.interned.clear();
+        self.last_interned = None;
     }
 
     /// Marks the whole table to be sent again and forgets pending withdraws: what a
@@ -131,7 +191,7 @@ impl AdjRibOut {
     /// needs.
     pub fn resend_all(&mut self) {
         self.pending.clear();
-        self.pending.extend(self.routes.keys().copied());
+        self.all_pending = true;
     }
 
     /// Every route held, for `show adj-rib out`.
@@ -149,9 +209,19 @@ impl AdjRibOut {
     pub fn take_delta(&mut self, families: &[Family]) -> Delta {
         // Group by (attributes pointer, next hop, family): interning makes pointer
         // equality the same as value equality.
-        let mut groups: HashMap<(usize, NextHop, Family), AnnounceGroup> = HashMap::new();
-        let mut withdraw: HashMap<Family, Vec<Prefix>> = HashMap::new();
-        for prefix in self.pending.drain() {
+        let mut groups: FxHashMap<(usize, NextHop, Family), AnnounceGroup> = FxHashMap::default();
+        let mut withdraw: FxHashMap<Family, Vec<Prefix>> = FxHashMap::default();
+        let mut pending = std::mem::take(&mut self.pending);
+        let all = std::mem::replace(&mut self.all_pending, false);
+        if all {
+            // Every route held is announced; `pending` adds only the withdraws.
+            pending.retain(|p| !self.routes.contains_key(p));
+        }
+        let held = all
+            .then(|| self.routes.keys().copied())
+            .into_iter()
+            .flatten();
+        for prefix in held.chain(pending.drain()) {
             let family = prefix.family();
             if !families.contains(&family) {
                 continue;
@@ -174,6 +244,9 @@ impl AdjRibOut {
             }
         }
         // Drop interned sets no route uses any more (a set only the interner holds).
+        // Drained: keep its allocation for the next changes.
+        self.pending = pending;
+        self.last_interned = None;
         self.interned.retain(|a| Arc::strong_count(a) > 1);
         let mut announce: Vec<AnnounceGroup> = groups.into_values().collect();
         for g in &mut announce {
@@ -214,6 +287,38 @@ mod tests {
     }
 
     const ALL: [Family; 2] = [Family::IPV4_UNICAST, Family::IPV6_UNICAST];
+
+    /// A new table and `resend_all` keep no copy of the prefixes as pending, yet
+    /// announce every route once and still carry withdraws.
+    #[test]
+    fn whole_table_pending_without_a_copy() {
+        let mut rib = AdjRibOut::with_capacity(5);
+        for i in 0..5u8 {
+            assert!(rib.announce(&route(&format!("10.0.{i}.0/24"), 1)));
+        }
+        assert!(rib.withdraw(&"10.0.4.0/24".parse().unwrap()));
+        assert!(rib.announce(&route("10.0.3.0/24", 2)));
+        assert_eq!(rib.pending_len(), 5);
+        let d = rib.take_delta(&ALL);
+        assert_eq!(d.counts(), (4, 1));
+        assert_eq!(rib.pending_len(), 0);
+        assert!(rib.take_delta(&ALL).is_empty());
+
+        rib.resend_all();
+        assert_eq!(rib.pending_len(), 4);
+        assert!(rib.withdraw(&"10.0.0.0/24".parse().unwrap()));
+        assert!(rib.withdraw(&"10.0.1.0/24".parse().unwrap()));
+        assert!(rib.announce(&route("10.0.1.0/24", 3)));
+        assert_eq!(rib.pending_len(), 4);
+        let d = rib.take_delta(&ALL);
+        assert_eq!(d.counts(), (3, 1), "{d:?}");
+        assert_eq!(d.withdraw[0].1, vec!["10.0.0.0/24".parse().unwrap()]);
+
+        assert!(rib.announce(&route("10.0.9.0/24", 1)));
+        assert_eq!(rib.take_delta(&ALL).counts(), (1, 0));
+        rib.clear();
+        assert_eq!(rib.take_delta(&ALL).counts(), (0, 4));
+    }
 
     #[test]
     fn identical_reannounce_sends_nothing() {
