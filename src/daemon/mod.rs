@@ -104,21 +104,21 @@ struct Daemon {
 pub async fn run(config: Config, io: DaemonIo) -> Result<(), DaemonError> {
     let (incoming_tx, mut incoming_rx) = mpsc::channel(64);
     let listeners = listener::Listeners::start(io.listeners, incoming_tx, io.shutdown.clone())?;
+    let neighbors = config.neighbors.clone();
+    let routes = config.routes.len();
+    // The config is moved, not cloned: with a big route table a second copy is most
+    // of the daemon's peak memory.
     let mut d = Daemon {
-        config: config.clone(),
+        config,
         neighbors: HashMap::new(),
         api_routes: HashMap::new(),
         events: io.events,
         listeners,
     };
-    for n in &config.neighbors {
-        d.start_neighbor(n.clone());
+    for n in neighbors {
+        d.start_neighbor(n);
     }
-    info!(
-        neighbors = d.neighbors.len(),
-        routes = config.routes.len(),
-        "daemon started"
-    );
+    info!(neighbors = d.neighbors.len(), routes, "daemon started");
     let mut control = io.control;
     let mut control_open = true;
     loop {

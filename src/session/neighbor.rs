@@ -202,7 +202,7 @@ impl Neighbor {
         events: broadcast::Sender<Event>,
         rx: mpsc::UnboundedReceiver<NeighborCommand>,
     ) -> Neighbor {
-        let mut rib_out = AdjRibOut::new();
+        let mut rib_out = AdjRibOut::with_capacity(routes.len());
         for r in routes {
             rib_out.announce(r);
         }
