@@ -74,6 +74,15 @@ pub enum DaemonError {
 /// The routes of `config` that go to `n`: those naming it, and those naming no
 /// neighbor whose family `n` negotiates.
 pub fn routes_for(config: &Config, n: &NeighborConfig) -> Vec<Route> {
+    routes_for_iter(config, n).cloned().collect()
+}
+
+/// [`routes_for`] without the copy (a big table is not duplicated on the way into
+/// the Adj-RIB-Out).
+fn routes_for_iter<'a>(
+    config: &'a Config,
+    n: &'a NeighborConfig,
+) -> impl Iterator<Item = &'a Route> + Clone + 'a {
     config
         .routes
         .iter()
@@ -84,8 +93,7 @@ pub fn routes_for(config: &Config, n: &NeighborConfig) -> Vec<Route> {
                 r.neighbors.contains(&n.address)
             }
         })
-        .map(|r| r.route.clone())
-        .collect()
+        .map(|r| &r.route)
 }
 
 struct Daemon {
@@ -147,14 +155,14 @@ impl Daemon {
         if let Some(key) = &n.md5_password {
             self.listeners.set_md5(n.address, key);
         }
-        let mut routes = routes_for(&self.config, &n);
-        if let Some(kept) = self.api_routes.get(&n.address) {
-            // Run-time announcements win over the config for the same prefix.
-            routes.retain(|r| !kept.contains_key(&r.prefix));
-            routes.extend(kept.values().cloned());
-        }
-        info!(peer = %n.address, peer_as = n.peer_as, routes = routes.len(), passive = n.passive, "neighbor added");
-        let h = NeighborHandle::spawn(n.clone(), &routes, self.events.clone());
+        // Run-time announcements win over the config for the same prefix.
+        let kept = self.api_routes.get(&n.address);
+        let routes = routes_for_iter(&self.config, &n)
+            .filter(|r| !kept.is_some_and(|k| k.contains_key(&r.prefix)))
+            .chain(kept.into_iter().flat_map(|k| k.values()));
+        let count = routes.clone().count();
+        info!(peer = %n.address, peer_as = n.peer_as, routes = count, passive = n.passive, "neighbor added");
+        let h = NeighborHandle::spawn(n.clone(), routes, count, self.events.clone());
         self.neighbors.insert(n.address, h);
     }
 

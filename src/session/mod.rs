@@ -36,13 +36,15 @@ pub struct NeighborHandle {
 
 impl NeighborHandle {
     /// Spawns the neighbor task with `routes` already in its Adj-RIB-Out.
-    pub fn spawn(
+    /// `routes` go into the new Adj-RIB-Out (`count` of them, to size it once).
+    pub fn spawn<'a>(
         config: NeighborConfig,
-        routes: &[Route],
+        routes: impl IntoIterator<Item = &'a Route>,
+        count: usize,
         events: broadcast::Sender<Event>,
     ) -> NeighborHandle {
         let (tx, rx) = mpsc::unbounded_channel();
-        let neighbor = Neighbor::new(config.clone(), routes, events, rx);
+        let neighbor = Neighbor::new(config.clone(), routes, count, events, rx);
         let task = tokio::spawn(neighbor.run());
         NeighborHandle { config, tx, task }
     }

@@ -196,13 +196,14 @@ fn describe(n: &Notification) -> String {
 }
 
 impl Neighbor {
-    pub fn new(
+    pub fn new<'a>(
         cfg: NeighborConfig,
-        routes: &[Route],
+        routes: impl IntoIterator<Item = &'a Route>,
+        count: usize,
         events: broadcast::Sender<Event>,
         rx: mpsc::UnboundedReceiver<NeighborCommand>,
     ) -> Neighbor {
-        let mut rib_out = AdjRibOut::with_capacity(routes.len());
+        let mut rib_out = AdjRibOut::with_capacity(count);
         for r in routes {
             rib_out.announce(r);
         }
@@ -1037,7 +1038,7 @@ mod tests {
         };
         let (events, _) = broadcast::channel(1);
         let (_tx, rx) = mpsc::unbounded_channel();
-        let mut n = Neighbor::new(cfg.clone(), &[], events, rx);
+        let mut n = Neighbor::new(cfg.clone(), &[], 0, events, rx);
         let mut delays = Vec::new();
         for f in [1, 2, 3, 6, 7, 8, 1000] {
             n.failures = f;
