@@ -106,6 +106,29 @@ async fn reload(ctx: &ApiContext) -> Result<Config, String> {
     }
 }
 
+/// Why a reload changed nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReloadError {
+    /// The file could not be read or does not validate (file:line:col text).
+    #[error("configuration not reloaded, the running one stays: {0}")]
+    Rejected(String),
+    /// The daemon core refused or did not answer.
+    #[error("{0}")]
+    Apply(String),
+}
+
+/// Re-read the configuration file (off the runtime threads) and apply it; on
+/// success, the addresses of the neighbors of the new configuration. Used by the
+/// `reload`/`restart` commands and by SIGHUP.
+pub async fn reload_and_apply(ctx: &ApiContext) -> Result<Vec<std::net::IpAddr>, ReloadError> {
+    let config = reload(ctx).await.map_err(ReloadError::Rejected)?;
+    let neighbors = config.neighbors.iter().map(|n| n.address).collect();
+    match send(ctx, Command::ApplyConfig(Box::new(config))).await {
+        Ok(ControlReply::Error(e)) | Err(e) => Err(ReloadError::Apply(e)),
+        Ok(_) => Ok(neighbors),
+    }
+}
+
 /// Run one request.
 pub async fn execute(ctx: &ApiContext, req: &Request) -> Answer {
     match &req.command {
@@ -149,19 +172,10 @@ pub async fn execute(ctx: &ApiContext, req: &Request) -> Answer {
             Answer::done()
         }
         ApiCommand::Reload | ApiCommand::Restart => {
-            let config = match reload(ctx).await {
-                Ok(c) => c,
-                Err(e) => {
-                    return Answer::error(format!(
-                        "configuration not reloaded, the running one stays: {e}"
-                    ))
-                }
+            let neighbors = match reload_and_apply(ctx).await {
+                Ok(n) => n,
+                Err(e) => return Answer::error(e.to_string()),
             };
-            let neighbors: Vec<_> = config.neighbors.iter().map(|n| n.address).collect();
-            match send(ctx, Command::ApplyConfig(Box::new(config))).await {
-                Ok(ControlReply::Error(e)) | Err(e) => return Answer::error(e),
-                Ok(_) => {}
-            }
             if req.command == ApiCommand::Restart {
                 // Cease subcode 4: Administrative Reset. A neighbor that is not up
                 // answers an error; that does not make the restart fail.

@@ -8,13 +8,11 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
-use tokio::sync::oneshot;
-
 use super::{DaemonError, DaemonIo};
 use crate::api;
 use crate::bgp::{self, CodecOptions};
 use crate::config::{self, Config, LoadedSettings, Settings};
-use crate::control::{Command, ControlReply, ControlRequest, PeerState, ShowDetail};
+use crate::control::{Command, ControlReply, PeerState, ShowDetail};
 use crate::system::activation::{self, Activated};
 use crate::system::notify::Notifier;
 use crate::system::signals::{Signal, Signals};
@@ -81,19 +79,6 @@ pub fn summary(c: &Config) -> String {
     )
 }
 
-/// A log level name (ours or ExaBGP's: DEBUG, INFO, WARNING, ERR, CRITICAL) as a
-/// tracing filter.
-fn log_filter(level: &str) -> String {
-    match level.to_ascii_lowercase().as_str() {
-        "trace" => "trace",
-        "debug" => "debug",
-        "warn" | "warning" | "notice" => "warn",
-        "err" | "error" | "critical" | "crit" | "alert" | "emerg" => "error",
-        _ => "info",
-    }
-    .to_string()
-}
-
 /// `exabgp env`: every effective setting, where it came from, and the control
 /// socket path with why each earlier candidate was skipped.
 pub fn env_report(
@@ -151,7 +136,7 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
     let LoadedSettings { settings, warnings } = settings(&opts)?;
     let instance = settings.instance.clone();
     logging::init(
-        &log_filter(&settings.log_level),
+        &settings.log_level,
         settings.log_destination,
         instance.as_deref(),
     );
@@ -210,7 +195,7 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         let plane = api::start(
             endpoint,
             &config.processes,
-            ctx,
+            ctx.clone(),
             &events,
             settings.api_ack,
             api_stop.clone(),
@@ -223,13 +208,10 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         };
         let mut core = tokio::spawn(super::run(config, io));
         let supervisor = tokio::spawn(supervise::supervise(notifier.clone(), shutdown.clone(), {
-            let tx = control_tx.clone();
-            move || health(tx.clone())
+            let ctx = ctx.clone();
+            move || health(ctx.clone())
         }));
-        let status = health(control_tx.clone())
-            .await
-            .unwrap_or_default()
-            .status_line();
+        let status = health(ctx.clone()).await.unwrap_or_default().status_line();
         notifier.ready(&status);
         info!("ready: {status}");
         // SIGTERM stops the control socket and the helpers first, while the core still
@@ -245,7 +227,7 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
                         notifier.stopping("stopping: sending Cease to every peer");
                         break None;
                     }
-                    Signal::Reload => reload(&config_path, &control_tx, &notifier).await,
+                    Signal::Reload => reload(&config_path, &ctx, &notifier).await,
                 },
             }
         };
@@ -281,14 +263,12 @@ fn socket_group(settings: &Settings) -> Option<u32> {
 
 /// Ask the core how it is, through its own command loop (so a hung loop answers
 /// nothing and the watchdog is not petted).
-async fn health(tx: mpsc::Sender<ControlRequest>) -> Option<Health> {
-    let (reply, rx) = oneshot::channel();
+async fn health(ctx: api::ApiContext) -> Option<Health> {
     let command = Command::ShowNeighbor {
         detail: ShowDetail::Summary,
         address: None,
     };
-    tx.send(ControlRequest { command, reply }).await.ok()?;
-    match rx.await.ok()? {
+    match api::send(&ctx, command).await.ok()? {
         ControlReply::Neighbors(n) => Some(Health {
             established: n
                 .iter()
@@ -301,25 +281,14 @@ async fn health(tx: mpsc::Sender<ControlRequest>) -> Option<Health> {
     }
 }
 
-/// SIGHUP: RELOADING=1, re-read and validate the file, apply the difference, READY=1.
-/// A file that does not validate leaves the running configuration in place.
-async fn reload(path: &std::path::Path, tx: &mpsc::Sender<ControlRequest>, notifier: &Notifier) {
+/// SIGHUP: RELOADING=1, re-read and validate the file, apply the difference, READY=1
+/// (the same path as the `reload` command). A file that does not validate leaves
+/// the running configuration in place.
+async fn reload(path: &std::path::Path, ctx: &api::ApiContext, notifier: &Notifier) {
     notifier.reloading("reloading configuration");
-    let outcome = match config::load(path) {
-        Ok(new) => {
-            let (reply, rx) = oneshot::channel();
-            let command = Command::ApplyConfig(Box::new(new));
-            if tx.send(ControlRequest { command, reply }).await.is_err() {
-                Err("the daemon core is gone".to_string())
-            } else {
-                match rx.await {
-                    Ok(ControlReply::Error(e)) => Err(e),
-                    Ok(_) => Ok(()),
-                    Err(_) => Err("the daemon core did not answer".to_string()),
-                }
-            }
-        }
-        Err(e) => Err(e.to_string()),
+    let outcome = match api::reload_and_apply(ctx).await {
+        Ok(_) => Ok(()),
+        Err(api::ReloadError::Rejected(e) | api::ReloadError::Apply(e)) => Err(e),
     };
     match outcome {
         Ok(()) => {
@@ -339,7 +308,7 @@ async fn reload(path: &std::path::Path, tx: &mpsc::Sender<ControlRequest>, notif
             );
         }
     }
-    let status = health(tx.clone()).await.unwrap_or_default().status_line();
+    let status = health(ctx.clone()).await.unwrap_or_default().status_line();
     notifier.ready(&status);
 }
 
@@ -403,14 +372,6 @@ pub fn decode_hex(text: &str) -> Result<String, DecodeHexError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn log_levels_accept_exabgp_names() {
-        assert_eq!(log_filter("DEBUG"), "debug");
-        assert_eq!(log_filter("WARNING"), "warn");
-        assert_eq!(log_filter("CRITICAL"), "error");
-        assert_eq!(log_filter("info"), "info");
-    }
 
     #[test]
     fn decode_keepalive_with_and_without_marker() {
