@@ -225,8 +225,12 @@ fn control_commands_drive_a_real_session() {
         other => panic!("{other:?}"),
     }
 
-    // Teardown: gobgp gets a Cease, the session comes back with the table.
-    let uptime_before = ctl.neighbor(g1_ip).uptime.unwrap();
+    // Teardown: gobgp gets a Cease, the session comes back with the table. A session
+    // established after the teardown has an uptime shorter than the time since it
+    // (the old one's uptime is at least that long). Comparing with the uptime before
+    // the teardown instead fails whenever the old session was younger than the
+    // 200 ms poll interval.
+    let torn_down_at = std::time::Instant::now();
     assert_eq!(
         ctl.ask(Command::Teardown {
             address: g1_ip,
@@ -236,8 +240,9 @@ fn control_commands_drive_a_real_session() {
     );
     let back = wait_for(WAIT, || {
         let st = ctl.neighbor(g1_ip);
-        (st.state == PeerState::Established && st.uptime.is_some_and(|u| u < uptime_before))
-            .then_some(())
+        (st.state == PeerState::Established
+            && st.uptime.is_some_and(|u| u < torn_down_at.elapsed()))
+        .then_some(())
     });
     assert!(back.is_some(), "session did not come back after teardown");
     assert!(
