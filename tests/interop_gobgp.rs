@@ -122,8 +122,8 @@ fn gobgp_session_routes_both_ways_and_cease_on_sigterm() {
         gobgp.proc.log_text()
     );
 
-    // IPv4 route with every attribute: exactly as configured (AS path already starts
-    // with our AS, so nothing is prepended).
+    // IPv4 route with every attribute: as configured (AS path already starts with
+    // our AS, so nothing is prepended), except LOCAL_PREF.
     let attrs =
         wait_for(WAIT, || gobgp.route_attrs("ipv4", "203.0.113.0/24")).unwrap_or_else(|| {
             panic!(
@@ -138,7 +138,11 @@ fn gobgp_session_routes_both_ways_and_cease_on_sigterm() {
         Some(&json!("192.0.2.10"))
     );
     assert_eq!(num(&attrs, 4, "metric"), Some(10), "med: {attrs:?}");
-    assert_eq!(num(&attrs, 5, "value"), Some(200), "local-pref: {attrs:?}");
+    // LOCAL_PREF is configured (200) but RFC 4271 §5.1.5 keeps it off eBGP sessions.
+    assert!(
+        gobgp_attr(&attrs, 5).is_none(),
+        "LOCAL_PREF sent to an eBGP peer: {attrs:?}"
+    );
     let communities = gobgp_attr(&attrs, 8)
         .and_then(|a| a.get("communities"))
         .cloned();

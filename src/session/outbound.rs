@@ -12,10 +12,9 @@
 //!   absent or empty path becomes `[local-as]` (as ExaBGP).
 //! - iBGP: the path is sent as configured (empty when absent); LOCAL_PREF 100 is
 //!   added when absent (RFC 4271 §5.1.5 requires it on iBGP; as ExaBGP).
-//! - Every other attribute (MED, communities, ...) is sent exactly as configured,
-//!   LOCAL_PREF toward eBGP peers included: a deliberate difference from ExaBGP (and
-//!   from RFC 4271 §5.1.5, which says not to send it to external peers), so that a
-//!   peer shows exactly what the operator wrote; BIRD ignores it, GoBGP keeps it.
+//! - eBGP: LOCAL_PREF is never sent, even when configured (RFC 4271 §5.1.5: it
+//!   MUST NOT go to external peers; as ExaBGP).
+//! - Every other attribute (MED, communities, ...) is sent exactly as configured.
 //! - "next-hop self" is the configured local-address, else the session's local
 //!   socket address, of the route's family; when there is none (an IPv6 route over
 //!   an IPv4 session without an IPv6 local-address) the route is skipped with a log.
@@ -71,6 +70,8 @@ impl SessionContext {
         } else {
             let path = a.as_path.take().unwrap_or_default();
             a.as_path = Some(prepend(path, self.local_as));
+            // RFC 4271 §5.1.5: LOCAL_PREF MUST NOT be sent to external peers.
+            a.local_pref = None;
         }
         a
     }
@@ -218,6 +219,15 @@ mod tests {
         assert_eq!(
             c.wire_attributes(&PathAttributes::default()).local_pref,
             None
+        );
+        let configured = PathAttributes {
+            local_pref: Some(200),
+            ..Default::default()
+        };
+        assert_eq!(
+            c.wire_attributes(&configured).local_pref,
+            None,
+            "LOCAL_PREF must not reach an eBGP peer"
         );
     }
 
