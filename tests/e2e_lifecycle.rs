@@ -343,6 +343,8 @@ signal.signal(signal.SIGTERM, signal.SIG_IGN)
 log = open(sys.argv[1], "a")
 log.write("pid %d\n" % os.getpid())
 log.write("env " + " ".join(sorted(os.environ)) + "\n")
+blocked = [l.split()[1] for l in open("/proc/self/status") if l.startswith("SigBlk:")]
+log.write("sigblk " + blocked[0] + "\n")
 log.flush()
 while True:
     time.sleep(1)
@@ -433,6 +435,11 @@ fn notify_respawn_limit_and_stubborn_helper() {
         assert!(!vars.contains(&v), "{v} leaked to the helper: {env}");
     }
     assert!(vars.contains(&"PATH"), "{env}");
+    // The daemon holds SIGTERM/SIGINT/SIGHUP blocked during startup; its helpers
+    // must start with nothing blocked, or they could never be stopped by SIGTERM.
+    let log = std::fs::read_to_string(&stubborn_log).unwrap_or_default();
+    let sigblk = log.lines().find_map(|l| l.strip_prefix("sigblk "));
+    assert_eq!(sigblk, Some("0000000000000000"), "{log}");
     let stubborn_pid = pids_in(&stubborn_log)[0];
     assert!(!process_gone(stubborn_pid));
 

@@ -220,6 +220,7 @@ fn start(p: &ProcessConfig) -> std::io::Result<Child> {
     for v in SCRUBBED_ENV {
         cmd.env_remove(v);
     }
+    crate::system::signals::unblock_in_child(&mut cmd);
     cmd.spawn()
 }
 

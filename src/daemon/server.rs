@@ -15,7 +15,7 @@ use crate::config::{self, Config, LoadedSettings, Settings};
 use crate::control::{Command, ControlReply, PeerState, ShowDetail};
 use crate::system::activation::{self, Activated};
 use crate::system::notify::Notifier;
-use crate::system::signals::{Signal, Signals};
+use crate::system::signals::{self, Signal, Signals};
 use crate::system::supervise::{self, Health};
 use crate::system::{listen, logging, privileges};
 
@@ -133,6 +133,9 @@ fn settings(opts: &ServerOptions) -> Result<LoadedSettings, ServerError> {
 /// not handed over, drop privileges and every capability; only then build the tokio
 /// runtime, start the core, the control socket and the helpers, and say READY=1.
 pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
+    // Until the signal streams exist, a SIGTERM/SIGINT/SIGHUP stays pending instead
+    // of killing the half-started daemon.
+    let held = signals::hold().map_err(ServerError::Runtime)?;
     let LoadedSettings { settings, warnings } = settings(&opts)?;
     let instance = settings.instance.clone();
     logging::init(
@@ -183,6 +186,8 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
     let config_path = opts.config.clone();
     runtime.block_on(async move {
         let mut signals = Signals::new().map_err(ServerError::Runtime)?;
+        // block_on runs this future on the main thread, the one that held them.
+        held.release().map_err(ServerError::Runtime)?;
         let (control_tx, control_rx) = mpsc::channel(256);
         let (events, _) = broadcast::channel(4096);
         let shutdown = CancellationToken::new();

@@ -1,7 +1,12 @@
 //! The signals a daemon under systemd handles: SIGTERM (systemctl stop), SIGINT
 //! (Ctrl-C in a terminal) and SIGHUP (systemctl reload: ExecReload=kill -HUP).
-//! Tokio signal streams; create them inside the runtime, early, so a SIGHUP that
-//! arrives during startup is queued rather than killing us (its default action).
+//! Tokio signal streams, created inside the runtime. Before the runtime exists,
+//! [`hold`] blocks the three signals on the main thread (and so on every thread
+//! started after it), so one that arrives during startup (after the listeners are
+//! bound, while the runtime is being built) stays pending instead of killing us by
+//! its default action; [`Held::release`] lets it through once the streams exist.
+//! A child would inherit the mask (std's spawning keeps it): helpers are spawned
+//! through [`unblock_in_child`], which empties it after fork, before exec.
 
 use std::io;
 
@@ -26,6 +31,64 @@ impl Signal {
             Signal::Interrupt => "SIGINT",
             Signal::Reload => "SIGHUP",
         }
+    }
+}
+
+/// SIGTERM, SIGINT and SIGHUP blocked on the calling thread, from [`hold`].
+#[must_use = "release() once the signal streams exist, or the signals stay blocked"]
+pub struct Held {
+    set: nix::sys::signal::SigSet,
+}
+
+fn handled() -> nix::sys::signal::SigSet {
+    use nix::sys::signal::{SigSet, Signal as S};
+    let mut set = SigSet::empty();
+    for s in [S::SIGTERM, S::SIGINT, S::SIGHUP] {
+        set.add(s);
+    }
+    set
+}
+
+/// Block SIGTERM, SIGINT and SIGHUP on the calling thread; threads it starts later
+/// inherit the mask. Call it first thing on the main thread.
+pub fn hold() -> io::Result<Held> {
+    let set = handled();
+    nix::sys::signal::pthread_sigmask(nix::sys::signal::SigmaskHow::SIG_BLOCK, Some(&set), None)
+        .map_err(io::Error::from)?;
+    Ok(Held { set })
+}
+
+impl Held {
+    /// Unblock the signals on this thread (the one that called [`hold`]); one that
+    /// arrived meanwhile is delivered now, to the handlers [`Signals::new`] installed.
+    pub fn release(self) -> io::Result<()> {
+        nix::sys::signal::pthread_sigmask(
+            nix::sys::signal::SigmaskHow::SIG_UNBLOCK,
+            Some(&self.set),
+            None,
+        )
+        .map_err(io::Error::from)
+    }
+}
+
+/// Make `cmd`'s child start with no signal blocked. Worker threads started while
+/// [`hold`] was in force keep the three signals blocked (harmless for them: the
+/// main thread takes delivery), and a child spawned from one would inherit that and
+/// could not be stopped by SIGTERM.
+pub fn unblock_in_child(cmd: &mut tokio::process::Command) {
+    let empty = nix::sys::signal::SigSet::empty();
+    // SAFETY: the closure runs in the child between fork and exec; it only calls
+    // pthread_sigmask, which is async-signal-safe, on a set built before the fork,
+    // and allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sys::signal::pthread_sigmask(
+                nix::sys::signal::SigmaskHow::SIG_SETMASK,
+                Some(&empty),
+                None,
+            )
+            .map_err(io::Error::from)
+        });
     }
 }
 
@@ -66,6 +129,26 @@ impl Signals {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A SIGHUP raised while held is neither lost nor fatal: it comes out of the
+    /// stream after release. (Without `hold`, raising SIGHUP before the handler
+    /// exists kills the test binary.) `raise` targets this thread only, so other
+    /// tests' threads are not involved.
+    #[test]
+    fn a_signal_held_during_startup_is_delivered_after_release() {
+        let held = hold().unwrap();
+        nix::sys::signal::raise(nix::sys::signal::Signal::SIGHUP).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let got = rt.block_on(async {
+            let mut signals = Signals::new().unwrap();
+            held.release().unwrap();
+            tokio::time::timeout(std::time::Duration::from_secs(5), signals.recv()).await
+        });
+        assert_eq!(got.unwrap(), Signal::Reload);
+    }
 
     #[tokio::test]
     async fn sighup_is_reload_and_sigterm_is_terminate() {
