@@ -11,13 +11,14 @@
 //! Nothing here blocks another neighbor: every neighbor is its own task.
 
 mod acquire;
+mod events;
 mod status;
 
 pub use status::describe_config;
 
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
@@ -31,8 +32,8 @@ use super::outbound::{self, SessionContext};
 use crate::bgp::{self, CodecOptions, Message, Notification, Open, Prefix, Update};
 use crate::config::NeighborConfig;
 use crate::control::{
-    Direction, Event, EventKind, MessageCounters, NeighborStatus, PeerInfo, PeerState,
-    RibDirection, RibEntry, SessionState,
+    Direction, Event, EventKind, MessageCounters, NeighborStatus, PeerState, RibDirection,
+    RibEntry, SessionState,
 };
 use crate::rib::{AdjRibIn, AdjRibOut, Route};
 
@@ -219,26 +220,6 @@ impl Neighbor {
                 }
             }
         }
-    }
-
-    fn peer_info(&self) -> PeerInfo {
-        PeerInfo {
-            local_address: self.local_addr,
-            peer_address: self.cfg.address,
-            local_as: self.cfg.local_as,
-            peer_as: self.cfg.peer_as,
-            peer_router_id: self.peer_router_id,
-        }
-    }
-
-    fn emit(&self, direction: Direction, kind: EventKind) {
-        // No receiver is fine; a lagging receiver loses old events, never blocks us.
-        let _ = self.events.send(Event {
-            time: SystemTime::now(),
-            peer: self.peer_info(),
-            direction,
-            kind,
-        });
     }
 
     fn set_state(&mut self, s: PeerState) {
