@@ -13,6 +13,7 @@
 mod acquire;
 mod events;
 mod status;
+mod wire;
 
 pub use status::describe_config;
 
@@ -36,6 +37,7 @@ use crate::control::{
     RibEntry, SessionState,
 };
 use crate::rib::{AdjRibIn, AdjRibOut, Route};
+use wire::{count, describe, write_out};
 
 /// Hold time while waiting for the peer's OPEN (RFC 4271 §8: "a large value", 4 min).
 const OPEN_HOLD: Duration = Duration::from_secs(240);
@@ -135,16 +137,6 @@ fn far_future() -> tokio::time::Instant {
     tokio::time::Instant::now() + Duration::from_secs(86400 * 365)
 }
 
-fn count(c: &mut MessageCounters, m: &Message) {
-    match m {
-        Message::Open(_) => c.open += 1,
-        Message::Update(_) => c.update += 1,
-        Message::Notification(_) => c.notification += 1,
-        Message::Keepalive => c.keepalive += 1,
-        Message::RouteRefresh(_) => c.route_refresh += 1,
-    }
-}
-
 /// "a, b, c" for up to 16 prefixes, then "... (N in total)".
 fn list(prefixes: &[Prefix]) -> String {
     let mut s: Vec<String> = prefixes.iter().take(16).map(|p| p.to_string()).collect();
@@ -152,14 +144,6 @@ fn list(prefixes: &[Prefix]) -> String {
         s.push(format!("... ({} in total)", prefixes.len()));
     }
     s.join(" ")
-}
-
-fn describe(n: &Notification) -> String {
-    let mut s = format!("code {} subcode {}", n.code, n.subcode);
-    if let Some(t) = n.shutdown_text() {
-        s.push_str(&format!(" \"{t}\""));
-    }
-    s
 }
 
 impl Neighbor {
@@ -289,28 +273,6 @@ impl Neighbor {
             NeighborCommand::Stop { done, .. } => return Some(done),
         }
         None
-    }
-
-    /// Encodes `msgs` and writes them in one write.
-    async fn send(&mut self, conn: &mut Conn, msgs: &[Message]) -> Result<(), String> {
-        let mut out = Vec::new();
-        for m in msgs {
-            bgp::encode_message(m, &conn.opts, &mut out)
-                .map_err(|e| format!("cannot encode {m:?}: {e}"))?;
-            count(&mut self.sent, m);
-            if let Message::Notification(n) = m {
-                warn!(peer = %self.cfg.address, notification = %describe(n), "sending NOTIFICATION");
-                self.emit(Direction::Send, EventKind::Notification(n.clone()));
-            }
-        }
-        write_out(conn, &out).await
-    }
-
-    /// Sends a NOTIFICATION (best effort) and ends the session with `reason`.
-    async fn notify_and_close(&mut self, conn: &mut Conn, n: Notification, reason: String) -> Flow {
-        let _ = self.send(conn, &[Message::Notification(n)]).await;
-        let _ = conn.wr.shutdown().await;
-        Flow::End(End::Down(reason))
     }
 
     /// OpenSent -> Established over one connection. Returns how it ended and an
@@ -748,21 +710,6 @@ impl Neighbor {
             }
         }
     }
-}
-
-/// Writes `out` in 64 KiB chunks, each of which must go out within the hold time
-/// (4 minutes when there is none): a peer that stops reading is detected even
-/// though the select loop (and so the Hold timer) waits while we write.
-async fn write_out(conn: &mut Conn, out: &[u8]) -> Result<(), String> {
-    let limit = conn.hold_for.unwrap_or(OPEN_HOLD);
-    for chunk in out.chunks(65536) {
-        match tokio::time::timeout(limit, conn.wr.write_all(chunk)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(format!("write failed: {e}")),
-            Err(_) => return Err(format!("peer stopped reading for {}s", limit.as_secs())),
-        }
-    }
-    Ok(())
 }
 
 fn kind_name(m: &Message) -> &'static str {
