@@ -11,6 +11,7 @@
 //! Nothing here blocks another neighbor: every neighbor is its own task.
 
 mod acquire;
+mod collision;
 mod events;
 mod status;
 mod wire;
@@ -476,36 +477,6 @@ impl Neighbor {
         Flow::Continue
     }
 
-    /// RFC 4271 §6.8 with the peer's identifier known: the connection opened by the
-    /// speaker with the higher BGP identifier survives.
-    async fn collision(
-        &mut self,
-        conn: &mut Conn,
-        incoming: TcpStream,
-        peer_id: std::net::Ipv4Addr,
-    ) -> Flow {
-        let keep_existing = conn.outbound && u32::from(self.cfg.router_id) > u32::from(peer_id);
-        if keep_existing {
-            info!(peer = %self.cfg.address, "connection collision: keeping our connection");
-            reject_incoming(incoming).await;
-            self.sent.notification += 1;
-            Flow::Continue
-        } else {
-            info!(peer = %self.cfg.address, "connection collision: switching to the peer's connection");
-            let n = Notification {
-                code: CEASE,
-                subcode: CEASE_COLLISION,
-                data: Vec::new(),
-            };
-            let _ = self.send(conn, &[Message::Notification(n)]).await;
-            let _ = conn.wr.shutdown().await;
-            Flow::End(End::Switch(
-                incoming,
-                "connection collision resolved for the peer's connection".into(),
-            ))
-        }
-    }
-
     async fn established(&mut self, conn: &mut Conn) -> Flow {
         self.set_state(PeerState::Established);
         self.established_at = Some(Instant::now());
@@ -690,26 +661,6 @@ impl Neighbor {
         }
         Flow::Continue
     }
-
-    /// A second connection from the peer while one exists (RFC 4271 §6.8).
-    async fn on_incoming(&mut self, conn: &mut Conn, incoming: TcpStream) -> Flow {
-        match (self.state, self.peer_router_id) {
-            (PeerState::OpenConfirm, Some(id)) => self.collision(conn, incoming, id).await,
-            (PeerState::OpenSent, _) => {
-                // The peer's identifier is not known yet: decide when its OPEN arrives.
-                if let Some(old) = conn.pending_incoming.replace(incoming) {
-                    reject_incoming(old).await;
-                }
-                Flow::Continue
-            }
-            _ => {
-                info!(peer = %self.cfg.address, "connection collision with an established session: refusing the new one");
-                reject_incoming(incoming).await;
-                self.sent.notification += 1;
-                Flow::Continue
-            }
-        }
-    }
 }
 
 fn kind_name(m: &Message) -> &'static str {
@@ -720,21 +671,6 @@ fn kind_name(m: &Message) -> &'static str {
         Message::Keepalive => "KEEPALIVE",
         Message::RouteRefresh(_) => "ROUTE-REFRESH",
     }
-}
-
-/// Closes a connection that lost a collision, with Cease / Connection Collision
-/// Resolution.
-async fn reject_incoming(mut s: TcpStream) {
-    let n = Notification {
-        code: CEASE,
-        subcode: CEASE_COLLISION,
-        data: Vec::new(),
-    };
-    let mut out = Vec::new();
-    if bgp::encode_message(&Message::Notification(n), &CodecOptions::INITIAL, &mut out).is_ok() {
-        let _ = tokio::time::timeout(Duration::from_secs(2), s.write_all(&out)).await;
-    }
-    let _ = s.shutdown().await;
 }
 
 #[cfg(test)]
