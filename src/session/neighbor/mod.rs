@@ -13,6 +13,7 @@
 mod acquire;
 mod collision;
 mod commands;
+mod established;
 mod events;
 mod status;
 mod wire;
@@ -31,15 +32,15 @@ use tokio::time::Sleep;
 use tracing::{debug, info, warn};
 
 use super::open::{self, Negotiated};
-use super::outbound::{self, SessionContext};
-use crate::bgp::{self, CodecOptions, Message, Notification, Open, Prefix, Update};
+use super::outbound;
+use crate::bgp::{self, CodecOptions, Message, Notification, Open, Prefix};
 use crate::config::NeighborConfig;
 use crate::control::{
     Direction, Event, EventKind, MessageCounters, NeighborStatus, PeerState, RibDirection,
     RibEntry, SessionState,
 };
 use crate::rib::{AdjRibIn, AdjRibOut, Route};
-use wire::{count, describe, write_out};
+use wire::{count, describe};
 
 /// Hold time while waiting for the peer's OPEN (RFC 4271 §8: "a large value", 4 min).
 const OPEN_HOLD: Duration = Duration::from_secs(240);
@@ -134,15 +135,6 @@ pub struct Neighbor {
 
 fn far_future() -> tokio::time::Instant {
     tokio::time::Instant::now() + Duration::from_secs(86400 * 365)
-}
-
-/// "a, b, c" for up to 16 prefixes, then "... (N in total)".
-fn list(prefixes: &[Prefix]) -> String {
-    let mut s: Vec<String> = prefixes.iter().take(16).map(|p| p.to_string()).collect();
-    if prefixes.len() > 16 {
-        s.push(format!("... ({} in total)", prefixes.len()));
-    }
-    s.join(" ")
 }
 
 impl Neighbor {
@@ -375,12 +367,7 @@ impl Neighbor {
                 self.on_update(u);
                 Flow::Continue
             }
-            (Established, Message::RouteRefresh(r)) => {
-                info!(peer = %self.cfg.address, family = outbound::family_name(r.family), "ROUTE-REFRESH received");
-                self.emit(Direction::Receive, EventKind::Refresh(r.family));
-                self.rib_out.resend_all();
-                self.send_delta(conn, false).await
-            }
+            (Established, Message::RouteRefresh(r)) => self.on_route_refresh(conn, r).await,
             // Anything else is unexpected in this state (RFC 6608 subcodes 1..3).
             (state, m) => {
                 let subcode = match state {
@@ -470,86 +457,6 @@ impl Neighbor {
         // The peer has nothing from us yet: the whole table, then End-of-RIB.
         self.rib_out.resend_all();
         self.send_delta(conn, true).await
-    }
-
-    fn on_update(&mut self, u: Update) {
-        if let Some(family) = u.end_of_rib() {
-            info!(peer = %self.cfg.address, family = outbound::family_name(family), "End-of-RIB received");
-            self.emit(Direction::Receive, EventKind::EndOfRib(family));
-            return;
-        }
-        if let Some(why) = &u.treat_as_withdraw {
-            warn!(peer = %self.cfg.address, reason = %why, "malformed UPDATE treated as withdraw (RFC 7606)");
-        }
-        let change = self.rib_in.apply(&u);
-        let mut announced: Vec<Prefix> = u.nlri.clone();
-        if let Some(r) = &u.attributes.mp_reach {
-            announced.extend(r.nlri.iter().copied());
-        }
-        let mut withdrawn: Vec<Prefix> = u.withdrawn.clone();
-        if let Some(w) = &u.attributes.mp_unreach {
-            withdrawn.extend(w.withdrawn.iter().copied());
-        }
-        info!(
-            peer = %self.cfg.address,
-            announce = %list(&announced),
-            withdraw = %list(&withdrawn),
-            adj_rib_in = self.rib_in.len(),
-            "UPDATE received"
-        );
-        debug!(peer = %self.cfg.address, ?change, attributes = ?u.attributes, "UPDATE detail");
-        self.emit(Direction::Receive, EventKind::Update(Box::new(u)));
-    }
-
-    fn context(&self, conn: &Conn) -> SessionContext {
-        SessionContext {
-            local_as: self.cfg.local_as,
-            peer_as: self.cfg.peer_as,
-            configured_local: self.cfg.local_address,
-            socket_local: conn.local.ip(),
-            codec: conn.opts,
-        }
-    }
-
-    /// Sends the Adj-RIB-Out delta (Established only), then End-of-RIB per family
-    /// when `eor`.
-    async fn send_delta(&mut self, conn: &mut Conn, eor: bool) -> Flow {
-        self.dirty = false;
-        let Some(n) = conn.negotiated.clone() else {
-            return Flow::Continue;
-        };
-        if self.state != PeerState::Established {
-            return Flow::Continue;
-        }
-        let delta = self.rib_out.take_delta(&n.families);
-        let packed = outbound::pack_delta(&self.context(conn), &delta);
-        for s in &packed.skipped {
-            warn!(peer = %self.cfg.address, "{s}");
-        }
-        let mut out: Vec<u8> = Vec::with_capacity(packed.messages.iter().map(Vec::len).sum());
-        for m in &packed.messages {
-            out.extend_from_slice(m);
-        }
-        self.sent.update += packed.messages.len() as u64;
-        if eor {
-            for f in &n.families {
-                out.extend_from_slice(&bgp::encode_end_of_rib(*f, &conn.opts));
-                self.sent.update += 1;
-            }
-        }
-        if packed.announced + packed.withdrawn > 0 {
-            info!(
-                peer = %self.cfg.address,
-                announced = packed.announced,
-                withdrawn = packed.withdrawn,
-                messages = packed.messages.len(),
-                "UPDATEs sent"
-            );
-        }
-        match write_out(conn, &out).await {
-            Ok(()) => Flow::Continue,
-            Err(e) => Flow::End(End::Down(e)),
-        }
     }
 }
 
