@@ -15,6 +15,7 @@ mod collision;
 mod commands;
 mod established;
 mod events;
+mod handshake;
 mod status;
 mod wire;
 
@@ -32,7 +33,6 @@ use tokio::time::Sleep;
 use tracing::{debug, info, warn};
 
 use super::open::{self, Negotiated};
-use super::outbound;
 use crate::bgp::{self, CodecOptions, Message, Notification, Open, Prefix};
 use crate::config::NeighborConfig;
 use crate::control::{
@@ -384,79 +384,6 @@ impl Neighbor {
                 self.notify_and_close(conn, n, what).await
             }
         }
-    }
-
-    async fn on_open(&mut self, conn: &mut Conn, peer_open: Open) -> Flow {
-        self.emit(
-            Direction::Receive,
-            EventKind::Open(Box::new(peer_open.clone())),
-        );
-        let n = match open::negotiate(&self.cfg, &conn.our_open, &peer_open) {
-            Ok(n) => n,
-            Err(notification) => {
-                let reason = format!("OPEN rejected: {}", describe(&notification));
-                return self.notify_and_close(conn, notification, reason).await;
-            }
-        };
-        self.peer_router_id = Some(n.peer_router_id);
-        conn.opts = n.codec;
-        conn.hold_for = n.hold_duration();
-        match conn.hold_for {
-            Some(h) => conn.hold.as_mut().reset(tokio::time::Instant::now() + h),
-            None => conn.hold.as_mut().reset(far_future()),
-        }
-        conn.keepalive_every = n.keepalive_interval();
-        if let Some(k) = conn.keepalive_every {
-            conn.keepalive
-                .as_mut()
-                .reset(tokio::time::Instant::now() + k);
-        }
-        info!(
-            peer = %self.cfg.address,
-            router_id = %n.peer_router_id,
-            hold_time = n.hold_time,
-            families = ?n.families.iter().map(|f| outbound::family_name(*f)).collect::<Vec<_>>(),
-            four_octet_as = n.codec.four_octet_as,
-            extended_message = n.codec.extended_message,
-            "OPEN accepted"
-        );
-        let peer_id = n.peer_router_id;
-        conn.negotiated = Some(n.clone());
-        self.negotiated = Some(n);
-        if let Err(e) = self.send(conn, &[Message::Keepalive]).await {
-            return Flow::End(End::Down(e));
-        }
-        self.set_state(PeerState::OpenConfirm);
-        // A connection that arrived during OpenSent: resolve the collision now.
-        if let Some(incoming) = conn.pending_incoming.take() {
-            return self.collision(conn, incoming, peer_id).await;
-        }
-        Flow::Continue
-    }
-
-    async fn established(&mut self, conn: &mut Conn) -> Flow {
-        self.set_state(PeerState::Established);
-        self.established_at = Some(Instant::now());
-        self.failures = 0;
-        self.last_error = None;
-        info!(
-            MESSAGE_ID = crate::system::logging::MSG_SESSION_UP,
-            PEER_ADDRESS = %self.cfg.address,
-            PEER_AS = self.cfg.peer_as,
-            BGP_STATE = "established",
-            "session with {} established",
-            self.cfg.address
-        );
-        self.emit(
-            Direction::Receive,
-            EventKind::State {
-                state: SessionState::Up,
-                reason: None,
-            },
-        );
-        // The peer has nothing from us yet: the whole table, then End-of-RIB.
-        self.rib_out.resend_all();
-        self.send_delta(conn, true).await
     }
 }
 
