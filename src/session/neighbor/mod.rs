@@ -9,10 +9,23 @@
 //!   handled by a plain `match` on the state with the RFC 4271 event in a comment.
 //!
 //! Nothing here blocks another neighbor: every neighbor is its own task.
+//!
+//! This file holds the task's state, its commands and its life cycle (`run`,
+//! session down). The rest, one concern a file:
+//! - `acquire`: Idle/Active/Connect, ConnectRetry backoff, jitter, first-connect pacing;
+//! - `connection`: one connection's `select!` loop, timers, message dispatch by state;
+//! - `handshake`: the OPEN exchange, OpenSent -> OpenConfirm -> Established;
+//! - `collision`: a second connection from the peer (RFC 4271 §6.8);
+//! - `established`: UPDATEs in, Adj-RIB-Out deltas and End-of-RIB out, ROUTE-REFRESH;
+//! - `commands`: the daemon's commands, with or without a connection;
+//! - `wire`: encoding, counting and hold-bounded writes;
+//! - `status`: `show neighbor` / `show adj-rib` answers;
+//! - `events`: the events published to the API.
 
 mod acquire;
 mod collision;
 mod commands;
+mod connection;
 mod established;
 mod events;
 mod handshake;
@@ -25,22 +38,20 @@ use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
-use tokio::io::AsyncReadExt;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Sleep;
 use tracing::{debug, info, warn};
 
-use super::open::{self, Negotiated};
-use crate::bgp::{self, CodecOptions, Message, Notification, Open, Prefix};
+use super::open::Negotiated;
+use crate::bgp::{CodecOptions, Open, Prefix};
 use crate::config::NeighborConfig;
 use crate::control::{
     Direction, Event, EventKind, MessageCounters, NeighborStatus, PeerState, RibDirection,
     RibEntry, SessionState,
 };
 use crate::rib::{AdjRibIn, AdjRibOut, Route};
-use wire::{count, describe};
 
 /// Hold time while waiting for the peer's OPEN (RFC 4271 §8: "a large value", 4 min).
 const OPEN_HOLD: Duration = Duration::from_secs(240);
@@ -51,9 +62,6 @@ pub const CEASE_PEER_DECONFIGURED: u8 = 3;
 pub const CEASE_ADMIN_RESET: u8 = 4;
 pub const CEASE_CONFIG_CHANGE: u8 = 6;
 pub const CEASE_COLLISION: u8 = 7;
-/// Finite State Machine Error (RFC 6608): unexpected message in OpenSent /
-/// OpenConfirm / Established.
-const FSM_ERROR: u8 = 5;
 
 /// What the daemon asks of a neighbor task.
 #[derive(Debug)]
@@ -133,6 +141,7 @@ pub struct Neighbor {
     dirty: bool,
 }
 
+/// A deadline that never comes: where a timer that is off is parked.
 fn far_future() -> tokio::time::Instant {
     tokio::time::Instant::now() + Duration::from_secs(86400 * 365)
 }
@@ -197,6 +206,7 @@ impl Neighbor {
         }
     }
 
+    /// Moves the FSM to `s` (logged at debug level when it changes).
     fn set_state(&mut self, s: PeerState) {
         if self.state != s {
             debug!(peer = %self.cfg.address, from = self.state.as_str(), to = s.as_str(), "state change");
@@ -236,164 +246,6 @@ impl Neighbor {
         self.last_error = Some(reason.to_string());
         self.failures = self.failures.saturating_add(1);
         self.set_state(PeerState::Idle);
-    }
-
-    /// OpenSent -> Established over one connection. Returns how it ended and an
-    /// incoming connection kept for collision resolution, if any.
-    async fn session(&mut self, stream: TcpStream, outbound: bool) -> (End, Option<TcpStream>) {
-        let (local, peer) = match (stream.local_addr(), stream.peer_addr()) {
-            (Ok(l), Ok(p)) => (l, p),
-            _ => return (End::Down("connection lost before it was used".into()), None),
-        };
-        let _ = stream.set_nodelay(true);
-        self.local_addr = Some(local.ip().to_canonical());
-        info!(peer = %self.cfg.address, local = %local, remote = %peer, outbound, "connected");
-        self.emit(
-            Direction::Receive,
-            EventKind::State {
-                state: SessionState::Connected,
-                reason: None,
-            },
-        );
-        let (mut rd, wr) = stream.into_split();
-        let mut conn = Conn {
-            wr,
-            opts: CodecOptions::INITIAL,
-            outbound,
-            local,
-            our_open: open::local_open(&self.cfg),
-            negotiated: None,
-            hold: Box::pin(tokio::time::sleep(OPEN_HOLD)),
-            hold_for: Some(OPEN_HOLD),
-            keepalive: Box::pin(tokio::time::sleep_until(far_future())),
-            keepalive_every: None,
-            pending_incoming: None,
-        };
-        let open_msg = Message::Open(conn.our_open.clone());
-        if let Err(e) = self.send(&mut conn, &[open_msg]).await {
-            return (End::Down(e), None);
-        }
-        self.set_state(PeerState::OpenSent);
-        let mut buf: Vec<u8> = Vec::with_capacity(65536);
-        let end = loop {
-            // Read in large chunks: a full table arrives as thousands of messages.
-            if buf.capacity() - buf.len() < 16384 {
-                buf.reserve(65536);
-            }
-            let flow = tokio::select! {
-                r = rd.read_buf(&mut buf) => match r {
-                    // Event 18: TcpConnectionFails (peer closed).
-                    Ok(0) => Flow::End(End::Down("peer closed the connection".into())),
-                    Err(e) => Flow::End(End::Down(format!("read failed: {e}"))),
-                    Ok(_) => self.on_bytes(&mut conn, &mut buf).await,
-                },
-                // Event 10: HoldTimer_Expires.
-                _ = &mut conn.hold, if conn.hold_for.is_some() => {
-                    let n = Notification { code: 4, subcode: 0, data: Vec::new() };
-                    self.notify_and_close(&mut conn, n, "hold timer expired".into()).await
-                }
-                // Event 11: KeepaliveTimer_Expires.
-                _ = &mut conn.keepalive, if conn.keepalive_every.is_some() => {
-                    if let Some(every) = conn.keepalive_every {
-                        conn.keepalive.as_mut().reset(tokio::time::Instant::now() + every);
-                    }
-                    match self.send(&mut conn, &[Message::Keepalive]).await {
-                        Ok(()) => Flow::Continue,
-                        Err(e) => Flow::End(End::Down(e)),
-                    }
-                }
-                cmd = self.rx.recv() => self.on_command(&mut conn, cmd).await,
-            };
-            if let Flow::End(end) = flow {
-                break end;
-            }
-        };
-        (end, conn.pending_incoming.take())
-    }
-
-    /// Decodes every complete message in `buf` and handles it.
-    async fn on_bytes(&mut self, conn: &mut Conn, buf: &mut Vec<u8>) -> Flow {
-        let mut start = 0;
-        let flow = loop {
-            match bgp::decode_message(&buf[start..], &conn.opts) {
-                Ok(None) => break Flow::Continue,
-                Ok(Some((msg, used))) => {
-                    start += used;
-                    // Any message restarts the Hold timer (RFC 4271 §4.4).
-                    if let Some(h) = conn.hold_for {
-                        conn.hold.as_mut().reset(tokio::time::Instant::now() + h);
-                    }
-                    count(&mut self.received, &msg);
-                    if let Flow::End(e) = self.on_message(conn, msg).await {
-                        break Flow::End(e);
-                    }
-                }
-                Err(e) => {
-                    // Event 21/22/28: BGPHeaderErr / BGPOpenMsgErr / UpdateMsgErr.
-                    let n = e.notification();
-                    warn!(peer = %self.cfg.address, error = %e, "malformed message");
-                    break self
-                        .notify_and_close(conn, n, format!("malformed message from peer: {e}"))
-                        .await;
-                }
-            }
-        };
-        buf.drain(..start.min(buf.len()));
-        flow
-    }
-
-    async fn on_message(&mut self, conn: &mut Conn, msg: Message) -> Flow {
-        use PeerState::*;
-        match (self.state, msg) {
-            // Event 24/25: NotifMsgVerErr / NotifMsg, in any state.
-            (_, Message::Notification(n)) => {
-                warn!(peer = %self.cfg.address, notification = %describe(&n), "NOTIFICATION received");
-                self.emit(Direction::Receive, EventKind::Notification(n.clone()));
-                Flow::End(End::Down(format!(
-                    "NOTIFICATION received: {}",
-                    describe(&n)
-                )))
-            }
-            // Event 19: BGPOpen.
-            (OpenSent, Message::Open(peer_open)) => self.on_open(conn, peer_open).await,
-            // Event 26: KeepAliveMsg in OpenConfirm -> Established.
-            (OpenConfirm, Message::Keepalive) => self.established(conn).await,
-            (Established, Message::Keepalive) => {
-                self.emit(Direction::Receive, EventKind::Keepalive);
-                Flow::Continue
-            }
-            // Event 27: UpdateMsg.
-            (Established, Message::Update(u)) => {
-                self.on_update(u);
-                Flow::Continue
-            }
-            (Established, Message::RouteRefresh(r)) => self.on_route_refresh(conn, r).await,
-            // Anything else is unexpected in this state (RFC 6608 subcodes 1..3).
-            (state, m) => {
-                let subcode = match state {
-                    OpenSent => 1,
-                    OpenConfirm => 2,
-                    _ => 3,
-                };
-                let n = Notification {
-                    code: FSM_ERROR,
-                    subcode,
-                    data: Vec::new(),
-                };
-                let what = format!("unexpected {} in state {}", kind_name(&m), state.as_str());
-                self.notify_and_close(conn, n, what).await
-            }
-        }
-    }
-}
-
-fn kind_name(m: &Message) -> &'static str {
-    match m {
-        Message::Open(_) => "OPEN",
-        Message::Update(_) => "UPDATE",
-        Message::Notification(_) => "NOTIFICATION",
-        Message::Keepalive => "KEEPALIVE",
-        Message::RouteRefresh(_) => "ROUTE-REFRESH",
     }
 }
 
