@@ -47,19 +47,23 @@ impl Neighbor {
         conn: &mut Conn,
         cmd: Option<NeighborCommand>,
     ) -> Flow {
-        let mut next = cmd;
-        for _ in 0..COMMAND_BATCH {
-            let Some(cmd) = next.take() else {
-                // The daemon dropped us: leave politely.
-                let n = Notification::cease_shutdown(CEASE_ADMIN_SHUTDOWN, "");
-                let _ = self.send(conn, &[Message::Notification(n)]).await;
-                return Flow::End(End::Stop);
-            };
+        let Some(mut cmd) = cmd else {
+            // The daemon dropped us: leave politely.
+            let n = Notification::cease_shutdown(CEASE_ADMIN_SHUTDOWN, "");
+            let _ = self.send(conn, &[Message::Notification(n)]).await;
+            return Flow::End(End::Stop);
+        };
+        for handled in 1..=COMMAND_BATCH {
             if let Flow::End(e) = self.command_online(conn, cmd).await {
                 return Flow::End(e);
             }
+            // Take the next command only when this batch will handle it: one taken
+            // off the channel and left unhandled would be lost.
+            if handled == COMMAND_BATCH {
+                break;
+            }
             match self.rx.try_recv() {
-                Ok(c) => next = Some(c),
+                Ok(c) => cmd = c,
                 Err(_) => break,
             }
         }
@@ -124,5 +128,64 @@ impl Neighbor {
             }
         }
         Flow::Continue
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use tokio::io::AsyncReadExt;
+    use tokio::net::TcpListener;
+    use tokio::sync::broadcast;
+
+    use super::*;
+    use crate::bgp::{PathAttributes, Prefix};
+    use crate::rib::{NextHop, Route};
+    use crate::session::NeighborHandle;
+
+    /// A burst of commands longer than one batch, queued while a connection is up:
+    /// every command is handled, none is lost at the batch boundary.
+    #[tokio::test]
+    async fn a_burst_longer_than_one_batch_loses_no_command() {
+        let limit = Duration::from_secs(30);
+        let peer = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut cfg = super::super::test_config();
+        cfg.address = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        cfg.port = peer.local_addr().unwrap().port();
+        cfg.md5_password = None;
+        let (events, _) = broadcast::channel(16);
+        let handle = NeighborHandle::spawn(cfg, &[], 0, events);
+        // The peer takes the connection, reads our OPEN and stays silent: the
+        // neighbor waits in OpenSent, in its connection loop.
+        let (mut s, _) = tokio::time::timeout(limit, peer.accept())
+            .await
+            .unwrap()
+            .unwrap();
+        let mut buf = [0u8; 4096];
+        let read = tokio::time::timeout(limit, s.read(&mut buf)).await.unwrap();
+        assert!(read.unwrap() > 0);
+        // One batch and one more command, all queued before the task runs again
+        // (single-threaded runtime, nothing awaited in between).
+        let attributes = Arc::new(PathAttributes::default());
+        let total = COMMAND_BATCH + 1;
+        for i in 0..total {
+            let addr = Ipv4Addr::from(0x0a00_0000 + ((i as u32) << 8));
+            let route = Route {
+                prefix: Prefix::new(IpAddr::V4(addr), 24).unwrap(),
+                next_hop: NextHop::SelfAddress,
+                attributes: attributes.clone(),
+            };
+            assert!(handle.send(NeighborCommand::Announce(vec![route])));
+        }
+        let (reply, answer) = oneshot::channel();
+        assert!(handle.send(NeighborCommand::Status(reply)));
+        let status = tokio::time::timeout(limit, answer).await.unwrap().unwrap();
+        assert_eq!(status.prefixes_out, total as u64);
+        handle
+            .stop(CEASE_ADMIN_SHUTDOWN, "", Duration::from_secs(1))
+            .await;
     }
 }
