@@ -147,6 +147,8 @@ fn far_future() -> tokio::time::Instant {
 }
 
 impl Neighbor {
+    /// A neighbor in Idle with `routes` (`count` of them, to size it once) in its
+    /// Adj-RIB-Out; [`Neighbor::run`] is the task.
     pub fn new<'a>(
         cfg: NeighborConfig,
         routes: impl IntoIterator<Item = &'a Route>,
@@ -249,6 +251,7 @@ impl Neighbor {
     }
 }
 
+/// A neighbor's settings for the unit tests (with a password, to check it is masked).
 #[cfg(test)]
 fn test_config() -> NeighborConfig {
     NeighborConfig {
