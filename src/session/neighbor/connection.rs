@@ -1,0 +1,184 @@
+//! Running one TCP connection from OpenSent until it ends: the `select!` over the
+//! socket, the Hold and Keepalive timers and the command channel, and every
+//! message from the peer dispatched by a plain `match` on the state, with the
+//! RFC 4271 event in a comment.
+
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+use tracing::{info, warn};
+
+use super::wire::{count, describe};
+use super::{far_future, Conn, End, Flow, Neighbor, OPEN_HOLD};
+use crate::bgp::{self, CodecOptions, Message, Notification};
+use crate::control::{Direction, EventKind, PeerState, SessionState};
+use crate::session::open;
+
+/// Finite State Machine Error (RFC 6608): unexpected message in OpenSent /
+/// OpenConfirm / Established.
+const FSM_ERROR: u8 = 5;
+
+impl Neighbor {
+    /// OpenSent -> Established over one connection. Returns how it ended and an
+    /// incoming connection kept for collision resolution, if any.
+    pub(super) async fn session(
+        &mut self,
+        stream: TcpStream,
+        outbound: bool,
+    ) -> (End, Option<TcpStream>) {
+        let (local, peer) = match (stream.local_addr(), stream.peer_addr()) {
+            (Ok(l), Ok(p)) => (l, p),
+            _ => return (End::Down("connection lost before it was used".into()), None),
+        };
+        let _ = stream.set_nodelay(true);
+        self.local_addr = Some(local.ip().to_canonical());
+        info!(peer = %self.cfg.address, local = %local, remote = %peer, outbound, "connected");
+        self.emit(
+            Direction::Receive,
+            EventKind::State {
+                state: SessionState::Connected,
+                reason: None,
+            },
+        );
+        let (mut rd, wr) = stream.into_split();
+        let mut conn = Conn {
+            wr,
+            opts: CodecOptions::INITIAL,
+            outbound,
+            local,
+            our_open: open::local_open(&self.cfg),
+            negotiated: None,
+            hold: Box::pin(tokio::time::sleep(OPEN_HOLD)),
+            hold_for: Some(OPEN_HOLD),
+            keepalive: Box::pin(tokio::time::sleep_until(far_future())),
+            keepalive_every: None,
+            pending_incoming: None,
+        };
+        let open_msg = Message::Open(conn.our_open.clone());
+        if let Err(e) = self.send(&mut conn, &[open_msg]).await {
+            return (End::Down(e), None);
+        }
+        self.set_state(PeerState::OpenSent);
+        let mut buf: Vec<u8> = Vec::with_capacity(65536);
+        let end = loop {
+            // Read in large chunks: a full table arrives as thousands of messages.
+            if buf.capacity() - buf.len() < 16384 {
+                buf.reserve(65536);
+            }
+            let flow = tokio::select! {
+                r = rd.read_buf(&mut buf) => match r {
+                    // Event 18: TcpConnectionFails (peer closed).
+                    Ok(0) => Flow::End(End::Down("peer closed the connection".into())),
+                    Err(e) => Flow::End(End::Down(format!("read failed: {e}"))),
+                    Ok(_) => self.on_bytes(&mut conn, &mut buf).await,
+                },
+                // Event 10: HoldTimer_Expires.
+                _ = &mut conn.hold, if conn.hold_for.is_some() => {
+                    let n = Notification { code: 4, subcode: 0, data: Vec::new() };
+                    self.notify_and_close(&mut conn, n, "hold timer expired".into()).await
+                }
+                // Event 11: KeepaliveTimer_Expires.
+                _ = &mut conn.keepalive, if conn.keepalive_every.is_some() => {
+                    if let Some(every) = conn.keepalive_every {
+                        conn.keepalive.as_mut().reset(tokio::time::Instant::now() + every);
+                    }
+                    match self.send(&mut conn, &[Message::Keepalive]).await {
+                        Ok(()) => Flow::Continue,
+                        Err(e) => Flow::End(End::Down(e)),
+                    }
+                }
+                cmd = self.rx.recv() => self.on_command(&mut conn, cmd).await,
+            };
+            if let Flow::End(end) = flow {
+                break end;
+            }
+        };
+        (end, conn.pending_incoming.take())
+    }
+
+    /// Decodes every complete message in `buf` and handles it.
+    async fn on_bytes(&mut self, conn: &mut Conn, buf: &mut Vec<u8>) -> Flow {
+        let mut start = 0;
+        let flow = loop {
+            match bgp::decode_message(&buf[start..], &conn.opts) {
+                Ok(None) => break Flow::Continue,
+                Ok(Some((msg, used))) => {
+                    start += used;
+                    // Any message restarts the Hold timer (RFC 4271 §4.4).
+                    if let Some(h) = conn.hold_for {
+                        conn.hold.as_mut().reset(tokio::time::Instant::now() + h);
+                    }
+                    count(&mut self.received, &msg);
+                    if let Flow::End(e) = self.on_message(conn, msg).await {
+                        break Flow::End(e);
+                    }
+                }
+                Err(e) => {
+                    // Event 21/22/28: BGPHeaderErr / BGPOpenMsgErr / UpdateMsgErr.
+                    let n = e.notification();
+                    warn!(peer = %self.cfg.address, error = %e, "malformed message");
+                    break self
+                        .notify_and_close(conn, n, format!("malformed message from peer: {e}"))
+                        .await;
+                }
+            }
+        };
+        buf.drain(..start.min(buf.len()));
+        flow
+    }
+
+    /// One message from the peer, handled by the state it arrives in.
+    async fn on_message(&mut self, conn: &mut Conn, msg: Message) -> Flow {
+        use PeerState::*;
+        match (self.state, msg) {
+            // Event 24/25: NotifMsgVerErr / NotifMsg, in any state.
+            (_, Message::Notification(n)) => {
+                warn!(peer = %self.cfg.address, notification = %describe(&n), "NOTIFICATION received");
+                self.emit(Direction::Receive, EventKind::Notification(n.clone()));
+                Flow::End(End::Down(format!(
+                    "NOTIFICATION received: {}",
+                    describe(&n)
+                )))
+            }
+            // Event 19: BGPOpen.
+            (OpenSent, Message::Open(peer_open)) => self.on_open(conn, peer_open).await,
+            // Event 26: KeepAliveMsg in OpenConfirm -> Established.
+            (OpenConfirm, Message::Keepalive) => self.established(conn).await,
+            (Established, Message::Keepalive) => {
+                self.emit(Direction::Receive, EventKind::Keepalive);
+                Flow::Continue
+            }
+            // Event 27: UpdateMsg.
+            (Established, Message::Update(u)) => {
+                self.on_update(u);
+                Flow::Continue
+            }
+            (Established, Message::RouteRefresh(r)) => self.on_route_refresh(conn, r).await,
+            // Anything else is unexpected in this state (RFC 6608 subcodes 1..3).
+            (state, m) => {
+                let subcode = match state {
+                    OpenSent => 1,
+                    OpenConfirm => 2,
+                    _ => 3,
+                };
+                let n = Notification {
+                    code: FSM_ERROR,
+                    subcode,
+                    data: Vec::new(),
+                };
+                let what = format!("unexpected {} in state {}", kind_name(&m), state.as_str());
+                self.notify_and_close(conn, n, what).await
+            }
+        }
+    }
+}
+
+/// The message type's name, for the FSM error's reason.
+fn kind_name(m: &Message) -> &'static str {
+    match m {
+        Message::Open(_) => "OPEN",
+        Message::Update(_) => "UPDATE",
+        Message::Notification(_) => "NOTIFICATION",
+        Message::Keepalive => "KEEPALIVE",
+        Message::RouteRefresh(_) => "ROUTE-REFRESH",
+    }
+}

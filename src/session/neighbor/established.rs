@@ -1,0 +1,112 @@
+//! The Established state's traffic: UPDATEs received into the Adj-RIB-In,
+//! Adj-RIB-Out deltas and End-of-RIB sent, and ROUTE-REFRESH answered.
+
+use tracing::{debug, info, warn};
+
+use super::wire::write_out;
+use super::{Conn, End, Flow, Neighbor};
+use crate::bgp::{self, Prefix, RouteRefresh, Update};
+use crate::control::{Direction, EventKind, PeerState};
+use crate::session::outbound::{self, SessionContext};
+
+impl Neighbor {
+    /// An UPDATE from the peer: End-of-RIB, or a change to the Adj-RIB-In, logged and
+    /// published.
+    pub(super) fn on_update(&mut self, u: Update) {
+        if let Some(family) = u.end_of_rib() {
+            info!(peer = %self.cfg.address, family = outbound::family_name(family), "End-of-RIB received");
+            self.emit(Direction::Receive, EventKind::EndOfRib(family));
+            return;
+        }
+        if let Some(why) = &u.treat_as_withdraw {
+            warn!(peer = %self.cfg.address, reason = %why, "malformed UPDATE treated as withdraw (RFC 7606)");
+        }
+        let change = self.rib_in.apply(&u);
+        let mut announced: Vec<Prefix> = u.nlri.clone();
+        if let Some(r) = &u.attributes.mp_reach {
+            announced.extend(r.nlri.iter().copied());
+        }
+        let mut withdrawn: Vec<Prefix> = u.withdrawn.clone();
+        if let Some(w) = &u.attributes.mp_unreach {
+            withdrawn.extend(w.withdrawn.iter().copied());
+        }
+        info!(
+            peer = %self.cfg.address,
+            announce = %list(&announced),
+            withdraw = %list(&withdrawn),
+            adj_rib_in = self.rib_in.len(),
+            "UPDATE received"
+        );
+        debug!(peer = %self.cfg.address, ?change, attributes = ?u.attributes, "UPDATE detail");
+        self.emit(Direction::Receive, EventKind::Update(Box::new(u)));
+    }
+
+    /// The peer asks for our routes again (RFC 2918): re-send the Adj-RIB-Out.
+    pub(super) async fn on_route_refresh(&mut self, conn: &mut Conn, r: RouteRefresh) -> Flow {
+        info!(peer = %self.cfg.address, family = outbound::family_name(r.family), "ROUTE-REFRESH received");
+        self.emit(Direction::Receive, EventKind::Refresh(r.family));
+        self.rib_out.resend_all();
+        self.send_delta(conn, false).await
+    }
+
+    /// What packing UPDATEs for this connection needs to know.
+    pub(super) fn context(&self, conn: &Conn) -> SessionContext {
+        SessionContext {
+            local_as: self.cfg.local_as,
+            peer_as: self.cfg.peer_as,
+            configured_local: self.cfg.local_address,
+            socket_local: conn.local.ip(),
+            codec: conn.opts,
+        }
+    }
+
+    /// Sends the Adj-RIB-Out delta (Established only), then End-of-RIB per family
+    /// when `eor`.
+    pub(super) async fn send_delta(&mut self, conn: &mut Conn, eor: bool) -> Flow {
+        self.dirty = false;
+        let Some(n) = conn.negotiated.clone() else {
+            return Flow::Continue;
+        };
+        if self.state != PeerState::Established {
+            return Flow::Continue;
+        }
+        let delta = self.rib_out.take_delta(&n.families);
+        let packed = outbound::pack_delta(&self.context(conn), &delta);
+        for s in &packed.skipped {
+            warn!(peer = %self.cfg.address, "{s}");
+        }
+        let mut out: Vec<u8> = Vec::with_capacity(packed.messages.iter().map(Vec::len).sum());
+        for m in &packed.messages {
+            out.extend_from_slice(m);
+        }
+        self.sent.update += packed.messages.len() as u64;
+        if eor {
+            for f in &n.families {
+                out.extend_from_slice(&bgp::encode_end_of_rib(*f, &conn.opts));
+                self.sent.update += 1;
+            }
+        }
+        if packed.announced + packed.withdrawn > 0 {
+            info!(
+                peer = %self.cfg.address,
+                announced = packed.announced,
+                withdrawn = packed.withdrawn,
+                messages = packed.messages.len(),
+                "UPDATEs sent"
+            );
+        }
+        match write_out(conn, &out).await {
+            Ok(()) => Flow::Continue,
+            Err(e) => Flow::End(End::Down(e)),
+        }
+    }
+}
+
+/// "a, b, c" for up to 16 prefixes, then "... (N in total)".
+fn list(prefixes: &[Prefix]) -> String {
+    let mut s: Vec<String> = prefixes.iter().take(16).map(|p| p.to_string()).collect();
+    if prefixes.len() > 16 {
+        s.push(format!("... ({} in total)", prefixes.len()));
+    }
+    s.join(" ")
+}

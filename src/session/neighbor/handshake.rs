@@ -1,0 +1,92 @@
+//! The OPEN exchange (OpenSent -> OpenConfirm -> Established): the peer's OPEN
+//! negotiated against ours, the Hold and Keepalive timers armed from the result,
+//! and the move to Established with the initial table.
+
+use std::time::Instant;
+
+use tracing::info;
+
+use super::wire::describe;
+use super::{far_future, Conn, End, Flow, Neighbor};
+use crate::bgp::{Message, Open};
+use crate::control::{Direction, EventKind, PeerState, SessionState};
+use crate::session::{open, outbound};
+
+impl Neighbor {
+    /// Event 19 (BGPOpen) in OpenSent: negotiate, arm the timers, send KEEPALIVE and
+    /// go to OpenConfirm, or reject the OPEN with the NOTIFICATION it deserves.
+    pub(super) async fn on_open(&mut self, conn: &mut Conn, peer_open: Open) -> Flow {
+        self.emit(
+            Direction::Receive,
+            EventKind::Open(Box::new(peer_open.clone())),
+        );
+        let n = match open::negotiate(&self.cfg, &conn.our_open, &peer_open) {
+            Ok(n) => n,
+            Err(notification) => {
+                let reason = format!("OPEN rejected: {}", describe(&notification));
+                return self.notify_and_close(conn, notification, reason).await;
+            }
+        };
+        self.peer_router_id = Some(n.peer_router_id);
+        conn.opts = n.codec;
+        conn.hold_for = n.hold_duration();
+        match conn.hold_for {
+            Some(h) => conn.hold.as_mut().reset(tokio::time::Instant::now() + h),
+            None => conn.hold.as_mut().reset(far_future()),
+        }
+        conn.keepalive_every = n.keepalive_interval();
+        if let Some(k) = conn.keepalive_every {
+            conn.keepalive
+                .as_mut()
+                .reset(tokio::time::Instant::now() + k);
+        }
+        info!(
+            peer = %self.cfg.address,
+            router_id = %n.peer_router_id,
+            hold_time = n.hold_time,
+            families = ?n.families.iter().map(|f| outbound::family_name(*f)).collect::<Vec<_>>(),
+            four_octet_as = n.codec.four_octet_as,
+            extended_message = n.codec.extended_message,
+            "OPEN accepted"
+        );
+        let peer_id = n.peer_router_id;
+        conn.negotiated = Some(n.clone());
+        self.negotiated = Some(n);
+        if let Err(e) = self.send(conn, &[Message::Keepalive]).await {
+            return Flow::End(End::Down(e));
+        }
+        self.set_state(PeerState::OpenConfirm);
+        // A connection that arrived during OpenSent: resolve the collision now.
+        if let Some(incoming) = conn.pending_incoming.take() {
+            return self.collision(conn, incoming, peer_id).await;
+        }
+        Flow::Continue
+    }
+
+    /// Event 26 (KeepAliveMsg) in OpenConfirm: Established; send the whole
+    /// Adj-RIB-Out, then End-of-RIB.
+    pub(super) async fn established(&mut self, conn: &mut Conn) -> Flow {
+        self.set_state(PeerState::Established);
+        self.established_at = Some(Instant::now());
+        self.failures = 0;
+        self.last_error = None;
+        info!(
+            MESSAGE_ID = crate::system::logging::MSG_SESSION_UP,
+            PEER_ADDRESS = %self.cfg.address,
+            PEER_AS = self.cfg.peer_as,
+            BGP_STATE = "established",
+            "session with {} established",
+            self.cfg.address
+        );
+        self.emit(
+            Direction::Receive,
+            EventKind::State {
+                state: SessionState::Up,
+                reason: None,
+            },
+        );
+        // The peer has nothing from us yet: the whole table, then End-of-RIB.
+        self.rib_out.resend_all();
+        self.send_delta(conn, true).await
+    }
+}

@@ -1,0 +1,270 @@
+//! One neighbor: the task that owns its FSM, its TCP connection and its Adj-RIBs.
+//!
+//! The task alternates between two phases:
+//! - getting a connection (Idle -> Active/Connect): wait for the ConnectRetry timer
+//!   (exponential backoff on repeated failures) while accepting an incoming
+//!   connection the daemon hands over, then try to connect (never when passive);
+//! - running it (OpenSent -> OpenConfirm -> Established): one `select!` over the
+//!   socket, the Hold and Keepalive timers and the command channel, each input
+//!   handled by a plain `match` on the state with the RFC 4271 event in a comment.
+//!
+//! Nothing here blocks another neighbor: every neighbor is its own task.
+//!
+//! This file holds the task's state, its commands and its life cycle (`run`,
+//! session down). The rest, one concern a file:
+//! - `acquire`: Idle/Active/Connect, ConnectRetry backoff, jitter, first-connect pacing;
+//! - `connection`: one connection's `select!` loop, timers, message dispatch by state;
+//! - `handshake`: the OPEN exchange, OpenSent -> OpenConfirm -> Established;
+//! - `collision`: a second connection from the peer (RFC 4271 §6.8);
+//! - `established`: UPDATEs in, Adj-RIB-Out deltas and End-of-RIB out, ROUTE-REFRESH;
+//! - `commands`: the daemon's commands, with or without a connection;
+//! - `wire`: encoding, counting and hold-bounded writes;
+//! - `status`: `show neighbor` / `show adj-rib` answers;
+//! - `events`: the events published to the API.
+
+mod acquire;
+mod collision;
+mod commands;
+mod connection;
+mod established;
+mod events;
+mod handshake;
+mod status;
+mod wire;
+
+pub use status::describe_config;
+
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::TcpStream;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::time::Sleep;
+use tracing::{debug, info, warn};
+
+use super::open::Negotiated;
+use crate::bgp::{CodecOptions, Open, Prefix};
+use crate::config::NeighborConfig;
+use crate::control::{
+    Direction, Event, EventKind, MessageCounters, NeighborStatus, PeerState, RibDirection,
+    RibEntry, SessionState,
+};
+use crate::rib::{AdjRibIn, AdjRibOut, Route};
+
+/// Hold time while waiting for the peer's OPEN (RFC 4271 §8: "a large value", 4 min).
+const OPEN_HOLD: Duration = Duration::from_secs(240);
+/// Cease subcodes (RFC 4486).
+pub const CEASE: u8 = 6;
+pub const CEASE_ADMIN_SHUTDOWN: u8 = 2;
+pub const CEASE_PEER_DECONFIGURED: u8 = 3;
+pub const CEASE_ADMIN_RESET: u8 = 4;
+pub const CEASE_CONFIG_CHANGE: u8 = 6;
+pub const CEASE_COLLISION: u8 = 7;
+
+/// What the daemon asks of a neighbor task.
+#[derive(Debug)]
+pub enum NeighborCommand {
+    Announce(Vec<Route>),
+    Withdraw(Vec<Prefix>),
+    /// Re-send the whole Adj-RIB-Out.
+    FlushOut,
+    ClearIn,
+    /// Withdraw everything we announced.
+    ClearOut,
+    /// Send a Cease with this subcode, drop the session, reconnect as usual.
+    Teardown(u8),
+    Status(oneshot::Sender<NeighborStatus>),
+    Rib(RibDirection, oneshot::Sender<Vec<RibEntry>>),
+    /// A connection from this peer, accepted by the daemon's listener.
+    Incoming(TcpStream),
+    /// Send Cease (subcode, RFC 8203 text) if a session exists, then end the task.
+    Stop {
+        subcode: u8,
+        text: String,
+        done: oneshot::Sender<()>,
+    },
+}
+
+/// How a session ended.
+enum End {
+    /// The task must end.
+    Stop,
+    /// Session down; reconnect as usual.
+    Down(String),
+    /// Collision resolved in favour of this newer incoming connection.
+    Switch(TcpStream, String),
+}
+
+/// What handling one input asks the session loop to do.
+enum Flow {
+    Continue,
+    End(End),
+}
+
+/// One live TCP connection and what was negotiated on it.
+struct Conn {
+    wr: OwnedWriteHalf,
+    opts: CodecOptions,
+    outbound: bool,
+    local: SocketAddr,
+    our_open: Open,
+    negotiated: Option<Negotiated>,
+    hold: Pin<Box<Sleep>>,
+    hold_for: Option<Duration>,
+    keepalive: Pin<Box<Sleep>>,
+    keepalive_every: Option<Duration>,
+    /// An incoming connection that arrived in OpenSent, kept until the peer's
+    /// identifier is known and the collision can be resolved (RFC 4271 §6.8).
+    pending_incoming: Option<TcpStream>,
+}
+
+/// The state owned by one neighbor task.
+pub struct Neighbor {
+    cfg: NeighborConfig,
+    rib_out: AdjRibOut,
+    rib_in: AdjRibIn,
+    events: broadcast::Sender<Event>,
+    rx: mpsc::UnboundedReceiver<NeighborCommand>,
+    state: PeerState,
+    sent: MessageCounters,
+    received: MessageCounters,
+    last_error: Option<String>,
+    established_at: Option<Instant>,
+    peer_router_id: Option<std::net::Ipv4Addr>,
+    local_addr: Option<IpAddr>,
+    negotiated: Option<Negotiated>,
+    /// Consecutive failures, for the ConnectRetry backoff; reset when Established.
+    failures: u32,
+    /// Whether the Adj-RIB-Out changed since the last send.
+    dirty: bool,
+}
+
+/// A deadline that never comes: where a timer that is off is parked.
+fn far_future() -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_secs(86400 * 365)
+}
+
+impl Neighbor {
+    /// A neighbor in Idle with `routes` (`count` of them, to size it once) in its
+    /// Adj-RIB-Out; [`Neighbor::run`] is the task.
+    pub fn new<'a>(
+        cfg: NeighborConfig,
+        routes: impl IntoIterator<Item = &'a Route>,
+        count: usize,
+        events: broadcast::Sender<Event>,
+        rx: mpsc::UnboundedReceiver<NeighborCommand>,
+    ) -> Neighbor {
+        let mut rib_out = AdjRibOut::with_capacity(count);
+        for r in routes {
+            rib_out.announce(r);
+        }
+        Neighbor {
+            cfg,
+            rib_out,
+            rib_in: AdjRibIn::new(),
+            events,
+            rx,
+            state: PeerState::Idle,
+            sent: MessageCounters::default(),
+            received: MessageCounters::default(),
+            last_error: None,
+            established_at: None,
+            peer_router_id: None,
+            local_addr: None,
+            negotiated: None,
+            failures: 0,
+            dirty: false,
+        }
+    }
+
+    /// The task body: runs until Stop or until the command channel closes.
+    pub async fn run(mut self) {
+        let mut next: Option<(TcpStream, bool)> = None;
+        loop {
+            let (stream, outbound) = match next.take() {
+                Some(c) => c,
+                None => match self.acquire().await {
+                    Some(c) => c,
+                    None => return,
+                },
+            };
+            let (end, pending) = self.session(stream, outbound).await;
+            match end {
+                End::Stop => {
+                    self.down("stopped");
+                    return;
+                }
+                End::Down(reason) => {
+                    self.down(&reason);
+                    next = pending.map(|s| (s, false));
+                }
+                End::Switch(stream, reason) => {
+                    self.down(&reason);
+                    next = Some((stream, false));
+                }
+            }
+        }
+    }
+
+    /// Moves the FSM to `s` (logged at debug level when it changes).
+    fn set_state(&mut self, s: PeerState) {
+        if self.state != s {
+            debug!(peer = %self.cfg.address, from = self.state.as_str(), to = s.as_str(), "state change");
+            self.state = s;
+        }
+    }
+
+    /// Session went down (or never came up): forget what the peer sent, plan a full
+    /// re-send for the next session.
+    fn down(&mut self, reason: &str) {
+        let was_up = self.state == PeerState::Established;
+        if was_up {
+            // Field names follow system::logging (journald): PEER_ADDRESS, PEER_AS, BGP_STATE.
+            warn!(
+                MESSAGE_ID = crate::system::logging::MSG_SESSION_DOWN,
+                PEER_ADDRESS = %self.cfg.address,
+                PEER_AS = self.cfg.peer_as,
+                BGP_STATE = "idle",
+                reason,
+                "session with {} down: {reason}",
+                self.cfg.address
+            );
+        } else {
+            info!(peer = %self.cfg.address, reason, "connection closed");
+        }
+        self.emit(
+            Direction::Receive,
+            EventKind::State {
+                state: SessionState::Down,
+                reason: Some(reason.to_string()),
+            },
+        );
+        self.rib_in.clear();
+        self.rib_out.resend_all();
+        self.negotiated = None;
+        self.established_at = None;
+        self.last_error = Some(reason.to_string());
+        self.failures = self.failures.saturating_add(1);
+        self.set_state(PeerState::Idle);
+    }
+}
+
+/// A neighbor's settings for the unit tests (with a password, to check it is masked).
+#[cfg(test)]
+fn test_config() -> NeighborConfig {
+    NeighborConfig {
+        address: "192.0.2.254".parse().unwrap(),
+        peer_as: 65000,
+        local_as: 65001,
+        router_id: "192.0.2.1".parse().unwrap(),
+        local_address: None,
+        port: 179,
+        hold_time: 90,
+        passive: false,
+        families: vec![crate::bgp::Family::IPV4_UNICAST],
+        md5_password: Some("secret".into()),
+        description: None,
+    }
+}
