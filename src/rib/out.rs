@@ -194,6 +194,16 @@ impl AdjRibOut {
         self.all_pending = true;
     }
 
+    /// Marks every route of `family` to be sent again (a ROUTE-REFRESH for that
+    /// family); pending changes of every family stay pending.
+    pub fn resend_family(&mut self, family: Family) {
+        if self.all_pending {
+            return;
+        }
+        self.pending
+            .extend(self.routes.keys().filter(|p| p.family() == family).copied());
+    }
+
     /// Every route held, for `show adj-rib out`.
     pub fn iter(&self) -> impl Iterator<Item = (&Prefix, &OutEntry)> {
         self.routes.iter()
@@ -393,6 +403,27 @@ mod tests {
         rib.clear();
         assert!(rib.is_empty());
         assert_eq!(rib.take_delta(&ALL).counts(), (0, 1));
+    }
+
+    #[test]
+    fn resend_family_marks_that_family_only() {
+        let mut rib = AdjRibOut::new();
+        rib.announce(&route("10.0.0.0/24", 1));
+        rib.announce(&route("10.0.1.0/24", 1));
+        rib.announce(&route("2001:db8::/48", 1));
+        assert_eq!(rib.take_delta(&ALL).counts(), (3, 0));
+        rib.resend_family(Family::IPV4_UNICAST);
+        let d = rib.take_delta(&ALL);
+        assert_eq!(d.counts(), (2, 0));
+        assert!(d.announce.iter().all(|g| g.family == Family::IPV4_UNICAST));
+        rib.resend_family(Family::IPV6_UNICAST);
+        let d = rib.take_delta(&ALL);
+        assert_eq!(d.counts(), (1, 0));
+        assert_eq!(d.announce[0].family, Family::IPV6_UNICAST);
+        // A pending withdraw of another family is still sent.
+        rib.withdraw(&"2001:db8::/48".parse().unwrap());
+        rib.resend_family(Family::IPV4_UNICAST);
+        assert_eq!(rib.take_delta(&ALL).counts(), (2, 1));
     }
 
     #[test]

@@ -41,11 +41,28 @@ impl Neighbor {
         self.emit(Direction::Receive, EventKind::Update(Box::new(u)));
     }
 
-    /// The peer asks for our routes again (RFC 2918): re-send the Adj-RIB-Out.
+    /// The peer asks for our routes of one family again (RFC 2918): re-send that
+    /// family's Adj-RIB-Out. A request for a family the session did not negotiate is
+    /// ignored (RFC 2918 §4), and so is a Beginning/End-of-RIB-Refresh marker (RFC 7313
+    /// subtypes 1 and 2: the peer re-sending its routes, not asking for ours) or an
+    /// unknown subtype.
     pub(super) async fn on_route_refresh(&mut self, conn: &mut Conn, r: RouteRefresh) -> Flow {
-        info!(peer = %self.cfg.address, family = outbound::family_name(r.family), "ROUTE-REFRESH received");
+        let family = outbound::family_name(r.family);
+        let negotiated = conn
+            .negotiated
+            .as_ref()
+            .is_some_and(|n| n.families.contains(&r.family));
+        if r.subtype != 0 {
+            info!(peer = %self.cfg.address, family, subtype = r.subtype, "ROUTE-REFRESH marker received, nothing to re-send");
+            return Flow::Continue;
+        }
+        if !negotiated {
+            info!(peer = %self.cfg.address, family, "ROUTE-REFRESH for a family not negotiated, ignored");
+            return Flow::Continue;
+        }
+        info!(peer = %self.cfg.address, family, "ROUTE-REFRESH received");
         self.emit(Direction::Receive, EventKind::Refresh(r.family));
-        self.rib_out.resend_all();
+        self.rib_out.resend_family(r.family);
         self.send_delta(conn, false).await
     }
 
