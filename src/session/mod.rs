@@ -66,11 +66,13 @@ impl NeighborHandle {
                 done,
             })
             .is_ok();
+        // One deadline for both waits, so the whole stop takes at most `grace`.
+        let deadline = tokio::time::Instant::now() + grace;
         if asked {
-            let _ = tokio::time::timeout(grace, wait).await;
+            let _ = tokio::time::timeout_at(deadline, wait).await;
         }
         let mut task = self.task;
-        if tokio::time::timeout(grace, &mut task).await.is_err() {
+        if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
             task.abort();
         }
     }

@@ -2,6 +2,7 @@
 //! and counters, its Adj-RIBs as entries, and its settings with secrets masked.
 
 use super::Neighbor;
+use crate::bgp::Family;
 use crate::config::NeighborConfig;
 use crate::control::{NeighborStatus, RibDirection, RibEntry};
 use crate::rib::NextHop;
@@ -51,21 +52,26 @@ impl Neighbor {
                     attributes: e.attributes.clone(),
                 })
                 .collect(),
-            RibDirection::Out => self
-                .rib_out
-                .iter()
-                .map(|(p, e)| RibEntry {
-                    neighbor: self.cfg.address,
-                    prefix: *p,
-                    next_hop: match e.next_hop {
-                        NextHop::Address(a) => Some(a),
-                        NextHop::SelfAddress => ctx
-                            .and_then(|c| c.self_next_hop(p.family()))
-                            .or(self.cfg.local_address),
-                    },
-                    attributes: e.attributes.clone(),
-                })
-                .collect(),
+            RibDirection::Out => {
+                self.rib_out
+                    .iter()
+                    .map(|(p, e)| RibEntry {
+                        neighbor: self.cfg.address,
+                        prefix: *p,
+                        next_hop: match e.next_hop {
+                            NextHop::Address(a) => Some(a),
+                            // Without a session: the configured local-address, if it
+                            // is of the prefix's family (else the route is not sent).
+                            NextHop::SelfAddress => ctx
+                                .and_then(|c| c.self_next_hop(p.family()))
+                                .or(self.cfg.local_address.filter(|a| {
+                                    a.is_ipv6() == (p.family() == Family::IPV6_UNICAST)
+                                })),
+                        },
+                        attributes: e.attributes.clone(),
+                    })
+                    .collect()
+            }
         };
         v.sort_by_key(|e| e.prefix);
         v
@@ -105,6 +111,45 @@ pub fn describe_config(c: &NeighborConfig) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Without a session, next-hop self shows the configured local-address only
+    /// for routes of its family: an IPv6 route over an IPv4 local-address has no
+    /// next hop (and is not sent), rather than an IPv4 one.
+    #[test]
+    fn next_hop_self_without_a_session_keeps_to_the_family() {
+        use std::sync::Arc;
+
+        use crate::rib::Route;
+
+        let mut cfg = super::super::test_config();
+        cfg.local_address = Some("192.0.2.7".parse().unwrap());
+        let routes: Vec<Route> = ["203.0.113.0/24", "2001:db8::/48"]
+            .iter()
+            .map(|p| Route {
+                prefix: p.parse().unwrap(),
+                next_hop: NextHop::SelfAddress,
+                attributes: Arc::new(crate::bgp::PathAttributes::default()),
+            })
+            .collect();
+        let (events, _) = tokio::sync::broadcast::channel(1);
+        let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let n = Neighbor::new(cfg, &routes, routes.len(), events, rx);
+        let hops: Vec<(String, Option<std::net::IpAddr>)> = n
+            .rib_entries(RibDirection::Out, None)
+            .into_iter()
+            .map(|e| (e.prefix.to_string(), e.next_hop))
+            .collect();
+        assert_eq!(
+            hops,
+            vec![
+                (
+                    "203.0.113.0/24".to_string(),
+                    Some("192.0.2.7".parse().unwrap())
+                ),
+                ("2001:db8::/48".to_string(), None),
+            ]
+        );
+    }
 
     #[test]
     fn configuration_masks_the_md5_password() {
