@@ -79,7 +79,13 @@ impl Neighbor {
         loop {
             // Active: the ConnectRetry timer runs; an incoming connection is taken.
             self.set_state(PeerState::Active);
-            let delay = self.retry_delay();
+            // A passive peer never connects: it takes no first-connect slot (one it
+            // took would only delay the active neighbors starting with it).
+            let delay = if self.cfg.passive {
+                Duration::MAX
+            } else {
+                self.retry_delay()
+            };
             let timer = tokio::time::sleep(delay);
             tokio::pin!(timer);
             loop {
