@@ -20,14 +20,13 @@ impl Neighbor {
             (PeerState::OpenSent, _) => {
                 // The peer's identifier is not known yet: decide when its OPEN arrives.
                 if let Some(old) = conn.pending_incoming.replace(incoming) {
-                    reject_incoming(old).await;
+                    self.count_rejection(reject_incoming(old).await);
                 }
                 Flow::Continue
             }
             _ => {
                 info!(peer = %self.cfg.address, "connection collision with an established session: refusing the new one");
-                reject_incoming(incoming).await;
-                self.sent.notification += 1;
+                self.count_rejection(reject_incoming(incoming).await);
                 Flow::Continue
             }
         }
@@ -44,8 +43,7 @@ impl Neighbor {
         let keep_existing = conn.outbound && u32::from(self.cfg.router_id) > u32::from(peer_id);
         if keep_existing {
             info!(peer = %self.cfg.address, "connection collision: keeping our connection");
-            reject_incoming(incoming).await;
-            self.sent.notification += 1;
+            self.count_rejection(reject_incoming(incoming).await);
             Flow::Continue
         } else {
             info!(peer = %self.cfg.address, "connection collision: switching to the peer's connection");
@@ -64,17 +62,30 @@ impl Neighbor {
     }
 }
 
+impl Neighbor {
+    /// Counts the Cease a refused connection was sent, if it was written.
+    fn count_rejection(&mut self, written: bool) {
+        if written {
+            self.sent.notification += 1;
+        }
+    }
+}
+
 /// Closes a connection that lost a collision, with Cease / Connection Collision
-/// Resolution.
-async fn reject_incoming(mut s: TcpStream) {
+/// Resolution. True when the NOTIFICATION was written.
+async fn reject_incoming(mut s: TcpStream) -> bool {
     let n = Notification {
         code: CEASE,
         subcode: CEASE_COLLISION,
         data: Vec::new(),
     };
     let mut out = Vec::new();
-    if bgp::encode_message(&Message::Notification(n), &CodecOptions::INITIAL, &mut out).is_ok() {
-        let _ = tokio::time::timeout(Duration::from_secs(2), s.write_all(&out)).await;
-    }
+    let written = bgp::encode_message(&Message::Notification(n), &CodecOptions::INITIAL, &mut out)
+        .is_ok()
+        && matches!(
+            tokio::time::timeout(Duration::from_secs(2), s.write_all(&out)).await,
+            Ok(Ok(()))
+        );
     let _ = s.shutdown().await;
+    written
 }
