@@ -5,11 +5,17 @@
 //! Each test module uses only part of this file.
 #![allow(dead_code)]
 
+pub mod conf;
+pub mod inproc;
 pub mod raw;
+
+// Not every test binary writes a daemon configuration.
+#[allow(unused_imports)]
+pub use conf::ExaConfig;
 
 use std::fs;
 use std::io::Read;
-use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -181,6 +187,25 @@ impl Exabgp {
         self.proc.log_text()
     }
 
+    /// Like `start`, listening for BGP on a free port of `ip`; returns once that
+    /// port accepts connections (or fails the test with the log).
+    pub fn start_listening(dir: &Path, config: &str, ip: IpAddr) -> (Exabgp, SocketAddr) {
+        let addr = SocketAddr::new(ip, free_port(ip));
+        let exa = Exabgp::start(dir, config, Some((ip, addr.port())));
+        assert!(wait_listening(addr), "{}", exa.log());
+        (exa, addr)
+    }
+
+    /// Waits until the log contains `needle`; fails the test with `what` and the
+    /// log otherwise.
+    pub fn expect_log(&self, needle: &str, what: &str) {
+        assert!(
+            self.proc.wait_log(needle, WAIT),
+            "{what}; exabgp log:\n{}",
+            self.log()
+        );
+    }
+
     /// SIGTERM, then the exit status (bounded).
     pub fn terminate(&mut self) -> Option<ExitStatus> {
         self.proc.signal(libc::SIGTERM);
@@ -217,17 +242,91 @@ impl Gobgp {
         neighbors: &[GobgpNeighbor],
     ) -> Gobgp {
         let port = free_port(addr);
+        let peers: Vec<(&GobgpNeighbor, IpAddr)> = neighbors.iter().map(|n| (n, addr)).collect();
+        Gobgp::launch(dir, &[addr], port, asn, router_id, &peers)
+    }
+
+    /// The usual peer of a test: gobgpd on `addr` in AS `asn` (router-id
+    /// 192.0.2.254) with one neighbor, `peer` in AS `peer_as`, without MD5.
+    pub fn with_peer(
+        dir: &Path,
+        addr: IpAddr,
+        asn: u32,
+        peer: IpAddr,
+        peer_as: u32,
+        families: &[&'static str],
+    ) -> Gobgp {
+        Gobgp::start(
+            dir,
+            addr,
+            asn,
+            Ipv4Addr::new(192, 0, 2, 254),
+            &[GobgpNeighbor {
+                address: peer,
+                peer_as,
+                families: families.to_vec(),
+                md5: None,
+            }],
+        )
+    }
+
+    /// A gobgpd (AS 65000, router-id 192.0.2.254) listening on every address of
+    /// `addrs` (one port), passive toward each `(peer, local)` pair: the peer (AS
+    /// 65001, ipv4 unicast) connects from `peer` to `local`.
+    pub fn start_multi(dir: &Path, addrs: &[IpAddr], peers: &[(IpAddr, IpAddr)]) -> Gobgp {
+        // One port free on every address (bounded attempts).
+        let port = (0..50)
+            .map(|_| free_port(addrs[0]))
+            .find(|p| addrs.iter().all(|a| TcpListener::bind((*a, *p)).is_ok()))
+            .expect("a port free on every address");
+        let neighbors: Vec<GobgpNeighbor> = peers
+            .iter()
+            .map(|(peer, _)| GobgpNeighbor {
+                address: *peer,
+                peer_as: 65001,
+                families: vec!["ipv4-unicast"],
+                md5: None,
+            })
+            .collect();
+        let pairs: Vec<(&GobgpNeighbor, IpAddr)> = neighbors
+            .iter()
+            .zip(peers.iter().map(|(_, local)| *local))
+            .collect();
+        Gobgp::launch(
+            dir,
+            addrs,
+            port,
+            65000,
+            Ipv4Addr::new(192, 0, 2, 254),
+            &pairs,
+        )
+    }
+
+    /// Writes `dir/gobgpd.toml` (listening on `port` of every address of `addrs`,
+    /// each neighbor reached from its local address), starts gobgpd with its API on
+    /// `addrs[0]` and waits until the API answers.
+    fn launch(
+        dir: &Path,
+        addrs: &[IpAddr],
+        port: u16,
+        asn: u32,
+        router_id: Ipv4Addr,
+        neighbors: &[(&GobgpNeighbor, IpAddr)],
+    ) -> Gobgp {
+        let addr = addrs[0];
         let api_port = free_port(addr);
+        let list: Vec<String> = addrs.iter().map(|a| format!("\"{a}\"")).collect();
         let mut toml = format!(
-            "[global.config]\n  as = {asn}\n  router-id = \"{router_id}\"\n  port = {port}\n  local-address-list = [\"{addr}\"]\n"
+            "[global.config]\n  as = {asn}\n  router-id = \"{router_id}\"\n  port = {port}\n  local-address-list = [{}]\n",
+            list.join(", ")
         );
-        for n in neighbors {
+        for (n, local) in neighbors {
             let auth = n
                 .md5
                 .map(|pw| format!("    auth-password = \"{pw}\"\n"))
                 .unwrap_or_default();
             toml.push_str(&format!(
-                "\n[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"{}\"\n    peer-as = {}\n{auth}  [neighbors.transport.config]\n    passive-mode = true\n    local-address = \"{addr}\"\n  [neighbors.timers.config]\n    idle-hold-time-after-reset = 1\n",
+                "\n[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"{}\"\n    peer-as = {}\n{auth}  [neighbors.transport.config]\n    passive-mode = true\n    local-address = \"{local}\"\n  [neighbors.timers.config]\n    idle-hold-time-after-reset = 1\n",
                 n.address, n.peer_as
             ));
             for f in &n.families {
@@ -259,6 +358,18 @@ impl Gobgp {
             g.proc.log_text()
         );
         g
+    }
+
+    /// `gobgp global rib add PREFIX -a FAMILY nexthop NEXT_HOP EXTRA...`: a route
+    /// gobgpd sends to its neighbors. Panics when gobgp refuses it.
+    pub fn add_route(&self, prefix: &str, family: &str, next_hop: &str, extra: &[&str]) {
+        let mut args = vec![
+            "global", "rib", "add", prefix, "-a", family, "nexthop", next_hop,
+        ];
+        args.extend_from_slice(extra);
+        if let Err(e) = self.cli(&args) {
+            panic!("gobgp global rib add {prefix} -a {family}: {e}");
+        }
     }
 
     /// Runs `gobgp` against this daemon; Ok(stdout) on success.
