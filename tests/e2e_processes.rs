@@ -11,12 +11,12 @@ mod e2e_support;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::Read;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::{free_port, wait_for, Gobgp, GobgpNeighbor, TestDir, WAIT};
+use common::{free_port, wait_for, Gobgp, TestDir, WAIT};
 use e2e_support::*;
 
 /// Eight daemons side by side, each with its own name, socket, port and a real
@@ -32,7 +32,7 @@ fn eight_daemons_by_instance_name() {
         .copied()
         .zip(gobgp_addrs.iter().copied())
         .collect();
-    let gobgp = gobgpd_multi(&dir.path, &gobgp_addrs, &pairs);
+    let gobgp = Gobgp::start_multi(&dir.path, &gobgp_addrs, &pairs);
 
     let names: Vec<String> = (0..8)
         .map(|i| instance_name(&format!("eight{i}")))
@@ -265,8 +265,7 @@ fn stale_socket_is_replaced() {
     assert_eq!(out.code, 69, "{out:?}");
     assert!(out.stderr.contains(&path.display().to_string()), "{out:?}");
 
-    let cfg = "[global]\nrouter-id = \"192.0.2.1\"\nlocal-as = 65001\n\n[[neighbor]]\naddress = \"192.0.2.200\"\npeer-as = 65200\npassive = true\n";
-    let mut d = Daemon::start(&dir.path, &name, cfg, None);
+    let mut d = Daemon::start(&dir.path, &name, PASSIVE_ONLY, None);
     assert_eq!(d.path(), path);
     d.wait_serving();
     let mode = std::fs::symlink_metadata(&path).unwrap().mode() & 0o777;
@@ -535,27 +534,16 @@ fn python_helper_and_cli_drive_gobgpd() {
     let dir = TestDir::new("e2e-helper");
     let local = addr(1, 10);
     let peer = addr(1, 100);
-    let gobgp = Gobgp::start(
-        &dir.path,
-        peer,
-        65000,
-        Ipv4Addr::new(192, 0, 2, 254),
-        &[GobgpNeighbor {
-            address: local,
-            peer_as: 65001,
-            families: vec!["ipv4-unicast"],
-            md5: None,
-        }],
-    );
-    let helper = dir.path.join("helper.py");
-    std::fs::write(&helper, HELPER).unwrap();
-    let helper_log = dir.path.join("helper.log");
+    let gobgp = Gobgp::with_peer(&dir.path, peer, 65000, local, 65001, &["ipv4-unicast"]);
+    let (helper, helper_log) = write_helper(&dir.path, "helper", HELPER);
     let name = instance_name("helper");
     let cfg = daemon_config("192.0.2.1", peer, local, gobgp.port)
-        + &format!(
-            "\n[[process]]\nname = \"announcer\"\nrun = [\"python3\", \"-u\", \"{}\", \"{}\"]\nencoder = \"json\"\nreceive = [\"update\", \"state\"]\n",
-            helper.display(),
-            helper_log.display()
+        + &helper_process(
+            "announcer",
+            &helper,
+            &helper_log,
+            "json",
+            "\"update\", \"state\"",
         );
     let bind = SocketAddr::new(local, free_port(local));
     let mut d = Daemon::start(&dir.path, &name, &cfg, Some(bind));
@@ -589,18 +577,7 @@ fn python_helper_and_cli_drive_gobgpd() {
     );
 
     // gobgpd sends a route: the helper sees the JSON update and withdraws one.
-    gobgp
-        .cli(&[
-            "global",
-            "rib",
-            "add",
-            "10.99.0.0/24",
-            "-a",
-            "ipv4",
-            "nexthop",
-            "192.0.2.99",
-        ])
-        .unwrap();
+    gobgp.add_route("10.99.0.0/24", "ipv4", "192.0.2.99", &[]);
     let gone = wait_for(WAIT, || {
         let p = rib_prefixes(&gobgp);
         (!p.contains("203.0.113.11/32")).then_some(p)
@@ -715,16 +692,12 @@ fn python_helper_and_cli_drive_gobgpd() {
     );
 
     // SIGTERM: exit 0, the helper stopped, the socket gone, the session down.
-    let pid: Option<u32> = seen()
-        .lines()
-        .find_map(|l| l.strip_prefix("pid ").and_then(|p| p.trim().parse().ok()));
-    let pid = pid.expect("the helper logged its pid");
+    let pid = *pids_in(&helper_log)
+        .first()
+        .expect("the helper logged its pid");
     assert_eq!(d.terminate(), Some(0), "{}", d.proc.log_text());
     assert!(std::fs::symlink_metadata(d.path()).is_err(), "socket left");
-    let helper_gone = wait_for(Duration::from_secs(10), || {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        (stat.is_empty() || !stat.contains("python")).then_some(())
-    });
+    let helper_gone = wait_for(Duration::from_secs(10), || process_gone(pid).then_some(()));
     assert!(helper_gone.is_some(), "helper {pid} still running");
     assert!(
         wait_for(WAIT, || (!gobgp.established(local)).then_some(())).is_some(),
