@@ -37,18 +37,8 @@ protocol bgp exa {{
 }
 
 fn exa_conf(exa: IpAddr, bird: IpAddr, port: u16) -> String {
-    format!(
-        r#"
-[global]
-router-id = "192.0.2.1"
-local-as = {EXA_AS}
-
-[[neighbor]]
-address = "{bird}"
-peer-as = {BIRD_AS}
-local-address = "{exa}"
-port = {port}
-hold-time = 30
+    let rest = format!(
+        r#"hold-time = 30
 families = ["ipv4 unicast", "ipv6 unicast"]
 
 [[route]]
@@ -72,9 +62,12 @@ origin = "egp"
 as-path = [{EXA_AS}, 65020]
 med = 20
 communities = ["65000:2"]
-large-communities = ["65000:3:4"]
-"#
-    )
+large-communities = ["65000:3:4"]"#
+    );
+    ExaConfig::new(EXA_AS)
+        .connect_to(bird, BIRD_AS, exa, port)
+        .line(&rest)
+        .build()
 }
 
 /// The `show route all` block of `prefix` (from its line to the next route).

@@ -41,19 +41,9 @@ fn collision_keeps_the_connection_of_the_higher_identifier() {
     let listen_port = free_port(exa_ip);
     let raw_listener = TcpListener::bind((raw_ip, 0)).unwrap();
     let raw_port = raw_listener.local_addr().unwrap().port();
-    let config = format!(
-        r#"
-[global]
-router-id = "192.0.2.1"
-local-as = {EXA_AS}
-
-[[neighbor]]
-address = "{raw_ip}"
-peer-as = {RAW_AS}
-local-address = "{exa_ip}"
-port = {raw_port}
-"#
-    );
+    let config = ExaConfig::new(EXA_AS)
+        .connect_to(raw_ip, RAW_AS.into(), exa_ip, raw_port)
+        .build();
     let mut exa = Exabgp::start(&dir.path, &config, Some((exa_ip, listen_port)));
     let exa_addr = SocketAddr::new(exa_ip, listen_port);
 
@@ -75,11 +65,9 @@ port = {raw_port}
         exa.log()
     );
     inbound.handshake_with(&open_body_with(4, RAW_AS, 30, [192, 0, 2, 200]));
-    assert!(
-        exa.proc
-            .wait_log(&format!("session with {raw_ip} established"), WAIT),
-        "{}",
-        exa.log()
+    exa.expect_log(
+        &format!("session with {raw_ip} established"),
+        "session on our connection",
     );
     inbound.close();
 

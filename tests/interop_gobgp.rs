@@ -15,18 +15,8 @@ const EXA_AS: u32 = 65001;
 const GOBGP_AS: u32 = 65000;
 
 fn config(exa: IpAddr, gobgp: IpAddr, port: u16) -> String {
-    format!(
-        r#"
-[global]
-router-id = "192.0.2.1"
-local-as = {EXA_AS}
-
-[[neighbor]]
-address = "{gobgp}"
-peer-as = {GOBGP_AS}
-local-address = "{exa}"
-port = {port}
-hold-time = 30
+    let rest = format!(
+        r#"hold-time = 30
 families = ["ipv4 unicast", "ipv6 unicast"]
 
 [[route]]
@@ -52,9 +42,12 @@ origin = "egp"
 as-path = [65020]
 med = 20
 communities = ["65000:2"]
-large-communities = ["65000:3:4"]
-"#
-    )
+large-communities = ["65000:3:4"]"#
+    );
+    ExaConfig::new(EXA_AS)
+        .connect_to(gobgp, GOBGP_AS, exa, port)
+        .line(&rest)
+        .build()
 }
 
 fn as_path(attrs: &[Value]) -> Vec<u64> {
@@ -74,45 +67,22 @@ fn gobgp_session_routes_both_ways_and_cease_on_sigterm() {
     let dir = TestDir::new("gobgp");
     let exa_ip: IpAddr = loopback_addr(11).into();
     let gobgp_ip: IpAddr = loopback_addr(12).into();
-    let gobgp = Gobgp::start(
+    let gobgp = Gobgp::with_peer(
         &dir.path,
         gobgp_ip,
         GOBGP_AS,
-        "192.0.2.254".parse().unwrap(),
-        &[GobgpNeighbor {
-            address: exa_ip,
-            peer_as: EXA_AS,
-            families: vec!["ipv4-unicast", "ipv6-unicast"],
-            md5: None,
-        }],
+        exa_ip,
+        EXA_AS,
+        &["ipv4-unicast", "ipv6-unicast"],
     );
     // Routes GoBGP will send us.
-    gobgp
-        .cli(&[
-            "global",
-            "rib",
-            "add",
-            "10.99.0.0/24",
-            "-a",
-            "ipv4",
-            "nexthop",
-            "192.0.2.99",
-            "community",
-            "65000:99",
-        ])
-        .expect("gobgp global rib add ipv4");
-    gobgp
-        .cli(&[
-            "global",
-            "rib",
-            "add",
-            "2001:db8:99::/48",
-            "-a",
-            "ipv6",
-            "nexthop",
-            "2001:db8::99",
-        ])
-        .expect("gobgp global rib add ipv6");
+    gobgp.add_route(
+        "10.99.0.0/24",
+        "ipv4",
+        "192.0.2.99",
+        &["community", "65000:99"],
+    );
+    gobgp.add_route("2001:db8:99::/48", "ipv6", "2001:db8::99", &[]);
 
     let mut exa = Exabgp::start(&dir.path, &config(exa_ip, gobgp_ip, gobgp.port), None);
     assert!(
@@ -275,25 +245,11 @@ fn gobgp_tcp_md5() {
         }],
     );
     let config = |password: &str| {
-        format!(
-            r#"
-[global]
-router-id = "192.0.2.1"
-local-as = {EXA_AS}
-
-[[neighbor]]
-address = "{gobgp_ip}"
-peer-as = {GOBGP_AS}
-local-address = "{exa_ip}"
-port = {port}
-md5-password = "{password}"
-
-[[route]]
-prefix = "203.0.113.0/24"
-next-hop = "192.0.2.10"
-"#,
-            port = gobgp.port
-        )
+        ExaConfig::new(EXA_AS)
+            .connect_to(gobgp_ip, GOBGP_AS, exa_ip, gobgp.port)
+            .line(&format!("md5-password = \"{password}\""))
+            .route("203.0.113.0/24", "192.0.2.10")
+            .build()
     };
 
     // Wrong password first: no session within a few connect attempts.
@@ -332,42 +288,21 @@ fn gobgp_ibgp_attributes() {
     let dir = TestDir::new("ibgp");
     let exa_ip: IpAddr = loopback_addr(75).into();
     let gobgp_ip: IpAddr = loopback_addr(76).into();
-    let gobgp = Gobgp::start(
+    let gobgp = Gobgp::with_peer(
         &dir.path,
         gobgp_ip,
         EXA_AS,
-        "192.0.2.254".parse().unwrap(),
-        &[GobgpNeighbor {
-            address: exa_ip,
-            peer_as: EXA_AS,
-            families: vec!["ipv4-unicast"],
-            md5: None,
-        }],
+        exa_ip,
+        EXA_AS,
+        &["ipv4-unicast"],
     );
-    let config = format!(
-        r#"
-[global]
-router-id = "192.0.2.1"
-local-as = {EXA_AS}
-
-[[neighbor]]
-address = "{gobgp_ip}"
-peer-as = {EXA_AS}
-local-address = "{exa_ip}"
-port = {port}
-
-[[route]]
-prefix = "203.0.113.0/24"
-next-hop = "192.0.2.10"
-as-path = [65010]
-
-[[route]]
-prefix = "198.51.100.0/24"
-next-hop = "192.0.2.11"
-local-preference = 300
-"#,
-        port = gobgp.port
-    );
+    let config = ExaConfig::new(EXA_AS)
+        .connect_to(gobgp_ip, EXA_AS, exa_ip, gobgp.port)
+        .route("203.0.113.0/24", "192.0.2.10")
+        .line("as-path = [65010]")
+        .route("198.51.100.0/24", "192.0.2.11")
+        .line("local-preference = 300")
+        .build();
     let mut exa = Exabgp::start(&dir.path, &config, None);
     assert!(gobgp.wait_established(exa_ip, WAIT), "{}", exa.log());
     let a = wait_for(WAIT, || gobgp.route_attrs("ipv4", "203.0.113.0/24")).expect("route a");
