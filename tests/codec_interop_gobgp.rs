@@ -14,7 +14,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::raw::connect_when_listening;
-use common::{free_port, Proc};
+use common::{free_port, stdout_of, Proc};
 use exabgp::bgp::*;
 
 /// A loopback address of our own, so parallel tests and helpers never collide.
@@ -36,17 +36,12 @@ const AS: u32 = 65000;
 
 impl Peer {
     fn gobgp(&self, args: &[&str]) -> String {
-        let out = Command::new("gobgp")
-            .args(["-u", &self.api.0.to_string(), "-p", &self.api.1.to_string()])
-            .args(args)
-            .output()
-            .expect("run gobgp");
-        assert!(
-            out.status.success(),
-            "gobgp {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        stdout_of(
+            Command::new("gobgp")
+                .args(["-u", &self.api.0.to_string(), "-p", &self.api.1.to_string()])
+                .args(args),
+        )
+        .unwrap_or_else(|e| panic!("gobgp {args:?}: {e}"))
     }
 
     /// The next message, waiting at most 15 s.

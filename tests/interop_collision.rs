@@ -21,18 +21,6 @@ fn accept(l: &TcpListener) -> RawPeer {
     RawPeer::from_stream(s)
 }
 
-fn keepalive_until_established(p: &mut RawPeer) {
-    p.send(&message(4, &[]));
-    for _ in 0..10 {
-        let (t, body) = p.read().expect("KEEPALIVE from exabgp");
-        assert_ne!(t, 3, "NOTIFICATION instead of KEEPALIVE: {body:?}");
-        if t == 4 {
-            return;
-        }
-    }
-    panic!("no KEEPALIVE");
-}
-
 #[test]
 fn collision_keeps_the_connection_of_the_higher_identifier() {
     let dir = TestDir::new("collision");
@@ -80,7 +68,7 @@ fn collision_keeps_the_connection_of_the_higher_identifier() {
     std::thread::sleep(Duration::from_millis(300));
     outbound.send(&message(1, &open_body_with(4, RAW_AS, 30, [10, 0, 0, 1])));
     assert_eq!(inbound.notification(), (6, 7), "exabgp log:\n{}", exa.log());
-    keepalive_until_established(&mut outbound);
+    outbound.keepalive_until_established();
     let established = wait_for(WAIT, || {
         (exa.log()
             .matches(&format!("session with {raw_ip} established"))

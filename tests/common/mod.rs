@@ -66,6 +66,17 @@ pub fn wait_listening(addr: std::net::SocketAddr) -> bool {
     .is_some()
 }
 
+/// Runs `cmd` to completion: Ok(stdout) if it succeeded, else Err(stderr) (or why
+/// it could not run).
+pub fn stdout_of(cmd: &mut Command) -> Result<String, String> {
+    let out = cmd.output().map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
 /// A child process killed (SIGTERM, then SIGKILL) when dropped.
 pub struct Proc {
     pub name: String,
@@ -374,19 +385,14 @@ impl Gobgp {
 
     /// Runs `gobgp` against this daemon; Ok(stdout) on success.
     pub fn cli(&self, args: &[&str]) -> Result<String, String> {
-        let out = Command::new("gobgp")
-            .arg("-u")
-            .arg(self.addr.to_string())
-            .arg("-p")
-            .arg(self.api_port.to_string())
-            .args(args)
-            .output()
-            .map_err(|e| e.to_string())?;
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).into_owned())
-        }
+        stdout_of(
+            Command::new("gobgp")
+                .arg("-u")
+                .arg(self.addr.to_string())
+                .arg("-p")
+                .arg(self.api_port.to_string())
+                .args(args),
+        )
     }
 
     pub fn json(&self, args: &[&str]) -> Option<serde_json::Value> {
@@ -479,17 +485,7 @@ impl Bird {
     }
 
     pub fn birdc(&self, args: &[&str]) -> Result<String, String> {
-        let out = Command::new("birdc")
-            .arg("-s")
-            .arg(&self.sock)
-            .args(args)
-            .output()
-            .map_err(|e| e.to_string())?;
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).into_owned())
-        }
+        stdout_of(Command::new("birdc").arg("-s").arg(&self.sock).args(args))
     }
 
     /// `show protocols all NAME` contains "Established"?

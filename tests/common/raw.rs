@@ -125,6 +125,11 @@ impl RawPeer {
         let (t, _) = self.read().expect("exabgp OPEN");
         assert_eq!(t, 1, "first message is OPEN");
         self.send(&message(1, open));
+        self.keepalive_until_established();
+    }
+
+    /// Our KEEPALIVE (after both OPENs), then exabgp's KEEPALIVE: Established.
+    pub fn keepalive_until_established(&mut self) {
         self.send(&message(4, &[]));
         for _ in 0..10 {
             let (t, body) = self.read().expect("exabgp KEEPALIVE");
