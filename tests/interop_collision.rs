@@ -77,5 +77,5 @@ fn collision_keeps_the_connection_of_the_higher_identifier() {
             .then_some(())
     });
     assert!(established.is_some(), "{}", exa.log());
-    assert!(exa.terminate().is_some_and(|s| s.success()));
+    exa.stop();
 }

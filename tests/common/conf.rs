@@ -21,20 +21,23 @@ impl ExaConfig {
         ))
     }
 
-    /// A `[[neighbor]]` we connect to: `peer` on `port`, from `local`.
-    pub fn connect_to(mut self, peer: IpAddr, peer_as: u32, local: IpAddr, port: u16) -> ExaConfig {
+    /// A `[[neighbor]]` with only its address and AS; more keys with `line`.
+    pub fn neighbor(mut self, peer: impl Display, peer_as: u32) -> ExaConfig {
         self.0.push_str(&format!(
-            "\n[[neighbor]]\naddress = \"{peer}\"\npeer-as = {peer_as}\nlocal-address = \"{local}\"\nport = {port}\n"
+            "\n[[neighbor]]\naddress = \"{peer}\"\npeer-as = {peer_as}\n"
         ));
         self
     }
 
+    /// A `[[neighbor]]` we connect to: `peer` on `port`, from `local`.
+    pub fn connect_to(self, peer: IpAddr, peer_as: u32, local: IpAddr, port: u16) -> ExaConfig {
+        self.neighbor(peer, peer_as)
+            .line(&format!("local-address = \"{local}\"\nport = {port}"))
+    }
+
     /// A `[[neighbor]]` that only accepts connections from `peer`.
-    pub fn passive(mut self, peer: impl Display, peer_as: u32) -> ExaConfig {
-        self.0.push_str(&format!(
-            "\n[[neighbor]]\naddress = \"{peer}\"\npeer-as = {peer_as}\npassive = true\n"
-        ));
-        self
+    pub fn passive(self, peer: impl Display, peer_as: u32) -> ExaConfig {
+        self.neighbor(peer, peer_as).line("passive = true")
     }
 
     /// A `[[route]]` with only a prefix and a next hop.

@@ -222,6 +222,33 @@ impl Exabgp {
         self.proc.signal(libc::SIGTERM);
         self.proc.wait_exit(Duration::from_secs(15))
     }
+
+    /// SIGTERM; fails the test unless exabgp exits 0 in time.
+    pub fn stop(&mut self) {
+        let Some(status) = self.terminate() else {
+            panic!("exabgp did not exit after SIGTERM; log:\n{}", self.log());
+        };
+        assert!(
+            status.success(),
+            "exit status {status:?}; log:\n{}",
+            self.log()
+        );
+    }
+
+    /// Waits until exabgp logs an UPDATE received with `prefix` (sent by `from`).
+    pub fn wait_received(&self, prefix: &str, from: &str) {
+        let seen = wait_for(WAIT, || {
+            self.log()
+                .lines()
+                .any(|l| l.contains("UPDATE received") && l.contains(prefix))
+                .then_some(())
+        });
+        assert!(
+            seen.is_some(),
+            "{prefix} from {from} not logged as received; exabgp log:\n{}",
+            self.log()
+        );
+    }
 }
 
 /// A gobgpd on `addr:port` with its gRPC API on `addr:api_port`.
