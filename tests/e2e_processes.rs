@@ -16,7 +16,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::{free_port, wait_for, Gobgp, TestDir, WAIT};
+use common::{free_addr, wait_for, Gobgp, TestDir, WAIT};
 use e2e_support::*;
 
 /// Eight daemons side by side, each with its own name, socket, port and a real
@@ -40,7 +40,7 @@ fn eight_daemons_by_instance_name() {
     let mut daemons = Vec::new();
     let mut binds = Vec::new();
     for (i, name) in names.iter().enumerate() {
-        let bind = SocketAddr::new(locals[i], free_port(locals[i]));
+        let bind = free_addr(locals[i]);
         let cfg = daemon_config(
             &format!("192.0.2.{}", 10 + i),
             gobgp_addrs[i],
@@ -198,13 +198,12 @@ fn eight_daemons_by_instance_name() {
     // A second daemon with the same name is refused and touches nothing.
     let first_inode = inode(daemons[0].path());
     let extra = addr(0, 30);
-    let dup_dir = dir.path.join("duplicate");
-    std::fs::create_dir_all(&dup_dir).unwrap();
+    let dup_dir = dir.subdir("duplicate");
     let mut dup = spawn_server(
         &dup_dir,
         &names[0],
         &daemon_config("192.0.2.99", gobgp_addrs[0], extra, gobgp.port),
-        Some(SocketAddr::new(extra, free_port(extra))),
+        Some(free_addr(extra)),
     );
     let status = dup.wait_exit(WAIT).map(|s| s.code());
     let log = dup.log_text();
@@ -545,7 +544,7 @@ fn python_helper_and_cli_drive_gobgpd() {
             "json",
             "\"update\", \"state\"",
         );
-    let bind = SocketAddr::new(local, free_port(local));
+    let bind = free_addr(local);
     let mut d = Daemon::start(&dir.path, &name, &cfg, Some(bind));
     let seen = || std::fs::read_to_string(&helper_log).unwrap_or_default();
     assert!(
@@ -715,11 +714,10 @@ fn same_instance_twice_same_port_is_refused_as_running() {
     let dir = TestDir::new("e2e-twice");
     let name = instance_name("twice");
     let local = addr(2, 10);
-    let bind = SocketAddr::new(local, free_port(local));
+    let bind = free_addr(local);
     let mut first = Daemon::start(&dir.path, &name, PASSIVE_ONLY, Some(bind));
     first.wait_serving();
-    let again_dir = dir.path.join("again");
-    std::fs::create_dir_all(&again_dir).unwrap();
+    let again_dir = dir.subdir("again");
     let mut again = spawn_server(&again_dir, &name, PASSIVE_ONLY, Some(bind));
     let status = again.wait_exit(WAIT).map(|s| s.code());
     let log = again.log_text();
@@ -742,7 +740,7 @@ fn restart_after_sigkill_serves_again() {
     let dir = TestDir::new("e2e-sigkill");
     let name = instance_name("sigkill");
     let local = addr(3, 10);
-    let bind = SocketAddr::new(local, free_port(local));
+    let bind = free_addr(local);
     let mut d = Daemon::start(&dir.path, &name, PASSIVE_ONLY, Some(bind));
     d.wait_serving();
     let path = d.path().to_path_buf();
@@ -755,8 +753,7 @@ fn restart_after_sigkill_serves_again() {
     // The guard of the first one removed the file: put a stale one back, as the
     // crash left it.
     drop(std::os::unix::net::UnixListener::bind(&path).expect("stale socket"));
-    let again_dir = dir.path.join("again");
-    std::fs::create_dir_all(&again_dir).unwrap();
+    let again_dir = dir.subdir("again");
     let mut d = Daemon::start(&again_dir, &name, PASSIVE_ONLY, Some(bind));
     d.wait_serving();
     assert!(holds_unix_path(d.proc.pid(), &path));

@@ -238,8 +238,7 @@ fn gobgp_tcp_md5() {
     };
 
     // Wrong password first: no session within a few connect attempts.
-    let wrong_dir = dir.path.join("wrong");
-    std::fs::create_dir_all(&wrong_dir).unwrap();
+    let wrong_dir = dir.subdir("wrong");
     let mut wrong = Exabgp::start(&wrong_dir, &config("not-the-password"), None);
     let attempted = wrong.proc.wait_log("state change", WAIT);
     assert!(attempted, "{}", wrong.log());

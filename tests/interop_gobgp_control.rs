@@ -63,8 +63,7 @@ fn control_commands_drive_a_real_session() {
     let g1_ip: IpAddr = loopback_addr(52).into();
     let g2_ip: IpAddr = loopback_addr(53).into();
     let mk = |ip| {
-        let d = dir.path.join(format!("{ip}"));
-        std::fs::create_dir_all(&d).unwrap();
+        let d = dir.subdir(&format!("{ip}"));
         Gobgp::with_peer(&d, ip, GOBGP_AS, exa_ip, EXA_AS, &["ipv4-unicast"])
     };
     let g1 = mk(g1_ip);

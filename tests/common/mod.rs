@@ -29,6 +29,11 @@ pub fn free_port(ip: IpAddr) -> u16 {
     l.local_addr().expect("local addr").port()
 }
 
+/// `ip` with a free TCP port (see `free_port`).
+pub fn free_addr(ip: IpAddr) -> SocketAddr {
+    SocketAddr::new(ip, free_port(ip))
+}
+
 /// A loopback address 127.x.y.1 unlikely to be used by a concurrent test: derived
 /// from the process id and a per-call counter.
 pub fn loopback_addr(salt: u8) -> Ipv4Addr {
@@ -201,7 +206,7 @@ impl Exabgp {
     /// Like `start`, listening for BGP on a free port of `ip`; returns once that
     /// port accepts connections (or fails the test with the log).
     pub fn start_listening(dir: &Path, config: &str, ip: IpAddr) -> (Exabgp, SocketAddr) {
-        let addr = SocketAddr::new(ip, free_port(ip));
+        let addr = free_addr(ip);
         let exa = Exabgp::start(dir, config, Some((ip, addr.port())));
         assert!(wait_listening(addr), "{}", exa.log());
         (exa, addr)
@@ -539,6 +544,15 @@ impl TestDir {
             path: dir.path().to_path_buf(),
             dir: Some(dir),
         }
+    }
+}
+
+impl TestDir {
+    /// The directory `name` inside this one, created.
+    pub fn subdir(&self, name: &str) -> PathBuf {
+        let d = self.path.join(name);
+        fs::create_dir_all(&d).expect("create a test subdirectory");
+        d
     }
 }
 
