@@ -11,7 +11,7 @@ use std::process::Command as Proc;
 use std::time::Duration;
 
 use api_support::instance::Instance;
-use common::{loopback_addr, wait_for, ExaConfig, Gobgp, TestDir, WAIT};
+use common::{gobgp_setup, loopback_addr, wait_for, ExaConfig, TestDir, WAIT};
 use exabgp::api::{self, BindError};
 
 fn cli() -> PathBuf {
@@ -145,10 +145,7 @@ fn eight_instances_each_cli_reaches_its_own() {
 /// shows the result.
 #[test]
 fn python_helper_drives_a_real_gobgpd() {
-    let dir = TestDir::new("api-helper");
-    let exa_ip: IpAddr = loopback_addr(62).into();
-    let gobgp_ip: IpAddr = loopback_addr(63).into();
-    let gobgp = Gobgp::with_peer(&dir.path, gobgp_ip, 65000, exa_ip, 65001, &["ipv4-unicast"]);
+    let (dir, exa_ip, gobgp) = gobgp_setup("api-helper", 62, 65001, 65000, &["ipv4-unicast"]);
     let helper = dir.path.join("healthcheck.py");
     let seen_log = dir.path.join("helper-seen.log");
     std::fs::write(
@@ -181,8 +178,8 @@ for line in sys.stdin:
         ),
     )
     .unwrap();
-    let cfg_text = ExaConfig::new(65001)
-        .connect_to(gobgp_ip, 65000, exa_ip, gobgp.port)
+    let cfg_text = gobgp
+        .exabgp_config(65001, exa_ip)
         .line("hold-time = 30")
         .line(&format!(
             r#"
@@ -271,12 +268,9 @@ receive = ["update", "state"]"#,
 /// session stays up, nothing half-sent is run, and the socket still serves.
 #[test]
 fn abuse_of_the_socket_does_not_hurt_the_daemon() {
-    let dir = TestDir::new("api-abuse");
-    let exa_ip: IpAddr = loopback_addr(64).into();
-    let gobgp_ip: IpAddr = loopback_addr(65).into();
-    let gobgp = Gobgp::with_peer(&dir.path, gobgp_ip, 65000, exa_ip, 65001, &["ipv4-unicast"]);
-    let cfg_text = ExaConfig::new(65001)
-        .connect_to(gobgp_ip, 65000, exa_ip, gobgp.port)
+    let (dir, exa_ip, gobgp) = gobgp_setup("api-abuse", 64, 65001, 65000, &["ipv4-unicast"]);
+    let cfg_text = gobgp
+        .exabgp_config(65001, exa_ip)
         .line("hold-time = 30")
         .build();
     let cfg = exabgp::config::parse_str(&cfg_text, "abuse.toml").unwrap();

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 const EXA_AS: u32 = 65001;
 const GOBGP_AS: u32 = 65000;
 
-fn config(exa: IpAddr, gobgp: IpAddr, port: u16) -> String {
+fn config(gobgp: &Gobgp, exa: IpAddr) -> String {
     let rest = format!(
         r#"hold-time = 30
 families = ["ipv4 unicast", "ipv6 unicast"]
@@ -44,10 +44,7 @@ med = 20
 communities = ["65000:2"]
 large-communities = ["65000:3:4"]"#
     );
-    ExaConfig::new(EXA_AS)
-        .connect_to(gobgp, GOBGP_AS, exa, port)
-        .line(&rest)
-        .build()
+    gobgp.exabgp_config(EXA_AS, exa).line(&rest).build()
 }
 
 fn as_path(attrs: &[Value]) -> Vec<u64> {
@@ -64,15 +61,11 @@ fn num(attrs: &[Value], code: i64, field: &str) -> Option<u64> {
 
 #[test]
 fn gobgp_session_routes_both_ways_and_cease_on_sigterm() {
-    let dir = TestDir::new("gobgp");
-    let exa_ip: IpAddr = loopback_addr(11).into();
-    let gobgp_ip: IpAddr = loopback_addr(12).into();
-    let gobgp = Gobgp::with_peer(
-        &dir.path,
-        gobgp_ip,
-        GOBGP_AS,
-        exa_ip,
+    let (dir, exa_ip, gobgp) = gobgp_setup(
+        "gobgp",
+        11,
         EXA_AS,
+        GOBGP_AS,
         &["ipv4-unicast", "ipv6-unicast"],
     );
     // Routes GoBGP will send us.
@@ -84,7 +77,7 @@ fn gobgp_session_routes_both_ways_and_cease_on_sigterm() {
     );
     gobgp.add_route("2001:db8:99::/48", "ipv6", "2001:db8::99", &[]);
 
-    let mut exa = Exabgp::start(&dir.path, &config(exa_ip, gobgp_ip, gobgp.port), None);
+    let mut exa = Exabgp::start(&dir.path, &config(&gobgp, exa_ip), None);
     assert!(
         gobgp.wait_established(exa_ip, WAIT),
         "session not established; exabgp log:\n{}\ngobgpd log:\n{}",
@@ -230,8 +223,8 @@ fn gobgp_tcp_md5() {
         }],
     );
     let config = |password: &str| {
-        ExaConfig::new(EXA_AS)
-            .connect_to(gobgp_ip, GOBGP_AS, exa_ip, gobgp.port)
+        gobgp
+            .exabgp_config(EXA_AS, exa_ip)
             .line(&format!("md5-password = \"{password}\""))
             .route("203.0.113.0/24", "192.0.2.10")
             .build()
@@ -269,19 +262,9 @@ fn gobgp_tcp_md5() {
 /// is added when the route has none; a configured one is kept.
 #[test]
 fn gobgp_ibgp_attributes() {
-    let dir = TestDir::new("ibgp");
-    let exa_ip: IpAddr = loopback_addr(75).into();
-    let gobgp_ip: IpAddr = loopback_addr(76).into();
-    let gobgp = Gobgp::with_peer(
-        &dir.path,
-        gobgp_ip,
-        EXA_AS,
-        exa_ip,
-        EXA_AS,
-        &["ipv4-unicast"],
-    );
-    let config = ExaConfig::new(EXA_AS)
-        .connect_to(gobgp_ip, EXA_AS, exa_ip, gobgp.port)
+    let (dir, exa_ip, gobgp) = gobgp_setup("ibgp", 75, EXA_AS, EXA_AS, &["ipv4-unicast"]);
+    let config = gobgp
+        .exabgp_config(EXA_AS, exa_ip)
         .route("203.0.113.0/24", "192.0.2.10")
         .line("as-path = [65010]")
         .route("198.51.100.0/24", "192.0.2.11")

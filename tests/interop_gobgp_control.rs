@@ -289,10 +289,8 @@ fn scale_announce_to_gobgp() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
-    let dir = TestDir::new("scale");
-    let exa_ip: IpAddr = loopback_addr(56).into();
-    let g_ip: IpAddr = loopback_addr(57).into();
-    let g = Gobgp::with_peer(&dir.path, g_ip, GOBGP_AS, exa_ip, EXA_AS, &["ipv4-unicast"]);
+    let (_dir, exa_ip, g) = gobgp_setup("scale", 56, EXA_AS, GOBGP_AS, &["ipv4-unicast"]);
+    let g_ip = g.addr;
     let config =
         exabgp::config::parse_str(&config_text(&[(g_ip, g.port)], exa_ip, ""), "scale.toml")
             .unwrap();

@@ -32,20 +32,10 @@ fn gobgp_session(g: &Gobgp, exa: IpAddr) -> (bool, Option<i64>) {
 
 #[test]
 fn malformed_messages_get_the_right_notification_and_hurt_nobody_else() {
-    let dir = TestDir::new("malformed");
-    let exa_ip: IpAddr = loopback_addr(31).into();
-    let gobgp_ip: IpAddr = loopback_addr(32).into();
+    let (dir, exa_ip, gobgp) = gobgp_setup("malformed", 31, EXA_AS, GOBGP_AS, &["ipv4-unicast"]);
     let raw_ip: IpAddr = loopback_addr(33).into();
-    let gobgp = Gobgp::with_peer(
-        &dir.path,
-        gobgp_ip,
-        GOBGP_AS,
-        exa_ip,
-        EXA_AS,
-        &["ipv4-unicast"],
-    );
-    let config = ExaConfig::new(EXA_AS)
-        .connect_to(gobgp_ip, GOBGP_AS, exa_ip, gobgp.port)
+    let config = gobgp
+        .exabgp_config(EXA_AS, exa_ip)
         .passive(raw_ip, RAW_AS.into())
         .route("203.0.113.0/24", "192.0.2.10")
         .build();

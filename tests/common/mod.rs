@@ -260,6 +260,7 @@ impl Exabgp {
 pub struct Gobgp {
     pub proc: Proc,
     pub addr: IpAddr,
+    pub asn: u32,
     pub port: u16,
     pub api_port: u16,
 }
@@ -391,6 +392,7 @@ impl Gobgp {
         let g = Gobgp {
             proc,
             addr,
+            asn,
             port,
             api_port,
         };
@@ -401,6 +403,12 @@ impl Gobgp {
             g.proc.log_text()
         );
         g
+    }
+
+    /// exabgp's configuration as AS `exa_as` on `exa_ip` with this gobgpd as its
+    /// neighbor (more keys for that neighbor, routes etc. to be added).
+    pub fn exabgp_config(&self, exa_as: u32, exa_ip: IpAddr) -> ExaConfig {
+        ExaConfig::new(exa_as).connect_to(self.addr, self.asn, exa_ip, self.port)
     }
 
     /// `gobgp global rib add PREFIX -a FAMILY nexthop NEXT_HOP EXTRA...`: a route
@@ -473,6 +481,23 @@ impl Gobgp {
         let first = paths.first()?;
         first.get("attrs")?.as_array().cloned()
     }
+}
+
+/// The usual setup of a test against gobgpd: a test directory `name`, exabgp's
+/// address `loopback_addr(salt)` (AS `exa_as`) and a gobgpd on
+/// `loopback_addr(salt + 1)` (AS `gobgp_as`) with exabgp as its one neighbor.
+pub fn gobgp_setup(
+    name: &str,
+    salt: u8,
+    exa_as: u32,
+    gobgp_as: u32,
+    families: &[&'static str],
+) -> (TestDir, IpAddr, Gobgp) {
+    let dir = TestDir::new(name);
+    let exa_ip: IpAddr = loopback_addr(salt).into();
+    let gobgp_ip: IpAddr = loopback_addr(salt + 1).into();
+    let gobgp = Gobgp::with_peer(&dir.path, gobgp_ip, gobgp_as, exa_ip, exa_as, families);
+    (dir, exa_ip, gobgp)
 }
 
 /// Finds the attribute of `type` in gobgp's attribute list.
