@@ -11,7 +11,7 @@ use std::process::Command as Proc;
 use std::time::Duration;
 
 use api_support::instance::Instance;
-use common::{loopback_addr, wait_for, Gobgp, GobgpNeighbor, TestDir, WAIT};
+use common::{gobgp_setup, loopback_addr, wait_for, ExaConfig, TestDir, WAIT};
 use exabgp::api::{self, BindError};
 
 fn cli() -> PathBuf {
@@ -36,21 +36,20 @@ fn run_cli(slash: &Path, instance: &str, args: &[&str]) -> (i32, String, String)
     )
 }
 
-fn config(i: usize) -> String {
-    format!(
-        r#"
-[global]
-router-id = "192.0.2.1"
-local-as = 65001
+/// `exabgpcli --socket SOCK ARGS...`.
+fn run_cli_socket(sock: &Path, args: &[&str]) -> std::process::Output {
+    Proc::new(cli())
+        .arg("--socket")
+        .arg(sock)
+        .args(args)
+        .output()
+        .unwrap()
+}
 
-[[neighbor]]
-address = "192.0.2.{}"
-peer-as = {}
-passive = true
-"#,
-        10 + i,
-        65100 + i
-    )
+fn config(i: usize) -> String {
+    ExaConfig::new(65001)
+        .passive(format!("192.0.2.{}", 10 + i), 65100 + i as u32)
+        .build()
 }
 
 #[test]
@@ -146,21 +145,7 @@ fn eight_instances_each_cli_reaches_its_own() {
 /// shows the result.
 #[test]
 fn python_helper_drives_a_real_gobgpd() {
-    let dir = TestDir::new("api-helper");
-    let exa_ip: IpAddr = loopback_addr(62).into();
-    let gobgp_ip: IpAddr = loopback_addr(63).into();
-    let gobgp = Gobgp::start(
-        &dir.path,
-        gobgp_ip,
-        65000,
-        "192.0.2.254".parse().unwrap(),
-        &[GobgpNeighbor {
-            address: exa_ip,
-            peer_as: 65001,
-            families: vec!["ipv4-unicast"],
-            md5: None,
-        }],
-    );
+    let (dir, exa_ip, gobgp) = gobgp_setup("api-helper", 62, 65001, 65000, &["ipv4-unicast"]);
     let helper = dir.path.join("healthcheck.py");
     let seen_log = dir.path.join("helper-seen.log");
     std::fs::write(
@@ -193,28 +178,19 @@ for line in sys.stdin:
         ),
     )
     .unwrap();
-    let cfg_text = format!(
-        r#"
-[global]
-router-id = "192.0.2.1"
-local-as = 65001
-
-[[neighbor]]
-address = "{gobgp_ip}"
-peer-as = 65000
-local-address = "{exa_ip}"
-port = {}
-hold-time = 30
-
+    let cfg_text = gobgp
+        .exabgp_config(65001, exa_ip)
+        .line("hold-time = 30")
+        .line(&format!(
+            r#"
 [[process]]
 name = "healthcheck"
 run = ["python3", "-u", "{}"]
 encoder = "json"
-receive = ["update", "state"]
-"#,
-        gobgp.port,
-        helper.display()
-    );
+receive = ["update", "state"]"#,
+            helper.display()
+        ))
+        .build();
     let cfg = exabgp::config::parse_str(&cfg_text, "helper.toml").unwrap();
     // main's path: settings -> prepare_control (resolution + bind).
     let sock_path = dir.path.join("helper.sock");
@@ -258,18 +234,7 @@ receive = ["update", "state"]
         "{attrs:?}"
     );
     // gobgpd sends us a route: the helper sees it and swaps its announcement.
-    gobgp
-        .cli(&[
-            "global",
-            "rib",
-            "add",
-            "10.99.0.0/24",
-            "-a",
-            "ipv4",
-            "nexthop",
-            "192.0.2.99",
-        ])
-        .unwrap();
+    gobgp.add_route("10.99.0.0/24", "ipv4", "192.0.2.99", &[]);
     let swapped = wait_for(WAIT, || {
         let rib = gobgp.rib("ipv4");
         (rib.get("203.0.113.8/32").is_some() && rib.get("203.0.113.7/32").is_none()).then_some(())
@@ -283,12 +248,7 @@ receive = ["update", "state"]
     let seen = std::fs::read_to_string(&seen_log).unwrap();
     assert!(seen.contains("ack done"), "acks reach the helper: {seen}");
     // The control socket of this instance answers with the peer's state.
-    let out = Proc::new(cli())
-        .arg("--socket")
-        .arg(&sock_path)
-        .args(["show", "neighbor", "extensive"])
-        .output()
-        .unwrap();
+    let out = run_cli_socket(&sock_path, &["show", "neighbor", "extensive"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("established"), "{text}");
     // With exabgp_api_cli=false there is no socket at all.
@@ -308,25 +268,11 @@ receive = ["update", "state"]
 /// session stays up, nothing half-sent is run, and the socket still serves.
 #[test]
 fn abuse_of_the_socket_does_not_hurt_the_daemon() {
-    let dir = TestDir::new("api-abuse");
-    let exa_ip: IpAddr = loopback_addr(64).into();
-    let gobgp_ip: IpAddr = loopback_addr(65).into();
-    let gobgp = Gobgp::start(
-        &dir.path,
-        gobgp_ip,
-        65000,
-        "192.0.2.254".parse().unwrap(),
-        &[GobgpNeighbor {
-            address: exa_ip,
-            peer_as: 65001,
-            families: vec!["ipv4-unicast"],
-            md5: None,
-        }],
-    );
-    let cfg_text = format!(
-        "[global]\nrouter-id = \"192.0.2.1\"\nlocal-as = 65001\n\n[[neighbor]]\naddress = \"{gobgp_ip}\"\npeer-as = 65000\nlocal-address = \"{exa_ip}\"\nport = {}\nhold-time = 30\n",
-        gobgp.port
-    );
+    let (dir, exa_ip, gobgp) = gobgp_setup("api-abuse", 64, 65001, 65000, &["ipv4-unicast"]);
+    let cfg_text = gobgp
+        .exabgp_config(65001, exa_ip)
+        .line("hold-time = 30")
+        .build();
     let cfg = exabgp::config::parse_str(&cfg_text, "abuse.toml").unwrap();
     let sock_path = dir.path.join("abuse.sock");
     let sock = api::bind_control_socket(&sock_path, None).unwrap();
@@ -405,29 +351,22 @@ fn abuse_of_the_socket_does_not_hurt_the_daemon() {
     );
     assert!(count.get("answered").copied().unwrap_or(0) > 0, "{count:?}");
     assert!(gobgp.established(exa_ip), "the BGP session stayed up");
-    let out = Proc::new(cli())
-        .arg("--socket")
-        .arg(&sock_path)
-        .args(["show", "adj-rib", "out"])
-        .output()
-        .unwrap();
+    let out = run_cli_socket(&sock_path, &["show", "adj-rib", "out"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(
         !String::from_utf8_lossy(&out.stdout).contains("10.66.0.0/16"),
         "a half-sent command was run"
     );
-    let out = Proc::new(cli())
-        .arg("--socket")
-        .arg(&sock_path)
-        .args([
+    let out = run_cli_socket(
+        &sock_path,
+        &[
             "announce",
             "route",
             "10.67.0.0/16",
             "next-hop",
             "192.0.2.10",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     assert_eq!(out.status.code(), Some(0));
     assert!(wait_for(WAIT, || gobgp.route_attrs("ipv4", "10.67.0.0/16")).is_some());
 }

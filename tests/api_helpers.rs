@@ -13,9 +13,9 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use api_support::responder;
-use exabgp::api::helpers::{spawn_all, HelperEnd, HelperOptions};
-use exabgp::bgp::{PathAttributes, Update};
+use api_support::{responder, Seen};
+use exabgp::api::helpers::{spawn_all, HelperEnd, HelperOptions, HelperSet};
+use exabgp::bgp::{PathAttributes, Prefix, Update};
 use exabgp::config::{Encoder, ProcessConfig, ReceiveKind};
 use exabgp::control::{Command, Direction, Event, EventKind, PeerInfo, SessionState};
 use tokio::sync::broadcast;
@@ -47,6 +47,11 @@ fn py(p: &Path) -> Vec<String> {
     vec!["python3".into(), "-u".into(), p.display().to_string()]
 }
 
+/// A JSON helper run as `python3 -u SCRIPT`, receiving no events.
+fn json_helper(name: &str, script: &Path) -> ProcessConfig {
+    process(name, py(script), Encoder::Json, vec![])
+}
+
 fn quick() -> HelperOptions {
     HelperOptions {
         grace: Duration::from_millis(500),
@@ -64,6 +69,50 @@ async fn until(what: &str, mut f: impl FnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("timed out waiting for {what}");
+}
+
+/// Helpers running under the stand-in core.
+struct Running {
+    /// The commands the helpers sent, in order.
+    seen: Seen,
+    etx: broadcast::Sender<Event>,
+    token: CancellationToken,
+    set: HelperSet,
+}
+
+/// Starts `procs` with the stand-in core and an event channel of `capacity`.
+fn start(procs: &[ProcessConfig], capacity: usize, opts: HelperOptions) -> Running {
+    let (ctx, seen) = responder();
+    let (etx, _) = broadcast::channel(capacity);
+    let token = CancellationToken::new();
+    let set = spawn_all(procs, ctx, &etx, opts, token.clone());
+    Running {
+        seen,
+        etx,
+        token,
+        set,
+    }
+}
+
+impl Running {
+    /// Shuts the helpers down; how each ended.
+    async fn stop(self) -> Vec<(String, HelperEnd)> {
+        self.token.cancel();
+        self.set.wait().await
+    }
+}
+
+/// An UPDATE (origin igp, next hop 192.0.2.254) announcing `nlri`.
+fn update(nlri: Vec<Prefix>) -> Update {
+    Update {
+        attributes: PathAttributes {
+            origin: Some(exabgp::bgp::Origin::Igp),
+            next_hop: Some(Ipv4Addr::new(192, 0, 2, 254)),
+            ..Default::default()
+        },
+        nlri,
+        ..Default::default()
+    }
 }
 
 fn read(p: &Path) -> String {
@@ -109,16 +158,7 @@ time.sleep(30)
 "##
         ),
     );
-    let (ctx, seen) = responder();
-    let (etx, _) = broadcast::channel(16);
-    let token = CancellationToken::new();
-    let set = spawn_all(
-        &[process("h", py(&s), Encoder::Json, vec![])],
-        ctx,
-        &etx,
-        quick(),
-        token.clone(),
-    );
+    let r = start(&[json_helper("h", &s)], 16, quick());
     until("three answers", || {
         read(&out).matches('\n').count() >= 3 && read(&out).contains("Peer")
     })
@@ -132,9 +172,11 @@ time.sleep(30)
     );
     assert!(lines[2].starts_with("Peer"), "{text}");
     assert_eq!(*lines.last().unwrap(), "done", "{text}");
-    assert!(matches!(seen.lock().unwrap()[0], Command::Announce { .. }));
-    token.cancel();
-    let ends = set.wait().await;
+    assert!(matches!(
+        r.seen.lock().unwrap()[0],
+        Command::Announce { .. }
+    ));
+    let ends = r.stop().await;
     assert_eq!(ends, vec![("h".to_string(), HelperEnd::Shutdown)]);
 }
 
@@ -164,20 +206,11 @@ time.sleep(30)
 "##
         ),
     );
-    let (ctx, seen) = responder();
-    let (etx, _) = broadcast::channel(16);
-    let token = CancellationToken::new();
     let opts = HelperOptions {
         ack: false,
         ..quick()
     };
-    let set = spawn_all(
-        &[process("h", py(&s), Encoder::Json, vec![])],
-        ctx,
-        &etx,
-        opts,
-        token.clone(),
-    );
+    let r = start(&[json_helper("h", &s)], 16, opts);
     until("END", || read(&out).contains("END")).await;
     let text = read(&out);
     assert!(!text.contains("done"), "{text}");
@@ -185,9 +218,8 @@ time.sleep(30)
         text.contains("exabgp-rs"),
         "the version output itself is still written: {text}"
     );
-    assert_eq!(seen.lock().unwrap().len(), 1);
-    token.cancel();
-    set.wait().await;
+    assert_eq!(r.seen.lock().unwrap().len(), 1);
+    r.stop().await;
 }
 
 #[tokio::test]
@@ -205,9 +237,6 @@ async fn events_reach_helpers_in_their_encoding_and_filter() {
     let (json_out, json_run) = mk("json");
     let (text_out, text_run) = mk("text");
     let (state_out, state_run) = mk("state");
-    let (ctx, _) = responder();
-    let (etx, _) = broadcast::channel(64);
-    let token = CancellationToken::new();
     let procs = [
         process(
             "json",
@@ -223,18 +252,11 @@ async fn events_reach_helpers_in_their_encoding_and_filter() {
         ),
         process("state", state_run, Encoder::Json, vec![ReceiveKind::State]),
     ];
-    let set = spawn_all(&procs, ctx, &etx, quick(), token.clone());
+    let r = start(&procs, 64, quick());
+    let etx = &r.etx;
     // Wait until all three helpers subscribed.
     until("subscribers", || etx.receiver_count() == 3).await;
-    let upd = Update {
-        attributes: PathAttributes {
-            origin: Some(exabgp::bgp::Origin::Igp),
-            next_hop: Some(Ipv4Addr::new(192, 0, 2, 254)),
-            ..Default::default()
-        },
-        nlri: vec!["10.0.2.0/24".parse().unwrap()],
-        ..Default::default()
-    };
+    let upd = update(vec!["10.0.2.0/24".parse().unwrap()]);
     etx.send(ev(EventKind::State {
         state: SessionState::Up,
         reason: None,
@@ -263,8 +285,7 @@ async fn events_reach_helpers_in_their_encoding_and_filter() {
     let t = read(&text_out);
     assert!(t.starts_with("neighbor 192.0.2.254 up\n"), "{t}");
     assert!(t.contains("neighbor 192.0.2.254 receive update announced 10.0.2.0/24 next-hop 192.0.2.254 origin igp"), "{t}");
-    token.cancel();
-    set.wait().await;
+    r.stop().await;
     // The state-only helper saw exactly the state event.
     let s = read(&state_out);
     assert_eq!(s.lines().count(), 1, "{s}");
@@ -296,16 +317,7 @@ time.sleep(30)
 "##
         ),
     );
-    let (ctx, seen) = responder();
-    let (etx, _) = broadcast::channel(16);
-    let token = CancellationToken::new();
-    let set = spawn_all(
-        &[process("g", py(&s), Encoder::Json, vec![])],
-        ctx,
-        &etx,
-        quick(),
-        token.clone(),
-    );
+    let r = start(&[json_helper("g", &s)], 16, quick());
     until("three acks", || read(&acks).lines().count() >= 3).await;
     let text = read(&acks);
     let lines: Vec<&str> = text.lines().collect();
@@ -315,17 +327,16 @@ time.sleep(30)
     );
     assert_eq!(lines[1], "error: line is not UTF-8 text");
     assert_eq!(lines[2], "done");
-    let seen = seen.lock().unwrap().clone();
+    let seen = r.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1, "only the valid command ran: {seen:?}");
-    let stats = set.helpers[0].1.clone();
+    let stats = r.set.helpers[0].1.clone();
     assert_eq!(stats.bad_lines.load(Ordering::Relaxed), 2);
     assert_eq!(
         stats.starts.load(Ordering::Relaxed),
         1,
         "the helper was not restarted"
     );
-    token.cancel();
-    set.wait().await;
+    r.stop().await;
 }
 
 #[tokio::test]
@@ -336,58 +347,43 @@ async fn a_helper_that_does_not_read_loses_events_not_the_daemon() {
         "deaf.py",
         "import time, sys\nprint('announce route 10.6.0.0/16 next-hop self', flush=True)\ntime.sleep(3)\nprint('announce route 10.6.1.0/24 next-hop self', flush=True)\ntime.sleep(30)\n",
     );
-    let (ctx, seen) = responder();
-    let (etx, _) = broadcast::channel(256);
-    let token = CancellationToken::new();
     let opts = HelperOptions {
         queue: 8,
         ..quick()
     };
-    let set = spawn_all(
+    let r = start(
         &[process(
             "deaf",
             py(&s),
             Encoder::Json,
             vec![ReceiveKind::Update],
         )],
-        ctx,
-        &etx,
+        256,
         opts,
-        token.clone(),
     );
-    until("subscribed", || etx.receiver_count() == 1).await;
+    until("subscribed", || r.etx.receiver_count() == 1).await;
     // Far more than the pipe (64 KiB) plus the queue can hold; sending never blocks.
-    let big = Update {
-        attributes: PathAttributes {
-            origin: Some(exabgp::bgp::Origin::Igp),
-            next_hop: Some(Ipv4Addr::new(192, 0, 2, 254)),
-            ..Default::default()
-        },
-        nlri: (0..200u32)
+    let big = update(
+        (0..200u32)
             .map(|i| format!("10.{}.{}.0/24", i / 256, i % 256).parse().unwrap())
             .collect(),
-        ..Default::default()
-    };
+    );
     for _ in 0..2000 {
-        let _ = etx.send(ev(EventKind::Update(Box::new(big.clone()))));
+        let _ = r.etx.send(ev(EventKind::Update(Box::new(big.clone()))));
         tokio::task::yield_now().await;
     }
-    let stats = set.helpers[0].1.clone();
+    let stats = r.set.helpers[0].1.clone();
     until("drops counted", || {
         stats.dropped.load(Ordering::Relaxed) > 0
     })
     .await;
     // Its commands are still served.
-    until("second command", || seen.lock().unwrap().len() == 2).await;
-    token.cancel();
-    set.wait().await;
+    until("second command", || r.seen.lock().unwrap().len() == 2).await;
+    r.stop().await;
 }
 
 #[tokio::test]
 async fn respawn_is_limited() {
-    let (ctx, _) = responder();
-    let (etx, _) = broadcast::channel(16);
-    let token = CancellationToken::new();
     let mut p = process(
         "crashy",
         vec!["/bin/sh".into(), "-c".into(), "exit 3".into()],
@@ -402,8 +398,8 @@ async fn respawn_is_limited() {
         vec![],
     );
     missing.respawn_limit = 2;
-    let set = spawn_all(&[p, missing], ctx, &etx, quick(), token.clone());
-    let ends = tokio::time::timeout(Duration::from_secs(30), set.wait())
+    let r = start(&[p, missing], 16, quick());
+    let ends = tokio::time::timeout(Duration::from_secs(30), r.set.wait())
         .await
         .unwrap();
     assert_eq!(
@@ -440,18 +436,13 @@ async fn shutdown_terminates_helpers_sigkill_for_the_stubborn() {
         "stubborn.py",
         &format!("import os, signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nopen({stubborn_pid:?}, 'w').write(str(os.getpid()))\nwhile True: time.sleep(1)\n"),
     );
-    let (ctx, _) = responder();
-    let (etx, _) = broadcast::channel(16);
-    let token = CancellationToken::new();
-    let set = spawn_all(
+    let r = start(
         &[
-            process("polite", py(&polite), Encoder::Json, vec![]),
-            process("stubborn", py(&stubborn), Encoder::Json, vec![]),
+            json_helper("polite", &polite),
+            json_helper("stubborn", &stubborn),
         ],
-        ctx,
-        &etx,
+        16,
         quick(),
-        token.clone(),
     );
     until("pids", || {
         !read(&polite_pid).is_empty() && !read(&stubborn_pid).is_empty()
@@ -460,8 +451,8 @@ async fn shutdown_terminates_helpers_sigkill_for_the_stubborn() {
     let p1: i32 = read(&polite_pid).parse().unwrap();
     let p2: i32 = read(&stubborn_pid).parse().unwrap();
     assert!(alive(p1) && alive(p2));
-    token.cancel();
-    let ends = tokio::time::timeout(Duration::from_secs(30), set.wait())
+    r.token.cancel();
+    let ends = tokio::time::timeout(Duration::from_secs(30), r.set.wait())
         .await
         .unwrap();
     assert!(ends.iter().all(|(_, e)| *e == HelperEnd::Shutdown));
@@ -502,16 +493,7 @@ async fn no_systemd_variables_and_stderr_is_logged() {
         "env.py",
         &format!("import os, sys, time\nopen({envout:?}, 'w').write('\\n'.join(sorted(os.environ)) + '\\nEND\\n')\nsys.stderr.write('something odd happened\\n'); sys.stderr.flush()\ntime.sleep(30)\n"),
     );
-    let (ctx, _) = responder();
-    let (etx, _) = broadcast::channel(16);
-    let token = CancellationToken::new();
-    let set = spawn_all(
-        &[process("envy", py(&s), Encoder::Json, vec![])],
-        ctx,
-        &etx,
-        quick(),
-        token.clone(),
-    );
+    let r = start(&[json_helper("envy", &s)], 16, quick());
     until("env written", || read(&envout).contains("END")).await;
     let logged = || String::from_utf8_lossy(&buf.0.lock().unwrap()).to_string();
     until("stderr logged", || {
@@ -533,6 +515,5 @@ async fn no_systemd_variables_and_stderr_is_logged() {
         line.contains("envy"),
         "tagged with the helper's name: {line}"
     );
-    token.cancel();
-    set.wait().await;
+    r.stop().await;
 }

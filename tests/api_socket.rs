@@ -19,33 +19,42 @@ fn sock_in(dir: &tempfile::TempDir, name: &str) -> PathBuf {
     dir.path().join(name)
 }
 
-/// Bind and serve in the background; returns the shutdown token and the task.
-fn serve(
-    path: &Path,
-    limits: ServerLimits,
-) -> (
-    CancellationToken,
-    tokio::task::JoinHandle<()>,
-    api_support::Seen,
-) {
+/// A control socket served in the background by the stand-in core.
+struct Served {
+    token: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+    /// The commands the core received, in order.
+    seen: api_support::Seen,
+}
+
+impl Served {
+    /// Stops the server and waits until it has.
+    async fn stop(self) {
+        self.token.cancel();
+        self.task.await.unwrap();
+    }
+}
+
+/// Bind and serve in the background.
+fn serve(path: &Path, limits: ServerLimits) -> Served {
     let sock = api::bind_control_socket(path, None).unwrap();
     let (ctx, seen) = responder();
     let token = CancellationToken::new();
     let t = token.clone();
-    let h = tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         let api::ControlSocket { listener, file } = sock;
         let l = api::std_to_tokio(listener).unwrap();
         api::serve_control(l, ctx, limits, t).await;
         drop(file);
     });
-    (token, h, seen)
+    Served { token, task, seen }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bound_socket_is_0660_our_group_and_answers() {
     let d = tempfile::tempdir().unwrap();
     let path = sock_in(&d, "a.sock");
-    let (token, h, seen) = serve(&path, ServerLimits::default());
+    let server = serve(&path, ServerLimits::default());
     let m = std::fs::metadata(&path).unwrap();
     assert_eq!(m.permissions().mode() & 0o777, 0o660);
     assert_eq!(m.gid(), nix::unistd::getegid().as_raw());
@@ -83,14 +92,15 @@ async fn bound_socket_is_0660_our_group_and_answers() {
     );
     let a = c.cmd("# just a comment").await;
     assert_eq!(a, vec!["done"]);
-    assert!(seen
+    assert!(server
+        .seen
         .lock()
         .unwrap()
         .iter()
         .any(|c| matches!(c, Command::Announce { .. })));
 
-    token.cancel();
-    tokio::time::timeout(Duration::from_secs(10), h)
+    server.token.cancel();
+    tokio::time::timeout(Duration::from_secs(10), server.task)
         .await
         .unwrap()
         .unwrap();
@@ -101,7 +111,7 @@ async fn bound_socket_is_0660_our_group_and_answers() {
 async fn second_instance_is_refused_and_the_first_untouched() {
     let d = tempfile::tempdir().unwrap();
     let path = sock_in(&d, "b.sock");
-    let (token, h, _) = serve(&path, ServerLimits::default());
+    let server = serve(&path, ServerLimits::default());
     let ino = std::fs::metadata(&path).unwrap().ino();
     let err = api::bind_control_socket(&path, None).unwrap_err();
     assert!(matches!(err, BindError::AlreadyRunning { .. }), "{err}");
@@ -117,8 +127,7 @@ async fn second_instance_is_refused_and_the_first_untouched() {
     );
     let mut c = Client::connect(&path).await;
     assert_eq!(c.cmd("version json").await.last().unwrap(), "done");
-    token.cancel();
-    h.await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -132,11 +141,10 @@ async fn stale_socket_is_replaced() {
         std::os::unix::net::UnixStream::connect(&path).is_err(),
         "stale: nobody answers"
     );
-    let (token, h, _) = serve(&path, ServerLimits::default());
+    let server = serve(&path, ServerLimits::default());
     let mut c = Client::connect(&path).await;
     assert_eq!(c.cmd("help").await.last().unwrap(), "done");
-    token.cancel();
-    h.await.unwrap();
+    server.stop().await;
     assert!(!path.exists());
 }
 
@@ -177,7 +185,7 @@ fn removal_on_exit_spares_a_successors_socket() {
 async fn bad_input_gets_an_error_and_the_connection_goes_on() {
     let d = tempfile::tempdir().unwrap();
     let path = sock_in(&d, "g.sock");
-    let (token, h, seen) = serve(&path, ServerLimits::default());
+    let server = serve(&path, ServerLimits::default());
     let mut c = Client::connect(&path).await;
 
     let a = c.cmd("frobnicate the widgets").await;
@@ -204,7 +212,7 @@ async fn bad_input_gets_an_error_and_the_connection_goes_on() {
     assert_eq!(c.cmd("version").await.last().unwrap(), "done");
 
     // A client that disconnects in the middle of a command: nothing is run.
-    let before = seen.lock().unwrap().len();
+    let before = server.seen.lock().unwrap().len();
     {
         let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();
         s.write_all(b"announce route 10.9.9.0/24 next-")
@@ -221,13 +229,12 @@ async fn bad_input_gets_an_error_and_the_connection_goes_on() {
         c2.cmd("announce route 10.1.0.0/24 next-hop self").await,
         vec!["done"]
     );
-    let after: Vec<Command> = seen.lock().unwrap()[before..].to_vec();
+    let after: Vec<Command> = server.seen.lock().unwrap()[before..].to_vec();
     assert!(
         after.iter().all(|c| !matches!(c, Command::Announce { routes, .. } if routes[0].prefix.to_string() == "10.9.9.0/24")),
         "half a command must not run: {after:?}"
     );
-    token.cancel();
-    h.await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -238,12 +245,11 @@ async fn idle_clients_are_closed() {
         idle_timeout: Duration::from_millis(300),
         ..Default::default()
     };
-    let (token, h, _) = serve(&path, limits);
+    let server = serve(&path, limits);
     let mut c = Client::connect(&path).await;
     let a = c.answer().await;
     assert_eq!(a, vec!["error: idle timeout, closing"]);
-    token.cancel();
-    h.await.unwrap();
+    server.stop().await;
 }
 
 /// 1000 clients connect at once, each asks for `version`: every one is either
@@ -257,7 +263,7 @@ async fn a_thousand_clients_at_once() {
         max_clients: 16,
         ..Default::default()
     };
-    let (token, h, _) = serve(&path, limits);
+    let server = serve(&path, limits);
     let mut tasks = Vec::new();
     for _ in 0..1000 {
         let p = path.clone();
@@ -313,8 +319,7 @@ async fn a_thousand_clients_at_once() {
     assert!(answered > 0);
     let mut c = Client::connect(&path).await;
     assert_eq!(c.cmd("version").await.last().unwrap(), "done");
-    token.cancel();
-    h.await.unwrap();
+    server.stop().await;
 }
 
 fn cli() -> PathBuf {
@@ -345,7 +350,7 @@ async fn exabgpcli_talks_to_the_socket() {
     let slash = d.path().join("slash");
     std::fs::create_dir_all(slash.join("run/exabgp")).unwrap();
     let path = slash.join("run/exabgp/edge7.sock");
-    let (token, h, seen) = serve(&path, ServerLimits::default());
+    let server = serve(&path, ServerLimits::default());
     let find = |extra: &[&str]| {
         let mut a = os(&["--instance", "edge7", "--system-prefix"]);
         a.push(slash.clone().into());
@@ -373,7 +378,7 @@ async fn exabgpcli_talks_to_the_socket() {
     ]))
     .await;
     assert_eq!(out.status.code(), Some(0));
-    assert!(seen.lock().unwrap().iter().any(|c| matches!(c, Command::Announce { routes, .. } if routes[0].prefix.to_string() == "10.7.0.0/16")));
+    assert!(server.seen.lock().unwrap().iter().any(|c| matches!(c, Command::Announce { routes, .. } if routes[0].prefix.to_string() == "10.7.0.0/16")));
 
     let out = run_cli(find(&["teardown", "192.0.2.99"])).await;
     assert_eq!(out.status.code(), Some(1), "error: replies exit non-zero");
@@ -409,8 +414,7 @@ async fn exabgpcli_talks_to_the_socket() {
         "{text}"
     );
 
-    token.cancel();
-    h.await.unwrap();
+    server.stop().await;
 
     // Nobody home: exit 69 and a message that says which instance and where.
     let out = run_cli(find(&["show", "neighbor"])).await;
@@ -451,7 +455,7 @@ async fn excess_clients_wait_for_a_slot() {
         max_clients: 2,
         ..Default::default()
     };
-    let (token, h, _) = serve(&path, limits);
+    let server = serve(&path, limits);
     let mut c1 = Client::connect(&path).await;
     let mut c2 = Client::connect(&path).await;
     assert_eq!(c1.cmd("version").await.last().unwrap(), "done");
@@ -466,8 +470,7 @@ async fn excess_clients_wait_for_a_slot() {
         .unwrap();
     assert_eq!(a.last().unwrap(), "done");
     drop(c2);
-    token.cancel();
-    h.await.unwrap();
+    server.stop().await;
 }
 
 /// `reload` / `restart` go through the Reloader main provides: a good file becomes
@@ -532,7 +535,7 @@ async fn reload_and_restart_use_the_reloader() {
 async fn exabgpcli_interactive_on_a_tty() {
     let d = tempfile::tempdir().unwrap();
     let path = sock_in(&d, "tty.sock");
-    let (token, h, _) = serve(&path, ServerLimits::default());
+    let server = serve(&path, ServerLimits::default());
     let driver = r#"
 import os, pty, sys, time, select
 cli, sock, home = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -585,8 +588,7 @@ sys.stdout.write(out.decode(errors="replace"))
     );
     let hist = std::fs::read_to_string(d.path().join(".exabgpcli_history")).unwrap_or_default();
     assert!(hist.contains("version"), "history saved: {hist:?}");
-    token.cancel();
-    h.await.unwrap();
+    server.stop().await;
 }
 
 /// A listener handed over by systemd is served as is, and its file is left to

@@ -152,6 +152,19 @@ fn cli() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_exabgpcli"))
 }
 
+/// `exabgpcli --which --instance INSTANCE --system-prefix SLASH --root ROOT`, with
+/// no socket path nor name from our environment.
+fn which(instance: &str, slash: &Path, root: &Path) -> Command {
+    let mut cmd = Command::new(cli());
+    cmd.args(["--which", "--instance", instance, "--system-prefix"])
+        .arg(slash)
+        .arg("--root")
+        .arg(root)
+        .env_remove("exabgp_api_socketpath")
+        .env_remove("exabgp_api_socketname");
+    cmd
+}
+
 /// `exabgpcli --which` run as an unprivileged uid: a directory it may not write is
 /// skipped with the reason, the next usable one is chosen. (Tests run as root, so
 /// the drop is what makes "not writable" observable.)
@@ -183,13 +196,7 @@ fn unwritable_directory_is_skipped_for_a_dropped_uid() {
     )
     .unwrap();
     use std::os::unix::process::CommandExt;
-    let out = Command::new(cli())
-        .args(["--which", "--instance", "edge3", "--system-prefix"])
-        .arg(&slash)
-        .arg("--root")
-        .arg(&root)
-        .env_remove("exabgp_api_socketpath")
-        .env_remove("exabgp_api_socketname")
+    let out = which("edge3", &slash, &root)
         .env("HOME", t.path())
         .uid(65534)
         .gid(65534)
@@ -216,15 +223,7 @@ fn unwritable_directory_is_skipped_for_a_dropped_uid() {
         "{text}"
     );
     // The same tree as root: run/exabgp is usable and chosen.
-    let out = Command::new(cli())
-        .args(["--which", "--instance", "edge3", "--system-prefix"])
-        .arg(&slash)
-        .arg("--root")
-        .arg(&root)
-        .env_remove("exabgp_api_socketpath")
-        .env_remove("exabgp_api_socketname")
-        .output()
-        .unwrap();
+    let out = which("edge3", &slash, &root).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains(&format!(
@@ -251,12 +250,7 @@ fn cli_env_overrides_pick_the_socket() {
     );
     assert!(text.contains("exabgp.api.socketpath"), "{text}");
     // The socket name from the environment wins over the instance name.
-    let out = Command::new(cli())
-        .args(["--which", "--instance", "a", "--system-prefix"])
-        .arg(&slash)
-        .arg("--root")
-        .arg(&slash)
-        .env_remove("exabgp_api_socketpath")
+    let out = which("a", &slash, &slash)
         .env("exabgp_api_socketname", "other")
         .output()
         .unwrap();

@@ -4,43 +4,30 @@
 //! must land in BIRD's table with our attributes, and `pack_withdraw` must empty
 //! it again. Our Cease / Administrative Shutdown text must reach BIRD.
 
+mod common;
+
 use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
+use common::raw::connect_when_listening;
+use common::{free_port, Bird};
 use exabgp::bgp::*;
-
-/// Kills BIRD when the test ends, pass or fail.
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn loopback(last: u8) -> Ipv4Addr {
     let id = std::process::id();
     Ipv4Addr::new(127, 93, (id % 250) as u8 + 1, last)
 }
 
-fn birdc(sock: &Path, cmd: &str) -> String {
-    let out = Command::new("birdc")
-        .arg("-s")
-        .arg(sock)
-        .arg(cmd)
-        .output()
-        .expect("run birdc");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+/// `birdc CMD`: its output, or what it said went wrong.
+fn birdc(bird: &Bird, cmd: &str) -> String {
+    bird.birdc(&[cmd]).unwrap_or_else(|e| e)
 }
 
 /// Route count of one table from `show route count`, e.g. "3 of 3 routes for 3
 /// networks in table master4".
-fn route_count(sock: &Path, table: &str) -> Option<usize> {
-    let out = birdc(sock, &format!("show route count table {table}"));
+fn route_count(bird: &Bird, table: &str) -> Option<usize> {
+    let out = birdc(bird, &format!("show route count table {table}"));
     out.lines()
         .find(|l| l.contains(" routes for "))
         .and_then(|l| l.split_whitespace().next())
@@ -48,10 +35,10 @@ fn route_count(sock: &Path, table: &str) -> Option<usize> {
 }
 
 /// Polls until `table` holds `want` routes (at most 20 s).
-fn wait_count(sock: &Path, table: &str, want: usize) {
+fn wait_count(bird: &Bird, table: &str, want: usize) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let got = route_count(sock, table);
+        let got = route_count(bird, table);
         if got == Some(want) {
             return;
         }
@@ -82,17 +69,11 @@ fn read_message(stream: &mut TcpStream, buf: &mut Vec<u8>, opts: &CodecOptions) 
 fn bird_takes_extended_updates_and_withdraws() {
     let theirs = loopback(1);
     let ours = loopback(2);
-    let port = TcpListener::bind((theirs, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port(theirs.into());
     let dir = tempfile::tempdir().unwrap();
-    let conf: PathBuf = dir.path().join("bird.conf");
-    let sock = dir.path().join("bird.ctl");
-    std::fs::write(
-        &conf,
-        format!(
+    let bird = Bird::start(
+        dir.path(),
+        &format!(
             "router id 192.0.2.250;
 protocol device {{ }}
 protocol bgp peer {{
@@ -105,40 +86,8 @@ protocol bgp peer {{
 }}
 "
         ),
-    )
-    .unwrap();
-    let child = Command::new("bird")
-        .arg("-f")
-        .arg("-c")
-        .arg(&conf)
-        .arg("-s")
-        .arg(&sock)
-        .arg("-P")
-        .arg(dir.path().join("bird.pid"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("bird must be installed (scripts/check installs the bird2 package)");
-    let _bird = Daemon(child);
-
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let mut stream = loop {
-        let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-        s.bind(&SocketAddr::from((ours, 0)).into()).unwrap();
-        match s.connect_timeout(
-            &SocketAddr::from((theirs, port)).into(),
-            Duration::from_secs(1),
-        ) {
-            Ok(()) => break TcpStream::from(s),
-            Err(e) => {
-                assert!(Instant::now() < deadline, "cannot connect to BIRD: {e}");
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-    };
-    stream
-        .set_read_timeout(Some(Duration::from_secs(15)))
-        .unwrap();
+    );
+    let mut stream = connect_when_listening(ours.into(), SocketAddr::from((theirs, port)), "BIRD");
 
     // OPEN exchange; the options come from both OPENs.
     let local = Open {
@@ -217,10 +166,10 @@ protocol bgp peer {{
     for m in &msgs {
         stream.write_all(m).unwrap();
     }
-    wait_count(&sock, "master4", v4.len());
-    wait_count(&sock, "master6", v6.len());
+    wait_count(&bird, "master4", v4.len());
+    wait_count(&bird, "master6", v6.len());
 
-    let route = birdc(&sock, "show route 10.0.117.47/32 all");
+    let route = birdc(&bird, "show route 10.0.117.47/32 all");
     for want in [
         "BGP.origin: Incomplete",
         "BGP.as_path: 65010 4200000009",
@@ -241,8 +190,8 @@ protocol bgp peer {{
     for m in &msgs {
         stream.write_all(m).unwrap();
     }
-    wait_count(&sock, "master4", 0);
-    wait_count(&sock, "master6", 0);
+    wait_count(&bird, "master4", 0);
+    wait_count(&bird, "master6", 0);
 
     // RFC 9003 shutdown communication, as BIRD reports it.
     out.clear();
@@ -251,7 +200,7 @@ protocol bgp peer {{
     stream.write_all(&out).unwrap();
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let status = birdc(&sock, "show protocols all peer");
+        let status = birdc(&bird, "show protocols all peer");
         if status.contains("codec test done") {
             break;
         }

@@ -6,22 +6,16 @@
 //! as a NEW (4-octet AS) speaker and once as an OLD one, so gobgpd's AS4_PATH
 //! handling checks ours in both directions.
 
+mod common;
+
 use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::raw::connect_when_listening;
+use common::{free_port, stdout_of, Proc};
 use exabgp::bgp::*;
-
-/// Kills gobgpd when the test ends, pass or fail.
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A loopback address of our own, so parallel tests and helpers never collide.
 fn loopback(last: u8) -> Ipv4Addr {
@@ -29,16 +23,8 @@ fn loopback(last: u8) -> Ipv4Addr {
     Ipv4Addr::new(127, 91, (id % 250) as u8 + 1, last)
 }
 
-fn free_port(addr: Ipv4Addr) -> u16 {
-    TcpListener::bind((addr, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 struct Peer {
-    _daemon: Daemon,
+    _daemon: Proc,
     _dir: tempfile::TempDir,
     api: (Ipv4Addr, u16),
     stream: TcpStream,
@@ -50,17 +36,12 @@ const AS: u32 = 65000;
 
 impl Peer {
     fn gobgp(&self, args: &[&str]) -> String {
-        let out = Command::new("gobgp")
-            .args(["-u", &self.api.0.to_string(), "-p", &self.api.1.to_string()])
-            .args(args)
-            .output()
-            .expect("run gobgp");
-        assert!(
-            out.status.success(),
-            "gobgp {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        stdout_of(
+            Command::new("gobgp")
+                .args(["-u", &self.api.0.to_string(), "-p", &self.api.1.to_string()])
+                .args(args),
+        )
+        .unwrap_or_else(|e| panic!("gobgp {args:?}: {e}"))
     }
 
     /// The next message, waiting at most 15 s.
@@ -95,8 +76,8 @@ impl Peer {
     fn start(new_speaker: bool) -> Peer {
         let theirs = loopback(if new_speaker { 1 } else { 3 });
         let ours = loopback(if new_speaker { 2 } else { 4 });
-        let bgp_port = free_port(theirs);
-        let api_port = free_port(theirs);
+        let bgp_port = free_port(theirs.into());
+        let api_port = free_port(theirs.into());
         let dir = tempfile::tempdir().unwrap();
         let config = format!(
             r#"[global.config]
@@ -123,36 +104,16 @@ impl Peer {
         );
         let path = dir.path().join("gobgpd.toml");
         std::fs::write(&path, config).unwrap();
-        let log = std::fs::File::create(dir.path().join("gobgpd.log")).unwrap();
-        let child = Command::new("gobgpd")
-            .arg("-f")
+        let mut cmd = Command::new("gobgpd");
+        cmd.arg("-f")
             .arg(&path)
             .arg(format!("--api-hosts={theirs}:{api_port}"))
-            .args(["--pprof-disable", "-p"])
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("gobgpd must be installed (scripts/check installs the gobgpd package)");
-        let daemon = Daemon(child);
+            .args(["--pprof-disable", "-p"]);
+        let daemon = Proc::spawn("gobgpd", cmd, dir.path().join("gobgpd.log"));
 
         // Connect from our own address; gobgpd may need a moment to listen.
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let stream = loop {
-            let sock =
-                socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-            sock.bind(&SocketAddr::from((ours, 0)).into()).unwrap();
-            let to = SocketAddr::from((theirs, bgp_port));
-            match sock.connect_timeout(&to.into(), Duration::from_secs(1)) {
-                Ok(()) => break TcpStream::from(sock),
-                Err(e) => {
-                    assert!(Instant::now() < deadline, "cannot connect to gobgpd: {e}");
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-            }
-        };
-        stream
-            .set_read_timeout(Some(Duration::from_secs(15)))
-            .unwrap();
+        let stream =
+            connect_when_listening(ours.into(), SocketAddr::from((theirs, bgp_port)), "gobgpd");
         let mut peer = Peer {
             _daemon: daemon,
             _dir: dir,

@@ -25,6 +25,23 @@ fn prefix(s: &str) -> Prefix {
     s.parse().unwrap()
 }
 
+/// What a `[[route]]` table parses to.
+fn route_config(
+    p: &str,
+    next_hop: NextHop,
+    attributes: PathAttributes,
+    neighbors: Vec<IpAddr>,
+) -> RouteConfig {
+    RouteConfig {
+        route: Route {
+            prefix: prefix(p),
+            next_hop,
+            attributes: Arc::new(attributes),
+        },
+        neighbors,
+    }
+}
+
 fn examples_dir() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples"))
 }
@@ -87,18 +104,16 @@ run = ["/bin/hc"]
                 description: None,
             },
         ],
-        routes: vec![RouteConfig {
-            route: Route {
-                prefix: prefix("203.0.113.0/24"),
-                next_hop: NextHop::SelfAddress,
-                attributes: Arc::new(PathAttributes {
-                    origin: Some(Origin::Igp),
-                    as_path: Some(AsPath::default()),
-                    ..PathAttributes::default()
-                }),
+        routes: vec![route_config(
+            "203.0.113.0/24",
+            NextHop::SelfAddress,
+            PathAttributes {
+                origin: Some(Origin::Igp),
+                as_path: Some(AsPath::default()),
+                ..PathAttributes::default()
             },
-            neighbors: vec![],
-        }],
+            vec![],
+        )],
         processes: vec![ProcessConfig {
             name: "hc".into(),
             run: vec!["/bin/hc".into()],
@@ -199,39 +214,28 @@ fn dual_stack_example_gives_the_exact_model() {
     assert_eq!(
         c.routes,
         vec![
-            RouteConfig {
-                route: Route {
-                    prefix: prefix("203.0.113.0/24"),
-                    next_hop: NextHop::SelfAddress,
-                    attributes: Arc::new(full)
+            route_config("203.0.113.0/24", NextHop::SelfAddress, full, vec![]),
+            route_config(
+                "2001:db8:100::/48",
+                NextHop::Address(ip("2001:db8::1")),
+                PathAttributes {
+                    origin: Some(Origin::Incomplete),
+                    as_path: Some(AsPath::default()),
+                    ..PathAttributes::default()
                 },
-                neighbors: vec![],
-            },
-            RouteConfig {
-                route: Route {
-                    prefix: prefix("2001:db8:100::/48"),
-                    next_hop: NextHop::Address(ip("2001:db8::1")),
-                    attributes: Arc::new(PathAttributes {
-                        origin: Some(Origin::Incomplete),
-                        as_path: Some(AsPath::default()),
-                        ..PathAttributes::default()
-                    }),
+                vec![ip("2001:db8::fe"), ip("192.0.2.254")],
+            ),
+            route_config(
+                "203.0.113.66/32",
+                NextHop::Address(ip("192.0.2.66")),
+                PathAttributes {
+                    origin: Some(Origin::Igp),
+                    as_path: Some(AsPath::default()),
+                    communities: vec![Community::BLACKHOLE],
+                    ..PathAttributes::default()
                 },
-                neighbors: vec![ip("2001:db8::fe"), ip("192.0.2.254")],
-            },
-            RouteConfig {
-                route: Route {
-                    prefix: prefix("203.0.113.66/32"),
-                    next_hop: NextHop::Address(ip("192.0.2.66")),
-                    attributes: Arc::new(PathAttributes {
-                        origin: Some(Origin::Igp),
-                        as_path: Some(AsPath::default()),
-                        communities: vec![Community::BLACKHOLE],
-                        ..PathAttributes::default()
-                    }),
-                },
-                neighbors: vec![ip("198.51.100.10")],
-            },
+                vec![ip("198.51.100.10")],
+            ),
         ]
     );
     assert!(c.processes.is_empty());

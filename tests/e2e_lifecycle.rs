@@ -7,11 +7,10 @@ mod common;
 mod e2e_support;
 
 use std::collections::BTreeSet;
-use std::net::Ipv4Addr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{wait_for, Gobgp, GobgpNeighbor, Proc, TestDir, WAIT};
+use common::{wait_for, Gobgp, Proc, TestDir, WAIT};
 use e2e_support::*;
 
 /// A helper that announces one route as soon as it starts (before any session is
@@ -33,11 +32,7 @@ fn reload_config(base: &str, helper: &Path, log: &Path, routes: &[(&str, u32)]) 
             "\n[[route]]\nprefix = \"{prefix}\"\nnext-hop = \"192.0.2.10\"\nmed = {med}\n"
         ));
     }
-    s.push_str(&format!(
-        "\n[[process]]\nname = \"keeper\"\nrun = [\"python3\", \"-u\", \"{}\", \"{}\"]\nencoder = \"json\"\nreceive = [\"state\"]\n",
-        helper.display(),
-        log.display()
-    ));
+    s.push_str(&helper_process("keeper", helper, log, "json", "\"state\""));
     s
 }
 
@@ -50,21 +45,8 @@ fn sighup_and_cli_reload_change_what_gobgpd_holds() {
     let dir = TestDir::new("e2e-reload");
     let local = addr(4, 10);
     let peer = addr(4, 100);
-    let gobgp = Gobgp::start(
-        &dir.path,
-        peer,
-        65000,
-        Ipv4Addr::new(192, 0, 2, 254),
-        &[GobgpNeighbor {
-            address: local,
-            peer_as: 65001,
-            families: vec!["ipv4-unicast"],
-            md5: None,
-        }],
-    );
-    let helper = dir.path.join("keeper.py");
-    std::fs::write(&helper, KEEPER).unwrap();
-    let helper_log = dir.path.join("keeper.log");
+    let gobgp = Gobgp::with_peer(&dir.path, peer, 65000, local, 65001, &["ipv4-unicast"]);
+    let (helper, helper_log) = write_helper(&dir.path, "keeper", KEEPER);
     let base = daemon_config("192.0.2.1", peer, local, gobgp.port);
     let name = instance_name("reload");
     let v1 = reload_config(
@@ -232,27 +214,16 @@ fn text_helper_echo_and_cli_from_stdin() {
     let dir = TestDir::new("e2e-text");
     let local = addr(2, 20);
     let peer = addr(2, 120);
-    let gobgp = Gobgp::start(
-        &dir.path,
-        peer,
-        65000,
-        Ipv4Addr::new(192, 0, 2, 254),
-        &[GobgpNeighbor {
-            address: local,
-            peer_as: 65001,
-            families: vec!["ipv4-unicast"],
-            md5: None,
-        }],
-    );
-    let helper = dir.path.join("echo.py");
-    std::fs::write(&helper, TEXT_ECHO).unwrap();
-    let helper_log = dir.path.join("echo.log");
+    let gobgp = Gobgp::with_peer(&dir.path, peer, 65000, local, 65001, &["ipv4-unicast"]);
+    let (helper, helper_log) = write_helper(&dir.path, "echo", TEXT_ECHO);
     let name = instance_name("text");
     let cfg = daemon_config("192.0.2.1", peer, local, gobgp.port)
-        + &format!(
-            "\n[[process]]\nname = \"echo\"\nrun = [\"python3\", \"-u\", \"{}\", \"{}\"]\nencoder = \"text\"\nreceive = [\"update\", \"state\"]\n",
-            helper.display(),
-            helper_log.display()
+        + &helper_process(
+            "echo",
+            &helper,
+            &helper_log,
+            "text",
+            "\"update\", \"state\"",
         );
     let d = Daemon::start(&dir.path, &name, &cfg, None);
     let seen = || std::fs::read_to_string(&helper_log).unwrap_or_default();
@@ -265,22 +236,12 @@ fn text_helper_echo_and_cli_from_stdin() {
         "no text 'up' event; helper saw:\n{}",
         seen()
     );
-    gobgp
-        .cli(&[
-            "global",
-            "rib",
-            "add",
-            "-a",
-            "ipv4",
-            "10.98.0.0/24",
-            "nexthop",
-            "192.0.2.98",
-            "med",
-            "5",
-            "community",
-            "65000:98",
-        ])
-        .unwrap();
+    gobgp.add_route(
+        "10.98.0.0/24",
+        "ipv4",
+        "192.0.2.98",
+        &["med", "5", "community", "65000:98"],
+    );
     // The echo is answered `done` (the text parsed) and the route is held.
     let acked = wait_for(WAIT, || {
         let s = seen();
@@ -383,15 +344,9 @@ fn notify_respawn_limit_and_stubborn_helper() {
     );
     let name = instance_name("lifecycle");
     let sock = SocketGuard(resolved_socket(&name));
-    let path = dir.path.join(format!("{name}.toml"));
-    std::fs::write(&path, cfg).unwrap();
-    let mut cmd = hermetic(exabgp_bin());
-    cmd.arg("server")
-        .arg(&path)
-        .args(["--instance", &name, "--log", "stderr"])
-        .env("exabgp_daemon_drop", "false")
-        .env("NOTIFY_SOCKET", &notify_path);
-    let mut proc = Proc::spawn(&name, cmd, dir.path.join(format!("{name}.log")));
+    let (mut cmd, log) = server_command(&dir.path, &name, &cfg);
+    cmd.env("NOTIFY_SOCKET", &notify_path);
+    let mut proc = Proc::spawn(&name, cmd, log);
     let mut received = String::new();
     let read_until = |needle: &str, received: &mut String| -> bool {
         let deadline = Instant::now() + WAIT;

@@ -11,12 +11,12 @@ mod e2e_support;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::Read;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::{free_port, wait_for, Gobgp, GobgpNeighbor, TestDir, WAIT};
+use common::{free_addr, wait_for, Gobgp, TestDir, WAIT};
 use e2e_support::*;
 
 /// Eight daemons side by side, each with its own name, socket, port and a real
@@ -32,7 +32,7 @@ fn eight_daemons_by_instance_name() {
         .copied()
         .zip(gobgp_addrs.iter().copied())
         .collect();
-    let gobgp = gobgpd_multi(&dir.path, &gobgp_addrs, &pairs);
+    let gobgp = Gobgp::start_multi(&dir.path, &gobgp_addrs, &pairs);
 
     let names: Vec<String> = (0..8)
         .map(|i| instance_name(&format!("eight{i}")))
@@ -40,7 +40,7 @@ fn eight_daemons_by_instance_name() {
     let mut daemons = Vec::new();
     let mut binds = Vec::new();
     for (i, name) in names.iter().enumerate() {
-        let bind = SocketAddr::new(locals[i], free_port(locals[i]));
+        let bind = free_addr(locals[i]);
         let cfg = daemon_config(
             &format!("192.0.2.{}", 10 + i),
             gobgp_addrs[i],
@@ -198,13 +198,12 @@ fn eight_daemons_by_instance_name() {
     // A second daemon with the same name is refused and touches nothing.
     let first_inode = inode(daemons[0].path());
     let extra = addr(0, 30);
-    let dup_dir = dir.path.join("duplicate");
-    std::fs::create_dir_all(&dup_dir).unwrap();
+    let dup_dir = dir.subdir("duplicate");
     let mut dup = spawn_server(
         &dup_dir,
         &names[0],
         &daemon_config("192.0.2.99", gobgp_addrs[0], extra, gobgp.port),
-        Some(SocketAddr::new(extra, free_port(extra))),
+        Some(free_addr(extra)),
     );
     let status = dup.wait_exit(WAIT).map(|s| s.code());
     let log = dup.log_text();
@@ -265,8 +264,7 @@ fn stale_socket_is_replaced() {
     assert_eq!(out.code, 69, "{out:?}");
     assert!(out.stderr.contains(&path.display().to_string()), "{out:?}");
 
-    let cfg = "[global]\nrouter-id = \"192.0.2.1\"\nlocal-as = 65001\n\n[[neighbor]]\naddress = \"192.0.2.200\"\npeer-as = 65200\npassive = true\n";
-    let mut d = Daemon::start(&dir.path, &name, cfg, None);
+    let mut d = Daemon::start(&dir.path, &name, PASSIVE_ONLY, None);
     assert_eq!(d.path(), path);
     d.wait_serving();
     let mode = std::fs::symlink_metadata(&path).unwrap().mode() & 0o777;
@@ -535,29 +533,18 @@ fn python_helper_and_cli_drive_gobgpd() {
     let dir = TestDir::new("e2e-helper");
     let local = addr(1, 10);
     let peer = addr(1, 100);
-    let gobgp = Gobgp::start(
-        &dir.path,
-        peer,
-        65000,
-        Ipv4Addr::new(192, 0, 2, 254),
-        &[GobgpNeighbor {
-            address: local,
-            peer_as: 65001,
-            families: vec!["ipv4-unicast"],
-            md5: None,
-        }],
-    );
-    let helper = dir.path.join("helper.py");
-    std::fs::write(&helper, HELPER).unwrap();
-    let helper_log = dir.path.join("helper.log");
+    let gobgp = Gobgp::with_peer(&dir.path, peer, 65000, local, 65001, &["ipv4-unicast"]);
+    let (helper, helper_log) = write_helper(&dir.path, "helper", HELPER);
     let name = instance_name("helper");
     let cfg = daemon_config("192.0.2.1", peer, local, gobgp.port)
-        + &format!(
-            "\n[[process]]\nname = \"announcer\"\nrun = [\"python3\", \"-u\", \"{}\", \"{}\"]\nencoder = \"json\"\nreceive = [\"update\", \"state\"]\n",
-            helper.display(),
-            helper_log.display()
+        + &helper_process(
+            "announcer",
+            &helper,
+            &helper_log,
+            "json",
+            "\"update\", \"state\"",
         );
-    let bind = SocketAddr::new(local, free_port(local));
+    let bind = free_addr(local);
     let mut d = Daemon::start(&dir.path, &name, &cfg, Some(bind));
     let seen = || std::fs::read_to_string(&helper_log).unwrap_or_default();
     assert!(
@@ -589,18 +576,7 @@ fn python_helper_and_cli_drive_gobgpd() {
     );
 
     // gobgpd sends a route: the helper sees the JSON update and withdraws one.
-    gobgp
-        .cli(&[
-            "global",
-            "rib",
-            "add",
-            "10.99.0.0/24",
-            "-a",
-            "ipv4",
-            "nexthop",
-            "192.0.2.99",
-        ])
-        .unwrap();
+    gobgp.add_route("10.99.0.0/24", "ipv4", "192.0.2.99", &[]);
     let gone = wait_for(WAIT, || {
         let p = rib_prefixes(&gobgp);
         (!p.contains("203.0.113.11/32")).then_some(p)
@@ -715,16 +691,12 @@ fn python_helper_and_cli_drive_gobgpd() {
     );
 
     // SIGTERM: exit 0, the helper stopped, the socket gone, the session down.
-    let pid: Option<u32> = seen()
-        .lines()
-        .find_map(|l| l.strip_prefix("pid ").and_then(|p| p.trim().parse().ok()));
-    let pid = pid.expect("the helper logged its pid");
+    let pid = *pids_in(&helper_log)
+        .first()
+        .expect("the helper logged its pid");
     assert_eq!(d.terminate(), Some(0), "{}", d.proc.log_text());
     assert!(std::fs::symlink_metadata(d.path()).is_err(), "socket left");
-    let helper_gone = wait_for(Duration::from_secs(10), || {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        (stat.is_empty() || !stat.contains("python")).then_some(())
-    });
+    let helper_gone = wait_for(Duration::from_secs(10), || process_gone(pid).then_some(()));
     assert!(helper_gone.is_some(), "helper {pid} still running");
     assert!(
         wait_for(WAIT, || (!gobgp.established(local)).then_some(())).is_some(),
@@ -742,11 +714,10 @@ fn same_instance_twice_same_port_is_refused_as_running() {
     let dir = TestDir::new("e2e-twice");
     let name = instance_name("twice");
     let local = addr(2, 10);
-    let bind = SocketAddr::new(local, free_port(local));
+    let bind = free_addr(local);
     let mut first = Daemon::start(&dir.path, &name, PASSIVE_ONLY, Some(bind));
     first.wait_serving();
-    let again_dir = dir.path.join("again");
-    std::fs::create_dir_all(&again_dir).unwrap();
+    let again_dir = dir.subdir("again");
     let mut again = spawn_server(&again_dir, &name, PASSIVE_ONLY, Some(bind));
     let status = again.wait_exit(WAIT).map(|s| s.code());
     let log = again.log_text();
@@ -769,7 +740,7 @@ fn restart_after_sigkill_serves_again() {
     let dir = TestDir::new("e2e-sigkill");
     let name = instance_name("sigkill");
     let local = addr(3, 10);
-    let bind = SocketAddr::new(local, free_port(local));
+    let bind = free_addr(local);
     let mut d = Daemon::start(&dir.path, &name, PASSIVE_ONLY, Some(bind));
     d.wait_serving();
     let path = d.path().to_path_buf();
@@ -782,8 +753,7 @@ fn restart_after_sigkill_serves_again() {
     // The guard of the first one removed the file: put a stale one back, as the
     // crash left it.
     drop(std::os::unix::net::UnixListener::bind(&path).expect("stale socket"));
-    let again_dir = dir.path.join("again");
-    std::fs::create_dir_all(&again_dir).unwrap();
+    let again_dir = dir.subdir("again");
     let mut d = Daemon::start(&again_dir, &name, PASSIVE_ONLY, Some(bind));
     d.wait_serving();
     assert!(holds_unix_path(d.proc.pid(), &path));

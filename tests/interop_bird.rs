@@ -37,18 +37,8 @@ protocol bgp exa {{
 }
 
 fn exa_conf(exa: IpAddr, bird: IpAddr, port: u16) -> String {
-    format!(
-        r#"
-[global]
-router-id = "192.0.2.1"
-local-as = {EXA_AS}
-
-[[neighbor]]
-address = "{bird}"
-peer-as = {BIRD_AS}
-local-address = "{exa}"
-port = {port}
-hold-time = 30
+    let rest = format!(
+        r#"hold-time = 30
 families = ["ipv4 unicast", "ipv6 unicast"]
 
 [[route]]
@@ -72,9 +62,12 @@ origin = "egp"
 as-path = [{EXA_AS}, 65020]
 med = 20
 communities = ["65000:2"]
-large-communities = ["65000:3:4"]
-"#
-    )
+large-communities = ["65000:3:4"]"#
+    );
+    ExaConfig::new(EXA_AS)
+        .connect_to(bird, BIRD_AS, exa, port)
+        .line(&rest)
+        .build()
 }
 
 /// The `show route all` block of `prefix` (from its line to the next route).
@@ -156,27 +149,13 @@ fn bird_session_routes_both_ways_and_cease_on_sigterm() {
 
     // What BIRD exported to us was decoded and is held in the Adj-RIB-In.
     for prefix in ["10.98.0.0/24", "2001:db8:98::/48"] {
-        let seen = wait_for(WAIT, || {
-            exa.log()
-                .lines()
-                .any(|l| l.contains("UPDATE received") && l.contains(prefix))
-                .then_some(())
-        });
-        assert!(
-            seen.is_some(),
-            "{prefix} from BIRD not logged as received; exabgp log:\n{}",
-            exa.log()
-        );
+        exa.wait_received(prefix, "BIRD");
     }
 
     // ROUTE-REFRESH from BIRD (`reload in`): the whole table is sent again.
     bird.birdc(&["reload", "in", "exa"])
         .expect("birdc reload in");
-    assert!(
-        exa.proc.wait_log("ROUTE-REFRESH received", WAIT),
-        "no ROUTE-REFRESH seen; exabgp log:\n{}",
-        exa.log()
-    );
+    exa.expect_log("ROUTE-REFRESH received", "no ROUTE-REFRESH seen");
     let resent = wait_for(WAIT, || {
         (exa.log().matches("UPDATEs sent").count() >= 2).then_some(())
     });
@@ -187,12 +166,7 @@ fn bird_session_routes_both_ways_and_cease_on_sigterm() {
     );
 
     // SIGTERM: exit 0; BIRD reports the administrative shutdown and drops our routes.
-    let status = exa.terminate().expect("exabgp did not exit after SIGTERM");
-    assert!(
-        status.success(),
-        "exit status {status:?}; log:\n{}",
-        exa.log()
-    );
+    exa.stop();
     let reported = wait_for(WAIT, || {
         let p = bird.birdc(&["show", "protocols", "all", "exa"]).ok()?;
         p.contains("Received: Administrative shutdown").then_some(p)
@@ -235,24 +209,12 @@ protocol bgp exa6 {{
         log = dir.path.join("bird.log").display()
     );
     let bird = Bird::start(&dir.path, &conf);
-    let exa_conf = format!(
-        r#"
-[global]
-router-id = "192.0.2.1"
-local-as = {EXA_AS}
-
-[[neighbor]]
-address = "::1"
-peer-as = {BIRD_AS}
-port = {port}
-families = ["ipv6 unicast"]
-
-[[route]]
-prefix = "2001:db8:600::/48"
-next-hop = "2001:db8::60"
-communities = ["65000:6"]
-"#
-    );
+    let exa_conf = ExaConfig::new(EXA_AS)
+        .neighbor(ip, BIRD_AS)
+        .line(&format!("port = {port}\nfamilies = [\"ipv6 unicast\"]"))
+        .route("2001:db8:600::/48", "2001:db8::60")
+        .line("communities = [\"65000:6\"]")
+        .build();
     let mut exa = Exabgp::start(&dir.path, &exa_conf, None);
     let up = wait_for(WAIT, || bird.established("exa6").then_some(()));
     assert!(
@@ -269,5 +231,5 @@ communities = ["65000:6"]
     .unwrap_or_else(|| panic!("route missing; exabgp log:\n{}", exa.log()));
     assert!(block.contains("BGP.next_hop: 2001:db8::60"), "{block}");
     assert!(block.contains("BGP.community: (65000,6)"), "{block}");
-    assert!(exa.terminate().is_some_and(|s| s.success()));
+    exa.stop();
 }

@@ -21,18 +21,6 @@ fn accept(l: &TcpListener) -> RawPeer {
     RawPeer::from_stream(s)
 }
 
-fn keepalive_until_established(p: &mut RawPeer) {
-    p.send(&message(4, &[]));
-    for _ in 0..10 {
-        let (t, body) = p.read().expect("KEEPALIVE from exabgp");
-        assert_ne!(t, 3, "NOTIFICATION instead of KEEPALIVE: {body:?}");
-        if t == 4 {
-            return;
-        }
-    }
-    panic!("no KEEPALIVE");
-}
-
 #[test]
 fn collision_keeps_the_connection_of_the_higher_identifier() {
     let dir = TestDir::new("collision");
@@ -41,19 +29,9 @@ fn collision_keeps_the_connection_of_the_higher_identifier() {
     let listen_port = free_port(exa_ip);
     let raw_listener = TcpListener::bind((raw_ip, 0)).unwrap();
     let raw_port = raw_listener.local_addr().unwrap().port();
-    let config = format!(
-        r#"
-[global]
-router-id = "192.0.2.1"
-local-as = {EXA_AS}
-
-[[neighbor]]
-address = "{raw_ip}"
-peer-as = {RAW_AS}
-local-address = "{exa_ip}"
-port = {raw_port}
-"#
-    );
+    let config = ExaConfig::new(EXA_AS)
+        .connect_to(raw_ip, RAW_AS.into(), exa_ip, raw_port)
+        .build();
     let mut exa = Exabgp::start(&dir.path, &config, Some((exa_ip, listen_port)));
     let exa_addr = SocketAddr::new(exa_ip, listen_port);
 
@@ -75,11 +53,9 @@ port = {raw_port}
         exa.log()
     );
     inbound.handshake_with(&open_body_with(4, RAW_AS, 30, [192, 0, 2, 200]));
-    assert!(
-        exa.proc
-            .wait_log(&format!("session with {raw_ip} established"), WAIT),
-        "{}",
-        exa.log()
+    exa.expect_log(
+        &format!("session with {raw_ip} established"),
+        "session on our connection",
     );
     inbound.close();
 
@@ -92,7 +68,7 @@ port = {raw_port}
     std::thread::sleep(Duration::from_millis(300));
     outbound.send(&message(1, &open_body_with(4, RAW_AS, 30, [10, 0, 0, 1])));
     assert_eq!(inbound.notification(), (6, 7), "exabgp log:\n{}", exa.log());
-    keepalive_until_established(&mut outbound);
+    outbound.keepalive_until_established();
     let established = wait_for(WAIT, || {
         (exa.log()
             .matches(&format!("session with {raw_ip} established"))
@@ -101,5 +77,5 @@ port = {raw_port}
             .then_some(())
     });
     assert!(established.is_some(), "{}", exa.log());
-    assert!(exa.terminate().is_some_and(|s| s.success()));
+    exa.stop();
 }

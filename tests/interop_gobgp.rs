@@ -14,19 +14,9 @@ use serde_json::{json, Value};
 const EXA_AS: u32 = 65001;
 const GOBGP_AS: u32 = 65000;
 
-fn config(exa: IpAddr, gobgp: IpAddr, port: u16) -> String {
-    format!(
-        r#"
-[global]
-router-id = "192.0.2.1"
-local-as = {EXA_AS}
-
-[[neighbor]]
-address = "{gobgp}"
-peer-as = {GOBGP_AS}
-local-address = "{exa}"
-port = {port}
-hold-time = 30
+fn config(gobgp: &Gobgp, exa: IpAddr) -> String {
+    let rest = format!(
+        r#"hold-time = 30
 families = ["ipv4 unicast", "ipv6 unicast"]
 
 [[route]]
@@ -52,9 +42,9 @@ origin = "egp"
 as-path = [65020]
 med = 20
 communities = ["65000:2"]
-large-communities = ["65000:3:4"]
-"#
-    )
+large-communities = ["65000:3:4"]"#
+    );
+    gobgp.exabgp_config(EXA_AS, exa).line(&rest).build()
 }
 
 fn as_path(attrs: &[Value]) -> Vec<u64> {
@@ -71,50 +61,23 @@ fn num(attrs: &[Value], code: i64, field: &str) -> Option<u64> {
 
 #[test]
 fn gobgp_session_routes_both_ways_and_cease_on_sigterm() {
-    let dir = TestDir::new("gobgp");
-    let exa_ip: IpAddr = loopback_addr(11).into();
-    let gobgp_ip: IpAddr = loopback_addr(12).into();
-    let gobgp = Gobgp::start(
-        &dir.path,
-        gobgp_ip,
+    let (dir, exa_ip, gobgp) = gobgp_setup(
+        "gobgp",
+        11,
+        EXA_AS,
         GOBGP_AS,
-        "192.0.2.254".parse().unwrap(),
-        &[GobgpNeighbor {
-            address: exa_ip,
-            peer_as: EXA_AS,
-            families: vec!["ipv4-unicast", "ipv6-unicast"],
-            md5: None,
-        }],
+        &["ipv4-unicast", "ipv6-unicast"],
     );
     // Routes GoBGP will send us.
-    gobgp
-        .cli(&[
-            "global",
-            "rib",
-            "add",
-            "10.99.0.0/24",
-            "-a",
-            "ipv4",
-            "nexthop",
-            "192.0.2.99",
-            "community",
-            "65000:99",
-        ])
-        .expect("gobgp global rib add ipv4");
-    gobgp
-        .cli(&[
-            "global",
-            "rib",
-            "add",
-            "2001:db8:99::/48",
-            "-a",
-            "ipv6",
-            "nexthop",
-            "2001:db8::99",
-        ])
-        .expect("gobgp global rib add ipv6");
+    gobgp.add_route(
+        "10.99.0.0/24",
+        "ipv4",
+        "192.0.2.99",
+        &["community", "65000:99"],
+    );
+    gobgp.add_route("2001:db8:99::/48", "ipv6", "2001:db8::99", &[]);
 
-    let mut exa = Exabgp::start(&dir.path, &config(exa_ip, gobgp_ip, gobgp.port), None);
+    let mut exa = Exabgp::start(&dir.path, &config(&gobgp, exa_ip), None);
     assert!(
         gobgp.wait_established(exa_ip, WAIT),
         "session not established; exabgp log:\n{}\ngobgpd log:\n{}",
@@ -209,26 +172,11 @@ fn gobgp_session_routes_both_ways_and_cease_on_sigterm() {
 
     // What GoBGP sent us was decoded and is held in the Adj-RIB-In.
     for prefix in ["10.99.0.0/24", "2001:db8:99::/48"] {
-        let seen = wait_for(WAIT, || {
-            exa.log()
-                .lines()
-                .any(|l| l.contains("UPDATE received") && l.contains(prefix))
-                .then_some(())
-        });
-        assert!(
-            seen.is_some(),
-            "{prefix} from gobgp not logged as received; exabgp log:\n{}",
-            exa.log()
-        );
+        exa.wait_received(prefix, "gobgp");
     }
 
     // SIGTERM: Cease to the peer, exit 0, and GoBGP withdraws what we announced.
-    let status = exa.terminate().expect("exabgp did not exit after SIGTERM");
-    assert!(
-        status.success(),
-        "exit status {status:?}; log:\n{}",
-        exa.log()
-    );
+    exa.stop();
     let gone = wait_for(WAIT, || {
         gobgp
             .route_attrs("ipv4", "203.0.113.0/24")
@@ -275,30 +223,15 @@ fn gobgp_tcp_md5() {
         }],
     );
     let config = |password: &str| {
-        format!(
-            r#"
-[global]
-router-id = "192.0.2.1"
-local-as = {EXA_AS}
-
-[[neighbor]]
-address = "{gobgp_ip}"
-peer-as = {GOBGP_AS}
-local-address = "{exa_ip}"
-port = {port}
-md5-password = "{password}"
-
-[[route]]
-prefix = "203.0.113.0/24"
-next-hop = "192.0.2.10"
-"#,
-            port = gobgp.port
-        )
+        gobgp
+            .exabgp_config(EXA_AS, exa_ip)
+            .line(&format!("md5-password = \"{password}\""))
+            .route("203.0.113.0/24", "192.0.2.10")
+            .build()
     };
 
     // Wrong password first: no session within a few connect attempts.
-    let wrong_dir = dir.path.join("wrong");
-    std::fs::create_dir_all(&wrong_dir).unwrap();
+    let wrong_dir = dir.subdir("wrong");
     let mut wrong = Exabgp::start(&wrong_dir, &config("not-the-password"), None);
     let attempted = wrong.proc.wait_log("state change", WAIT);
     assert!(attempted, "{}", wrong.log());
@@ -313,7 +246,7 @@ next-hop = "192.0.2.10"
         "{}",
         wrong.log()
     );
-    assert!(wrong.terminate().is_some_and(|s| s.success()));
+    wrong.stop();
 
     let mut exa = Exabgp::start(&dir.path, &config("s3cret-md5"), None);
     assert!(
@@ -322,52 +255,21 @@ next-hop = "192.0.2.10"
         exa.log()
     );
     assert!(wait_for(WAIT, || gobgp.route_attrs("ipv4", "203.0.113.0/24")).is_some());
-    assert!(exa.terminate().is_some_and(|s| s.success()));
+    exa.stop();
 }
 
 /// iBGP: the AS path goes out as configured (nothing prepended) and LOCAL_PREF 100
 /// is added when the route has none; a configured one is kept.
 #[test]
 fn gobgp_ibgp_attributes() {
-    let dir = TestDir::new("ibgp");
-    let exa_ip: IpAddr = loopback_addr(75).into();
-    let gobgp_ip: IpAddr = loopback_addr(76).into();
-    let gobgp = Gobgp::start(
-        &dir.path,
-        gobgp_ip,
-        EXA_AS,
-        "192.0.2.254".parse().unwrap(),
-        &[GobgpNeighbor {
-            address: exa_ip,
-            peer_as: EXA_AS,
-            families: vec!["ipv4-unicast"],
-            md5: None,
-        }],
-    );
-    let config = format!(
-        r#"
-[global]
-router-id = "192.0.2.1"
-local-as = {EXA_AS}
-
-[[neighbor]]
-address = "{gobgp_ip}"
-peer-as = {EXA_AS}
-local-address = "{exa_ip}"
-port = {port}
-
-[[route]]
-prefix = "203.0.113.0/24"
-next-hop = "192.0.2.10"
-as-path = [65010]
-
-[[route]]
-prefix = "198.51.100.0/24"
-next-hop = "192.0.2.11"
-local-preference = 300
-"#,
-        port = gobgp.port
-    );
+    let (dir, exa_ip, gobgp) = gobgp_setup("ibgp", 75, EXA_AS, EXA_AS, &["ipv4-unicast"]);
+    let config = gobgp
+        .exabgp_config(EXA_AS, exa_ip)
+        .route("203.0.113.0/24", "192.0.2.10")
+        .line("as-path = [65010]")
+        .route("198.51.100.0/24", "192.0.2.11")
+        .line("local-preference = 300")
+        .build();
     let mut exa = Exabgp::start(&dir.path, &config, None);
     assert!(gobgp.wait_established(exa_ip, WAIT), "{}", exa.log());
     let a = wait_for(WAIT, || gobgp.route_attrs("ipv4", "203.0.113.0/24")).expect("route a");
@@ -376,5 +278,5 @@ local-preference = 300
     let b = wait_for(WAIT, || gobgp.route_attrs("ipv4", "198.51.100.0/24")).expect("route b");
     assert_eq!(as_path(&b), Vec::<u64>::new(), "{b:?}");
     assert_eq!(num(&b, 5, "value"), Some(300), "{b:?}");
-    assert!(exa.terminate().is_some_and(|s| s.success()));
+    exa.stop();
 }

@@ -9,16 +9,14 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::inproc::InProcess;
 use common::*;
 use exabgp::bgp::{Origin, PathAttributes};
 use exabgp::control::{
-    Command, ControlReply, ControlRequest, Event, EventKind, NeighborStatus, PeerState,
-    RibDirection, SessionState, ShowDetail,
+    Command, ControlReply, Event, EventKind, PeerState, RibDirection, SessionState,
 };
-use exabgp::daemon::{self, DaemonIo};
 use exabgp::rib::{NextHop, Route};
-use tokio::sync::{broadcast, mpsc, oneshot};
-use tokio_util::sync::CancellationToken;
+use tokio::sync::broadcast;
 
 const EXA_AS: u32 = 65001;
 const GOBGP_AS: u32 = 65000;
@@ -37,30 +35,6 @@ fn config_text(gobgp: &[(IpAddr, u16)], exa: IpAddr, routes: &str) -> String {
 const ROUTE_A: &str =
     "\n[[route]]\nprefix = \"203.0.113.0/24\"\nnext-hop = \"192.0.2.10\"\nmed = 1\n";
 const ROUTE_B: &str = "\n[[route]]\nprefix = \"198.51.100.0/24\"\nnext-hop = \"192.0.2.11\"\n";
-
-struct Control {
-    tx: mpsc::Sender<ControlRequest>,
-}
-
-impl Control {
-    fn ask(&self, command: Command) -> ControlReply {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .blocking_send(ControlRequest { command, reply })
-            .expect("daemon is running");
-        rx.blocking_recv().expect("daemon answered")
-    }
-
-    fn neighbor(&self, addr: IpAddr) -> NeighborStatus {
-        match self.ask(Command::ShowNeighbor {
-            detail: ShowDetail::Extensive,
-            address: Some(addr),
-        }) {
-            ControlReply::Neighbors(mut v) if v.len() == 1 => v.remove(0),
-            other => panic!("unexpected reply {other:?}"),
-        }
-    }
-}
 
 fn route(prefix: &str, med: u32) -> Route {
     Route {
@@ -89,56 +63,21 @@ fn control_commands_drive_a_real_session() {
     let g1_ip: IpAddr = loopback_addr(52).into();
     let g2_ip: IpAddr = loopback_addr(53).into();
     let mk = |ip| {
-        let d = dir.path.join(format!("{ip}"));
-        std::fs::create_dir_all(&d).unwrap();
-        Gobgp::start(
-            &d,
-            ip,
-            GOBGP_AS,
-            "192.0.2.254".parse().unwrap(),
-            &[GobgpNeighbor {
-                address: exa_ip,
-                peer_as: EXA_AS,
-                families: vec!["ipv4-unicast"],
-                md5: None,
-            }],
-        )
+        let d = dir.subdir(&format!("{ip}"));
+        Gobgp::with_peer(&d, ip, GOBGP_AS, exa_ip, EXA_AS, &["ipv4-unicast"])
     };
     let g1 = mk(g1_ip);
     let g2 = mk(g2_ip);
-    g1.cli(&[
-        "global",
-        "rib",
-        "add",
-        "10.99.0.0/24",
-        "-a",
-        "ipv4",
-        "nexthop",
-        "192.0.2.99",
-    ])
-    .unwrap();
+    g1.add_route("10.99.0.0/24", "ipv4", "192.0.2.99", &[]);
 
     let config = exabgp::config::parse_str(
         &config_text(&[(g1_ip, g1.port)], exa_ip, ROUTE_A),
         "test.toml",
     )
     .expect("valid config");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let (tx, control_rx) = mpsc::channel(16);
     let (events, mut ev_rx) = broadcast::channel::<Event>(1024);
-    let shutdown = CancellationToken::new();
-    let io = DaemonIo {
-        listeners: vec![],
-        control: control_rx,
-        events,
-        shutdown: shutdown.clone(),
-    };
-    let daemon = rt.spawn(daemon::run(config, io));
-    let ctl = Control { tx };
+    let mut daemon = InProcess::start(config, vec![], events);
+    let ctl = &daemon.ctl;
 
     assert!(g1.wait_established(exa_ip, WAIT), "not established");
     assert!(
@@ -327,7 +266,7 @@ fn control_commands_drive_a_real_session() {
 
     // Shutdown: Cease to both, run() returns.
     assert_eq!(ctl.ask(Command::Shutdown), ControlReply::Done);
-    let result = rt.block_on(async { tokio::time::timeout(Duration::from_secs(15), daemon).await });
+    let result = daemon.join(Duration::from_secs(15));
     assert!(
         matches!(result, Ok(Ok(Ok(())))),
         "daemon::run did not return cleanly: {result:?}"
@@ -337,7 +276,7 @@ fn control_commands_drive_a_real_session() {
         assert!(down.is_some());
         assert!(wait_has(g, "198.51.100.0/24", false));
     }
-    drop(shutdown);
+    drop(daemon);
 }
 
 /// Scale run, for figures (not a speed assertion): one Announce of N routes sharing
@@ -350,39 +289,14 @@ fn scale_announce_to_gobgp() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
-    let dir = TestDir::new("scale");
-    let exa_ip: IpAddr = loopback_addr(56).into();
-    let g_ip: IpAddr = loopback_addr(57).into();
-    let g = Gobgp::start(
-        &dir.path,
-        g_ip,
-        GOBGP_AS,
-        "192.0.2.254".parse().unwrap(),
-        &[GobgpNeighbor {
-            address: exa_ip,
-            peer_as: EXA_AS,
-            families: vec!["ipv4-unicast"],
-            md5: None,
-        }],
-    );
+    let (_dir, exa_ip, g) = gobgp_setup("scale", 56, EXA_AS, GOBGP_AS, &["ipv4-unicast"]);
+    let g_ip = g.addr;
     let config =
         exabgp::config::parse_str(&config_text(&[(g_ip, g.port)], exa_ip, ""), "scale.toml")
             .unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let (tx, control_rx) = mpsc::channel(16);
     let (events, _) = broadcast::channel::<Event>(1024);
-    let io = DaemonIo {
-        listeners: vec![],
-        control: control_rx,
-        events,
-        shutdown: CancellationToken::new(),
-    };
-    let daemon = rt.spawn(daemon::run(config, io));
-    let ctl = Control { tx };
+    let mut daemon = InProcess::start(config, vec![], events);
+    let ctl = &daemon.ctl;
     assert!(g.wait_established(exa_ip, WAIT));
     let attrs = Arc::new(PathAttributes {
         origin: Some(Origin::Igp),
@@ -417,5 +331,5 @@ fn scale_announce_to_gobgp() {
         st.sent.update
     );
     ctl.ask(Command::Shutdown);
-    let _ = rt.block_on(async { tokio::time::timeout(Duration::from_secs(30), daemon).await });
+    let _ = daemon.join(Duration::from_secs(30));
 }

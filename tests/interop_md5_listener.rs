@@ -25,23 +25,11 @@ fn passive_neighbor_with_md5_accepts_only_signed_peers() {
     let dir = TestDir::new("md5listen");
     let exa_ip: IpAddr = loopback_addr(101).into();
     let raw_ip: IpAddr = loopback_addr(103).into();
-    let port = free_port(exa_ip);
-    let config = format!(
-        r#"
-[global]
-router-id = "192.0.2.1"
-local-as = 65001
-
-[[neighbor]]
-address = "{raw_ip}"
-peer-as = {RAW_AS}
-passive = true
-md5-password = "listen-key"
-"#
-    );
-    let exa = Exabgp::start(&dir.path, &config, Some((exa_ip, port)));
-    let dst = SocketAddr::new(exa_ip, port);
-    assert!(wait_listening(dst), "{}", exa.log());
+    let config = ExaConfig::new(65001)
+        .passive(raw_ip, RAW_AS.into())
+        .line("md5-password = \"listen-key\"")
+        .build();
+    let (exa, dst) = Exabgp::start_listening(&dir.path, &config, exa_ip);
 
     // Unsigned and wrongly signed SYNs are dropped by the kernel: no connection.
     assert!(
@@ -55,11 +43,9 @@ md5-password = "listen-key"
 
     let mut p = connect_signed(raw_ip, dst, Some("listen-key")).expect("signed connection");
     p.handshake();
-    assert!(
-        exa.proc
-            .wait_log(&format!("session with {raw_ip} established"), WAIT),
-        "{}",
-        exa.log()
+    exa.expect_log(
+        &format!("session with {raw_ip} established"),
+        "signed session",
     );
     p.close();
 }

@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use common::raw::*;
 use common::*;
@@ -32,59 +32,20 @@ fn gobgp_session(g: &Gobgp, exa: IpAddr) -> (bool, Option<i64>) {
 
 #[test]
 fn malformed_messages_get_the_right_notification_and_hurt_nobody_else() {
-    let dir = TestDir::new("malformed");
-    let exa_ip: IpAddr = loopback_addr(31).into();
-    let gobgp_ip: IpAddr = loopback_addr(32).into();
+    let (dir, exa_ip, gobgp) = gobgp_setup("malformed", 31, EXA_AS, GOBGP_AS, &["ipv4-unicast"]);
     let raw_ip: IpAddr = loopback_addr(33).into();
-    let gobgp = Gobgp::start(
-        &dir.path,
-        gobgp_ip,
-        GOBGP_AS,
-        "192.0.2.254".parse().unwrap(),
-        &[GobgpNeighbor {
-            address: exa_ip,
-            peer_as: EXA_AS,
-            families: vec!["ipv4-unicast"],
-            md5: None,
-        }],
-    );
-    let listen_port = free_port(exa_ip);
-    let config = format!(
-        r#"
-[global]
-router-id = "192.0.2.1"
-local-as = {EXA_AS}
-
-[[neighbor]]
-address = "{gobgp_ip}"
-peer-as = {GOBGP_AS}
-local-address = "{exa_ip}"
-port = {port}
-
-[[neighbor]]
-address = "{raw_ip}"
-peer-as = {RAW_AS}
-passive = true
-
-[[route]]
-prefix = "203.0.113.0/24"
-next-hop = "192.0.2.10"
-"#,
-        port = gobgp.port
-    );
-    let mut exa = Exabgp::start(&dir.path, &config, Some((exa_ip, listen_port)));
+    let config = gobgp
+        .exabgp_config(EXA_AS, exa_ip)
+        .passive(raw_ip, RAW_AS.into())
+        .route("203.0.113.0/24", "192.0.2.10")
+        .build();
+    let (mut exa, exa_addr) = Exabgp::start_listening(&dir.path, &config, exa_ip);
     assert!(
         gobgp.wait_established(exa_ip, WAIT),
         "gobgp session not established; log:\n{}",
         exa.log()
     );
     let (_, uptime_before) = gobgp_session(&gobgp, exa_ip);
-    let exa_addr = SocketAddr::new(exa_ip, listen_port);
-    assert!(
-        wait_listening(SocketAddr::new(exa_ip, listen_port)),
-        "{}",
-        exa.log()
-    );
 
     let check_others = |exa: &mut Exabgp, case: &str| {
         assert!(
@@ -118,38 +79,30 @@ next-hop = "192.0.2.10"
         table[0]
     );
     p.send(&message(2, &update_body(&valid_attrs(), &[24, 10, 77, 0])));
-    assert!(
-        exa.proc
-            .wait_log("10.77.0.0/24 withdraw= adj_rib_in=1", WAIT),
-        "valid UPDATE not held:\n{}",
-        exa.log()
+    exa.expect_log(
+        "10.77.0.0/24 withdraw= adj_rib_in=1",
+        "valid UPDATE not held",
     );
     // Bad attribute flags: ORIGIN marked optional (0xC0 instead of 0x40).
     let bad_flags = [&[0xC0, 1, 1, 0][..], &AS_PATH, &NEXT_HOP].concat();
     p.send(&message(2, &update_body(&bad_flags, &[24, 10, 77, 0])));
-    assert!(
-        exa.proc
-            .wait_log("withdraw=10.77.0.0/24 adj_rib_in=0", WAIT),
-        "bad attribute flags not treated as withdraw:\n{}",
-        exa.log()
+    exa.expect_log(
+        "withdraw=10.77.0.0/24 adj_rib_in=0",
+        "bad attribute flags not treated as withdraw",
     );
     assert!(exa.log().contains("treated as withdraw"), "{}", exa.log());
     // RFC 7606 §4: the last attribute's length overruns the attribute block (the
     // Total Path Attribute Length is right, so the NLRI is found): treat-as-withdraw.
     p.send(&message(2, &update_body(&valid_attrs(), &[24, 10, 78, 0])));
-    assert!(
-        exa.proc
-            .wait_log("10.78.0.0/24 withdraw= adj_rib_in=1", WAIT),
-        "valid UPDATE not held:\n{}",
-        exa.log()
+    exa.expect_log(
+        "10.78.0.0/24 withdraw= adj_rib_in=1",
+        "valid UPDATE not held",
     );
     let overrun_attr = [&valid_attrs()[..], &[0x40, 5, 9, 0, 0, 0]].concat();
     p.send(&message(2, &update_body(&overrun_attr, &[24, 10, 78, 0])));
-    assert!(
-        exa.proc
-            .wait_log("withdraw=10.78.0.0/24 adj_rib_in=0", WAIT),
-        "attribute overrunning the block not treated as withdraw:\n{}",
-        exa.log()
+    exa.expect_log(
+        "withdraw=10.78.0.0/24 adj_rib_in=0",
+        "attribute overrunning the block not treated as withdraw",
     );
     // Still up: what exabgp sent since is only UPDATE/KEEPALIVE, and it still
     // accepts our messages.
@@ -193,8 +146,7 @@ next-hop = "192.0.2.10"
     }
 
     assert!(exa.log().contains("malformed message"), "{}", exa.log());
-    let status = exa.terminate().expect("exabgp exits on SIGTERM");
-    assert!(status.success(), "{status:?}");
+    exa.stop();
 }
 
 #[test]
@@ -202,26 +154,10 @@ fn bad_open_and_silent_peer_get_the_right_notification() {
     let dir = TestDir::new("badopen");
     let exa_ip: IpAddr = loopback_addr(61).into();
     let raw_ip: IpAddr = loopback_addr(63).into();
-    let listen_port = free_port(exa_ip);
-    let config = format!(
-        r#"
-[global]
-router-id = "192.0.2.1"
-local-as = {EXA_AS}
-
-[[neighbor]]
-address = "{raw_ip}"
-peer-as = {RAW_AS}
-passive = true
-"#
-    );
-    let mut exa = Exabgp::start(&dir.path, &config, Some((exa_ip, listen_port)));
-    assert!(
-        wait_listening(SocketAddr::new(exa_ip, listen_port)),
-        "{}",
-        exa.log()
-    );
-    let exa_addr = SocketAddr::new(exa_ip, listen_port);
+    let config = ExaConfig::new(EXA_AS)
+        .passive(raw_ip, RAW_AS.into())
+        .build();
+    let (mut exa, exa_addr) = Exabgp::start_listening(&dir.path, &config, exa_ip);
 
     // A connection from an address that is not a neighbor is closed unanswered.
     let mut stranger = RawPeer::connect(loopback_addr(64).into(), exa_addr);
@@ -231,7 +167,7 @@ passive = true
         read.is_ok() && rest.is_empty(),
         "unknown peer got {read:?} {rest:?}"
     );
-    assert!(exa.proc.wait_log("unknown peer", WAIT), "{}", exa.log());
+    exa.expect_log("unknown peer", "stranger not logged");
 
     // OPEN errors (RFC 4271 §6.2) and an UPDATE before OPEN (RFC 6608: FSM error in
     // OpenSent).
@@ -296,13 +232,8 @@ passive = true
         keepalives >= 2,
         "only {keepalives} KEEPALIVE(s) before hold timer expiry"
     );
-    assert!(
-        exa.proc.wait_log("hold timer expired", WAIT),
-        "{}",
-        exa.log()
-    );
-    let status = exa.terminate().expect("exabgp exits on SIGTERM");
-    assert!(status.success(), "{status:?}");
+    exa.expect_log("hold timer expired", "hold timer expiry not logged");
+    exa.stop();
 }
 
 /// 200 UPDATEs of pseudo-random bytes (fixed seed, so a failure replays): each is
@@ -314,26 +245,11 @@ fn random_updates_never_kill_the_daemon() {
     let dir = TestDir::new("random");
     let exa_ip: IpAddr = loopback_addr(65).into();
     let raw_ip: IpAddr = loopback_addr(66).into();
-    let listen_port = free_port(exa_ip);
-    let config = format!(
-        r#"
-[global]
-router-id = "192.0.2.1"
-local-as = {EXA_AS}
-
-[[neighbor]]
-address = "{raw_ip}"
-peer-as = {RAW_AS}
-passive = true
-
-[[route]]
-prefix = "203.0.113.0/24"
-next-hop = "192.0.2.10"
-"#
-    );
-    let mut exa = Exabgp::start(&dir.path, &config, Some((exa_ip, listen_port)));
-    let exa_addr = SocketAddr::new(exa_ip, listen_port);
-    assert!(wait_listening(exa_addr), "{}", exa.log());
+    let config = ExaConfig::new(EXA_AS)
+        .passive(raw_ip, RAW_AS.into())
+        .route("203.0.113.0/24", "192.0.2.10")
+        .build();
+    let (mut exa, exa_addr) = Exabgp::start_listening(&dir.path, &config, exa_ip);
 
     let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut next = move || {
@@ -412,5 +328,5 @@ next-hop = "192.0.2.10"
     eprintln!(
         "random UPDATEs: {survived} survived (session up), {reset} answered with NOTIFICATION"
     );
-    assert!(exa.terminate().is_some_and(|s| s.success()));
+    exa.stop();
 }

@@ -9,21 +9,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::inproc::InProcess;
 use common::raw::*;
 use common::*;
 use exabgp::bgp::{Origin, PathAttributes, Prefix};
-use exabgp::control::{Command, ControlReply, ControlRequest, Event, PeerState, ShowDetail};
-use exabgp::daemon::{self, DaemonIo};
+use exabgp::control::{Command, ControlReply, Event, PeerState, ShowDetail};
 use exabgp::rib::{NextHop, Route};
-use tokio::sync::{broadcast, mpsc, oneshot};
-use tokio_util::sync::CancellationToken;
-
-fn ask(tx: &mpsc::Sender<ControlRequest>, command: Command) -> ControlReply {
-    let (reply, rx) = oneshot::channel();
-    tx.blocking_send(ControlRequest { command, reply })
-        .expect("daemon running");
-    rx.blocking_recv().expect("answer")
-}
+use tokio::sync::broadcast;
 
 #[test]
 fn a_peer_that_stops_reading_is_dropped() {
@@ -31,25 +23,13 @@ fn a_peer_that_stops_reading_is_dropped() {
     let raw_ip: IpAddr = loopback_addr(113).into();
     let listener = std::net::TcpListener::bind((exa_ip, 0)).unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
-    let text = format!(
-        "[global]\nrouter-id = \"192.0.2.1\"\nlocal-as = 65001\n\n[[neighbor]]\naddress = \"{raw_ip}\"\npeer-as = {RAW_AS}\npassive = true\nhold-time = 3\n"
-    );
+    let text = ExaConfig::new(65001)
+        .passive(raw_ip, RAW_AS.into())
+        .line("hold-time = 3")
+        .build();
     let config = exabgp::config::parse_str(&text, "stall.toml").unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let (tx, control_rx) = mpsc::channel(16);
     let (events, _) = broadcast::channel::<Event>(16);
-    let shutdown = CancellationToken::new();
-    let io = DaemonIo {
-        listeners: vec![listener],
-        control: control_rx,
-        events,
-        shutdown: shutdown.clone(),
-    };
-    let daemon = rt.spawn(daemon::run(config, io));
+    let mut daemon = InProcess::start(config, vec![listener], events);
 
     let mut p = RawPeer::connect(raw_ip, addr);
     p.handshake_with(&open_body_with(4, RAW_AS, 3, [192, 0, 2, 77]));
@@ -69,24 +49,18 @@ fn a_peer_that_stops_reading_is_dropped() {
         })
         .collect();
     assert_eq!(
-        ask(
-            &tx,
-            Command::Announce {
-                scope: None,
-                routes
-            }
-        ),
+        daemon.ctl.ask(Command::Announce {
+            scope: None,
+            routes
+        }),
         ControlReply::Done
     );
 
     let status = wait_for(Duration::from_secs(60), || {
-        match ask(
-            &tx,
-            Command::ShowNeighbor {
-                detail: ShowDetail::Summary,
-                address: Some(raw_ip),
-            },
-        ) {
+        match daemon.ctl.ask(Command::ShowNeighbor {
+            detail: ShowDetail::Summary,
+            address: Some(raw_ip),
+        }) {
             ControlReply::Neighbors(v) => v
                 .into_iter()
                 .find(|s| s.state != PeerState::Established && s.last_error.is_some()),
@@ -98,7 +72,7 @@ fn a_peer_that_stops_reading_is_dropped() {
     assert!(err.contains("stopped reading"), "last error: {err}");
     drop(p);
 
-    assert_eq!(ask(&tx, Command::Shutdown), ControlReply::Done);
-    let r = rt.block_on(async { tokio::time::timeout(Duration::from_secs(15), daemon).await });
+    assert_eq!(daemon.ctl.ask(Command::Shutdown), ControlReply::Done);
+    let r = daemon.join(Duration::from_secs(15));
     assert!(matches!(r, Ok(Ok(Ok(())))), "{r:?}");
 }

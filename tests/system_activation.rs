@@ -10,6 +10,7 @@ mod system_common;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
+use std::path::Path;
 use std::time::Duration;
 
 use system_common::{free_port, report, Probe};
@@ -86,33 +87,48 @@ fn read_line_from(mut s: impl Read) -> String {
     String::from_utf8_lossy(&buf).into_owned()
 }
 
+/// `systemd-socket-activate -l ADDR... [--fdname=NAMES]` starting the probe child on
+/// the first connection.
+fn activate(listen: &[&str], fdname: Option<&str>) -> Probe {
+    let mut args: Vec<String> = Vec::new();
+    for l in listen {
+        args.extend(["-l".to_string(), l.to_string()]);
+    }
+    if let Some(names) = fdname {
+        args.push(format!("--fdname={names}"));
+    }
+    args.extend(["-E".to_string(), "EXABGP_PROBE=activation".to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    Probe::start("systemd-socket-activate", &args, "probe_activation_child")
+}
+
+/// A client of the activated control socket (reads bounded to 10 s).
+fn control_client(probe: &mut Probe, sock: &Path) -> UnixStream {
+    let control = probe.retry(|| UnixStream::connect(sock).ok());
+    control
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    control
+}
+
+/// A client of the activated BGP port (reads bounded to 10 s).
+fn bgp_client(probe: &mut Probe, tcp: &str) -> TcpStream {
+    let bgp = probe.retry(|| TcpStream::connect(tcp).ok());
+    bgp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    bgp
+}
+
 #[test]
 fn activation_adopts_named_sockets_and_serves_waiting_clients() {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("ctl.sock");
     let port = free_port();
     let tcp = format!("127.0.0.1:{port}");
-    let mut probe = Probe::start(
-        "systemd-socket-activate",
-        &[
-            "-l",
-            &tcp,
-            "-l",
-            sock.to_str().unwrap(),
-            "--fdname=bgp:control",
-            "-E",
-            "EXABGP_PROBE=activation",
-        ],
-        "probe_activation_child",
-    );
+    let mut probe = activate(&[&tcp, sock.to_str().unwrap()], Some("bgp:control"));
     // systemd-socket-activate starts the program on the first connection; both
     // clients connect before the "daemon" exists and wait in the backlog.
-    let control = probe.retry(|| UnixStream::connect(&sock).ok());
-    control
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let bgp = probe.retry(|| TcpStream::connect(&tcp).ok());
-    bgp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let control = control_client(&mut probe, &sock);
+    let bgp = bgp_client(&mut probe, &tcp);
     assert_eq!(read_line_from(&control), "control says hi");
     assert_eq!(read_line_from(&bgp), "bgp says hi");
     let out = probe.finish();
@@ -138,25 +154,10 @@ fn activation_classifies_unnamed_sockets_by_family() {
     let tcp = format!("127.0.0.1:{port}");
     // No --fdname: systemd-socket-activate names them all "unknown"... or leaves
     // LISTEN_FDNAMES unset; either way the family decides. Unix socket first this time.
-    let mut probe = Probe::start(
-        "systemd-socket-activate",
-        &[
-            "-l",
-            sock.to_str().unwrap(),
-            "-l",
-            &tcp,
-            "-E",
-            "EXABGP_PROBE=activation",
-        ],
-        "probe_activation_child",
-    );
-    let control = probe.retry(|| UnixStream::connect(&sock).ok());
-    control
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    let mut probe = activate(&[sock.to_str().unwrap(), &tcp], None);
+    let control = control_client(&mut probe, &sock);
     assert_eq!(read_line_from(&control), "control says hi");
-    let bgp = probe.retry(|| TcpStream::connect(&tcp).ok());
-    bgp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let bgp = bgp_client(&mut probe, &tcp);
     assert_eq!(read_line_from(&bgp), "bgp says hi");
     let out = probe.finish();
     assert_eq!(out.get("error"), None, "{out:?}");
@@ -168,17 +169,7 @@ fn activation_classifies_unnamed_sockets_by_family() {
 fn activation_rejects_a_tcp_socket_named_control() {
     let port = free_port();
     let tcp = format!("127.0.0.1:{port}");
-    let mut probe = Probe::start(
-        "systemd-socket-activate",
-        &[
-            "-l",
-            &tcp,
-            "--fdname=control",
-            "-E",
-            "EXABGP_PROBE=activation",
-        ],
-        "probe_activation_child",
-    );
+    let mut probe = activate(&[&tcp], Some("control"));
     let _client = probe.retry(|| TcpStream::connect(&tcp).ok());
     let out = probe.finish();
     let err = out.get("error").cloned().unwrap_or_default();

@@ -5,11 +5,17 @@
 //! Each test module uses only part of this file.
 #![allow(dead_code)]
 
+pub mod conf;
+pub mod inproc;
 pub mod raw;
+
+// Not every test binary writes a daemon configuration.
+#[allow(unused_imports)]
+pub use conf::ExaConfig;
 
 use std::fs;
 use std::io::Read;
-use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -21,6 +27,11 @@ pub const WAIT: Duration = Duration::from_secs(30);
 pub fn free_port(ip: IpAddr) -> u16 {
     let l = TcpListener::bind((ip, 0)).expect("bind an ephemeral port");
     l.local_addr().expect("local addr").port()
+}
+
+/// `ip` with a free TCP port (see `free_port`).
+pub fn free_addr(ip: IpAddr) -> SocketAddr {
+    SocketAddr::new(ip, free_port(ip))
 }
 
 /// A loopback address 127.x.y.1 unlikely to be used by a concurrent test: derived
@@ -58,6 +69,17 @@ pub fn wait_listening(addr: std::net::SocketAddr) -> bool {
             .map(|_| ())
     })
     .is_some()
+}
+
+/// Runs `cmd` to completion: Ok(stdout) if it succeeded, else Err(stderr) (or why
+/// it could not run).
+pub fn stdout_of(cmd: &mut Command) -> Result<String, String> {
+    let out = cmd.output().map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
 }
 
 /// A child process killed (SIGTERM, then SIGKILL) when dropped.
@@ -181,10 +203,56 @@ impl Exabgp {
         self.proc.log_text()
     }
 
+    /// Like `start`, listening for BGP on a free port of `ip`; returns once that
+    /// port accepts connections (or fails the test with the log).
+    pub fn start_listening(dir: &Path, config: &str, ip: IpAddr) -> (Exabgp, SocketAddr) {
+        let addr = free_addr(ip);
+        let exa = Exabgp::start(dir, config, Some((ip, addr.port())));
+        assert!(wait_listening(addr), "{}", exa.log());
+        (exa, addr)
+    }
+
+    /// Waits until the log contains `needle`; fails the test with `what` and the
+    /// log otherwise.
+    pub fn expect_log(&self, needle: &str, what: &str) {
+        assert!(
+            self.proc.wait_log(needle, WAIT),
+            "{what}; exabgp log:\n{}",
+            self.log()
+        );
+    }
+
     /// SIGTERM, then the exit status (bounded).
     pub fn terminate(&mut self) -> Option<ExitStatus> {
         self.proc.signal(libc::SIGTERM);
         self.proc.wait_exit(Duration::from_secs(15))
+    }
+
+    /// SIGTERM; fails the test unless exabgp exits 0 in time.
+    pub fn stop(&mut self) {
+        let Some(status) = self.terminate() else {
+            panic!("exabgp did not exit after SIGTERM; log:\n{}", self.log());
+        };
+        assert!(
+            status.success(),
+            "exit status {status:?}; log:\n{}",
+            self.log()
+        );
+    }
+
+    /// Waits until exabgp logs an UPDATE received with `prefix` (sent by `from`).
+    pub fn wait_received(&self, prefix: &str, from: &str) {
+        let seen = wait_for(WAIT, || {
+            self.log()
+                .lines()
+                .any(|l| l.contains("UPDATE received") && l.contains(prefix))
+                .then_some(())
+        });
+        assert!(
+            seen.is_some(),
+            "{prefix} from {from} not logged as received; exabgp log:\n{}",
+            self.log()
+        );
     }
 }
 
@@ -192,6 +260,7 @@ impl Exabgp {
 pub struct Gobgp {
     pub proc: Proc,
     pub addr: IpAddr,
+    pub asn: u32,
     pub port: u16,
     pub api_port: u16,
 }
@@ -217,17 +286,91 @@ impl Gobgp {
         neighbors: &[GobgpNeighbor],
     ) -> Gobgp {
         let port = free_port(addr);
+        let peers: Vec<(&GobgpNeighbor, IpAddr)> = neighbors.iter().map(|n| (n, addr)).collect();
+        Gobgp::launch(dir, &[addr], port, asn, router_id, &peers)
+    }
+
+    /// The usual peer of a test: gobgpd on `addr` in AS `asn` (router-id
+    /// 192.0.2.254) with one neighbor, `peer` in AS `peer_as`, without MD5.
+    pub fn with_peer(
+        dir: &Path,
+        addr: IpAddr,
+        asn: u32,
+        peer: IpAddr,
+        peer_as: u32,
+        families: &[&'static str],
+    ) -> Gobgp {
+        Gobgp::start(
+            dir,
+            addr,
+            asn,
+            Ipv4Addr::new(192, 0, 2, 254),
+            &[GobgpNeighbor {
+                address: peer,
+                peer_as,
+                families: families.to_vec(),
+                md5: None,
+            }],
+        )
+    }
+
+    /// A gobgpd (AS 65000, router-id 192.0.2.254) listening on every address of
+    /// `addrs` (one port), passive toward each `(peer, local)` pair: the peer (AS
+    /// 65001, ipv4 unicast) connects from `peer` to `local`.
+    pub fn start_multi(dir: &Path, addrs: &[IpAddr], peers: &[(IpAddr, IpAddr)]) -> Gobgp {
+        // One port free on every address (bounded attempts).
+        let port = (0..50)
+            .map(|_| free_port(addrs[0]))
+            .find(|p| addrs.iter().all(|a| TcpListener::bind((*a, *p)).is_ok()))
+            .expect("a port free on every address");
+        let neighbors: Vec<GobgpNeighbor> = peers
+            .iter()
+            .map(|(peer, _)| GobgpNeighbor {
+                address: *peer,
+                peer_as: 65001,
+                families: vec!["ipv4-unicast"],
+                md5: None,
+            })
+            .collect();
+        let pairs: Vec<(&GobgpNeighbor, IpAddr)> = neighbors
+            .iter()
+            .zip(peers.iter().map(|(_, local)| *local))
+            .collect();
+        Gobgp::launch(
+            dir,
+            addrs,
+            port,
+            65000,
+            Ipv4Addr::new(192, 0, 2, 254),
+            &pairs,
+        )
+    }
+
+    /// Writes `dir/gobgpd.toml` (listening on `port` of every address of `addrs`,
+    /// each neighbor reached from its local address), starts gobgpd with its API on
+    /// `addrs[0]` and waits until the API answers.
+    fn launch(
+        dir: &Path,
+        addrs: &[IpAddr],
+        port: u16,
+        asn: u32,
+        router_id: Ipv4Addr,
+        neighbors: &[(&GobgpNeighbor, IpAddr)],
+    ) -> Gobgp {
+        let addr = addrs[0];
         let api_port = free_port(addr);
+        let list: Vec<String> = addrs.iter().map(|a| format!("\"{a}\"")).collect();
         let mut toml = format!(
-            "[global.config]\n  as = {asn}\n  router-id = \"{router_id}\"\n  port = {port}\n  local-address-list = [\"{addr}\"]\n"
+            "[global.config]\n  as = {asn}\n  router-id = \"{router_id}\"\n  port = {port}\n  local-address-list = [{}]\n",
+            list.join(", ")
         );
-        for n in neighbors {
+        for (n, local) in neighbors {
             let auth = n
                 .md5
                 .map(|pw| format!("    auth-password = \"{pw}\"\n"))
                 .unwrap_or_default();
             toml.push_str(&format!(
-                "\n[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"{}\"\n    peer-as = {}\n{auth}  [neighbors.transport.config]\n    passive-mode = true\n    local-address = \"{addr}\"\n  [neighbors.timers.config]\n    idle-hold-time-after-reset = 1\n",
+                "\n[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"{}\"\n    peer-as = {}\n{auth}  [neighbors.transport.config]\n    passive-mode = true\n    local-address = \"{local}\"\n  [neighbors.timers.config]\n    idle-hold-time-after-reset = 1\n",
                 n.address, n.peer_as
             ));
             for f in &n.families {
@@ -249,6 +392,7 @@ impl Gobgp {
         let g = Gobgp {
             proc,
             addr,
+            asn,
             port,
             api_port,
         };
@@ -261,21 +405,34 @@ impl Gobgp {
         g
     }
 
+    /// exabgp's configuration as AS `exa_as` on `exa_ip` with this gobgpd as its
+    /// neighbor (more keys for that neighbor, routes etc. to be added).
+    pub fn exabgp_config(&self, exa_as: u32, exa_ip: IpAddr) -> ExaConfig {
+        ExaConfig::new(exa_as).connect_to(self.addr, self.asn, exa_ip, self.port)
+    }
+
+    /// `gobgp global rib add PREFIX -a FAMILY nexthop NEXT_HOP EXTRA...`: a route
+    /// gobgpd sends to its neighbors. Panics when gobgp refuses it.
+    pub fn add_route(&self, prefix: &str, family: &str, next_hop: &str, extra: &[&str]) {
+        let mut args = vec![
+            "global", "rib", "add", prefix, "-a", family, "nexthop", next_hop,
+        ];
+        args.extend_from_slice(extra);
+        if let Err(e) = self.cli(&args) {
+            panic!("gobgp global rib add {prefix} -a {family}: {e}");
+        }
+    }
+
     /// Runs `gobgp` against this daemon; Ok(stdout) on success.
     pub fn cli(&self, args: &[&str]) -> Result<String, String> {
-        let out = Command::new("gobgp")
-            .arg("-u")
-            .arg(self.addr.to_string())
-            .arg("-p")
-            .arg(self.api_port.to_string())
-            .args(args)
-            .output()
-            .map_err(|e| e.to_string())?;
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).into_owned())
-        }
+        stdout_of(
+            Command::new("gobgp")
+                .arg("-u")
+                .arg(self.addr.to_string())
+                .arg("-p")
+                .arg(self.api_port.to_string())
+                .args(args),
+        )
     }
 
     pub fn json(&self, args: &[&str]) -> Option<serde_json::Value> {
@@ -326,6 +483,23 @@ impl Gobgp {
     }
 }
 
+/// The usual setup of a test against gobgpd: a test directory `name`, exabgp's
+/// address `loopback_addr(salt)` (AS `exa_as`) and a gobgpd on
+/// `loopback_addr(salt + 1)` (AS `gobgp_as`) with exabgp as its one neighbor.
+pub fn gobgp_setup(
+    name: &str,
+    salt: u8,
+    exa_as: u32,
+    gobgp_as: u32,
+    families: &[&'static str],
+) -> (TestDir, IpAddr, Gobgp) {
+    let dir = TestDir::new(name);
+    let exa_ip: IpAddr = loopback_addr(salt).into();
+    let gobgp_ip: IpAddr = loopback_addr(salt + 1).into();
+    let gobgp = Gobgp::with_peer(&dir.path, gobgp_ip, gobgp_as, exa_ip, exa_as, families);
+    (dir, exa_ip, gobgp)
+}
+
 /// Finds the attribute of `type` in gobgp's attribute list.
 pub fn gobgp_attr(attrs: &[serde_json::Value], type_code: i64) -> Option<&serde_json::Value> {
     attrs
@@ -368,17 +542,7 @@ impl Bird {
     }
 
     pub fn birdc(&self, args: &[&str]) -> Result<String, String> {
-        let out = Command::new("birdc")
-            .arg("-s")
-            .arg(&self.sock)
-            .args(args)
-            .output()
-            .map_err(|e| e.to_string())?;
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).into_owned())
-        }
+        stdout_of(Command::new("birdc").arg("-s").arg(&self.sock).args(args))
     }
 
     /// `show protocols all NAME` contains "Established"?
@@ -405,6 +569,15 @@ impl TestDir {
             path: dir.path().to_path_buf(),
             dir: Some(dir),
         }
+    }
+}
+
+impl TestDir {
+    /// The directory `name` inside this one, created.
+    pub fn subdir(&self, name: &str) -> PathBuf {
+        let d = self.path.join(name);
+        fs::create_dir_all(&d).expect("create a test subdirectory");
+        d
     }
 }
 

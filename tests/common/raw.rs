@@ -4,7 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The AS the raw peer speaks as.
 pub const RAW_AS: u16 = 65002;
@@ -51,6 +51,28 @@ pub const NEXT_HOP: [u8; 7] = [0x40, 3, 4, 192, 0, 2, 77];
 
 pub fn valid_attrs() -> Vec<u8> {
     [&ORIGIN_IGP[..], &AS_PATH, &NEXT_HOP].concat()
+}
+
+/// Connects from `src` to `dst`, retrying every 100 ms for at most 15 s while
+/// `peer` (named in the failure) is not listening yet; reads time out after 15 s.
+pub fn connect_when_listening(src: IpAddr, dst: SocketAddr, peer: &str) -> TcpStream {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let stream = loop {
+        let sock =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        sock.bind(&SocketAddr::new(src, 0).into()).unwrap();
+        match sock.connect_timeout(&dst.into(), Duration::from_secs(1)) {
+            Ok(()) => break TcpStream::from(sock),
+            Err(e) => {
+                assert!(Instant::now() < deadline, "cannot connect to {peer}: {e}");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    stream
 }
 
 /// The raw peer.
@@ -103,6 +125,11 @@ impl RawPeer {
         let (t, _) = self.read().expect("exabgp OPEN");
         assert_eq!(t, 1, "first message is OPEN");
         self.send(&message(1, open));
+        self.keepalive_until_established();
+    }
+
+    /// Our KEEPALIVE (after both OPENs), then exabgp's KEEPALIVE: Established.
+    pub fn keepalive_until_established(&mut self) {
         self.send(&message(4, &[]));
         for _ in 0..10 {
             let (t, body) = self.read().expect("exabgp KEEPALIVE");

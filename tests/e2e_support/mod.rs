@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{free_port, wait_for, Gobgp, Proc, WAIT};
+use crate::common::{wait_for, ExaConfig, Gobgp, Proc, WAIT};
 
 /// Bound of every one-shot command (`exabgp env`, `exabgpcli ...`).
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
@@ -201,33 +201,36 @@ impl Drop for SocketGuard {
     }
 }
 
-/// Starts `exabgp server --instance NAME` on `config` (written to `dir/NAME.toml`,
-/// log in `dir/NAME.log`), listening for BGP on `listen` when given.
-pub fn spawn_server(dir: &Path, name: &str, config: &str, listen: Option<SocketAddr>) -> Proc {
+/// Writes `config` to `dir/NAME.toml`; returns the hermetic `exabgp server FILE
+/// --instance NAME --log stderr` command (as root, no privilege drop) and the log
+/// path `dir/NAME.log`.
+pub fn server_command(dir: &Path, name: &str, config: &str) -> (Command, PathBuf) {
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, config).expect("write the config");
     let mut cmd = hermetic(exabgp_bin());
     cmd.arg("server")
         .arg(&path)
-        .args([
-            "--instance",
-            name,
-            "--log-level",
-            "debug",
-            "--log",
-            "stderr",
-        ])
+        .args(["--instance", name, "--log", "stderr"])
         // Tests run as root and there is no `exabgp` user here.
         .env("exabgp_daemon_drop", "false");
+    (cmd, dir.join(format!("{name}.log")))
+}
+
+/// Starts `exabgp server --instance NAME` on `config` (written to `dir/NAME.toml`,
+/// log in `dir/NAME.log`) with debug logs, listening for BGP on `listen` when given.
+pub fn spawn_server(dir: &Path, name: &str, config: &str, listen: Option<SocketAddr>) -> Proc {
+    let (mut cmd, log) = server_command(dir, name, config);
+    cmd.args(["--log-level", "debug"]);
     if let Some(l) = listen {
         cmd.env("exabgp_tcp_bind", l.ip().to_string())
             .env("exabgp_tcp_port", l.port().to_string());
     }
-    Proc::spawn(name, cmd, dir.join(format!("{name}.log")))
+    Proc::spawn(name, cmd, log)
 }
 
 /// One `exabgp server --instance NAME` process. Dropping it stops the process
-/// (SIGTERM, then SIGKILL) and then removes its socket file if still there.
+/// (SIGTERM, then SIGKILL: `Proc`'s drop) and then removes its socket file if still
+/// there: fields drop in declaration order, so `proc` before `sock`.
 pub struct Daemon {
     pub name: String,
     pub proc: Proc,
@@ -272,19 +275,6 @@ impl Daemon {
         self.proc
             .wait_exit(Duration::from_secs(15))
             .map(|s| s.code().unwrap_or(-1))
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if self.proc.alive() {
-            self.proc.signal(libc::SIGTERM);
-            if self.proc.wait_exit(Duration::from_secs(5)).is_none() {
-                self.proc.signal(libc::SIGKILL);
-                let _ = self.proc.wait_exit(Duration::from_secs(5));
-            }
-        }
-        // `sock` is dropped after this: the file goes once the process is gone.
     }
 }
 
@@ -366,52 +356,6 @@ pub fn neighbors_json(out: &Output) -> Vec<serde_json::Value> {
         .clone()
 }
 
-/// A gobgpd listening on every address of `addrs` (one port), passive toward each
-/// `(peer, local)` pair: the peer connects from `peer` to `local`.
-pub fn gobgpd_multi(dir: &Path, addrs: &[IpAddr], peers: &[(IpAddr, IpAddr)]) -> Gobgp {
-    // One port free on every address (bounded attempts).
-    let port = (0..50)
-        .map(|_| free_port(addrs[0]))
-        .find(|p| {
-            addrs
-                .iter()
-                .all(|a| std::net::TcpListener::bind((*a, *p)).is_ok())
-        })
-        .expect("a port free on every address");
-    let api_port = free_port(addrs[0]);
-    let list: Vec<String> = addrs.iter().map(|a| format!("\"{a}\"")).collect();
-    let mut toml = format!(
-        "[global.config]\n  as = 65000\n  router-id = \"192.0.2.254\"\n  port = {port}\n  local-address-list = [{}]\n",
-        list.join(", ")
-    );
-    for (peer, local) in peers {
-        toml.push_str(&format!(
-            "\n[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"{peer}\"\n    peer-as = 65001\n  [neighbors.transport.config]\n    passive-mode = true\n    local-address = \"{local}\"\n  [neighbors.timers.config]\n    idle-hold-time-after-reset = 1\n  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = \"ipv4-unicast\"\n"
-        ));
-    }
-    let conf = dir.join("gobgpd.toml");
-    std::fs::write(&conf, toml).expect("write gobgpd config");
-    let mut cmd = Command::new("gobgpd");
-    cmd.arg("-f")
-        .arg(&conf)
-        .arg("--api-hosts")
-        .arg(format!("{}:{api_port}", addrs[0]))
-        .arg("-p")
-        .arg("--pprof-disable");
-    let g = Gobgp {
-        proc: Proc::spawn("gobgpd", cmd, dir.join("gobgpd.log")),
-        addr: addrs[0],
-        port,
-        api_port,
-    };
-    assert!(
-        wait_for(WAIT, || g.cli(&["-j", "global"]).ok()).is_some(),
-        "gobgpd API did not come up; log:\n{}",
-        g.proc.log_text()
-    );
-    g
-}
-
 /// The neighbor each path of `prefix` was learned from, in gobgpd's global RIB.
 pub fn learned_from(g: &Gobgp, prefix: &str) -> Vec<String> {
     g.rib("ipv4")
@@ -427,20 +371,37 @@ pub fn learned_from(g: &Gobgp, prefix: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// AS 65001 with router-id `router_id`, connecting to `neighbor` (AS 65000) on
+/// `port` from `local`, hold time 30 s.
 pub fn daemon_config(router_id: &str, neighbor: IpAddr, local: IpAddr, port: u16) -> String {
-    format!(
-        r#"[global]
-router-id = "{router_id}"
-local-as = 65001
+    ExaConfig::with_router_id(router_id, 65001)
+        .connect_to(neighbor, 65000, local, port)
+        .line("hold-time = 30")
+        .build()
+}
 
-[[neighbor]]
-address = "{neighbor}"
-peer-as = 65000
-local-address = "{local}"
-port = {port}
-hold-time = 30
-"#
+/// A `[[process]]` running `python3 -u SCRIPT LOG` with `encoder`, receiving
+/// `receive` (a TOML list, e.g. `"update", "state"`).
+pub fn helper_process(
+    name: &str,
+    script: &Path,
+    log: &Path,
+    encoder: &str,
+    receive: &str,
+) -> String {
+    format!(
+        "\n[[process]]\nname = \"{name}\"\nrun = [\"python3\", \"-u\", \"{}\", \"{}\"]\nencoder = \"{encoder}\"\nreceive = [{receive}]\n",
+        script.display(),
+        log.display()
     )
+}
+
+/// Writes the helper `text` to `dir/NAME.py`; returns it and `dir/NAME.log` (where
+/// the helpers of these tests write what they see).
+pub fn write_helper(dir: &Path, name: &str, text: &str) -> (PathBuf, PathBuf) {
+    let script = dir.join(format!("{name}.py"));
+    std::fs::write(&script, text).expect("write the helper");
+    (script, dir.join(format!("{name}.log")))
 }
 
 pub fn rib_prefixes(g: &Gobgp) -> BTreeSet<String> {

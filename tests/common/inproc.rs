@@ -1,0 +1,92 @@
+//! The daemon core (`daemon::run`) on a runtime of its own inside the test process,
+//! driven through its control channel the way the API layer drives it.
+
+use std::net::{IpAddr, TcpListener};
+use std::time::Duration;
+
+use exabgp::config::Config;
+use exabgp::control::{Command, ControlReply, ControlRequest, Event, NeighborStatus, ShowDetail};
+use exabgp::daemon::{self, DaemonError, DaemonIo};
+use tokio::runtime::Runtime;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::{JoinError, JoinHandle};
+use tokio::time::error::Elapsed;
+use tokio_util::sync::CancellationToken;
+
+/// The sending end of the daemon's control channel.
+pub struct Control {
+    pub tx: mpsc::Sender<ControlRequest>,
+}
+
+impl Control {
+    /// Sends `command` and waits for the daemon's reply.
+    pub fn ask(&self, command: Command) -> ControlReply {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .blocking_send(ControlRequest { command, reply })
+            .expect("daemon is running");
+        rx.blocking_recv().expect("daemon answered")
+    }
+
+    /// `show neighbor extensive` of the one neighbor `addr`.
+    pub fn neighbor(&self, addr: IpAddr) -> NeighborStatus {
+        match self.ask(Command::ShowNeighbor {
+            detail: ShowDetail::Extensive,
+            address: Some(addr),
+        }) {
+            ControlReply::Neighbors(mut v) if v.len() == 1 => v.remove(0),
+            other => panic!("unexpected reply {other:?}"),
+        }
+    }
+}
+
+/// What `daemon::run` ended with, if it ended in time.
+pub type RunOutcome = Result<Result<Result<(), DaemonError>, JoinError>, Elapsed>;
+
+/// `daemon::run` on a two-thread runtime; dropping this drops the runtime and with
+/// it the daemon.
+pub struct InProcess {
+    pub rt: Runtime,
+    pub ctl: Control,
+    /// The daemon's shutdown token (never cancelled by this harness).
+    pub shutdown: CancellationToken,
+    daemon: Option<JoinHandle<Result<(), DaemonError>>>,
+}
+
+impl InProcess {
+    /// Runs `config` with `listeners` (already bound), events sent on `events`.
+    pub fn start(
+        config: Config,
+        listeners: Vec<TcpListener>,
+        events: broadcast::Sender<Event>,
+    ) -> InProcess {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let (tx, control_rx) = mpsc::channel(16);
+        let shutdown = CancellationToken::new();
+        let io = DaemonIo {
+            listeners,
+            control: control_rx,
+            events,
+            shutdown: shutdown.clone(),
+        };
+        let daemon = rt.spawn(daemon::run(config, io));
+        InProcess {
+            rt,
+            ctl: Control { tx },
+            shutdown,
+            daemon: Some(daemon),
+        }
+    }
+
+    /// Waits at most `timeout` for `daemon::run` to return (after a Shutdown); the
+    /// runtime lives on until this is dropped.
+    pub fn join(&mut self, timeout: Duration) -> RunOutcome {
+        let daemon = self.daemon.take().expect("joined once");
+        self.rt
+            .block_on(async { tokio::time::timeout(timeout, daemon).await })
+    }
+}
