@@ -60,13 +60,7 @@ impl Listeners {
     pub fn set_md5(&self, peer: IpAddr, key: &str) {
         for l in &self.sockets {
             let v6_listener = l.local_addr().map(|a| a.is_ipv6()).unwrap_or(false);
-            // An IPv6 listener sees IPv4 peers as mapped addresses.
-            let peer_here = match (peer, v6_listener) {
-                (IpAddr::V4(a), true) => IpAddr::V6(a.to_ipv6_mapped()),
-                (IpAddr::V6(_), false) => continue,
-                (p, _) => p,
-            };
-            if let Err(e) = tcp::set_md5(l.as_ref(), peer_here, key.as_bytes()) {
+            if let Err(e) = tcp::set_listener_md5(l.as_ref(), v6_listener, peer, key.as_bytes()) {
                 warn!(peer = %peer, error = %e, "cannot set the TCP MD5 key on a listener");
             }
         }
@@ -75,12 +69,7 @@ impl Listeners {
     pub fn clear_md5(&self, peer: IpAddr) {
         for l in &self.sockets {
             let v6_listener = l.local_addr().map(|a| a.is_ipv6()).unwrap_or(false);
-            let peer_here = match (peer, v6_listener) {
-                (IpAddr::V4(a), true) => IpAddr::V6(a.to_ipv6_mapped()),
-                (IpAddr::V6(_), false) => continue,
-                (p, _) => p,
-            };
-            let _ = tcp::set_md5(l.as_ref(), peer_here, b"");
+            let _ = tcp::set_listener_md5(l.as_ref(), v6_listener, peer, b"");
         }
     }
 }

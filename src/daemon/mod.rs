@@ -189,11 +189,21 @@ impl Daemon {
         }
     }
 
-    /// An accepted connection goes to the neighbor with that address.
+    /// An accepted connection goes to the neighbor with that address. For a
+    /// neighbor with a TCP MD5 password the key is also set on the connection
+    /// itself: one the kernel completed before the listener had the key (a socket
+    /// handed over by systemd, a neighbor added by a reload) then cannot carry a
+    /// single unsigned segment more.
     fn dispatch(&mut self, stream: tokio::net::TcpStream, peer: std::net::SocketAddr) {
         let ip = peer.ip().to_canonical();
         match self.neighbors.get(&ip) {
             Some(h) => {
+                if let Some(key) = &h.config.md5_password {
+                    if let Err(e) = session::tcp::set_md5(&stream, peer.ip(), key.as_bytes()) {
+                        warn!(peer = %peer, error = %e, "cannot set the TCP MD5 key on an accepted connection: closed");
+                        return;
+                    }
+                }
                 if !h.send(NeighborCommand::Incoming(stream)) {
                     warn!(peer = %peer, "neighbor task gone, connection closed");
                 }

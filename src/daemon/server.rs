@@ -165,7 +165,14 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
             .iter()
             .map(|a| SocketAddr::new(*a, settings.tcp_port))
             .collect();
-        listen::bind_bgp(&addrs).map_err(ServerError::Listen)?
+        // Keys of passive-capable MD5 neighbors go on before listen(): an unsigned
+        // handshake from them never completes.
+        let md5: Vec<(std::net::IpAddr, &str)> = config
+            .neighbors
+            .iter()
+            .filter_map(|n| n.md5_password.as_deref().map(|k| (n.address, k)))
+            .collect();
+        listen::bind_bgp_keyed(&addrs, &md5).map_err(ServerError::Listen)?
     } else {
         info!(count = bgp.len(), "BGP listeners handed over by systemd");
         bgp

@@ -6,7 +6,7 @@
 //! SO_REUSEPORT: two live listeners on one port would hide a real conflict.
 
 use std::io;
-use std::net::{SocketAddr, TcpListener};
+use std::net::{IpAddr, SocketAddr, TcpListener};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -31,10 +31,20 @@ impl BindError {
 
 /// Bind and listen on every address (non-blocking, ready for tokio's `from_std`).
 pub fn bind_bgp(addrs: &[SocketAddr]) -> Result<Vec<TcpListener>, BindError> {
+    bind_bgp_keyed(addrs, &[])
+}
+
+/// [`bind_bgp`], with the TCP MD5 key of each `(peer, key)` set between bind and
+/// listen: no unsigned handshake from those peers ever completes, not even in the
+/// moment before the daemon core starts.
+pub fn bind_bgp_keyed(
+    addrs: &[SocketAddr],
+    md5: &[(IpAddr, &str)],
+) -> Result<Vec<TcpListener>, BindError> {
     addrs
         .iter()
         .map(|addr| {
-            bind_one(addr).map_err(|source| BindError {
+            bind_one(addr, md5).map_err(|source| BindError {
                 addr: *addr,
                 hint: explain_bind_error(addr, &source),
                 source,
@@ -43,7 +53,7 @@ pub fn bind_bgp(addrs: &[SocketAddr]) -> Result<Vec<TcpListener>, BindError> {
         .collect()
 }
 
-fn bind_one(addr: &SocketAddr) -> io::Result<TcpListener> {
+fn bind_one(addr: &SocketAddr, md5: &[(IpAddr, &str)]) -> io::Result<TcpListener> {
     let socket = Socket::new(
         Domain::for_address(*addr),
         Type::STREAM,
@@ -57,6 +67,10 @@ fn bind_one(addr: &SocketAddr) -> io::Result<TcpListener> {
     socket.set_cloexec(true)?;
     socket.set_nonblocking(true)?;
     socket.bind(&(*addr).into())?;
+    for (peer, key) in md5 {
+        crate::session::tcp::set_listener_md5(&socket, addr.is_ipv6(), *peer, key.as_bytes())
+            .map_err(|e| io::Error::new(e.kind(), format!("TCP MD5 key for {peer}: {e}")))?;
+    }
     socket.listen(BACKLOG)?;
     Ok(socket.into())
 }
@@ -121,6 +135,33 @@ mod tests {
         assert!(hint.contains("CAP_NET_BIND_SERVICE"), "{hint}");
         assert!(hint.contains("exabgp-bgp@INSTANCE.socket"), "{hint}");
         assert!(hint.contains(">= 1024"), "{hint}");
+    }
+
+    /// Keys set before listen(): an unsigned handshake from a keyed peer never
+    /// completes, a signed one does, and other peers are not affected.
+    #[test]
+    fn keyed_listener_refuses_unsigned_handshakes_from_the_peer() {
+        use std::time::Duration;
+        let peer: IpAddr = "127.0.0.1".parse().unwrap();
+        let l = bind_bgp_keyed(&["127.0.0.1:0".parse().unwrap()], &[(peer, "k1")]).unwrap();
+        let addr = l[0].local_addr().unwrap();
+        let connect = |key: Option<&[u8]>| -> io::Result<()> {
+            let s = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
+            if let Some(k) = key {
+                crate::session::tcp::set_md5(&s, addr.ip(), k)?;
+            }
+            s.connect_timeout(&addr.into(), Duration::from_millis(1500))
+        };
+        assert!(connect(None).is_err(), "unsigned handshake completed");
+        assert!(connect(Some(b"other")).is_err(), "wrong key accepted");
+        connect(Some(b"k1")).expect("signed handshake");
+        let unkeyed = bind_bgp_keyed(&["127.0.0.1:0".parse().unwrap()], &[]).unwrap();
+        let s = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP)).unwrap();
+        s.connect_timeout(
+            &unkeyed[0].local_addr().unwrap().into(),
+            Duration::from_millis(1500),
+        )
+        .expect("a listener without keys takes unsigned peers");
     }
 
     #[test]
