@@ -74,6 +74,20 @@ impl Neighbor {
         self.retry_base().mul_f64(0.75 + 0.25 * jitter_unit())
     }
 
+    /// A command while there is no connection (Active or Connect). Some(end): what
+    /// `acquire` returns now — an incoming connection (event 17,
+    /// TcpConnectionConfirmed), or None to stop the task.
+    fn unconnected(&mut self, cmd: Option<NeighborCommand>) -> Option<Option<(TcpStream, bool)>> {
+        match cmd {
+            None => Some(None),
+            Some(NeighborCommand::Incoming(s)) => Some(Some((s, false))),
+            Some(c) => self.command_offline(c).map(|done| {
+                let _ = done.send(());
+                None
+            }),
+        }
+    }
+
     /// Idle -> Active/Connect until there is a TCP connection. None: stop the task.
     pub(super) async fn acquire(&mut self) -> Option<(TcpStream, bool)> {
         loop {
@@ -92,17 +106,11 @@ impl Neighbor {
                 tokio::select! {
                     // Event 9: ConnectRetryTimer_Expires (never for a passive peer).
                     _ = &mut timer, if !self.cfg.passive => break,
-                    cmd = self.rx.recv() => match cmd {
-                        None => return None,
-                        // Event 17: TcpConnectionConfirmed.
-                        Some(NeighborCommand::Incoming(s)) => return Some((s, false)),
-                        Some(c) => {
-                            if let Some(done) = self.command_offline(c) {
-                                let _ = done.send(());
-                                return None;
-                            }
+                    cmd = self.rx.recv() => {
+                        if let Some(end) = self.unconnected(cmd) {
+                            return end;
                         }
-                    },
+                    }
                 }
             }
             // Connect: one attempt, still taking an incoming connection meanwhile.
@@ -130,16 +138,11 @@ impl Neighbor {
                         self.failures = self.failures.saturating_add(1);
                         break;
                     }
-                    cmd = self.rx.recv() => match cmd {
-                        None => return None,
-                        Some(NeighborCommand::Incoming(s)) => return Some((s, false)),
-                        Some(c) => {
-                            if let Some(done) = self.command_offline(c) {
-                                let _ = done.send(());
-                                return None;
-                            }
+                    cmd = self.rx.recv() => {
+                        if let Some(end) = self.unconnected(cmd) {
+                            return end;
                         }
-                    },
+                    }
                 }
             }
         }
