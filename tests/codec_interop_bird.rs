@@ -80,6 +80,9 @@ protocol bgp peer {{
   local {theirs} port {port} as 65000;
   neighbor {ours} as 65000;
   passive on;
+  # Listen on the local address only: the default, all addresses, collides with
+  # any socket that happens to hold the same port number on any address.
+  strict bind on;
   enable extended messages on;
   ipv4 {{ import all; export none; }};
   ipv6 {{ import all; export none; }};

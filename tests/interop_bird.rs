@@ -26,6 +26,9 @@ protocol bgp exa {{
   local {bird} port {port} as {BIRD_AS};
   neighbor {exa} as {EXA_AS};
   passive on;
+  # Listen on the local address only: the default, all addresses, collides with
+  # any socket that happens to hold the same port number on any address.
+  strict bind on;
   multihop;
   hold time 30;
   ipv4 {{ import all; export where proto = "s4"; next hop self; }};
@@ -202,6 +205,9 @@ protocol bgp exa6 {{
   local ::1 port {port} as {BIRD_AS};
   neighbor ::1 as {EXA_AS};
   passive on;
+  # Listen on the local address only: the default, all addresses, collides with
+  # any socket that happens to hold the same port number on any address.
+  strict bind on;
   multihop;
   ipv6 {{ import all; export none; }};
 }}
