@@ -63,6 +63,10 @@ pub enum Command {
     ApplyConfig(Box<Config>),
     /// Stop the daemon: Cease to every peer, helpers stopped.
     Shutdown,
+    /// How many neighbors are Established and how many routes are announced,
+    /// answered by the core loop itself from what the neighbor tasks last published
+    /// (never waiting for one): the probe behind STATUS= and the watchdog.
+    Health,
 }
 
 /// A request with the channel its answer goes back on.
@@ -79,6 +83,16 @@ pub enum ControlReply {
     Error(String),
     Neighbors(Vec<NeighborStatus>),
     Routes(Vec<RibEntry>),
+    Health(HealthSummary),
+}
+
+/// The answer to [`Command::Health`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HealthSummary {
+    pub established: usize,
+    pub total: usize,
+    /// Routes in every Adj-RIB-Out together.
+    pub routes: u64,
 }
 
 /// The FSM states of RFC 4271.

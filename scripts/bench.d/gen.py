@@ -43,6 +43,9 @@ def bird_config(port, neighbors, static_routes_file=None):
         export = "all"
     out.append("template bgp DAEMON {")
     out.append("  passive on;")
+    # Listen on each protocol's local address only: BIRD's default, 0.0.0.0:PORT,
+    # collides with any socket holding that port number on any address.
+    out.append("  strict bind on;")
     out.append("  multihop;")  # next hops off-link (192.0.2.1) are then accepted
     out.append(f"  ipv4 {{ import all; export {export}; next hop self; }};")
     out.append("}")

@@ -219,7 +219,8 @@ pub fn reply_lines(
     direction: RibDirection,
 ) -> Vec<String> {
     match reply {
-        ControlReply::Done | ControlReply::Error(_) => Vec::new(),
+        // Health is the service manager's probe; no API command asks for it.
+        ControlReply::Done | ControlReply::Error(_) | ControlReply::Health(_) => Vec::new(),
         ControlReply::Neighbors(n) if json => vec![neighbors_json(n)],
         ControlReply::Neighbors(n) => neighbors_text(n, detail),
         ControlReply::Routes(r) if json => vec![routes_json(r, direction)],

@@ -43,7 +43,8 @@ use tracing::{info, warn};
 use crate::bgp::Prefix;
 use crate::config::{Config, NeighborConfig};
 use crate::control::{
-    Command, ControlReply, ControlRequest, Event, NeighborStatus, RibEntry, Scope,
+    Command, ControlReply, ControlRequest, Event, HealthSummary, NeighborStatus, PeerState,
+    RibEntry, Scope,
 };
 use crate::rib::Route;
 use crate::session::{self, NeighborCommand, NeighborHandle};
@@ -325,6 +326,16 @@ impl Daemon {
                 stop = true;
                 ControlReply::Done
             }
+            Command::Health => {
+                let mut h = HealthSummary::default();
+                for n in self.neighbors.values() {
+                    let b = n.brief();
+                    h.total += 1;
+                    h.established += usize::from(b.state == PeerState::Established);
+                    h.routes += b.prefixes_out;
+                }
+                ControlReply::Health(h)
+            }
         };
         let _ = reply.send(answer);
         stop
@@ -353,10 +364,15 @@ impl Daemon {
     }
 }
 
+/// The answers that arrive within [`QUERY_TIMEOUT`] of the first wait, in order.
+/// One deadline for all: a neighbor that does not answer (its task blocked writing
+/// to a peer that stopped reading) costs the query at most that, not that much per
+/// neighbor.
 async fn collect<T>(asks: Vec<oneshot::Receiver<T>>) -> Vec<T> {
+    let deadline = tokio::time::Instant::now() + QUERY_TIMEOUT;
     let mut out = Vec::with_capacity(asks.len());
     for rx in asks {
-        if let Ok(Ok(v)) = tokio::time::timeout(QUERY_TIMEOUT, rx).await {
+        if let Ok(Ok(v)) = tokio::time::timeout_at(deadline, rx).await {
             out.push(v);
         }
     }
@@ -410,5 +426,121 @@ next-hop = "2001:db8::1"
             names(&c.neighbors[1]),
             vec!["198.51.100.0/24", "2001:db8::/32", "203.0.113.0/24"]
         );
+    }
+}
+
+#[cfg(test)]
+mod health_tests {
+    use std::sync::Arc;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::bgp::{AsPath, Origin, PathAttributes};
+    use crate::rib::NextHop;
+
+    /// A peer that completes the handshake and then stops reading blocks its
+    /// neighbor task in a write; the health probe (STATUS=, watchdog) is still
+    /// answered at once, from what the tasks published.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn health_is_answered_while_a_peer_stops_reading() {
+        let peer = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = peer.local_addr().unwrap().port();
+        let text = format!(
+            "[global]\nrouter-id = \"192.0.2.1\"\nlocal-as = 65001\n\
+             [[neighbor]]\naddress = \"127.0.0.1\"\npeer-as = 65000\nport = {port}\n\
+             [[neighbor]]\naddress = \"127.0.0.3\"\npeer-as = 65000\npassive = true\n"
+        );
+        let config = crate::config::parse_str(&text, "t.toml").unwrap();
+        let (incoming, _) = mpsc::channel(1);
+        let listeners =
+            listener::Listeners::start(vec![], incoming, CancellationToken::new()).unwrap();
+        let (events, _) = broadcast::channel(16);
+        let mut d = Daemon {
+            config: config.clone(),
+            neighbors: HashMap::new(),
+            api_routes: HashMap::new(),
+            events,
+            listeners,
+        };
+        for n in config.neighbors.clone() {
+            d.start_neighbor(n);
+        }
+        // Distinct MEDs: one UPDATE per route, megabytes in all.
+        let routes: Vec<Route> = (0..200_000u32)
+            .map(|i| Route {
+                prefix: Prefix::new(IpAddr::V4((0x0a00_0000 + (i << 8)).into()), 24).unwrap(),
+                next_hop: NextHop::SelfAddress,
+                attributes: Arc::new(PathAttributes {
+                    origin: Some(Origin::Igp),
+                    as_path: Some(AsPath::sequence(vec![65001])),
+                    med: Some(i),
+                    ..Default::default()
+                }),
+            })
+            .collect();
+        let ask = |command| {
+            let (reply, rx) = oneshot::channel();
+            (ControlRequest { command, reply }, rx)
+        };
+        let (req, _) = ask(Command::Announce {
+            scope: Some(vec!["127.0.0.1".parse().unwrap()]),
+            routes,
+        });
+        d.execute(req).await;
+        let limit = Duration::from_secs(20);
+        let (mut s, _) = tokio::time::timeout(limit, peer.accept())
+            .await
+            .unwrap()
+            .unwrap();
+        let mut buf = vec![0u8; 4096];
+        let _ = s.read(&mut buf).await.unwrap(); // its OPEN
+        let mut open = vec![0xffu8; 16];
+        open.extend_from_slice(&[0, 29, 1, 4, 0xfd, 0xe8, 0, 90, 10, 0, 0, 9, 0]);
+        s.write_all(&open).await.unwrap();
+        let mut keepalive = vec![0xffu8; 16];
+        keepalive.extend_from_slice(&[0, 19, 4]);
+        s.write_all(&keepalive).await.unwrap();
+        // Not reading from here on. Wait until the task is Established (and so
+        // stuck writing the table).
+        let up = async {
+            loop {
+                let (req, rx) = ask(Command::Health);
+                d.execute(req).await;
+                if let Ok(ControlReply::Health(h)) = rx.await {
+                    if h.established == 1 {
+                        return h;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
+        let h = tokio::time::timeout(limit, up).await.expect("Established");
+        assert_eq!((h.total, h.routes), (2, 200_000));
+        // The task is blocked: a Status query to it goes unanswered...
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let asks = d.ask(Some("127.0.0.1".parse().unwrap()), NeighborCommand::Status);
+        let status = tokio::time::timeout(Duration::from_secs(1), async {
+            for rx in asks {
+                let _ = rx.await;
+            }
+        })
+        .await;
+        assert!(
+            status.is_err(),
+            "the stalled task answered: no stall to test"
+        );
+        // ... while Health is answered at once, every time.
+        for _ in 0..3 {
+            let (req, rx) = ask(Command::Health);
+            d.execute(req).await;
+            let got = tokio::time::timeout(Duration::from_millis(200), rx).await;
+            assert!(
+                matches!(got, Ok(Ok(ControlReply::Health(h))) if h.total == 2 && h.established == 1),
+                "{got:?}"
+            );
+        }
+        drop(s);
+        d.stop_all(session::CEASE_ADMIN_SHUTDOWN, "test over").await;
     }
 }

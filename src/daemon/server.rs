@@ -12,7 +12,7 @@ use super::{DaemonError, DaemonIo};
 use crate::api;
 use crate::bgp::{self, CodecOptions};
 use crate::config::{self, Config, LoadedSettings, Settings};
-use crate::control::{Command, ControlReply, PeerState, ShowDetail};
+use crate::control::{Command, ControlReply};
 use crate::system::activation::{self, Activated};
 use crate::system::notify::Notifier;
 use crate::system::signals::{self, Signal, Signals};
@@ -274,20 +274,15 @@ fn socket_group(settings: &Settings) -> Option<u32> {
 }
 
 /// Ask the core how it is, through its own command loop (so a hung loop answers
-/// nothing and the watchdog is not petted).
+/// nothing and the watchdog is not petted). The core answers from what the neighbor
+/// tasks published, so one neighbor blocked on a peer that stopped reading does not
+/// starve the watchdog.
 async fn health(ctx: api::ApiContext) -> Option<Health> {
-    let command = Command::ShowNeighbor {
-        detail: ShowDetail::Summary,
-        address: None,
-    };
-    match api::send(&ctx, command).await.ok()? {
-        ControlReply::Neighbors(n) => Some(Health {
-            established: n
-                .iter()
-                .filter(|s| s.state == PeerState::Established)
-                .count(),
-            total: n.len(),
-            routes: n.iter().map(|s| s.prefixes_out).sum(),
+    match api::send(&ctx, Command::Health).await.ok()? {
+        ControlReply::Health(h) => Some(Health {
+            established: h.established,
+            total: h.total,
+            routes: h.routes,
         }),
         _ => None,
     }

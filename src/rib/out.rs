@@ -194,6 +194,15 @@ impl AdjRibOut {
         self.all_pending = true;
     }
 
+    /// Marks the whole table to be sent again, keeping pending withdraws: what
+    /// `flush adj-rib out` needs on a live session (the peer has our routes, and a
+    /// withdraw not yet sent must still reach it).
+    pub fn resend_held(&mut self) {
+        let routes = &self.routes;
+        self.pending.retain(|p| !routes.contains_key(p));
+        self.all_pending = true;
+    }
+
     /// Marks every route of `family` to be sent again (a ROUTE-REFRESH for that
     /// family); pending changes of every family stay pending.
     pub fn resend_family(&mut self, family: Family) {
@@ -403,6 +412,21 @@ mod tests {
         rib.clear();
         assert!(rib.is_empty());
         assert_eq!(rib.take_delta(&ALL).counts(), (0, 1));
+    }
+
+    #[test]
+    fn resend_held_keeps_a_pending_withdraw() {
+        let mut rib = AdjRibOut::new();
+        rib.announce(&route("10.0.0.0/24", 1));
+        rib.announce(&route("10.0.1.0/24", 2));
+        assert_eq!(rib.take_delta(&ALL).counts(), (2, 0));
+        rib.withdraw(&"10.0.1.0/24".parse().unwrap());
+        rib.resend_held();
+        assert_eq!(
+            rib.take_delta(&ALL).counts(),
+            (1, 1),
+            "flush after withdraw lost the withdraw"
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub mod tcp;
 
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::NeighborConfig;
@@ -22,8 +22,8 @@ use crate::control::Event;
 use crate::rib::Route;
 
 pub use neighbor::{
-    describe_config, Neighbor, NeighborCommand, CEASE, CEASE_ADMIN_RESET, CEASE_ADMIN_SHUTDOWN,
-    CEASE_COLLISION, CEASE_CONFIG_CHANGE, CEASE_PEER_DECONFIGURED,
+    describe_config, Brief, Neighbor, NeighborCommand, CEASE, CEASE_ADMIN_RESET,
+    CEASE_ADMIN_SHUTDOWN, CEASE_COLLISION, CEASE_CONFIG_CHANGE, CEASE_PEER_DECONFIGURED,
 };
 
 /// The daemon's side of a neighbor task.
@@ -32,6 +32,7 @@ pub struct NeighborHandle {
     pub config: NeighborConfig,
     tx: mpsc::UnboundedSender<NeighborCommand>,
     task: JoinHandle<()>,
+    brief: watch::Receiver<Brief>,
 }
 
 impl NeighborHandle {
@@ -44,9 +45,24 @@ impl NeighborHandle {
         events: broadcast::Sender<Event>,
     ) -> NeighborHandle {
         let (tx, rx) = mpsc::unbounded_channel();
-        let neighbor = Neighbor::new(config.clone(), routes, count, events, rx);
+        let (brief_tx, brief) = watch::channel(Brief {
+            state: crate::control::PeerState::Idle,
+            prefixes_out: 0,
+        });
+        let neighbor = Neighbor::new(config.clone(), routes, count, events, rx, brief_tx);
         let task = tokio::spawn(neighbor.run());
-        NeighborHandle { config, tx, task }
+        NeighborHandle {
+            config,
+            tx,
+            task,
+            brief,
+        }
+    }
+
+    /// The neighbor's state and route count as last published by its task; never
+    /// waits for the task.
+    pub fn brief(&self) -> Brief {
+        *self.brief.borrow()
     }
 
     /// Queues a command; false when the task has ended.

@@ -159,7 +159,7 @@ mod tests {
         let cfg = super::super::test_config();
         let (events, _) = broadcast::channel(1);
         let (_tx, rx) = mpsc::unbounded_channel();
-        let mut n = Neighbor::new(cfg, &[], 0, events, rx);
+        let mut n = Neighbor::new(cfg, &[], 0, events, rx, super::super::test_brief());
         let mut delays = Vec::new();
         for f in [1, 2, 3, 6, 7, 8, 1000] {
             n.failures = f;

@@ -38,6 +38,7 @@ impl Neighbor {
             NeighborCommand::Incoming(_) => {}
             NeighborCommand::Stop { done, .. } => return Some(done),
         }
+        self.publish();
         None
     }
 
@@ -67,6 +68,7 @@ impl Neighbor {
                 Err(_) => break,
             }
         }
+        self.publish();
         if self.dirty {
             return self.send_delta(conn, false).await;
         }
@@ -87,7 +89,8 @@ impl Neighbor {
                 }
             }
             NeighborCommand::FlushOut => {
-                self.rib_out.resend_all();
+                // Not resend_all: a withdraw queued just before must still go out.
+                self.rib_out.resend_held();
                 self.dirty = true;
             }
             NeighborCommand::ClearOut => {

@@ -40,7 +40,7 @@ use std::time::{Duration, Instant};
 
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::time::Sleep;
 use tracing::{debug, info, warn};
 
@@ -139,6 +139,18 @@ pub struct Neighbor {
     failures: u32,
     /// Whether the Adj-RIB-Out changed since the last send.
     dirty: bool,
+    /// State and route count, published for the daemon (see [`Brief`]).
+    brief: watch::Sender<Brief>,
+}
+
+/// What the daemon can read of a neighbor without asking its task (which may be
+/// blocked writing to a peer that stopped reading): enough for the health probe
+/// behind STATUS= and the watchdog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Brief {
+    pub state: PeerState,
+    /// Routes in the Adj-RIB-Out.
+    pub prefixes_out: u64,
 }
 
 /// A deadline that never comes: where a timer that is off is parked.
@@ -155,11 +167,16 @@ impl Neighbor {
         count: usize,
         events: broadcast::Sender<Event>,
         rx: mpsc::UnboundedReceiver<NeighborCommand>,
+        brief: watch::Sender<Brief>,
     ) -> Neighbor {
         let mut rib_out = AdjRibOut::with_capacity(count);
         for r in routes {
             rib_out.announce(r);
         }
+        brief.send_replace(Brief {
+            state: PeerState::Idle,
+            prefixes_out: rib_out.len() as u64,
+        });
         Neighbor {
             cfg,
             rib_out,
@@ -176,7 +193,21 @@ impl Neighbor {
             negotiated: None,
             failures: 0,
             dirty: false,
+            brief,
         }
+    }
+
+    /// Publishes the current [`Brief`] (only when it changed).
+    fn publish(&self) {
+        let now = Brief {
+            state: self.state,
+            prefixes_out: self.rib_out.len() as u64,
+        };
+        self.brief.send_if_modified(|b| {
+            let changed = *b != now;
+            *b = now;
+            changed
+        });
     }
 
     /// The task body: runs until Stop or until the command channel closes.
@@ -213,6 +244,7 @@ impl Neighbor {
         if self.state != s {
             debug!(peer = %self.cfg.address, from = self.state.as_str(), to = s.as_str(), "state change");
             self.state = s;
+            self.publish();
         }
     }
 
@@ -252,6 +284,15 @@ impl Neighbor {
 }
 
 /// A neighbor's settings for the unit tests (with a password, to check it is masked).
+#[cfg(test)]
+fn test_brief() -> watch::Sender<Brief> {
+    watch::channel(Brief {
+        state: PeerState::Idle,
+        prefixes_out: 0,
+    })
+    .0
+}
+
 #[cfg(test)]
 fn test_config() -> NeighborConfig {
     NeighborConfig {

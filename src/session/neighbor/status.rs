@@ -133,7 +133,14 @@ mod tests {
             .collect();
         let (events, _) = tokio::sync::broadcast::channel(1);
         let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let n = Neighbor::new(cfg, &routes, routes.len(), events, rx);
+        let n = Neighbor::new(
+            cfg,
+            &routes,
+            routes.len(),
+            events,
+            rx,
+            super::super::test_brief(),
+        );
         let hops: Vec<(String, Option<std::net::IpAddr>)> = n
             .rib_entries(RibDirection::Out, None)
             .into_iter()
