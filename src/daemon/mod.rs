@@ -430,7 +430,7 @@ next-hop = "2001:db8::1"
 }
 
 #[cfg(test)]
-mod health_tests {
+mod core_tests {
     use std::sync::Arc;
 
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -541,6 +541,79 @@ mod health_tests {
             );
         }
         drop(s);
+        d.stop_all(session::CEASE_ADMIN_SHUTDOWN, "test over").await;
+    }
+
+    /// A config route withdrawn at run time stays withdrawn across a reload that
+    /// does not change it; a reload that changes it announces it again.
+    #[tokio::test]
+    async fn reload_keeps_a_run_time_withdraw_of_an_unchanged_config_route() {
+        let text = "[global]\nrouter-id = \"192.0.2.1\"\nlocal-as = 65001\n\
+                    [[neighbor]]\naddress = \"192.0.2.254\"\npeer-as = 65000\npassive = true\n\
+                    [[route]]\nprefix = \"203.0.113.0/24\"\nnext-hop = \"192.0.2.10\"\n\
+                    [[route]]\nprefix = \"198.51.100.0/24\"\nnext-hop = \"192.0.2.10\"\n";
+        let config = crate::config::parse_str(text, "t.toml").unwrap();
+        let (incoming, _) = mpsc::channel(1);
+        let listeners =
+            listener::Listeners::start(vec![], incoming, CancellationToken::new()).unwrap();
+        let (events, _) = broadcast::channel(16);
+        let mut d = Daemon {
+            config: config.clone(),
+            neighbors: HashMap::new(),
+            api_routes: HashMap::new(),
+            events,
+            listeners,
+        };
+        for n in config.neighbors.clone() {
+            d.start_neighbor(n);
+        }
+        async fn run(d: &mut Daemon, command: Command) -> ControlReply {
+            let (reply, rx) = oneshot::channel();
+            d.execute(ControlRequest { command, reply }).await;
+            rx.await.unwrap()
+        }
+        async fn held(d: &mut Daemon) -> Vec<String> {
+            match run(
+                d,
+                Command::ShowAdjRib {
+                    direction: crate::control::RibDirection::Out,
+                    address: None,
+                },
+            )
+            .await
+            {
+                ControlReply::Routes(r) => r.iter().map(|e| e.prefix.to_string()).collect(),
+                other => panic!("{other:?}"),
+            }
+        }
+        let drained: Prefix = "203.0.113.0/24".parse().unwrap();
+        run(
+            &mut d,
+            Command::Withdraw {
+                scope: None,
+                prefixes: vec![drained],
+            },
+        )
+        .await;
+        assert_eq!(held(&mut d).await, vec!["198.51.100.0/24"]);
+        run(&mut d, Command::ApplyConfig(Box::new(config.clone()))).await;
+        assert_eq!(
+            held(&mut d).await,
+            vec!["198.51.100.0/24"],
+            "a no-op reload re-announced the drained route"
+        );
+        let changed = text.replacen(
+            "prefix = \"203.0.113.0/24\"\nnext-hop = \"192.0.2.10\"",
+            "prefix = \"203.0.113.0/24\"\nnext-hop = \"192.0.2.10\"\nmed = 5",
+            1,
+        );
+        let changed = crate::config::parse_str(&changed, "t.toml").unwrap();
+        run(&mut d, Command::ApplyConfig(Box::new(changed))).await;
+        assert_eq!(
+            held(&mut d).await,
+            vec!["198.51.100.0/24", "203.0.113.0/24"],
+            "a reload that changes the route announces it"
+        );
         d.stop_all(session::CEASE_ADMIN_SHUTDOWN, "test over").await;
     }
 }

@@ -1,15 +1,18 @@
 //! Applying a new configuration to the running daemon: the smallest change that
 //! gets there. New neighbors come up, removed ones get Cease (peer de-configured),
 //! a neighbor whose settings changed restarts (Cease, other configuration change),
-//! and on untouched neighbors only the route differences are announced/withdrawn.
+//! and on untouched neighbors only the route differences are announced/withdrawn
+//! (so a config route withdrawn at run time stays withdrawn unless the file
+//! changes it).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use tracing::info;
 
 use super::{routes_for, Daemon};
 use crate::bgp::Prefix;
 use crate::config::Config;
+use crate::rib::Route;
 use crate::session::{NeighborCommand, CEASE_CONFIG_CHANGE, CEASE_PEER_DECONFIGURED};
 
 impl Daemon {
@@ -74,8 +77,15 @@ impl Daemon {
                     if !gone.is_empty() {
                         h.send(NeighborCommand::Withdraw(gone));
                     }
-                    // The Adj-RIB-Out ignores identical re-announcements.
-                    h.send(NeighborCommand::Announce(after));
+                    // Only what the new file changed: a config route withdrawn at
+                    // run time (a health check draining a service) and unchanged by
+                    // the file stays withdrawn.
+                    let before_by_prefix: HashMap<Prefix, &Route> =
+                        before.iter().map(|r| (r.prefix, r)).collect();
+                    after.retain(|r| before_by_prefix.get(&r.prefix) != Some(&r));
+                    if !after.is_empty() {
+                        h.send(NeighborCommand::Announce(after));
+                    }
                 }
             }
         }
