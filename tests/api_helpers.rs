@@ -382,6 +382,75 @@ async fn a_helper_that_does_not_read_loses_events_not_the_daemon() {
     r.stop().await;
 }
 
+/// A helper that waits for its `done` gets it even while events keep its queue
+/// and its pipe full (answers have their own queue, written before events).
+#[tokio::test]
+async fn an_ack_is_never_lost_behind_queued_events() {
+    let d = tempfile::tempdir().unwrap();
+    let result = d.path().join("result");
+    let s = script(
+        d.path(),
+        "waits_for_done.py",
+        "import sys, time\n\
+         time.sleep(2)\n\
+         print('announce route 10.8.0.0/16 next-hop self', flush=True)\n\
+         ok = False\n\
+         for n, line in enumerate(sys.stdin):\n\
+         \x20   if line.strip() == 'done':\n\
+         \x20       ok = True\n\
+         \x20       break\n\
+         \x20   if n > 20000:\n\
+         \x20       break\n\
+         open(sys.argv[1], 'w').write('done' if ok else 'no done')\n\
+         time.sleep(30)\n",
+    );
+    let mut run = py(&s);
+    run.push(result.display().to_string());
+    let opts = HelperOptions {
+        queue: 8,
+        ..quick()
+    };
+    let r = start(
+        &[process(
+            "waits",
+            run,
+            Encoder::Json,
+            vec![ReceiveKind::Update],
+        )],
+        256,
+        opts,
+    );
+    until("subscribed", || r.etx.receiver_count() == 1).await;
+    // Events all along, far more than its pipe and its queue hold, until the
+    // helper has decided (bounded: 20 s).
+    let big = update(
+        (0..50u32)
+            .map(|i| format!("10.{}.{}.0/24", i / 256, i % 256).parse().unwrap())
+            .collect(),
+    );
+    let (etx, flag) = (r.etx.clone(), result.clone());
+    let flood = tokio::spawn(async move {
+        let end = tokio::time::Instant::now() + Duration::from_secs(20);
+        while read(&flag).is_empty() && tokio::time::Instant::now() < end {
+            for _ in 0..20 {
+                let _ = etx.send(ev(EventKind::Update(Box::new(big.clone()))));
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    });
+    let stats = r.set.helpers[0].1.clone();
+    until("events dropped", || {
+        stats.dropped.load(Ordering::Relaxed) > 0
+    })
+    .await;
+    until("the command ran", || r.seen.lock().unwrap().len() == 1).await;
+    until("the helper finished reading", || !read(&result).is_empty()).await;
+    flood.await.unwrap();
+    assert_eq!(read(&result), "done", "the helper's ack was lost");
+    assert_eq!(stats.dropped_answers.load(Ordering::Relaxed), 0);
+    r.stop().await;
+}
+
 #[tokio::test]
 async fn respawn_is_limited() {
     let mut p = process(

@@ -66,6 +66,28 @@ impl Answer {
             Err(e) => format!("error: {}", e.replace(['\n', '\r'], " ")),
         }
     }
+
+    /// The answer as written to a client or a helper: each output line (split
+    /// again at any CR/LF it carries, which may come from a peer, e.g. a shutdown
+    /// message) with a leading space when it would read as a terminator, then the
+    /// terminator when `terminate`. Nothing in the output can end the answer early.
+    pub fn to_text(&self, terminate: bool) -> String {
+        let mut out = String::new();
+        for line in &self.lines {
+            for piece in line.split(['\n', '\r']) {
+                if piece == "done" || piece.starts_with("error:") {
+                    out.push(' ');
+                }
+                out.push_str(piece);
+                out.push('\n');
+            }
+        }
+        if terminate {
+            out.push_str(&self.terminator());
+            out.push('\n');
+        }
+        out
+    }
 }
 
 /// Send one command to the daemon and wait for its reply.
@@ -185,5 +207,35 @@ pub async fn execute(ctx: &ApiContext, req: &Request) -> Answer {
             }
             Answer::done()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Output carrying a newline (a peer's shutdown text in `last error`, say) can
+    /// never end the answer early or pose as another answer.
+    #[test]
+    fn output_lines_cannot_pose_as_terminators() {
+        let a = Answer {
+            lines: vec![
+                "last error: \"bye\ndone\nerror: injected\r\nx\"".into(),
+                "done".into(),
+                "error: not really".into(),
+            ],
+            result: Ok(()),
+        };
+        let text = a.to_text(true);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines.iter().filter(|l| **l == "done").count(),
+            1,
+            "{text:?}"
+        );
+        assert_eq!(lines.last(), Some(&"done"));
+        assert!(!lines.iter().any(|l| l.starts_with("error:")), "{text:?}");
+        assert_eq!(Answer::error("a\nb").to_text(true), "error: a b\n");
+        assert_eq!(Answer::done().to_text(false), "");
     }
 }

@@ -90,9 +90,15 @@ pub struct HelperStats {
     pub dropped: AtomicU64,
     /// Commands read from the helper.
     pub commands: AtomicU64,
+    /// Answers (`done` / `error:`) not delivered: the helper read none of its
+    /// stdin for [`ANSWER_QUEUE`] commands.
+    pub dropped_answers: AtomicU64,
     /// Lines refused (too long, not UTF-8, syntax errors).
     pub bad_lines: AtomicU64,
 }
+
+/// Answers queued for a helper that is not reading them, before they are dropped.
+pub const ANSWER_QUEUE: usize = 4096;
 
 /// The running helpers.
 pub struct HelperSet {
@@ -237,10 +243,13 @@ async fn run(
     shutdown: &CancellationToken,
 ) -> bool {
     let (qtx, qrx) = mpsc::channel::<String>(opts.queue.max(1));
+    // Answers have their own queue, written before any pending event: a helper
+    // waiting for its `done` gets it however many events are queued.
+    let (atx, arx) = mpsc::channel::<String>(ANSWER_QUEUE);
     let local = CancellationToken::new();
     let mut tasks = Vec::new();
     if let Some(stdin) = child.stdin.take() {
-        tasks.push(tokio::spawn(write_stdin(p.name.clone(), stdin, qrx)));
+        tasks.push(tokio::spawn(write_stdin(p.name.clone(), stdin, arx, qrx)));
     }
     tasks.push(tokio::spawn(pump_events(
         p.clone(),
@@ -266,9 +275,9 @@ async fn run(
         }));
     }
     let reader = child.stdout.take().map(|out| {
-        let (name, ctx, stats, qtx) = (p.name.clone(), ctx.clone(), stats.clone(), qtx.clone());
+        let (name, ctx, stats) = (p.name.clone(), ctx.clone(), stats.clone());
         let max = opts.max_line;
-        tokio::spawn(async move { read_commands(name, out, ctx, opts.ack, max, stats, qtx).await })
+        tokio::spawn(async move { read_commands(name, out, ctx, opts.ack, max, stats, atx).await })
     });
     drop(qtx);
     let stopped = tokio::select! {
@@ -313,13 +322,31 @@ async fn terminate(name: &str, child: &mut Child, grace: Duration) {
     let _ = child.kill().await;
 }
 
-async fn write_stdin(name: String, mut stdin: ChildStdin, mut rx: mpsc::Receiver<String>) {
-    while let Some(s) = rx.recv().await {
+/// Writes answers (first) and events to the helper's stdin until both queues close.
+async fn write_stdin(
+    name: String,
+    mut stdin: ChildStdin,
+    mut answers: mpsc::Receiver<String>,
+    mut events: mpsc::Receiver<String>,
+) {
+    let (mut answers_open, mut events_open) = (true, true);
+    while answers_open || events_open {
+        let s = tokio::select! {
+            biased;
+            a = answers.recv(), if answers_open => match a {
+                Some(a) => a,
+                None => { answers_open = false; continue; }
+            },
+            e = events.recv(), if events_open => match e {
+                Some(e) => e,
+                None => { events_open = false; continue; }
+            },
+        };
         if let Err(e) = stdin.write_all(s.as_bytes()).await {
             tracing::warn!(helper = %name, "cannot write to helper's stdin: {e}");
             return;
         }
-        if rx.is_empty() && stdin.flush().await.is_err() {
+        if answers.is_empty() && events.is_empty() && stdin.flush().await.is_err() {
             return;
         }
     }
@@ -401,7 +428,7 @@ async fn read_commands(
     ack: bool,
     max: usize,
     stats: Arc<HelperStats>,
-    qtx: mpsc::Sender<String>,
+    answers: mpsc::Sender<String>,
 ) {
     let mut r = BufReader::with_capacity(16 * 1024, out);
     loop {
@@ -438,17 +465,15 @@ async fn read_commands(
                 }
             },
         };
-        let mut s = String::new();
-        for l in &answer.lines {
-            s.push_str(l);
-            s.push('\n');
-        }
-        if ack {
-            s.push_str(&answer.terminator());
-            s.push('\n');
-        }
-        if !s.is_empty() && qtx.try_send(s).is_err() {
-            stats.dropped.fetch_add(1, Ordering::Relaxed);
+        let s = answer.to_text(ack);
+        // Events never crowd answers out (they have their own queue, written
+        // first). Only a helper that reads nothing at all can fill it; its commands
+        // still run, and the answers it would not read are dropped and counted.
+        if !s.is_empty()
+            && answers.try_send(s).is_err()
+            && stats.dropped_answers.fetch_add(1, Ordering::Relaxed) == 0
+        {
+            tracing::warn!(helper = %name, "helper does not read its stdin: its answers are being dropped (its commands still run); read stdin, or set exabgp_api_ack=false");
         }
     }
 }

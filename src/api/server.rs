@@ -254,28 +254,12 @@ pub async fn serve_control(
 /// How long a client that is connected when the daemon stops gets to send its command.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
-/// A line is never mistaken for the terminator.
-fn escape_output(line: &str) -> String {
-    if line == "done" || line.starts_with("error:") {
-        format!(" {line}")
-    } else {
-        line.to_string()
-    }
-}
-
-/// Write an answer: output lines, then the terminator.
+/// Write an answer: output lines, then the terminator (see [`Answer::to_text`]).
 pub async fn write_answer<W: AsyncWriteExt + Unpin>(
     w: &mut W,
     answer: &Answer,
 ) -> std::io::Result<()> {
-    let mut out = String::new();
-    for l in &answer.lines {
-        out.push_str(&escape_output(l));
-        out.push('\n');
-    }
-    out.push_str(&answer.terminator());
-    out.push('\n');
-    w.write_all(out.as_bytes()).await?;
+    w.write_all(answer.to_text(true).as_bytes()).await?;
     w.flush().await
 }
 

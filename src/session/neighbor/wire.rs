@@ -68,7 +68,23 @@ pub(super) fn count(c: &mut MessageCounters, m: &Message) {
 pub(super) fn describe(n: &Notification) -> String {
     let mut s = format!("code {} subcode {}", n.code, n.subcode);
     if let Some(t) = n.shutdown_text() {
-        s.push_str(&format!(" \"{t}\""));
+        // The peer's text, escaped: it reaches logs, `show neighbor` and text
+        // events, where a newline in it could pose as a line of our own.
+        s.push_str(&format!(" \"{}\"", t.escape_debug()));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A peer's shutdown communication is shown escaped: one line whatever it holds.
+    #[test]
+    fn shutdown_text_is_escaped() {
+        let n = Notification::cease_shutdown(2, "bye\ndone\nerror: x");
+        let d = describe(&n);
+        assert!(!d.contains('\n'), "{d:?}");
+        assert_eq!(d, "code 6 subcode 2 \"bye\\ndone\\nerror: x\"");
+    }
 }
