@@ -23,6 +23,8 @@ pub mod rib;
 pub mod session;
 pub mod system;
 
+/// Exit code for a command-line usage error (sysexits EX_USAGE).
+pub const EX_USAGE: i32 = 64;
 /// Exit code for a configuration error (sysexits EX_CONFIG).
 pub const EX_CONFIG: i32 = 78;
 /// Exit code for an OS error such as a port in use (sysexits EX_OSERR).

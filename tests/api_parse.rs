@@ -359,6 +359,7 @@ fn malformed_input_says_what_is_wrong() {
             "show neighbor: unexpected 'sideways'",
         ),
         ("teardown 192.0.2.1 999", "invalid teardown code '999'"),
+        ("teardown 192.0.2.1 0", "invalid teardown code '0'"),
         ("teardown", "missing neighbor address"),
         ("shutdown now", "unexpected 'now'"),
         ("flush adj-rib in", "expected 'out'"),

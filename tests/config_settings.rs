@@ -497,3 +497,19 @@ fn an_instance_name_unfit_for_a_socket_name_is_reported() {
     // An explicit socket name makes the instance name irrelevant here.
     assert!(load(None, &[("exabgp_api_socketname", "ok")], &[], Some("a/b")).is_ok());
 }
+
+#[test]
+fn log_level_takes_a_tracing_filter_too() {
+    let s = load(
+        None,
+        &[("exabgp_log_level", "exabgp::session=debug,info")],
+        &[],
+        None,
+    )
+    .unwrap()
+    .settings;
+    assert_eq!(s.log_level, "exabgp::session=debug,info");
+    let bad = invalid(None, &[("exabgp_log_level", "exabgp=loud")], &[]);
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert!(bad[0].contains("a filter such as"), "{bad:?}");
+}

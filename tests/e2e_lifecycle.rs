@@ -410,3 +410,41 @@ fn notify_respawn_limit_and_stubborn_helper() {
     );
     assert!(std::fs::symlink_metadata(&sock.0).is_err(), "socket left");
 }
+
+/// `shutdown` through the API also tells the service manager: STOPPING=1, exit 0.
+#[test]
+fn api_shutdown_says_stopping() {
+    let dir = TestDir::new("e2e-api-shutdown");
+    let notify_path = dir.path.join("notify.sock");
+    let notify = std::os::unix::net::UnixDatagram::bind(&notify_path).expect("bind notify");
+    notify
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let name = instance_name("apistop");
+    let _sock = SocketGuard(resolved_socket(&name));
+    let (mut cmd, log) = server_command(&dir.path, &name, PASSIVE_ONLY);
+    cmd.env("NOTIFY_SOCKET", &notify_path);
+    let mut proc = Proc::spawn(&name, cmd, log);
+    let mut received = String::new();
+    let mut read_until = |needle: &str| -> bool {
+        let deadline = Instant::now() + WAIT;
+        let mut buf = [0u8; 4096];
+        while Instant::now() < deadline && !received.contains(needle) {
+            if let Ok(n) = notify.recv(&mut buf) {
+                received.push_str(&String::from_utf8_lossy(&buf[..n]));
+                received.push('\n');
+            }
+        }
+        received.contains(needle)
+    };
+    assert!(read_until("READY=1"), "no READY=1\n{}", proc.log_text());
+    let out = cli(&name, &["shutdown"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        read_until("STOPPING=1"),
+        "no STOPPING=1 after the API's shutdown\n{}",
+        proc.log_text()
+    );
+    let status = proc.wait_exit(WAIT).map(|s| s.code());
+    assert_eq!(status, Some(Some(0)), "{}", proc.log_text());
+}

@@ -110,3 +110,21 @@ fn sigint_stops_the_daemon_with_exit_0() {
     assert_eq!(status.code(), Some(0), "{}", exa.log());
     assert!(exa.log().contains("daemon stopped"), "{}", exa.log());
 }
+
+/// One command per `exabgpcli` call: an argument with a line break (a variable
+/// interpolated by a script) is refused before anything is sent.
+#[test]
+fn a_command_argument_with_a_line_break_is_refused() {
+    let dir = TestDir::new("cli-newline");
+    let out = exabgp()
+        .args(["cli", "--socket"])
+        .arg(dir.path.join("none.sock"))
+        .arg("show neighbor\nshutdown")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(64), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line break"),
+        "{out:?}"
+    );
+}

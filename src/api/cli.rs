@@ -181,9 +181,14 @@ pub fn main(args: Vec<String>) -> i32 {
         Ok(a) => a,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { 64 } else { 0 };
+            return if e.use_stderr() { crate::EX_USAGE } else { 0 };
         }
     };
+    // One command per call: a line break in an argument would smuggle in another.
+    if args.command.iter().any(|a| a.contains(['\n', '\r'])) {
+        eprintln!("exabgpcli: a command argument contains a line break; give one command per call (or several on stdin)");
+        return crate::EX_USAGE;
+    }
     let (label, res) = locate(&args);
     if args.which {
         print!("{}", res.report());

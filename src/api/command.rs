@@ -200,7 +200,7 @@ fn parse_u32(s: &str, what: &str) -> Result<u32, ApiError> {
 fn parse_teardown_code(t: &mut Tokens) -> Result<u8, ApiError> {
     let code = match t.next() {
         None => 2,
-        Some(c) => c.parse::<u8>().map_err(|_| {
+        Some(c) => c.parse::<u8>().ok().filter(|c| *c > 0).ok_or_else(|| {
             syntax(format!(
                 "invalid teardown code '{c}': expected a Cease subcode 1-255"
             ))

@@ -101,7 +101,7 @@ pub async fn send(ctx: &ApiContext, command: Command) -> Result<ControlReply, St
         Ok(Ok(reply)) => Ok(reply),
         Ok(Err(_)) => Err("the daemon dropped the command without answering".to_string()),
         Err(_) => Err(format!(
-            "no answer from the daemon within {} s",
+            "no answer from the daemon within {} s (the command is still queued and may yet be applied)",
             ctx.reply_timeout.as_secs()
         )),
     }

@@ -438,6 +438,13 @@ fn parse_user(v: &str) -> Result<(String, String), &'static str> {
 
 /// Our levels, and ExaBGP's syslog names mapped onto them.
 fn parse_log_level(v: &str) -> Result<(String, String), &'static str> {
+    // A full tracing filter, e.g. `exabgp::session=debug,info`, as is.
+    if v.contains('=') {
+        return match tracing_subscriber::EnvFilter::try_new(v) {
+            Ok(_) => Ok((v.to_string(), v.to_string())),
+            Err(_) => Err("trace, debug, info, warning or error, or a filter such as exabgp::session=debug,info"),
+        };
+    }
     let level = match v.to_ascii_lowercase().as_str() {
         "trace" => "trace",
         "debug" => "debug",

@@ -231,7 +231,11 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         // sends Cease to every peer.
         let stopped = loop {
             tokio::select! {
-                r = &mut core => break Some(r),
+                r = &mut core => {
+                    // The core ended on its own: the API's `shutdown` (or a failure).
+                    notifier.stopping("stopping: shutdown requested through the API");
+                    break Some(r);
+                }
                 sig = signals.recv() => match sig {
                     Signal::Terminate | Signal::Interrupt => {
                         let name = if sig == Signal::Terminate { "SIGTERM" } else { "SIGINT" };
