@@ -448,3 +448,46 @@ fn api_shutdown_says_stopping() {
     let status = proc.wait_exit(WAIT).map(|s| s.code());
     assert_eq!(status, Some(Some(0)), "{}", proc.log_text());
 }
+
+/// exabgpcli fed from a pipe: a line that is not UTF-8 is refused on its own (exit
+/// status 1), the lines after it still run.
+#[test]
+fn cli_stdin_goes_on_after_a_line_that_is_not_utf8() {
+    use std::io::Write;
+    let dir = TestDir::new("e2e-cli-utf8");
+    let name = instance_name("cliutf8");
+    let mut d = Daemon::start(&dir.path, &name, PASSIVE_ONLY, None);
+    d.wait_serving();
+    let mut cmd = hermetic(exabgpcli_bin());
+    cmd.args(["--timeout", "20", "--instance", &name])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("exabgpcli");
+    let mut input = child.stdin.take().expect("stdin");
+    input
+        .write_all(b"announce route 10.1.0.0/24 next-hop 192.0.2.1\n# caf\xe9\nannounce route 10.2.0.0/24 next-hop 192.0.2.1\n")
+        .unwrap();
+    drop(input);
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(status.and_then(|s| s.code()), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 2 is not UTF-8"),
+        "{out:?}"
+    );
+    let rib = cli(&name, &["show", "adj-rib", "out"]);
+    for p in ["10.1.0.0/24", "10.2.0.0/24"] {
+        assert!(rib.stdout.contains(p), "{p} missing: {rib:?}");
+    }
+}

@@ -140,14 +140,23 @@ impl Conn {
         self.w.write_all(b"\n")?;
         self.w.flush()?;
         // Bounded: the daemon ends every answer; a closed connection ends the loop.
+        let mut answered = false;
         loop {
             let mut l = String::new();
             if self.r.read_line(&mut l)? == 0 {
+                // Closed before any answer (an idle connection the daemon dropped,
+                // a restart): safe to send again. Closed mid-answer: not.
+                let kind = if answered {
+                    std::io::ErrorKind::ConnectionAborted
+                } else {
+                    std::io::ErrorKind::UnexpectedEof
+                };
                 return Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
+                    kind,
                     "the daemon closed the connection",
                 ));
             }
+            answered = true;
             let l = l.trim_end_matches(['\n', '\r']);
             if l == "done" {
                 return Ok(true);
@@ -164,6 +173,29 @@ impl Conn {
                     .unwrap_or(l)
             )?;
         }
+    }
+}
+
+/// Whether a failed `Conn::run` certainly did not reach the daemon's command loop,
+/// so sending it again cannot run it twice: the write failed, or the connection was
+/// closed before any answer. A timeout is not: the daemon may be running it.
+fn safe_to_resend(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        BrokenPipe | ConnectionReset | NotConnected | UnexpectedEof
+    )
+}
+
+/// What to tell the operator about a failed command.
+fn explain(e: &std::io::Error, timeout: Duration) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        WouldBlock | TimedOut => format!(
+            "no answer within {} s (the command may still be applied; --timeout sets the wait)",
+            timeout.as_secs()
+        ),
+        _ => e.to_string(),
     }
 }
 
@@ -220,7 +252,11 @@ pub fn main(args: Vec<String>) -> i32 {
             Ok(true) => 0,
             Ok(false) => EXIT_COMMAND_FAILED,
             Err(e) => {
-                eprintln!("exabgp instance '{label}' at {}: {e}", path.display());
+                eprintln!(
+                    "exabgp instance '{label}' at {}: {}",
+                    path.display(),
+                    explain(&e, timeout)
+                );
                 crate::EX_UNAVAILABLE
             }
         };
@@ -229,16 +265,27 @@ pub fn main(args: Vec<String>) -> i32 {
         interactive(conn, &path, &label, args.json, timeout)
     } else {
         let mut status = 0;
-        for line in std::io::stdin().lock().lines() {
-            let Ok(line) = line else { break };
+        for (n, bytes) in std::io::stdin().lock().split(b'\n').enumerate() {
+            let Ok(bytes) = bytes else { break };
+            // A line that is not UTF-8 is refused on its own; the rest still runs.
+            let Ok(line) = String::from_utf8(bytes) else {
+                eprintln!("exabgpcli: stdin line {} is not UTF-8 text; skipped", n + 1);
+                status = EXIT_COMMAND_FAILED;
+                continue;
+            };
+            let line = line.trim_end_matches('\r');
             if line.trim().is_empty() || line.trim_start().starts_with('#') {
                 continue;
             }
-            match conn.run(&with_json(&line, args.json), &mut stdout.lock()) {
+            match conn.run(&with_json(line, args.json), &mut stdout.lock()) {
                 Ok(true) => {}
                 Ok(false) => status = EXIT_COMMAND_FAILED,
                 Err(e) => {
-                    eprintln!("exabgp instance '{label}' at {}: {e}", path.display());
+                    eprintln!(
+                        "exabgp instance '{label}' at {}: {}",
+                        path.display(),
+                        explain(&e, timeout)
+                    );
                     return crate::EX_UNAVAILABLE;
                 }
             }
@@ -280,7 +327,10 @@ fn interactive(mut conn: Conn, path: &Path, label: &str, json: bool, timeout: Du
         }
         let _ = rl.add_history_entry(t);
         let mut out = std::io::stdout();
-        let r = conn.run(&with_json(t, json), &mut out).or_else(|_| {
+        let r = conn.run(&with_json(t, json), &mut out).or_else(|e| {
+            if !safe_to_resend(&e) {
+                return Err(e);
+            }
             // The daemon may have restarted: reconnect once.
             conn = Conn::open(path, timeout)?;
             conn.run(&with_json(t, json), &mut out)
@@ -288,6 +338,20 @@ fn interactive(mut conn: Conn, path: &Path, label: &str, json: bool, timeout: Du
         match r {
             Ok(true) => status = 0,
             Ok(false) => status = EXIT_COMMAND_FAILED,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                eprintln!("exabgp instance '{label}': {}", explain(&e, timeout));
+                status = crate::EX_UNAVAILABLE;
+                // The late answer would be read as the next command's: start afresh.
+                match Conn::open(path, timeout) {
+                    Ok(c) => conn = c,
+                    Err(_) => break,
+                }
+            }
             Err(e) => {
                 eprintln!(
                     "no exabgp instance '{label}' at {} — is exabgp@{label} running? ({e})",
@@ -301,4 +365,36 @@ fn interactive(mut conn: Conn, path: &Path, label: &str, json: bool, timeout: Du
         let _ = rl.save_history(h);
     }
     status
+}
+
+#[cfg(test)]
+mod resend_tests {
+    use std::io::{Error, ErrorKind};
+
+    use super::*;
+
+    /// Sent again only when the daemon certainly did not take the command; a
+    /// timeout (the daemon may be running it) or a cut answer is never re-sent.
+    #[test]
+    fn only_a_command_that_never_arrived_is_sent_again() {
+        for kind in [
+            ErrorKind::BrokenPipe,
+            ErrorKind::ConnectionReset,
+            ErrorKind::UnexpectedEof,
+        ] {
+            assert!(safe_to_resend(&Error::from(kind)), "{kind:?}");
+        }
+        for kind in [
+            ErrorKind::WouldBlock,
+            ErrorKind::TimedOut,
+            ErrorKind::ConnectionAborted,
+        ] {
+            assert!(!safe_to_resend(&Error::from(kind)), "{kind:?}");
+        }
+        let t = explain(&Error::from(ErrorKind::WouldBlock), Duration::from_secs(7));
+        assert!(
+            t.contains("no answer within 7 s") && t.contains("may still be applied"),
+            "{t}"
+        );
+    }
 }
