@@ -539,3 +539,36 @@ fn sub_tables_and_inline_tables_are_checked_too() {
         vec!["t.toml:1:108: hold-time 2 is not allowed, expected 0 (no keepalives) or 3 to 65535 seconds"]
     );
 }
+
+#[test]
+fn neighbor_addresses_no_peer_can_have_are_refused() {
+    for (addr, col) in [
+        ("0.0.0.0", 11),
+        ("224.0.0.1", 11),
+        ("::", 11),
+        ("255.255.255.255", 11),
+    ] {
+        let e = errors(&with_base(&format!(
+            "[[neighbor]]\naddress = \"{addr}\"\npeer-as = 65000\n"
+        )));
+        assert_eq!(
+            e,
+            vec![format!("t.toml:10:{col}: \"{addr}\" cannot be a BGP peer's address (unspecified, multicast or broadcast), expected the address of the neighbor router")]
+        );
+    }
+}
+
+/// `::ffff:192.0.2.254` is the IPv4 peer 192.0.2.254: the same neighbor as the
+/// one already defined (before, it was a second neighbor whose connections were
+/// refused as coming from an unknown peer).
+#[test]
+fn an_ipv4_mapped_neighbor_address_is_the_ipv4_peer() {
+    let e = errors(&with_base(
+        "[[neighbor]]\naddress = \"::ffff:192.0.2.254\"\npeer-as = 65000\n",
+    ));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].contains("duplicate neighbor 192.0.2.254 (first defined at line 6)"),
+        "{e:?}"
+    );
+}

@@ -37,6 +37,21 @@ pub(crate) struct NeighborDraft {
     pub(crate) families: Option<Vec<Family>>,
 }
 
+/// A neighbor address as sessions see it: an IPv4-mapped IPv6 address is the IPv4
+/// peer it maps (incoming connections are matched that way); an address no peer
+/// can have (unspecified, multicast, broadcast) is refused.
+fn peer_address(text: &str, a: IpAddr) -> Result<IpAddr, String> {
+    let a = a.to_canonical();
+    let impossible =
+        a.is_unspecified() || a.is_multicast() || matches!(a, IpAddr::V4(v4) if v4.is_broadcast());
+    if impossible {
+        return Err(format!(
+            "\"{text}\" cannot be a BGP peer's address (unspecified, multicast or broadcast), expected the address of the neighbor router"
+        ));
+    }
+    Ok(a)
+}
+
 pub(crate) fn parse_neighbor(
     ctx: &mut Ctx<'_>,
     t: &Table<'_, '_>,
@@ -50,7 +65,7 @@ pub(crate) fn parse_neighbor(
         "address",
         "an IP address as a string, e.g. \"192.0.2.254\"",
     ) {
-        Some((s, span)) => match parse_ip("address", s) {
+        Some((s, span)) => match parse_ip("address", s).and_then(|a| peer_address(s, a)) {
             Ok(a) => Some((a, span)),
             Err(m) => {
                 ctx.error(&span, m);
