@@ -167,27 +167,23 @@ impl Daemon {
         self.neighbors.insert(n.address, h);
     }
 
-    async fn stop_neighbor(&mut self, addr: IpAddr, subcode: u8, text: &str) {
-        if let Some(h) = self.neighbors.remove(&addr) {
-            if h.config.md5_password.is_some() {
-                self.listeners.clear_md5(addr);
-            }
-            h.stop(subcode, text, STOP_GRACE).await;
+    /// Takes a neighbor out of the daemon (its MD5 key off the listeners); the
+    /// caller stops the returned handle.
+    fn detach_neighbor(&mut self, addr: IpAddr) -> Option<NeighborHandle> {
+        let h = self.neighbors.remove(&addr)?;
+        if h.config.md5_password.is_some() {
+            self.listeners.clear_md5(addr);
         }
+        Some(h)
     }
 
     async fn stop_all(&mut self, subcode: u8, text: &str) {
-        let all: Vec<NeighborHandle> = self.neighbors.drain().map(|(_, h)| h).collect();
-        let joined: Vec<_> = all
-            .into_iter()
-            .map(|h| {
-                let text = text.to_string();
-                tokio::spawn(async move { h.stop(subcode, &text, STOP_GRACE).await })
-            })
+        let all: Vec<(NeighborHandle, u8, &str)> = self
+            .neighbors
+            .drain()
+            .map(|(_, h)| (h, subcode, text))
             .collect();
-        for j in joined {
-            let _ = j.await;
-        }
+        stop_together(all).await;
     }
 
     /// An accepted connection goes to the neighbor with that address. For a
@@ -361,6 +357,21 @@ impl Daemon {
                     .then_some(rx)
             })
             .collect()
+    }
+}
+
+/// Stops neighbors concurrently (Cease with each one's subcode and text): the
+/// whole takes at most [`STOP_GRACE`] however many peers are slow to take it.
+async fn stop_together(stops: Vec<(NeighborHandle, u8, &str)>) {
+    let joined: Vec<_> = stops
+        .into_iter()
+        .map(|(h, subcode, text)| {
+            let text = text.to_string();
+            tokio::spawn(async move { h.stop(subcode, &text, STOP_GRACE).await })
+        })
+        .collect();
+    for j in joined {
+        let _ = j.await;
     }
 }
 

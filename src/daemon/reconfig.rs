@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use tracing::info;
 
-use super::{routes_for, Daemon};
+use super::{routes_for, stop_together, Daemon};
 use crate::bgp::Prefix;
 use crate::config::Config;
 use crate::rib::Route;
@@ -23,17 +23,38 @@ impl Daemon {
         let mut restarted = 0;
         let mut added = 0;
         let mut updated = 0;
+        // Removed and changed neighbors are stopped together (each within the
+        // stop grace), not one after another: a few slow peers must not hold the
+        // core loop past the watchdog or the reload's reply timeout.
+        let mut stopping = Vec::new();
+        let mut restart = Vec::new();
         for o in &old.neighbors {
             if !new.neighbors.iter().any(|n| n.address == o.address) {
-                self.stop_neighbor(
-                    o.address,
-                    CEASE_PEER_DECONFIGURED,
-                    "neighbor removed from the configuration",
-                )
-                .await;
+                if let Some(h) = self.detach_neighbor(o.address) {
+                    stopping.push((
+                        h,
+                        CEASE_PEER_DECONFIGURED,
+                        "neighbor removed from the configuration",
+                    ));
+                }
                 self.api_routes.remove(&o.address);
                 removed += 1;
             }
+        }
+        for n in &new.neighbors {
+            if let Some(o) = old.neighbors.iter().find(|o| o.address == n.address) {
+                if o != n {
+                    if let Some(h) = self.detach_neighbor(n.address) {
+                        stopping.push((h, CEASE_CONFIG_CHANGE, "neighbor configuration changed"));
+                    }
+                    restart.push(n.clone());
+                }
+            }
+        }
+        stop_together(stopping).await;
+        for n in restart {
+            self.start_neighbor(n);
+            restarted += 1;
         }
         for n in &new.neighbors {
             match old.neighbors.iter().find(|o| o.address == n.address) {
@@ -41,16 +62,7 @@ impl Daemon {
                     self.start_neighbor(n.clone());
                     added += 1;
                 }
-                Some(o) if o != n => {
-                    self.stop_neighbor(
-                        n.address,
-                        CEASE_CONFIG_CHANGE,
-                        "neighbor configuration changed",
-                    )
-                    .await;
-                    self.start_neighbor(n.clone());
-                    restarted += 1;
-                }
+                Some(o) if o != n => {}
                 Some(o) => {
                     let before = routes_for(&old, o);
                     let mut after = routes_for(&new, n);
