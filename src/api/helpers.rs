@@ -352,24 +352,47 @@ async fn write_stdin(
     }
 }
 
-/// Rate-limited "dropped N events" log line (at most one per interval).
+/// How often at most a "dropped N events" line is logged per helper.
+const DROP_LOG_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Rate-limited "dropped N events" log line (at most one per interval); what is
+/// not reported yet is reported when the interval ends or the pump stops, so the
+/// lines add up to every drop.
 struct DropLog {
     last: Option<Instant>,
     pending: u64,
+    why: &'static str,
 }
 
 impl DropLog {
-    fn note(&mut self, name: &str, n: u64, why: &str) {
+    /// Counts `n` drops; logs now (returning the count logged) unless a line was
+    /// logged less than an interval ago.
+    fn note(&mut self, name: &str, n: u64, why: &'static str) -> u64 {
         self.pending += n;
-        let now = Instant::now();
-        if self
-            .last
-            .map_or(true, |t| now.duration_since(t) >= Duration::from_secs(10))
-        {
-            tracing::warn!(helper = %name, "dropped {} event(s) for helper: {why}", self.pending);
-            self.pending = 0;
-            self.last = Some(now);
+        self.why = why;
+        if self.last.map_or(true, |t| t.elapsed() >= DROP_LOG_INTERVAL) {
+            self.flush(name)
+        } else {
+            0
         }
+    }
+
+    /// Logs what is pending, if anything; returns the count logged.
+    fn flush(&mut self, name: &str) -> u64 {
+        let n = std::mem::take(&mut self.pending);
+        if n > 0 {
+            tracing::warn!(helper = %name, "dropped {n} event(s) for helper: {}", self.why);
+            self.last = Some(Instant::now());
+        }
+        n
+    }
+
+    /// When the pending count is due to be logged.
+    fn due(&self) -> tokio::time::Instant {
+        let at = self
+            .last
+            .map_or_else(Instant::now, |t| t + DROP_LOG_INTERVAL);
+        tokio::time::Instant::from_std(at)
     }
 }
 
@@ -385,11 +408,19 @@ async fn pump_events(
     let mut drops = DropLog {
         last: None,
         pending: 0,
+        why: "",
     };
     loop {
         let ev = tokio::select! {
             r = rx.recv() => r,
-            _ = stop.cancelled() => return,
+            _ = stop.cancelled() => {
+                drops.flush(&p.name);
+                return;
+            }
+            _ = tokio::time::sleep_until(drops.due()), if drops.pending > 0 => {
+                drops.flush(&p.name);
+                continue;
+            }
         };
         let ev = match ev {
             Ok(ev) => ev,
@@ -402,7 +433,10 @@ async fn pump_events(
                 );
                 continue;
             }
-            Err(broadcast::error::RecvError::Closed) => return,
+            Err(broadcast::error::RecvError::Closed) => {
+                drops.flush(&p.name);
+                return;
+            }
         };
         let wanted = p.receive.contains(&receive_kind(&ev.kind))
             && (ev.direction == Direction::Receive || matches!(ev.kind, EventKind::State { .. }));
@@ -416,7 +450,10 @@ async fn pump_events(
                 stats.dropped.fetch_add(1, Ordering::Relaxed);
                 drops.note(&p.name, 1, "its queue is full (is it reading its stdin?)");
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => return,
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                drops.flush(&p.name);
+                return;
+            }
         }
     }
 }
@@ -475,5 +512,30 @@ async fn read_commands(
         {
             tracing::warn!(helper = %name, "helper does not read its stdin: its answers are being dropped (its commands still run); read stdin, or set exabgp_api_ack=false");
         }
+    }
+}
+
+#[cfg(test)]
+mod drop_log_tests {
+    use super::*;
+
+    /// Every drop is reported: the first at once, later ones when the interval
+    /// ends or the pump stops, never lost in between.
+    #[test]
+    fn drop_lines_add_up_to_every_drop() {
+        let mut log = DropLog {
+            last: None,
+            pending: 0,
+            why: "",
+        };
+        let mut reported = log.note("h", 1, "full");
+        for _ in 0..99 {
+            reported += log.note("h", 1, "full");
+        }
+        assert_eq!(reported, 1, "one line per interval");
+        assert!(log.due() > tokio::time::Instant::now());
+        reported += log.flush("h");
+        assert_eq!(reported, 100);
+        assert_eq!(log.flush("h"), 0);
     }
 }
