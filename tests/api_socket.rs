@@ -611,3 +611,44 @@ async fn activated_listener_is_served_and_left_in_place() {
     plane.wait().await;
     assert!(path.exists(), "systemd's socket file stays");
 }
+
+/// A command whose first bytes arrived before the daemon began stopping is run
+/// whole when the rest arrives within the grace period, never as its tail alone
+/// (which here would announce to every neighbor instead of to 192.0.2.9 only).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_split_across_the_stop_is_run_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = sock_in(&dir, "split.sock");
+    let server = serve(&path, ServerLimits::default());
+    let mut c = Client::connect(&path).await;
+    assert_eq!(
+        c.cmd("version").await.last().map(String::as_str),
+        Some("done")
+    );
+    c.send_raw(b"neighbor 192.0.2.9 ").await;
+    // Let the server take those bytes before it is told to stop.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.token.cancel();
+    c.send_raw(b"announce route 10.9.0.0/24 next-hop 192.0.2.1\n")
+        .await;
+    let answer = c.answer().await;
+    assert_eq!(
+        answer.last().map(String::as_str),
+        Some("done"),
+        "{answer:?}"
+    );
+    let seen = server.seen.lock().unwrap().clone();
+    let announce = seen
+        .iter()
+        .find(|c| matches!(c, Command::Announce { .. }))
+        .cloned();
+    match announce {
+        Some(Command::Announce { scope, .. }) => assert_eq!(
+            scope,
+            Some(vec!["192.0.2.9".parse().unwrap()]),
+            "the command lost its beginning"
+        ),
+        other => panic!("no announce ran: {other:?} / {seen:?}"),
+    }
+    server.task.await.unwrap();
+}

@@ -272,14 +272,19 @@ async fn serve_client(
     let (r, mut w) = stream.into_split();
     let mut r = BufReader::new(r);
     loop {
+        // One read per line, kept across the shutdown: bytes of a line already
+        // taken before it are part of that line, never dropped (the rest alone
+        // would be run as a different command).
+        let read = tokio::time::timeout(limits.idle_timeout, read_line(&mut r, limits.max_line));
+        tokio::pin!(read);
         let line = tokio::select! {
-            l = tokio::time::timeout(limits.idle_timeout, read_line(&mut r, limits.max_line)) => l,
+            l = &mut read => l,
             _ = shutdown.cancelled() => {
                 // Stopping: a client that connected just before still gets its
                 // command answered (the core stops only after this server), as long
                 // as the command arrives within the grace period.
-                match tokio::time::timeout(SHUTDOWN_GRACE, read_line(&mut r, limits.max_line)).await {
-                    Ok(Ok(Line::Text(t))) => {
+                match tokio::time::timeout(SHUTDOWN_GRACE, &mut read).await {
+                    Ok(Ok(Ok(Line::Text(t)))) => {
                         let answer = match parse_request(&t) {
                             Ok(req) => execute(ctx, &req).await,
                             Err(e) => Answer::error(e.to_string()),
