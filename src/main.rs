@@ -47,6 +47,12 @@ enum Cmd {
         /// Where logs go: auto (journald when stderr is the journal), stderr, journal.
         #[arg(long = "log", value_name = "DEST")]
         log_destination: Option<String>,
+        /// Read exabgp_* settings from this env file (exabgp@.service passes
+        /// /etc/exabgp/NAME.env). A file that does not exist is skipped; one with
+        /// an unknown or malformed setting exits 78. The environment and the
+        /// command line win over it.
+        #[arg(long, value_name = "FILE")]
+        env_file: Option<PathBuf>,
     },
     /// Talk to a running daemon over its control socket (same as `exabgpcli`).
     #[command(disable_help_flag = true)]
@@ -121,12 +127,14 @@ fn main() -> ExitCode {
             log_level,
             instance,
             log_destination,
+            env_file,
         } => {
             let opts = ServerOptions {
                 config,
                 log_level,
                 instance,
                 log_destination,
+                env_file,
             };
             match server::run_blocking(opts) {
                 Ok(()) => ExitCode::SUCCESS,

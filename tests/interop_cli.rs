@@ -128,3 +128,60 @@ fn a_command_argument_with_a_line_break_is_refused() {
         "{out:?}"
     );
 }
+
+/// `exabgp server --env-file` (what exabgp@.service passes): the daemon reads the
+/// file itself, so ExaBGP's INI form works and a mistyped setting stops the start
+/// with exit 78 naming the file and line; a file that does not exist is skipped.
+#[test]
+fn server_reads_its_env_file() {
+    let dir = TestDir::new("envfile");
+    let conf = dir.path.join("good.toml");
+    std::fs::write(&conf, GOOD).unwrap();
+
+    let typo = dir.path.join("typo.env");
+    std::fs::write(&typo, "exabgp_tcp_prot=1790\n").unwrap();
+    let out = exabgp()
+        .arg("server")
+        .arg("--env-file")
+        .arg(&typo)
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{}:1", typo.display())) && err.contains("exabgp_tcp_port"),
+        "{err}"
+    );
+
+    // INI form: the listener comes up where the file says.
+    let ip: IpAddr = loopback_addr(93).into();
+    let port = free_port(ip);
+    let ini = dir.path.join("ini.env");
+    std::fs::write(&ini, format!("[exabgp.tcp]\nbind = {ip}\nport = {port}\n")).unwrap();
+    let mut cmd = exabgp();
+    cmd.arg("server").arg("--env-file").arg(&ini).arg(&conf);
+    let mut p = Proc::spawn("exabgp-envfile", cmd, dir.path.join("exabgp.log"));
+    assert!(
+        wait_listening((ip, port).into()),
+        "not listening on {ip}:{port} from the INI env file:\n{}",
+        p.log_text()
+    );
+    p.signal(libc::SIGTERM);
+    assert_eq!(p.wait_exit(WAIT).and_then(|s| s.code()), Some(0));
+
+    // A missing file is skipped (the unit passes one for every instance).
+    let mut cmd = exabgp();
+    cmd.arg("server")
+        .arg("--env-file")
+        .arg(dir.path.join("absent.env"))
+        .arg(&conf);
+    let mut p = Proc::spawn("exabgp-noenv", cmd, dir.path.join("noenv.log"));
+    assert!(
+        p.wait_log("ready", WAIT),
+        "did not start without its env file:\n{}",
+        p.log_text()
+    );
+    p.signal(libc::SIGTERM);
+    assert_eq!(p.wait_exit(WAIT).and_then(|s| s.code()), Some(0));
+}

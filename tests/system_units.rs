@@ -72,8 +72,7 @@ fn units_keep_what_the_daemon_relies_on() {
     for directive in [
         "Type=notify",
         "NotifyAccess=main",
-        "EnvironmentFile=-/etc/exabgp/%i.env",
-        "ExecStart=/usr/sbin/exabgp server --instance %i /etc/exabgp/%i.toml",
+        "ExecStart=/usr/sbin/exabgp server --instance %i --env-file /etc/exabgp/%i.env /etc/exabgp/%i.toml",
         "ExecReload=/bin/kill -HUP $MAINPID",
         "Restart=on-failure",
         "RestartPreventExitStatus=78 77",

@@ -27,6 +27,8 @@ pub struct ServerOptions {
     pub instance: Option<String>,
     /// `--log`: auto, stderr or journal (overrides exabgp_log_destination).
     pub log_destination: Option<String>,
+    /// `--env-file`: settings file; skipped when it does not exist.
+    pub env_file: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,7 +114,8 @@ pub fn env_report(
     Ok(out)
 }
 
-/// The effective settings: --log-level > environment (exabgp_*) > default.
+/// The effective settings: --log-level / --log > environment (exabgp_*) >
+/// --env-file > default.
 fn settings(opts: &ServerOptions) -> Result<LoadedSettings, ServerError> {
     let mut cli: Vec<(&str, String)> = Vec::new();
     if let Some(l) = &opts.log_level {
@@ -121,7 +124,10 @@ fn settings(opts: &ServerOptions) -> Result<LoadedSettings, ServerError> {
     if let Some(d) = &opts.log_destination {
         cli.push(("exabgp.log.destination", d.clone()));
     }
-    Settings::load_with_warnings(None, std::env::vars(), &cli, opts.instance.as_deref())
+    // Optional, as EnvironmentFile=- was: an instance without its own settings
+    // needs no file.
+    let file = opts.env_file.as_deref().filter(|p| p.exists());
+    Settings::load_with_warnings(file, std::env::vars(), &cli, opts.instance.as_deref())
         .map_err(|e| ServerError::Settings(e.to_string()))
 }
 
