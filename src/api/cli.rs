@@ -128,7 +128,7 @@ struct Conn {
 
 impl Conn {
     fn open(path: &Path, timeout: Duration) -> std::io::Result<Conn> {
-        let s = UnixStream::connect(path)?;
+        let s = super::server::connect_within(path, timeout)?;
         s.set_read_timeout(Some(timeout))?;
         let r = BufReader::new(s.try_clone()?);
         Ok(Conn { w: s, r })

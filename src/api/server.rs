@@ -103,6 +103,42 @@ pub struct ControlSocket {
     pub file: SocketFile,
 }
 
+/// One non-blocking connection attempt: a listener whose backlog is full answers
+/// EAGAIN (WouldBlock) at once instead of leaving the caller blocked.
+fn try_connect(path: &Path) -> std::io::Result<std::os::unix::net::UnixStream> {
+    let sock = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)?;
+    sock.set_nonblocking(true)?;
+    sock.connect(&socket2::SockAddr::unix(path)?)?;
+    sock.set_nonblocking(false)?;
+    Ok(sock.into())
+}
+
+/// Connects to a control socket, waiting at most `timeout` while its listen
+/// backlog is full (a daemon too busy to accept): never blocks without bound.
+pub fn connect_within(
+    path: &Path,
+    timeout: Duration,
+) -> std::io::Result<std::os::unix::net::UnixStream> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        match try_connect(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if std::time::Instant::now() >= deadline {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!(
+                            "the daemon accepted no connection within {} s (its backlog is full)",
+                            timeout.as_secs()
+                        ),
+                    ));
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Bind the control socket at `path`.
 ///
 /// An existing socket file is probed: if something answers, this fails with
@@ -114,8 +150,13 @@ pub fn bind_control_socket(path: &Path, group: Option<u32>) -> Result<ControlSoc
     let p = path.to_path_buf();
     match std::fs::symlink_metadata(path) {
         Ok(m) if !m.file_type().is_socket() => return Err(BindError::NotASocket { path: p }),
-        Ok(_) => match std::os::unix::net::UnixStream::connect(path) {
+        // Non-blocking: a live instance too busy to accept (backlog full) is still
+        // a live instance, and must not leave this start hanging.
+        Ok(_) => match try_connect(path) {
             Ok(_) => return Err(BindError::AlreadyRunning { path: p }),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                return Err(BindError::AlreadyRunning { path: p })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
                 tracing::info!(path = %path.display(), "removing stale control socket");
                 match std::fs::remove_file(path) {
@@ -332,5 +373,41 @@ async fn serve_client(
         if write_answer(&mut w, &answer).await.is_err() {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod connect_tests {
+    use super::*;
+
+    /// A listener that never accepts and whose backlog is full: connecting gives
+    /// up after the timeout (TimedOut), and probing it counts as a live instance.
+    #[test]
+    fn a_full_backlog_is_bounded_not_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("busy.sock");
+        let l = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None).unwrap();
+        l.bind(&socket2::SockAddr::unix(&path).unwrap()).unwrap();
+        l.listen(0).unwrap();
+        // Fill the backlog (bounded: it holds at most a couple).
+        let mut held = Vec::new();
+        let full = (0..64).any(|_| match try_connect(&path) {
+            Ok(s) => {
+                held.push(s);
+                false
+            }
+            Err(e) => e.kind() == std::io::ErrorKind::WouldBlock,
+        });
+        assert!(full, "the backlog never filled");
+        let e = connect_within(&path, Duration::from_millis(300)).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "{e}");
+        assert!(matches!(
+            bind_control_socket(&path, None),
+            Err(BindError::AlreadyRunning { .. })
+        ));
+        drop(l);
+        // Nobody listening any more: refused at once, no waiting.
+        let e = connect_within(&path, Duration::from_secs(5)).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused, "{e}");
     }
 }
