@@ -171,8 +171,8 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
             .iter()
             .map(|a| SocketAddr::new(*a, settings.tcp_port))
             .collect();
-        // Keys of passive-capable MD5 neighbors go on before listen(): an unsigned
-        // handshake from them never completes.
+        // Every MD5 neighbor's key goes on before listen(): an unsigned
+        // handshake from such a peer never completes.
         let md5: Vec<(std::net::IpAddr, &str)> = config
             .neighbors
             .iter()
@@ -289,11 +289,7 @@ fn socket_group(settings: &Settings) -> Option<u32> {
 /// starve the watchdog.
 async fn health(ctx: api::ApiContext) -> Option<Health> {
     match api::send(&ctx, Command::Health).await.ok()? {
-        ControlReply::Health(h) => Some(Health {
-            established: h.established,
-            total: h.total,
-            routes: h.routes,
-        }),
+        ControlReply::Health(h) => Some(h),
         _ => None,
     }
 }

@@ -17,13 +17,8 @@ use super::notify::{status_line, Notifier};
 /// How often STATUS= is refreshed when no watchdog asks for more.
 pub const STATUS_PERIOD: Duration = Duration::from_secs(5);
 
-/// What the daemon core reports about itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Health {
-    pub established: usize,
-    pub total: usize,
-    pub routes: u64,
-}
+/// What the daemon core reports about itself: the answer to `Command::Health`.
+pub use crate::control::HealthSummary as Health;
 
 impl Health {
     pub fn status_line(&self) -> String {
