@@ -450,6 +450,38 @@ mod core_tests {
     use crate::bgp::{AsPath, Origin, PathAttributes};
     use crate::rib::NextHop;
 
+    /// A daemon core with `text`'s neighbors started and no BGP listener.
+    fn daemon(text: &str) -> Daemon {
+        let config = crate::config::parse_str(text, "t.toml").unwrap();
+        let (incoming, _) = mpsc::channel(1);
+        let listeners =
+            listener::Listeners::start(vec![], incoming, CancellationToken::new()).unwrap();
+        let (events, _) = broadcast::channel(16);
+        let mut d = Daemon {
+            config: config.clone(),
+            neighbors: HashMap::new(),
+            api_routes: HashMap::new(),
+            events,
+            listeners,
+        };
+        for n in config.neighbors {
+            d.start_neighbor(n);
+        }
+        d
+    }
+
+    /// Hands `command` to the core; the receiver of its reply.
+    async fn send(d: &mut Daemon, command: Command) -> oneshot::Receiver<ControlReply> {
+        let (reply, rx) = oneshot::channel();
+        d.execute(ControlRequest { command, reply }).await;
+        rx
+    }
+
+    /// `command`'s reply.
+    async fn run(d: &mut Daemon, command: Command) -> ControlReply {
+        send(d, command).await.await.unwrap()
+    }
+
     /// A peer that completes the handshake and then stops reading blocks its
     /// neighbor task in a write; the health probe (STATUS=, watchdog) is still
     /// answered at once, from what the tasks published.
@@ -462,21 +494,7 @@ mod core_tests {
              [[neighbor]]\naddress = \"127.0.0.1\"\npeer-as = 65000\nport = {port}\n\
              [[neighbor]]\naddress = \"127.0.0.3\"\npeer-as = 65000\npassive = true\n"
         );
-        let config = crate::config::parse_str(&text, "t.toml").unwrap();
-        let (incoming, _) = mpsc::channel(1);
-        let listeners =
-            listener::Listeners::start(vec![], incoming, CancellationToken::new()).unwrap();
-        let (events, _) = broadcast::channel(16);
-        let mut d = Daemon {
-            config: config.clone(),
-            neighbors: HashMap::new(),
-            api_routes: HashMap::new(),
-            events,
-            listeners,
-        };
-        for n in config.neighbors.clone() {
-            d.start_neighbor(n);
-        }
+        let mut d = daemon(&text);
         // Distinct MEDs: one UPDATE per route, megabytes in all.
         let routes: Vec<Route> = (0..200_000u32)
             .map(|i| Route {
@@ -490,15 +508,14 @@ mod core_tests {
                 }),
             })
             .collect();
-        let ask = |command| {
-            let (reply, rx) = oneshot::channel();
-            (ControlRequest { command, reply }, rx)
-        };
-        let (req, _) = ask(Command::Announce {
-            scope: Some(vec!["127.0.0.1".parse().unwrap()]),
-            routes,
-        });
-        d.execute(req).await;
+        send(
+            &mut d,
+            Command::Announce {
+                scope: Some(vec!["127.0.0.1".parse().unwrap()]),
+                routes,
+            },
+        )
+        .await;
         let limit = Duration::from_secs(20);
         let (mut s, _) = tokio::time::timeout(limit, peer.accept())
             .await
@@ -516,9 +533,7 @@ mod core_tests {
         // stuck writing the table).
         let up = async {
             loop {
-                let (req, rx) = ask(Command::Health);
-                d.execute(req).await;
-                if let Ok(ControlReply::Health(h)) = rx.await {
+                if let Ok(ControlReply::Health(h)) = send(&mut d, Command::Health).await.await {
                     if h.established == 1 {
                         return h;
                     }
@@ -543,8 +558,7 @@ mod core_tests {
         );
         // ... while Health is answered at once, every time.
         for _ in 0..3 {
-            let (req, rx) = ask(Command::Health);
-            d.execute(req).await;
+            let rx = send(&mut d, Command::Health).await;
             let got = tokio::time::timeout(Duration::from_millis(200), rx).await;
             assert!(
                 matches!(got, Ok(Ok(ControlReply::Health(h))) if h.total == 2 && h.established == 1),
@@ -564,25 +578,7 @@ mod core_tests {
                     [[route]]\nprefix = \"203.0.113.0/24\"\nnext-hop = \"192.0.2.10\"\n\
                     [[route]]\nprefix = \"198.51.100.0/24\"\nnext-hop = \"192.0.2.10\"\n";
         let config = crate::config::parse_str(text, "t.toml").unwrap();
-        let (incoming, _) = mpsc::channel(1);
-        let listeners =
-            listener::Listeners::start(vec![], incoming, CancellationToken::new()).unwrap();
-        let (events, _) = broadcast::channel(16);
-        let mut d = Daemon {
-            config: config.clone(),
-            neighbors: HashMap::new(),
-            api_routes: HashMap::new(),
-            events,
-            listeners,
-        };
-        for n in config.neighbors.clone() {
-            d.start_neighbor(n);
-        }
-        async fn run(d: &mut Daemon, command: Command) -> ControlReply {
-            let (reply, rx) = oneshot::channel();
-            d.execute(ControlRequest { command, reply }).await;
-            rx.await.unwrap()
-        }
+        let mut d = daemon(text);
         async fn held(d: &mut Daemon) -> Vec<String> {
             match run(
                 d,
