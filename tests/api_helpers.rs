@@ -339,6 +339,31 @@ time.sleep(30)
     r.stop().await;
 }
 
+/// One JSON helper receiving updates through an 8-event queue, to be flooded;
+/// returns once it is subscribed.
+async fn start_flooded(name: &str, run: Vec<String>) -> Running {
+    let opts = HelperOptions {
+        queue: 8,
+        ..quick()
+    };
+    let r = start(
+        &[process(name, run, Encoder::Json, vec![ReceiveKind::Update])],
+        256,
+        opts,
+    );
+    until("subscribed", || r.etx.receiver_count() == 1).await;
+    r
+}
+
+/// An UPDATE announcing `n` distinct /24s (a big event).
+fn update_of(n: u32) -> Update {
+    update(
+        (0..n)
+            .map(|i| format!("10.{}.{}.0/24", i / 256, i % 256).parse().unwrap())
+            .collect(),
+    )
+}
+
 #[tokio::test]
 async fn a_helper_that_does_not_read_loses_events_not_the_daemon() {
     let d = tempfile::tempdir().unwrap();
@@ -347,27 +372,9 @@ async fn a_helper_that_does_not_read_loses_events_not_the_daemon() {
         "deaf.py",
         "import time, sys\nprint('announce route 10.6.0.0/16 next-hop self', flush=True)\ntime.sleep(3)\nprint('announce route 10.6.1.0/24 next-hop self', flush=True)\ntime.sleep(30)\n",
     );
-    let opts = HelperOptions {
-        queue: 8,
-        ..quick()
-    };
-    let r = start(
-        &[process(
-            "deaf",
-            py(&s),
-            Encoder::Json,
-            vec![ReceiveKind::Update],
-        )],
-        256,
-        opts,
-    );
-    until("subscribed", || r.etx.receiver_count() == 1).await;
+    let r = start_flooded("deaf", py(&s)).await;
     // Far more than the pipe (64 KiB) plus the queue can hold; sending never blocks.
-    let big = update(
-        (0..200u32)
-            .map(|i| format!("10.{}.{}.0/24", i / 256, i % 256).parse().unwrap())
-            .collect(),
-    );
+    let big = update_of(200);
     for _ in 0..2000 {
         let _ = r.etx.send(ev(EventKind::Update(Box::new(big.clone()))));
         tokio::task::yield_now().await;
@@ -406,28 +413,10 @@ async fn an_ack_is_never_lost_behind_queued_events() {
     );
     let mut run = py(&s);
     run.push(result.display().to_string());
-    let opts = HelperOptions {
-        queue: 8,
-        ..quick()
-    };
-    let r = start(
-        &[process(
-            "waits",
-            run,
-            Encoder::Json,
-            vec![ReceiveKind::Update],
-        )],
-        256,
-        opts,
-    );
-    until("subscribed", || r.etx.receiver_count() == 1).await;
+    let r = start_flooded("waits", run).await;
     // Events all along, far more than its pipe and its queue hold, until the
     // helper has decided (bounded: 20 s).
-    let big = update(
-        (0..50u32)
-            .map(|i| format!("10.{}.{}.0/24", i / 256, i % 256).parse().unwrap())
-            .collect(),
-    );
+    let big = update_of(50);
     let (etx, flag) = (r.etx.clone(), result.clone());
     let flood = tokio::spawn(async move {
         let end = tokio::time::Instant::now() + Duration::from_secs(20);
