@@ -317,6 +317,42 @@ import os, sys
 open(sys.argv[1], "a").write("pid %d\n" % os.getpid())
 "#;
 
+/// A NOTIFY_SOCKET of our own: what the daemon tells its service manager.
+struct Notify {
+    socket: std::os::unix::net::UnixDatagram,
+    path: std::path::PathBuf,
+    /// Every message so far, one per line.
+    received: String,
+}
+
+impl Notify {
+    fn bind(dir: &Path) -> Notify {
+        let path = dir.join("notify.sock");
+        let socket = std::os::unix::net::UnixDatagram::bind(&path).expect("bind notify");
+        socket
+            .set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        Notify {
+            socket,
+            path,
+            received: String::new(),
+        }
+    }
+
+    /// Reads messages until one contains `needle` (bounded by WAIT).
+    fn read_until(&mut self, needle: &str) -> bool {
+        let deadline = Instant::now() + WAIT;
+        let mut buf = [0u8; 4096];
+        while Instant::now() < deadline && !self.received.contains(needle) {
+            if let Ok(n) = self.socket.recv(&mut buf) {
+                self.received.push_str(&String::from_utf8_lossy(&buf[..n]));
+                self.received.push('\n');
+            }
+        }
+        self.received.contains(needle)
+    }
+}
+
 /// The real binary under a service manager's eyes: READY=1 / STATUS= / STOPPING=1
 /// on NOTIFY_SOCKET, helpers never see NOTIFY_SOCKET, a helper that keeps dying is
 /// given up after its respawn limit, and one that ignores SIGTERM is killed on
@@ -324,11 +360,7 @@ open(sys.argv[1], "a").write("pid %d\n" % os.getpid())
 #[test]
 fn notify_respawn_limit_and_stubborn_helper() {
     let dir = TestDir::new("e2e-lifecycle");
-    let notify_path = dir.path.join("notify.sock");
-    let notify = std::os::unix::net::UnixDatagram::bind(&notify_path).expect("bind notify");
-    notify
-        .set_read_timeout(Some(Duration::from_millis(500)))
-        .unwrap();
+    let mut notify = Notify::bind(&dir.path);
     let stubborn = dir.path.join("stubborn.py");
     let flaky = dir.path.join("flaky.py");
     std::fs::write(&stubborn, STUBBORN).unwrap();
@@ -345,29 +377,15 @@ fn notify_respawn_limit_and_stubborn_helper() {
     let name = instance_name("lifecycle");
     let sock = SocketGuard(resolved_socket(&name));
     let (mut cmd, log) = server_command(&dir.path, &name, &cfg);
-    cmd.env("NOTIFY_SOCKET", &notify_path);
+    cmd.env("NOTIFY_SOCKET", &notify.path);
     let mut proc = Proc::spawn(&name, cmd, log);
-    let mut received = String::new();
-    let read_until = |needle: &str, received: &mut String| -> bool {
-        let deadline = Instant::now() + WAIT;
-        let mut buf = [0u8; 4096];
-        while Instant::now() < deadline {
-            if received.contains(needle) {
-                return true;
-            }
-            if let Ok(n) = notify.recv(&mut buf) {
-                received.push_str(&String::from_utf8_lossy(&buf[..n]));
-                received.push('\n');
-            }
-        }
-        received.contains(needle)
-    };
     assert!(
-        read_until("READY=1", &mut received),
-        "no READY=1: {received:?}\n{}",
+        notify.read_until("READY=1"),
+        "no READY=1: {:?}\n{}",
+        notify.received,
         proc.log_text()
     );
-    assert!(received.contains("STATUS="), "{received:?}");
+    assert!(notify.received.contains("STATUS="), "{:?}", notify.received);
     assert!(
         proc.wait_log("HELPER GIVEN UP", WAIT),
         "{}",
@@ -401,7 +419,7 @@ fn notify_respawn_limit_and_stubborn_helper() {
     proc.signal(libc::SIGTERM);
     let status = proc.wait_exit(WAIT).map(|s| s.code());
     assert_eq!(status, Some(Some(0)), "{}", proc.log_text());
-    assert!(read_until("STOPPING=1", &mut received), "{received:?}");
+    assert!(notify.read_until("STOPPING=1"), "{:?}", notify.received);
     assert!(
         wait_for(Duration::from_secs(10), || process_gone(stubborn_pid)
             .then_some(()))
@@ -415,33 +433,21 @@ fn notify_respawn_limit_and_stubborn_helper() {
 #[test]
 fn api_shutdown_says_stopping() {
     let dir = TestDir::new("e2e-api-shutdown");
-    let notify_path = dir.path.join("notify.sock");
-    let notify = std::os::unix::net::UnixDatagram::bind(&notify_path).expect("bind notify");
-    notify
-        .set_read_timeout(Some(Duration::from_millis(500)))
-        .unwrap();
+    let mut notify = Notify::bind(&dir.path);
     let name = instance_name("apistop");
     let _sock = SocketGuard(resolved_socket(&name));
     let (mut cmd, log) = server_command(&dir.path, &name, PASSIVE_ONLY);
-    cmd.env("NOTIFY_SOCKET", &notify_path);
+    cmd.env("NOTIFY_SOCKET", &notify.path);
     let mut proc = Proc::spawn(&name, cmd, log);
-    let mut received = String::new();
-    let mut read_until = |needle: &str| -> bool {
-        let deadline = Instant::now() + WAIT;
-        let mut buf = [0u8; 4096];
-        while Instant::now() < deadline && !received.contains(needle) {
-            if let Ok(n) = notify.recv(&mut buf) {
-                received.push_str(&String::from_utf8_lossy(&buf[..n]));
-                received.push('\n');
-            }
-        }
-        received.contains(needle)
-    };
-    assert!(read_until("READY=1"), "no READY=1\n{}", proc.log_text());
+    assert!(
+        notify.read_until("READY=1"),
+        "no READY=1\n{}",
+        proc.log_text()
+    );
     let out = cli(&name, &["shutdown"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(
-        read_until("STOPPING=1"),
+        notify.read_until("STOPPING=1"),
         "no STOPPING=1 after the API's shutdown\n{}",
         proc.log_text()
     );
