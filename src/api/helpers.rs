@@ -34,7 +34,7 @@ use super::exec::{execute, Answer, ApiContext};
 use super::lines::{read_line, Line, MAX_LINE};
 
 /// Variables a helper must not inherit: they describe *our* systemd hand-over.
-const SCRUBBED_ENV: [&str; 7] = [
+pub const SCRUBBED_ENV: [&str; 7] = [
     "LISTEN_FDS",
     "LISTEN_PID",
     "LISTEN_FDNAMES",

@@ -53,15 +53,8 @@ pub fn hermetic(program: &str) -> Command {
             cmd.env_remove(&k);
         }
     }
-    for k in [
-        "JOURNAL_STREAM",
-        "LISTEN_FDS",
-        "LISTEN_PID",
-        "LISTEN_FDNAMES",
-        "NOTIFY_SOCKET",
-        "WATCHDOG_USEC",
-        "WATCHDOG_PID",
-    ] {
+    // Our own systemd hand-over must not reach the daemon under test either.
+    for k in exabgp::api::helpers::SCRUBBED_ENV {
         cmd.env_remove(k);
     }
     cmd
