@@ -307,5 +307,6 @@ fn test_config() -> NeighborConfig {
         families: vec![crate::bgp::Family::IPV4_UNICAST],
         md5_password: Some("secret".into()),
         description: None,
+        max_prefix: None,
     }
 }
