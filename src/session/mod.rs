@@ -23,7 +23,8 @@ use crate::rib::Route;
 
 pub use neighbor::{
     describe_config, Brief, Neighbor, NeighborCommand, CEASE, CEASE_ADMIN_RESET,
-    CEASE_ADMIN_SHUTDOWN, CEASE_COLLISION, CEASE_CONFIG_CHANGE, CEASE_PEER_DECONFIGURED,
+    CEASE_ADMIN_SHUTDOWN, CEASE_COLLISION, CEASE_CONFIG_CHANGE, CEASE_MAX_PREFIX,
+    CEASE_PEER_DECONFIGURED,
 };
 
 /// The daemon's side of a neighbor task.

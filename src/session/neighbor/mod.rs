@@ -17,6 +17,7 @@
 //! - `handshake`: the OPEN exchange, OpenSent -> OpenConfirm -> Established;
 //! - `collision`: a second connection from the peer (RFC 4271 §6.8);
 //! - `established`: UPDATEs in, Adj-RIB-Out deltas and End-of-RIB out, ROUTE-REFRESH;
+//! - `limits`: max-prefix checks and the idle time after a max-prefix Cease;
 //! - `commands`: the daemon's commands, with or without a connection;
 //! - `wire`: encoding, counting and hold-bounded writes;
 //! - `status`: `show neighbor` / `show adj-rib` answers;
@@ -29,9 +30,11 @@ mod connection;
 mod established;
 mod events;
 mod handshake;
+mod limits;
 mod status;
 mod wire;
 
+pub use limits::CEASE_MAX_PREFIX;
 pub use status::describe_config;
 
 use std::net::{IpAddr, SocketAddr};
@@ -141,6 +144,11 @@ pub struct Neighbor {
     dirty: bool,
     /// State and route count, published for the daemon (see [`Brief`]).
     brief: watch::Sender<Brief>,
+    /// Per limited family, which max-prefix warning was given this session.
+    limit_levels: Vec<(crate::bgp::Family, limits::Level)>,
+    /// Set when a max-prefix Cease ended the session: stay idle for this long
+    /// (None: until a teardown) before connecting or accepting again.
+    hold_after_down: Option<Option<Duration>>,
 }
 
 /// What the daemon can read of a neighbor without asking its task (which may be
@@ -194,6 +202,8 @@ impl Neighbor {
             failures: 0,
             dirty: false,
             brief,
+            limit_levels: Vec::new(),
+            hold_after_down: None,
         }
     }
 
@@ -230,6 +240,13 @@ impl Neighbor {
                 End::Down(reason) => {
                     self.down(&reason);
                     next = pending.map(|s| (s, false));
+                    if let Some(restart) = self.hold_after_down.take() {
+                        // A connection kept from a collision is refused too.
+                        next = None;
+                        if !self.hold_down(restart).await {
+                            return;
+                        }
+                    }
                 }
                 End::Switch(stream, reason) => {
                     self.down(&reason);
@@ -274,6 +291,7 @@ impl Neighbor {
             },
         );
         self.rib_in.clear();
+        self.limit_levels.clear();
         self.rib_out.resend_all();
         self.negotiated = None;
         self.established_at = None;
