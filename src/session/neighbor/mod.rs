@@ -19,6 +19,7 @@
 //! - `established`: UPDATEs in, Adj-RIB-Out deltas and End-of-RIB out, ROUTE-REFRESH;
 //! - `limits`: max-prefix checks and the idle time after a max-prefix Cease;
 //! - `commands`: the daemon's commands, with or without a connection;
+//! - `inbox`: the bounded API queue and the daemon's own queue into the task;
 //! - `wire`: encoding, counting and hold-bounded writes;
 //! - `status`: `show neighbor` / `show adj-rib` answers;
 //! - `events`: the events published to the API.
@@ -30,10 +31,12 @@ mod connection;
 mod established;
 mod events;
 mod handshake;
+mod inbox;
 mod limits;
 mod status;
 mod wire;
 
+pub use inbox::{inbox, Inbox, Outbox, Refused, COMMAND_QUEUE, INCOMING_PENDING};
 pub use limits::CEASE_MAX_PREFIX;
 pub use status::describe_config;
 
@@ -43,7 +46,7 @@ use std::time::{Duration, Instant};
 
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{broadcast, oneshot, watch};
 use tokio::time::Sleep;
 use tracing::{debug, info, warn};
 
@@ -129,7 +132,7 @@ pub struct Neighbor {
     rib_out: AdjRibOut,
     rib_in: AdjRibIn,
     events: broadcast::Sender<Event>,
-    rx: mpsc::UnboundedReceiver<NeighborCommand>,
+    rx: Inbox,
     state: PeerState,
     sent: MessageCounters,
     received: MessageCounters,
@@ -174,7 +177,7 @@ impl Neighbor {
         routes: impl IntoIterator<Item = &'a Route>,
         count: usize,
         events: broadcast::Sender<Event>,
-        rx: mpsc::UnboundedReceiver<NeighborCommand>,
+        rx: Inbox,
         brief: watch::Sender<Brief>,
     ) -> Neighbor {
         let mut rib_out = AdjRibOut::with_capacity(count);

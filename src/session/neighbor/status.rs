@@ -149,7 +149,7 @@ mod tests {
             })
             .collect();
         let (events, _) = tokio::sync::broadcast::channel(1);
-        let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let (_tx, rx) = super::super::inbox(1);
         let n = Neighbor::new(
             cfg,
             &routes,
