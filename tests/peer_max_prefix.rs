@@ -211,3 +211,52 @@ fn warning_only_keeps_the_session_and_warns_once_per_crossing() {
     p.assert_still_up();
     wait_prefixes_in(&daemon, raw_ip, 3);
 }
+
+#[test]
+fn without_restart_after_idle_until_a_teardown() {
+    let exa_ip: IpAddr = loopback_addr(129).into();
+    let raw_ip: IpAddr = loopback_addr(131).into();
+    let listener = TcpListener::bind((exa_ip, 0)).unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let text = ExaConfig::new(65001)
+        .passive(raw_ip, RAW_AS.into())
+        .line("max-prefix = 1")
+        .build();
+    let config = exabgp::config::parse_str(&text, "idle.toml").unwrap();
+    let (events, _) = broadcast::channel::<Event>(1024);
+    let daemon = InProcess::start(config, vec![listener], events);
+
+    let mut p = RawPeer::connect(raw_ip, addr);
+    p.handshake();
+    p.until_end_of_rib();
+    p.send(&update(&[], &[[10, 2, 1], [10, 2, 2]]));
+    let (code, subcode, data) = notification(&mut p);
+    assert_eq!((code, subcode, data), (6, 1, vec![0, 1, 1, 0, 0, 0, 1]));
+    // Refused, twice, some time apart.
+    for _ in 0..2 {
+        let mut again = RawPeer::connect(raw_ip, addr);
+        let r = again.read();
+        assert!(r.is_err(), "idle neighbor answered: {r:?}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(
+        daemon.ctl.ask(exabgp::control::Command::Teardown {
+            address: raw_ip,
+            code: 4
+        }),
+        exabgp::control::ControlReply::Done
+    );
+    // Accepted again (the teardown may be taken just after this connection
+    // arrives: a few bounded attempts).
+    let up = wait_for(WAIT, || {
+        let mut p = RawPeer::connect(raw_ip, addr);
+        p.read().ok().map(|(t, _)| {
+            assert_eq!(t, 1, "OPEN");
+            p
+        })
+    });
+    let mut p = up.expect("not accepted after the teardown");
+    p.send(&message(1, &open_body()));
+    p.keepalive_until_established();
+    wait_prefixes_in(&daemon, raw_ip, 0);
+}
