@@ -201,6 +201,22 @@ pub enum EventKind {
     Open(Box<Open>),
     Keepalive,
     Refresh(Family),
+    /// The peer's prefixes of one family crossed a max-prefix limit or its warning
+    /// threshold.
+    PrefixLimit(PrefixLimit),
+}
+
+/// A `prefix-limit` event: how many prefixes of `family` the peer has in our
+/// Adj-RIB-In, against the configured maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrefixLimit {
+    pub family: Family,
+    pub prefixes: u64,
+    pub maximum: u32,
+    /// Above the maximum (else: at the warning threshold).
+    pub exceeded: bool,
+    /// The session was closed with a Cease (else: a warning, the session is kept).
+    pub cease: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -63,8 +63,8 @@ fn unknown_neighbor_key_with_suggestion() {
     assert_eq!(
         errors(&text),
         vec![
-            "t.toml:12:1: unknown key 'hold_time' in [[neighbor]] (did you mean 'hold-time'?), expected one of: address, description, peer-as, local-as, router-id, local-address, port, hold-time, passive, families, md5-password",
-            "t.toml:13:1: unknown key 'bogus' in [[neighbor]], expected one of: address, description, peer-as, local-as, router-id, local-address, port, hold-time, passive, families, md5-password",
+            "t.toml:12:1: unknown key 'hold_time' in [[neighbor]] (did you mean 'hold-time'?), expected one of: address, description, peer-as, local-as, router-id, local-address, port, hold-time, passive, families, md5-password, max-prefix, max-prefix-warning-only, max-prefix-restart-after, max-prefix-warning-threshold",
+            "t.toml:13:1: unknown key 'bogus' in [[neighbor]], expected one of: address, description, peer-as, local-as, router-id, local-address, port, hold-time, passive, families, md5-password, max-prefix, max-prefix-warning-only, max-prefix-restart-after, max-prefix-warning-threshold",
         ]
     );
 }
@@ -531,7 +531,7 @@ fn sub_tables_and_inline_tables_are_checked_too() {
     let text = with_base("[neighbor.timers]\nhold = 3\n");
     assert_eq!(
         errors(&text),
-        vec!["t.toml:9:11: unknown key 'timers' in [[neighbor]], expected one of: address, description, peer-as, local-as, router-id, local-address, port, hold-time, passive, families, md5-password"]
+        vec!["t.toml:9:11: unknown key 'timers' in [[neighbor]], expected one of: address, description, peer-as, local-as, router-id, local-address, port, hold-time, passive, families, md5-password, max-prefix, max-prefix-warning-only, max-prefix-restart-after, max-prefix-warning-threshold"]
     );
     let text = "neighbor = [{ address = \"192.0.2.254\", peer-as = 65000, local-as = 1, router-id = \"192.0.2.1\", hold-time = 2 }]\n";
     assert_eq!(
@@ -570,5 +570,42 @@ fn an_ipv4_mapped_neighbor_address_is_the_ipv4_peer() {
     assert!(
         e[0].contains("duplicate neighbor 192.0.2.254 (first defined at line 6)"),
         "{e:?}"
+    );
+}
+
+#[test]
+fn max_prefix_errors() {
+    // Out of range, a wrong type, an option without the limit.
+    assert_eq!(
+        errors(&with_base("max-prefix = 0\n")),
+        vec!["t.toml:9:14: max-prefix 0 is out of range, expected a number of prefixes from 1 to 4294967295, or a table of family = number, e.g. { \"ipv4 unicast\" = 1000 }"]
+    );
+    assert_eq!(
+        errors(&with_base("max-prefix = \"many\"\n")),
+        vec!["t.toml:9:14: wrong type for max-prefix: found a string, expected a number of prefixes from 1 to 4294967295, or a table of family = number, e.g. { \"ipv4 unicast\" = 1000 }"]
+    );
+    assert_eq!(
+        errors(&with_base("max-prefix-restart-after = 60\n")),
+        vec!["t.toml:9:28: max-prefix-restart-after has no effect without max-prefix, expected max-prefix = N in this [[neighbor]] too"]
+    );
+    // Per family: a family the neighbor does not negotiate, an unknown one, a bad
+    // count; then options that contradict each other or are out of range.
+    let text = with_base(
+        "max-prefix = { \"ipv6 unicast\" = 10, \"ipv4 flow\" = 1, \"ipv4 unicast\" = -1 }\n\
+         max-prefix-warning-only = true\n\
+         max-prefix-restart-after = 30\n\
+         max-prefix-warning-threshold = 101\n\
+         max-prefx = 1\n",
+    );
+    assert_eq!(
+        errors(&text),
+        vec![
+            "t.toml:9:16: max-prefix for \"ipv6 unicast\", a family this neighbor does not negotiate, expected one of its families (see families)",
+            "t.toml:9:37: in max-prefix: unsupported family \"ipv4 flow\", expected \"ipv4 unicast\" or \"ipv6 unicast\"",
+            "t.toml:9:71: max-prefix \"ipv4 unicast\" -1 is out of range, expected a number of prefixes from 1 to 4294967295",
+            "t.toml:11:28: max-prefix-restart-after has no effect with max-prefix-warning-only = true (the session is kept), expected one of the two",
+            "t.toml:12:32: max-prefix-warning-threshold 101 is out of range, expected a percentage of the limit from 1 to 100",
+            "t.toml:13:1: unknown key 'max-prefx' in [[neighbor]] (did you mean 'max-prefix'?), expected one of: address, description, peer-as, local-as, router-id, local-address, port, hold-time, passive, families, md5-password, max-prefix, max-prefix-warning-only, max-prefix-restart-after, max-prefix-warning-threshold",
+        ]
     );
 }

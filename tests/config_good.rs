@@ -10,8 +10,8 @@ use exabgp::bgp::{
     Prefix,
 };
 use exabgp::config::{
-    load, parse_str, Config, Encoder, Global, NeighborConfig, ProcessConfig, ReceiveKind,
-    RouteConfig,
+    load, parse_str, Config, Encoder, Global, MaxPrefix, NeighborConfig, ProcessConfig,
+    ReceiveKind, RouteConfig,
 };
 use exabgp::rib::{NextHop, Route};
 
@@ -89,6 +89,7 @@ run = ["/bin/hc"]
                 families: vec![Family::IPV4_UNICAST],
                 md5_password: None,
                 description: None,
+                max_prefix: None,
             },
             NeighborConfig {
                 address: ip("2001:db8::2"),
@@ -102,6 +103,7 @@ run = ["/bin/hc"]
                 families: vec![Family::IPV6_UNICAST],
                 md5_password: None,
                 description: None,
+                max_prefix: None,
             },
         ],
         routes: vec![route_config(
@@ -153,6 +155,7 @@ fn dual_stack_example_gives_the_exact_model() {
                 families: vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST],
                 md5_password: Some("s3cret".into()),
                 description: Some("edge router, IPv4 session carrying both families".into()),
+                max_prefix: None,
             },
             NeighborConfig {
                 address: ip("2001:db8::fe"),
@@ -166,6 +169,7 @@ fn dual_stack_example_gives_the_exact_model() {
                 families: vec![Family::IPV6_UNICAST],
                 md5_password: None,
                 description: Some("edge router, IPv6 session".into()),
+                max_prefix: None,
             },
             NeighborConfig {
                 address: ip("198.51.100.10"),
@@ -179,6 +183,7 @@ fn dual_stack_example_gives_the_exact_model() {
                 families: vec![Family::IPV4_UNICAST],
                 md5_password: None,
                 description: None,
+                max_prefix: None,
             },
         ]
     );
@@ -377,9 +382,21 @@ mod round_trip {
             ],
             md5_password in proptest::option::of("[ -~]{1,80}"),
             description in proptest::option::of(text()),
+            max_prefix in proptest::option::of((1..=u32::MAX, any::<bool>(), proptest::option::of(1..=u32::MAX), proptest::option::of(1..=100u8))),
         ) -> NeighborConfig {
+            let max_prefix = max_prefix.map(|(n, warning_only, restart, threshold)| MaxPrefix {
+                // Sorted by family, as the parser keeps them.
+                limits: {
+                    let mut l: Vec<(Family, u32)> = fams.iter().enumerate().map(|(i, f)| (*f, n.saturating_sub(i as u32).max(1))).collect();
+                    l.sort_unstable();
+                    l
+                },
+                warning_only,
+                restart_after: restart.filter(|_| !warning_only),
+                warning_threshold: threshold,
+            });
             NeighborConfig { address, peer_as, local_as, router_id, local_address, port, hold_time, passive,
-                families: fams, md5_password, description }
+                families: fams, md5_password, description, max_prefix }
         }
     }
 
@@ -621,4 +638,34 @@ fn inline_tables_and_ipv6_only() {
         c.routes[0].route.attributes.as_path,
         Some(AsPath::sequence(vec![65001]))
     );
+}
+
+/// `max-prefix` as one number applies to every family of the neighbor; as a table,
+/// to the families it names; the options come along.
+#[test]
+fn max_prefix_number_or_table() {
+    let base = "[global]\nrouter-id = \"192.0.2.1\"\nlocal-as = 65001\n\n[[neighbor]]\naddress = \"192.0.2.254\"\npeer-as = 65000\nfamilies = [\"ipv6 unicast\", \"ipv4 unicast\"]\n";
+    let c = parse_str(&format!("{base}max-prefix = 500\n"), "t.toml").unwrap();
+    assert_eq!(
+        c.neighbors[0].max_prefix,
+        Some(MaxPrefix {
+            limits: vec![(Family::IPV4_UNICAST, 500), (Family::IPV6_UNICAST, 500)],
+            warning_only: false,
+            restart_after: None,
+            warning_threshold: None,
+        })
+    );
+    let text = format!(
+        "{base}max-prefix = {{ \"ipv6 unicast\" = 20 }}\nmax-prefix-restart-after = 90\nmax-prefix-warning-threshold = 75\n"
+    );
+    let m = parse_str(&text, "t.toml").unwrap().neighbors[0]
+        .max_prefix
+        .clone()
+        .unwrap();
+    assert_eq!(m.limit(Family::IPV6_UNICAST), Some(20));
+    assert_eq!(m.limit(Family::IPV4_UNICAST), None);
+    assert_eq!((m.restart_after, m.warning_threshold), (Some(90), Some(75)));
+    assert!(parse_str(base, "t.toml").unwrap().neighbors[0]
+        .max_prefix
+        .is_none());
 }

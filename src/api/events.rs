@@ -49,6 +49,8 @@ pub fn receive_kind(kind: &EventKind) -> ReceiveKind {
         EventKind::Open(_) => ReceiveKind::Open,
         EventKind::Keepalive => ReceiveKind::Keepalive,
         EventKind::Refresh(_) => ReceiveKind::Refresh,
+        // About the session's fate, like `state`: helpers watching neighbors get it.
+        EventKind::PrefixLimit(_) => ReceiveKind::State,
     }
 }
 
@@ -331,6 +333,20 @@ pub fn encode_json(ev: &Event, counter: u64, origin: &Origin) -> String {
                 .raw("route-refresh", body);
             ("refresh", n)
         }
+        EventKind::PrefixLimit(l) => {
+            let body = Obj::new()
+                .str("afi", &l.family.afi.to_string())
+                .str("safi", &l.family.safi.to_string())
+                .num("prefixes", l.prefixes)
+                .num("maximum", l.maximum)
+                .raw("exceeded", l.exceeded.to_string())
+                .str("action", if l.cease { "cease" } else { "warning" })
+                .build();
+            let n = neighbor_obj(&ev.peer)
+                .str("direction", direction_text(ev.direction))
+                .raw("prefix-limit", body);
+            ("prefix-limit", n)
+        }
     };
     Obj::new()
         .str("exabgp", API_VERSION)
@@ -391,6 +407,14 @@ pub fn encode_text(ev: &Event) -> String {
         EventKind::Refresh(f) => format!(
             "neighbor {peer} {dir} route-refresh afi {} safi {} query\n",
             f.afi, f.safi
+        ),
+        EventKind::PrefixLimit(l) => format!(
+            "neighbor {peer} {dir} prefix-limit {} prefixes {} maximum {} {} {}\n",
+            values::family_text(l.family),
+            l.prefixes,
+            l.maximum,
+            if l.exceeded { "exceeded" } else { "threshold" },
+            if l.cease { "cease" } else { "warning" }
         ),
         EventKind::EndOfRib(f) => {
             let p = format!("neighbor {peer} {dir} update");

@@ -14,7 +14,6 @@
 //! accept exactly what the full parser accepts, and build the same [`Config`].
 
 use std::net::IpAddr;
-use std::sync::Arc;
 
 use super::model::{Config, NeighborConfig, RouteConfig};
 use super::route::ROUTE_KEYS;
@@ -24,7 +23,7 @@ use super::values::{
 };
 use crate::bgp::{AsPath, Origin, PathAttributes, Prefix};
 use crate::rib::hash::FxHashMap as FxMap;
-use crate::rib::{NextHop, Route};
+use crate::rib::{Interner, NextHop, Route};
 
 /// Without any `[[route]]` there is nothing to gain. (Small files take the fast path
 /// too, so that every configuration test exercises it against the full parser.)
@@ -51,7 +50,7 @@ pub(crate) fn parse(text: &str, name: &str) -> Option<Config> {
     if !config.routes.is_empty() {
         return None;
     }
-    let mut interner = Interner::default();
+    let mut interner: Interner = Interner::new();
     let mut out = Vec::with_capacity(routes.len());
     for section in &routes {
         out.push(route(section, &config.neighbors, &mut interner)?);
@@ -264,51 +263,6 @@ fn key_value(line: &str) -> Option<Option<(&str, Val<'_>)>> {
     let key = &line[..key_len];
     let rest = skip_ws(&line[key_len..]).strip_prefix('=')?;
     Some(Some((key, value(skip_ws(rest))?)))
-}
-
-/// Attribute sets already seen: routes with equal attributes share one `Arc`.
-#[derive(Default)]
-pub(crate) struct Interner {
-    map: FxMap<Arc<PathAttributes>, ()>,
-    last: Option<Arc<PathAttributes>>,
-}
-
-impl Interner {
-    pub(crate) fn intern(&mut self, attrs: PathAttributes) -> Arc<PathAttributes> {
-        if let Some(last) = &self.last {
-            if **last == attrs {
-                return last.clone();
-            }
-        }
-        let shared = match self.map.get_key_value(&attrs) {
-            Some((k, ())) => k.clone(),
-            None => {
-                let a = Arc::new(attrs);
-                self.map.insert(a.clone(), ());
-                a
-            }
-        };
-        self.last = Some(shared.clone());
-        shared
-    }
-
-    /// Share an existing `Arc` (the full parser's routes).
-    pub(crate) fn share(&mut self, attrs: &Arc<PathAttributes>) -> Arc<PathAttributes> {
-        if let Some(last) = &self.last {
-            if Arc::ptr_eq(last, attrs) || **last == **attrs {
-                return last.clone();
-            }
-        }
-        let shared = match self.map.get_key_value(&**attrs) {
-            Some((k, ())) => k.clone(),
-            None => {
-                self.map.insert(attrs.clone(), ());
-                attrs.clone()
-            }
-        };
-        self.last = Some(shared.clone());
-        shared
-    }
 }
 
 /// Strings of an array, each parsed; None if any item is not a string or invalid.

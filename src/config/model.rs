@@ -47,6 +47,35 @@ pub struct NeighborConfig {
     pub md5_password: Option<String>,
     /// Free text shown by `show neighbor`.
     pub description: Option<String>,
+    /// Limit on the prefixes the peer may have in our Adj-RIB-In (`max-prefix`).
+    pub max_prefix: Option<MaxPrefix>,
+}
+
+/// `max-prefix` and its options: what to do when a peer sends more prefixes of a
+/// family than we accept.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MaxPrefix {
+    /// The limit per family; a family not listed has none.
+    pub limits: Vec<(Family, u32)>,
+    /// Only log and publish an event when a limit is exceeded; keep the session.
+    pub warning_only: bool,
+    /// Seconds the neighbor stays idle (neither connecting nor accepting) after the
+    /// Cease; None: until a teardown command, a reload that changes the neighbor,
+    /// or a restart.
+    pub restart_after: Option<u32>,
+    /// Percentage of a limit at which a warning is logged and published before the
+    /// limit is reached; None: no early warning.
+    pub warning_threshold: Option<u8>,
+}
+
+impl MaxPrefix {
+    /// The limit for `family`, if any.
+    pub fn limit(&self, family: Family) -> Option<u32> {
+        self.limits
+            .iter()
+            .find(|(f, _)| *f == family)
+            .map(|(_, n)| *n)
+    }
 }
 
 /// One `[[route]]`.

@@ -5,10 +5,10 @@ use std::ops::Range;
 
 use toml::de::DeValue;
 
-use super::model::NeighborConfig;
+use super::model::{MaxPrefix, NeighborConfig};
 use super::parse::{asn, router_id, GlobalDraft};
 use super::values::{family_of, ip_version, parse_family, parse_ip};
-use super::walk::{Ctx, SValue, Table};
+use super::walk::{int_value, type_name, Ctx, SValue, Table};
 use crate::bgp::Family;
 
 pub(crate) const NEIGHBOR_KEYS: &[&str] = &[
@@ -23,6 +23,17 @@ pub(crate) const NEIGHBOR_KEYS: &[&str] = &[
     "passive",
     "families",
     "md5-password",
+    "max-prefix",
+    "max-prefix-warning-only",
+    "max-prefix-restart-after",
+    "max-prefix-warning-threshold",
+];
+
+/// The `max-prefix-*` options: each needs `max-prefix`.
+const MAX_PREFIX_OPTIONS: [&str; 3] = [
+    "max-prefix-warning-only",
+    "max-prefix-restart-after",
+    "max-prefix-warning-threshold",
 ];
 
 /// Linux TCP_MD5SIG_MAXKEYLEN.
@@ -214,6 +225,7 @@ pub(crate) fn parse_neighbor(
             None
         }
     };
+    let max_prefix = parse_max_prefix(ctx, t, families.as_deref(), &mut ok);
     let description = match t.str(ctx, "description", "a string") {
         Some((s, _)) => Some(s.to_string()),
         None => {
@@ -249,6 +261,7 @@ pub(crate) fn parse_neighbor(
             families: families.clone(),
             md5_password,
             description,
+            max_prefix,
         }),
         _ => None,
     };
@@ -278,6 +291,146 @@ fn optional_int<T: TryFrom<i128> + Copy>(
             default
         }
     }
+}
+
+/// `max-prefix` (an integer for every family of the neighbor, or a table of
+/// family = integer) and its options; `ok` is cleared when any of it was invalid.
+/// `families` is None when the neighbor's families were invalid (reported): a
+/// family of the table is then not checked against them.
+fn parse_max_prefix(
+    ctx: &mut Ctx<'_>,
+    t: &Table<'_, '_>,
+    families: Option<&[Family]>,
+    ok: &mut bool,
+) -> Option<MaxPrefix> {
+    let expected = "a number of prefixes from 1 to 4294967295, or a table of family = number, e.g. { \"ipv4 unicast\" = 1000 }";
+    let Some(v) = t.get("max-prefix") else {
+        for key in MAX_PREFIX_OPTIONS {
+            if let Some(o) = t.get(key) {
+                ctx.error(
+                    &o.span(),
+                    format!("{key} has no effect without max-prefix, expected max-prefix = N in this [[neighbor]] too"),
+                );
+                *ok = false;
+            }
+        }
+        return None;
+    };
+    let mut limits: Vec<(Family, u32)> = Vec::new();
+    let mut valid = true;
+    match v.get_ref() {
+        DeValue::Integer(_) => {
+            match int_value(ctx, "max-prefix", v, 1, u32::MAX.into(), expected) {
+                Some(n) => {
+                    let n = u32::try_from(n).unwrap_or(u32::MAX);
+                    let fams = families.unwrap_or(&[]);
+                    limits = fams.iter().map(|f| (*f, n)).collect();
+                }
+                None => valid = false,
+            }
+        }
+        DeValue::Table(table) => {
+            if table.is_empty() {
+                ctx.error(
+                    &v.span(),
+                    format!("max-prefix is an empty table, expected {expected}"),
+                );
+                valid = false;
+            }
+            for (k, item) in table.iter() {
+                let name = k.get_ref().as_ref();
+                let family = match parse_family(name) {
+                    Ok(f) => f,
+                    Err(m) => {
+                        ctx.error(&k.span(), format!("in max-prefix: {m}"));
+                        valid = false;
+                        continue;
+                    }
+                };
+                if families.is_some_and(|fs| !fs.contains(&family)) {
+                    ctx.error(
+                        &k.span(),
+                        format!("max-prefix for \"{family}\", a family this neighbor does not negotiate, expected one of its families (see families)"),
+                    );
+                    valid = false;
+                    continue;
+                }
+                let key = format!("max-prefix \"{family}\"");
+                match int_value(
+                    ctx,
+                    &key,
+                    item,
+                    1,
+                    u32::MAX.into(),
+                    "a number of prefixes from 1 to 4294967295",
+                ) {
+                    Some(n) => limits.push((family, u32::try_from(n).unwrap_or(u32::MAX))),
+                    None => valid = false,
+                }
+            }
+        }
+        other => {
+            ctx.error(
+                &v.span(),
+                format!(
+                    "wrong type for max-prefix: found {}, expected {expected}",
+                    type_name(other)
+                ),
+            );
+            valid = false;
+        }
+    }
+    let warning_only = match t.bool(ctx, "max-prefix-warning-only") {
+        Some(b) => b,
+        None => {
+            valid &= t.get("max-prefix-warning-only").is_none();
+            false
+        }
+    };
+    let restart_after = match t.int(
+        ctx,
+        "max-prefix-restart-after",
+        1,
+        u32::MAX.into(),
+        "a number of seconds from 1 to 4294967295",
+    ) {
+        Some((n, span)) => {
+            if warning_only {
+                ctx.error(
+                    &span,
+                    "max-prefix-restart-after has no effect with max-prefix-warning-only = true (the session is kept), expected one of the two",
+                );
+                valid = false;
+            }
+            u32::try_from(n).ok()
+        }
+        None => {
+            valid &= t.get("max-prefix-restart-after").is_none();
+            None
+        }
+    };
+    let warning_threshold = match t.int(
+        ctx,
+        "max-prefix-warning-threshold",
+        1,
+        100,
+        "a percentage of the limit from 1 to 100",
+    ) {
+        Some((n, _)) => u8::try_from(n).ok(),
+        None => {
+            valid &= t.get("max-prefix-warning-threshold").is_none();
+            None
+        }
+    };
+    *ok &= valid;
+    // One order whatever the file's: the order carries no meaning.
+    limits.sort_unstable();
+    valid.then_some(MaxPrefix {
+        limits,
+        warning_only,
+        restart_after,
+        warning_threshold,
+    })
 }
 
 /// `families`: None when invalid (reported); default the family of the address.

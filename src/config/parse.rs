@@ -157,7 +157,7 @@ pub(crate) fn parse_full(text: &str, name: &str) -> Result<Config, ConfigError> 
             .collect::<Option<Vec<_>>>(),
         {
             // Routes with equal attributes share one allocation.
-            let mut interner = super::fast::Interner::default();
+            let mut interner: crate::rib::Interner = crate::rib::Interner::new();
             routes
                 .into_iter()
                 .map(|r| {

@@ -89,6 +89,21 @@ fn render_neighbor(n: &NeighborConfig, secrets: bool) -> String {
         }
         (None, _) => {}
     }
+    if let Some(m) = &n.max_prefix {
+        let limits: Vec<String> = m
+            .limits
+            .iter()
+            .map(|(f, n)| format!("{} = {n}", q(&f.to_string())))
+            .collect();
+        let _ = writeln!(o, "max-prefix = {{ {} }}", limits.join(", "));
+        let _ = writeln!(o, "max-prefix-warning-only = {}", m.warning_only);
+        if let Some(s) = m.restart_after {
+            let _ = writeln!(o, "max-prefix-restart-after = {s}");
+        }
+        if let Some(p) = m.warning_threshold {
+            let _ = writeln!(o, "max-prefix-warning-threshold = {p}");
+        }
+    }
     o
 }
 

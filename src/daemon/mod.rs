@@ -13,7 +13,7 @@
 //!  |  config diff on ApplyConfig, Cease to all on Shutdown               |
 //!  +----^--------------------------+--------------------------+---------+
 //!       | mpsc<(TcpStream, peer)>   | mpsc<NeighborCommand>    | oneshot replies
-//!       |                           v  (unbounded, per peer)   | (status, adj-rib)
+//!       |                           v  (bounded, per peer)     | (status, adj-rib)
 //!  +----+-----------+     +--------------------+  +--------------------+
 //!  | accept task    |     | neighbor task A    |  | neighbor task B    |  ...
 //!  | per listener   |     | FSM, timers, TCP,  |  | (own Adj-RIB-In/   |
@@ -26,7 +26,12 @@
 //! ```
 //!
 //! A show command fans out oneshot requests from a spawned task, so a neighbor
-//! busy writing a large table never stalls the daemon loop.
+//! busy writing a large table never stalls the daemon loop. Commands go to a
+//! neighbor with `try_send` into a bounded queue: a neighbor that does not take
+//! them (blocked writing to a peer that stopped reading) is answered "neighbor X
+//! is not accepting commands", and nothing here waits for it. Stop, a reload's
+//! changes and accepted connections use a path that is never refused (see
+//! session/neighbor/inbox.rs).
 
 mod listener;
 mod reconfig;
@@ -38,7 +43,7 @@ use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::bgp::Prefix;
 use crate::config::{Config, NeighborConfig};
@@ -47,7 +52,7 @@ use crate::control::{
     RibEntry, Scope,
 };
 use crate::rib::Route;
-use crate::session::{self, NeighborCommand, NeighborHandle};
+use crate::session::{self, NeighborCommand, NeighborHandle, Refused};
 
 pub use listener::ListenerError;
 
@@ -201,8 +206,14 @@ impl Daemon {
                         return;
                     }
                 }
-                if !h.send(NeighborCommand::Incoming(stream)) {
-                    warn!(peer = %peer, "neighbor task gone, connection closed");
+                match h.incoming(stream) {
+                    Ok(()) => {}
+                    Err(Refused::Full) => {
+                        warn!(peer = %peer, "connection closed: the neighbor has not taken the previous ones yet")
+                    }
+                    Err(Refused::Gone) => {
+                        warn!(peer = %peer, "neighbor task gone, connection closed")
+                    }
                 }
             }
             None => {
@@ -231,17 +242,15 @@ impl Daemon {
                 if targets.is_empty() {
                     ControlReply::Error("no neighbor matches".into())
                 } else {
-                    let addrs: Vec<IpAddr> = targets.iter().map(|h| h.config.address).collect();
-                    for h in targets {
-                        h.send(NeighborCommand::Announce(routes.clone()));
-                    }
-                    for a in addrs {
+                    let (accepted, refused) =
+                        offer_all(&targets, || NeighborCommand::Announce(routes.clone()));
+                    for a in accepted {
                         let kept = self.api_routes.entry(a).or_default();
                         for r in &routes {
                             kept.insert(r.prefix, r.clone());
                         }
                     }
-                    ControlReply::Done
+                    refused_reply(refused)
                 }
             }
             Command::Withdraw { scope, prefixes } => {
@@ -249,50 +258,39 @@ impl Daemon {
                 if targets.is_empty() {
                     ControlReply::Error("no neighbor matches".into())
                 } else {
-                    let addrs: Vec<IpAddr> = targets.iter().map(|h| h.config.address).collect();
-                    for h in targets {
-                        h.send(NeighborCommand::Withdraw(prefixes.clone()));
-                    }
-                    for a in addrs {
+                    let (accepted, refused) =
+                        offer_all(&targets, || NeighborCommand::Withdraw(prefixes.clone()));
+                    for a in accepted {
                         if let Some(kept) = self.api_routes.get_mut(&a) {
                             for p in &prefixes {
                                 kept.remove(p);
                             }
                         }
                     }
-                    ControlReply::Done
+                    refused_reply(refused)
                 }
             }
             Command::FlushAdjRibOut { scope } => {
-                for h in self.scoped(&scope) {
-                    h.send(NeighborCommand::FlushOut);
-                }
-                ControlReply::Done
+                let (_, refused) = offer_all(&self.scoped(&scope), || NeighborCommand::FlushOut);
+                refused_reply(refused)
             }
             Command::ClearAdjRib { scope, direction } => {
+                let (accepted, refused) = offer_all(&self.scoped(&scope), || match direction {
+                    crate::control::RibDirection::In => NeighborCommand::ClearIn,
+                    crate::control::RibDirection::Out => NeighborCommand::ClearOut,
+                });
                 if direction == crate::control::RibDirection::Out {
-                    let addrs: Vec<IpAddr> = self
-                        .scoped(&scope)
-                        .iter()
-                        .map(|h| h.config.address)
-                        .collect();
-                    for a in addrs {
+                    for a in accepted {
                         self.api_routes.remove(&a);
                     }
                 }
-                for h in self.scoped(&scope) {
-                    h.send(match direction {
-                        crate::control::RibDirection::In => NeighborCommand::ClearIn,
-                        crate::control::RibDirection::Out => NeighborCommand::ClearOut,
-                    });
-                }
-                ControlReply::Done
+                refused_reply(refused)
             }
             Command::Teardown { address, code } => {
                 match self.neighbors.get(&address.to_canonical()) {
                     Some(h) => {
-                        h.send(NeighborCommand::Teardown(code));
-                        ControlReply::Done
+                        let (_, refused) = offer_all(&[h], || NeighborCommand::Teardown(code));
+                        refused_reply(refused)
                     }
                     None => ControlReply::Error(format!("no neighbor {address}")),
                 }
@@ -351,13 +349,51 @@ impl Daemon {
             .filter(|a| address.map_or(true, |want| want.to_canonical() == **a))
             .filter_map(|a| {
                 let (tx, rx) = oneshot::channel();
+                // A neighbor that refuses the query is left out at once, as one
+                // that does not answer in time is.
                 self.neighbors
                     .get(a)
-                    .is_some_and(|h| h.send(make(tx)))
+                    .is_some_and(|h| h.offer(make(tx)).is_ok())
                     .then_some(rx)
             })
             .collect()
     }
+}
+
+/// Offers the command `make` builds to each neighbor: the addresses that took it
+/// and those that refused it because their queue is full (a neighbor whose task
+/// has ended is on its way out of the daemon: neither).
+fn offer_all(
+    targets: &[&NeighborHandle],
+    make: impl Fn() -> NeighborCommand,
+) -> (Vec<IpAddr>, Vec<IpAddr>) {
+    let mut accepted = Vec::new();
+    let mut refused = Vec::new();
+    for h in targets {
+        match h.offer(make()) {
+            Ok(()) => accepted.push(h.config.address),
+            Err(Refused::Full) => {
+                // The sender is told; a flood of refusals is not the journal's.
+                debug!(peer = %h.config.address, "command refused: the neighbor is not accepting commands (queue full)");
+                refused.push(h.config.address);
+            }
+            Err(Refused::Gone) => {}
+        }
+    }
+    (accepted, refused)
+}
+
+/// Done, or an error naming every neighbor that refused the command (the others
+/// have it).
+fn refused_reply(refused: Vec<IpAddr>) -> ControlReply {
+    if refused.is_empty() {
+        return ControlReply::Done;
+    }
+    let each: Vec<String> = refused
+        .iter()
+        .map(|a| format!("neighbor {a} is not accepting commands"))
+        .collect();
+    ControlReply::Error(each.join("; "))
 }
 
 /// Stops neighbors concurrently (Cease with each one's subcode and text): the

@@ -1,14 +1,24 @@
 //! Adj-RIB-In of one neighbor: what the peer announced and has not withdrawn.
 //!
 //! Filled from received UPDATEs (classic NLRI and MP_REACH/MP_UNREACH), emptied when
-//! the session goes down. The attributes of one UPDATE are stored once, behind an
-//! `Arc`, without NEXT_HOP and MP_* (the next hop is kept per prefix).
+//! the session goes down. Attribute sets are stored without NEXT_HOP and MP_* (the
+//! next hop is kept per prefix) and interned: every UPDATE carrying the same
+//! attributes shares one `Arc`, so memory follows the distinct sets the peer sends,
+//! not its messages. Prefixes are counted per family for the max-prefix limit: a
+//! withdraw lowers the count, a re-announce of a prefix held does not raise it.
 
+use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::bgp::{PathAttributes, Prefix, Update};
+use super::intern::Interner;
+use crate::bgp::{Family, PathAttributes, Prefix, Update};
+
+/// The interner is pruned (sets no prefix uses any more dropped) when it holds
+/// twice as many sets as after the last prune, and at least this many: amortised
+/// constant work per UPDATE.
+const PRUNE_MIN: usize = 1024;
 
 /// What we hold for one received prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,14 +35,74 @@ pub struct InChange {
 }
 
 /// The Adj-RIB-In of one neighbor.
-#[derive(Debug, Default)]
+///
+/// Maps keep `std`'s keyed hasher: their keys (prefixes, attribute sets) come from
+/// the peer.
+#[derive(Debug)]
 pub struct AdjRibIn {
     routes: HashMap<Prefix, InEntry>,
+    /// Attribute sets received, shared across UPDATEs.
+    interned: Interner<RandomState>,
+    /// Interner size that triggers the next prune (see [`PRUNE_MIN`]).
+    prune_at: usize,
+    /// Prefixes held per family (few families: a short list).
+    counts: Vec<(Family, usize)>,
+}
+
+impl Default for AdjRibIn {
+    fn default() -> AdjRibIn {
+        AdjRibIn {
+            routes: HashMap::new(),
+            interned: Interner::new(),
+            prune_at: PRUNE_MIN,
+            counts: Vec::new(),
+        }
+    }
 }
 
 impl AdjRibIn {
     pub fn new() -> AdjRibIn {
         AdjRibIn::default()
+    }
+
+    /// Prefixes held for `family`.
+    pub fn count(&self, family: Family) -> usize {
+        self.counts
+            .iter()
+            .find(|(f, _)| *f == family)
+            .map_or(0, |(_, n)| *n)
+    }
+
+    /// Distinct attribute sets held (sets no prefix uses any more may stay until
+    /// the next prune).
+    pub fn attribute_sets(&self) -> usize {
+        self.interned.len()
+    }
+
+    fn count_mut(&mut self, family: Family) -> &mut usize {
+        let i = match self.counts.iter().position(|(f, _)| *f == family) {
+            Some(i) => i,
+            None => {
+                self.counts.push((family, 0));
+                self.counts.len() - 1
+            }
+        };
+        &mut self.counts[i].1
+    }
+
+    fn insert(&mut self, prefix: Prefix, entry: InEntry) {
+        if self.routes.insert(prefix, entry).is_none() {
+            *self.count_mut(prefix.family()) += 1;
+        }
+    }
+
+    fn remove(&mut self, prefix: &Prefix) -> bool {
+        if self.routes.remove(prefix).is_none() {
+            return false;
+        }
+        let n = self.count_mut(prefix.family());
+        *n = n.saturating_sub(1);
+        true
     }
 
     pub fn len(&self) -> usize {
@@ -44,7 +114,8 @@ impl AdjRibIn {
     }
 
     pub fn clear(&mut self) {
-        self.routes.clear();
+        // Replaced, not cleared: a full table's allocation is given back.
+        *self = AdjRibIn::default();
     }
 
     pub fn get(&self, prefix: &Prefix) -> Option<&InEntry> {
@@ -63,19 +134,21 @@ impl AdjRibIn {
         let a = &update.attributes;
         let mp_withdrawn = a.mp_unreach.iter().flat_map(|u| u.withdrawn.iter());
         for p in update.withdrawn.iter().chain(mp_withdrawn) {
-            if self.routes.remove(p).is_some() {
+            if self.remove(p) {
                 change.withdrawn += 1;
             }
         }
         if update.treat_as_withdraw.is_some() {
+            self.maybe_prune();
             return change;
         }
         let has_v4 = !update.nlri.is_empty();
         let has_mp = a.mp_reach.as_ref().is_some_and(|r| !r.nlri.is_empty());
         if !has_v4 && !has_mp {
+            self.maybe_prune();
             return change;
         }
-        let stored = Arc::new(PathAttributes {
+        let stored = self.interned.intern(PathAttributes {
             next_hop: None,
             mp_reach: None,
             mp_unreach: None,
@@ -83,7 +156,7 @@ impl AdjRibIn {
         });
         let v4_next_hop = a.next_hop.map(IpAddr::V4);
         for p in &update.nlri {
-            self.routes.insert(
+            self.insert(
                 *p,
                 InEntry {
                     next_hop: v4_next_hop,
@@ -95,7 +168,7 @@ impl AdjRibIn {
         if let Some(r) = &a.mp_reach {
             let nh = r.next_hops.first().copied();
             for p in &r.nlri {
-                self.routes.insert(
+                self.insert(
                     *p,
                     InEntry {
                         next_hop: nh,
@@ -105,7 +178,16 @@ impl AdjRibIn {
                 change.announced += 1;
             }
         }
+        self.maybe_prune();
         change
+    }
+
+    /// Drops interned sets no prefix uses any more, once the interner has doubled.
+    fn maybe_prune(&mut self) {
+        if self.interned.len() >= self.prune_at {
+            self.interned.prune();
+            self.prune_at = (self.interned.len() * 2).max(PRUNE_MIN);
+        }
     }
 }
 
@@ -196,5 +278,87 @@ mod tests {
             }
         );
         assert!(rib.is_empty());
+    }
+
+    fn announce(prefixes: &[&str], med: u32) -> Update {
+        Update {
+            nlri: prefixes.iter().map(|s| p(s)).collect(),
+            attributes: PathAttributes {
+                origin: Some(Origin::Igp),
+                med: Some(med),
+                next_hop: Some("192.0.2.9".parse().unwrap()),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    /// Many UPDATEs with one attribute set: one allocation, held by every prefix
+    /// (and the interner); a second set is a second allocation.
+    #[test]
+    fn updates_with_equal_attributes_share_one_arc() {
+        let mut rib = AdjRibIn::new();
+        for i in 0..2000u32 {
+            let a = std::net::Ipv4Addr::from(0x0a00_0000 + (i << 8));
+            rib.apply(&announce(&[&format!("{a}/24")], 7));
+        }
+        rib.apply(&announce(&["192.0.2.0/24"], 8));
+        assert_eq!(rib.attribute_sets(), 2);
+        let first = &rib.get(&p("10.0.0.0/24")).unwrap().attributes;
+        let last = &rib.get(&p("10.7.207.0/24")).unwrap().attributes;
+        assert!(Arc::ptr_eq(first, last));
+        // 2000 prefixes + the interner.
+        assert_eq!(Arc::strong_count(first), 2001);
+    }
+
+    /// A peer that keeps changing the attributes of one prefix does not grow the
+    /// interner without bound: sets no prefix uses are pruned.
+    #[test]
+    fn unused_attribute_sets_are_pruned() {
+        let mut rib = AdjRibIn::new();
+        for med in 0..(10 * PRUNE_MIN as u32) {
+            rib.apply(&announce(&["10.0.0.0/24"], med));
+            assert!(
+                rib.attribute_sets() <= PRUNE_MIN,
+                "{}",
+                rib.attribute_sets()
+            );
+        }
+        assert_eq!(rib.len(), 1);
+    }
+
+    /// The per-family count follows the table: a re-announce does not raise it, a
+    /// withdraw (classic or MP) lowers it, a withdraw of an unknown prefix does not.
+    #[test]
+    fn counts_per_family_follow_withdraws_and_reannounces() {
+        let mut rib = AdjRibIn::new();
+        rib.apply(&announce(&["10.0.0.0/24", "10.0.1.0/24"], 1));
+        rib.apply(&announce(&["10.0.0.0/24"], 2));
+        assert_eq!(rib.count(Family::IPV4_UNICAST), 2);
+        let mut u = announce(&[], 1);
+        u.attributes.mp_reach = Some(MpReach {
+            family: Family::IPV6_UNICAST,
+            next_hops: vec!["2001:db8::9".parse().unwrap()],
+            nlri: vec![p("2001:db8:1::/48"), p("2001:db8:2::/48")],
+        });
+        rib.apply(&u);
+        assert_eq!(rib.count(Family::IPV6_UNICAST), 2);
+        let w = Update {
+            withdrawn: vec![p("10.0.1.0/24"), p("10.9.9.0/24")],
+            attributes: PathAttributes {
+                mp_unreach: Some(MpUnreach {
+                    family: Family::IPV6_UNICAST,
+                    withdrawn: vec![p("2001:db8:1::/48"), p("2001:db8:1::/48")],
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        rib.apply(&w);
+        assert_eq!(rib.count(Family::IPV4_UNICAST), 1);
+        assert_eq!(rib.count(Family::IPV6_UNICAST), 1);
+        assert_eq!(rib.len(), 2);
+        rib.clear();
+        assert_eq!(rib.count(Family::IPV4_UNICAST), 0);
     }
 }

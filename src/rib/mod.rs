@@ -4,9 +4,11 @@
 
 mod adj_in;
 pub mod hash;
+mod intern;
 mod out;
 mod route;
 
 pub use adj_in::{AdjRibIn, InChange, InEntry};
+pub use intern::Interner;
 pub use out::{AdjRibOut, AnnounceGroup, Delta, OutEntry};
 pub use route::{NextHop, Route};

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::bgp::{Family, PathAttributes, Prefix};
 
 use super::hash::{FxHashMap, FxHashSet};
+use super::intern::Interner;
 use super::route::{NextHop, Route};
 
 /// What we hold for one prefix.
@@ -68,10 +69,7 @@ pub struct AdjRibOut {
     /// a second set as large as itself. `pending` then only matters for withdraws.
     all_pending: bool,
     /// Attribute sets in use (or recently used), so equal sets share one `Arc`.
-    interned: FxHashSet<Arc<PathAttributes>>,
-    /// The set interned last: a table of routes sharing one `Arc` (a configuration)
-    /// is then interned by a pointer comparison, without hashing the attributes.
-    last_interned: Option<Arc<PathAttributes>>,
+    interned: Interner,
 }
 
 impl Default for AdjRibOut {
@@ -80,8 +78,7 @@ impl Default for AdjRibOut {
             routes: FxHashMap::default(),
             pending: FxHashSet::default(),
             all_pending: true,
-            interned: FxHashSet::default(),
-            last_interned: None,
+            interned: Interner::new(),
         }
     }
 }
@@ -123,27 +120,10 @@ impl AdjRibOut {
         }
     }
 
-    fn intern(&mut self, attrs: &Arc<PathAttributes>) -> Arc<PathAttributes> {
-        if let Some(last) = &self.last_interned {
-            if Arc::ptr_eq(last, attrs) {
-                return Arc::clone(last);
-            }
-        }
-        let shared = match self.interned.get(attrs) {
-            Some(a) => Arc::clone(a),
-            None => {
-                self.interned.insert(Arc::clone(attrs));
-                Arc::clone(attrs)
-            }
-        };
-        self.last_interned = Some(Arc::clone(&shared));
-        shared
-    }
-
     /// Adds or replaces the route for its prefix. Returns false when an identical
     /// route was already held (nothing will be sent).
     pub fn announce(&mut self, route: &Route) -> bool {
-        let attributes = self.intern(&route.attributes);
+        let attributes = self.interned.share(&route.attributes);
         let entry = OutEntry {
             next_hop: route.next_hop,
             attributes,
@@ -183,7 +163,6 @@ impl AdjRibOut {
         self.pending.extend(self.routes.keys().copied());
         self.routes.clear();
         self.interned.clear();
-        self.last_interned = None;
     }
 
     /// Marks the whole table to be sent again and forgets pending withdraws: what a
@@ -265,8 +244,7 @@ impl AdjRibOut {
         // Drop interned sets no route uses any more (a set only the interner holds).
         // Drained: keep its allocation for the next changes.
         self.pending = pending;
-        self.last_interned = None;
-        self.interned.retain(|a| Arc::strong_count(a) > 1);
+        self.interned.prune();
         let mut announce: Vec<AnnounceGroup> = groups.into_values().collect();
         for g in &mut announce {
             g.prefixes.sort_unstable();

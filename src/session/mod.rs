@@ -2,8 +2,9 @@
 //! OPEN negotiation and UPDATE packing from the Adj-RIB-Out.
 //!
 //! The task owns its [`crate::rib::AdjRibOut`] and [`crate::rib::AdjRibIn`]; the
-//! daemon talks to it only through a [`NeighborHandle`] (typed commands over an
-//! unbounded channel, answers over oneshots), and the task publishes
+//! daemon talks to it only through a [`NeighborHandle`] (typed commands over a
+//! bounded queue for the API and an unbounded one for the daemon's own messages,
+//! see `neighbor/inbox.rs`; answers over oneshots), and the task publishes
 //! [`crate::control::Event`]s on the broadcast channel. See `daemon/mod.rs` for the
 //! whole picture of tasks and channels. This module never touches the filesystem.
 
@@ -14,7 +15,7 @@ pub mod tcp;
 
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{broadcast, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::NeighborConfig;
@@ -22,15 +23,16 @@ use crate::control::Event;
 use crate::rib::Route;
 
 pub use neighbor::{
-    describe_config, Brief, Neighbor, NeighborCommand, CEASE, CEASE_ADMIN_RESET,
-    CEASE_ADMIN_SHUTDOWN, CEASE_COLLISION, CEASE_CONFIG_CHANGE, CEASE_PEER_DECONFIGURED,
+    describe_config, Brief, Neighbor, NeighborCommand, Refused, CEASE, CEASE_ADMIN_RESET,
+    CEASE_ADMIN_SHUTDOWN, CEASE_COLLISION, CEASE_CONFIG_CHANGE, CEASE_MAX_PREFIX,
+    CEASE_PEER_DECONFIGURED, COMMAND_QUEUE, INCOMING_PENDING,
 };
 
 /// The daemon's side of a neighbor task.
 #[derive(Debug)]
 pub struct NeighborHandle {
     pub config: NeighborConfig,
-    tx: mpsc::UnboundedSender<NeighborCommand>,
+    tx: neighbor::Outbox,
     task: JoinHandle<()>,
     brief: watch::Receiver<Brief>,
 }
@@ -44,7 +46,7 @@ impl NeighborHandle {
         count: usize,
         events: broadcast::Sender<Event>,
     ) -> NeighborHandle {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = neighbor::inbox(COMMAND_QUEUE);
         let (brief_tx, brief) = watch::channel(Brief {
             state: crate::control::PeerState::Idle,
             prefixes_out: 0,
@@ -65,23 +67,34 @@ impl NeighborHandle {
         *self.brief.borrow()
     }
 
-    /// Queues a command; false when the task has ended.
+    /// Queues one of the daemon's own messages (a reload's changes): never refused
+    /// while the task lives (see `neighbor/inbox.rs`); false when it has ended.
+    /// Commands from the API go through [`NeighborHandle::offer`].
     pub fn send(&self, cmd: NeighborCommand) -> bool {
-        self.tx.send(cmd).is_ok()
+        self.tx.internal(cmd)
+    }
+
+    /// Queues a command from the API, or refuses it at once when the task is not
+    /// taking commands ([`Refused::Full`]) or has ended: never waits.
+    pub fn offer(&self, cmd: NeighborCommand) -> Result<(), Refused> {
+        self.tx.offer(cmd)
+    }
+
+    /// Hands a connection from the peer to the task (refused, and so closed, when
+    /// [`INCOMING_PENDING`] are still waiting for it).
+    pub fn incoming(&self, stream: tokio::net::TcpStream) -> Result<(), Refused> {
+        self.tx.incoming(stream)
     }
 
     /// Asks the task to send Cease (subcode, text) and end, waiting at most `grace`
     /// for the NOTIFICATION to be written; the task is aborted after that.
     pub async fn stop(self, subcode: u8, text: &str, grace: Duration) {
         let (done, wait) = oneshot::channel();
-        let asked = self
-            .tx
-            .send(NeighborCommand::Stop {
-                subcode,
-                text: text.to_string(),
-                done,
-            })
-            .is_ok();
+        let asked = self.tx.internal(NeighborCommand::Stop {
+            subcode,
+            text: text.to_string(),
+            done,
+        });
         // One deadline for both waits, so the whole stop takes at most `grace`.
         let deadline = tokio::time::Instant::now() + grace;
         if asked {

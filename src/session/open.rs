@@ -160,6 +160,7 @@ mod tests {
             families: vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST],
             md5_password: None,
             description: None,
+            max_prefix: None,
         }
     }
 

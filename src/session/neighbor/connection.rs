@@ -148,10 +148,7 @@ impl Neighbor {
                 Flow::Continue
             }
             // Event 27: UpdateMsg.
-            (Established, Message::Update(u)) => {
-                self.on_update(u);
-                Flow::Continue
-            }
+            (Established, Message::Update(u)) => self.on_update(conn, u).await,
             (Established, Message::RouteRefresh(r)) => self.on_route_refresh(conn, r).await,
             // Anything else is unexpected in this state (RFC 6608 subcodes 1..3).
             (state, m) => {

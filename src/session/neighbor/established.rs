@@ -11,12 +11,12 @@ use crate::session::outbound::{self, SessionContext};
 
 impl Neighbor {
     /// An UPDATE from the peer: End-of-RIB, or a change to the Adj-RIB-In, logged and
-    /// published.
-    pub(super) fn on_update(&mut self, u: Update) {
+    /// published, then checked against the max-prefix limits.
+    pub(super) async fn on_update(&mut self, conn: &mut Conn, u: Update) -> Flow {
         if let Some(family) = u.end_of_rib() {
             info!(peer = %self.cfg.address, family = outbound::family_name(family), "End-of-RIB received");
             self.emit(Direction::Receive, EventKind::EndOfRib(family));
-            return;
+            return Flow::Continue;
         }
         if let Some(why) = &u.treat_as_withdraw {
             warn!(peer = %self.cfg.address, reason = %why, "malformed UPDATE treated as withdraw (RFC 7606)");
@@ -39,6 +39,7 @@ impl Neighbor {
         );
         debug!(peer = %self.cfg.address, ?change, attributes = ?u.attributes, "UPDATE detail");
         self.emit(Direction::Receive, EventKind::Update(Box::new(u)));
+        self.check_limits(conn).await
     }
 
     /// The peer asks for our routes of one family again (RFC 2918): re-send that

@@ -17,7 +17,9 @@
 //! - `handshake`: the OPEN exchange, OpenSent -> OpenConfirm -> Established;
 //! - `collision`: a second connection from the peer (RFC 4271 §6.8);
 //! - `established`: UPDATEs in, Adj-RIB-Out deltas and End-of-RIB out, ROUTE-REFRESH;
+//! - `limits`: max-prefix checks and the idle time after a max-prefix Cease;
 //! - `commands`: the daemon's commands, with or without a connection;
+//! - `inbox`: the bounded API queue and the daemon's own queue into the task;
 //! - `wire`: encoding, counting and hold-bounded writes;
 //! - `status`: `show neighbor` / `show adj-rib` answers;
 //! - `events`: the events published to the API.
@@ -29,9 +31,13 @@ mod connection;
 mod established;
 mod events;
 mod handshake;
+mod inbox;
+mod limits;
 mod status;
 mod wire;
 
+pub use inbox::{inbox, Inbox, Outbox, Refused, COMMAND_QUEUE, INCOMING_PENDING};
+pub use limits::CEASE_MAX_PREFIX;
 pub use status::describe_config;
 
 use std::net::{IpAddr, SocketAddr};
@@ -40,7 +46,7 @@ use std::time::{Duration, Instant};
 
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{broadcast, oneshot, watch};
 use tokio::time::Sleep;
 use tracing::{debug, info, warn};
 
@@ -126,7 +132,7 @@ pub struct Neighbor {
     rib_out: AdjRibOut,
     rib_in: AdjRibIn,
     events: broadcast::Sender<Event>,
-    rx: mpsc::UnboundedReceiver<NeighborCommand>,
+    rx: Inbox,
     state: PeerState,
     sent: MessageCounters,
     received: MessageCounters,
@@ -141,6 +147,11 @@ pub struct Neighbor {
     dirty: bool,
     /// State and route count, published for the daemon (see [`Brief`]).
     brief: watch::Sender<Brief>,
+    /// Per limited family, which max-prefix warning was given this session.
+    limit_levels: Vec<(crate::bgp::Family, limits::Level)>,
+    /// Set when a max-prefix Cease ended the session: stay idle for this long
+    /// (None: until a teardown) before connecting or accepting again.
+    hold_after_down: Option<Option<Duration>>,
 }
 
 /// What the daemon can read of a neighbor without asking its task (which may be
@@ -166,7 +177,7 @@ impl Neighbor {
         routes: impl IntoIterator<Item = &'a Route>,
         count: usize,
         events: broadcast::Sender<Event>,
-        rx: mpsc::UnboundedReceiver<NeighborCommand>,
+        rx: Inbox,
         brief: watch::Sender<Brief>,
     ) -> Neighbor {
         let mut rib_out = AdjRibOut::with_capacity(count);
@@ -194,6 +205,8 @@ impl Neighbor {
             failures: 0,
             dirty: false,
             brief,
+            limit_levels: Vec::new(),
+            hold_after_down: None,
         }
     }
 
@@ -230,6 +243,13 @@ impl Neighbor {
                 End::Down(reason) => {
                     self.down(&reason);
                     next = pending.map(|s| (s, false));
+                    if let Some(restart) = self.hold_after_down.take() {
+                        // A connection kept from a collision is refused too.
+                        next = None;
+                        if !self.hold_down(restart).await {
+                            return;
+                        }
+                    }
                 }
                 End::Switch(stream, reason) => {
                     self.down(&reason);
@@ -274,6 +294,7 @@ impl Neighbor {
             },
         );
         self.rib_in.clear();
+        self.limit_levels.clear();
         self.rib_out.resend_all();
         self.negotiated = None;
         self.established_at = None;
@@ -307,5 +328,6 @@ fn test_config() -> NeighborConfig {
         families: vec![crate::bgp::Family::IPV4_UNICAST],
         md5_password: Some("secret".into()),
         description: None,
+        max_prefix: None,
     }
 }

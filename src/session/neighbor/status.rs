@@ -102,6 +102,23 @@ pub fn describe_config(c: &NeighborConfig) -> String {
     if c.md5_password.is_some() {
         s.push_str(" md5-password <set>");
     }
+    if let Some(m) = &c.max_prefix {
+        let limits: Vec<String> = m
+            .limits
+            .iter()
+            .map(|(f, n)| format!("{} {n}", outbound::family_name(*f)))
+            .collect();
+        s.push_str(&format!(" max-prefix [{}]", limits.join(", ")));
+        if m.warning_only {
+            s.push_str(" warning-only");
+        }
+        if let Some(r) = m.restart_after {
+            s.push_str(&format!(" restart-after {r}"));
+        }
+        if let Some(p) = m.warning_threshold {
+            s.push_str(&format!(" warning-threshold {p}%"));
+        }
+    }
     if let Some(d) = &c.description {
         s.push_str(&format!(" description {d:?}"));
     }
@@ -132,7 +149,7 @@ mod tests {
             })
             .collect();
         let (events, _) = tokio::sync::broadcast::channel(1);
-        let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let (_tx, rx) = super::super::inbox(1);
         let n = Neighbor::new(
             cfg,
             &routes,

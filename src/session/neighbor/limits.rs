@@ -1,0 +1,177 @@
+//! The max-prefix limit (`max-prefix` and its options in the neighbor's config):
+//! checked after every UPDATE is applied to the Adj-RIB-In, and the idle time that
+//! follows a Cease for it.
+//!
+//! Per family, the count of prefixes held is compared with the limit:
+//! - at `max-prefix-warning-threshold` percent: a warning (log line and
+//!   `prefix-limit` event), once until the count falls below the threshold again;
+//! - above the limit with `max-prefix-warning-only`: the same, once until the count
+//!   falls back to the limit;
+//! - above the limit otherwise: NOTIFICATION Cease subcode 1 "Maximum Number of
+//!   Prefixes Reached" (RFC 4486 §4: data = AFI, SAFI, the upper bound), session
+//!   down, then [`Neighbor::hold_down`]: Idle, neither connecting nor accepting the
+//!   peer, for `max-prefix-restart-after` seconds, or until a teardown command.
+
+use std::time::Duration;
+
+use tracing::{info, warn};
+
+use super::{far_future, Conn, Flow, Neighbor, NeighborCommand, CEASE};
+use crate::bgp::{Family, Notification};
+use crate::control::{Direction, EventKind, PeerState, PrefixLimit};
+use crate::session::outbound;
+
+/// Cease subcode 1 (RFC 4486): Maximum Number of Prefixes Reached.
+pub const CEASE_MAX_PREFIX: u8 = 1;
+
+/// How far above its thresholds a family is, so each warning is given once per
+/// crossing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Level {
+    Below,
+    Threshold,
+    Exceeded,
+}
+
+/// The Cease for a family above `maximum` (RFC 4486 §4: AFI 2 octets, SAFI 1
+/// octet, the prefix upper bound 4 octets).
+pub(super) fn max_prefix_cease(family: Family, maximum: u32) -> Notification {
+    let mut data = Vec::with_capacity(7);
+    data.extend_from_slice(&family.afi.code().to_be_bytes());
+    data.push(family.safi.code());
+    data.extend_from_slice(&maximum.to_be_bytes());
+    Notification {
+        code: CEASE,
+        subcode: CEASE_MAX_PREFIX,
+        data,
+    }
+}
+
+impl Neighbor {
+    /// Checks every limited family after an UPDATE; a family above its limit
+    /// without warning-only ends the session with Cease subcode 1.
+    pub(super) async fn check_limits(&mut self, conn: &mut Conn) -> Flow {
+        let Some(m) = self.cfg.max_prefix.clone() else {
+            return Flow::Continue;
+        };
+        for (family, maximum) in m.limits {
+            let prefixes = self.rib_in.count(family) as u64;
+            let threshold = m
+                .warning_threshold
+                .map(|pct| u64::from(maximum) * u64::from(pct) / 100);
+            let level = if prefixes > u64::from(maximum) {
+                Level::Exceeded
+            } else if threshold.is_some_and(|t| prefixes >= t) {
+                Level::Threshold
+            } else {
+                Level::Below
+            };
+            let was = self.limit_level(family);
+            self.set_limit_level(family, level);
+            if level <= was {
+                continue;
+            }
+            let exceeded = level == Level::Exceeded;
+            let cease = exceeded && !m.warning_only;
+            let name = outbound::family_name(family);
+            if exceeded {
+                warn!(peer = %self.cfg.address, family = name, prefixes, maximum, cease, "maximum number of prefixes exceeded");
+            } else {
+                warn!(peer = %self.cfg.address, family = name, prefixes, maximum, "prefixes at the max-prefix warning threshold");
+            }
+            self.emit(
+                Direction::Receive,
+                EventKind::PrefixLimit(PrefixLimit {
+                    family,
+                    prefixes,
+                    maximum,
+                    exceeded,
+                    cease,
+                }),
+            );
+            if cease {
+                self.hold_after_down = Some(m.restart_after.map(|s| Duration::from_secs(s.into())));
+                let reason = format!(
+                    "maximum number of prefixes reached for {name} ({prefixes} > {maximum})"
+                );
+                return self
+                    .notify_and_close(conn, max_prefix_cease(family, maximum), reason)
+                    .await;
+            }
+        }
+        Flow::Continue
+    }
+
+    fn limit_level(&self, family: Family) -> Level {
+        self.limit_levels
+            .iter()
+            .find(|(f, _)| *f == family)
+            .map_or(Level::Below, |(_, l)| *l)
+    }
+
+    fn set_limit_level(&mut self, family: Family, level: Level) {
+        match self.limit_levels.iter_mut().find(|(f, _)| *f == family) {
+            Some((_, l)) => *l = level,
+            None => self.limit_levels.push((family, level)),
+        }
+    }
+
+    /// Idle after a max-prefix Cease, for `restart` (None: until a teardown
+    /// command). The peer's connections are closed as they arrive, other commands
+    /// are handled as without a connection. false: the task must end.
+    pub(super) async fn hold_down(&mut self, restart: Option<Duration>) -> bool {
+        self.set_state(PeerState::Idle);
+        match restart {
+            Some(d) => {
+                info!(peer = %self.cfg.address, seconds = d.as_secs(), "idle after max-prefix, restarting later")
+            }
+            None => {
+                info!(peer = %self.cfg.address, "idle after max-prefix until a teardown command or a reload changes the neighbor")
+            }
+        }
+        let deadline = match restart {
+            Some(d) => tokio::time::Instant::now() + d,
+            None => far_future(),
+        };
+        let timer = tokio::time::sleep_until(deadline);
+        tokio::pin!(timer);
+        loop {
+            tokio::select! {
+                _ = &mut timer, if restart.is_some() => break,
+                cmd = self.rx.recv() => match cmd {
+                    None => return false,
+                    Some(NeighborCommand::Incoming(s)) => {
+                        info!(peer = %self.cfg.address, "connection refused: idle after max-prefix");
+                        drop(s);
+                    }
+                    Some(NeighborCommand::Teardown(_)) => {
+                        info!(peer = %self.cfg.address, "max-prefix idle ended by a teardown command");
+                        break;
+                    }
+                    Some(c) => {
+                        if let Some(done) = self.command_offline(c) {
+                            let _ = done.send(());
+                            return false;
+                        }
+                    }
+                },
+            }
+        }
+        // Reconnect at once, not after the backoff of the failures so far.
+        self.failures = 0;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 4486 §4: "AFI (2 octets), SAFI (1 octet), prefix upper bound (4 octets)".
+    #[test]
+    fn cease_data_is_afi_safi_bound() {
+        let n = max_prefix_cease(Family::IPV6_UNICAST, 0x0001_0203);
+        assert_eq!((n.code, n.subcode), (6, 1));
+        assert_eq!(n.data, vec![0, 2, 1, 0, 1, 2, 3]);
+    }
+}

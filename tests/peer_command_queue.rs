@@ -1,0 +1,136 @@
+//! A neighbor's command queue is bounded: a raw peer takes the session and stops
+//! reading, so its neighbor task blocks writing a large table; a flood of API
+//! commands for it is then refused with "neighbor X is not accepting commands"
+//! once the queue is full, while another neighbor keeps answering, and shutdown
+//! still reaches both (the Cease is not queued behind the flood).
+
+mod common;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::inproc::InProcess;
+use common::raw::*;
+use common::*;
+use exabgp::bgp::{Origin, PathAttributes, Prefix};
+use exabgp::control::{Command, ControlReply, Event, PeerState};
+use exabgp::rib::{NextHop, Route};
+use exabgp::session::COMMAND_QUEUE;
+use tokio::sync::broadcast;
+
+fn route(i: u32, med: u32) -> Route {
+    Route {
+        prefix: Prefix::new(IpAddr::V4((0x0a00_0000 + (i << 8)).into()), 24).unwrap(),
+        next_hop: NextHop::Address("192.0.2.20".parse().unwrap()),
+        attributes: Arc::new(PathAttributes {
+            origin: Some(Origin::Igp),
+            med: Some(med),
+            ..Default::default()
+        }),
+    }
+}
+
+#[test]
+fn a_flood_for_a_stuck_neighbor_is_refused_and_nobody_else_waits() {
+    let exa_ip: IpAddr = loopback_addr(131).into();
+    let stuck_ip: IpAddr = loopback_addr(133).into();
+    let other_ip: IpAddr = loopback_addr(135).into();
+    let listener = std::net::TcpListener::bind((exa_ip, 0)).unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    // A long hold time: the blocked write is not cut short during the test.
+    let text = ExaConfig::new(65001)
+        .passive(stuck_ip, RAW_AS.into())
+        .line("hold-time = 240")
+        .passive(other_ip, RAW_AS.into())
+        .build();
+    let config = exabgp::config::parse_str(&text, "queue.toml").unwrap();
+    let (events, _) = broadcast::channel::<Event>(16);
+    let mut daemon = InProcess::start(config, vec![listener], events);
+
+    let mut stuck = RawPeer::connect(stuck_ip, addr);
+    stuck.handshake_with(&open_body_with(4, RAW_AS, 240, [192, 0, 2, 77]));
+    stuck.until_end_of_rib();
+    let mut other = RawPeer::connect(other_ip, addr);
+    other.handshake_with(&open_body_with(4, RAW_AS, 240, [192, 0, 2, 78]));
+    other.until_end_of_rib();
+
+    // A table far larger than the socket buffers (one UPDATE per route), which
+    // the stuck peer never reads: its task blocks writing it.
+    let table: Vec<Route> = (0..200_000u32).map(|i| route(i, i)).collect();
+    let only_stuck = Some(vec![stuck_ip]);
+    assert_eq!(
+        daemon.ctl.ask(Command::Announce {
+            scope: only_stuck.clone(),
+            routes: table,
+        }),
+        ControlReply::Done
+    );
+
+    // The flood: one small command after another, until one is refused. The task
+    // may take one batch before it blocks, so the bound is the queue plus that.
+    let bound = 3 * COMMAND_QUEUE;
+    let mut accepted = 0usize;
+    let refusal = loop {
+        assert!(accepted < bound, "{accepted} commands queued, none refused");
+        match daemon.ctl.ask(Command::Announce {
+            scope: only_stuck.clone(),
+            routes: vec![route(300_000, accepted as u32)],
+        }) {
+            ControlReply::Done => accepted += 1,
+            other => break other,
+        }
+    };
+    assert_eq!(
+        refusal,
+        ControlReply::Error(format!("neighbor {stuck_ip} is not accepting commands"))
+    );
+    assert!(accepted >= COMMAND_QUEUE, "refused after only {accepted}");
+
+    // The other neighbor answers and takes commands at once; a show of every
+    // neighbor leaves the stuck one out rather than waiting for it.
+    let s = daemon.ctl.neighbor(other_ip);
+    assert_eq!(s.state, PeerState::Established);
+    assert_eq!(
+        daemon.ctl.ask(Command::Announce {
+            scope: Some(vec![other_ip]),
+            routes: vec![route(400_000, 1)],
+        }),
+        ControlReply::Done
+    );
+    let (t, _) = other.read().expect("the announced route");
+    assert_eq!(t, 2);
+    let started = Instant::now();
+    match daemon.ctl.ask(Command::ShowNeighbor {
+        detail: exabgp::control::ShowDetail::Summary,
+        address: None,
+    }) {
+        ControlReply::Neighbors(v) => {
+            assert!(v.iter().any(|s| s.peer_address == other_ip), "{v:?}");
+            assert!(v.iter().all(|s| s.peer_address != stuck_ip), "{v:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(5), "show waited");
+
+    // Shutdown: the stuck peer starts reading again; its Cease comes after the
+    // table, ahead of the thousands of queued commands.
+    assert_eq!(daemon.ctl.ask(Command::Shutdown), ControlReply::Done);
+    let deadline = Instant::now() + WAIT;
+    let mut cease = None;
+    for _ in 0..2_000_000 {
+        assert!(Instant::now() < deadline, "no Cease for the stuck peer");
+        match stuck.read() {
+            Ok((3, body)) => {
+                cease = Some((body[0], body[1]));
+                break;
+            }
+            Ok(_) => {}
+            Err(e) => panic!("stuck peer: connection ended without a Cease: {e}"),
+        }
+    }
+    assert_eq!(cease, Some((6, 2)));
+    assert_eq!(other.notification(), (6, 2));
+    let r = daemon.join(Duration::from_secs(15));
+    assert!(matches!(r, Ok(Ok(Ok(())))), "{r:?}");
+}
