@@ -1,0 +1,153 @@
+//! Hostile local users, end to end with the built binaries: a control socket path
+//! swapped for a symlink while the daemon binds, control clients that never read,
+//! environment variables that are not UTF-8, a flood of unknown BGP connections,
+//! and exabgpcli arguments meant to escape or overflow.
+//!
+//! Every process is killed and every file removed when a test ends (Drop guards).
+
+mod common;
+mod e2e_support;
+
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{free_port, Proc, TestDir};
+
+const LOCALHOST: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+use e2e_support::*;
+
+/// `cmd` run under strace, every chmod of the process delayed by `delay`: the
+/// window between bind and the mode change, where an attacker swaps the path,
+/// becomes seconds wide instead of microseconds, so the race is won every time.
+fn under_strace_slow_chmod(cmd: &Command, delay: Duration) -> Command {
+    let mut s = Command::new("strace");
+    s.args(["-f", "-o", "/dev/null", "-e", "trace=chmod,fchmodat"])
+        .arg("-e")
+        .arg(format!(
+            "inject=chmod,fchmodat:delay_enter={}",
+            delay.as_micros()
+        ))
+        .arg("--")
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => s.env(k, v),
+            None => s.env_remove(k),
+        };
+    }
+    s
+}
+
+/// The traced program's pid (strace's child), so the test stops it, not strace.
+fn traced_child(strace_pid: u32) -> Option<u32> {
+    let path = format!("/proc/{strace_pid}/task/{strace_pid}/children");
+    std::fs::read_to_string(path)
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Item 6: the daemon user owns the socket's directory and swaps the fresh socket
+/// for a symlink to a file it wants opened up, between the daemon's bind and its
+/// chmod. The file keeps its mode and owner, and the socket was never wider than
+/// 0660 at any time it was visible.
+#[test]
+fn socket_swapped_for_a_symlink_changes_nothing() {
+    assert!(
+        Command::new("strace").arg("-V").output().is_ok(),
+        "strace is needed (Debian package strace)"
+    );
+    let dir = TestDir::new("local-symlink");
+    let rundir = dir.subdir("run");
+    let sock = rundir.join("edge.sock");
+    let victim = dir.path.join("victim");
+    std::fs::write(&victim, "secret\n").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let before = std::fs::metadata(&victim).unwrap();
+
+    let name = instance_name("symlink");
+    let (mut cmd, log) = server_command(&dir.path, &name, PASSIVE_ONLY);
+    cmd.env("exabgp_api_socketpath", &sock)
+        .env("exabgp_tcp_bind", "127.0.0.1")
+        .env("exabgp_tcp_port", free_port(LOCALHOST).to_string());
+    let traced = under_strace_slow_chmod(&cmd, Duration::from_secs(3));
+    let mut proc = Proc::spawn(&name, traced, log);
+    let _guard = SocketGuard(sock.clone());
+
+    // The attacker: as soon as the socket shows up, note its mode and put a
+    // symlink to the victim in its place (rename: atomic).
+    let planted = rundir.join("planted");
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let first_mode = loop {
+        if let Ok(m) = std::fs::symlink_metadata(&sock) {
+            if m.file_type().is_socket() {
+                std::fs::rename(&planted, &sock).unwrap();
+                break m.mode() & 0o7777;
+            }
+        }
+        assert!(
+            Instant::now() < deadline && proc.alive(),
+            "the socket never appeared; log:\n{}",
+            proc.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    // The daemon's delayed chmod has run (or it refused to go on): past the delay.
+    std::thread::sleep(Duration::from_secs(5));
+    if let Some(pid) = traced_child(proc.pid()) {
+        // SAFETY: kill(2) on the pid of the daemon we started under strace.
+        unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    }
+    let _ = proc.wait_exit(Duration::from_secs(15));
+
+    let after = std::fs::metadata(&victim).unwrap();
+    assert_eq!(
+        after.mode() & 0o7777,
+        before.mode() & 0o7777,
+        "the victim's mode was changed through the symlink; log:\n{}",
+        proc.log_text()
+    );
+    assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
+    assert_eq!(
+        first_mode & !0o660,
+        0,
+        "the socket was visible with mode {first_mode:o}, wider than 0660"
+    );
+    // The symlink is still there: the daemon did not remove what is not its socket.
+    assert!(is_symlink(&sock));
+}
+
+/// A pre-planted symlink at the socket path is refused and left alone.
+#[test]
+fn planted_symlink_is_refused() {
+    let dir = TestDir::new("local-planted");
+    let rundir = dir.subdir("run");
+    let sock = rundir.join("edge.sock");
+    let victim = dir.path.join("victim");
+    std::fs::write(&victim, "secret\n").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::os::unix::fs::symlink(&victim, &sock).unwrap();
+    let name = instance_name("planted");
+    let (mut cmd, _log) = server_command(&dir.path, &name, PASSIVE_ONLY);
+    cmd.env("exabgp_api_socketpath", &sock)
+        .env("exabgp_tcp_bind", "127.0.0.1")
+        .env("exabgp_tcp_port", free_port(LOCALHOST).to_string());
+    let out = run(cmd, COMMAND_TIMEOUT);
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(out.stderr.contains("not a socket"), "{out:?}");
+    let m = std::fs::metadata(&victim).unwrap();
+    assert_eq!(m.mode() & 0o7777, 0o600);
+    assert!(is_symlink(&sock));
+}
+
+fn is_symlink(p: &Path) -> bool {
+    std::fs::symlink_metadata(p)
+        .map(|m| m.file_type().is_symlink())
+        .unwrap_or(false)
+}
