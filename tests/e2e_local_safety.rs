@@ -151,3 +151,37 @@ fn is_symlink(p: &Path) -> bool {
         .map(|m| m.file_type().is_symlink())
         .unwrap_or(false)
 }
+
+/// Item 7: 64 local clients (as many as the daemon serves at once) each send a
+/// burst of `show neighbor` and never read an answer. Each one's answers fill its
+/// socket and the daemon's write stalls. A fresh `exabgpcli show neighbor` still
+/// gets its answer: the write timeout frees the slots (without it the CLI waits in
+/// the listen backlog until its own timeout).
+#[test]
+fn clients_that_never_read_do_not_lock_the_cli_out() {
+    let dir = TestDir::new("local-noread");
+    let name = instance_name("noread");
+    let mut d = Daemon::start(&dir.path, &name, PASSIVE_ONLY, None);
+    d.wait_serving();
+
+    let burst = "show neighbor\n".repeat(64 * 1024 / 14);
+    let mut hogs = Vec::new();
+    for _ in 0..64 {
+        let mut s = std::os::unix::net::UnixStream::connect(d.path()).unwrap();
+        s.set_nonblocking(true).unwrap();
+        // As much of the burst as the socket takes; the rest is not needed.
+        let _ = std::io::Write::write(&mut s, burst.as_bytes());
+        hogs.push(s);
+    }
+    // Every hog holds a slot: its answers (far more than a socket buffer) stall.
+    let mut cmd = hermetic(exabgpcli_bin());
+    cmd.args(["--timeout", "90", "--instance", &name, "show", "neighbor"]);
+    let out = run(cmd, Duration::from_secs(120));
+    assert_eq!(
+        out.code, 0,
+        "the CLI was locked out by clients that never read: {out:?}"
+    );
+    assert!(out.stdout.contains("192.0.2.200"), "{out:?}");
+    drop(hogs);
+    assert_eq!(d.terminate(), Some(0), "log:\n{}", d.proc.log_text());
+}

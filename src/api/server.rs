@@ -9,7 +9,9 @@
 //! Limits: at most `max_clients` connections are served at once; more wait in the
 //! kernel's listen backlog (we accept only with a free slot), and beyond the backlog
 //! the kernel refuses them. Lines are limited to 64 KiB; an idle connection is
-//! closed after `idle_timeout`.
+//! closed after `idle_timeout`; a client that does not take an answer within
+//! `write_timeout` (it stopped reading) is disconnected and the answer dropped, so
+//! clients that never read cannot hold every slot (and their answers) forever.
 
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
@@ -268,6 +270,9 @@ fn own_socket_file(path: &Path, gid: u32) -> std::io::Result<(u64, u64)> {
     Ok((st.st_dev, st.st_ino))
 }
 
+/// How long a client gets to take one whole answer (see docs/api.md).
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Limits of the control socket server.
 #[derive(Debug, Clone, Copy)]
 pub struct ServerLimits {
@@ -277,6 +282,9 @@ pub struct ServerLimits {
     pub max_line: usize,
     /// A connection that sends nothing for this long is closed.
     pub idle_timeout: Duration,
+    /// A client that has not taken a whole answer after this long is disconnected
+    /// (it stopped reading: its slot and its answer are freed).
+    pub write_timeout: Duration,
 }
 
 impl Default for ServerLimits {
@@ -285,6 +293,7 @@ impl Default for ServerLimits {
             max_clients: 64,
             max_line: MAX_LINE,
             idle_timeout: Duration::from_secs(300),
+            write_timeout: WRITE_TIMEOUT,
         }
     }
 }
@@ -388,10 +397,11 @@ async fn serve_client(
                             Ok(req) => execute(ctx, &req).await,
                             Err(e) => Answer::error(e.to_string()),
                         };
-                        let _ = write_answer(&mut w, &answer).await;
+                        let _ = timed_write(&mut w, &answer, limits.write_timeout).await;
                     }
                     _ => {
-                        let _ = w.write_all(b"error: exabgp is stopping\n").await;
+                        let bye = Answer::error("exabgp is stopping");
+                        let _ = timed_write(&mut w, &bye, limits.write_timeout).await;
                     }
                 }
                 return;
@@ -399,7 +409,8 @@ async fn serve_client(
         };
         let answer = match line {
             Err(_) => {
-                let _ = w.write_all(b"error: idle timeout, closing\n").await;
+                let bye = Answer::error("idle timeout, closing");
+                let _ = timed_write(&mut w, &bye, limits.write_timeout).await;
                 return;
             }
             Ok(Err(_)) | Ok(Ok(Line::Eof)) => return,
@@ -428,8 +439,30 @@ async fn serve_client(
                 Err(e) => Answer::error(e.to_string()),
             },
         };
-        if write_answer(&mut w, &answer).await.is_err() {
+        if timed_write(&mut w, &answer, limits.write_timeout)
+            .await
+            .is_err()
+        {
             return;
+        }
+    }
+}
+
+/// [`write_answer`] bounded by `limit`: a client that stopped reading gets
+/// TimedOut (the caller then drops the connection and the answer).
+async fn timed_write<W: AsyncWriteExt + Unpin>(
+    w: &mut W,
+    answer: &Answer,
+    limit: Duration,
+) -> std::io::Result<()> {
+    match tokio::time::timeout(limit, write_answer(w, answer)).await {
+        Ok(r) => r,
+        Err(_) => {
+            tracing::debug!(
+                "control client took no answer for {} s; disconnected",
+                limit.as_secs()
+            );
+            Err(std::io::ErrorKind::TimedOut.into())
         }
     }
 }
