@@ -185,3 +185,81 @@ fn clients_that_never_read_do_not_lock_the_cli_out() {
     drop(hogs);
     assert_eq!(d.terminate(), Some(0), "log:\n{}", d.proc.log_text());
 }
+
+/// A variable whose value is not UTF-8 (any parent can pass one).
+fn not_utf8() -> std::ffi::OsString {
+    use std::os::unix::ffi::OsStringExt;
+    std::ffi::OsString::from_vec(vec![b'x', 0xff, 0xfe, b'y'])
+}
+
+/// Item 8: somebody else's variable that is not UTF-8 is ignored by every binary
+/// (it used to abort the process: std::env::vars() panics, exit 134).
+#[test]
+fn a_foreign_variable_that_is_not_utf8_is_ignored() {
+    let dir = TestDir::new("local-envjunk");
+    let name = instance_name("envjunk");
+    let sock = dir.path.join("junk.sock");
+    let (mut cmd, log) = server_command(&dir.path, &name, PASSIVE_ONLY);
+    cmd.env("JUNK_FROM_PARENT", not_utf8())
+        .env("exabgp_api_socketpath", &sock);
+    let mut d = Proc::spawn(&name, cmd, log);
+    let _guard = SocketGuard(sock.clone());
+
+    let mut validate = hermetic(exabgp_bin());
+    validate
+        .arg("validate")
+        .arg(dir.path.join(format!("{name}.toml")))
+        .env("JUNK_FROM_PARENT", not_utf8());
+    let out = run(validate, COMMAND_TIMEOUT);
+    assert_eq!(out.code, 0, "{out:?}");
+
+    let answered = common::wait_for(common::WAIT, || {
+        let mut c = hermetic(exabgpcli_bin());
+        c.args(["--timeout", "20", "--socket"])
+            .arg(&sock)
+            .args(["show", "neighbor"])
+            .env("JUNK_FROM_PARENT", not_utf8());
+        let out = run(c, COMMAND_TIMEOUT);
+        (out.code == 0).then_some(out)
+    });
+    let out = answered.unwrap_or_else(|| {
+        panic!(
+            "the daemon or the CLI did not work; alive: {}; log:\n{}",
+            d.alive(),
+            d.log_text()
+        )
+    });
+    assert!(out.stdout.contains("192.0.2.200"), "{out:?}");
+    d.signal(libc::SIGTERM);
+    let status = d.wait_exit(Duration::from_secs(15));
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", d.log_text());
+}
+
+/// Item 8: one of our variables that is not UTF-8 is a settings error (78) that
+/// names it, for the daemon, `exabgp env` and exabgpcli alike.
+#[test]
+fn an_exabgp_variable_that_is_not_utf8_is_a_settings_error() {
+    let dir = TestDir::new("local-envbad");
+    let name = instance_name("envbad");
+    let (mut server, _log) = server_command(&dir.path, &name, PASSIVE_ONLY);
+    server.env("exabgp_log_level", not_utf8());
+    let mut env = hermetic(exabgp_bin());
+    env.args(["env", "--instance", &name])
+        .env("exabgp.api.socketname", not_utf8());
+    let mut cli = hermetic(exabgpcli_bin());
+    cli.args(["--instance", &name, "show", "neighbor"])
+        .env("exabgp_api_socketpath", not_utf8());
+    for (cmd, var) in [
+        (server, "exabgp_log_level"),
+        (env, "exabgp.api.socketname"),
+        (cli, "exabgp_api_socketpath"),
+    ] {
+        let shown = format!("{cmd:?}");
+        let out = run(cmd, COMMAND_TIMEOUT);
+        assert_eq!(out.code, 78, "{shown}: {out:?}");
+        assert!(
+            out.stderr.contains(var) && out.stderr.contains("not UTF-8"),
+            "{shown}: {out:?}"
+        );
+    }
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::config::Settings;
+use crate::config::{Settings, SettingsError};
 use crate::system::sockpath;
 
 /// Exit code when the command was refused (`error: ...`).
@@ -81,30 +81,30 @@ fn env_file(args: &Args) -> Option<PathBuf> {
 
 /// Where the socket is, and the report of how it was found: the daemon's own
 /// settings (environment, the instance's env file, defaults), then our flags.
-fn locate(args: &Args) -> (String, sockpath::Resolution) {
+/// Fails only when an exabgp_* variable is not UTF-8 (we cannot tell what the
+/// daemon made of it; guessing could reach another instance).
+fn locate(args: &Args) -> Result<(String, sockpath::Resolution), SettingsError> {
     let file = env_file(args);
-    let (mut explicit, socketname, mut root) = match Settings::load_with_warnings(
-        file.as_deref(),
-        std::env::vars(),
-        &[],
-        args.instance.as_deref(),
-    ) {
-        Ok(l) => (
-            l.settings.api_socketpath,
-            l.settings.api_socketname,
-            l.settings.root,
-        ),
-        Err(e) => {
-            eprintln!("exabgpcli: warning: {e}");
-            (
-                env_setting("exabgp_api_socketpath").map(PathBuf::from),
-                env_setting("exabgp_api_socketname")
-                    .or_else(|| args.instance.clone())
-                    .unwrap_or_else(|| "exabgp".to_string()),
-                sockpath::exe_root(),
-            )
-        }
-    };
+    let environ = crate::config::text_environ(std::env::vars_os())?;
+    let (mut explicit, socketname, mut root) =
+        match Settings::load_with_warnings(file.as_deref(), environ, &[], args.instance.as_deref())
+        {
+            Ok(l) => (
+                l.settings.api_socketpath,
+                l.settings.api_socketname,
+                l.settings.root,
+            ),
+            Err(e) => {
+                eprintln!("exabgpcli: warning: {e}");
+                (
+                    env_setting("exabgp_api_socketpath").map(PathBuf::from),
+                    env_setting("exabgp_api_socketname")
+                        .or_else(|| args.instance.clone())
+                        .unwrap_or_else(|| "exabgp".to_string()),
+                    sockpath::exe_root(),
+                )
+            }
+        };
     if let Some(s) = &args.socket {
         explicit = Some(s.clone());
     }
@@ -114,10 +114,10 @@ fn locate(args: &Args) -> (String, sockpath::Resolution) {
     let prefixes = vec![args.system_prefix.clone(), root];
     let uid = nix::unistd::geteuid().as_raw();
     let label = args.instance.clone().unwrap_or_else(|| socketname.clone());
-    (
+    Ok((
         label,
         sockpath::resolve_client(explicit.as_deref(), &socketname, &prefixes, uid),
-    )
+    ))
 }
 
 /// A connection to the daemon.
@@ -221,7 +221,13 @@ pub fn main(args: Vec<String>) -> i32 {
         eprintln!("exabgpcli: a command argument contains a line break; give one command per call (or several on stdin)");
         return crate::EX_USAGE;
     }
-    let (label, res) = locate(&args);
+    let (label, res) = match locate(&args) {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("exabgpcli: {e}");
+            return e.exit_code();
+        }
+    };
     if args.which {
         print!("{}", res.report());
         return if res.path().is_some() {

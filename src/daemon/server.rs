@@ -87,9 +87,9 @@ pub fn env_report(
     instance: Option<&str>,
     env_file: Option<&std::path::Path>,
 ) -> Result<String, String> {
-    let LoadedSettings { settings, warnings } =
-        Settings::load_with_warnings(env_file, std::env::vars(), &[], instance)
-            .map_err(|e| e.to_string())?;
+    let LoadedSettings { settings, warnings } = config::text_environ(std::env::vars_os())
+        .and_then(|environ| Settings::load_with_warnings(env_file, environ, &[], instance))
+        .map_err(|e| e.to_string())?;
     let mut out = String::new();
     for w in warnings {
         out.push_str(&format!("# warning: {w}\n"));
@@ -127,7 +127,10 @@ fn settings(opts: &ServerOptions) -> Result<LoadedSettings, ServerError> {
     // Optional, as EnvironmentFile=- was: an instance without its own settings
     // needs no file.
     let file = opts.env_file.as_deref().filter(|p| p.exists());
-    Settings::load_with_warnings(file, std::env::vars(), &cli, opts.instance.as_deref())
+    config::text_environ(std::env::vars_os())
+        .and_then(|environ| {
+            Settings::load_with_warnings(file, environ, &cli, opts.instance.as_deref())
+        })
         .map_err(|e| ServerError::Settings(e.to_string()))
 }
 
