@@ -263,3 +263,57 @@ fn an_exabgp_variable_that_is_not_utf8_is_a_settings_error() {
         );
     }
 }
+
+/// The count in a "suppressed K similar messages" line.
+fn suppressed_count(line: &str) -> Option<u64> {
+    let (_, rest) = line.split_once("suppressed ")?;
+    let (n, rest) = rest.split_once(' ')?;
+    rest.starts_with("similar messages")
+        .then(|| n.parse().ok())
+        .flatten()
+}
+
+/// Item 9: 500 connections in a burst from an address that is not a neighbor
+/// give a bounded number of log lines, one of which counts the suppressed ones;
+/// every connection is either logged or counted.
+#[test]
+fn a_burst_of_unknown_connections_does_not_flood_the_log() {
+    let dir = TestDir::new("local-flood");
+    let name = instance_name("flood");
+    let listen = common::free_addr(addr(3, 1));
+    let mut d = Daemon::start(&dir.path, &name, PASSIVE_ONLY, Some(listen));
+    assert!(
+        d.proc.wait_log("accepting BGP connections", common::WAIT),
+        "{}",
+        d.proc.log_text()
+    );
+    let mut connected = 0u64;
+    for _ in 0..500 {
+        if std::net::TcpStream::connect_timeout(&listen, Duration::from_secs(5)).is_ok() {
+            connected += 1;
+        }
+    }
+    assert!(connected > 400, "only {connected} of 500 connections made");
+    // The count comes once the interval (10 s) is over, flood or not.
+    let counted = common::wait_for(Duration::from_secs(60), || {
+        let text = d.proc.log_text();
+        let logged = text
+            .lines()
+            .filter(|l| l.contains("unknown peer closed") && suppressed_count(l).is_none())
+            .count() as u64;
+        let suppressed: u64 = text.lines().filter_map(suppressed_count).sum();
+        (logged + suppressed == connected).then_some((logged, suppressed))
+    });
+    let text = d.proc.log_text();
+    let (logged, suppressed) = counted.unwrap_or_else(|| {
+        panic!("{connected} connections are not all logged or counted; log:\n{text}")
+    });
+    assert!(suppressed > 0, "nothing suppressed; log:\n{text}");
+    let lines = text.lines().filter(|l| l.contains("unknown peer")).count();
+    // 10 per 10 s interval plus one count line each; the burst spans a few at most.
+    assert!(
+        lines <= 60,
+        "{lines} log lines for {connected} connections ({logged} logged)"
+    );
+    assert_eq!(d.terminate(), Some(0));
+}
