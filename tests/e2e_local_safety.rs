@@ -317,3 +317,59 @@ fn a_burst_of_unknown_connections_does_not_flood_the_log() {
     );
     assert_eq!(d.terminate(), Some(0));
 }
+
+/// Item 14: exabgpcli takes an --instance only if the daemon would (a plain name:
+/// no '/', no '..', at most 64 bytes), on every path (--which, a command, stdin,
+/// `exabgp cli`), and a --timeout too big for a deadline is a usage error (64),
+/// not a panic.
+#[test]
+fn exabgpcli_refuses_escaping_instances_and_huge_timeouts() {
+    let long = "a".repeat(65);
+    for bad in ["../../etc/x", "a/b", "..", ".", "", long.as_str()] {
+        let runs: [(&str, Vec<&str>, Option<&str>); 4] = [
+            (exabgpcli_bin(), vec!["--instance", bad, "--which"], None),
+            (
+                exabgpcli_bin(),
+                vec!["--instance", bad, "show", "neighbor"],
+                None,
+            ),
+            (
+                exabgpcli_bin(),
+                vec!["--instance", bad],
+                Some("show neighbor\n"),
+            ),
+            (
+                exabgp_bin(),
+                vec!["cli", "--instance", bad, "version"],
+                None,
+            ),
+        ];
+        for (bin, args, input) in runs {
+            let mut cmd = hermetic(bin);
+            cmd.args(&args);
+            let out = run_with_input(cmd, input, COMMAND_TIMEOUT);
+            assert_eq!(out.code, 64, "{args:?}: {out:?}");
+            assert!(
+                out.stderr.contains("--instance") && out.stderr.contains("file name"),
+                "{args:?}: {out:?}"
+            );
+        }
+    }
+    for huge in ["18446744073709551615", "86401"] {
+        let mut cmd = hermetic(exabgpcli_bin());
+        cmd.args([
+            "--instance",
+            "nosuch",
+            "--timeout",
+            huge,
+            "show",
+            "neighbor",
+        ]);
+        let out = run(cmd, COMMAND_TIMEOUT);
+        assert_eq!(out.code, 64, "--timeout {huge}: {out:?}");
+        assert!(
+            out.stderr.contains("--timeout") && !out.stderr.contains("panicked"),
+            "{out:?}"
+        );
+    }
+}

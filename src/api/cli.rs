@@ -32,8 +32,9 @@ pub const EXIT_COMMAND_FAILED: i32 = 1;
         exabgpcli announce route 203.0.113.7/32 next-hop self\n  exabgpcli help"
 )]
 struct Args {
-    /// The instance (exabgp@NAME) to talk to; its socket is NAME.sock.
-    #[arg(long, short = 'i', value_name = "NAME")]
+    /// The instance (exabgp@NAME) to talk to; its socket is NAME.sock. A plain
+    /// name, as the daemon's --instance (letters, digits, '.', '-', '_', '@').
+    #[arg(long, short = 'i', value_name = "NAME", value_parser = instance_name)]
     instance: Option<String>,
     /// The control socket path (wins over every other way of finding it).
     #[arg(long, short = 's', value_name = "PATH", conflicts_with = "instance")]
@@ -54,12 +55,24 @@ struct Args {
     /// Print which socket would be used and why, then exit.
     #[arg(long)]
     which: bool,
-    /// Seconds to wait for an answer.
-    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    /// Seconds to wait for an answer (at most 86400).
+    #[arg(long, default_value_t = 120, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(0..=MAX_TIMEOUT))]
     timeout: u64,
     /// The command, e.g. `show neighbor summary`.
     #[arg(trailing_var_arg = true)]
     command: Vec<String>,
+}
+
+/// Longest --timeout: a day (a bigger one overflowed the deadline and panicked).
+const MAX_TIMEOUT: u64 = 86_400;
+
+/// `--instance`: the daemon's rule for instance names, checked before any path is
+/// built from it (`../x` would otherwise reach a socket outside the directory).
+fn instance_name(v: &str) -> Result<String, String> {
+    sockpath::check_name(v)
+        .map(|()| v.to_string())
+        .map_err(|e| format!("expected {e}"))
 }
 
 fn env_setting(name: &str) -> Option<String> {

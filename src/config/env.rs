@@ -440,16 +440,8 @@ fn parse_bind(v: &str) -> Result<(Vec<IpAddr>, String), &'static str> {
 }
 
 fn parse_socketname(v: &str) -> Result<(String, String), &'static str> {
-    let ok = !v.is_empty()
-        && v != "."
-        && v != ".."
-        && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'));
-    if ok {
-        Ok((v.to_string(), v.to_string()))
-    } else {
-        Err("a file name made of letters, digits, '.', '-', '_', '@' (no '/')")
-    }
+    crate::system::sockpath::check_name(v)?;
+    Ok((v.to_string(), v.to_string()))
 }
 
 fn parse_opt_abs_path(v: &str) -> Result<(Option<PathBuf>, String), &'static str> {
