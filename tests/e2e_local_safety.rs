@@ -13,6 +13,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::raw::{message, update_body, valid_attrs, RawPeer, RAW_AS};
 use common::{free_port, Proc, TestDir};
 
 const LOCALHOST: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
@@ -372,4 +373,53 @@ fn exabgpcli_refuses_escaping_instances_and_huge_timeouts() {
             "{out:?}"
         );
     }
+}
+
+/// Item 9: at the default log level (info), a peer's UPDATEs are not logged one
+/// line each (they are at debug): 50 UPDATEs received, counted by the daemon,
+/// and no "UPDATE received" line.
+#[test]
+fn updates_are_not_logged_one_line_each_at_info() {
+    let dir = TestDir::new("local-updates");
+    let name = instance_name("updates");
+    let exa = common::free_addr(addr(4, 1));
+    let raw_ip = addr(4, 2);
+    let config = common::ExaConfig::new(65001)
+        .passive(raw_ip, RAW_AS.into())
+        .build();
+    let (mut cmd, log) = server_command(&dir.path, &name, &config);
+    cmd.env("exabgp_tcp_bind", exa.ip().to_string())
+        .env("exabgp_tcp_port", exa.port().to_string());
+    let sock = SocketGuard(resolved_socket(&name));
+    let mut d = Proc::spawn(&name, cmd, log);
+    assert!(
+        d.wait_log("accepting BGP connections", common::WAIT),
+        "{}",
+        d.log_text()
+    );
+    let mut p = RawPeer::connect(raw_ip, exa);
+    p.handshake();
+    p.until_end_of_rib();
+    for i in 0..50u8 {
+        p.send(&message(2, &update_body(&valid_attrs(), &[24, 10, 201, i])));
+    }
+    let got = common::wait_for(common::WAIT, || {
+        let out = cli(&name, &["--json", "show", "neighbor"]);
+        let n = (out.code == 0).then(|| neighbors_json(&out))?;
+        (n.first()?["received"]["update"].as_u64()? >= 50).then_some(())
+    });
+    assert!(
+        got.is_some(),
+        "50 UPDATEs not received; log:\n{}",
+        d.log_text()
+    );
+    let text = d.log_text();
+    assert!(text.contains("INFO"), "no info lines at all? log:\n{text}");
+    assert!(
+        !text.contains("UPDATE received"),
+        "UPDATEs logged at info, one line each:\n{text}"
+    );
+    d.signal(libc::SIGTERM);
+    let _ = d.wait_exit(Duration::from_secs(15));
+    drop(sock);
 }
