@@ -328,7 +328,7 @@ fn bad_values_name_key_value_and_expectation() {
         vec![
             "environment variable exabgp_tcp_bind: invalid value \"192.0.2.1 nothost\" for exabgp_tcp_bind, expected IP addresses separated by spaces or commas (empty: do not listen)",
             "environment variable exabgp_tcp_port: invalid value \"0\" for exabgp_tcp_port, expected a TCP port from 1 to 65535",
-            "environment variable exabgp_api_socketname: invalid value \"a/b\" for exabgp_api_socketname, expected a file name made of letters, digits, '.', '-', '_', '@' (no '/')",
+            "environment variable exabgp_api_socketname: invalid value \"a/b\" for exabgp_api_socketname, expected a file name made of letters, digits, '.', '-', '_', '@' (no '/'), at most 64 bytes",
             "environment variable exabgp_api_socketpath: invalid value \"relative.sock\" for exabgp_api_socketpath, expected an absolute path (starting with /)",
             "environment variable exabgp_log_level: invalid value \"loud\" for exabgp_log_level, expected trace, debug, info, warning or error (or ExaBGP's DEBUG, INFO, NOTICE, WARNING, ERR, CRIT, ALERT, EMERG)",
             "environment variable exabgp_log_destination: invalid value \"/var/log/x\" for exabgp_log_destination, expected auto, stderr or journal (ExaBGP's stdout and syslog are accepted)",
@@ -492,7 +492,7 @@ fn an_instance_name_unfit_for_a_socket_name_is_reported() {
     let e = load(None, &[], &[], Some("a/b")).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "the default taken from the instance name: invalid value \"a/b\" for exabgp.api.socketname, expected a file name made of letters, digits, '.', '-', '_', '@' (no '/')"
+        "the default taken from the instance name: invalid value \"a/b\" for exabgp.api.socketname, expected a file name made of letters, digits, '.', '-', '_', '@' (no '/'), at most 64 bytes"
     );
     // An explicit socket name makes the instance name irrelevant here.
     assert!(load(None, &[("exabgp_api_socketname", "ok")], &[], Some("a/b")).is_ok());

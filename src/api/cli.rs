@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::config::Settings;
+use crate::config::{Settings, SettingsError};
 use crate::system::sockpath;
 
 /// Exit code when the command was refused (`error: ...`).
@@ -32,8 +32,9 @@ pub const EXIT_COMMAND_FAILED: i32 = 1;
         exabgpcli announce route 203.0.113.7/32 next-hop self\n  exabgpcli help"
 )]
 struct Args {
-    /// The instance (exabgp@NAME) to talk to; its socket is NAME.sock.
-    #[arg(long, short = 'i', value_name = "NAME")]
+    /// The instance (exabgp@NAME) to talk to; its socket is NAME.sock. A plain
+    /// name, as the daemon's --instance (letters, digits, '.', '-', '_', '@').
+    #[arg(long, short = 'i', value_name = "NAME", value_parser = instance_name)]
     instance: Option<String>,
     /// The control socket path (wins over every other way of finding it).
     #[arg(long, short = 's', value_name = "PATH", conflicts_with = "instance")]
@@ -54,12 +55,24 @@ struct Args {
     /// Print which socket would be used and why, then exit.
     #[arg(long)]
     which: bool,
-    /// Seconds to wait for an answer.
-    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    /// Seconds to wait for an answer (at most 86400).
+    #[arg(long, default_value_t = 120, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(0..=MAX_TIMEOUT))]
     timeout: u64,
     /// The command, e.g. `show neighbor summary`.
     #[arg(trailing_var_arg = true)]
     command: Vec<String>,
+}
+
+/// Longest --timeout: a day (a bigger one overflowed the deadline and panicked).
+const MAX_TIMEOUT: u64 = 86_400;
+
+/// `--instance`: the daemon's rule for instance names, checked before any path is
+/// built from it (`../x` would otherwise reach a socket outside the directory).
+fn instance_name(v: &str) -> Result<String, String> {
+    sockpath::check_name(v)
+        .map(|()| v.to_string())
+        .map_err(|e| format!("expected {e}"))
 }
 
 fn env_setting(name: &str) -> Option<String> {
@@ -81,30 +94,30 @@ fn env_file(args: &Args) -> Option<PathBuf> {
 
 /// Where the socket is, and the report of how it was found: the daemon's own
 /// settings (environment, the instance's env file, defaults), then our flags.
-fn locate(args: &Args) -> (String, sockpath::Resolution) {
+/// Fails only when an exabgp_* variable is not UTF-8 (we cannot tell what the
+/// daemon made of it; guessing could reach another instance).
+fn locate(args: &Args) -> Result<(String, sockpath::Resolution), SettingsError> {
     let file = env_file(args);
-    let (mut explicit, socketname, mut root) = match Settings::load_with_warnings(
-        file.as_deref(),
-        std::env::vars(),
-        &[],
-        args.instance.as_deref(),
-    ) {
-        Ok(l) => (
-            l.settings.api_socketpath,
-            l.settings.api_socketname,
-            l.settings.root,
-        ),
-        Err(e) => {
-            eprintln!("exabgpcli: warning: {e}");
-            (
-                env_setting("exabgp_api_socketpath").map(PathBuf::from),
-                env_setting("exabgp_api_socketname")
-                    .or_else(|| args.instance.clone())
-                    .unwrap_or_else(|| "exabgp".to_string()),
-                sockpath::exe_root(),
-            )
-        }
-    };
+    let environ = crate::config::text_environ(std::env::vars_os())?;
+    let (mut explicit, socketname, mut root) =
+        match Settings::load_with_warnings(file.as_deref(), environ, &[], args.instance.as_deref())
+        {
+            Ok(l) => (
+                l.settings.api_socketpath,
+                l.settings.api_socketname,
+                l.settings.root,
+            ),
+            Err(e) => {
+                eprintln!("exabgpcli: warning: {e}");
+                (
+                    env_setting("exabgp_api_socketpath").map(PathBuf::from),
+                    env_setting("exabgp_api_socketname")
+                        .or_else(|| args.instance.clone())
+                        .unwrap_or_else(|| "exabgp".to_string()),
+                    sockpath::exe_root(),
+                )
+            }
+        };
     if let Some(s) = &args.socket {
         explicit = Some(s.clone());
     }
@@ -114,10 +127,10 @@ fn locate(args: &Args) -> (String, sockpath::Resolution) {
     let prefixes = vec![args.system_prefix.clone(), root];
     let uid = nix::unistd::geteuid().as_raw();
     let label = args.instance.clone().unwrap_or_else(|| socketname.clone());
-    (
+    Ok((
         label,
         sockpath::resolve_client(explicit.as_deref(), &socketname, &prefixes, uid),
-    )
+    ))
 }
 
 /// A connection to the daemon.
@@ -221,7 +234,13 @@ pub fn main(args: Vec<String>) -> i32 {
         eprintln!("exabgpcli: a command argument contains a line break; give one command per call (or several on stdin)");
         return crate::EX_USAGE;
     }
-    let (label, res) = locate(&args);
+    let (label, res) = match locate(&args) {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("exabgpcli: {e}");
+            return e.exit_code();
+        }
+    };
     if args.which {
         print!("{}", res.report());
         return if res.path().is_some() {

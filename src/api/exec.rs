@@ -128,27 +128,70 @@ async fn reload(ctx: &ApiContext) -> Result<Config, String> {
     }
 }
 
-/// Why a reload changed nothing.
+/// Why a reload did not (or may not yet have) changed the running configuration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReloadError {
     /// The file could not be read or does not validate (file:line:col text).
     #[error("configuration not reloaded, the running one stays: {0}")]
     Rejected(String),
-    /// The daemon core refused or did not answer.
+    /// The daemon core refused the new configuration, or dropped it unanswered.
     #[error("{0}")]
     Apply(String),
+    /// The new configuration was handed to the core, which had not answered after
+    /// [`RELOAD_PATIENCE`] reply timeouts: it may still be applied (the core logs
+    /// "configuration applied" when it is). Never reported as rejected.
+    #[error("reload still in progress: the daemon core has not answered within {0} s; the new configuration may still be applied")]
+    Pending(u64),
 }
+
+/// How many reply timeouts a reload waits for the core's answer. The core applies
+/// a configuration in bounded time (neighbors stop together, each within its grace),
+/// so a late answer means a busy core, not a refusal: wait for the real outcome.
+pub const RELOAD_PATIENCE: u32 = 10;
 
 /// Re-read the configuration file (off the runtime threads) and apply it; on
 /// success, the addresses of the neighbors of the new configuration. Used by the
 /// `reload`/`restart` commands and by SIGHUP.
 pub async fn reload_and_apply(ctx: &ApiContext) -> Result<Vec<std::net::IpAddr>, ReloadError> {
+    reload_and_apply_with(ctx, |_| {}).await
+}
+
+/// [`reload_and_apply`], calling `still_waiting(seconds waited)` each time a reply
+/// timeout passes without the core's answer (SIGHUP logs "reload still in progress"
+/// and says so in STATUS=). The outcome returned is the one the core gives, however
+/// late, up to [`RELOAD_PATIENCE`] timeouts; after that [`ReloadError::Pending`].
+pub async fn reload_and_apply_with(
+    ctx: &ApiContext,
+    mut still_waiting: impl FnMut(u64),
+) -> Result<Vec<std::net::IpAddr>, ReloadError> {
     let config = reload(ctx).await.map_err(ReloadError::Rejected)?;
     let neighbors = config.neighbors.iter().map(|n| n.address).collect();
-    match send(ctx, Command::ApplyConfig(Box::new(config))).await {
-        Ok(ControlReply::Error(e)) | Err(e) => Err(ReloadError::Apply(e)),
-        Ok(_) => Ok(neighbors),
+    let (tx, mut rx) = oneshot::channel();
+    let request = ControlRequest {
+        command: Command::ApplyConfig(Box::new(config)),
+        reply: tx,
+    };
+    ctx.control
+        .send(request)
+        .await
+        .map_err(|_| ReloadError::Apply("the daemon is shutting down".to_string()))?;
+    let mut waited = Duration::ZERO;
+    for _ in 0..RELOAD_PATIENCE {
+        match tokio::time::timeout(ctx.reply_timeout, &mut rx).await {
+            Ok(Ok(ControlReply::Error(e))) => return Err(ReloadError::Apply(e)),
+            Ok(Ok(_)) => return Ok(neighbors),
+            Ok(Err(_)) => {
+                return Err(ReloadError::Apply(
+                    "the daemon dropped the new configuration without answering".to_string(),
+                ))
+            }
+            Err(_) => {
+                waited += ctx.reply_timeout;
+                still_waiting(waited.as_secs());
+            }
+        }
     }
+    Err(ReloadError::Pending(waited.as_secs()))
 }
 
 /// Run one request.

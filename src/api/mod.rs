@@ -23,7 +23,10 @@ pub mod values;
 
 pub use command::{parse_command, parse_request, ApiCommand, Request};
 pub use events::{encode_json, encode_text, EventEncoder, API_VERSION};
-pub use exec::{execute, reload_and_apply, send, Answer, ApiContext, ReloadError, Reloader};
+pub use exec::{
+    execute, reload_and_apply, reload_and_apply_with, send, Answer, ApiContext, ReloadError,
+    Reloader, RELOAD_PATIENCE,
+};
 pub use plane::{prepare_control, reloader_for, start, ApiPlane, ControlEndpoint};
 pub use server::{
     bind_control_socket, serve_control, serve_control_socket, std_to_tokio, BindError,

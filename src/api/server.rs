@@ -9,9 +9,11 @@
 //! Limits: at most `max_clients` connections are served at once; more wait in the
 //! kernel's listen backlog (we accept only with a free slot), and beyond the backlog
 //! the kernel refuses them. Lines are limited to 64 KiB; an idle connection is
-//! closed after `idle_timeout`.
+//! closed after `idle_timeout`; a client that does not take an answer within
+//! `write_timeout` (it stopped reading) is disconnected and the answer dropped, so
+//! clients that never read cannot hold every slot (and their answers) forever.
 
-use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -146,6 +148,23 @@ pub fn connect_within(
 /// stale and is replaced. The new socket gets mode 0660 and group `group` (default:
 /// our effective gid). Call it before dropping privileges; the listener is a std
 /// one so it can be bound before the runtime starts.
+///
+/// The directory usually belongs to the daemon user, who must not be able to make
+/// a root-started daemon chmod or chown another file by planting or swapping in a
+/// symlink at `path`. So nothing is changed through `path` after bind:
+///
+/// - Before bind, the socket's fd gets mode 0660. Linux creates the socket file
+///   with the socket inode's mode minus the umask, so the file is never wider than
+///   0660, from its first instant (0640 under the usual 022 umask: no client can
+///   connect until step 3). The umask itself is process-wide and tokio has
+///   threads, so it is left alone.
+/// - After bind, the file at `path` is opened with O_PATH|O_NOFOLLOW and must be a
+///   socket owned by us (a symlink or another file swapped in is refused: error,
+///   nothing touched).
+/// - Mode 0660 (if the umask took bits away) and the group are set on that exact
+///   inode: chmod through /proc/self/fd/N (Linux has no fchmod on O_PATH fds nor a
+///   non-following fchmodat before 6.6) and fchownat(fd, "", AT_EMPTY_PATH).
+/// - Only then does the socket listen.
 pub fn bind_control_socket(path: &Path, group: Option<u32>) -> Result<ControlSocket, BindError> {
     let p = path.to_path_buf();
     match std::fs::symlink_metadata(path) {
@@ -170,45 +189,89 @@ pub fn bind_control_socket(path: &Path, group: Option<u32>) -> Result<ControlSoc
         },
         Err(_) => {}
     }
-    let listener = match std::os::unix::net::UnixListener::bind(path) {
-        Ok(l) => l,
+    let gid = group.unwrap_or_else(|| nix::unistd::getegid().as_raw());
+    let perm = |source: std::io::Error| BindError::Permissions {
+        path: p.clone(),
+        gid,
+        source,
+    };
+    let bind = |source: std::io::Error| BindError::Bind {
+        path: p.clone(),
+        source,
+    };
+    let sock =
+        socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None).map_err(bind)?;
+    nix::sys::stat::fchmod(&sock, nix::sys::stat::Mode::from_bits_truncate(SOCKET_MODE))
+        .map_err(|e| bind(e.into()))?;
+    match sock.bind(&socket2::SockAddr::unix(path).map_err(bind)?) {
+        Ok(()) => {}
         // Lost a race with another instance binding the same path.
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
             return Err(BindError::AlreadyRunning { path: p })
         }
-        Err(e) => return Err(BindError::Bind { path: p, source: e }),
-    };
-    let meta = std::fs::symlink_metadata(path).map_err(|e| BindError::Bind {
-        path: p.clone(),
-        source: e,
-    })?;
+        Err(e) => return Err(bind(e)),
+    }
+    let (dev, ino) = own_socket_file(path, gid).map_err(perm)?;
     let file = SocketFile {
         path: p.clone(),
-        dev: meta.dev(),
-        ino: meta.ino(),
+        dev,
+        ino,
     };
-    let gid = group.unwrap_or_else(|| nix::unistd::getegid().as_raw());
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660)).map_err(|e| {
-        BindError::Permissions {
-            path: p.clone(),
-            gid,
-            source: e,
-        }
-    })?;
+    sock.listen(LISTEN_BACKLOG).map_err(bind)?;
+    Ok(ControlSocket {
+        listener: sock.into(),
+        file,
+    })
+}
+
+/// Mode of the control socket file: the daemon user and its group.
+const SOCKET_MODE: u32 = 0o660;
+
+/// Pending connections the kernel holds for the control socket.
+const LISTEN_BACKLOG: i32 = 128;
+
+/// Opens the just-bound file at `path` without following links, checks that it is
+/// a socket of ours, and gives that inode mode [`SOCKET_MODE`] and group `gid`.
+/// Returns its device and inode.
+fn own_socket_file(path: &Path, gid: u32) -> std::io::Result<(u64, u64)> {
+    use nix::fcntl::OFlag;
+    use std::os::fd::AsRawFd;
+    let fd = nix::fcntl::open(
+        path,
+        OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )?;
+    let st = nix::sys::stat::fstat(&fd)?;
+    if st.st_mode & libc::S_IFMT != libc::S_IFSOCK || st.st_uid != nix::unistd::geteuid().as_raw() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "replaced by something else right after bind; nothing changed",
+        ));
+    }
+    if st.st_mode & 0o7777 != SOCKET_MODE {
+        let by_fd = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
+        std::fs::set_permissions(
+            by_fd,
+            std::os::unix::fs::PermissionsExt::from_mode(SOCKET_MODE),
+        )?;
+    }
     // A new file already has our group; only change it when asked for another one
     // (root binding for the daemon user). Under systemd's seccomp filter
     // (~@privileged) chown is refused even when it would change nothing.
-    if meta.gid() != gid {
-        nix::unistd::chown(path, None, Some(nix::unistd::Gid::from_raw(gid))).map_err(|e| {
-            BindError::Permissions {
-                path: p.clone(),
-                gid,
-                source: e.into(),
-            }
-        })?;
+    if st.st_gid != gid {
+        nix::unistd::fchownat(
+            &fd,
+            "",
+            None,
+            Some(nix::unistd::Gid::from_raw(gid)),
+            nix::fcntl::AtFlags::AT_EMPTY_PATH,
+        )?;
     }
-    Ok(ControlSocket { listener, file })
+    Ok((st.st_dev, st.st_ino))
 }
+
+/// How long a client gets to take one whole answer (see docs/api.md).
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Limits of the control socket server.
 #[derive(Debug, Clone, Copy)]
@@ -219,6 +282,9 @@ pub struct ServerLimits {
     pub max_line: usize,
     /// A connection that sends nothing for this long is closed.
     pub idle_timeout: Duration,
+    /// A client that has not taken a whole answer after this long is disconnected
+    /// (it stopped reading: its slot and its answer are freed).
+    pub write_timeout: Duration,
 }
 
 impl Default for ServerLimits {
@@ -227,6 +293,7 @@ impl Default for ServerLimits {
             max_clients: 64,
             max_line: MAX_LINE,
             idle_timeout: Duration::from_secs(300),
+            write_timeout: WRITE_TIMEOUT,
         }
     }
 }
@@ -330,10 +397,11 @@ async fn serve_client(
                             Ok(req) => execute(ctx, &req).await,
                             Err(e) => Answer::error(e.to_string()),
                         };
-                        let _ = write_answer(&mut w, &answer).await;
+                        let _ = timed_write(&mut w, &answer, limits.write_timeout).await;
                     }
                     _ => {
-                        let _ = w.write_all(b"error: exabgp is stopping\n").await;
+                        let bye = Answer::error("exabgp is stopping");
+                        let _ = timed_write(&mut w, &bye, limits.write_timeout).await;
                     }
                 }
                 return;
@@ -341,7 +409,8 @@ async fn serve_client(
         };
         let answer = match line {
             Err(_) => {
-                let _ = w.write_all(b"error: idle timeout, closing\n").await;
+                let bye = Answer::error("idle timeout, closing");
+                let _ = timed_write(&mut w, &bye, limits.write_timeout).await;
                 return;
             }
             Ok(Err(_)) | Ok(Ok(Line::Eof)) => return,
@@ -370,8 +439,30 @@ async fn serve_client(
                 Err(e) => Answer::error(e.to_string()),
             },
         };
-        if write_answer(&mut w, &answer).await.is_err() {
+        if timed_write(&mut w, &answer, limits.write_timeout)
+            .await
+            .is_err()
+        {
             return;
+        }
+    }
+}
+
+/// [`write_answer`] bounded by `limit`: a client that stopped reading gets
+/// TimedOut (the caller then drops the connection and the answer).
+async fn timed_write<W: AsyncWriteExt + Unpin>(
+    w: &mut W,
+    answer: &Answer,
+    limit: Duration,
+) -> std::io::Result<()> {
+    match tokio::time::timeout(limit, write_answer(w, answer)).await {
+        Ok(r) => r,
+        Err(_) => {
+            tracing::debug!(
+                "control client took no answer for {} s; disconnected",
+                limit.as_secs()
+            );
+            Err(std::io::ErrorKind::TimedOut.into())
         }
     }
 }

@@ -7,6 +7,7 @@
 //! so an existing ExaBGP env file keeps working.
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -71,6 +72,44 @@ fn classify(key: &str) -> Key {
         return Key::Ignored(s);
     }
     Key::Unknown
+}
+
+/// The process environment as text, for [`Settings::load`]: read it with
+/// `std::env::vars_os()` (`vars()` panics on the first variable that is not UTF-8,
+/// which any parent can pass). A variable of ours (`exabgp_*` / `exabgp.*`) whose
+/// name or value is not UTF-8 is a settings error naming it; anybody else's is
+/// left out, it is none of our business.
+pub fn text_environ(
+    vars: impl IntoIterator<Item = (OsString, OsString)>,
+) -> Result<Vec<(String, String)>, SettingsError> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (key, value) in vars {
+        match (key.into_string(), value.into_string()) {
+            (Ok(k), Ok(v)) => out.push((k, v)),
+            (Ok(k), Err(_)) => {
+                if !matches!(classify(&k), Key::Foreign) {
+                    errors.push(format!(
+                        "environment variable {k}: the value is not UTF-8 text, expected text (set it as text or unset it)"
+                    ));
+                }
+            }
+            (Err(k), _) => {
+                let lossy = k.to_string_lossy();
+                if !matches!(classify(&lossy), Key::Foreign) {
+                    errors.push(format!(
+                        "environment variable {}: the name is not UTF-8 text, expected an exabgp_* setting name",
+                        lossy.escape_debug()
+                    ));
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(SettingsError::Invalid(errors))
+    }
 }
 
 /// "unknown setting X (did you mean Y?), expected one of: ..."
@@ -401,16 +440,8 @@ fn parse_bind(v: &str) -> Result<(Vec<IpAddr>, String), &'static str> {
 }
 
 fn parse_socketname(v: &str) -> Result<(String, String), &'static str> {
-    let ok = !v.is_empty()
-        && v != "."
-        && v != ".."
-        && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'));
-    if ok {
-        Ok((v.to_string(), v.to_string()))
-    } else {
-        Err("a file name made of letters, digits, '.', '-', '_', '@' (no '/')")
-    }
+    crate::system::sockpath::check_name(v)?;
+    Ok((v.to_string(), v.to_string()))
 }
 
 fn parse_opt_abs_path(v: &str) -> Result<(Option<PathBuf>, String), &'static str> {

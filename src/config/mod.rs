@@ -22,7 +22,7 @@ mod validate;
 mod values;
 mod walk;
 
-pub use env::{default_root, parse_bool_word, LoadedSettings, SettingsError};
+pub use env::{default_root, parse_bool_word, text_environ, LoadedSettings, SettingsError};
 pub use error::{ConfigError, Diagnostic};
 pub use model::*;
 pub use parse::{known_keys, load, parse_str};

@@ -37,7 +37,7 @@ pub const SETTINGS: &[SettingDoc] = &[
         name: "exabgp.api.socketname",
         default: "(the instance name, else exabgp)",
         description: "Control socket file name without `.sock`; the directory is found as described \
-                      in the operator guide. Letters, digits, '.', '-', '_', '@' only.",
+                      in the operator guide. Letters, digits, '.', '-', '_', '@' only, at most 64 bytes.",
     },
     SettingDoc {
         name: "exabgp.api.socketpath",

@@ -53,6 +53,15 @@ use crate::control::{
 };
 use crate::rib::Route;
 use crate::session::{self, NeighborCommand, NeighborHandle, Refused};
+use crate::system::ratelimit::{LogLimiter, Verdict};
+
+/// Sleeps until `when` (forever when None: the select! guard keeps it unpolled).
+async fn sleep_until(when: Option<std::time::Instant>) {
+    match when {
+        Some(w) => tokio::time::sleep_until(w.into()).await,
+        None => std::future::pending().await,
+    }
+}
 
 pub use listener::ListenerError;
 
@@ -111,7 +120,16 @@ struct Daemon {
     api_routes: HashMap<IpAddr, HashMap<Prefix, Route>>,
     events: broadcast::Sender<Event>,
     listeners: listener::Listeners,
+    /// Anybody who can reach the BGP port can open connections: the line for one
+    /// from an unknown address is rate-limited, so they cannot flood the journal.
+    unknown_peers: LogLimiter,
 }
+
+/// Lines about connections from unknown addresses: this many per interval...
+const UNKNOWN_PEER_BURST: u32 = 10;
+/// ...of this length, then one line with the count of those suppressed.
+const UNKNOWN_PEER_INTERVAL: Duration = Duration::from_secs(10);
+const UNKNOWN_PEER: &str = "connection from an unknown peer closed (not a configured neighbor)";
 
 /// Runs until Command::Shutdown or the shutdown token: every neighbor gets a Cease
 /// (administrative shutdown) before this returns.
@@ -128,6 +146,7 @@ pub async fn run(config: Config, io: DaemonIo) -> Result<(), DaemonError> {
         api_routes: HashMap::new(),
         events: io.events,
         listeners,
+        unknown_peers: LogLimiter::new(UNKNOWN_PEER_BURST, UNKNOWN_PEER_INTERVAL),
     };
     for n in neighbors {
         d.start_neighbor(n);
@@ -136,8 +155,10 @@ pub async fn run(config: Config, io: DaemonIo) -> Result<(), DaemonError> {
     let mut control = io.control;
     let mut control_open = true;
     loop {
+        let flush = d.unknown_peers.next_flush();
         tokio::select! {
             _ = io.shutdown.cancelled() => break,
+            _ = sleep_until(flush), if flush.is_some() => d.flush_unknown_peers(),
             req = control.recv(), if control_open => match req {
                 None => control_open = false,
                 Some(req) => {
@@ -217,8 +238,27 @@ impl Daemon {
                 }
             }
             None => {
-                warn!(peer = %peer, "connection from an unknown peer closed (not a configured neighbor)")
+                self.flush_unknown_peers();
+                match self.unknown_peers.check(std::time::Instant::now()) {
+                    Verdict::Log => warn!(peer = %peer, "{UNKNOWN_PEER}"),
+                    Verdict::LogLast => warn!(
+                        peer = %peer,
+                        "{UNKNOWN_PEER}; more such lines in the next {} s are only counted",
+                        UNKNOWN_PEER_INTERVAL.as_secs()
+                    ),
+                    Verdict::Suppress => {}
+                }
             }
+        }
+    }
+
+    /// Logs how many unknown-peer lines were suppressed, once their interval is over.
+    fn flush_unknown_peers(&mut self) {
+        if let Some(k) = self.unknown_peers.flush(std::time::Instant::now()) {
+            warn!(
+                suppressed = k,
+                "suppressed {k} similar messages: {UNKNOWN_PEER}"
+            );
         }
     }
 
@@ -499,6 +539,7 @@ mod core_tests {
             api_routes: HashMap::new(),
             events,
             listeners,
+            unknown_peers: LogLimiter::new(UNKNOWN_PEER_BURST, UNKNOWN_PEER_INTERVAL),
         };
         for n in config.neighbors {
             d.start_neighbor(n);

@@ -87,9 +87,9 @@ pub fn env_report(
     instance: Option<&str>,
     env_file: Option<&std::path::Path>,
 ) -> Result<String, String> {
-    let LoadedSettings { settings, warnings } =
-        Settings::load_with_warnings(env_file, std::env::vars(), &[], instance)
-            .map_err(|e| e.to_string())?;
+    let LoadedSettings { settings, warnings } = config::text_environ(std::env::vars_os())
+        .and_then(|environ| Settings::load_with_warnings(env_file, environ, &[], instance))
+        .map_err(|e| e.to_string())?;
     let mut out = String::new();
     for w in warnings {
         out.push_str(&format!("# warning: {w}\n"));
@@ -127,7 +127,10 @@ fn settings(opts: &ServerOptions) -> Result<LoadedSettings, ServerError> {
     // Optional, as EnvironmentFile=- was: an instance without its own settings
     // needs no file.
     let file = opts.env_file.as_deref().filter(|p| p.exists());
-    Settings::load_with_warnings(file, std::env::vars(), &cli, opts.instance.as_deref())
+    config::text_environ(std::env::vars_os())
+        .and_then(|environ| {
+            Settings::load_with_warnings(file, environ, &cli, opts.instance.as_deref())
+        })
         .map_err(|e| ServerError::Settings(e.to_string()))
 }
 
@@ -249,7 +252,26 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
                         notifier.stopping("stopping: sending Cease to every peer");
                         break None;
                     }
-                    Signal::Reload => reload(&config_path, &ctx, &notifier).await,
+                    Signal::Reload => {
+                        // A slow reload must not make SIGTERM wait: signals are
+                        // still read while it runs.
+                        let r = reload(&config_path, &ctx, &notifier);
+                        tokio::pin!(r);
+                        let stop = loop {
+                            tokio::select! {
+                                _ = &mut r => break false,
+                                sig = signals.recv() => match sig {
+                                    Signal::Terminate | Signal::Interrupt => break true,
+                                    Signal::Reload => info!("SIGHUP during a reload: that reload reads the file, nothing more to do"),
+                                },
+                            }
+                        };
+                        if stop {
+                            info!("stop signal during a reload: sending Cease to every peer and stopping");
+                            notifier.stopping("stopping: sending Cease to every peer");
+                            break None;
+                        }
+                    }
                 },
             }
         };
@@ -299,12 +321,18 @@ async fn health(ctx: api::ApiContext) -> Option<Health> {
 /// the running configuration in place.
 async fn reload(path: &std::path::Path, ctx: &api::ApiContext, notifier: &Notifier) {
     notifier.reloading("reloading configuration");
-    let outcome = match api::reload_and_apply(ctx).await {
-        Ok(_) => Ok(()),
-        Err(api::ReloadError::Rejected(e) | api::ReloadError::Apply(e)) => Err(e),
-    };
+    let outcome = api::reload_and_apply_with(ctx, |waited| {
+        warn!(
+            config = %path.display(),
+            "reload still in progress: the new configuration was handed to the core {waited} s ago and is not applied yet; the outcome will be logged when it lands"
+        );
+        notifier.status(&format!(
+            "reloading: new configuration not applied yet after {waited} s"
+        ));
+    })
+    .await;
     match outcome {
-        Ok(()) => {
+        Ok(_) => {
             notifier.set_note(None);
             info!(
                 MESSAGE_ID = logging::MSG_CONFIG_RELOADED,
@@ -312,7 +340,15 @@ async fn reload(path: &std::path::Path, ctx: &api::ApiContext, notifier: &Notifi
                 "configuration reloaded"
             );
         }
-        Err(e) => {
+        Err(e @ api::ReloadError::Pending(_)) => {
+            // Never "rejected": it may well be applied yet (the core then logs
+            // "configuration applied").
+            notifier.set_note(Some(
+                "last reload still in progress, not confirmed".to_string(),
+            ));
+            warn!(config = %path.display(), "{e}");
+        }
+        Err(api::ReloadError::Rejected(e) | api::ReloadError::Apply(e)) => {
             notifier.set_note(Some("last reload rejected, old config running".to_string()));
             error!(
                 MESSAGE_ID = logging::MSG_CONFIG_REJECTED,

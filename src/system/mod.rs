@@ -19,6 +19,7 @@ pub mod listen;
 pub mod logging;
 pub mod notify;
 pub mod privileges;
+pub mod ratelimit;
 pub mod signals;
 pub mod sockpath;
 pub mod supervise;

@@ -30,7 +30,8 @@ impl Neighbor {
         if let Some(w) = &u.attributes.mp_unreach {
             withdrawn.extend(w.withdrawn.iter().copied());
         }
-        info!(
+        // Per UPDATE: debug, or a peer sending many would flood the journal.
+        debug!(
             peer = %self.cfg.address,
             announce = %list(&announced),
             withdraw = %list(&withdrawn),
