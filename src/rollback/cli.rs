@@ -1,17 +1,17 @@
 //! The `exabgp-rollback` command line and its commands: save, apply, rollback,
 //! list, diff. See the `--help` texts (and exabgp-rollback(8), generated from them).
 
-use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use nix::fcntl::{Flock, FlockArg};
 use serde_json::json;
 
+use super::apply::{apply, ApplyArgs};
 use super::host::Host;
-use super::store::{Generation, Snapshot, Store};
-use super::verify::{self, Activation, NeighborState};
+use super::ops::{self, Outcome};
+use super::restore::{rollback, RollbackArgs};
+use super::store::Store;
 use super::{check_instance, exit, RollbackError};
 
 #[derive(Debug, Parser)]
@@ -50,9 +50,11 @@ pub struct Cli {
         default_value = "/var/lib/exabgp"
     )]
     pub state_dir: PathBuf,
-    /// How many generations to keep per instance (the current one is always kept).
-    #[arg(long, global = true, value_name = "K", default_value_t = 10)]
-    pub keep: usize,
+    /// How many generations to keep per instance, at least 2 (the current one and
+    /// the one a running change may restore are always kept).
+    #[arg(long, global = true, value_name = "K", default_value_t = 10,
+          value_parser = clap::value_parser!(u16).range(2..))]
+    pub keep: u16,
     /// Wait up to SECONDS for another run on the same instance to finish (default:
     /// refuse at once with exit 75).
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 0)]
@@ -73,7 +75,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Record the instance's current files and package version as a new generation
-    /// (nothing new is recorded when they equal a stored generation).
+    /// (nothing new is recorded when they equal the current generation).
     Save {
         instance: String,
         /// A note kept with the generation (shown by `list`).
@@ -138,6 +140,7 @@ pub enum Cmd {
 
 /// Entry point of the binary: parse, run, print, return the exit code.
 pub fn main(argv: Vec<String>) -> i32 {
+    super::catch_interrupts();
     let cli = match Cli::try_parse_from(argv) {
         Ok(c) => c,
         Err(e) => {
@@ -172,8 +175,6 @@ pub fn main(argv: Vec<String>) -> i32 {
     }
 }
 
-type Outcome = (i32, String, serde_json::Value);
-
 fn run(cli: Cli) -> Result<Outcome, RollbackError> {
     let host = Host {
         exabgp: cli.exabgp.clone(),
@@ -196,22 +197,23 @@ fn run(cli: Cli) -> Result<Outcome, RollbackError> {
             ..
         } => diff(&store, &host, *generation, *generation2),
         Cmd::Save { note, .. } => {
-            let _lock = lock(&store, cli.wait)?;
-            store.recover()?;
-            let (g, new) =
-                save_current(&store, &host, note.as_deref().unwrap_or("saved"), cli.keep)?;
-            let text = if new {
+            let _lock = ops::lock(&store, cli.wait)?;
+            let mut text = ops::finish_interrupted(&store, &host)?;
+            let (g, new) = ops::save_current(&store, &host, note.as_deref().unwrap_or("saved"))?;
+            store.prune(usize::from(cli.keep), &[g.number])?;
+            text.push_str(&if new {
                 format!("saved generation {}\n", g.number)
             } else {
                 format!(
-                    "unchanged since generation {} (nothing new saved)\n",
+                    "unchanged since generation {} (the current one; nothing new saved)\n",
                     g.number
                 )
-            };
+            });
             Ok((
                 exit::OK,
                 text,
-                json!({"ok": true, "generation": g, "new": new}),
+                json!({"ok": true, "exit": exit::OK, "generation": g.number, "new": new,
+                       "details": g}),
             ))
         }
         Cmd::Apply {
@@ -225,8 +227,9 @@ fn run(cli: Cli) -> Result<Outcome, RollbackError> {
         } => apply(
             &store,
             &host,
-            &cli,
             ApplyArgs {
+                keep: usize::from(cli.keep),
+                wait: cli.wait,
                 config,
                 env: env.as_deref(),
                 timeout: Duration::from_secs(*timeout),
@@ -246,8 +249,9 @@ fn run(cli: Cli) -> Result<Outcome, RollbackError> {
         } => rollback(
             &store,
             &host,
-            &cli,
             RollbackArgs {
+                keep: usize::from(cli.keep),
+                wait: cli.wait,
                 generation: *generation,
                 package: *package,
                 package_file: package_file.as_deref(),
@@ -257,59 +261,6 @@ fn run(cli: Cli) -> Result<Outcome, RollbackError> {
             },
         ),
     }
-}
-
-/// The instance's lock, held until dropped. Waits up to `wait_s` for another run.
-fn lock(store: &Store, wait_s: u64) -> Result<Flock<fs::File>, RollbackError> {
-    store.prepare()?;
-    let path = store.lock_path();
-    let deadline = Instant::now() + Duration::from_secs(wait_s);
-    loop {
-        let f = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| RollbackError::Io(format!("opening {}: {e}", path.display())))?;
-        match Flock::lock(f, FlockArg::LockExclusiveNonblock) {
-            Ok(l) => return Ok(l),
-            Err((_, nix::errno::Errno::EWOULDBLOCK)) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(200));
-            }
-            Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
-                return Err(RollbackError::Busy(path.display().to_string()))
-            }
-            Err((_, e)) => {
-                return Err(RollbackError::Io(format!(
-                    "locking {}: {e}",
-                    path.display()
-                )))
-            }
-        }
-    }
-}
-
-/// The generation holding the installed files: an equal stored one, else a new one.
-fn save_current(
-    store: &Store,
-    host: &Host,
-    note: &str,
-    keep: usize,
-) -> Result<(Generation, bool), RollbackError> {
-    let snap = store.read_installed()?;
-    let package = host.package_version();
-    if let Some(n) = store
-        .current()
-        .filter(|n| store.read_generation(*n).ok().as_ref() == Some(&snap))
-    {
-        let g = store.get(n)?;
-        if g.package == package {
-            return Ok((g, false));
-        }
-    }
-    let g = store.save(&snap, note, package, keep)?;
-    store.set_current(g.number)?;
-    Ok((g, true))
 }
 
 fn list(store: &Store) -> Result<Outcome, RollbackError> {
@@ -340,7 +291,8 @@ fn list(store: &Store) -> Result<Outcome, RollbackError> {
     Ok((
         exit::OK,
         text,
-        json!({"ok": true, "instance": store.instance, "current": current, "generations": all}),
+        json!({"ok": true, "exit": exit::OK, "instance": store.instance, "current": current,
+               "generations": all}),
     ))
 }
 
@@ -445,371 +397,6 @@ fn diff(store: &Store, host: &Host, a: u32, b: Option<u32>) -> Result<Outcome, R
 
 fn path_str(p: &Path) -> String {
     p.to_string_lossy().to_string()
-}
-
-struct ApplyArgs<'a> {
-    config: &'a Path,
-    env: Option<&'a Path>,
-    timeout: Duration,
-    note: Option<&'a str>,
-    dry_run: bool,
-    emergency: bool,
-}
-
-/// `exabgp validate FILE` and, with an env file, `exabgp env --env-file FILE`.
-fn validate(
-    host: &Host,
-    instance: &str,
-    config: &Path,
-    env: Option<&Path>,
-) -> Result<(), RollbackError> {
-    let exabgp = path_str(&host.exabgp);
-    let mut problems = Vec::new();
-    let o = host.run(
-        &exabgp,
-        &["validate", &path_str(config)],
-        Duration::from_secs(30),
-    )?;
-    if !o.ok() {
-        problems.push(o.message());
-    }
-    if let Some(env) = env {
-        if !env.is_file() {
-            problems.push(format!("{}: no such file", env.display()));
-        } else {
-            let o = host.run(
-                &exabgp,
-                &["env", "--instance", instance, "--env-file", &path_str(env)],
-                Duration::from_secs(30),
-            )?;
-            if !o.ok() {
-                problems.push(o.message());
-            }
-        }
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(RollbackError::Invalid(format!(
-            "the new files are invalid, nothing was changed:\n{}",
-            problems.join("\n")
-        )))
-    }
-}
-
-/// Reload, or restart when `restart` (env changed, unit not running). Returns how,
-/// for verification, and when (µs since the epoch, just before the request).
-fn activate(
-    host: &Host,
-    instance: &str,
-    restart: bool,
-) -> Result<(Activation, u64), RollbackError> {
-    let unit = verify::unit(instance);
-    let before = host
-        .unit_property(&unit, "InvocationID")
-        .unwrap_or_default();
-    let since = verify::now_us();
-    let (verb, how) = if restart {
-        ("restart", Activation::Restart(before))
-    } else {
-        ("reload", Activation::Reload)
-    };
-    let o = host.run("systemctl", &[verb, &unit], Duration::from_secs(120))?;
-    if !o.ok() {
-        // A failed start is reported by verification (unit not active), with the
-        // journal; a systemctl that cannot even run is an error of its own.
-        if o.code.is_none() {
-            return Err(RollbackError::Command(format!(
-                "systemctl {verb} {unit}: {}",
-                o.message()
-            )));
-        }
-    }
-    Ok((how, since))
-}
-
-fn is_active(host: &Host, instance: &str) -> bool {
-    host.unit_property(&verify::unit(instance), "ActiveState")
-        .map(|s| s == "active" || s == "reloading")
-        .unwrap_or(false)
-}
-
-fn apply(store: &Store, host: &Host, cli: &Cli, a: ApplyArgs) -> Result<Outcome, RollbackError> {
-    validate(host, &store.instance, a.config, a.env)?;
-    let read = |p: &Path| {
-        fs::read(p).map_err(|e| RollbackError::Io(format!("reading {}: {e}", p.display())))
-    };
-    let new_toml = read(a.config)?;
-    let new_env = a.env.map(read).transpose()?;
-
-    let _lock = lock(store, cli.wait)?;
-    store.recover()?;
-    let installed = store.read_installed()?;
-    let new = Snapshot {
-        toml: new_toml,
-        env: if a.env.is_some() {
-            new_env
-        } else {
-            installed.env.clone()
-        },
-    };
-    if new == installed {
-        return Ok((
-            exit::OK,
-            "the new files equal the installed ones: nothing to do\n".into(),
-            json!({"ok": true, "changed": false}),
-        ));
-    }
-    let env_changed = new.env != installed.env;
-    let restart = env_changed || !is_active(host, &store.instance);
-    let verb = if restart { "restart" } else { "reload" };
-    if a.dry_run {
-        let text =
-            format!(
-            "would validate (done: valid), save the current files as a generation, install {}{}, \
-             {verb} {}, and verify within {} s{}\n",
-            a.config.display(),
-            a.env.map(|e| format!(" and {}", e.display())).unwrap_or_default(),
-            verify::unit(&store.instance),
-            a.timeout.as_secs(),
-            if a.emergency { " (no: --emergency)" } else { "" }
-        );
-        return Ok((
-            exit::OK,
-            text,
-            json!({"ok": true, "dry-run": true, "action": verb}),
-        ));
-    }
-
-    let (old, _) = save_current(store, host, "before apply", cli.keep)?;
-    let g = store.save(
-        &new,
-        a.note.unwrap_or("apply"),
-        host.package_version(),
-        cli.keep,
-    )?;
-    store.install(g.number)?;
-    let (how, since) = activate(host, &store.instance, restart)?;
-    let mut text = format!(
-        "generation {} installed ({verb}); previous: generation {}\n",
-        g.number, old.number
-    );
-    if a.emergency {
-        text.push_str("--emergency: not verified\n");
-        return Ok((
-            exit::OK,
-            text,
-            json!({"ok": true, "generation": g.number, "verified": false}),
-        ));
-    }
-    let report = verify::verify(host, &store.instance, since, &how, a.timeout);
-    text.push_str(&report.text());
-    if report.ok() {
-        text.push_str(&format!("apply: generation {} verified\n", g.number));
-        return Ok((
-            exit::OK,
-            text,
-            json!({"ok": true, "generation": g.number, "previous": old.number, "verify": report}),
-        ));
-    }
-
-    // Undo: the previous files, restarted when the env differs or the unit died.
-    text.push_str(&format!(
-        "apply failed verification; restoring generation {}\n",
-        old.number
-    ));
-    store.mark_failed(g.number)?;
-    store.install(old.number)?;
-    let restart_back = env_changed || !is_active(host, &store.instance);
-    let (how, since) = activate(host, &store.instance, restart_back)?;
-    let back = verify::verify(host, &store.instance, since, &how, a.timeout);
-    text.push_str(&back.text());
-    let code = if back.ok() {
-        exit::ROLLED_BACK
-    } else {
-        exit::UNHEALTHY
-    };
-    text.push_str(if back.ok() {
-        "rolled back: the previous generation is running and verified\n"
-    } else {
-        "ROLLBACK DID NOT VERIFY: look at the instance now\n"
-    });
-    Ok((
-        code,
-        text,
-        json!({"ok": false, "generation": g.number, "restored": old.number,
-               "verify": report, "verify-after-undo": back}),
-    ))
-}
-
-struct RollbackArgs<'a> {
-    generation: Option<u32>,
-    package: bool,
-    package_file: Option<&'a Path>,
-    timeout: Duration,
-    dry_run: bool,
-    emergency: bool,
-}
-
-/// One side of the before/after summary.
-fn summary(host: &Host, generation: Option<u32>, neighbors: &[NeighborState]) -> serde_json::Value {
-    let routes: u64 = neighbors.iter().map(|n| n.prefixes_out).sum();
-    json!({
-        "generation": generation,
-        "package": host.package_version(),
-        "neighbors": neighbors,
-        "routes-announced": routes,
-    })
-}
-
-fn summary_text(label: &str, v: &serde_json::Value) -> String {
-    let mut s = format!(
-        "{label}: generation {}, package {}, {} route(s) announced\n",
-        v["generation"]
-            .as_u64()
-            .map(|n| n.to_string())
-            .unwrap_or("-".into()),
-        v["package"].as_str().unwrap_or("-"),
-        v["routes-announced"]
-    );
-    if let Some(list) = v["neighbors"].as_array() {
-        for n in list {
-            s.push_str(&format!(
-                "  neighbor {} {}\n",
-                n["peer"].as_str().unwrap_or("?"),
-                n["state"].as_str().unwrap_or("?")
-            ));
-        }
-    }
-    s
-}
-
-fn rollback(
-    store: &Store,
-    host: &Host,
-    cli: &Cli,
-    a: RollbackArgs,
-) -> Result<Outcome, RollbackError> {
-    let _lock = lock(store, cli.wait)?;
-    store.recover()?;
-    let (now, _) = save_current(store, host, "before rollback", cli.keep)?;
-    let target = match a.generation {
-        Some(n) => store.get(n)?,
-        None => store
-            .list()?
-            .into_iter()
-            .rev()
-            .find(|g| g.number < now.number && !g.failed)
-            .ok_or_else(|| {
-                RollbackError::Nothing(format!(
-                    "instance {} has no generation before {} to return to",
-                    store.instance, now.number
-                ))
-            })?,
-    };
-    let package_change = if a.package {
-        match &target.package {
-            Some(v) if Some(v) != host.package_version().as_ref() => Some(v.clone()),
-            Some(_) => None,
-            None => {
-                return Err(RollbackError::Nothing(format!(
-                    "generation {} recorded no package version",
-                    target.number
-                )))
-            }
-        }
-    } else {
-        None
-    };
-    if a.dry_run {
-        let text = format!(
-            "would restore generation {} (now on {}){}, restart {} and verify within {} s\n",
-            target.number,
-            now.number,
-            package_change
-                .as_ref()
-                .map(|v| format!(", install package exabgp-rs {v}"))
-                .unwrap_or_default(),
-            verify::unit(&store.instance),
-            a.timeout.as_secs()
-        );
-        return Ok((
-            exit::OK,
-            text,
-            json!({"ok": true, "dry-run": true, "generation": target.number}),
-        ));
-    }
-
-    // Only ask the daemon for its neighbors when it runs (a bounded query).
-    let before_neighbors = if is_active(host, &store.instance) {
-        verify::neighbors(host, &store.instance).unwrap_or_default()
-    } else {
-        Vec::new()
-    };
-    let before = summary(host, Some(now.number), &before_neighbors);
-
-    // Files first, so the package's own restart of running instances (postinst)
-    // already starts them on the restored configuration.
-    store.install(target.number)?;
-    let unit = verify::unit(&store.instance);
-    let invocation = host
-        .unit_property(&unit, "InvocationID")
-        .unwrap_or_default();
-    let since = verify::now_us();
-    if let Some(v) = &package_change {
-        let file = a.package_file.map(|f| {
-            let abs = fs::canonicalize(f).unwrap_or_else(|_| f.to_path_buf());
-            path_str(&abs)
-        });
-        host.install_package(v, file.as_deref(), Duration::from_secs(600))?;
-    }
-    let restarted_by_package = {
-        let now_inv = host
-            .unit_property(&unit, "InvocationID")
-            .unwrap_or_default();
-        !now_inv.is_empty() && now_inv != invocation && is_active(host, &store.instance)
-    };
-    let how = if restarted_by_package {
-        Activation::Restart(invocation)
-    } else {
-        activate(host, &store.instance, true)?.0
-    };
-    let mut text = format!(
-        "restored generation {} (was {}){}\n",
-        target.number,
-        now.number,
-        package_change
-            .as_ref()
-            .map(|v| format!(", package exabgp-rs {v}"))
-            .unwrap_or_default()
-    );
-    if a.emergency {
-        text.push_str("--emergency: not verified\n");
-        return Ok((
-            exit::OK,
-            text,
-            json!({"ok": true, "generation": target.number, "verified": false}),
-        ));
-    }
-    let report = verify::verify(host, &store.instance, since, &how, a.timeout);
-    let after = summary(host, Some(target.number), &report.neighbors);
-    text.push_str(&report.text());
-    text.push_str(&summary_text("before", &before));
-    text.push_str(&summary_text("after", &after));
-    let code = if report.ok() {
-        exit::OK
-    } else {
-        exit::UNHEALTHY
-    };
-    if !report.ok() {
-        text.push_str("ROLLBACK DID NOT VERIFY: look at the instance now\n");
-    }
-    Ok((
-        code,
-        text,
-        json!({"ok": report.ok(), "generation": target.number, "previous": now.number,
-               "before": before, "after": after, "verify": report}),
-    ))
 }
 
 #[cfg(test)]

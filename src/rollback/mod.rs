@@ -6,14 +6,20 @@
 //!   exabgpcli, apt-get/dnf), each bounded in time.
 //! - [`verify`]: "healthy" as a list of checks (active, READY, STATUS, every
 //!   neighbor Established, no error in the journal).
-//! - [`cli`]: the command line and the four commands that use the above.
+//! - [`ops`]: steps the commands share: the lock, recording the installed state,
+//!   validation, reload/restart, finishing what a dead run left.
+//! - [`apply`], [`restore`]: the `apply` and `rollback` commands.
+//! - [`cli`]: the command line; `save`, `list`, `diff`.
 //!
 //! Operators run this under pressure, so: every wait is bounded, a flock(2) keeps
 //! two runs on one instance from interleaving, an interrupted run is finished by the
 //! next one, and an invalid change is refused before anything is touched.
 
+pub mod apply;
 pub mod cli;
 pub mod host;
+pub mod ops;
+pub mod restore;
 pub mod store;
 pub mod verify;
 
@@ -73,6 +79,40 @@ impl RollbackError {
             RollbackError::InstanceName(_) => exit::USAGE,
         }
     }
+}
+
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// SIGINT, SIGTERM and SIGHUP (Ctrl-C, a dropped ssh session) no longer kill the
+/// tool half-way: they end the current wait, so an apply undoes itself and a
+/// rollback reports what it reached. Children run in their own process group and
+/// do not see a terminal's Ctrl-C; they get the default dispositions back at exec.
+pub fn catch_interrupts() {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+    let act = SigAction::new(
+        SigHandler::Handler(on_signal),
+        SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
+    for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        let _ = unsafe { sigaction(sig, &act) };
+    }
+}
+
+/// Forgets a signal that was handled: the undo that follows an interrupted wait
+/// gets its own full (bounded) wait; a second signal ends that one too.
+pub fn clear_interrupt() {
+    INTERRUPTED.store(false, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Whether one of those signals arrived.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 /// An instance name as systemd's `exabgp@NAME` and our file names accept it.

@@ -110,7 +110,13 @@ impl Store {
             fs::set_permissions(d, fs::Permissions::from_mode(0o750))
                 .map_err(io(format!("chmod {}", d.display())))?;
         }
-        // A temporary directory left by a run that died while saving.
+        Ok(())
+    }
+
+    /// Removes what a run that died while saving left behind. Only with the lock
+    /// held: without it, this would delete another run's generation in the making.
+    pub fn clean_tmp(&self) {
+        let dir = self.generations_dir();
         if let Ok(entries) = fs::read_dir(&dir) {
             for e in entries.flatten() {
                 if e.file_name().to_string_lossy().starts_with(".tmp-") {
@@ -118,7 +124,6 @@ impl Store {
                 }
             }
         }
-        Ok(())
     }
 
     /// The instance's files as they are now.
@@ -147,11 +152,20 @@ impl Store {
             if name.parse::<u32>().is_err() {
                 continue;
             }
+            // A damaged generation is skipped (and said), so one bad directory never
+            // blocks every command, --emergency included.
             let meta = e.path().join("meta.json");
-            let text = fs::read(&meta).map_err(io(format!("reading {}", meta.display())))?;
-            let g: Generation = serde_json::from_slice(&text)
-                .map_err(|err| RollbackError::Corrupt(format!("{}: {err}", meta.display())))?;
-            out.push(g);
+            match fs::read(&meta)
+                .map_err(|err| err.to_string())
+                .and_then(|t| {
+                    serde_json::from_slice::<Generation>(&t).map_err(|err| err.to_string())
+                }) {
+                Ok(g) => out.push(g),
+                Err(err) => eprintln!(
+                    "exabgp-rollback: skipping damaged generation {}: {err}",
+                    meta.display()
+                ),
+            }
         }
         out.sort_by_key(|g| g.number);
         Ok(out)
@@ -201,7 +215,6 @@ impl Store {
         snap: &Snapshot,
         note: &str,
         package: Option<String>,
-        keep: usize,
     ) -> Result<Generation, RollbackError> {
         self.prepare()?;
         let number = self.list()?.last().map(|g| g.number + 1).unwrap_or(1);
@@ -237,12 +250,13 @@ impl Store {
         let dest = self.generation_dir(number);
         fs::rename(&tmp, &dest).map_err(io(format!("renaming into {}", dest.display())))?;
         sync_dir(&self.generations_dir());
-        self.prune(keep)?;
         Ok(g)
     }
 
-    /// Removes the oldest generations beyond `keep` (never the current one).
-    fn prune(&self, keep: usize) -> Result<(), RollbackError> {
+    /// Removes the oldest generations beyond `keep`, never the current one nor one
+    /// in `protect` (what the run that calls it may still restore). Called once, at
+    /// the end of a run that changed something.
+    pub fn prune(&self, keep: usize, protect: &[u32]) -> Result<(), RollbackError> {
         let all = self.list()?;
         let current = self.current();
         let mut excess = all.len().saturating_sub(keep.max(1));
@@ -250,7 +264,7 @@ impl Store {
             if excess == 0 {
                 break;
             }
-            if Some(g.number) == current {
+            if Some(g.number) == current || protect.contains(&g.number) {
                 continue;
             }
             excess -= 1;
@@ -268,16 +282,6 @@ impl Store {
         let meta = serde_json::to_vec_pretty(&g)
             .map_err(|e| RollbackError::Io(format!("encoding meta.json: {e}")))?;
         write_atomic(&self.generation_dir(n).join("meta.json"), &meta, None)
-    }
-
-    /// The stored generation whose files are exactly `snap`, newest first.
-    pub fn find_equal(&self, snap: &Snapshot) -> Result<Option<u32>, RollbackError> {
-        for g in self.list()?.iter().rev() {
-            if &self.read_generation(g.number)? == snap {
-                return Ok(Some(g.number));
-            }
-        }
-        Ok(None)
     }
 
     /// Installs the files of generation `n` into the configuration directory,
@@ -322,13 +326,70 @@ impl Store {
         let Ok(text) = fs::read_to_string(&p) else {
             return Ok(None);
         };
-        let Ok(n) = text.trim().parse::<u32>() else {
-            let _ = fs::remove_file(&p);
-            return Ok(None);
+        let n = match text.trim().parse::<u32>() {
+            Ok(n) if self.generation_dir(n).is_dir() => n,
+            _ => {
+                eprintln!(
+                    "exabgp-rollback: ignoring {}: it names no stored generation ({:?})",
+                    p.display(),
+                    text.trim()
+                );
+                let _ = fs::remove_file(&p);
+                return Ok(None);
+            }
         };
         self.install(n)?;
         Ok(Some(n))
     }
+
+    /// Records what a run is about to do to the running instance, so a run that
+    /// dies before it is done can be finished or undone by the next (`intent`).
+    pub fn set_intent(&self, intent: &Intent) -> Result<(), RollbackError> {
+        let bytes = serde_json::to_vec(intent)
+            .map_err(|e| RollbackError::Io(format!("encoding intent: {e}")))?;
+        write_atomic(&self.state_dir.join("intent"), &bytes, None)
+    }
+
+    pub fn intent(&self) -> Option<Intent> {
+        let bytes = fs::read(self.state_dir.join("intent")).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    pub fn clear_intent(&self) {
+        let _ = fs::remove_file(self.state_dir.join("intent"));
+        sync_dir(&self.state_dir);
+    }
+
+    /// The last completed rollback (from, to), so running the same rollback twice
+    /// does not go one generation further back.
+    pub fn last_rollback(&self) -> Option<(u32, u32)> {
+        let t = fs::read_to_string(self.state_dir.join("last-rollback")).ok()?;
+        let (a, b) = t.trim().split_once(' ')?;
+        Some((a.parse().ok()?, b.parse().ok()?))
+    }
+
+    pub fn set_last_rollback(&self, from: u32, to: u32) -> Result<(), RollbackError> {
+        write_atomic(
+            &self.state_dir.join("last-rollback"),
+            format!("{from} {to}\n").as_bytes(),
+            None,
+        )
+    }
+
+    pub fn clear_last_rollback(&self) {
+        let _ = fs::remove_file(self.state_dir.join("last-rollback"));
+    }
+}
+
+/// What a run was doing to the running instance (see `Store::set_intent`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "kebab-case")]
+pub enum Intent {
+    /// Apply of `new`; the instance's last good generation is `old`. Unfinished:
+    /// `new` was never verified, so the next run restores `old`.
+    Apply { old: u32, new: u32 },
+    /// Rollback from `from` to `to`. Unfinished: the next run completes it.
+    Rollback { from: u32, to: u32 },
 }
 
 /// Writes `path` through a temporary sibling and a rename. With `like`, the new
@@ -346,15 +407,31 @@ pub fn write_atomic(
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.rollback-{}", std::process::id()));
     let result = (|| -> std::io::Result<()> {
+        // A file left by a run killed between create and rename.
+        let _ = fs::remove_file(&tmp);
         let mut f = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&tmp)?;
         let mode = like.map(|m| m.mode() & 0o7777).unwrap_or(0o640);
         f.set_permissions(fs::Permissions::from_mode(mode))?;
-        if let Some(m) = like {
-            // Best effort when not root: an unprivileged test keeps its own owner.
-            let _ = std::os::unix::fs::fchown(&f, Some(m.uid()), Some(m.gid()));
+        // The daemon (User=exabgp) reads these files through group exabgp: as root,
+        // the new file takes the old one's owner, or root:exabgp when there was
+        // none, and a failure is an error. Unprivileged (tests), the caller's owner.
+        let root = nix::unistd::geteuid().is_root();
+        let owner = match like {
+            Some(m) => Some((m.uid(), m.gid())),
+            None if root => nix::unistd::Group::from_name("exabgp")
+                .ok()
+                .flatten()
+                .map(|g| (0, g.gid.as_raw())),
+            None => None,
+        };
+        if let Some((uid, gid)) = owner {
+            match std::os::unix::fs::fchown(&f, Some(uid), Some(gid)) {
+                Err(e) if root => return Err(e),
+                _ => {}
+            }
         }
         f.write_all(bytes)?;
         f.sync_all()?;
@@ -398,43 +475,50 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let s = store(t.path());
         let a = s
-            .save(&snap("a", Some("x=1")), "first", Some("0.1.0".into()), 10)
+            .save(&snap("a", Some("x=1")), "first", Some("0.1.0".into()))
             .unwrap();
-        let b = s.save(&snap("b", None), "second", None, 10).unwrap();
+        let b = s.save(&snap("b", None), "second", None).unwrap();
         assert_eq!((a.number, b.number), (1, 2));
         let all = s.list().unwrap();
         assert_eq!(all, vec![a, b]);
         assert_eq!(s.read_generation(1).unwrap(), snap("a", Some("x=1")));
         assert_eq!(s.read_generation(2).unwrap(), snap("b", None));
-        assert_eq!(s.find_equal(&snap("a", Some("x=1"))).unwrap(), Some(1));
-        assert_eq!(s.find_equal(&snap("a", None)).unwrap(), None);
     }
 
     #[test]
     fn keeps_the_newest_k_and_the_current_one() {
         let t = tempfile::tempdir().unwrap();
         let s = store(t.path());
-        s.save(&snap("1", None), "", None, 3).unwrap();
+        s.save(&snap("1", None), "", None).unwrap();
         s.set_current(1).unwrap();
-        for i in 2..=6 {
-            s.save(&snap(&i.to_string(), None), "", None, 3).unwrap();
+        for i in 2..=7 {
+            s.save(&snap(&i.to_string(), None), "", None).unwrap();
         }
+        s.prune(3, &[]).unwrap();
         let numbers: Vec<u32> = s.list().unwrap().iter().map(|g| g.number).collect();
-        assert_eq!(numbers, vec![1, 5, 6]);
+        assert_eq!(numbers, vec![1, 6, 7]);
+        // What a run may still restore is kept too.
+        s.save(&snap("8", None), "", None).unwrap();
+        s.prune(3, &[6]).unwrap();
+        let numbers: Vec<u32> = s.list().unwrap().iter().map(|g| g.number).collect();
+        assert_eq!(numbers, vec![1, 6, 8]);
     }
 
     #[test]
     fn a_half_written_generation_is_invisible_and_cleaned() {
         let t = tempfile::tempdir().unwrap();
         let s = store(t.path());
-        s.save(&snap("a", None), "", None, 10).unwrap();
+        s.save(&snap("a", None), "", None).unwrap();
         // What a run killed between create_dir and rename leaves behind.
         let tmp = s.generations_dir().join(".tmp-999-2");
         fs::create_dir(&tmp).unwrap();
         fs::write(tmp.join("edge1.toml"), "half").unwrap();
         assert_eq!(s.list().unwrap().len(), 1);
-        let g = s.save(&snap("b", None), "", None, 10).unwrap();
+        let g = s.save(&snap("b", None), "", None).unwrap();
         assert_eq!(g.number, 2);
+        // Saving does not clean (another run may own it); the locked run does.
+        assert!(tmp.exists());
+        s.clean_tmp();
         assert!(!tmp.exists());
     }
 
@@ -445,7 +529,7 @@ mod tests {
         fs::write(s.toml_path(), "old").unwrap();
         fs::set_permissions(s.toml_path(), fs::Permissions::from_mode(0o640)).unwrap();
         fs::write(s.env_path(), "old env").unwrap();
-        s.save(&snap("new", None), "", None, 10).unwrap();
+        s.save(&snap("new", None), "", None).unwrap();
         s.install(1).unwrap();
         assert_eq!(s.read_installed().unwrap(), snap("new", None));
         let mode = fs::metadata(s.toml_path()).unwrap().permissions().mode() & 0o777;
@@ -455,11 +539,37 @@ mod tests {
     }
 
     #[test]
+    fn a_damaged_generation_is_skipped_and_a_dangling_pending_ignored() {
+        let t = tempfile::tempdir().unwrap();
+        let s = store(t.path());
+        s.save(&snap("a", None), "", None).unwrap();
+        s.save(&snap("b", None), "", None).unwrap();
+        fs::write(s.generation_dir(1).join("meta.json"), "{not json").unwrap();
+        let numbers: Vec<u32> = s.list().unwrap().iter().map(|g| g.number).collect();
+        assert_eq!(numbers, vec![2]);
+        fs::write(s.state_dir.join("pending"), "99\n").unwrap();
+        assert_eq!(s.recover().unwrap(), None);
+        assert!(!s.state_dir.join("pending").exists());
+    }
+
+    #[test]
+    fn intent_round_trips() {
+        let t = tempfile::tempdir().unwrap();
+        let s = store(t.path());
+        s.prepare().unwrap();
+        assert_eq!(s.intent(), None);
+        s.set_intent(&Intent::Apply { old: 3, new: 4 }).unwrap();
+        assert_eq!(s.intent(), Some(Intent::Apply { old: 3, new: 4 }));
+        s.clear_intent();
+        assert_eq!(s.intent(), None);
+    }
+
+    #[test]
     fn an_interrupted_install_is_finished_by_recover() {
         let t = tempfile::tempdir().unwrap();
         let s = store(t.path());
         fs::write(s.toml_path(), "old").unwrap();
-        s.save(&snap("new", Some("e=1")), "", None, 10).unwrap();
+        s.save(&snap("new", Some("e=1")), "", None).unwrap();
         // Killed after the marker and the first file: config new, env still missing.
         fs::write(s.state_dir.join("pending"), "1\n").unwrap();
         fs::write(s.toml_path(), "new").unwrap();

@@ -167,24 +167,35 @@ pub fn neighbors(host: &Host, instance: &str) -> Result<Vec<NeighborState>, Stri
         .collect())
 }
 
+/// The neighbors a configuration file names: what "every configured neighbor" means.
+pub fn configured_neighbors(toml: &std::path::Path) -> Result<Vec<String>, String> {
+    crate::config::load(toml)
+        .map(|c| c.neighbors.iter().map(|n| n.address.to_string()).collect())
+        .map_err(|e| e.to_string())
+}
+
 /// Runs every check, waiting up to `timeout` in all for the ones that take time.
+/// `expected` is the list of neighbors the installed configuration names. A signal
+/// (see `super::interrupted`) ends the waiting: what is not reached by then fails.
 pub fn verify(
     host: &Host,
     instance: &str,
     since_us: u64,
     how: &Activation,
+    expected: &[String],
     timeout: Duration,
 ) -> Report {
     let deadline = Instant::now() + timeout;
     let unit = unit(instance);
     let mut report = Report::default();
     let pause = || std::thread::sleep(Duration::from_millis(250));
+    let give_up = || Instant::now() >= deadline || super::interrupted();
 
     // 1. The unit is active (not activating, reloading, failed).
     let state = loop {
         let active = host.unit_property(&unit, "ActiveState").unwrap_or_default();
         let sub = host.unit_property(&unit, "SubState").unwrap_or_default();
-        if active == "active" || Instant::now() >= deadline {
+        if active == "active" || give_up() {
             break format!("{active} ({sub})");
         }
         pause();
@@ -225,7 +236,7 @@ pub fn verify(
                 }
                 Err(e) => break (false, e.to_string()),
             }
-            if Instant::now() >= deadline {
+            if give_up() {
                 break (false, "no reload completed within the timeout".to_string());
             }
             pause();
@@ -245,32 +256,43 @@ pub fn verify(
         },
     );
 
-    // 4. Every configured neighbor Established.
+    // 4. Every neighbor the configuration names is listed by the daemon and
+    // Established (a neighbor missing from the answer counts as down).
     let (ok, detail) = loop {
         match neighbors(host, instance) {
             Ok(list) => {
-                let down: Vec<String> = list
+                let down: Vec<String> = expected
                     .iter()
-                    .filter(|n| n.state != "established")
-                    .map(|n| format!("{} {}", n.peer, n.state))
+                    .filter_map(|want| match list.iter().find(|n| &n.peer == want) {
+                        Some(n) if n.state == "established" => None,
+                        Some(n) => Some(format!("{} {}", n.peer, n.state)),
+                        None => Some(format!("{want} not listed by the daemon")),
+                    })
                     .collect();
                 report.neighbors = list.clone();
                 if down.is_empty() {
                     break (
                         true,
-                        format!("{} of {} established", list.len(), list.len()),
+                        if expected.is_empty() {
+                            "no neighbor configured".to_string()
+                        } else {
+                            format!("{} of {} established", expected.len(), expected.len())
+                        },
                     );
                 }
-                if Instant::now() >= deadline {
+                if give_up() {
                     break (false, format!("not established: {}", down.join(", ")));
                 }
             }
-            Err(e) if Instant::now() >= deadline => break (false, format!("exabgpcli: {e}")),
+            Err(e) if give_up() => break (false, format!("exabgpcli: {e}")),
             Err(_) => {}
         }
         pause();
     };
     report.push("neighbors established", ok, detail);
+    if super::interrupted() {
+        report.push("not interrupted", false, "a signal ended the wait");
+    }
 
     // 5. No error-level journal entry since the change.
     match journal_since(host, instance, since_us) {
