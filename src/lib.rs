@@ -11,6 +11,8 @@
 //! - [`control`]: the typed contract between the API layer and the daemon core.
 //! - [`daemon`]: owns the neighbors; executes commands; publishes events.
 //! - [`api`]: the text command language, JSON events, helpers, the control socket.
+//! - [`rollback`]: the `exabgp-rollback` tool: generations of an instance's files,
+//!   apply with verification and automatic undo, rollback incl. the package.
 //! - [`system`]: systemd and OS: socket paths, socket activation, sd_notify,
 //!   privileges, logging.
 
@@ -20,6 +22,7 @@ pub mod config;
 pub mod control;
 pub mod daemon;
 pub mod rib;
+pub mod rollback;
 pub mod session;
 pub mod system;
 
