@@ -339,11 +339,11 @@ time.sleep(30)
     r.stop().await;
 }
 
-/// One JSON helper receiving updates through an 8-event queue, to be flooded;
+/// One JSON helper receiving updates through a 64 KiB queue, to be flooded;
 /// returns once it is subscribed.
 async fn start_flooded(name: &str, run: Vec<String>) -> Running {
     let opts = HelperOptions {
-        queue: 8,
+        queue_bytes: 64 * 1024,
         ..quick()
     };
     let r = start(

@@ -5,17 +5,20 @@
 //!   supervisor (one task per helper: spawn, respawn within limits, terminate)
 //!     ├─ stdout reader:  line -> parse_request -> execute -> ack into the queue
 //!     ├─ stderr reader:  line -> our log, tagged with the helper's name
-//!     ├─ event pump:     broadcast<Event> -> filter -> encode -> try_send (drop + count)
-//!     └─ stdin writer:   bounded queue -> helper stdin
+//!     ├─ event pump:     broadcast<Event> -> filter -> room? -> encode (within room) -> queue
+//!     └─ stdin writer:   queue -> helper stdin (bytes given back once written)
 //! ```
 //!
 //! Nothing here ever blocks the daemon: events go through a broadcast channel (a
-//! slow helper lags, it does not hold the sender) and then a bounded queue per
-//! helper; whatever does not fit is dropped and counted in a rate-limited log line.
+//! slow helper lags, it does not hold the sender) and then a queue per helper
+//! bounded in bytes ([`QUEUE_BYTES`] per helper, [`ALL_QUEUES_BYTES`] for all of
+//! them together); the room is checked before an event is encoded and the
+//! encoding never exceeds it. Whatever does not fit is dropped and counted in a
+//! rate-limited log line.
 
 use std::collections::VecDeque;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,7 +32,7 @@ use crate::config::ProcessConfig;
 use crate::control::{Direction, Event, EventKind};
 
 use super::command::parse_request;
-use super::events::{receive_kind, EventEncoder, Origin};
+use super::events::{receive_kind, Encoded, EventEncoder, Origin, MAX_EVENT_BYTES};
 use super::exec::{execute, Answer, ApiContext};
 use super::lines::{read_line, Line, MAX_LINE};
 
@@ -50,8 +53,12 @@ pub struct HelperOptions {
     /// Answer each command with `done` / `error: ...` on the helper's stdin
     /// (`exabgp_api_ack`, default true).
     pub ack: bool,
-    /// Lines queued toward one helper's stdin before events are dropped.
-    pub queue: usize,
+    /// Bytes of encoded events queued toward one helper's stdin before events
+    /// are dropped ([`QUEUE_BYTES`]).
+    pub queue_bytes: usize,
+    /// Bytes of encoded events queued toward all helpers together
+    /// ([`ALL_QUEUES_BYTES`]).
+    pub all_queues_bytes: usize,
     /// Time between SIGTERM and SIGKILL on shutdown.
     pub grace: Duration,
     /// Longest command line accepted from a helper.
@@ -64,11 +71,96 @@ impl Default for HelperOptions {
     fn default() -> HelperOptions {
         HelperOptions {
             ack: true,
-            queue: 4096,
+            queue_bytes: QUEUE_BYTES,
+            all_queues_bytes: ALL_QUEUES_BYTES,
             grace: Duration::from_secs(5),
             max_line: MAX_LINE,
             respawn_delay: Duration::from_millis(250),
         }
+    }
+}
+
+/// Default byte budget of one helper's event queue: room for a few of the largest
+/// events ([`MAX_EVENT_BYTES`]) or tens of thousands of ordinary ones.
+pub const QUEUE_BYTES: usize = 16 << 20;
+
+/// Default byte budget of all helpers' event queues together.
+pub const ALL_QUEUES_BYTES: usize = 32 << 20;
+
+/// Bytes held in queues against a budget (one helper's, or all helpers').
+#[derive(Debug)]
+pub struct ByteBudget {
+    used: AtomicUsize,
+    limit: usize,
+}
+
+impl ByteBudget {
+    pub fn new(limit: usize) -> ByteBudget {
+        ByteBudget {
+            used: AtomicUsize::new(0),
+            limit,
+        }
+    }
+
+    /// Bytes held now.
+    pub fn used(&self) -> usize {
+        self.used.load(Ordering::Acquire)
+    }
+
+    /// Bytes that may still be taken.
+    pub fn room(&self) -> usize {
+        self.limit.saturating_sub(self.used())
+    }
+
+    /// Takes `n` bytes if they fit.
+    fn take(&self, n: usize) -> bool {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+                u.checked_add(n).filter(|t| *t <= self.limit)
+            })
+            .is_ok()
+    }
+
+    fn give(&self, n: usize) {
+        let _ = self
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+                Some(u.saturating_sub(n))
+            });
+    }
+}
+
+/// Encoded events for one helper, charged to its budget and to everybody's until
+/// written or dropped.
+struct Charged {
+    text: String,
+    mine: Arc<ByteBudget>,
+    all: Arc<ByteBudget>,
+}
+
+impl Charged {
+    /// Charges `text` to both budgets; `None` (nothing charged) if it does not fit.
+    fn new(text: String, mine: &Arc<ByteBudget>, all: &Arc<ByteBudget>) -> Option<Charged> {
+        let n = text.len();
+        if !mine.take(n) {
+            return None;
+        }
+        if !all.take(n) {
+            mine.give(n);
+            return None;
+        }
+        Some(Charged {
+            text,
+            mine: mine.clone(),
+            all: all.clone(),
+        })
+    }
+}
+
+impl Drop for Charged {
+    fn drop(&mut self) {
+        self.mine.give(self.text.len());
+        self.all.give(self.text.len());
     }
 }
 
@@ -88,6 +180,11 @@ pub struct HelperStats {
     pub starts: AtomicU64,
     /// Events not delivered because the helper's queue was full (or lagged).
     pub dropped: AtomicU64,
+    /// Text UPDATEs cut short at [`MAX_EVENT_BYTES`] (with a `truncated` line), or
+    /// JSON events over it (not written; also counted in `dropped`).
+    pub truncated: AtomicU64,
+    /// Bytes of encoded events queued for the helper now.
+    pub queued_bytes: AtomicUsize,
     /// Commands read from the helper.
     pub commands: AtomicU64,
     /// Answers (`done` / `error:`) not delivered: the helper read none of its
@@ -128,6 +225,7 @@ pub fn spawn_all(
     shutdown: CancellationToken,
 ) -> HelperSet {
     let origin = Origin::current();
+    let all = Arc::new(ByteBudget::new(opts.all_queues_bytes));
     let helpers = processes
         .iter()
         .map(|p| {
@@ -142,6 +240,7 @@ pub fn spawn_all(
                 opts,
                 origin.clone(),
                 stats.clone(),
+                all.clone(),
                 shutdown.clone(),
             ));
             (p.name.clone(), stats, h)
@@ -159,6 +258,7 @@ async fn supervise(
     opts: HelperOptions,
     origin: Origin,
     stats: Arc<HelperStats>,
+    all: Arc<ByteBudget>,
     shutdown: CancellationToken,
 ) -> HelperEnd {
     let window = Duration::from_secs(u64::from(p.respawn_window.max(1)));
@@ -176,7 +276,15 @@ async fn supervise(
         match start(&p) {
             Ok(child) => {
                 tracing::info!(helper = %p.name, pid = child.id().unwrap_or(0), "helper started");
-                if run(&p, child, rx, &ctx, opts, &origin, &stats, &shutdown).await {
+                let queues = Queues {
+                    mine: Arc::new(ByteBudget::new(opts.queue_bytes)),
+                    all: all.clone(),
+                };
+                if run(
+                    &p, child, rx, &ctx, opts, &origin, &stats, queues, &shutdown,
+                )
+                .await
+                {
                     return HelperEnd::Shutdown;
                 }
             }
@@ -230,6 +338,13 @@ fn start(p: &ProcessConfig) -> std::io::Result<Child> {
     cmd.spawn()
 }
 
+/// The byte budgets one helper instance's events are charged to.
+#[derive(Clone)]
+struct Queues {
+    mine: Arc<ByteBudget>,
+    all: Arc<ByteBudget>,
+}
+
 /// Run one instance of the helper until it exits (false) or shutdown (true).
 #[allow(clippy::too_many_arguments)]
 async fn run(
@@ -240,21 +355,30 @@ async fn run(
     opts: HelperOptions,
     origin: &Origin,
     stats: &Arc<HelperStats>,
+    queues: Queues,
     shutdown: &CancellationToken,
 ) -> bool {
-    let (qtx, qrx) = mpsc::channel::<String>(opts.queue.max(1));
+    // Unbounded by count, bounded by the bytes charged to `queues`.
+    let (qtx, qrx) = mpsc::unbounded_channel::<Charged>();
     // Answers have their own queue, written before any pending event: a helper
     // waiting for its `done` gets it however many events are queued.
     let (atx, arx) = mpsc::channel::<String>(ANSWER_QUEUE);
     let local = CancellationToken::new();
     let mut tasks = Vec::new();
     if let Some(stdin) = child.stdin.take() {
-        tasks.push(tokio::spawn(write_stdin(p.name.clone(), stdin, arx, qrx)));
+        tasks.push(tokio::spawn(write_stdin(
+            p.name.clone(),
+            stdin,
+            arx,
+            qrx,
+            stats.clone(),
+        )));
     }
     tasks.push(tokio::spawn(pump_events(
         p.clone(),
         events,
         qtx.clone(),
+        queues,
         origin.clone(),
         stats.clone(),
         local.clone(),
@@ -327,22 +451,32 @@ async fn write_stdin(
     name: String,
     mut stdin: ChildStdin,
     mut answers: mpsc::Receiver<String>,
-    mut events: mpsc::Receiver<String>,
+    mut events: mpsc::UnboundedReceiver<Charged>,
+    stats: Arc<HelperStats>,
 ) {
     let (mut answers_open, mut events_open) = (true, true);
     while answers_open || events_open {
-        let s = tokio::select! {
+        let (s, charged) = tokio::select! {
             biased;
             a = answers.recv(), if answers_open => match a {
-                Some(a) => a,
+                Some(a) => (a, None),
                 None => { answers_open = false; continue; }
             },
             e = events.recv(), if events_open => match e {
-                Some(e) => e,
+                Some(e) => (String::new(), Some(e)),
                 None => { events_open = false; continue; }
             },
         };
-        if let Err(e) = stdin.write_all(s.as_bytes()).await {
+        let bytes = charged.as_ref().map_or(s.as_bytes(), |c| c.text.as_bytes());
+        let written = stdin.write_all(bytes).await;
+        if let Some(c) = charged {
+            stats
+                .queued_bytes
+                .fetch_sub(c.text.len(), Ordering::Relaxed);
+            // Dropping it gives its bytes back to the budgets.
+            drop(c);
+        }
+        if let Err(e) = written {
             tracing::warn!(helper = %name, "cannot write to helper's stdin: {e}");
             return;
         }
@@ -399,7 +533,8 @@ impl DropLog {
 async fn pump_events(
     p: ProcessConfig,
     mut rx: broadcast::Receiver<Event>,
-    qtx: mpsc::Sender<String>,
+    qtx: mpsc::UnboundedSender<Charged>,
+    queues: Queues,
     origin: Origin,
     stats: Arc<HelperStats>,
     stop: CancellationToken,
@@ -443,17 +578,40 @@ async fn pump_events(
         if !wanted {
             continue;
         }
-        let line = enc.encode(&ev);
-        match qtx.try_send(line) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => {
+        // The room is known before encoding, and the encoding never exceeds it.
+        let room = queues.mine.room().min(queues.all.room());
+        let limit = room.min(MAX_EVENT_BYTES);
+        let full = "its queue is full (is it reading its stdin?)";
+        let text = match enc.encode_within(&ev, limit) {
+            Encoded::Whole(s) => s,
+            Encoded::Truncated(s) if limit == MAX_EVENT_BYTES => {
+                stats.truncated.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(helper = %p.name, "an UPDATE's text was cut to the {MAX_EVENT_BYTES}-byte event limit (a 'truncated' line says how many routes are missing)");
+                s
+            }
+            Encoded::TooBig if limit == MAX_EVENT_BYTES => {
+                stats.truncated.fetch_add(1, Ordering::Relaxed);
                 stats.dropped.fetch_add(1, Ordering::Relaxed);
-                drops.note(&p.name, 1, "its queue is full (is it reading its stdin?)");
+                drops.note(&p.name, 1, "larger than the event limit");
+                continue;
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                drops.flush(&p.name);
-                return;
+            Encoded::Truncated(_) | Encoded::TooBig => {
+                stats.dropped.fetch_add(1, Ordering::Relaxed);
+                drops.note(&p.name, 1, full);
+                continue;
             }
+        };
+        let len = text.len();
+        let Some(item) = Charged::new(text, &queues.mine, &queues.all) else {
+            stats.dropped.fetch_add(1, Ordering::Relaxed);
+            drops.note(&p.name, 1, full);
+            continue;
+        };
+        stats.queued_bytes.fetch_add(len, Ordering::Relaxed);
+        if qtx.send(item).is_err() {
+            stats.queued_bytes.fetch_sub(len, Ordering::Relaxed);
+            drops.flush(&p.name);
+            return;
         }
     }
 }
