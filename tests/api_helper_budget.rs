@@ -98,7 +98,7 @@ async fn a_deaf_helper_holds_at_most_its_byte_budget() {
     }
     // Let the pump finish what the channel holds.
     for _ in 0..100 {
-        if etx.len() == 0 {
+        if etx.is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
