@@ -157,35 +157,69 @@ fn nlri_obj(p: &Prefix) -> String {
 }
 
 /// The `"update"` object of an UPDATE.
+///
+/// Like ExaBGP, routes are grouped by family (and announced ones by next hop) in
+/// first-seen order, so the classic IPv4 fields and an MP_REACH/MP_UNREACH of IPv4
+/// unicast in the same UPDATE share one `"ipv4 unicast"` key (never two).
 pub fn update_json(u: &Update) -> String {
     let a = &u.attributes;
     // family -> next hop -> prefixes, in first-seen order.
-    let mut announce: Vec<(Family, String, Vec<Prefix>)> = Vec::new();
-    if !u.nlri.is_empty() {
-        let nh = a
-            .next_hop
-            .map(|n| n.to_string())
-            .unwrap_or_else(|| "null".into());
-        announce.push((Family::IPV4_UNICAST, nh, u.nlri.clone()));
+    type ByNextHop<'a> = Vec<(String, Vec<&'a Prefix>)>;
+    fn add<'a>(
+        announce: &mut Vec<(Family, ByNextHop<'a>)>,
+        f: Family,
+        nh: String,
+        prefixes: &'a [Prefix],
+    ) {
+        if prefixes.is_empty() {
+            return;
+        }
+        let i = match announce.iter().position(|(g, _)| *g == f) {
+            Some(i) => i,
+            None => {
+                announce.push((f, Vec::new()));
+                announce.len() - 1
+            }
+        };
+        let by_nh = &mut announce[i].1;
+        match by_nh.iter_mut().find(|(n, _)| *n == nh) {
+            Some((_, list)) => list.extend(prefixes),
+            None => by_nh.push((nh, prefixes.iter().collect())),
+        }
     }
+    fn remove<'a>(
+        withdraw: &mut Vec<(Family, Vec<&'a Prefix>)>,
+        f: Family,
+        prefixes: &'a [Prefix],
+    ) {
+        if prefixes.is_empty() {
+            return;
+        }
+        match withdraw.iter_mut().find(|(g, _)| *g == f) {
+            Some((_, list)) => list.extend(prefixes),
+            None => withdraw.push((f, prefixes.iter().collect())),
+        }
+    }
+    let mut announce: Vec<(Family, ByNextHop)> = Vec::new();
+    let nh_text = |n: Option<IpAddr>| n.map(|n| n.to_string()).unwrap_or_else(|| "null".into());
+    add(
+        &mut announce,
+        Family::IPV4_UNICAST,
+        nh_text(a.next_hop.map(IpAddr::V4)),
+        &u.nlri,
+    );
     if let Some(mp) = &a.mp_reach {
-        if !mp.nlri.is_empty() {
-            let nh = mp
-                .next_hops
-                .first()
-                .map(|n| n.to_string())
-                .unwrap_or_else(|| "null".into());
-            announce.push((mp.family, nh, mp.nlri.clone()));
-        }
+        add(
+            &mut announce,
+            mp.family,
+            nh_text(mp.next_hops.first().copied()),
+            &mp.nlri,
+        );
     }
-    let mut withdraw: Vec<(Family, Vec<Prefix>)> = Vec::new();
-    if !u.withdrawn.is_empty() {
-        withdraw.push((Family::IPV4_UNICAST, u.withdrawn.clone()));
-    }
+    let mut withdraw: Vec<(Family, Vec<&Prefix>)> = Vec::new();
+    remove(&mut withdraw, Family::IPV4_UNICAST, &u.withdrawn);
     if let Some(mp) = &a.mp_unreach {
-        if !mp.withdrawn.is_empty() {
-            withdraw.push((mp.family, mp.withdrawn.clone()));
-        }
+        remove(&mut withdraw, mp.family, &mp.withdrawn);
     }
     let mut o = Obj::new();
     // DESIGN.md's shape: the next hop is only shown with the announced NLRI.
@@ -195,19 +229,12 @@ pub fn update_json(u: &Update) -> String {
     }
     if !announce.is_empty() {
         let mut fams = Obj::new();
-        // Group next hops under one family key.
-        let mut seen: Vec<Family> = Vec::new();
-        for (f, _, _) in &announce {
-            if !seen.contains(f) {
-                seen.push(*f);
+        for (f, by_nh) in &announce {
+            let mut o = Obj::new();
+            for (nh, prefixes) in by_nh {
+                o = o.raw(nh, jsonw::array(prefixes.iter().map(|p| nlri_obj(p))));
             }
-        }
-        for f in seen {
-            let mut by_nh = Obj::new();
-            for (_, nh, prefixes) in announce.iter().filter(|(g, _, _)| *g == f) {
-                by_nh = by_nh.raw(nh, jsonw::array(prefixes.iter().map(nlri_obj)));
-            }
-            fams = fams.raw(&values::family_text(f), by_nh.build());
+            fams = fams.raw(&values::family_text(*f), o.build());
         }
         o = o.raw("announce", fams.build());
     }
@@ -216,7 +243,7 @@ pub fn update_json(u: &Update) -> String {
         for (f, prefixes) in &withdraw {
             fams = fams.raw(
                 &values::family_text(*f),
-                jsonw::array(prefixes.iter().map(nlri_obj)),
+                jsonw::array(prefixes.iter().map(|p| nlri_obj(p))),
             );
         }
         o = o.raw("withdraw", fams.build());
@@ -262,7 +289,7 @@ fn open_json(o: &Open) -> String {
         })
         .collect();
     if !families.is_empty() {
-        caps = caps.raw(
+        caps = caps.set(
             "1",
             Obj::new()
                 .str("name", "multiprotocol")
@@ -274,16 +301,16 @@ fn open_json(o: &Open) -> String {
         caps = match c {
             Capability::Multiprotocol(_) => caps,
             Capability::RouteRefresh => {
-                caps.raw("2", Obj::new().str("name", "route-refresh").build())
+                caps.set("2", Obj::new().str("name", "route-refresh").build())
             }
             Capability::ExtendedMessage => {
-                caps.raw("6", Obj::new().str("name", "extended-message").build())
+                caps.set("6", Obj::new().str("name", "extended-message").build())
             }
-            Capability::FourOctetAs(asn) => caps.raw(
+            Capability::FourOctetAs(asn) => caps.set(
                 "65",
                 Obj::new().str("name", "asn4").num("asn4", asn).build(),
             ),
-            Capability::Unknown { code, value } => caps.raw(
+            Capability::Unknown { code, value } => caps.set(
                 &code.to_string(),
                 Obj::new()
                     .str("name", "unknown")
