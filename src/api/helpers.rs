@@ -9,6 +9,10 @@
 //!     └─ stdin writer:   queue -> helper stdin (bytes given back once written)
 //! ```
 //!
+//! Each helper runs in its own process group: stopping it (shutdown, or after it
+//! exited, before a respawn) sends SIGTERM to the whole group, then SIGKILL after
+//! the grace time, so what a helper started does not outlive it.
+//!
 //! Nothing here ever blocks the daemon: events go through a broadcast channel (a
 //! slow helper lags, it does not hold the sender) and then a queue per helper
 //! bounded in bytes ([`QUEUE_BYTES`] per helper, [`ALL_QUEUES_BYTES`] for all of
@@ -330,6 +334,9 @@ fn start(p: &ProcessConfig) -> std::io::Result<Child> {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        // Its own process group (pgid = its pid): stopping it signals the group,
+        // so what it started (a shell's children) goes with it.
+        .process_group(0)
         .kill_on_drop(true);
     for v in SCRUBBED_ENV {
         cmd.env_remove(v);
@@ -404,11 +411,17 @@ async fn run(
         tokio::spawn(async move { read_commands(name, out, ctx, opts.ack, max, stats, atx).await })
     });
     drop(qtx);
+    let pgid = child.id().map(|id| nix::unistd::Pid::from_raw(id as i32));
     let stopped = tokio::select! {
         status = child.wait() => {
             match status {
                 Ok(s) => tracing::warn!(helper = %p.name, "helper exited: {s}"),
                 Err(e) => tracing::error!(helper = %p.name, "cannot wait for helper: {e}"),
+            }
+            // What it left running in its group must not outlive it (nor hold its
+            // pipes open) into the next instance.
+            if let Some(pgid) = pgid {
+                end_group(&p.name, pgid, opts.grace).await;
             }
             // Let the reader run the helper's last commands (bounded: a grandchild
             // may keep the pipe open).
@@ -432,18 +445,43 @@ async fn run(
     stopped
 }
 
-/// SIGTERM, then SIGKILL after `grace`.
+/// SIGTERM to the helper's process group, then SIGKILL to the group after `grace`.
 async fn terminate(name: &str, child: &mut Child, grace: Duration) {
-    if let Some(pid) = child.id() {
-        let pid = nix::unistd::Pid::from_raw(pid as i32);
-        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-        if let Ok(Ok(s)) = tokio::time::timeout(grace, child.wait()).await {
-            tracing::info!(helper = %name, "helper stopped: {s}");
-            return;
+    use nix::sys::signal::{killpg, Signal};
+    let Some(pid) = child.id() else {
+        return;
+    };
+    let pgid = nix::unistd::Pid::from_raw(pid as i32);
+    let start = Instant::now();
+    let _ = killpg(pgid, Signal::SIGTERM);
+    match tokio::time::timeout(grace, child.wait()).await {
+        Ok(Ok(s)) => tracing::info!(helper = %name, "helper stopped: {s}"),
+        _ => {
+            tracing::warn!(helper = %name, "helper ignored SIGTERM for {} s; killing it", grace.as_secs());
+            let _ = killpg(pgid, Signal::SIGKILL);
+            let _ = child.kill().await;
         }
-        tracing::warn!(helper = %name, "helper ignored SIGTERM for {} s; killing it", grace.as_secs());
     }
-    let _ = child.kill().await;
+    end_group(name, pgid, grace.saturating_sub(start.elapsed())).await;
+}
+
+/// After the helper itself has ended: SIGTERM whatever is left in its process
+/// group, wait up to `grace` for the group to empty, then SIGKILL it.
+async fn end_group(name: &str, pgid: nix::unistd::Pid, grace: Duration) {
+    use nix::sys::signal::{killpg, Signal};
+    let alive = || killpg(pgid, None).is_ok();
+    if !alive() {
+        return;
+    }
+    let _ = killpg(pgid, Signal::SIGTERM);
+    let deadline = Instant::now() + grace;
+    while alive() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if alive() {
+        tracing::warn!(helper = %name, "processes the helper started ignored SIGTERM; killing them");
+        let _ = killpg(pgid, Signal::SIGKILL);
+    }
 }
 
 /// Writes answers (first) and events to the helper's stdin until both queues close.
