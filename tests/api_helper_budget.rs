@@ -13,7 +13,6 @@ use exabgp::api::helpers::{spawn_all, HelperOptions};
 use exabgp::bgp::{PathAttributes, Prefix, Update};
 use exabgp::config::{Encoder, ProcessConfig, ReceiveKind};
 use exabgp::control::{Direction, Event, EventKind, PeerInfo};
-use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 fn rss_kib() -> u64 {
@@ -63,7 +62,7 @@ async fn a_deaf_helper_holds_at_most_its_byte_budget() {
         respawn_window: 60,
     };
     let (ctx, _seen) = api_support::responder();
-    let (etx, _) = broadcast::channel(64);
+    let (etx, _) = exabgp::control::event_channel(64, 1 << 30);
     let token = CancellationToken::new();
     let opts = HelperOptions {
         queue_bytes: budget,

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use exabgp::api::helpers::{spawn_all, HelperOptions};
 use exabgp::config::{Encoder, ProcessConfig};
-use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 /// Running (not a zombie, not gone).
@@ -72,7 +71,7 @@ async fn grandchildren_end_with_their_helper_on_respawn_and_on_stop() {
         respawn_window: 60,
     };
     let (ctx, _seen) = api_support::responder();
-    let (etx, _) = broadcast::channel(16);
+    let (etx, _) = exabgp::control::event_channel(16, 1 << 20);
     let token = CancellationToken::new();
     let opts = HelperOptions {
         grace: Duration::from_secs(2),

@@ -13,8 +13,9 @@
 //! exited, before a respawn) sends SIGTERM to the whole group, then SIGKILL after
 //! the grace time, so what a helper started does not outlive it.
 //!
-//! Nothing here ever blocks the daemon: events go through a broadcast channel (a
-//! slow helper lags, it does not hold the sender) and then a queue per helper
+//! Nothing here ever blocks the daemon: events go through a broadcast channel
+//! bounded in bytes ([`crate::control::bus`]; a slow helper lags, it does not hold
+//! the sender) and then a queue per helper
 //! bounded in bytes ([`QUEUE_BYTES`] per helper, [`ALL_QUEUES_BYTES`] for all of
 //! them together); the room is checked before an event is encoded and the
 //! encoding never exceeds it. Whatever does not fit is dropped and counted in a
@@ -33,7 +34,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ProcessConfig;
-use crate::control::{Direction, Event, EventKind};
+use crate::control::{Direction, EventKind, EventReceiver, EventSender};
 
 use super::command::parse_request;
 use super::events::{receive_kind, Encoded, EventEncoder, Origin, MAX_EVENT_BYTES};
@@ -224,7 +225,7 @@ impl HelperSet {
 pub fn spawn_all(
     processes: &[ProcessConfig],
     ctx: ApiContext,
-    events: &broadcast::Sender<Event>,
+    events: &EventSender,
     opts: HelperOptions,
     shutdown: CancellationToken,
 ) -> HelperSet {
@@ -257,8 +258,8 @@ pub fn spawn_all(
 async fn supervise(
     p: ProcessConfig,
     ctx: ApiContext,
-    events: broadcast::Sender<Event>,
-    first_rx: broadcast::Receiver<Event>,
+    events: EventSender,
+    first_rx: EventReceiver,
     opts: HelperOptions,
     origin: Origin,
     stats: Arc<HelperStats>,
@@ -357,7 +358,7 @@ struct Queues {
 async fn run(
     p: &ProcessConfig,
     mut child: Child,
-    events: broadcast::Receiver<Event>,
+    events: EventReceiver,
     ctx: &ApiContext,
     opts: HelperOptions,
     origin: &Origin,
@@ -570,7 +571,7 @@ impl DropLog {
 
 async fn pump_events(
     p: ProcessConfig,
-    mut rx: broadcast::Receiver<Event>,
+    mut rx: EventReceiver,
     qtx: mpsc::UnboundedSender<Charged>,
     queues: Queues,
     origin: Origin,

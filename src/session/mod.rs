@@ -14,11 +14,11 @@ pub mod tcp;
 
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::NeighborConfig;
-use crate::control::Event;
+use crate::control::EventSender;
 use crate::rib::Route;
 
 pub use neighbor::{
@@ -42,7 +42,7 @@ impl NeighborHandle {
         config: NeighborConfig,
         routes: impl IntoIterator<Item = &'a Route>,
         count: usize,
-        events: broadcast::Sender<Event>,
+        events: EventSender,
     ) -> NeighborHandle {
         let (tx, rx) = mpsc::unbounded_channel();
         let (brief_tx, brief) = watch::channel(Brief {

@@ -40,7 +40,7 @@ use std::time::{Duration, Instant};
 
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Sleep;
 use tracing::{debug, info, warn};
 
@@ -48,7 +48,7 @@ use super::open::Negotiated;
 use crate::bgp::{CodecOptions, Open, Prefix};
 use crate::config::NeighborConfig;
 use crate::control::{
-    Direction, Event, EventKind, MessageCounters, NeighborStatus, PeerState, RibDirection,
+    Direction, EventKind, EventSender, MessageCounters, NeighborStatus, PeerState, RibDirection,
     RibEntry, SessionState,
 };
 use crate::rib::{AdjRibIn, AdjRibOut, Route};
@@ -125,7 +125,7 @@ pub struct Neighbor {
     cfg: NeighborConfig,
     rib_out: AdjRibOut,
     rib_in: AdjRibIn,
-    events: broadcast::Sender<Event>,
+    events: EventSender,
     rx: mpsc::UnboundedReceiver<NeighborCommand>,
     state: PeerState,
     sent: MessageCounters,
@@ -165,7 +165,7 @@ impl Neighbor {
         cfg: NeighborConfig,
         routes: impl IntoIterator<Item = &'a Route>,
         count: usize,
-        events: broadcast::Sender<Event>,
+        events: EventSender,
         rx: mpsc::UnboundedReceiver<NeighborCommand>,
         brief: watch::Sender<Brief>,
     ) -> Neighbor {
