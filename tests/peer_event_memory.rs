@@ -185,6 +185,107 @@ fn check(peak: u64, seen: &str, nlri: usize, truncated: bool) {
     }
 }
 
+/// The worst UPDATE for `show adj-rib in`: like [`worst_update`] but with
+/// distinct /16s (three bytes each), so the Adj-RIB-In holds thousands of routes
+/// sharing one ~90 KB attribute set. Returns (message, number of routes).
+fn worst_rib_update() -> (Vec<u8>, usize) {
+    let (m, _) = worst_update(65535);
+    let attrs_len = u16::from_be_bytes([m[21], m[22]]) as usize;
+    let nlri_at = 19 + 4 + attrs_len;
+    let n = (65535 - nlri_at) / 3;
+    let mut out = m[..nlri_at].to_vec();
+    for i in 0..n {
+        out.extend_from_slice(&[16, 1 + (i / 256) as u8, (i % 256) as u8]);
+    }
+    let len = out.len() as u16;
+    out[16..18].copy_from_slice(&len.to_be_bytes());
+    (out, n)
+}
+
+/// Sends `command` on the control socket; returns the answer's lines (terminator
+/// included) and its size in bytes.
+fn control(sock: &std::path::Path, command: &str) -> (Vec<String>, usize) {
+    use std::io::{BufRead, BufReader, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(sock).expect("control socket");
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    s.write_all(format!("{command}\n").as_bytes()).unwrap();
+    let mut r = BufReader::new(s);
+    let (mut lines, mut bytes) = (Vec::new(), 0);
+    for _ in 0..100_000 {
+        let mut l = String::new();
+        if r.read_line(&mut l).unwrap_or(0) == 0 {
+            break;
+        }
+        bytes += l.len();
+        let l = l.trim_end().to_string();
+        let end = l == "done" || l.starts_with("error:");
+        lines.push(l);
+        if end {
+            break;
+        }
+    }
+    (lines, bytes)
+}
+
+/// `show adj-rib in` (text and JSON) of ~10 900 routes sharing a ~90 KB attribute
+/// set (about 1 GB of text whole) is cut to the 4 MiB answer limit with a count of
+/// what was left out, and the daemon stays under 64 MiB.
+#[test]
+fn show_adj_rib_in_of_a_huge_shared_attribute_set_is_capped() {
+    let dir = TestDir::new("evmemrib");
+    let exa_ip: IpAddr = loopback_addr(67).into();
+    let raw_ip: IpAddr = loopback_addr(68).into();
+    let config = ExaConfig::new(EXA_AS)
+        .passive(raw_ip, RAW_AS.into())
+        .build();
+    let (mut exa, exa_addr) = Exabgp::start_listening(&dir.path, &config, exa_ip);
+    cap_address_space(exa.proc.pid(), 2 << 30);
+    let mut p = RawPeer::connect(raw_ip, exa_addr);
+    p.handshake_with(&open_with(true));
+    let (m, routes) = worst_rib_update();
+    p.send(&m);
+    let sock = dir.path.join("exabgp.sock");
+    let held = wait_for(Duration::from_secs(30), || {
+        let (lines, _) = control(&sock, "show neighbor json");
+        let v: serde_json::Value = serde_json::from_str(lines.first()?).ok()?;
+        (v[0]["prefixes-in"].as_u64()? == routes as u64).then_some(())
+    });
+    assert!(
+        held.is_some(),
+        "routes not in the Adj-RIB-In; log:\n{}",
+        tail(&exa.log())
+    );
+    let limit = exabgp::api::events::MAX_EVENT_BYTES;
+    let (lines, bytes) = control(&sock, "show adj-rib in");
+    assert_eq!(lines.last().map(String::as_str), Some("done"));
+    assert!(bytes <= limit + 16, "{bytes}");
+    let marker = &lines[lines.len() - 2];
+    let shown = lines.len() - 2;
+    assert_eq!(
+        *marker,
+        format!(
+            "... {} more routes not shown (answer limit {limit} bytes)",
+            routes - shown
+        )
+    );
+    let (lines, bytes) = control(&sock, "show adj-rib in json");
+    assert_eq!(lines.last().map(String::as_str), Some("done"));
+    assert!(bytes <= limit + 16, "{bytes}");
+    let v: serde_json::Value = serde_json::from_str(&lines[0]).expect("valid JSON");
+    let a = v.as_array().expect("an array");
+    let last = &a[a.len() - 1]["truncated"];
+    assert_eq!(
+        last["routes"].as_u64(),
+        Some((routes - (a.len() - 1)) as u64),
+        "{last}"
+    );
+    assert!(exa.proc.alive());
+    let peak = peak_rss_kib(exa.proc.pid());
+    eprintln!("show adj-rib in: {routes} routes, text {shown} shown; daemon VmHWM {peak} KiB");
+    assert!(peak > 0 && peak < 64 * 1024, "daemon peak RSS {peak} KiB");
+    exa.stop();
+}
+
 /// RFC 8654 negotiated: the 64 KiB UPDATE the issue fears (gigabytes of text).
 #[test]
 fn a_64k_update_to_a_text_helper_keeps_the_daemon_under_64_mib() {
