@@ -584,6 +584,8 @@ async fn pump_events(
         pending: 0,
         why: "",
     };
+    // Cut UPDATEs: logged like drops, at most one line per interval.
+    let mut cut: (u64, Option<Instant>) = (0, None);
     loop {
         let ev = tokio::select! {
             r = rx.recv() => r,
@@ -617,7 +619,9 @@ async fn pump_events(
         if !wanted {
             continue;
         }
-        // The room is known before encoding, and the encoding never exceeds it.
+        // The room is known before encoding: text is never encoded beyond it; JSON
+        // (linear in the message, about 2 MB at most) is encoded, then kept only if
+        // it fits.
         let room = queues.mine.room().min(queues.all.room());
         let limit = room.min(MAX_EVENT_BYTES);
         let full = "its queue is full (is it reading its stdin?)";
@@ -625,7 +629,11 @@ async fn pump_events(
             Encoded::Whole(s) => s,
             Encoded::Truncated(s) if limit == MAX_EVENT_BYTES => {
                 stats.truncated.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(helper = %p.name, "an UPDATE's text was cut to the {MAX_EVENT_BYTES}-byte event limit (a 'truncated' line says how many routes are missing)");
+                cut.0 += 1;
+                if cut.1.map_or(true, |t| t.elapsed() >= DROP_LOG_INTERVAL) {
+                    tracing::warn!(helper = %p.name, "cut {} UPDATE(s) to the {MAX_EVENT_BYTES}-byte event limit (an 'update truncated' line says how many routes are missing)", cut.0);
+                    cut = (0, Some(Instant::now()));
+                }
                 s
             }
             Encoded::TooBig if limit == MAX_EVENT_BYTES => {
