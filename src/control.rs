@@ -3,7 +3,8 @@
 //!
 //! The API parses text into a [`Command`], sends a [`ControlRequest`] over an mpsc
 //! channel and awaits the [`ControlReply`]. The daemon publishes [`Event`]s on a
-//! broadcast channel; the API turns them into ExaBGP-shaped JSON or text for helpers.
+//! broadcast channel bounded in bytes ([`bus`]); the API turns them into
+//! ExaBGP-shaped JSON or text for helpers.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, SystemTime};
@@ -13,6 +14,9 @@ use tokio::sync::oneshot;
 use crate::bgp::{Family, Notification, Open, Prefix, Update};
 use crate::config::Config;
 use crate::rib::Route;
+
+pub mod bus;
+pub use bus::{event_channel, EventReceiver, EventSender};
 
 /// Which neighbors a command is for: `None` means every neighbor (ExaBGP's default).
 pub type Scope = Option<Vec<IpAddr>>;

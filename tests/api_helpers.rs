@@ -18,7 +18,6 @@ use exabgp::api::helpers::{spawn_all, HelperEnd, HelperOptions, HelperSet};
 use exabgp::bgp::{PathAttributes, Prefix, Update};
 use exabgp::config::{Encoder, ProcessConfig, ReceiveKind};
 use exabgp::control::{Command, Direction, Event, EventKind, PeerInfo, SessionState};
-use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
@@ -75,7 +74,7 @@ async fn until(what: &str, mut f: impl FnMut() -> bool) {
 struct Running {
     /// The commands the helpers sent, in order.
     seen: Seen,
-    etx: broadcast::Sender<Event>,
+    etx: exabgp::control::EventSender,
     token: CancellationToken,
     set: HelperSet,
 }
@@ -83,7 +82,7 @@ struct Running {
 /// Starts `procs` with the stand-in core and an event channel of `capacity`.
 fn start(procs: &[ProcessConfig], capacity: usize, opts: HelperOptions) -> Running {
     let (ctx, seen) = responder();
-    let (etx, _) = broadcast::channel(capacity);
+    let (etx, _) = exabgp::control::event_channel(capacity, 1 << 30);
     let token = CancellationToken::new();
     let set = spawn_all(procs, ctx, &etx, opts, token.clone());
     Running {
@@ -339,11 +338,11 @@ time.sleep(30)
     r.stop().await;
 }
 
-/// One JSON helper receiving updates through an 8-event queue, to be flooded;
+/// One JSON helper receiving updates through a 64 KiB queue, to be flooded;
 /// returns once it is subscribed.
 async fn start_flooded(name: &str, run: Vec<String>) -> Running {
     let opts = HelperOptions {
-        queue: 8,
+        queue_bytes: 64 * 1024,
         ..quick()
     };
     let r = start(

@@ -602,7 +602,7 @@ async fn activated_listener_is_served_and_left_in_place() {
     let endpoint = api::prepare_control(&settings, Some(l), None).unwrap();
     assert!(matches!(endpoint, Some(api::ControlEndpoint::Activated(_))));
     let (ctx, _) = responder();
-    let (events, _) = tokio::sync::broadcast::channel(4);
+    let (events, _) = exabgp::control::event_channel(4, 1 << 20);
     let token = CancellationToken::new();
     let plane = api::start(endpoint, &[], ctx, &events, true, token.clone());
     let mut c = Client::connect(&path).await;

@@ -12,11 +12,8 @@ use std::time::Duration;
 use common::inproc::InProcess;
 use common::*;
 use exabgp::bgp::{Origin, PathAttributes};
-use exabgp::control::{
-    Command, ControlReply, Event, EventKind, PeerState, RibDirection, SessionState,
-};
+use exabgp::control::{Command, ControlReply, EventKind, PeerState, RibDirection, SessionState};
 use exabgp::rib::{NextHop, Route};
-use tokio::sync::broadcast;
 
 const EXA_AS: u32 = 65001;
 const GOBGP_AS: u32 = 65000;
@@ -75,7 +72,7 @@ fn control_commands_drive_a_real_session() {
         "test.toml",
     )
     .expect("valid config");
-    let (events, mut ev_rx) = broadcast::channel::<Event>(1024);
+    let (events, mut ev_rx) = exabgp::control::event_channel(1024, 1 << 30);
     let mut daemon = InProcess::start(config, vec![], events);
     let ctl = &daemon.ctl;
 
@@ -294,7 +291,7 @@ fn scale_announce_to_gobgp() {
     let config =
         exabgp::config::parse_str(&config_text(&[(g_ip, g.port)], exa_ip, ""), "scale.toml")
             .unwrap();
-    let (events, _) = broadcast::channel::<Event>(1024);
+    let (events, _) = exabgp::control::event_channel(1024, 1 << 30);
     let mut daemon = InProcess::start(config, vec![], events);
     let ctl = &daemon.ctl;
     assert!(g.wait_established(exa_ip, WAIT));

@@ -13,9 +13,8 @@ use common::inproc::InProcess;
 use common::raw::*;
 use common::*;
 use exabgp::bgp::{Origin, PathAttributes, Prefix};
-use exabgp::control::{Command, ControlReply, Event, PeerState, ShowDetail};
+use exabgp::control::{Command, ControlReply, PeerState, ShowDetail};
 use exabgp::rib::{NextHop, Route};
-use tokio::sync::broadcast;
 
 #[test]
 fn a_peer_that_stops_reading_is_dropped() {
@@ -28,7 +27,7 @@ fn a_peer_that_stops_reading_is_dropped() {
         .line("hold-time = 3")
         .build();
     let config = exabgp::config::parse_str(&text, "stall.toml").unwrap();
-    let (events, _) = broadcast::channel::<Event>(16);
+    let (events, _) = exabgp::control::event_channel(16, 1 << 20);
     let mut daemon = InProcess::start(config, vec![listener], events);
 
     let mut p = RawPeer::connect(raw_ip, addr);

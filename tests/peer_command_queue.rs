@@ -14,10 +14,9 @@ use common::inproc::InProcess;
 use common::raw::*;
 use common::*;
 use exabgp::bgp::{Origin, PathAttributes, Prefix};
-use exabgp::control::{Command, ControlReply, Event, PeerState};
+use exabgp::control::{Command, ControlReply, PeerState};
 use exabgp::rib::{NextHop, Route};
 use exabgp::session::COMMAND_QUEUE;
-use tokio::sync::broadcast;
 
 fn route(i: u32, med: u32) -> Route {
     Route {
@@ -45,7 +44,7 @@ fn a_flood_for_a_stuck_neighbor_is_refused_and_nobody_else_waits() {
         .passive(other_ip, RAW_AS.into())
         .build();
     let config = exabgp::config::parse_str(&text, "queue.toml").unwrap();
-    let (events, _) = broadcast::channel::<Event>(16);
+    let (events, _) = exabgp::control::event_channel(16, 1 << 30);
     let mut daemon = InProcess::start(config, vec![listener], events);
 
     let mut stuck = RawPeer::connect(stuck_ip, addr);

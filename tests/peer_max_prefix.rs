@@ -15,7 +15,6 @@ use common::raw::*;
 use common::*;
 use exabgp::api::events::{encode_json, Origin};
 use exabgp::control::{Event, EventKind, PeerState, PrefixLimit};
-use tokio::sync::broadcast;
 
 /// An UPDATE withdrawing `withdrawn` and announcing `nlri` (each a /24 given by its
 /// three first octets) with the raw peer's usual attributes.
@@ -53,7 +52,7 @@ fn wait_prefixes_in(daemon: &InProcess, peer: IpAddr, n: u64) {
 }
 
 /// The next `prefix-limit` event (bounded wait), skipping others.
-fn next_limit(daemon: &InProcess, rx: &mut broadcast::Receiver<Event>) -> (Event, PrefixLimit) {
+fn next_limit(daemon: &InProcess, rx: &mut exabgp::control::EventReceiver) -> (Event, PrefixLimit) {
     daemon.rt.block_on(async {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
@@ -96,7 +95,7 @@ fn over_the_limit_gets_cease_1_and_idle_until_restart_after() {
         .line(&format!("max-prefix-restart-after = {}", restart.as_secs()))
         .build();
     let config = exabgp::config::parse_str(&text, "limit.toml").unwrap();
-    let (events, mut rx) = broadcast::channel::<Event>(1024);
+    let (events, mut rx) = exabgp::control::event_channel(1024, 1 << 30);
     let daemon = InProcess::start(config, vec![exa_listener], events);
 
     let (s, _) = peer_listener.accept().unwrap();
@@ -177,7 +176,7 @@ fn warning_only_keeps_the_session_and_warns_once_per_crossing() {
         .line("max-prefix-warning-threshold = 50")
         .build();
     let config = exabgp::config::parse_str(&text, "warn.toml").unwrap();
-    let (events, mut rx) = broadcast::channel::<Event>(1024);
+    let (events, mut rx) = exabgp::control::event_channel(1024, 1 << 30);
     let daemon = InProcess::start(config, vec![listener], events);
 
     let mut p = RawPeer::connect(raw_ip, addr);
@@ -223,7 +222,7 @@ fn without_restart_after_idle_until_a_teardown() {
         .line("max-prefix = 1")
         .build();
     let config = exabgp::config::parse_str(&text, "idle.toml").unwrap();
-    let (events, _) = broadcast::channel::<Event>(1024);
+    let (events, _) = exabgp::control::event_channel(1024, 1 << 30);
     let daemon = InProcess::start(config, vec![listener], events);
 
     let mut p = RawPeer::connect(raw_ip, addr);

@@ -2,6 +2,7 @@
 //! object a line) or ExaBGP's text lines.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::time::UNIX_EPOCH;
 
@@ -15,6 +16,25 @@ use super::values;
 
 /// The API version in every JSON event (ExaBGP 5.0's shape).
 pub const API_VERSION: &str = "5.0.0";
+
+/// The most bytes one event (or one `show` answer) may take once encoded: the
+/// hard cap per message on every path toward helpers and control clients.
+/// ExaBGP's text form of one 64 KiB UPDATE can need far more (it repeats the
+/// attributes on every prefix's line); see [`encode_text_within`] for what is
+/// written instead. No JSON event reaches it (its size follows the message's).
+pub const MAX_EVENT_BYTES: usize = 4 << 20;
+
+/// One event, encoded within a limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Encoded {
+    /// All of it.
+    Whole(String),
+    /// Text UPDATE lines cut short: the lines that fit, a
+    /// `... update truncated announced A withdrawn W` marker and the `end` line.
+    Truncated(String),
+    /// Too big for the limit and nothing meaningful fits: not written.
+    TooBig,
+}
 
 /// Who is writing the events (the JSON header's host/pid/ppid).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,17 +90,33 @@ impl EventEncoder {
         }
     }
 
-    /// The line(s) for this event, each ending in '\n'.
+    /// The line(s) for this event, each ending in '\n', within [`MAX_EVENT_BYTES`]
+    /// (empty when it does not fit at all).
     pub fn encode(&mut self, ev: &Event) -> String {
+        match self.encode_within(ev, MAX_EVENT_BYTES) {
+            Encoded::Whole(s) | Encoded::Truncated(s) => s,
+            Encoded::TooBig => String::new(),
+        }
+    }
+
+    /// The line(s) for this event in at most `limit` bytes. Text UPDATEs are
+    /// truncated to fit; a JSON event that does not fit whole is not written (its
+    /// size follows the message's: [`MAX_EVENT_BYTES`] is far above it). The JSON
+    /// counter counts the event either way, so a helper sees the gap.
+    pub fn encode_within(&mut self, ev: &Event, limit: usize) -> Encoded {
         match self.encoder {
             Encoder::Json => {
                 let c = self.counters.entry(ev.peer.peer_address).or_insert(0);
                 *c += 1;
                 let mut s = encode_json(ev, *c, &self.origin);
                 s.push('\n');
-                s
+                if s.len() > limit {
+                    Encoded::TooBig
+                } else {
+                    Encoded::Whole(s)
+                }
             }
-            Encoder::Text => encode_text(ev),
+            Encoder::Text => encode_text_within(ev, limit),
         }
     }
 }
@@ -123,35 +159,69 @@ fn nlri_obj(p: &Prefix) -> String {
 }
 
 /// The `"update"` object of an UPDATE.
+///
+/// Like ExaBGP, routes are grouped by family (and announced ones by next hop) in
+/// first-seen order, so the classic IPv4 fields and an MP_REACH/MP_UNREACH of IPv4
+/// unicast in the same UPDATE share one `"ipv4 unicast"` key (never two).
 pub fn update_json(u: &Update) -> String {
     let a = &u.attributes;
     // family -> next hop -> prefixes, in first-seen order.
-    let mut announce: Vec<(Family, String, Vec<Prefix>)> = Vec::new();
-    if !u.nlri.is_empty() {
-        let nh = a
-            .next_hop
-            .map(|n| n.to_string())
-            .unwrap_or_else(|| "null".into());
-        announce.push((Family::IPV4_UNICAST, nh, u.nlri.clone()));
+    type ByNextHop<'a> = Vec<(String, Vec<&'a Prefix>)>;
+    fn add<'a>(
+        announce: &mut Vec<(Family, ByNextHop<'a>)>,
+        f: Family,
+        nh: String,
+        prefixes: &'a [Prefix],
+    ) {
+        if prefixes.is_empty() {
+            return;
+        }
+        let i = match announce.iter().position(|(g, _)| *g == f) {
+            Some(i) => i,
+            None => {
+                announce.push((f, Vec::new()));
+                announce.len() - 1
+            }
+        };
+        let by_nh = &mut announce[i].1;
+        match by_nh.iter_mut().find(|(n, _)| *n == nh) {
+            Some((_, list)) => list.extend(prefixes),
+            None => by_nh.push((nh, prefixes.iter().collect())),
+        }
     }
+    fn remove<'a>(
+        withdraw: &mut Vec<(Family, Vec<&'a Prefix>)>,
+        f: Family,
+        prefixes: &'a [Prefix],
+    ) {
+        if prefixes.is_empty() {
+            return;
+        }
+        match withdraw.iter_mut().find(|(g, _)| *g == f) {
+            Some((_, list)) => list.extend(prefixes),
+            None => withdraw.push((f, prefixes.iter().collect())),
+        }
+    }
+    let mut announce: Vec<(Family, ByNextHop)> = Vec::new();
+    let nh_text = |n: Option<IpAddr>| n.map(|n| n.to_string()).unwrap_or_else(|| "null".into());
+    add(
+        &mut announce,
+        Family::IPV4_UNICAST,
+        nh_text(a.next_hop.map(IpAddr::V4)),
+        &u.nlri,
+    );
     if let Some(mp) = &a.mp_reach {
-        if !mp.nlri.is_empty() {
-            let nh = mp
-                .next_hops
-                .first()
-                .map(|n| n.to_string())
-                .unwrap_or_else(|| "null".into());
-            announce.push((mp.family, nh, mp.nlri.clone()));
-        }
+        add(
+            &mut announce,
+            mp.family,
+            nh_text(mp.next_hops.first().copied()),
+            &mp.nlri,
+        );
     }
-    let mut withdraw: Vec<(Family, Vec<Prefix>)> = Vec::new();
-    if !u.withdrawn.is_empty() {
-        withdraw.push((Family::IPV4_UNICAST, u.withdrawn.clone()));
-    }
+    let mut withdraw: Vec<(Family, Vec<&Prefix>)> = Vec::new();
+    remove(&mut withdraw, Family::IPV4_UNICAST, &u.withdrawn);
     if let Some(mp) = &a.mp_unreach {
-        if !mp.withdrawn.is_empty() {
-            withdraw.push((mp.family, mp.withdrawn.clone()));
-        }
+        remove(&mut withdraw, mp.family, &mp.withdrawn);
     }
     let mut o = Obj::new();
     // DESIGN.md's shape: the next hop is only shown with the announced NLRI.
@@ -161,19 +231,12 @@ pub fn update_json(u: &Update) -> String {
     }
     if !announce.is_empty() {
         let mut fams = Obj::new();
-        // Group next hops under one family key.
-        let mut seen: Vec<Family> = Vec::new();
-        for (f, _, _) in &announce {
-            if !seen.contains(f) {
-                seen.push(*f);
+        for (f, by_nh) in &announce {
+            let mut o = Obj::new();
+            for (nh, prefixes) in by_nh {
+                o = o.raw(nh, jsonw::array(prefixes.iter().map(|p| nlri_obj(p))));
             }
-        }
-        for f in seen {
-            let mut by_nh = Obj::new();
-            for (_, nh, prefixes) in announce.iter().filter(|(g, _, _)| *g == f) {
-                by_nh = by_nh.raw(nh, jsonw::array(prefixes.iter().map(nlri_obj)));
-            }
-            fams = fams.raw(&values::family_text(f), by_nh.build());
+            fams = fams.raw(&values::family_text(*f), o.build());
         }
         o = o.raw("announce", fams.build());
     }
@@ -182,7 +245,7 @@ pub fn update_json(u: &Update) -> String {
         for (f, prefixes) in &withdraw {
             fams = fams.raw(
                 &values::family_text(*f),
-                jsonw::array(prefixes.iter().map(nlri_obj)),
+                jsonw::array(prefixes.iter().map(|p| nlri_obj(p))),
             );
         }
         o = o.raw("withdraw", fams.build());
@@ -228,7 +291,7 @@ fn open_json(o: &Open) -> String {
         })
         .collect();
     if !families.is_empty() {
-        caps = caps.raw(
+        caps = caps.set(
             "1",
             Obj::new()
                 .str("name", "multiprotocol")
@@ -240,16 +303,16 @@ fn open_json(o: &Open) -> String {
         caps = match c {
             Capability::Multiprotocol(_) => caps,
             Capability::RouteRefresh => {
-                caps.raw("2", Obj::new().str("name", "route-refresh").build())
+                caps.set("2", Obj::new().str("name", "route-refresh").build())
             }
             Capability::ExtendedMessage => {
-                caps.raw("6", Obj::new().str("name", "extended-message").build())
+                caps.set("6", Obj::new().str("name", "extended-message").build())
             }
-            Capability::FourOctetAs(asn) => caps.raw(
+            Capability::FourOctetAs(asn) => caps.set(
                 "65",
                 Obj::new().str("name", "asn4").num("asn4", asn).build(),
             ),
-            Capability::Unknown { code, value } => caps.raw(
+            Capability::Unknown { code, value } => caps.set(
                 &code.to_string(),
                 Obj::new()
                     .str("name", "unknown")
@@ -360,11 +423,44 @@ pub fn encode_json(ev: &Event, counter: u64, origin: &Origin) -> String {
         .build()
 }
 
-/// One event as ExaBGP's text lines, each ending in '\n'.
+/// One event as ExaBGP's text lines, each ending in '\n', at most
+/// [`MAX_EVENT_BYTES`] long (an UPDATE over it is truncated, see [`encode_text_within`]).
 pub fn encode_text(ev: &Event) -> String {
+    match encode_text_within(ev, MAX_EVENT_BYTES) {
+        Encoded::Whole(s) | Encoded::Truncated(s) => s,
+        Encoded::TooBig => String::new(),
+    }
+}
+
+/// Bytes `d` takes when formatted, without allocating it.
+fn text_len(d: impl std::fmt::Display) -> usize {
+    struct Count(usize);
+    impl std::fmt::Write for Count {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0 += s.len();
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    let _ = std::fmt::Write::write_fmt(&mut c, format_args!("{d}"));
+    c.0
+}
+
+/// One event as ExaBGP's text lines in at most `limit` bytes.
+///
+/// ExaBGP repeats the attribute text on the line of every announced prefix, so the
+/// text of one UPDATE grows with prefixes × attributes (a 64 KiB UPDATE could need
+/// gigabytes). The size is counted first; the lines are then written while they fit
+/// and, when they do not all fit, the lines not written are counted on one marker
+/// line before the `end` line:
+/// `neighbor P receive update truncated announced A withdrawn W`.
+pub fn encode_text_within(ev: &Event, limit: usize) -> Encoded {
     let peer = ev.peer.peer_address;
     let dir = direction_text(ev.direction);
-    match &ev.kind {
+    let s = match &ev.kind {
+        EventKind::Update(u) if u.end_of_rib().is_none() => {
+            return update_text(&format!("neighbor {peer} {dir} update"), u, limit)
+        }
         EventKind::State {
             state: SessionState::Up,
             ..
@@ -416,49 +512,206 @@ pub fn encode_text(ev: &Event) -> String {
             if l.exceeded { "exceeded" } else { "threshold" },
             if l.cease { "cease" } else { "warning" }
         ),
-        EventKind::EndOfRib(f) => {
-            let p = format!("neighbor {peer} {dir} update");
-            format!(
-                "{p} start\n{p} route eor {}\n{p} end\n",
-                values::family_text(*f)
-            )
+        EventKind::EndOfRib(f) => eor_text(&format!("neighbor {peer} {dir} update"), *f),
+        EventKind::Update(u) => match u.end_of_rib() {
+            Some(f) => eor_text(&format!("neighbor {peer} {dir} update"), f),
+            None => String::new(),
+        },
+    };
+    // Every other event is a few lines whose size the message bounds (a
+    // NOTIFICATION's data at most 128 KiB of hex).
+    if s.len() > limit {
+        Encoded::TooBig
+    } else {
+        Encoded::Whole(s)
+    }
+}
+
+fn eor_text(p: &str, f: Family) -> String {
+    format!(
+        "{p} start\n{p} route eor {}\n{p} end\n",
+        values::family_text(f)
+    )
+}
+
+/// The text of an UPDATE in at most `limit` bytes (see [`encode_text_within`]).
+fn update_text(p: &str, u: &Update, limit: usize) -> Encoded {
+    let attrs = attrtext::attributes_text(&u.attributes);
+    let v4_nh = u
+        .attributes
+        .next_hop
+        .map(|n| format!(" next-hop {n}"))
+        .unwrap_or_default();
+    let empty: &[Prefix] = &[];
+    let (mp_nh, mp_nlri) = match &u.attributes.mp_reach {
+        Some(mp) => (
+            mp.next_hops
+                .first()
+                .map(|n| format!(" next-hop {n}"))
+                .unwrap_or_default(),
+            &mp.nlri[..],
+        ),
+        None => (String::new(), empty),
+    };
+    let mp_w = u
+        .attributes
+        .mp_unreach
+        .as_ref()
+        .map_or(empty, |m| &m.withdrawn[..]);
+    // (prefix, next hop, attributes) of every line, in ExaBGP's order.
+    let announced = u
+        .nlri
+        .iter()
+        .map(|n| (n, v4_nh.as_str(), attrs.as_str()))
+        .chain(mp_nlri.iter().map(|n| (n, mp_nh.as_str(), attrs.as_str())));
+    let withdrawn = u.withdrawn.iter().chain(mp_w.iter());
+    let start = format!("{p} start\n");
+    let end = format!("{p} end\n");
+    let announced_line = |n: &Prefix, nh: &str, at: &str| {
+        p.len() + " announced ".len() + text_len(n) + nh.len() + at.len() + 1
+    };
+    let withdrawn_line = |n: &Prefix| p.len() + " withdrawn ".len() + text_len(n) + 1;
+    let whole = start.len()
+        + end.len()
+        + announced
+            .clone()
+            .map(|(n, nh, at)| announced_line(n, nh, at))
+            .sum::<usize>()
+        + withdrawn.clone().map(withdrawn_line).sum::<usize>();
+    let fits = whole <= limit;
+    // Room kept for the marker line when not everything fits.
+    let marker_room = p.len() + " truncated announced  withdrawn \n".len() + 40;
+    let body_limit = if fits {
+        limit
+    } else {
+        match limit.checked_sub(marker_room + end.len()) {
+            Some(l) if l >= start.len() => l,
+            _ => return Encoded::TooBig,
         }
-        EventKind::Update(u) => {
-            let p = format!("neighbor {peer} {dir} update");
-            let mut s = format!("{p} start\n");
-            if let Some(f) = u.end_of_rib() {
-                s.push_str(&format!("{p} route eor {}\n", values::family_text(f)));
-            } else {
-                let attrs = attrtext::attributes_text(&u.attributes);
-                for n in &u.nlri {
-                    let nh = u
-                        .attributes
-                        .next_hop
-                        .map(|n| format!(" next-hop {n}"))
-                        .unwrap_or_default();
-                    s.push_str(&format!("{p} announced {n}{nh}{attrs}\n"));
-                }
-                if let Some(mp) = &u.attributes.mp_reach {
-                    let nh = mp
-                        .next_hops
-                        .first()
-                        .map(|n| format!(" next-hop {n}"))
-                        .unwrap_or_default();
-                    for n in &mp.nlri {
-                        s.push_str(&format!("{p} announced {n}{nh}{attrs}\n"));
-                    }
-                }
-                let mp_w = u
-                    .attributes
-                    .mp_unreach
-                    .iter()
-                    .flat_map(|m| m.withdrawn.iter());
-                for n in u.withdrawn.iter().chain(mp_w) {
-                    s.push_str(&format!("{p} withdrawn {n}\n"));
-                }
-            }
-            s.push_str(&format!("{p} end\n"));
-            s
+    };
+    let mut s = String::with_capacity(whole.min(limit));
+    s.push_str(&start);
+    let (mut left_a, mut left_w) = (0usize, 0usize);
+    for (n, nh, at) in announced {
+        if left_a == 0 && s.len() + announced_line(n, nh, at) <= body_limit {
+            let _ = writeln!(s, "{p} announced {n}{nh}{at}");
+        } else {
+            left_a += 1;
         }
+    }
+    for n in withdrawn {
+        if left_a == 0 && left_w == 0 && s.len() + withdrawn_line(n) <= body_limit {
+            let _ = writeln!(s, "{p} withdrawn {n}");
+        } else {
+            left_w += 1;
+        }
+    }
+    if fits {
+        s.push_str(&end);
+        return Encoded::Whole(s);
+    }
+    let _ = writeln!(s, "{p} truncated announced {left_a} withdrawn {left_w}");
+    s.push_str(&end);
+    s.shrink_to_fit();
+    Encoded::Truncated(s)
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+    use crate::bgp::{LargeCommunity, PathAttributes};
+    use std::net::Ipv4Addr;
+    use std::time::SystemTime;
+
+    fn ev(u: Update) -> Event {
+        Event {
+            time: SystemTime::now(),
+            peer: PeerInfo {
+                local_address: None,
+                peer_address: IpAddr::from([192, 0, 2, 254]),
+                local_as: 65001,
+                peer_as: 65000,
+                peer_router_id: None,
+            },
+            direction: Direction::Receive,
+            kind: EventKind::Update(Box::new(u)),
+        }
+    }
+
+    fn big(n: u32) -> Update {
+        Update {
+            withdrawn: vec!["10.9.0.0/16".parse().unwrap_or_else(|_| unreachable!())],
+            attributes: PathAttributes {
+                next_hop: Some(Ipv4Addr::new(192, 0, 2, 254)),
+                large_communities: (0..50)
+                    .map(|i| LargeCommunity {
+                        global: 65000,
+                        local1: i,
+                        local2: i,
+                    })
+                    .collect(),
+                ..Default::default()
+            },
+            nlri: (0..n)
+                .filter_map(|i| Prefix::new(IpAddr::from([10, (i / 256) as u8, i as u8, 0]), 24))
+                .collect(),
+            treat_as_withdraw: None,
+        }
+    }
+
+    /// Whole when it fits (exactly the size counted first); otherwise the lines
+    /// that fit, a marker counting the rest, and `end`, never over the limit.
+    #[test]
+    fn text_update_is_cut_to_the_limit_with_a_counted_marker() {
+        let e = ev(big(300));
+        let Encoded::Whole(whole) = encode_text_within(&e, usize::MAX) else {
+            panic!("not whole")
+        };
+        assert_eq!(
+            encode_text_within(&e, whole.len()),
+            Encoded::Whole(whole.clone())
+        );
+        for limit in [whole.len() - 1, 20_000, 3_000, 600] {
+            let Encoded::Truncated(t) = encode_text_within(&e, limit) else {
+                panic!("limit {limit}: not truncated")
+            };
+            assert!(t.len() <= limit, "{} > {limit}", t.len());
+            let lines: Vec<&str> = t.lines().collect();
+            assert!(lines[0].ends_with(" update start"));
+            assert!(lines[lines.len() - 1].ends_with(" update end"));
+            let marker = lines[lines.len() - 2];
+            let w: Vec<&str> = marker.split(' ').collect();
+            assert_eq!(w[3..6], ["update", "truncated", "announced"], "{marker}");
+            let (a, wd): (usize, usize) = (w[6].parse().unwrap_or(0), w[8].parse().unwrap_or(0));
+            let shown_a = lines
+                .iter()
+                .filter(|l| l.contains(" update announced "))
+                .count();
+            let shown_w = lines
+                .iter()
+                .filter(|l| l.contains(" update withdrawn "))
+                .count();
+            assert_eq!((shown_a + a, shown_w + wd), (300, 1), "limit {limit}");
+            // The lines shown are the whole form's first lines, unchanged.
+            assert!(whole.starts_with(&lines[..lines.len() - 2].join("\n")));
+        }
+        assert_eq!(encode_text_within(&e, 100), Encoded::TooBig);
+    }
+
+    /// A JSON event is whole or not written (and still counted).
+    #[test]
+    fn json_over_the_limit_is_not_written_but_counted() {
+        let origin = Origin {
+            host: "h".into(),
+            pid: 1,
+            ppid: 1,
+        };
+        let mut enc = EventEncoder::new(Encoder::Json, origin);
+        let e = ev(big(300));
+        assert_eq!(enc.encode_within(&e, 1000), Encoded::TooBig);
+        let Encoded::Whole(s) = enc.encode_within(&e, MAX_EVENT_BYTES) else {
+            panic!("not whole")
+        };
+        assert!(s.contains("\"counter\": 2"), "the dropped one was counted");
     }
 }

@@ -5,17 +5,25 @@
 //!   supervisor (one task per helper: spawn, respawn within limits, terminate)
 //!     ├─ stdout reader:  line -> parse_request -> execute -> ack into the queue
 //!     ├─ stderr reader:  line -> our log, tagged with the helper's name
-//!     ├─ event pump:     broadcast<Event> -> filter -> encode -> try_send (drop + count)
-//!     └─ stdin writer:   bounded queue -> helper stdin
+//!     ├─ event pump:     broadcast<Event> -> filter -> room? -> encode (within room) -> queue
+//!     └─ stdin writer:   queue -> helper stdin (bytes given back once written)
 //! ```
 //!
-//! Nothing here ever blocks the daemon: events go through a broadcast channel (a
-//! slow helper lags, it does not hold the sender) and then a bounded queue per
-//! helper; whatever does not fit is dropped and counted in a rate-limited log line.
+//! Each helper runs in its own process group: stopping it (shutdown, or after it
+//! exited, before a respawn) sends SIGTERM to the whole group, then SIGKILL after
+//! the grace time, so what a helper started does not outlive it.
+//!
+//! Nothing here ever blocks the daemon: events go through a broadcast channel
+//! bounded in bytes ([`crate::control::bus`]; a slow helper lags, it does not hold
+//! the sender) and then a queue per helper
+//! bounded in bytes ([`QUEUE_BYTES`] per helper, [`ALL_QUEUES_BYTES`] for all of
+//! them together); the room is checked before an event is encoded and the
+//! encoding never exceeds it. Whatever does not fit is dropped and counted in a
+//! rate-limited log line.
 
 use std::collections::VecDeque;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,10 +34,10 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ProcessConfig;
-use crate::control::{Direction, Event, EventKind};
+use crate::control::{Direction, EventKind, EventReceiver, EventSender};
 
 use super::command::parse_request;
-use super::events::{receive_kind, EventEncoder, Origin};
+use super::events::{receive_kind, Encoded, EventEncoder, Origin, MAX_EVENT_BYTES};
 use super::exec::{execute, Answer, ApiContext};
 use super::lines::{read_line, Line, MAX_LINE};
 
@@ -50,8 +58,12 @@ pub struct HelperOptions {
     /// Answer each command with `done` / `error: ...` on the helper's stdin
     /// (`exabgp_api_ack`, default true).
     pub ack: bool,
-    /// Lines queued toward one helper's stdin before events are dropped.
-    pub queue: usize,
+    /// Bytes of encoded events queued toward one helper's stdin before events
+    /// are dropped ([`QUEUE_BYTES`]).
+    pub queue_bytes: usize,
+    /// Bytes of encoded events queued toward all helpers together
+    /// ([`ALL_QUEUES_BYTES`]).
+    pub all_queues_bytes: usize,
     /// Time between SIGTERM and SIGKILL on shutdown.
     pub grace: Duration,
     /// Longest command line accepted from a helper.
@@ -64,11 +76,96 @@ impl Default for HelperOptions {
     fn default() -> HelperOptions {
         HelperOptions {
             ack: true,
-            queue: 4096,
+            queue_bytes: QUEUE_BYTES,
+            all_queues_bytes: ALL_QUEUES_BYTES,
             grace: Duration::from_secs(5),
             max_line: MAX_LINE,
             respawn_delay: Duration::from_millis(250),
         }
+    }
+}
+
+/// Default byte budget of one helper's event queue: room for a few of the largest
+/// events ([`MAX_EVENT_BYTES`]) or tens of thousands of ordinary ones.
+pub const QUEUE_BYTES: usize = 16 << 20;
+
+/// Default byte budget of all helpers' event queues together.
+pub const ALL_QUEUES_BYTES: usize = 32 << 20;
+
+/// Bytes held in queues against a budget (one helper's, or all helpers').
+#[derive(Debug)]
+pub struct ByteBudget {
+    used: AtomicUsize,
+    limit: usize,
+}
+
+impl ByteBudget {
+    pub fn new(limit: usize) -> ByteBudget {
+        ByteBudget {
+            used: AtomicUsize::new(0),
+            limit,
+        }
+    }
+
+    /// Bytes held now.
+    pub fn used(&self) -> usize {
+        self.used.load(Ordering::Acquire)
+    }
+
+    /// Bytes that may still be taken.
+    pub fn room(&self) -> usize {
+        self.limit.saturating_sub(self.used())
+    }
+
+    /// Takes `n` bytes if they fit.
+    fn take(&self, n: usize) -> bool {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+                u.checked_add(n).filter(|t| *t <= self.limit)
+            })
+            .is_ok()
+    }
+
+    fn give(&self, n: usize) {
+        let _ = self
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+                Some(u.saturating_sub(n))
+            });
+    }
+}
+
+/// Encoded events for one helper, charged to its budget and to everybody's until
+/// written or dropped.
+struct Charged {
+    text: String,
+    mine: Arc<ByteBudget>,
+    all: Arc<ByteBudget>,
+}
+
+impl Charged {
+    /// Charges `text` to both budgets; `None` (nothing charged) if it does not fit.
+    fn new(text: String, mine: &Arc<ByteBudget>, all: &Arc<ByteBudget>) -> Option<Charged> {
+        let n = text.len();
+        if !mine.take(n) {
+            return None;
+        }
+        if !all.take(n) {
+            mine.give(n);
+            return None;
+        }
+        Some(Charged {
+            text,
+            mine: mine.clone(),
+            all: all.clone(),
+        })
+    }
+}
+
+impl Drop for Charged {
+    fn drop(&mut self) {
+        self.mine.give(self.text.len());
+        self.all.give(self.text.len());
     }
 }
 
@@ -88,6 +185,11 @@ pub struct HelperStats {
     pub starts: AtomicU64,
     /// Events not delivered because the helper's queue was full (or lagged).
     pub dropped: AtomicU64,
+    /// Text UPDATEs cut short at [`MAX_EVENT_BYTES`] (with a `truncated` line), or
+    /// JSON events over it (not written; also counted in `dropped`).
+    pub truncated: AtomicU64,
+    /// Bytes of encoded events queued for the helper now.
+    pub queued_bytes: AtomicUsize,
     /// Commands read from the helper.
     pub commands: AtomicU64,
     /// Answers (`done` / `error:`) not delivered: the helper read none of its
@@ -123,11 +225,12 @@ impl HelperSet {
 pub fn spawn_all(
     processes: &[ProcessConfig],
     ctx: ApiContext,
-    events: &broadcast::Sender<Event>,
+    events: &EventSender,
     opts: HelperOptions,
     shutdown: CancellationToken,
 ) -> HelperSet {
     let origin = Origin::current();
+    let all = Arc::new(ByteBudget::new(opts.all_queues_bytes));
     let helpers = processes
         .iter()
         .map(|p| {
@@ -142,6 +245,7 @@ pub fn spawn_all(
                 opts,
                 origin.clone(),
                 stats.clone(),
+                all.clone(),
                 shutdown.clone(),
             ));
             (p.name.clone(), stats, h)
@@ -154,11 +258,12 @@ pub fn spawn_all(
 async fn supervise(
     p: ProcessConfig,
     ctx: ApiContext,
-    events: broadcast::Sender<Event>,
-    first_rx: broadcast::Receiver<Event>,
+    events: EventSender,
+    first_rx: EventReceiver,
     opts: HelperOptions,
     origin: Origin,
     stats: Arc<HelperStats>,
+    all: Arc<ByteBudget>,
     shutdown: CancellationToken,
 ) -> HelperEnd {
     let window = Duration::from_secs(u64::from(p.respawn_window.max(1)));
@@ -176,7 +281,15 @@ async fn supervise(
         match start(&p) {
             Ok(child) => {
                 tracing::info!(helper = %p.name, pid = child.id().unwrap_or(0), "helper started");
-                if run(&p, child, rx, &ctx, opts, &origin, &stats, &shutdown).await {
+                let queues = Queues {
+                    mine: Arc::new(ByteBudget::new(opts.queue_bytes)),
+                    all: all.clone(),
+                };
+                if run(
+                    &p, child, rx, &ctx, opts, &origin, &stats, queues, &shutdown,
+                )
+                .await
+                {
                     return HelperEnd::Shutdown;
                 }
             }
@@ -222,6 +335,9 @@ fn start(p: &ProcessConfig) -> std::io::Result<Child> {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        // Its own process group (pgid = its pid): stopping it signals the group,
+        // so what it started (a shell's children) goes with it.
+        .process_group(0)
         .kill_on_drop(true);
     for v in SCRUBBED_ENV {
         cmd.env_remove(v);
@@ -230,31 +346,47 @@ fn start(p: &ProcessConfig) -> std::io::Result<Child> {
     cmd.spawn()
 }
 
+/// The byte budgets one helper instance's events are charged to.
+#[derive(Clone)]
+struct Queues {
+    mine: Arc<ByteBudget>,
+    all: Arc<ByteBudget>,
+}
+
 /// Run one instance of the helper until it exits (false) or shutdown (true).
 #[allow(clippy::too_many_arguments)]
 async fn run(
     p: &ProcessConfig,
     mut child: Child,
-    events: broadcast::Receiver<Event>,
+    events: EventReceiver,
     ctx: &ApiContext,
     opts: HelperOptions,
     origin: &Origin,
     stats: &Arc<HelperStats>,
+    queues: Queues,
     shutdown: &CancellationToken,
 ) -> bool {
-    let (qtx, qrx) = mpsc::channel::<String>(opts.queue.max(1));
+    // Unbounded by count, bounded by the bytes charged to `queues`.
+    let (qtx, qrx) = mpsc::unbounded_channel::<Charged>();
     // Answers have their own queue, written before any pending event: a helper
     // waiting for its `done` gets it however many events are queued.
     let (atx, arx) = mpsc::channel::<String>(ANSWER_QUEUE);
     let local = CancellationToken::new();
     let mut tasks = Vec::new();
     if let Some(stdin) = child.stdin.take() {
-        tasks.push(tokio::spawn(write_stdin(p.name.clone(), stdin, arx, qrx)));
+        tasks.push(tokio::spawn(write_stdin(
+            p.name.clone(),
+            stdin,
+            arx,
+            qrx,
+            stats.clone(),
+        )));
     }
     tasks.push(tokio::spawn(pump_events(
         p.clone(),
         events,
         qtx.clone(),
+        queues,
         origin.clone(),
         stats.clone(),
         local.clone(),
@@ -280,11 +412,17 @@ async fn run(
         tokio::spawn(async move { read_commands(name, out, ctx, opts.ack, max, stats, atx).await })
     });
     drop(qtx);
+    let pgid = child.id().map(|id| nix::unistd::Pid::from_raw(id as i32));
     let stopped = tokio::select! {
         status = child.wait() => {
             match status {
                 Ok(s) => tracing::warn!(helper = %p.name, "helper exited: {s}"),
                 Err(e) => tracing::error!(helper = %p.name, "cannot wait for helper: {e}"),
+            }
+            // What it left running in its group must not outlive it (nor hold its
+            // pipes open) into the next instance.
+            if let Some(pgid) = pgid {
+                end_group(&p.name, pgid, opts.grace).await;
             }
             // Let the reader run the helper's last commands (bounded: a grandchild
             // may keep the pipe open).
@@ -308,18 +446,43 @@ async fn run(
     stopped
 }
 
-/// SIGTERM, then SIGKILL after `grace`.
+/// SIGTERM to the helper's process group, then SIGKILL to the group after `grace`.
 async fn terminate(name: &str, child: &mut Child, grace: Duration) {
-    if let Some(pid) = child.id() {
-        let pid = nix::unistd::Pid::from_raw(pid as i32);
-        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-        if let Ok(Ok(s)) = tokio::time::timeout(grace, child.wait()).await {
-            tracing::info!(helper = %name, "helper stopped: {s}");
-            return;
+    use nix::sys::signal::{killpg, Signal};
+    let Some(pid) = child.id() else {
+        return;
+    };
+    let pgid = nix::unistd::Pid::from_raw(pid as i32);
+    let start = Instant::now();
+    let _ = killpg(pgid, Signal::SIGTERM);
+    match tokio::time::timeout(grace, child.wait()).await {
+        Ok(Ok(s)) => tracing::info!(helper = %name, "helper stopped: {s}"),
+        _ => {
+            tracing::warn!(helper = %name, "helper ignored SIGTERM for {} s; killing it", grace.as_secs());
+            let _ = killpg(pgid, Signal::SIGKILL);
+            let _ = child.kill().await;
         }
-        tracing::warn!(helper = %name, "helper ignored SIGTERM for {} s; killing it", grace.as_secs());
     }
-    let _ = child.kill().await;
+    end_group(name, pgid, grace.saturating_sub(start.elapsed())).await;
+}
+
+/// After the helper itself has ended: SIGTERM whatever is left in its process
+/// group, wait up to `grace` for the group to empty, then SIGKILL it.
+async fn end_group(name: &str, pgid: nix::unistd::Pid, grace: Duration) {
+    use nix::sys::signal::{killpg, Signal};
+    let alive = || killpg(pgid, None).is_ok();
+    if !alive() {
+        return;
+    }
+    let _ = killpg(pgid, Signal::SIGTERM);
+    let deadline = Instant::now() + grace;
+    while alive() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if alive() {
+        tracing::warn!(helper = %name, "processes the helper started ignored SIGTERM; killing them");
+        let _ = killpg(pgid, Signal::SIGKILL);
+    }
 }
 
 /// Writes answers (first) and events to the helper's stdin until both queues close.
@@ -327,22 +490,32 @@ async fn write_stdin(
     name: String,
     mut stdin: ChildStdin,
     mut answers: mpsc::Receiver<String>,
-    mut events: mpsc::Receiver<String>,
+    mut events: mpsc::UnboundedReceiver<Charged>,
+    stats: Arc<HelperStats>,
 ) {
     let (mut answers_open, mut events_open) = (true, true);
     while answers_open || events_open {
-        let s = tokio::select! {
+        let (s, charged) = tokio::select! {
             biased;
             a = answers.recv(), if answers_open => match a {
-                Some(a) => a,
+                Some(a) => (a, None),
                 None => { answers_open = false; continue; }
             },
             e = events.recv(), if events_open => match e {
-                Some(e) => e,
+                Some(e) => (String::new(), Some(e)),
                 None => { events_open = false; continue; }
             },
         };
-        if let Err(e) = stdin.write_all(s.as_bytes()).await {
+        let bytes = charged.as_ref().map_or(s.as_bytes(), |c| c.text.as_bytes());
+        let written = stdin.write_all(bytes).await;
+        if let Some(c) = charged {
+            stats
+                .queued_bytes
+                .fetch_sub(c.text.len(), Ordering::Relaxed);
+            // Dropping it gives its bytes back to the budgets.
+            drop(c);
+        }
+        if let Err(e) = written {
             tracing::warn!(helper = %name, "cannot write to helper's stdin: {e}");
             return;
         }
@@ -398,8 +571,9 @@ impl DropLog {
 
 async fn pump_events(
     p: ProcessConfig,
-    mut rx: broadcast::Receiver<Event>,
-    qtx: mpsc::Sender<String>,
+    mut rx: EventReceiver,
+    qtx: mpsc::UnboundedSender<Charged>,
+    queues: Queues,
     origin: Origin,
     stats: Arc<HelperStats>,
     stop: CancellationToken,
@@ -410,6 +584,8 @@ async fn pump_events(
         pending: 0,
         why: "",
     };
+    // Cut UPDATEs: logged like drops, at most one line per interval.
+    let mut cut: (u64, Option<Instant>) = (0, None);
     loop {
         let ev = tokio::select! {
             r = rx.recv() => r,
@@ -443,17 +619,46 @@ async fn pump_events(
         if !wanted {
             continue;
         }
-        let line = enc.encode(&ev);
-        match qtx.try_send(line) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => {
+        // The room is known before encoding: text is never encoded beyond it; JSON
+        // (linear in the message, about 2 MB at most) is encoded, then kept only if
+        // it fits.
+        let room = queues.mine.room().min(queues.all.room());
+        let limit = room.min(MAX_EVENT_BYTES);
+        let full = "its queue is full (is it reading its stdin?)";
+        let text = match enc.encode_within(&ev, limit) {
+            Encoded::Whole(s) => s,
+            Encoded::Truncated(s) if limit == MAX_EVENT_BYTES => {
+                stats.truncated.fetch_add(1, Ordering::Relaxed);
+                cut.0 += 1;
+                if cut.1.map_or(true, |t| t.elapsed() >= DROP_LOG_INTERVAL) {
+                    tracing::warn!(helper = %p.name, "cut {} UPDATE(s) to the {MAX_EVENT_BYTES}-byte event limit (an 'update truncated' line says how many routes are missing)", cut.0);
+                    cut = (0, Some(Instant::now()));
+                }
+                s
+            }
+            Encoded::TooBig if limit == MAX_EVENT_BYTES => {
+                stats.truncated.fetch_add(1, Ordering::Relaxed);
                 stats.dropped.fetch_add(1, Ordering::Relaxed);
-                drops.note(&p.name, 1, "its queue is full (is it reading its stdin?)");
+                drops.note(&p.name, 1, "larger than the event limit");
+                continue;
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                drops.flush(&p.name);
-                return;
+            Encoded::Truncated(_) | Encoded::TooBig => {
+                stats.dropped.fetch_add(1, Ordering::Relaxed);
+                drops.note(&p.name, 1, full);
+                continue;
             }
+        };
+        let len = text.len();
+        let Some(item) = Charged::new(text, &queues.mine, &queues.all) else {
+            stats.dropped.fetch_add(1, Ordering::Relaxed);
+            drops.note(&p.name, 1, full);
+            continue;
+        };
+        stats.queued_bytes.fetch_add(len, Ordering::Relaxed);
+        if qtx.send(item).is_err() {
+            stats.queued_bytes.fetch_sub(len, Ordering::Relaxed);
+            drops.flush(&p.name);
+            return;
         }
     }
 }

@@ -7,9 +7,13 @@ pub fn string(s: &str) -> String {
 }
 
 /// An object under construction; keys keep the order they were added in.
+/// [`Obj::set`] replaces a key already there, so an object built from input that
+/// may repeat a key (a capability code twice in an OPEN) stays valid JSON.
 #[derive(Default)]
 pub struct Obj {
     parts: Vec<String>,
+    /// The encoded key of each part (for `set`).
+    keys: Vec<String>,
 }
 
 impl Obj {
@@ -18,8 +22,22 @@ impl Obj {
     }
     /// Add a key with an already-encoded JSON value.
     pub fn raw(mut self, key: &str, value: impl Into<String>) -> Obj {
-        self.parts
-            .push(format!("{}: {}", string(key), value.into()));
+        let k = string(key);
+        self.parts.push(format!("{k}: {}", value.into()));
+        self.keys.push(k);
+        self
+    }
+    /// Add a key, or replace its value where it already is (Python's dict
+    /// assignment, which ExaBGP's encoder relies on: first place, last value).
+    pub fn set(mut self, key: &str, value: impl Into<String>) -> Obj {
+        let k = string(key);
+        match self.keys.iter().position(|x| *x == k) {
+            Some(i) => self.parts[i] = format!("{k}: {}", value.into()),
+            None => {
+                self.parts.push(format!("{k}: {}", value.into()));
+                self.keys.push(k);
+            }
+        }
         self
     }
     pub fn str(self, key: &str, value: &str) -> Obj {

@@ -14,12 +14,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{ProcessConfig, Settings};
-use crate::control::Event;
+use crate::control::EventSender;
 use crate::system::sockpath;
 
 use super::exec::{ApiContext, Reloader};
@@ -94,7 +93,7 @@ pub fn start(
     endpoint: Option<ControlEndpoint>,
     processes: &[ProcessConfig],
     ctx: ApiContext,
-    events: &broadcast::Sender<Event>,
+    events: &EventSender,
     ack: bool,
     shutdown: CancellationToken,
 ) -> ApiPlane {

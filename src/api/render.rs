@@ -1,5 +1,14 @@
 //! The daemon's answers ([`ControlReply`]) as text for people or JSON for scripts.
+//!
+//! Every answer is at most [`MAX_EVENT_BYTES`] long (the cap per message of every
+//! event path): a `show adj-rib` of many routes sharing a large attribute set
+//! would otherwise repeat that text on every line. What does not fit is counted on
+//! a last line (`... N more routes not shown ...`, or a last JSON element
+//! `{"truncated": {"routes": N, "limit": BYTES}}`). Each distinct attribute set is
+//! rendered once per answer.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::control::{
@@ -7,6 +16,7 @@ use crate::control::{
 };
 
 use super::attrtext;
+use super::events::MAX_EVENT_BYTES;
 use super::jsonw::{self, Obj};
 use super::values;
 
@@ -124,7 +134,12 @@ fn counters_json(c: &MessageCounters) -> String {
 
 /// One JSON line for `show neighbor ... json`.
 pub fn neighbors_json(list: &[NeighborStatus]) -> String {
-    jsonw::array(list.iter().map(|n| {
+    neighbors_json_within(list, MAX_EVENT_BYTES)
+}
+
+/// [`neighbors_json`] in at most `limit` bytes.
+pub fn neighbors_json_within(list: &[NeighborStatus], limit: usize) -> String {
+    let items = list.iter().map(|n| {
         let opt = |v: Option<String>| {
             v.map(|s| jsonw::string(&s))
                 .unwrap_or_else(|| "null".into())
@@ -162,53 +177,154 @@ pub fn neighbors_json(list: &[NeighborStatus]) -> String {
             .raw("last-error", opt(n.last_error.clone()))
             .str("configuration", &n.configuration)
             .build()
-    }))
+    });
+    capped_array(items, list.len(), "neighbors", limit)
+}
+
+/// Each distinct attribute set rendered once (keyed by its shared allocation).
+struct AttrCache<F: Fn(&crate::bgp::PathAttributes) -> String> {
+    render: F,
+    seen: HashMap<*const crate::bgp::PathAttributes, String>,
+}
+
+impl<F: Fn(&crate::bgp::PathAttributes) -> String> AttrCache<F> {
+    fn get(&mut self, a: &Arc<crate::bgp::PathAttributes>) -> &str {
+        let render = &self.render;
+        self.seen.entry(Arc::as_ptr(a)).or_insert_with(|| render(a))
+    }
+}
+
+/// The marker line of a text answer cut at `limit` with `left` items not shown.
+fn more_line(left: usize, what: &str, limit: usize) -> String {
+    format!("... {left} more {what} not shown (answer limit {limit} bytes)")
 }
 
 /// Text lines for `show adj-rib`: `neighbor A ipv4 unicast P next-hop N attrs`.
 pub fn routes_text(list: &[RibEntry]) -> Vec<String> {
-    list.iter()
-        .map(|r| {
-            let nh = r
-                .next_hop
-                .map(|n| format!(" next-hop {n}"))
-                .unwrap_or_default();
-            format!(
-                "neighbor {} {} {}{}{}",
-                r.neighbor,
-                values::family_text(r.prefix.family()),
-                r.prefix,
-                nh,
-                attrtext::attributes_text(&r.attributes)
-            )
-        })
-        .collect()
+    routes_text_within(list, MAX_EVENT_BYTES)
+}
+
+/// [`routes_text`] in at most `limit` bytes (newlines counted).
+pub fn routes_text_within(list: &[RibEntry], limit: usize) -> Vec<String> {
+    let mut attrs = AttrCache {
+        render: attrtext::attributes_text,
+        seen: HashMap::new(),
+    };
+    let room = limit.saturating_sub(more_line(usize::MAX, "routes", limit).len() + 1);
+    let mut out = Vec::new();
+    let mut used = 0usize;
+    for (i, r) in list.iter().enumerate() {
+        let nh = r
+            .next_hop
+            .map(|n| format!(" next-hop {n}"))
+            .unwrap_or_default();
+        let head = format!(
+            "neighbor {} {} {}{}",
+            r.neighbor,
+            values::family_text(r.prefix.family()),
+            r.prefix,
+            nh,
+        );
+        let at = attrs.get(&r.attributes);
+        if used + head.len() + at.len() + 1 > room {
+            out.push(more_line(list.len() - i, "routes", limit));
+            break;
+        }
+        used += head.len() + at.len() + 1;
+        out.push(head + at);
+    }
+    out
 }
 
 /// One JSON line for `show adj-rib ... json`.
 pub fn routes_json(list: &[RibEntry], direction: RibDirection) -> String {
+    routes_json_within(list, direction, MAX_EVENT_BYTES)
+}
+
+/// [`routes_json`] in at most `limit` bytes.
+pub fn routes_json_within(list: &[RibEntry], direction: RibDirection, limit: usize) -> String {
     let dir = match direction {
         RibDirection::In => "in",
         RibDirection::Out => "out",
     };
-    jsonw::array(list.iter().map(|r| {
+    let mut attrs = AttrCache {
+        render: |a: &crate::bgp::PathAttributes| attrtext::attributes_json(a, false).build(),
+        seen: HashMap::new(),
+    };
+    capped_array(
+        list.iter().map(|r| {
+            Obj::new()
+                .str("neighbor", &r.neighbor.to_string())
+                .str("direction", dir)
+                .str("family", &values::family_text(r.prefix.family()))
+                .str("nlri", &r.prefix.to_string())
+                .raw(
+                    "next-hop",
+                    r.next_hop
+                        .map(|n| jsonw::string(&n.to_string()))
+                        .unwrap_or_else(|| "null".into()),
+                )
+                .raw("attribute", attrs.get(&r.attributes).to_string())
+                .build()
+        }),
+        list.len(),
+        "routes",
+        limit,
+    )
+}
+
+/// A JSON array of `count` items in at most `limit` bytes: the items that fit,
+/// then `{"truncated": {WHAT: N, "limit": LIMIT}}` counting those left out.
+fn capped_array(
+    items: impl Iterator<Item = String>,
+    count: usize,
+    what: &str,
+    limit: usize,
+) -> String {
+    let marker = |left: usize| {
         Obj::new()
-            .str("neighbor", &r.neighbor.to_string())
-            .str("direction", dir)
-            .str("family", &values::family_text(r.prefix.family()))
-            .str("nlri", &r.prefix.to_string())
             .raw(
-                "next-hop",
-                r.next_hop
-                    .map(|n| jsonw::string(&n.to_string()))
-                    .unwrap_or_else(|| "null".into()),
-            )
-            .raw(
-                "attribute",
-                attrtext::attributes_json(&r.attributes, false).build(),
+                "truncated",
+                Obj::new().num(what, left).num("limit", limit).build(),
             )
             .build()
-    }))
+    };
+    let room = limit.saturating_sub(marker(usize::MAX).len() + 4);
+    let mut s = String::from("[");
+    for (i, item) in items.enumerate() {
+        let sep = if i == 0 { 0 } else { 2 };
+        if s.len() + sep + item.len() + 1 > room {
+            if i > 0 {
+                s.push_str(", ");
+            }
+            s.push_str(&marker(count - i));
+            break;
+        }
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push_str(&item);
+    }
+    s.push(']');
+    s
+}
+
+/// Text lines cut at `limit` bytes (newlines counted), with a last line counting
+/// the lines left out.
+fn capped_lines(lines: Vec<String>, limit: usize) -> Vec<String> {
+    let room = limit.saturating_sub(more_line(usize::MAX, "lines", limit).len() + 1);
+    let mut used = 0usize;
+    let total = lines.len();
+    let mut out = Vec::new();
+    for (i, l) in lines.into_iter().enumerate() {
+        if used + l.len() + 1 > room {
+            out.push(more_line(total - i, "lines", limit));
+            break;
+        }
+        used += l.len() + 1;
+        out.push(l);
+    }
+    out
 }
 
 /// The output lines for a reply (the terminator is added by the caller).
@@ -222,8 +338,79 @@ pub fn reply_lines(
         // Health is the service manager's probe; no API command asks for it.
         ControlReply::Done | ControlReply::Error(_) | ControlReply::Health(_) => Vec::new(),
         ControlReply::Neighbors(n) if json => vec![neighbors_json(n)],
-        ControlReply::Neighbors(n) => neighbors_text(n, detail),
+        ControlReply::Neighbors(n) => capped_lines(neighbors_text(n, detail), MAX_EVENT_BYTES),
         ControlReply::Routes(r) if json => vec![routes_json(r, direction)],
         ControlReply::Routes(r) => routes_text(r),
+    }
+}
+
+#[cfg(test)]
+mod cap_tests {
+    use super::*;
+    use crate::bgp::{LargeCommunity, PathAttributes, Prefix};
+    use std::net::IpAddr;
+
+    /// `n` routes sharing one attribute set of 2000 large communities (~50 KB of
+    /// text each time it is printed).
+    fn rib(n: u32) -> Vec<RibEntry> {
+        let attrs = Arc::new(PathAttributes {
+            large_communities: (0..2000)
+                .map(|i| LargeCommunity {
+                    global: 4_000_000_000 + i,
+                    local1: 1,
+                    local2: 2,
+                })
+                .collect(),
+            ..Default::default()
+        });
+        (0..n)
+            .filter_map(|i| {
+                Some(RibEntry {
+                    neighbor: IpAddr::from([192, 0, 2, 254]),
+                    prefix: Prefix::new(IpAddr::from([10, (i / 256) as u8, i as u8, 0]), 24)?,
+                    next_hop: None,
+                    attributes: attrs.clone(),
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn adj_rib_text_answer_is_capped_with_a_count_of_the_rest() {
+        let list = rib(1000);
+        let limit = 1 << 20;
+        let lines = routes_text_within(&list, limit);
+        let total: usize = lines.iter().map(|l| l.len() + 1).sum();
+        assert!(total <= limit, "{total}");
+        let last = lines.last().map(String::as_str).unwrap_or("");
+        let shown = lines.len() - 1;
+        assert!(shown > 0 && shown < 1000);
+        assert_eq!(
+            last,
+            format!(
+                "... {} more routes not shown (answer limit {limit} bytes)",
+                1000 - shown
+            )
+        );
+        // Under the limit: every route, no marker.
+        assert_eq!(routes_text_within(&list[..5], limit).len(), 5);
+    }
+
+    #[test]
+    fn adj_rib_json_answer_is_capped_and_stays_valid_json() {
+        let list = rib(1000);
+        let limit = 1 << 20;
+        let s = routes_json_within(&list, RibDirection::In, limit);
+        assert!(s.len() <= limit, "{}", s.len());
+        let v: serde_json::Value = serde_json::from_str(&s).unwrap_or_default();
+        let a = v.as_array().cloned().unwrap_or_default();
+        assert!(a.len() > 1 && a.len() < 1000);
+        let shown = a.len() - 1;
+        assert_eq!(a[0]["nlri"], "10.0.0.0/24");
+        assert_eq!(a[shown]["truncated"]["routes"], 1000 - shown);
+        assert_eq!(a[shown]["truncated"]["limit"], limit);
+        let whole = routes_json_within(&list[..3], RibDirection::In, limit);
+        let v: serde_json::Value = serde_json::from_str(&whole).unwrap_or_default();
+        assert_eq!(v.as_array().map(Vec::len), Some(3));
     }
 }

@@ -41,14 +41,14 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::bgp::Prefix;
 use crate::config::{Config, NeighborConfig};
 use crate::control::{
-    Command, ControlReply, ControlRequest, Event, HealthSummary, NeighborStatus, PeerState,
+    Command, ControlReply, ControlRequest, EventSender, HealthSummary, NeighborStatus, PeerState,
     RibEntry, Scope,
 };
 use crate::rib::Route;
@@ -75,7 +75,7 @@ pub struct DaemonIo {
     /// Already bound BGP listeners (from exabgp_tcp_bind/port or socket activation).
     pub listeners: Vec<std::net::TcpListener>,
     pub control: mpsc::Receiver<ControlRequest>,
-    pub events: broadcast::Sender<Event>,
+    pub events: EventSender,
     /// Cancelled on SIGTERM/SIGINT: same as Command::Shutdown.
     pub shutdown: CancellationToken,
 }
@@ -118,7 +118,7 @@ struct Daemon {
     /// a neighbor restarted by a reload gets them back and a reload never withdraws
     /// what a health check announced.
     api_routes: HashMap<IpAddr, HashMap<Prefix, Route>>,
-    events: broadcast::Sender<Event>,
+    events: EventSender,
     listeners: listener::Listeners,
     /// Anybody who can reach the BGP port can open connections: the line for one
     /// from an unknown address is rate-limited, so they cannot flood the journal.
@@ -532,7 +532,7 @@ mod core_tests {
         let (incoming, _) = mpsc::channel(1);
         let listeners =
             listener::Listeners::start(vec![], incoming, CancellationToken::new()).unwrap();
-        let (events, _) = broadcast::channel(16);
+        let (events, _) = crate::control::event_channel(16, 1 << 20);
         let mut d = Daemon {
             config: config.clone(),
             neighbors: HashMap::new(),

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
@@ -205,7 +205,10 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         // block_on runs this future on the main thread, the one that held them.
         held.release().map_err(ServerError::Runtime)?;
         let (control_tx, control_rx) = mpsc::channel(256);
-        let (events, _) = broadcast::channel(4096);
+        let (events, _) = crate::control::event_channel(
+            crate::control::bus::EVENT_CHANNEL_SLOTS,
+            crate::control::bus::EVENT_CHANNEL_BYTES,
+        );
         let shutdown = CancellationToken::new();
         // The control socket and helpers stop on their own token, before the core.
         let api_stop = shutdown.child_token();

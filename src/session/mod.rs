@@ -15,11 +15,11 @@ pub mod tcp;
 
 use std::time::Duration;
 
-use tokio::sync::{broadcast, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::NeighborConfig;
-use crate::control::Event;
+use crate::control::EventSender;
 use crate::rib::Route;
 
 pub use neighbor::{
@@ -44,7 +44,7 @@ impl NeighborHandle {
         config: NeighborConfig,
         routes: impl IntoIterator<Item = &'a Route>,
         count: usize,
-        events: broadcast::Sender<Event>,
+        events: EventSender,
     ) -> NeighborHandle {
         let (tx, rx) = neighbor::inbox(COMMAND_QUEUE);
         let (brief_tx, brief) = watch::channel(Brief {

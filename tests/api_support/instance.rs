@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use exabgp::api::{self, ApiContext, ControlEndpoint, Reloader};
 use exabgp::config::Config;
 use exabgp::daemon::{self, DaemonIo};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub struct Instance {
@@ -39,7 +39,7 @@ impl Instance {
                 .unwrap();
             rt.block_on(async move {
                 let (control_tx, control_rx) = mpsc::channel(64);
-                let (events, _) = broadcast::channel(4096);
+                let (events, _) = exabgp::control::event_channel(4096, 32 << 20);
                 let ctx = ApiContext::new(control_tx, reloader);
                 // What main does: serve the socket and start the helpers, run the
                 // daemon, then wait for both.

@@ -5,10 +5,10 @@ use std::net::{IpAddr, TcpListener};
 use std::time::Duration;
 
 use exabgp::config::Config;
-use exabgp::control::{Command, ControlReply, ControlRequest, Event, NeighborStatus, ShowDetail};
+use exabgp::control::{Command, ControlReply, ControlRequest, NeighborStatus, ShowDetail};
 use exabgp::daemon::{self, DaemonError, DaemonIo};
 use tokio::runtime::Runtime;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::{JoinError, JoinHandle};
 use tokio::time::error::Elapsed;
 use tokio_util::sync::CancellationToken;
@@ -58,7 +58,7 @@ impl InProcess {
     pub fn start(
         config: Config,
         listeners: Vec<TcpListener>,
-        events: broadcast::Sender<Event>,
+        events: exabgp::control::EventSender,
     ) -> InProcess {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

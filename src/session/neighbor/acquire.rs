@@ -152,12 +152,11 @@ impl Neighbor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::sync::broadcast;
 
     #[test]
     fn connect_retry_backs_off_exponentially_with_a_cap() {
         let cfg = super::super::test_config();
-        let (events, _) = broadcast::channel(1);
+        let (events, _) = crate::control::event_channel(1, 1 << 20);
         let (_tx, rx) = super::super::inbox(1);
         let mut n = Neighbor::new(cfg, &[], 0, events, rx, super::super::test_brief());
         let mut delays = Vec::new();

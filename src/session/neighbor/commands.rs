@@ -142,7 +142,6 @@ mod tests {
 
     use tokio::io::AsyncReadExt;
     use tokio::net::TcpListener;
-    use tokio::sync::broadcast;
 
     use super::*;
     use crate::bgp::{PathAttributes, Prefix};
@@ -159,7 +158,7 @@ mod tests {
         cfg.address = IpAddr::V4(Ipv4Addr::LOCALHOST);
         cfg.port = peer.local_addr().unwrap().port();
         cfg.md5_password = None;
-        let (events, _) = broadcast::channel(16);
+        let (events, _) = crate::control::event_channel(16, 1 << 20);
         let handle = NeighborHandle::spawn(cfg, &[], 0, events);
         // The peer takes the connection, reads our OPEN and stays silent: the
         // neighbor waits in OpenSent, in its connection loop.

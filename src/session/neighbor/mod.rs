@@ -46,7 +46,7 @@ use std::time::{Duration, Instant};
 
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
-use tokio::sync::{broadcast, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 use tokio::time::Sleep;
 use tracing::{debug, info, warn};
 
@@ -54,7 +54,7 @@ use super::open::Negotiated;
 use crate::bgp::{CodecOptions, Open, Prefix};
 use crate::config::NeighborConfig;
 use crate::control::{
-    Direction, Event, EventKind, MessageCounters, NeighborStatus, PeerState, RibDirection,
+    Direction, EventKind, EventSender, MessageCounters, NeighborStatus, PeerState, RibDirection,
     RibEntry, SessionState,
 };
 use crate::rib::{AdjRibIn, AdjRibOut, Route};
@@ -131,7 +131,7 @@ pub struct Neighbor {
     cfg: NeighborConfig,
     rib_out: AdjRibOut,
     rib_in: AdjRibIn,
-    events: broadcast::Sender<Event>,
+    events: EventSender,
     rx: Inbox,
     state: PeerState,
     sent: MessageCounters,
@@ -176,7 +176,7 @@ impl Neighbor {
         cfg: NeighborConfig,
         routes: impl IntoIterator<Item = &'a Route>,
         count: usize,
-        events: broadcast::Sender<Event>,
+        events: EventSender,
         rx: Inbox,
         brief: watch::Sender<Brief>,
     ) -> Neighbor {

@@ -148,7 +148,7 @@ mod tests {
                 attributes: Arc::new(crate::bgp::PathAttributes::default()),
             })
             .collect();
-        let (events, _) = tokio::sync::broadcast::channel(1);
+        let (events, _) = crate::control::event_channel(1, 1 << 20);
         let (_tx, rx) = super::super::inbox(1);
         let n = Neighbor::new(
             cfg,

@@ -1,0 +1,98 @@
+//! What a helper starts does not outlive it: each helper runs in its own process
+//! group, and both a respawn (the helper exited, its `sleep` still running) and the
+//! daemon's stop end the whole group. The helper is a real shell script; the
+//! grandchild is a real `sleep`, watched in /proc.
+
+mod api_support;
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use exabgp::api::helpers::{spawn_all, HelperOptions};
+use exabgp::config::{Encoder, ProcessConfig};
+use tokio_util::sync::CancellationToken;
+
+/// Running (not a zombie, not gone).
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // "PID (comm) STATE ...": the state follows the last ')'.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .map(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X']))
+            .unwrap_or(false),
+        Err(_) => false,
+    }
+}
+
+/// The pids the helper instances wrote, one a line.
+fn pids(p: &Path) -> Vec<u32> {
+    std::fs::read_to_string(p)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
+/// Polls `f` every 50 ms, at most 200 times (10 s).
+async fn until(what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..200 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test]
+async fn grandchildren_end_with_their_helper_on_respawn_and_on_stop() {
+    let d = tempfile::tempdir().unwrap();
+    let pidfile = d.path().join("pids");
+    let flag = d.path().join("first-done");
+    // Each instance starts a `sleep` in the background; the first then exits
+    // (leaving its sleep behind), the second waits for its sleep.
+    let script = d.path().join("helper.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "sleep 300 &\necho $! >> {pids}\nif [ ! -e {flag} ]; then touch {flag}; exit 0; fi\nwait\n",
+            pids = pidfile.display(),
+            flag = flag.display()
+        ),
+    )
+    .unwrap();
+    let helper = ProcessConfig {
+        name: "spawner".into(),
+        run: vec!["/bin/sh".into(), script.display().to_string()],
+        encoder: Encoder::Text,
+        receive: vec![],
+        respawn_limit: 5,
+        respawn_window: 60,
+    };
+    let (ctx, _seen) = api_support::responder();
+    let (etx, _) = exabgp::control::event_channel(16, 1 << 20);
+    let token = CancellationToken::new();
+    let opts = HelperOptions {
+        grace: Duration::from_secs(2),
+        respawn_delay: Duration::from_millis(20),
+        ..Default::default()
+    };
+    let set = spawn_all(&[helper], ctx, &etx, opts, token.clone());
+    let stats = set.helpers[0].1.clone();
+    until("the second instance's sleep", || pids(&pidfile).len() == 2).await;
+    assert_eq!(stats.starts.load(Ordering::Relaxed), 2);
+    let (first, second) = (pids(&pidfile)[0], pids(&pidfile)[1]);
+    until(
+        "the first instance's sleep to end after the respawn",
+        || !alive(first),
+    )
+    .await;
+    assert!(alive(second), "the running instance's sleep is alive");
+    token.cancel();
+    set.wait().await;
+    until("the second instance's sleep to end after the stop", || {
+        !alive(second)
+    })
+    .await;
+}
