@@ -10,11 +10,13 @@
 //! - [`config`]: the TOML model with file:line:col errors, and the exabgp_* settings.
 //! - [`control`]: the typed contract between the API layer and the daemon core.
 //! - [`daemon`]: owns the neighbors; executes commands; publishes events.
+//! - [`args`]: the command line of `exabgp` (clap), shared with the man pages.
 //! - [`api`]: the text command language, JSON events, helpers, the control socket.
 //! - [`system`]: systemd and OS: socket paths, socket activation, sd_notify,
 //!   privileges, logging.
 
 pub mod api;
+pub mod args;
 pub mod bgp;
 pub mod config;
 pub mod control;

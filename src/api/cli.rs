@@ -62,6 +62,12 @@ struct Args {
     command: Vec<String>,
 }
 
+/// The clap command of `exabgpcli`, for the man pages and completions
+/// (tests/generated_docs.rs).
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
 fn env_setting(name: &str) -> Option<String> {
     let dotted = name.replace('_', ".");
     std::env::var(name)
