@@ -10,6 +10,7 @@
 //! - [`config`]: the TOML model with file:line:col errors, and the exabgp_* settings.
 //! - [`control`]: the typed contract between the API layer and the daemon core.
 //! - [`daemon`]: owns the neighbors; executes commands; publishes events.
+//! - [`args`]: the command line of `exabgp` (clap), shared with the man pages.
 //! - [`api`]: the text command language, JSON events, helpers, the control socket.
 //! - [`rollback`]: the `exabgp-rollback` tool: generations of an instance's files,
 //!   apply with verification and automatic undo, rollback incl. the package.
@@ -17,6 +18,7 @@
 //!   privileges, logging.
 
 pub mod api;
+pub mod args;
 pub mod bgp;
 pub mod config;
 pub mod control;

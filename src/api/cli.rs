@@ -75,6 +75,12 @@ fn instance_name(v: &str) -> Result<String, String> {
         .map_err(|e| format!("expected {e}"))
 }
 
+/// The clap command of `exabgpcli`, for the man pages and completions
+/// (tests/generated_docs.rs).
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
 fn env_setting(name: &str) -> Option<String> {
     let dotted = name.replace('_', ".");
     std::env::var(name)

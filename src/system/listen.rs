@@ -82,7 +82,7 @@ pub fn explain_bind_error(addr: &SocketAddr, err: &io::Error) -> String {
         io::ErrorKind::PermissionDenied if port < 1024 => format!(
             "Port {port} is privileged and this process lacks CAP_NET_BIND_SERVICE. Fix one of: \
              let systemd hold the port (enable exabgp-bgp@INSTANCE.socket, see \
-             /usr/share/doc/exabgp/systemd.md), or grant it in a drop-in for \
+             /usr/share/doc/exabgp-rs/systemd.md), or grant it in a drop-in for \
              exabgp@.service (AmbientCapabilities=CAP_NET_BIND_SERVICE, \
              CapabilityBoundingSet=CAP_NET_BIND_SERVICE, SystemCallFilter=capset), \
              or start as root outside systemd (the daemon drops to exabgp_daemon_user \

@@ -1,0 +1,82 @@
+//! The command line of `exabgp` (its clap definition). It lives in the library, not
+//! in main.rs, so the man pages and shell completions are generated from this same
+//! definition (tests/generated_docs.rs); main.rs only dispatches on it.
+
+use std::path::PathBuf;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "exabgp",
+    version = crate::VERSION,
+    about = "BGP route-injection daemon in the spirit of ExaBGP, native to systemd",
+    long_about = "BGP route-injection daemon in the spirit of ExaBGP, native to systemd.\n\n\
+        Announces the routes of a TOML configuration (see docs/configuration.md) to its BGP \
+        neighbors, takes ExaBGP text-API commands from helper processes and from its control \
+        socket (`exabgp cli`, `exabgpcli`), and reports what peers send as ExaBGP-shaped JSON.\n\n\
+        Runtime settings use ExaBGP's names (exabgp_tcp_port, exabgp_tcp_bind, \
+        exabgp_api_socketpath, exabgp_log_level, ...; see `exabgp env` and docs/settings.md), \
+        with precedence command line > environment > env file > default.\n\n\
+        Exit codes: 0 ok, 1 command refused, 69 another instance is running / no daemon \
+        answers, 71 OS error (e.g. port in use), 77 missing permission, 78 bad configuration.\n\n\
+        Examples:\n  exabgp validate /etc/exabgp/edge1.toml\n  \
+        exabgp server --instance edge1 /etc/exabgp/edge1.toml\n  \
+        exabgp cli --instance edge1 show neighbor summary\n  \
+        systemctl start exabgp@edge1   (see docs/systemd.md)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+#[derive(Subcommand)]
+pub enum Cmd {
+    /// Run the daemon in the foreground with this configuration file.
+    Server {
+        /// The TOML configuration file (validated first; errors exit 78).
+        config: PathBuf,
+        /// trace, debug, info, warning, error (overrides exabgp_log_level).
+        #[arg(long)]
+        log_level: Option<String>,
+        /// Instance name (control socket name, log field).
+        #[arg(long)]
+        instance: Option<String>,
+        /// Where logs go: auto (journald when stderr is the journal), stderr, journal.
+        #[arg(long = "log", value_name = "DEST")]
+        log_destination: Option<String>,
+        /// Read exabgp_* settings from this env file (exabgp@.service passes
+        /// /etc/exabgp/NAME.env). A file that does not exist is skipped; one with
+        /// an unknown or malformed setting exits 78. The environment and the
+        /// command line win over it.
+        #[arg(long, value_name = "FILE")]
+        env_file: Option<PathBuf>,
+    },
+    /// Talk to a running daemon over its control socket (same as `exabgpcli`).
+    #[command(disable_help_flag = true)]
+    Cli {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Print every effective exabgp_* setting with where it came from, and the
+    /// control socket path with why each earlier candidate was skipped.
+    Env {
+        /// Instance name, as given to `server --instance`.
+        #[arg(long)]
+        instance: Option<String>,
+        /// Also read this env file (as systemd's EnvironmentFile= would).
+        #[arg(long, value_name = "FILE")]
+        env_file: Option<PathBuf>,
+    },
+    /// Check a configuration file: exit 0 with a summary, or 78 with file:line:col errors.
+    Validate { file: PathBuf },
+    /// Decode one BGP message given in hex (with or without its 16-byte marker).
+    Decode { hex: String },
+    /// Print the version.
+    Version,
+}
+
+/// The clap command of `exabgp`, for the man pages and completions.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
