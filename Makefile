@@ -47,6 +47,7 @@ INSTALL ?= install
 define FILES
 0755 $(BIN)/exabgp                                  $(SBINDIR)/exabgp
 0755 $(BIN)/exabgpcli                               $(BINDIR)/exabgpcli
+0755 $(BIN)/exabgp-rollback                         $(SBINDIR)/exabgp-rollback
 0644 systemd/exabgp@.service                        $(SYSTEMD_UNIT_DIR)/exabgp@.service
 0644 systemd/exabgp@.socket                         $(SYSTEMD_UNIT_DIR)/exabgp@.socket
 0644 systemd/exabgp-bgp@.socket                     $(SYSTEMD_UNIT_DIR)/exabgp-bgp@.socket

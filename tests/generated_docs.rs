@@ -1,7 +1,7 @@
 //! The man pages (docs/man/) and shell completions (completions/) are generated, then
 //! committed, so the packages install them without running a generator. This test
 //! generates them again, from the clap definitions of both programs
-//! (`exabgp::args::command`, `exabgp::api::cli::command`) and from the docs
+//! (`exabgp::args::command`, `exabgp::api::cli::command`, `exabgp::rollback::cli::command`) and from the docs
 //! (docs/configuration.md -> exabgp.toml(5), docs/settings.md -> exabgp.env(5)), and
 //! fails when a committed file differs or is missing, or when a file in those
 //! directories is no longer generated (pages whose first line is `.\" hand-written`
@@ -21,7 +21,11 @@ const COMPLETION_DIR: &str = "completions";
 /// Every generated file: path relative to the repository -> content.
 fn generated() -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
-    for cmd in [exabgp::args::command(), exabgp::api::cli::command()] {
+    for cmd in [
+        exabgp::args::command(),
+        exabgp::api::cli::command(),
+        exabgp::rollback::cli::command(),
+    ] {
         man_pages(cmd.clone(), &mut out);
         completions(cmd, &mut out);
     }
@@ -49,7 +53,8 @@ fn generated() -> BTreeMap<PathBuf, Vec<u8>> {
 }
 
 /// See also, for every page.
-const SEE_ALSO: &str = "exabgp(8), exabgpcli(8), exabgp.toml(5), exabgp.env(5), \
+const SEE_ALSO: &str =
+    "exabgp(8), exabgpcli(8), exabgp-rollback(8), exabgp.toml(5), exabgp.env(5), \
     systemd.unit(5), journalctl(1); /usr/share/doc/exabgp-rs/ (configuration.md, settings.md, \
     api.md, systemd.md, operations.md)";
 

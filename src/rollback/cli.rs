@@ -138,6 +138,12 @@ pub enum Cmd {
     },
 }
 
+/// The clap command of `exabgp-rollback`, for the man pages and completions
+/// (tests/generated_docs.rs).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
 /// Entry point of the binary: parse, run, print, return the exit code.
 pub fn main(argv: Vec<String>) -> i32 {
     super::catch_interrupts();
