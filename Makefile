@@ -29,6 +29,7 @@ SYSTEMD_UNIT_DIR ?= $(call pkgvar,systemd,systemdsystemunitdir,/usr/lib/systemd/
 SYSUSERS_DIR ?= $(call pkgvar,systemd,sysusersdir,/usr/lib/sysusers.d)
 TMPFILES_DIR ?= $(call pkgvar,systemd,tmpfilesdir,/usr/lib/tmpfiles.d)
 CATALOG_DIR ?= $(call pkgvar,systemd,catalogdir,/usr/lib/systemd/catalog)
+PRESET_DIR ?= $(call pkgvar,systemd,systemdsystempresetdir,/usr/lib/systemd/system-preset)
 BASH_COMPLETION_DIR ?= $(call pkgvar,bash-completion,completionsdir,$(DATADIR)/bash-completion/completions)
 # Fedora's zsh reads site-functions; Debian's reads vendor-completions (debian/rules).
 ZSH_COMPLETION_DIR ?= $(DATADIR)/zsh/site-functions
@@ -55,6 +56,7 @@ define FILES
 0644 systemd/sysusers.d/exabgp.conf                 $(SYSUSERS_DIR)/exabgp.conf
 0644 systemd/tmpfiles.d/exabgp.conf                 $(TMPFILES_DIR)/exabgp.conf
 0644 systemd/exabgp.catalog                         $(CATALOG_DIR)/exabgp.catalog
+0644 systemd/exabgp-rs.preset                       $(PRESET_DIR)/80-exabgp-rs.preset
 0640 examples/minimal.toml                          $(CONFDIR)/example.toml
 0640 systemd/exabgp.env.example                     $(CONFDIR)/example.env
 0644 README.md                                      $(DOCDIR)/README.md
@@ -89,7 +91,7 @@ list:
 	@printf '%s\n' "$$FILES" | awk 'NF == 3 { print $$3 }'
 
 install:
-	@test -x $(BIN)/exabgp -a -x $(BIN)/exabgpcli || { echo "run 'make build' first ($(BIN)/exabgp missing)" >&2; exit 1; }
+	@for b in exabgp exabgpcli exabgp-rollback; do test -x $(BIN)/$$b || { echo "run 'make build' first ($(BIN)/$$b missing)" >&2; exit 1; }; done
 	$(INSTALL) -d -m 0750 $(DESTDIR)$(CONFDIR)
 	@printf '%s\n' "$$FILES" | while read -r mode src dst; do \
 	    [ -n "$$mode" ] || continue; \

@@ -42,7 +42,8 @@ fn generated() -> BTreeMap<PathBuf, Vec<u8>> {
             "runtime settings (exabgp_*) of an exabgp instance",
         ),
     ] {
-        let md = std::fs::read_to_string(docs.join(src)).unwrap_or_default();
+        let md =
+            std::fs::read_to_string(docs.join(src)).expect("docs page to turn into a man page");
         let page = markdown_page(&md, name, "5", what);
         out.insert(
             Path::new(MAN_DIR).join(format!("{name}.5")),
@@ -71,7 +72,7 @@ fn man_pages(cmd: clap::Command, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
             .source("exabgp-rs")
             .manual("exabgp-rs");
         let mut buf = Vec::new();
-        man.render(&mut buf).unwrap_or_default();
+        man.render(&mut buf).expect("clap_mangen renders the page");
         buf.extend_from_slice(files_section().as_bytes());
         buf.extend_from_slice(format!(".SH \"SEE ALSO\"\n{}\n", roff_text(SEE_ALSO)).as_bytes());
         out.insert(Path::new(MAN_DIR).join(man.get_filename()), buf);
