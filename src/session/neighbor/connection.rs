@@ -11,7 +11,7 @@ use super::wire::{count, describe};
 use super::{far_future, Conn, End, Flow, Neighbor, OPEN_HOLD};
 use crate::bgp::{self, CodecOptions, Message, Notification};
 use crate::control::{Direction, EventKind, PeerState, SessionState};
-use crate::session::open;
+use crate::session::{open, tcp};
 
 /// Finite State Machine Error (RFC 6608): unexpected message in OpenSent /
 /// OpenConfirm / Established.
@@ -30,6 +30,10 @@ impl Neighbor {
             _ => return (End::Down("connection lost before it was used".into()), None),
         };
         let _ = stream.set_nodelay(true);
+        // Every connection, connected or accepted (ours or systemd's listener).
+        if let Err(e) = tcp::set_liveness(&stream, tcp::USER_TIMEOUT) {
+            warn!(peer = %self.cfg.address, error = %e, "cannot set TCP keepalive / user timeout");
+        }
         self.local_addr = Some(local.ip().to_canonical());
         info!(peer = %self.cfg.address, local = %local, remote = %peer, outbound, "connected");
         self.emit(
@@ -51,6 +55,7 @@ impl Neighbor {
             hold_for: Some(OPEN_HOLD),
             keepalive: Box::pin(tokio::time::sleep_until(far_future())),
             keepalive_every: None,
+            write_limit: OPEN_HOLD,
             pending_incoming: None,
         };
         let open_msg = Message::Open(conn.our_open.clone());
