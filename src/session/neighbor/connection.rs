@@ -3,7 +3,7 @@
 //! message from the peer dispatched by a plain `match` on the state, with the
 //! RFC 4271 event in a comment.
 
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tracing::{info, warn};
 
@@ -119,11 +119,16 @@ impl Neighbor {
                 }
                 Err(e) => {
                     // Event 21/22/28: BGPHeaderErr / BGPOpenMsgErr / UpdateMsgErr.
-                    let n = e.notification();
                     warn!(peer = %self.cfg.address, error = %e, "malformed message");
-                    break self
-                        .notify_and_close(conn, n, format!("malformed message from peer: {e}"))
-                        .await;
+                    let reason = format!("malformed message from peer: {e}");
+                    match e.reply() {
+                        Some(n) => break self.notify_and_close(conn, n, reason).await,
+                        // RFC 4271 §6.4: an error in a NOTIFICATION is not answered.
+                        None => {
+                            let _ = conn.wr.shutdown().await;
+                            break Flow::End(End::Down(reason));
+                        }
+                    }
                 }
             }
         };
