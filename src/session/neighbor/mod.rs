@@ -79,6 +79,9 @@ pub enum NeighborCommand {
     Rib(RibDirection, oneshot::Sender<Vec<RibEntry>>),
     /// A connection from this peer, accepted by the daemon's listener.
     Incoming(TcpStream),
+    /// New settings that the session does not depend on (description, family
+    /// order): taken in place, the session stays.
+    Reconfigure(Box<NeighborConfig>),
     /// Send Cease (subcode, RFC 8203 text) if a session exists, then end the task.
     Stop {
         subcode: u8,
