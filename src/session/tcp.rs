@@ -16,7 +16,9 @@
 //! KEEPIDLE + KEEPINTVL x KEEPCNT: a silent dead peer is dropped after 90 s, the
 //! RFC 4271 suggested hold time. When the session's own liveness bound is longer
 //! (a longer hold time), the user timeout is raised to it after the OPEN exchange,
-//! so TCP never drops a session its hold time would still keep.
+//! so TCP never drops a session its hold time would still keep. TCP_NOTSENT_LOWAT
+//! (see [`NOTSENT_LOWAT`]) makes a blocked write resume as the peer reads, so the
+//! session's write bound measures the peer, not the kernel's wake-up threshold.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -99,9 +101,16 @@ pub const KEEPALIVE_COUNT: u32 = 6;
 /// KEEPALIVE_IDLE + KEEPALIVE_INTERVAL x KEEPALIVE_COUNT (90 s).
 pub const USER_TIMEOUT: Duration = Duration::from_secs(90);
 
+/// TCP_NOTSENT_LOWAT: unsent bytes the kernel holds for us before a write waits.
+/// Without it a blocked write wakes only once a third of the send buffer (up to
+/// 4 MiB) is free again, so a peer reading steadily but slowly would look stalled
+/// to the write bound (`session::neighbor::wire::write_out`); with it, a write goes
+/// on as soon as the peer has taken about 64 KiB.
+pub const NOTSENT_LOWAT: u32 = 128 * 1024;
+
 /// Turns on the liveness options of a BGP connection: TCP keepalive with the
-/// constants above and TCP_USER_TIMEOUT of `user_timeout` (at least
-/// [`USER_TIMEOUT`]).
+/// constants above, TCP_USER_TIMEOUT of `user_timeout` (at least
+/// [`USER_TIMEOUT`]) and TCP_NOTSENT_LOWAT.
 pub fn set_liveness(sock: &impl AsFd, user_timeout: Duration) -> io::Result<()> {
     let s = socket2::SockRef::from(sock);
     let ka = socket2::TcpKeepalive::new()
@@ -109,7 +118,44 @@ pub fn set_liveness(sock: &impl AsFd, user_timeout: Duration) -> io::Result<()> 
         .with_interval(KEEPALIVE_INTERVAL)
         .with_retries(KEEPALIVE_COUNT);
     s.set_tcp_keepalive(&ka)?;
-    s.set_tcp_user_timeout(Some(user_timeout.max(USER_TIMEOUT)))
+    s.set_tcp_user_timeout(Some(user_timeout.max(USER_TIMEOUT)))?;
+    let lowat = NOTSENT_LOWAT as libc::c_int;
+    // SAFETY: the pointer and length describe `lowat`, which outlives the call.
+    let rc = unsafe {
+        libc::setsockopt(
+            sock.as_fd().as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_NOTSENT_LOWAT,
+            &lowat as *const libc::c_int as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// The TCP_NOTSENT_LOWAT of `sock` (for tests and diagnostics).
+pub fn notsent_lowat(sock: &impl AsFd) -> io::Result<u32> {
+    let mut v: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: the pointers describe `v` and `len`, which outlive the call.
+    let rc = unsafe {
+        libc::getsockopt(
+            sock.as_fd().as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_NOTSENT_LOWAT,
+            &mut v as *mut libc::c_int as *mut libc::c_void,
+            &mut len,
+        )
+    };
+    if rc == 0 {
+        Ok(v as u32)
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// Raises (never lowers below [`USER_TIMEOUT`]) the TCP_USER_TIMEOUT of a connection
@@ -218,6 +264,7 @@ mod tests {
             assert_eq!(r.tcp_keepalive_interval().unwrap(), KEEPALIVE_INTERVAL);
             assert_eq!(r.tcp_keepalive_retries().unwrap(), KEEPALIVE_COUNT);
             assert_eq!(r.tcp_user_timeout().unwrap(), Some(USER_TIMEOUT));
+            assert_eq!(notsent_lowat(s).unwrap(), NOTSENT_LOWAT);
         }
         set_user_timeout(&client, Duration::from_secs(600)).unwrap();
         let r = socket2::SockRef::from(&client);

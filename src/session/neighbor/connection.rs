@@ -76,11 +76,19 @@ impl Neighbor {
                     Err(e) => Flow::End(End::Down(format!("read failed: {e}"))),
                     Ok(_) => self.on_bytes(&mut conn, &mut buf).await,
                 },
-                // Event 10: HoldTimer_Expires.
-                _ = &mut conn.hold, if conn.hold_for.is_some() => {
-                    let n = Notification { code: 4, subcode: 0, data: Vec::new() };
-                    self.notify_and_close(&mut conn, n, "hold timer expired".into()).await
-                }
+                // Event 10: HoldTimer_Expires. The timer runs on while we write (this
+                // loop waits meanwhile), so what the peer sent during a long write is
+                // still unread: read it first, and call the peer dead only when
+                // nothing is there.
+                _ = &mut conn.hold, if conn.hold_for.is_some() => match rd.try_read_buf(&mut buf) {
+                    Ok(0) => Flow::End(End::Down("peer closed the connection".into())),
+                    Ok(_) => self.on_bytes(&mut conn, &mut buf).await,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        let n = Notification { code: 4, subcode: 0, data: Vec::new() };
+                        self.notify_and_close(&mut conn, n, "hold timer expired".into()).await
+                    }
+                    Err(e) => Flow::End(End::Down(format!("read failed: {e}"))),
+                },
                 // Event 11: KeepaliveTimer_Expires.
                 _ = &mut conn.keepalive, if conn.keepalive_every.is_some() => {
                     if let Some(every) = conn.keepalive_every {
