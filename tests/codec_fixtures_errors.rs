@@ -245,6 +245,48 @@ fn mp_attribute_length_overrun_resets() {
     );
 }
 
+/// An attribute whose length overruns the block, with room after its header for
+/// an MP_UNREACH_NLRI / MP_REACH_NLRI that can no longer be located: RFC 7606 §3
+/// ("Finally, we observe that in order to use the approach of 'treat-as-withdraw',
+/// the entire NLRI field and/or the MP_REACH_NLRI and MP_UNREACH_NLRI attributes
+/// need to be successfully parsed [...] If this is not possible, [...] the 'session
+/// reset' approach [...] MUST be followed") -> Malformed Attribute List (3/1), not
+/// a treat-as-withdraw that silently drops the MP withdrawals.
+#[test]
+fn attribute_length_overrun_hiding_mp_attributes_resets() {
+    // ORIGIN claims 12 octets; an MP_UNREACH_NLRI (IPv4 unicast, 203.0.113.0/24)
+    // follows its real value.
+    let hides_unreach = "40 01 0c 00  80 0f 07 0001 01 18cb0071";
+    rejects(&announce(hides_unreach), &NEW, 3, 1, &[]);
+    // Same with an MP_REACH_NLRI (IPv6 unicast) after an AS_PATH that overruns.
+    let hides_reach = format!(
+        "{ORIGIN} 40 02 40 02 01 0000fde9 \
+         80 0e 1a 0002 01 10 20010db8000000000000000000000001 00 20 20010db8"
+    );
+    rejects(&update_msg(&hides_reach, ""), &NEW, 3, 1, &[]);
+    // An MP_REACH_NLRI parsed before the overrun does not help: an MP_UNREACH_NLRI
+    // may still hide after it.
+    let after_reach = "80 0e 1a 0002 01 10 20010db8000000000000000000000001 00 20 20010db8 \
+                       40 01 0c 00  80 0f 07 0001 01 18cb0071";
+    rejects(&update_msg(after_reach, ""), &NEW, 3, 1, &[]);
+}
+
+/// ... but when both MP attributes were parsed before the overrun, nothing can hide
+/// (a third would be a duplicate), and when too few octets remain to hold an MP
+/// attribute, treat-as-withdraw stays (RFC 7606 §4).
+#[test]
+fn attribute_length_overrun_with_nothing_hidden_is_treat_as_withdraw() {
+    let both = "80 0e 1a 0002 01 10 20010db8000000000000000000000001 00 20 20010db8 \
+                80 0f 08 0002 01 20 20010db9 \
+                40 01 0c 00 00 00 00 00 00 00 00 00";
+    let u = withdrawn(&update_msg(both, ""), "ORIGIN");
+    let un = u.attributes.mp_unreach.unwrap();
+    assert_eq!(un.withdrawn, vec![p("2001:db9::/32"), p("2001:db8::/32")]);
+    // 8 octets from the overrunning attribute on: one short of its header plus
+    // the smallest MP_UNREACH_NLRI.
+    withdrawn_classic(&announce("40 01 0c 00 00 00 00 00"), "overruns");
+}
+
 /// RFC 4271 §6.3: an unrecognized well-known attribute -> 3/2, Data = the
 /// attribute (type, length and value).
 #[test]
@@ -310,4 +352,25 @@ fn unsupported_mp_families() {
     assert_eq!(u.attributes.mp_reach, None);
     let eor = decode_update(&update_msg("80 0f 03 0001 85", ""), &NEW);
     assert_eq!(eor.end_of_rib(), Some("ipv4 flow".parse().unwrap()));
+}
+
+/// RFC 4271 §6.4: an error in a NOTIFICATION (here its length: under 21 octets, or
+/// over the maximum) "cannot" be reported back with a NOTIFICATION: the error has
+/// no reply. Other header errors keep theirs.
+#[test]
+fn malformed_notification_has_no_reply() {
+    for bytes in [msg(3, ""), msg(3, "06")] {
+        let e = decode_message(&bytes, &OLD).unwrap_err();
+        assert!(
+            matches!(e, DecodeError::MalformedNotification { .. }),
+            "{e:?}"
+        );
+        assert_eq!(e.reply(), None, "{e}");
+    }
+    let mut long = msg(3, "0600");
+    long[16..18].copy_from_slice(&4097u16.to_be_bytes());
+    let e = decode_message(&long, &OLD).unwrap_err();
+    assert_eq!(e.reply(), None, "{e}");
+    let e = decode_message(&msg(4, "00"), &OLD).unwrap_err();
+    assert_eq!(e.reply().map(|n| (n.code, n.subcode)), Some((1, 2)));
 }

@@ -6,6 +6,8 @@
 //! |---------------------------------------------------|--------------------------------|
 //! | attribute header/length overruns the block (§4)   | treat-as-withdraw              |
 //! | ... when that attribute is MP_REACH/MP_UNREACH    | reset, 3/1                     |
+//! | ... when an MP_REACH/MP_UNREACH may be hidden in  | reset, 3/1 (§3 "Finally ...":  |
+//! |     the bytes the overrun leaves unparsed         | MP_* not parsed, no withdraw)  |
 //! | MP_REACH/MP_UNREACH twice (§3 g)                  | reset, 3/1                     |
 //! | any other attribute twice (§3 g)                  | later copies discarded         |
 //! | unknown type, Optional bit clear                  | reset, 3/2, data = attribute   |
@@ -21,6 +23,15 @@
 //! | AS4_PATH / AS4_AGGREGATOR malformed               | discarded (RFC 6793 §6)        |
 //! | MP_REACH/MP_UNREACH malformed (§7.11, RFC 4760)   | reset, 3/9, data = attribute   |
 //! | MP_* of a family we do not parse                  | discarded (empty MP_UNREACH kept: End-of-RIB) |
+//!
+//! "May be hidden": once an attribute's length overruns the block, where the
+//! attributes after it begin is unknown, so a treat-as-withdraw would silently lose
+//! the withdrawals of an MP_UNREACH_NLRI (and the prefixes of an MP_REACH_NLRI)
+//! among them. RFC 7606 §3 ("Finally, we observe ..."): treat-as-withdraw needs the
+//! MP_REACH_NLRI and MP_UNREACH_NLRI attributes successfully parsed; if that is not
+//! possible, session reset. So the overrun resets the session unless both were
+//! already parsed before it, or the bytes from the overrunning attribute on are too
+//! few to hold its own header and the smallest MP attribute ([`MIN_HIDING`]).
 //!
 //! Not checked here (needs session context): LOCAL_PREF from an eBGP peer (§7.5
 //! discard), AS_CONFED segments from an eBGP peer, NEXT_HOP semantics (§7.3).
@@ -73,10 +84,20 @@ fn attr_name(type_code: u8) -> &'static str {
     }
 }
 
+/// The fewest octets, from the first octet of an attribute whose length overruns
+/// the block, that can hold that attribute's header (3) and after it the smallest
+/// MP attribute: an MP_UNREACH_NLRI with a 3-octet header and AFI + SAFI (3).
+const MIN_HIDING: usize = 3 + 3 + 3;
+
 /// Seen-type bitmap for RFC 7606 §3 g (duplicates).
 struct Seen([u64; 4]);
 
 impl Seen {
+    /// Whether `t` was marked.
+    fn has(&self, t: u8) -> bool {
+        self.0[usize::from(t >> 6)] & (1u64 << (t & 63)) != 0
+    }
+
     /// Marks `t`; true when it was already marked.
     fn mark(&mut self, t: u8) -> bool {
         let (i, bit) = (usize::from(t >> 6), 1u64 << (t & 63));
@@ -111,8 +132,9 @@ pub(crate) fn decode(buf: &[u8], opts: &CodecOptions) -> Result<Decoded, DecodeE
         let start = buf.len() - r.remaining();
         // RFC 7606 §4: an attribute whose header or length overruns the block is
         // treat-as-withdraw (the Total Attribute Length still locates the NLRI),
-        // unless it is an MP_REACH_NLRI / MP_UNREACH_NLRI: prefixes we cannot parse
-        // cannot be withdrawn, so that is a session reset (§5.3, §7.11).
+        // unless it is an MP_REACH_NLRI / MP_UNREACH_NLRI, or one may hide in what
+        // the overrun leaves unparsed: prefixes we cannot parse cannot be
+        // withdrawn, so that is a session reset (§3 "Finally, ...", §5.3, §7.11).
         let (Some(flags), Some(t)) = (r.u8(), r.u8()) else {
             withdraw("attribute header truncated at the end of the block (RFC 7606 §4)".into());
             break;
@@ -126,6 +148,13 @@ pub(crate) fn decode(buf: &[u8], opts: &CodecOptions) -> Result<Decoded, DecodeE
             if t == ATTR_MP_REACH || t == ATTR_MP_UNREACH {
                 return Err(DecodeError::MalformedAttributeList {
                     reason: "MP_REACH_NLRI or MP_UNREACH_NLRI overruns the attribute block",
+                });
+            }
+            let both_mp_parsed = seen.has(ATTR_MP_REACH) && seen.has(ATTR_MP_UNREACH);
+            if !both_mp_parsed && buf.len() - start >= MIN_HIDING {
+                return Err(DecodeError::MalformedAttributeList {
+                    reason: "an attribute length overruns the attribute block where an \
+                             MP_REACH_NLRI or MP_UNREACH_NLRI may be hidden",
                 });
             }
             withdraw(format!(

@@ -32,6 +32,12 @@ pub enum DecodeError {
     #[error("message header: bad message type {msg_type}")]
     BadMessageType { msg_type: u8 },
 
+    /// §6.1 length error in a message whose type is NOTIFICATION (shorter than 21
+    /// octets, or longer than the maximum). §6.4: it is logged and the connection
+    /// closed, never answered with a NOTIFICATION (see [`DecodeError::reply`]).
+    #[error("NOTIFICATION: bad message length {length} (closing without a reply, RFC 4271 §6.4)")]
+    MalformedNotification { length: u16 },
+
     /// §6.2: version other than 4; Data carries the version we support.
     #[error("OPEN: unsupported version {version} (we speak 4)")]
     UnsupportedVersion { version: u8 },
@@ -83,9 +89,10 @@ impl DecodeError {
     pub fn code(&self) -> u8 {
         use DecodeError::*;
         match self {
-            ConnectionNotSynchronized | BadMessageLength { .. } | BadMessageType { .. } => {
-                ERR_HEADER
-            }
+            ConnectionNotSynchronized
+            | BadMessageLength { .. }
+            | BadMessageType { .. }
+            | MalformedNotification { .. } => ERR_HEADER,
             UnsupportedVersion { .. }
             | BadPeerAs { .. }
             | BadBgpIdentifier { .. }
@@ -106,7 +113,7 @@ impl DecodeError {
         use DecodeError::*;
         match self {
             ConnectionNotSynchronized => 1,
-            BadMessageLength { .. } => 2,
+            BadMessageLength { .. } | MalformedNotification { .. } => 2,
             BadMessageType { .. } => 3,
             UnsupportedVersion { .. } => 1,
             BadPeerAs { .. } => 2,
@@ -123,14 +130,24 @@ impl DecodeError {
         }
     }
 
-    /// The NOTIFICATION to send to the peer (RFC 4271 §6: code, subcode and the
-    /// Data each case prescribes). RFC 4271 §6.4: when the offending message was
-    /// itself a NOTIFICATION (octet 18 of the buffer is 3), send nothing — just
-    /// close.
+    /// What to send before closing: the NOTIFICATION, or nothing when the
+    /// offending message was itself a NOTIFICATION (RFC 4271 §6.4: "the receiver
+    /// cannot use a NOTIFICATION message to report this error back to the peer").
+    pub fn reply(&self) -> Option<Notification> {
+        match self {
+            DecodeError::MalformedNotification { .. } => None,
+            _ => Some(self.notification()),
+        }
+    }
+
+    /// The NOTIFICATION this error corresponds to (RFC 4271 §6: code, subcode and
+    /// the Data each case prescribes). Whether it may be sent is [`Self::reply`].
     pub fn notification(&self) -> Notification {
         use DecodeError::*;
         let data = match self {
-            BadMessageLength { length } => length.to_be_bytes().to_vec(),
+            BadMessageLength { length } | MalformedNotification { length } => {
+                length.to_be_bytes().to_vec()
+            }
             BadMessageType { msg_type } => vec![*msg_type],
             // "the largest, locally-supported version number less than the version
             // the remote BGP peer bid" — we only have 4.

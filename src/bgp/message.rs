@@ -26,7 +26,7 @@ fn min_len(msg_type: u8) -> usize {
 /// Decodes the first message in `buf`.
 ///
 /// `Ok(None)`: not a whole message yet, read more. `Ok(Some((msg, n)))`: a message
-/// and the number of bytes it took. `Err(e)`: send `e.notification()` and close.
+/// and the number of bytes it took. `Err(e)`: send `e.reply()` (if any) and close.
 /// Header errors are reported as soon as the header bytes are in, without
 /// waiting for the body.
 pub fn decode_message(
@@ -42,6 +42,13 @@ pub fn decode_message(
     };
     let length = u16::from_be_bytes([l1, l2]);
     let len = usize::from(length);
+    // A NOTIFICATION with a bad length is an error in a NOTIFICATION (RFC 4271
+    // §6.4): told apart so that it is not answered.
+    if msg_type == MSG_NOTIFICATION
+        && (len < min_len(MSG_NOTIFICATION) || len > opts.max_message_len())
+    {
+        return Err(DecodeError::MalformedNotification { length });
+    }
     if len < HEADER_LEN || len > opts.max_message_len() {
         return Err(DecodeError::BadMessageLength { length });
     }
@@ -59,7 +66,7 @@ pub fn decode_message(
         MSG_OPEN => Message::Open(open::decode(body)?),
         MSG_UPDATE => Message::Update(update::decode(body, opts)?),
         MSG_NOTIFICATION => Message::Notification(
-            notification::decode(body).ok_or(DecodeError::BadMessageLength { length })?,
+            notification::decode(body).ok_or(DecodeError::MalformedNotification { length })?,
         ),
         MSG_KEEPALIVE => Message::Keepalive,
         _ => Message::RouteRefresh(refresh::decode(message, body)?),

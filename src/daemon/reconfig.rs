@@ -1,9 +1,14 @@
 //! Applying a new configuration to the running daemon: the smallest change that
 //! gets there. New neighbors come up, removed ones get Cease (peer de-configured),
-//! a neighbor whose settings changed restarts (Cease, other configuration change),
-//! and on untouched neighbors only the route differences are announced/withdrawn
+//! a neighbor whose session settings changed restarts (Cease, other configuration
+//! change), and on the others only the route differences are announced/withdrawn
 //! (so a config route withdrawn at run time stays withdrawn unless the file
 //! changes it).
+//!
+//! "Session settings" are compared as the session uses them ([`session_view`]):
+//! the description is only shown, so a new one is handed to the running task in
+//! place; families are a set (their order in the file changes nothing the peer
+//! sees that matters). Every other key, including any added later, restarts.
 
 use std::collections::{HashMap, HashSet};
 
@@ -11,7 +16,7 @@ use tracing::info;
 
 use super::{routes_for, stop_together, Daemon};
 use crate::bgp::Prefix;
-use crate::config::Config;
+use crate::config::{Config, NeighborConfig};
 use crate::rib::Route;
 use crate::session::{NeighborCommand, CEASE_CONFIG_CHANGE, CEASE_PEER_DECONFIGURED};
 
@@ -43,7 +48,7 @@ impl Daemon {
         }
         for n in &new.neighbors {
             if let Some(o) = old.neighbors.iter().find(|o| o.address == n.address) {
-                if o != n {
+                if must_restart(o, n) {
                     if let Some(h) = self.detach_neighbor(n.address) {
                         stopping.push((h, CEASE_CONFIG_CHANGE, "neighbor configuration changed"));
                     }
@@ -62,8 +67,14 @@ impl Daemon {
                     self.start_neighbor(n.clone());
                     added += 1;
                 }
-                Some(o) if o != n => {}
+                Some(o) if must_restart(o, n) => {}
                 Some(o) => {
+                    if o != n {
+                        // Same session, other details (description, family order).
+                        if let Some(h) = self.neighbors.get(&n.address) {
+                            h.send(NeighborCommand::Reconfigure(Box::new(n.clone())));
+                        }
+                    }
                     let before = routes_for(&old, o);
                     let mut after = routes_for(&new, n);
                     // What helpers and the CLI announced stays, and wins over the
@@ -108,5 +119,57 @@ impl Daemon {
             routes_changed_on = updated,
             "configuration applied"
         );
+    }
+}
+
+/// What of a neighbor's settings its session depends on: everything but the
+/// description, with the families as a sorted set.
+fn session_view(c: &NeighborConfig) -> NeighborConfig {
+    let mut v = c.clone();
+    v.description = None;
+    v.families.sort();
+    v.families.dedup();
+    v
+}
+
+/// Whether going from `old` to `new` needs a new session.
+fn must_restart(old: &NeighborConfig, new: &NeighborConfig) -> bool {
+    session_view(old) != session_view(new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bgp::Family;
+
+    fn neighbor() -> NeighborConfig {
+        NeighborConfig {
+            address: "192.0.2.254".parse().unwrap(),
+            peer_as: 65000,
+            local_as: 65001,
+            router_id: "192.0.2.1".parse().unwrap(),
+            local_address: None,
+            port: 179,
+            hold_time: 90,
+            passive: false,
+            families: vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST],
+            md5_password: None,
+            description: Some("edge".into()),
+            max_prefix: None,
+        }
+    }
+
+    #[test]
+    fn only_what_the_session_uses_restarts_it() {
+        let o = neighbor();
+        let mut n = o.clone();
+        n.description = Some("edge, rack 2".into());
+        n.families.reverse();
+        assert!(!must_restart(&o, &n));
+        n.hold_time = 30;
+        assert!(must_restart(&o, &n));
+        let mut fewer = o.clone();
+        fewer.families.pop();
+        assert!(must_restart(&o, &fewer));
     }
 }

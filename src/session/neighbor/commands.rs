@@ -36,6 +36,7 @@ impl Neighbor {
                 let _ = reply.send(self.rib_entries(dir, None));
             }
             NeighborCommand::Incoming(_) => {}
+            NeighborCommand::Reconfigure(cfg) => self.cfg = *cfg,
             NeighborCommand::Stop { done, .. } => return Some(done),
         }
         self.publish();
@@ -116,6 +117,7 @@ impl Neighbor {
                 let _ = reply.send(self.rib_entries(dir, Some(&ctx)));
             }
             NeighborCommand::Incoming(s) => return self.on_incoming(conn, s).await,
+            NeighborCommand::Reconfigure(cfg) => self.cfg = *cfg,
             NeighborCommand::Stop {
                 subcode,
                 text,

@@ -3,7 +3,7 @@
 //! message from the peer dispatched by a plain `match` on the state, with the
 //! RFC 4271 event in a comment.
 
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tracing::{info, warn};
 
@@ -11,7 +11,7 @@ use super::wire::{count, describe};
 use super::{far_future, Conn, End, Flow, Neighbor, OPEN_HOLD};
 use crate::bgp::{self, CodecOptions, Message, Notification};
 use crate::control::{Direction, EventKind, PeerState, SessionState};
-use crate::session::open;
+use crate::session::{open, tcp};
 
 /// Finite State Machine Error (RFC 6608): unexpected message in OpenSent /
 /// OpenConfirm / Established.
@@ -30,6 +30,10 @@ impl Neighbor {
             _ => return (End::Down("connection lost before it was used".into()), None),
         };
         let _ = stream.set_nodelay(true);
+        // Every connection, connected or accepted (ours or systemd's listener).
+        if let Err(e) = tcp::set_liveness(&stream, tcp::USER_TIMEOUT) {
+            warn!(peer = %self.cfg.address, error = %e, "cannot set TCP keepalive / user timeout");
+        }
         self.local_addr = Some(local.ip().to_canonical());
         info!(peer = %self.cfg.address, local = %local, remote = %peer, outbound, "connected");
         self.emit(
@@ -51,6 +55,7 @@ impl Neighbor {
             hold_for: Some(OPEN_HOLD),
             keepalive: Box::pin(tokio::time::sleep_until(far_future())),
             keepalive_every: None,
+            write_limit: OPEN_HOLD,
             pending_incoming: None,
         };
         let open_msg = Message::Open(conn.our_open.clone());
@@ -71,11 +76,19 @@ impl Neighbor {
                     Err(e) => Flow::End(End::Down(format!("read failed: {e}"))),
                     Ok(_) => self.on_bytes(&mut conn, &mut buf).await,
                 },
-                // Event 10: HoldTimer_Expires.
-                _ = &mut conn.hold, if conn.hold_for.is_some() => {
-                    let n = Notification { code: 4, subcode: 0, data: Vec::new() };
-                    self.notify_and_close(&mut conn, n, "hold timer expired".into()).await
-                }
+                // Event 10: HoldTimer_Expires. The timer runs on while we write (this
+                // loop waits meanwhile), so what the peer sent during a long write is
+                // still unread: read it first, and call the peer dead only when
+                // nothing is there.
+                _ = &mut conn.hold, if conn.hold_for.is_some() => match rd.try_read_buf(&mut buf) {
+                    Ok(0) => Flow::End(End::Down("peer closed the connection".into())),
+                    Ok(_) => self.on_bytes(&mut conn, &mut buf).await,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        let n = Notification { code: 4, subcode: 0, data: Vec::new() };
+                        self.notify_and_close(&mut conn, n, "hold timer expired".into()).await
+                    }
+                    Err(e) => Flow::End(End::Down(format!("read failed: {e}"))),
+                },
                 // Event 11: KeepaliveTimer_Expires.
                 _ = &mut conn.keepalive, if conn.keepalive_every.is_some() => {
                     if let Some(every) = conn.keepalive_every {
@@ -114,11 +127,16 @@ impl Neighbor {
                 }
                 Err(e) => {
                     // Event 21/22/28: BGPHeaderErr / BGPOpenMsgErr / UpdateMsgErr.
-                    let n = e.notification();
                     warn!(peer = %self.cfg.address, error = %e, "malformed message");
-                    break self
-                        .notify_and_close(conn, n, format!("malformed message from peer: {e}"))
-                        .await;
+                    let reason = format!("malformed message from peer: {e}");
+                    match e.reply() {
+                        Some(n) => break self.notify_and_close(conn, n, reason).await,
+                        // RFC 4271 §6.4: an error in a NOTIFICATION is not answered.
+                        None => {
+                            let _ = conn.wr.shutdown().await;
+                            break Flow::End(End::Down(reason));
+                        }
+                    }
                 }
             }
         };

@@ -2,15 +2,15 @@
 //! negotiated against ours, the Hold and Keepalive timers armed from the result,
 //! and the move to Established with the initial table.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use tracing::info;
+use tracing::{info, warn};
 
 use super::wire::describe;
-use super::{far_future, Conn, End, Flow, Neighbor};
+use super::{far_future, Conn, End, Flow, Neighbor, OPEN_HOLD};
 use crate::bgp::{Message, Open};
 use crate::control::{Direction, EventKind, PeerState, SessionState};
-use crate::session::{open, outbound};
+use crate::session::{open, outbound, tcp};
 
 impl Neighbor {
     /// Event 19 (BGPOpen) in OpenSent: negotiate, arm the timers, send KEEPALIVE and
@@ -33,6 +33,10 @@ impl Neighbor {
         match conn.hold_for {
             Some(h) => conn.hold.as_mut().reset(tokio::time::Instant::now() + h),
             None => conn.hold.as_mut().reset(far_future()),
+        }
+        conn.write_limit = write_limit(n.hold_duration(), self.cfg.hold_time);
+        if let Err(e) = tcp::set_user_timeout(conn.wr.as_ref(), conn.write_limit) {
+            warn!(peer = %self.cfg.address, error = %e, "cannot set the TCP user timeout");
         }
         conn.keepalive_every = n.keepalive_interval();
         if let Some(k) = conn.keepalive_every {
@@ -88,5 +92,28 @@ impl Neighbor {
         // The peer has nothing from us yet: the whole table, then End-of-RIB.
         self.rib_out.resend_all();
         self.send_delta(conn, true).await
+    }
+}
+
+/// How long one write may go without progress once the OPENs are exchanged: the
+/// negotiated hold time; when the peer asked for 0 (no Hold timer at all), our own
+/// configured hold time still says how long we are willing to wait for it; when
+/// that is 0 too, the RFC 4271 §8 "large value" ([`OPEN_HOLD`], 4 minutes).
+fn write_limit(negotiated: Option<Duration>, configured: u16) -> Duration {
+    negotiated
+        .or((configured > 0).then(|| Duration::from_secs(u64::from(configured))))
+        .unwrap_or(OPEN_HOLD)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_is_bounded_even_without_hold_time() {
+        let s = Duration::from_secs;
+        assert_eq!(write_limit(Some(s(9)), 90), s(9));
+        assert_eq!(write_limit(None, 90), s(90));
+        assert_eq!(write_limit(None, 0), OPEN_HOLD);
     }
 }

@@ -85,6 +85,9 @@ pub enum NeighborCommand {
     Rib(RibDirection, oneshot::Sender<Vec<RibEntry>>),
     /// A connection from this peer, accepted by the daemon's listener.
     Incoming(TcpStream),
+    /// New settings that the session does not depend on (description, family
+    /// order): taken in place, the session stays.
+    Reconfigure(Box<NeighborConfig>),
     /// Send Cease (subcode, RFC 8203 text) if a session exists, then end the task.
     Stop {
         subcode: u8,
@@ -121,6 +124,9 @@ struct Conn {
     hold_for: Option<Duration>,
     keepalive: Pin<Box<Sleep>>,
     keepalive_every: Option<Duration>,
+    /// How long one write may go without progress (see `wire::write_out`): the hold
+    /// time, or when it is 0 our configured hold time, or [`OPEN_HOLD`].
+    write_limit: Duration,
     /// An incoming connection that arrived in OpenSent, kept until the peer's
     /// identifier is known and the collision can be resolved (RFC 4271 §6.8).
     pending_incoming: Option<TcpStream>,

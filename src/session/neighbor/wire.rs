@@ -1,11 +1,11 @@
 //! Putting messages on the wire: encoding, counting, NOTIFICATIONs (logged and
-//! published), and writes bounded by the hold time so a peer that stops reading
-//! is noticed.
+//! published), and writes bounded by the hold time (or, with hold time 0, our
+//! configured one) so a peer that stops reading is noticed.
 
 use tokio::io::AsyncWriteExt;
 use tracing::warn;
 
-use super::{Conn, End, Flow, Neighbor, OPEN_HOLD};
+use super::{Conn, End, Flow, Neighbor};
 use crate::bgp::{self, Message, Notification};
 use crate::control::{Direction, EventKind, MessageCounters};
 
@@ -38,15 +38,19 @@ impl Neighbor {
     }
 }
 
-/// Writes `out` in 64 KiB chunks, each of which must go out within the hold time
-/// (4 minutes when there is none): a peer that stops reading is detected even
-/// though the select loop (and so the Hold timer) waits while we write.
+/// Writes `out` in 64 KiB chunks. The select loop (and so the Hold timer) waits
+/// while we write, so the write bounds itself: each chunk must be taken by the
+/// peer within `conn.write_limit` (the hold time; with hold time 0 our configured
+/// hold time, else 4 minutes). A peer that stops reading is dropped after that
+/// long instead of holding this neighbor's task forever; one that keeps reading
+/// must take at least 64 KiB per limit.
 pub(super) async fn write_out(conn: &mut Conn, out: &[u8]) -> Result<(), String> {
-    let limit = conn.hold_for.unwrap_or(OPEN_HOLD);
+    let limit = conn.write_limit;
     for chunk in out.chunks(65536) {
         match tokio::time::timeout(limit, conn.wr.write_all(chunk)).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(format!("write failed: {e}")),
+            // Logged by the session's end ("session with X down: ...").
             Err(_) => return Err(format!("peer stopped reading for {}s", limit.as_secs())),
         }
     }

@@ -1,0 +1,119 @@
+//! Reloads against a real gobgpd (daemon core in this process, configuration
+//! applied as SIGHUP applies it): a change the session does not depend on (the
+//! description, the order of the families) keeps the session — gobgpd sees no
+//! NOTIFICATION and no new OPEN, exabgp's uptime goes on — and the new description
+//! shows; a change it depends on (hold-time) still restarts it.
+
+mod common;
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use common::inproc::InProcess;
+use common::*;
+use exabgp::control::{Command, ControlReply, PeerState};
+
+const EXA_AS: u32 = 65001;
+const GOBGP_AS: u32 = 65000;
+
+/// What gobgpd counted from exabgp: (OPENs, NOTIFICATIONs) received, and the
+/// session's uptime field (when it was established). gobgp leaves a zero count out.
+fn gobgp_counts(g: &Gobgp, exa: IpAddr) -> (u64, u64, Option<i64>) {
+    let n = g.neighbor(exa);
+    let get = |p: &str| n.as_ref().and_then(|n| n.pointer(p)?.as_u64()).unwrap_or(0);
+    (
+        get("/state/messages/received/open"),
+        get("/state/messages/received/notification"),
+        n.as_ref()
+            .and_then(|n| n.pointer("/timers/state/uptime/seconds")?.as_i64()),
+    )
+}
+
+#[test]
+fn reload_keeps_the_session_unless_it_changes_what_the_session_uses() {
+    let (dir, exa_ip, g) = gobgp_setup(
+        "reload-desc",
+        141,
+        EXA_AS,
+        GOBGP_AS,
+        &["ipv4-unicast", "ipv6-unicast"],
+    );
+    let _ = &dir;
+    let text = |description: &str, families: &str, hold: u16| {
+        g.exabgp_config(EXA_AS, exa_ip)
+            .line(&format!(
+                "description = \"{description}\"\nfamilies = {families}\nhold-time = {hold}"
+            ))
+            .build()
+    };
+    let v4_first = r#"["ipv4 unicast", "ipv6 unicast"]"#;
+    let first = text("rack 1", v4_first, 30);
+    let config = exabgp::config::parse_str(&first, "reload.toml").unwrap();
+    let (events, _) = exabgp::control::event_channel(16, 1 << 30);
+    let mut daemon = InProcess::start(config, Vec::new(), events);
+    let ctl = &daemon.ctl;
+    assert!(g.wait_established(exa_ip, WAIT), "session not established");
+    let before = gobgp_counts(&g, exa_ip);
+    assert_eq!(before.0, 1, "gobgp counters: {before:?}");
+    assert_eq!(before.1, 0, "gobgp counters: {before:?}");
+    let up = wait_for(WAIT, || ctl.neighbor(g.addr).uptime);
+    let uptime_before = up.expect("exabgp sees the session established");
+
+    // Only the description changes, then only the order of the families.
+    let v6_first = r#"["ipv6 unicast", "ipv4 unicast"]"#;
+    for (step, families) in [("description", v4_first), ("family order", v6_first)] {
+        let next = exabgp::config::parse_str(&text("rack 2", families, 30), "reload.toml").unwrap();
+        assert_eq!(
+            ctl.ask(Command::ApplyConfig(Box::new(next))),
+            ControlReply::Done
+        );
+        let shown = wait_for(WAIT, || {
+            ctl.neighbor(g.addr)
+                .configuration
+                .contains("rack 2")
+                .then_some(())
+        });
+        assert!(shown.is_some(), "new description not shown");
+        // For three seconds (bounded), gobgpd sees nothing new: no NOTIFICATION,
+        // no second OPEN, the same session.
+        let until = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < until {
+            let now = gobgp_counts(&g, exa_ip);
+            assert_eq!(now, before, "{step} change: gobgpd saw the session restart");
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        let n = ctl.neighbor(g.addr);
+        assert_eq!(n.state, PeerState::Established);
+        assert!(
+            n.uptime.is_some_and(|u| u >= uptime_before),
+            "{step} change: exabgp's session restarted: uptime {:?} < {uptime_before:?}",
+            n.uptime
+        );
+    }
+
+    // hold-time changes: the session restarts (Cease to gobgpd, a new OPEN).
+    let third = text("rack 2", v6_first, 60);
+    let third = exabgp::config::parse_str(&third, "reload.toml").unwrap();
+    assert_eq!(
+        ctl.ask(Command::ApplyConfig(Box::new(third))),
+        ControlReply::Done
+    );
+    let restarted = wait_for(WAIT, || {
+        let n = ctl.neighbor(g.addr);
+        (n.hold_time == 60 && n.state == PeerState::Established).then_some(())
+    });
+    assert!(restarted.is_some(), "no new session with hold-time 60");
+    let after = wait_for(WAIT, || {
+        let c = gobgp_counts(&g, exa_ip);
+        (c.1 == 1).then_some(c)
+    });
+    assert!(
+        after.is_some(),
+        "gobgpd got no Cease: {:?}",
+        gobgp_counts(&g, exa_ip)
+    );
+
+    assert_eq!(ctl.ask(Command::Shutdown), ControlReply::Done);
+    let r = daemon.join(Duration::from_secs(15));
+    assert!(matches!(r, Ok(Ok(Ok(())))), "{r:?}");
+}
