@@ -1,6 +1,8 @@
 """Bench plumbing: starting and always stopping processes, reading their /proc
-figures, bounded waits, and a small client for BIRD's control socket."""
+figures, bounded waits, a small client for BIRD's control socket, and a gobgpd
+driven through its `gobgp` CLI (scripts/soak)."""
 
+import json
 import os
 import signal
 import socket
@@ -10,6 +12,19 @@ import time
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 _started = []  # every Popen we started, stopped by stop_all()
+# When set, this file always lists the pid (= process group) of every process started
+# and not yet stopped, so a shell wrapper can clean up even if Python itself is killed
+# (scripts/soak); a stopped process leaves the list, so its pid is never signalled
+# again after it might have been reused.
+PID_FILE = None
+
+
+def _record():
+    if PID_FILE:
+        tmp = PID_FILE + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("".join(f"{p.pid}\n" for p in _started))
+        os.replace(tmp, PID_FILE)
 
 
 def start(argv, log_path, env=None, cwd=None):
@@ -26,6 +41,7 @@ def start(argv, log_path, env=None, cwd=None):
     )
     log.close()
     _started.append(p)
+    _record()
     return p
 
 
@@ -51,6 +67,7 @@ def stop(p, grace=5.0):
         pass
     if p in _started:
         _started.remove(p)
+        _record()
 
 
 def stop_all():
@@ -191,5 +208,88 @@ class Bird:
             except OSError:
                 pass
             self.sock = None
+        stop(self.proc)
+        self.proc = None
+
+
+class Gobgp:
+    """A gobgpd on `addr:port`, passive toward each neighbor (they connect to it),
+    with its gRPC API on `addr:api_port`, driven with the `gobgp` CLI."""
+
+    def __init__(self, workdir, addr, asn, router_id, neighbors, port=None):
+        """`neighbors`: [(neighbor address, peer AS)], ipv4 unicast."""
+        self.workdir = workdir
+        self.addr = addr
+        self.asn = asn
+        self.port = port or free_port()
+        self.api_port = free_port()
+        self.conf = os.path.join(workdir, "gobgpd.toml")
+        out = [
+            "[global.config]",
+            f"  as = {asn}",
+            f'  router-id = "{router_id}"',
+            f"  port = {self.port}",
+            f'  local-address-list = ["{addr}"]',
+        ]
+        for peer, peer_as in neighbors:
+            out += [
+                "[[neighbors]]",
+                "  [neighbors.config]",
+                f'    neighbor-address = "{peer}"',
+                f"    peer-as = {peer_as}",
+                "  [neighbors.transport.config]",
+                "    passive-mode = true",
+                f'    local-address = "{addr}"',
+                "  [neighbors.timers.config]",
+                "    idle-hold-time-after-reset = 1",
+                "  [[neighbors.afi-safis]]",
+                "    [neighbors.afi-safis.config]",
+                '      afi-safi-name = "ipv4-unicast"',
+            ]
+        with open(self.conf, "w") as f:
+            f.write("\n".join(out) + "\n")
+        self.proc = None
+
+    def start(self, deadline):
+        self.proc = start(
+            ["gobgpd", "-f", self.conf, "--api-hosts", f"{self.addr}:{self.api_port}",
+             "-p", "--pprof-disable"],
+            os.path.join(self.workdir, "gobgpd.log"),
+        )
+
+        def up():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gobgpd exited with {self.proc.returncode}; see {self.workdir}/gobgpd.log")
+            return self.cli(["-j", "global"]) is not None
+
+        if not wait_until(up, deadline, 0.1):
+            raise RuntimeError("gobgpd API did not come up in time")
+
+    def cli(self, args, timeout=10):
+        """stdout of `gobgp -u ADDR -p PORT ARGS...`, or None when it fails."""
+        try:
+            r = subprocess.run(
+                ["gobgp", "-u", self.addr, "-p", str(self.api_port)] + list(args),
+                capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return r.stdout.decode(errors="replace") if r.returncode == 0 else None
+
+    def established(self, peer):
+        """Whether the session with `peer` is Established (gobgp's session_state 6)."""
+        out = self.cli(["-j", "neighbor", peer])
+        if not out:
+            return False
+        try:
+            v = json.loads(out)
+        except ValueError:
+            return False
+        if isinstance(v, list):
+            v = v[0] if v else {}
+        state = (v.get("state") or {}).get("session_state")
+        return state in (6, "established", "ESTABLISHED")
+
+    def stop(self):
         stop(self.proc)
         self.proc = None
