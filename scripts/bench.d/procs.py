@@ -87,6 +87,36 @@ def peak_rss_mib(pid):
     return None
 
 
+def rss_kib(pid):
+    """VmRSS of a live process, in KiB (None if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def wait_quiet(pid, deadline, interval=1.0, cpu_delta=0.02, rounds=2):
+    """Wait until the process used less than `cpu_delta` CPU seconds in each of
+    `rounds` consecutive `interval`s (it has finished its work); True if it did
+    before the monotonic deadline."""
+    quiet = 0
+    last = cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(interval)
+        now = cpu_seconds(pid)
+        if now is None or last is None:
+            return False
+        quiet = quiet + 1 if now - last < cpu_delta else 0
+        last = now
+        if quiet >= rounds:
+            return True
+    return False
+
+
 def cpu_seconds(pid):
     """user + system CPU seconds of a live process (not its children)."""
     try:
@@ -189,6 +219,20 @@ class Bird:
                 except (IndexError, ValueError):
                     pass
         return est, imported
+
+    def route_counts(self, name):
+        """(imported, exported) routes of protocol `name` (`Routes: I imported, E exported`)."""
+        for line in self.query(f"show protocols all {name}"):
+            s = (line[5:] if line[:4].isdigit() else line).strip()
+            if s.startswith("Routes:"):
+                words = s.replace(",", "").split()
+                try:
+                    imported = int(words[1]) if "imported" in words else 0
+                    exported = int(words[words.index("exported") - 1]) if "exported" in words else 0
+                except (IndexError, ValueError):
+                    return 0, 0
+                return imported, exported
+        return 0, 0
 
     def static_routes(self, name):
         lines = self.query(f"show protocols all {name}")
