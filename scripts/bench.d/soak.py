@@ -19,11 +19,12 @@ peer flap every 60 s (gobgpd disables then enables the neighbor, the raw peer is
 killed and restarted, BIRD disables then enables its protocol, in turn).
 
 Every --sample seconds: RSS, peak RSS, open fds, threads, CPU seconds, and the queue
-drops counted from the log's "dropped N event(s)" lines go to a CSV. At the end: the
-least-squares slope of RSS and fds over the samples after the warm-up, the verdict,
-and the checks (sessions back after each flap, reloads accepted, malformed messages
-answered right, CLI answers, daemon alive). Exit 0 only when flat and all checks
-passed.
+drops counted from the log's "dropped N event(s)" lines go to a CSV (RSS also split
+into heap, RssAnon, and mapped files, RssFile). At the end: the slope of RSS over the
+samples after the warm-up (Theil-Sen, robust to one transient sample; least squares
+shown beside it), the fds' range and fitted rise, the verdict, and the checks
+(sessions back after each flap, reloads accepted, malformed messages answered right,
+CLI answers, daemon alive). Exit 0 only when flat and all checks passed.
 """
 
 import argparse
@@ -94,17 +95,22 @@ def free_port_on(addr):
 # ---------------------------------------------------------------- /proc figures
 
 
+STATUS_KEYS = ("VmRSS", "VmHWM", "RssAnon", "RssFile", "Threads")
+
+
 def proc_status(pid):
-    """(VmRSS KiB, VmHWM KiB, threads), or None when the process is gone."""
+    """{VmRSS, VmHWM, RssAnon, RssFile (KiB), Threads}, or None when the process is
+    gone. RssAnon is the heap and stacks (where a leak shows); RssFile the pages of
+    the binary and libraries, which grow as code runs for the first time."""
     try:
         with open(f"/proc/{pid}/status") as f:
             v = {}
             for line in f:
                 k, _, rest = line.partition(":")
-                if k in ("VmRSS", "VmHWM", "Threads"):
+                if k in STATUS_KEYS:
                     v[k] = int(rest.split()[0])
-        return v["VmRSS"], v["VmHWM"], v["Threads"]
-    except (OSError, KeyError, ValueError):
+        return v if all(k in v for k in STATUS_KEYS) else None
+    except (OSError, ValueError):
         return None
 
 
@@ -113,6 +119,18 @@ def fd_count(pid):
         return len(os.listdir(f"/proc/{pid}/fd"))
     except OSError:
         return None
+
+
+def robust_slope_per_hour(points):
+    """Theil-Sen slope of [(t seconds, y)] (median of the slopes between every two
+    points), in y per hour: one transient sample (a large buffer allocated and freed
+    between two samples) does not move it, a steady climb does."""
+    slopes = sorted((y2 - y1) / (t2 - t1) * 3600.0
+                    for i, (t1, y1) in enumerate(points) for t2, y2 in points[i + 1:] if t2 > t1)
+    if len(points) < 3 or not slopes:
+        return None
+    mid = len(slopes) // 2
+    return slopes[mid] if len(slopes) % 2 else (slopes[mid - 1] + slopes[mid]) / 2
 
 
 def slope_per_hour(points):
@@ -368,11 +386,12 @@ class Soak:
         cpu = procs.cpu_seconds(pid)
         if st is None or fds is None:
             return None
-        rss, hwm, threads = st
+        rss, threads = st["VmRSS"], st["Threads"]
         raw = self.raw_status()
         row = {
             "t_s": round(time.monotonic() - self.t0, 1),
-            "rss_kib": rss, "hwm_kib": hwm, "fds": fds, "threads": threads,
+            "rss_kib": rss, "hwm_kib": st["VmHWM"], "anon_kib": st["RssAnon"], "file_kib": st["RssFile"],
+            "fds": fds, "threads": threads,
             "cpu_s": round(cpu or 0.0, 2), "drops": self.drops,
             "reloads_ok": self.reloaded, "flaps": self.flaps,
             "established_cli": self.summary_established, "adj_rib_out_lines": self.adj_out_lines,
@@ -437,7 +456,7 @@ class Soak:
         a = self.a
         self.setup()
         self.samples = []
-        fields = ["t_s", "rss_kib", "hwm_kib", "fds", "threads", "cpu_s", "drops", "reloads_ok", "flaps",
+        fields = ["t_s", "rss_kib", "hwm_kib", "anon_kib", "file_kib", "fds", "threads", "cpu_s", "drops", "reloads_ok", "flaps",
                   "established_cli", "adj_rib_out_lines", "raw_updates", "cli_ok", "cli_fail", "load1"]
         self.csv_path = os.path.join(self.out, "samples.csv")
         self.csv_file = open(self.csv_path, "w", newline="")
@@ -525,7 +544,12 @@ class Soak:
 
         warm_t = a.warmup * a.duration
         after = [s for s in self.samples if s["t_s"] >= warm_t]
-        rss_slope = slope_per_hour([(s["t_s"], s["rss_kib"] / 1024.0) for s in after])
+        rss_pts = [(s["t_s"], s["rss_kib"] / 1024.0) for s in after]
+        anon_pts = [(s["t_s"], s["anon_kib"] / 1024.0) for s in after]
+        rss_slope = robust_slope_per_hour(rss_pts)
+        rss_ls = slope_per_hour(rss_pts)
+        anon_slope = robust_slope_per_hour(anon_pts)
+        anon_ls = slope_per_hour(anon_pts)
         fd_slope = slope_per_hour([(s["t_s"], s["fds"]) for s in after])
         window_h = (after[-1]["t_s"] - after[0]["t_s"]) / 3600.0 if len(after) >= 2 else 0.0
         fds = [s["fds"] for s in after]
@@ -545,6 +569,12 @@ class Soak:
             "rss_mib_max_after_warmup": max(s["rss_kib"] for s in after) / 1024.0 if after else None,
             "peak_rss_mib": self.samples[-1]["hwm_kib"] / 1024.0 if self.samples else None,
             "rss_slope_mib_per_h": rss_slope, "rss_slope_max": a.rss_slope_max,
+            "rss_slope_ls_mib_per_h": rss_ls, "anon_slope_mib_per_h": anon_slope,
+            "anon_slope_ls_mib_per_h": anon_ls,
+            "anon_mib_first_after_warmup": after[0]["anon_kib"] / 1024.0 if after else None,
+            "anon_mib_last": self.samples[-1]["anon_kib"] / 1024.0 if self.samples else None,
+            "file_mib_first_after_warmup": after[0]["file_kib"] / 1024.0 if after else None,
+            "file_mib_last": self.samples[-1]["file_kib"] / 1024.0 if self.samples else None,
             "fds_min": min(fds) if fds else None, "fds_max": max(fds) if fds else None,
             "fd_slope_per_h": fd_slope, "fd_fitted_rise": fd_rise,
             "threads_last": self.samples[-1]["threads"] if self.samples else None,
@@ -588,7 +618,13 @@ def summary_markdown(r):
         ("RSS after warm-up: first / min / max / last (MiB)",
          f"{fmt(r['rss_mib_first_after_warmup'])} / {fmt(r['rss_mib_min_after_warmup'])} / "
          f"{fmt(r['rss_mib_max_after_warmup'])} / {fmt(r['rss_mib_last'])}"),
-        ("RSS slope after warm-up (MiB/h, least squares)", f"{fmt(r['rss_slope_mib_per_h'], '+.2f')} (flat: < {r['rss_slope_max']})"),
+        ("RSS slope after warm-up (MiB/h): Theil-Sen (verdict) / least squares",
+         f"{fmt(r['rss_slope_mib_per_h'], '+.2f')} / {fmt(r['rss_slope_ls_mib_per_h'], '+.2f')} (flat: < {r['rss_slope_max']})"),
+        ("of which heap (RssAnon): first / last (MiB); slope Theil-Sen / least squares (MiB/h)",
+         f"{fmt(r['anon_mib_first_after_warmup'])} / {fmt(r['anon_mib_last'])}; "
+         f"{fmt(r['anon_slope_mib_per_h'], '+.2f')} / {fmt(r['anon_slope_ls_mib_per_h'], '+.2f')}"),
+        ("of which mapped files (RssFile): first / last (MiB)",
+         f"{fmt(r['file_mib_first_after_warmup'])} / {fmt(r['file_mib_last'])}"),
         ("peak RSS (VmHWM, MiB)", fmt(r["peak_rss_mib"])),
         ("open fds after warm-up: min / max; slope (fd/h)", f"{r['fds_min']} / {r['fds_max']}; {fmt(r['fd_slope_per_h'], '+.2f')}"),
         ("threads at the end", str(r["threads_last"])),
