@@ -307,10 +307,10 @@ class Soak:
         """Kill the raw peer (SIGKILL: no NOTIFICATION, the daemon sees the TCP reset)
         and fold its counters into the totals."""
         if self.raw and self.raw.poll() is None:
-            os.killpg(self.raw.pid, signal.SIGKILL)
             try:
+                os.killpg(self.raw.pid, signal.SIGKILL)
                 self.raw.wait(timeout=5)
-            except subprocess.TimeoutExpired:
+            except (ProcessLookupError, subprocess.TimeoutExpired):
                 pass
         procs.stop(self.raw)
         st = self.raw_status()
@@ -480,15 +480,20 @@ class Soak:
             self.read_notify()
             self.run_pending()
             now = time.monotonic()
-            if now >= next_cli:
-                self.poll_cli()
-                next_cli = now + a.cli_every
-            if now >= next_reload:
-                self.reload()
-                next_reload += a.reload_every
-            if now >= next_flap:
-                self.flap()
-                next_flap += a.flap_every
+            # an action that fails (a peer's control channel gone...) is a failed
+            # check, not the end of the run
+            try:
+                if now >= next_cli:
+                    next_cli = now + a.cli_every
+                    self.poll_cli()
+                if now >= next_reload:
+                    next_reload += a.reload_every
+                    self.reload()
+                if now >= next_flap:
+                    next_flap += a.flap_every
+                    self.flap()
+            except (OSError, RuntimeError) as e:
+                self.check("soak action", False, f"{type(e).__name__}: {e}")
             if now >= next_sample:
                 self.sample(writer)
                 next_sample += a.sample
