@@ -164,6 +164,7 @@ class Soak:
         self.reloaded = 0
         self.rejected = 0
         self.readies = 0
+        self.unconfirmed = 0
         self.reject_status = ""
         self.panics = []
         self.log_pos = 0
@@ -261,6 +262,10 @@ class Soak:
             if "rejected" in status:
                 self.rejected += 1
                 self.reject_status = status
+            elif "not confirmed" in status or "in progress" in status:
+                # the daemon gave up waiting for the core's answer: not accepted (yet)
+                self.unconfirmed += 1
+                self.reject_status = status
             else:
                 self.reloaded += 1
 
@@ -355,7 +360,8 @@ class Soak:
         os.kill(self.daemon.pid, signal.SIGHUP)
         n = self.reloads
         self.expect(f"reload {n} accepted", 20, lambda: self.reloaded > before,
-                    f"no READY=1 within 20 s (rejected so far: {self.rejected} {self.reject_status})")
+                    f"no READY=1 saying so within 20 s (rejected so far: {self.rejected}, "
+                    f"not confirmed: {self.unconfirmed} {self.reject_status})")
 
     def poll_cli(self):
         for cmd in (["show", "neighbor", "summary"], ["show", "adj-rib", "out"]):
@@ -538,7 +544,8 @@ class Soak:
         self.check("no panic in the log", not self.panics, "; ".join(self.panics[:3]))
         self.check("CLI answered every poll", self.cli_fail == 0 and self.cli_ok > 0,
                    f"{self.cli_fail} failed, {self.cli_ok} ok; last: {self.cli_last_error}")
-        self.check("reloads rejected", self.rejected == 0, f"{self.rejected} rejected")
+        self.check("no reload rejected or unconfirmed", self.rejected == 0 and self.unconfirmed == 0,
+                   f"{self.rejected} rejected, {self.unconfirmed} not confirmed: {self.reject_status}")
         self.check("malformed messages answered per RFC", not rt["malformed_wrong"],
                    "; ".join(rt["malformed_wrong"][:5]))
         self.check("no unexpected NOTIFICATION to the raw peer", not rt["unexpected_notifications"],
@@ -585,7 +592,7 @@ class Soak:
             "threads_last": self.samples[-1]["threads"] if self.samples else None,
             "cpu_s": cpu, "cpu_share": cpu / (self.samples[-1]["t_s"] or 1) if self.samples else None,
             "drops": self.drops, "reloads": self.reloads, "reloads_accepted": self.reloaded,
-            "reloads_rejected": self.rejected, "flaps": self.flaps,
+            "reloads_rejected": self.rejected, "reloads_unconfirmed": self.unconfirmed, "flaps": self.flaps,
             "flaps_recovered": sum(1 for c in self.checks if c[1].startswith("flap") and c[1].endswith("back") and c[2]),
             "cli_polls_ok": self.cli_ok, "cli_polls_failed": self.cli_fail,
             "raw_sessions": rt["established"], "raw_prefixes_announced": rt["prefixes_announced"],
@@ -635,7 +642,8 @@ def summary_markdown(r):
         ("threads at the end", str(r["threads_last"])),
         ("CPU seconds (share of one core)", f"{fmt(r['cpu_s'])} ({fmt(100 * r['cpu_share'] if r['cpu_share'] is not None else None, '.1f')} %)"),
         ("queue drops (log)", str(r["drops"])),
-        ("reloads: sent / accepted / rejected", f"{r['reloads']} / {r['reloads_accepted']} / {r['reloads_rejected']}"),
+        ("reloads: sent / accepted / rejected / not confirmed",
+         f"{r['reloads']} / {r['reloads_accepted']} / {r['reloads_rejected']} / {r['reloads_unconfirmed']}"),
         ("peer flaps / sessions back", f"{r['flaps']} / {r['flaps_recovered']}"),
         ("raw peer: sessions / malformed sent / answered per RFC", f"{r['raw_sessions']} / {r['malformed_sent']} / {r['malformed_answered_right']}"),
         ("raw peer prefixes announced", f"{r['raw_prefixes_announced']:,}"),
