@@ -22,9 +22,12 @@ PID_FILE = None
 def _record():
     if PID_FILE:
         tmp = PID_FILE + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("".join(f"{p.pid}\n" for p in _started))
-        os.replace(tmp, PID_FILE)
+        try:
+            with open(tmp, "w") as f:
+                f.write("".join(f"{p.pid}\n" for p in _started))
+            os.replace(tmp, PID_FILE)
+        except OSError:
+            pass  # a full disk must not stop the cleanup; the old list errs on the safe side
 
 
 def start(argv, log_path, env=None, cwd=None):
