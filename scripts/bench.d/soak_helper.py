@@ -79,9 +79,12 @@ def main():
         if now - last_stats >= 1.0:
             last_stats = now
             tmp = stats + ".tmp"
-            with open(tmp, "w") as f:
-                json.dump(dict(counts, name=name, pid=os.getpid()), f)
-            os.replace(tmp, stats)
+            try:
+                with open(tmp, "w") as f:
+                    json.dump(dict(counts, name=name, pid=os.getpid()), f)
+                os.replace(tmp, stats)
+            except OSError:
+                pass  # a full disk must not end the load (the counters catch up later)
         tick += 0.1
         stop.wait(max(0.0, tick - time.monotonic()))
         if tick < time.monotonic() - 1:  # fell behind (loaded machine): do not burst

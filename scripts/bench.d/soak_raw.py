@@ -47,9 +47,12 @@ class Status:
             return
         self.last = now
         tmp = self.path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(self.c, f)
-        os.replace(tmp, self.path)
+        try:
+            with open(tmp, "w") as f:
+                json.dump(self.c, f)
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # a full disk must not end the peer (the counters catch up later)
 
 
 def prefix_block(k, batch):
