@@ -76,7 +76,8 @@ def tail(path, n=5):
 class Daemon:
     """One run of the daemon under test, with its config written in `work`."""
 
-    def __init__(self, impl, work, port, neighbors, routes=0, process=None, cli=False, ack=True):
+    def __init__(self, impl, work, port, neighbors, routes=0, process=None, cli=False, ack=True,
+                 exa_adj_rib_in=None):
         self.impl = impl
         self.work = work
         self.log_path = os.path.join(work, "daemon.log")
@@ -108,7 +109,7 @@ class Daemon:
         else:
             cfg = os.path.join(work, "bench.conf")
             with open(cfg, "w") as f:
-                f.write(gen.exabgp_config(port, neighbors, routes, process))
+                f.write(gen.exabgp_config(port, neighbors, routes, process, adj_rib_in=exa_adj_rib_in))
             self.argv = [EXA_BIN, "server", cfg]
             env.update(
                 {
@@ -465,6 +466,86 @@ def scen_F(impl, n, deadline_s, label):
         }
 
 
+def settle_rss(run, deadline):
+    """VmRSS (MiB) once the daemon has finished its work (CPU quiet, bounded)."""
+    procs.wait_quiet(run.daemon.proc.pid, min(deadline, time.monotonic() + 60))
+    run.daemon.check_alive()
+    return procs.rss_kib(run.daemon.proc.pid) / 1024.0
+
+
+def scen_MA(impl, n, deadline_s, label):
+    """Memory per route announced: RSS of the daemon holding N config routes, all held
+    by BIRD, minus RSS of the same daemon with none (a first, short run)."""
+    with Run(label, impl) as run:
+        port = procs.free_port()
+        nb = gen.pairs(1)
+        run.bird = procs.Bird(run.work, gen.bird_config(port, nb))
+        run.bird.start(time.monotonic() + 60)
+        run.daemon = Daemon(impl, run.work, port, nb, routes=0)
+        t0 = run.daemon.start()
+        wait_established(run, 1, t0 + min(deadline_s, 120), "d1")
+        time.sleep(1)
+        rss0 = settle_rss(run, t0 + min(deadline_s, 120))
+        run.daemon.stop()
+        run.bird.stop()
+        run.bird.start(time.monotonic() + 60)
+        run.daemon = Daemon(impl, run.work, port, nb, routes=n)
+        t0 = run.daemon.start()
+        deadline = t0 + deadline_s
+        t_done = wait_imported(run, n, deadline, "d1", t0)
+        rss = settle_rss(run, deadline)
+        hwm = run.daemon.peak_rss()
+        return {
+            "load_s": t_done - t0,
+            "rss0_mib": rss0,
+            "rss_mib": rss,
+            "hwm_mib": hwm,
+            "bytes_per_route": (rss - rss0) * 1048576 / n,
+            "peak_bytes_per_route": (hwm - rss0) * 1048576 / n,
+        }
+
+
+def scen_MR(impl, n, deadline_s, label):
+    """Memory per route received: BIRD exports N routes once the daemon is Established
+    and its RSS taken; RSS again once BIRD has exported all and the daemon is done.
+    ExaBGP gets `adj-rib-in true` so that it keeps what it receives, as exabgp-rs does
+    (its default keeps nothing)."""
+    with Run(label, impl) as run:
+        port = procs.free_port()
+        nb = gen.pairs(1)
+        static = gen.bird_static_file(os.path.join(OUT, f"bird-static-{n}.conf"), n)
+        run.bird = procs.Bird(run.work, gen.bird_config(port, nb, static_routes_file=static, static_disabled=True))
+        run.bird.start(time.monotonic() + 60)
+        run.daemon = Daemon(impl, run.work, port, nb, exa_adj_rib_in=True)
+        t0 = run.daemon.start()
+        deadline = t0 + deadline_s
+        wait_established(run, 1, deadline, "d1")
+        time.sleep(1)
+        rss0 = settle_rss(run, deadline)
+        run.bird.query("enable ST")
+        t1 = time.monotonic()
+
+        def exported():
+            run.daemon.check_alive()
+            return run.bird.route_counts("d1")[1] >= n
+
+        if not procs.wait_until(exported, deadline, 0.1):
+            raise Timeout(f"BIRD had exported {run.bird.route_counts('d1')[1]} of {n} routes at the deadline")
+        if not procs.wait_quiet(run.daemon.proc.pid, deadline):
+            raise Timeout("the daemon was still busy receiving at the deadline")
+        run.daemon.check_alive()
+        rss = procs.rss_kib(run.daemon.proc.pid) / 1024.0
+        hwm = run.daemon.peak_rss()
+        return {
+            "receive_s": time.monotonic() - t1,
+            "rss0_mib": rss0,
+            "rss_mib": rss,
+            "hwm_mib": hwm,
+            "bytes_per_route": (rss - rss0) * 1048576 / n,
+            "peak_bytes_per_route": (hwm - rss0) * 1048576 / n,
+        }
+
+
 # ---------------------------------------------------------------- plan, cache, report
 
 
@@ -482,14 +563,23 @@ def plan(args):
     items.append((f"E:{peers}x{each}", f"E. scale out, {peers} neighbors x {each:,} routes", scen_E, (peers, each), True))
     fn = 100_000 if q else 1_000_000
     items.append((f"F:{fn}", f"F. receive path, {fn:,} routes", scen_F, (fn,), True))
+    # M (memory per route) only when asked for: --only M (it repeats A's and F's loads)
+    for n in [10_000] if q else [100_000, 1_000_000]:
+        items.append((f"MA:{n}", f"M. memory per route announced, {n:,} routes", scen_MA, (n,), n >= 1_000_000))
+    n = 100_000 if q else 1_000_000
+    items.append((f"MR:{n}", f"M. memory per route received, {n:,} routes", scen_MR, (n,), True))
+    if not args.only:
+        items = [it for it in items if not it[0].startswith("M")]
     if args.only:
         wanted = set(args.only.upper().split(","))
+        if "M" in wanted:
+            wanted |= {"MA", "MR"}
         items = [it for it in items if it[0].split(":")[0] in wanted or it[0].upper() in wanted
                  or ("C" in wanted or "D" in wanted) and it[0].startswith("CD")]
     return items
 
 
-PROJECTED = {"A": "load_s", "B": "inject_s", "F": "receive_s"}
+PROJECTED = {"A": "load_s", "B": "inject_s", "F": "receive_s", "MA": "load_s"}
 
 
 def projected_over_deadline(results, key, impl, deadline):
@@ -562,6 +652,14 @@ METRICS = {
     "F": [("receive_s", "Established to all delivered (s)", "low"), ("routes_per_s", "routes per second", "high"),
           ("start_to_all_s", "exec to all delivered (s)", "low"), ("rss_mib", "peak RSS (MiB)", "low"),
           ("cpu_s", "CPU seconds", "low"), ("bird_cpu_s", "BIRD CPU seconds (sending)", None)],
+    "MA": [("bytes_per_route", "RSS per route, settled (bytes)", "low"),
+           ("peak_bytes_per_route", "peak RSS per route (bytes)", "low"),
+           ("rss_mib", "RSS with the routes, settled (MiB)", "low"), ("rss0_mib", "RSS without routes (MiB)", None),
+           ("hwm_mib", "peak RSS (MiB)", "low"), ("load_s", "time to all held (s)", "low")],
+    "MR": [("bytes_per_route", "RSS per route, settled (bytes)", "low"),
+           ("peak_bytes_per_route", "peak RSS per route (bytes)", "low"),
+           ("rss_mib", "RSS with the routes, settled (MiB)", "low"), ("rss0_mib", "RSS before (MiB)", None),
+           ("hwm_mib", "peak RSS (MiB)", "low"), ("receive_s", "BIRD enabled to daemon idle (s; includes the 2 s idle check)", "low")],
 }
 
 

@@ -27,8 +27,10 @@ def pairs(count):
     return [(f"127.77.2.{i}", f"127.77.1.{i}") for i in range(1, count + 1)]
 
 
-def bird_config(port, neighbors, static_routes_file=None):
-    """BIRD side. `static_routes_file`: a file of `route P blackhole;` lines to export."""
+def bird_config(port, neighbors, static_routes_file=None, static_disabled=False):
+    """BIRD side. `static_routes_file`: a file of `route P blackhole;` lines to export;
+    `static_disabled`: that protocol starts disabled (`enable ST` on the control socket
+    loads and exports the routes)."""
     out = [
         "router id 127.77.0.1;",
         "protocol device { scan time 600; }",
@@ -38,6 +40,8 @@ def bird_config(port, neighbors, static_routes_file=None):
         # BIRD's lexer only takes `include` at the start of a line
         out.append("protocol static ST {")
         out.append("  ipv4;")
+        if static_disabled:
+            out.append("  disabled;")
         out.append(f'include "{static_routes_file}";')
         out.append("}")
         export = "all"
@@ -74,8 +78,10 @@ def bird_static_file(path, n):
     return path
 
 
-def exabgp_config(port, neighbors, routes, process=None):
-    """ExaBGP 5.0 configuration. `process`: (name, argv, receive_updates)."""
+def exabgp_config(port, neighbors, routes, process=None, adj_rib_in=None):
+    """ExaBGP 5.0 configuration. `process`: (name, argv, receive_updates);
+    `adj_rib_in`: set ExaBGP's `adj-rib-in` (keep what was received; its default is
+    false) when not None."""
     out = []
     if process:
         name, argv, _ = process
@@ -92,6 +98,8 @@ def exabgp_config(port, neighbors, routes, process=None):
         out.append(f"  peer-as {BIRD_AS};")
         out.append(f"  connect {port};")
         out.append("  family { ipv4 unicast; }")
+        if adj_rib_in is not None:
+            out.append(f"  adj-rib-in {'true' if adj_rib_in else 'false'};")
         if process:
             # ExaBGP only takes commands from helpers bound to the neighbor
             receive = " receive { parsed; update; }" if process[2] else ""
