@@ -44,16 +44,7 @@ pub fn apply(store: &Store, host: &Host, a: ApplyArgs) -> Result<Outcome, Rollba
 
     // A dry run reads and says; a real run first takes the lock and finishes what
     // a dead run left, then plans on what is there after that.
-    let lock = if a.dry_run {
-        None
-    } else {
-        Some(ops::lock(store, a.wait)?)
-    };
-    let mut text = if a.dry_run {
-        String::new()
-    } else {
-        ops::finish_interrupted(store, host)?
-    };
+    let (lock, mut text) = ops::begin(store, host, a.dry_run, a.wait)?;
     let installed = store.read_installed()?;
     let new = Snapshot {
         toml: new_toml,

@@ -55,6 +55,23 @@ pub fn lock(store: &Store, wait_s: u64) -> Result<Flock<fs::File>, RollbackError
     Ok(l)
 }
 
+/// The start of a command that may change things: a real run takes the lock and
+/// finishes what a dead run left (its report is the returned text); a dry run only
+/// reads, so it takes nothing and finishes nothing.
+pub fn begin(
+    store: &Store,
+    host: &Host,
+    dry_run: bool,
+    wait_s: u64,
+) -> Result<(Option<Flock<fs::File>>, String), RollbackError> {
+    if dry_run {
+        return Ok((None, String::new()));
+    }
+    let l = lock(store, wait_s)?;
+    let text = finish_interrupted(store, host)?;
+    Ok((Some(l), text))
+}
+
 /// A package change restarts every running instance (the maintainer scripts do), so
 /// it also takes a lock shared by all instances' runs that change packages.
 pub fn package_lock(store: &Store, wait_s: u64) -> Result<Flock<fs::File>, RollbackError> {

@@ -64,16 +64,7 @@ pub fn rollback(store: &Store, host: &Host, a: RollbackArgs) -> Result<Outcome, 
         ),
         None => None,
     };
-    let lock = if a.dry_run {
-        None
-    } else {
-        Some(ops::lock(store, a.wait)?)
-    };
-    let mut text = if a.dry_run {
-        String::new()
-    } else {
-        ops::finish_interrupted(store, host)?
-    };
+    let (lock, mut text) = ops::begin(store, host, a.dry_run, a.wait)?;
 
     // Where the instance is now: the current generation when the files are it.
     let installed = store.read_installed()?;
