@@ -259,3 +259,58 @@ fn without_restart_after_idle_until_a_teardown() {
     p.keepalive_until_established();
     wait_prefixes_in(&daemon, raw_ip, 0);
 }
+
+/// MP_REACH_NLRI for IPv6 unicast announcing `n` /48s (extended length).
+fn mp_reach_ipv6(n: u16) -> Vec<u8> {
+    let mut v = vec![0, 2, 1, 16];
+    v.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9]);
+    v.push(0);
+    for i in 0..n {
+        let [hi, lo] = i.to_be_bytes();
+        v.extend_from_slice(&[48, 0x20, 0x01, 0x0d, 0xb8, hi, lo]);
+    }
+    let mut a = vec![0x90, 14];
+    a.extend_from_slice(&(v.len() as u16).to_be_bytes());
+    a.extend_from_slice(&v);
+    a
+}
+
+/// A peer cannot get round max-prefix (nor fill the Adj-RIB-In) with a family the
+/// session did not negotiate: 500 IPv6 prefixes on an IPv4-only session with a
+/// limit of 3 are dropped (RFC 4760 §8), the session stays up, and the IPv4 count
+/// still works.
+#[test]
+fn family_not_negotiated_is_dropped_not_stored() {
+    let exa_ip: IpAddr = loopback_addr(133).into();
+    let raw_ip: IpAddr = loopback_addr(135).into();
+    let listener = TcpListener::bind((exa_ip, 0)).unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let text = ExaConfig::new(65001)
+        .passive(raw_ip, RAW_AS.into())
+        .line("max-prefix = 3")
+        .build();
+    let config = exabgp::config::parse_str(&text, "fam.toml").unwrap();
+    let (events, mut rx) = exabgp::control::event_channel(1024, 1 << 30);
+    let daemon = InProcess::start(config, vec![listener], events);
+
+    let mut p = RawPeer::connect(raw_ip, addr);
+    p.handshake();
+    p.until_end_of_rib();
+    let attrs = [&ORIGIN_IGP[..], &AS_PATH, &mp_reach_ipv6(500)].concat();
+    p.send(&message(2, &update_body(&attrs, &[])));
+    // Then one IPv4 prefix: once it is in, the IPv6 UPDATE was handled.
+    p.send(&update(&[], &[[10, 3, 1]]));
+    wait_prefixes_in(&daemon, raw_ip, 1);
+    p.send(&message(4, &[]));
+    p.assert_still_up();
+    let s = daemon.ctl.neighbor(raw_ip);
+    assert_eq!((s.state, s.prefixes_in), (PeerState::Established, 1));
+    // The update events carry no IPv6 prefix either.
+    daemon.rt.block_on(async {
+        while let Ok(Ok(ev)) = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
+            if let EventKind::Update(u) = &ev.kind {
+                assert!(u.attributes.mp_reach.is_none(), "{u:?}");
+            }
+        }
+    });
+}

@@ -49,7 +49,10 @@ pub(super) fn max_prefix_cease(family: Family, maximum: u32) -> Notification {
 
 impl Neighbor {
     /// Checks every limited family after an UPDATE; a family above its limit
-    /// without warning-only ends the session with Cease subcode 1.
+    /// without warning-only ends the session with Cease subcode 1. The
+    /// Adj-RIB-In holds only negotiated families (`established::retain_negotiated`),
+    /// a subset of the configured ones: an integer `max-prefix` limits every family
+    /// stored, a table the families it lists.
     pub(super) async fn check_limits(&mut self, conn: &mut Conn) -> Flow {
         let Some(m) = self.cfg.max_prefix.clone() else {
             return Flow::Continue;

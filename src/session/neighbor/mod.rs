@@ -33,6 +33,7 @@ mod events;
 mod handshake;
 mod inbox;
 mod limits;
+mod noise;
 mod status;
 mod wire;
 
@@ -152,6 +153,11 @@ pub struct Neighbor {
     /// Set when a max-prefix Cease ended the session: stay idle for this long
     /// (None: until a teardown) before connecting or accepting again.
     hold_after_down: Option<Option<Duration>>,
+    /// Prefixes of families not negotiated, dropped this session (see
+    /// `established::retain_negotiated`).
+    unnegotiated_dropped: u64,
+    /// Rate limits for the log lines the peer can repeat at will.
+    noise: noise::Noise,
 }
 
 /// What the daemon can read of a neighbor without asking its task (which may be
@@ -207,6 +213,8 @@ impl Neighbor {
             brief,
             limit_levels: Vec::new(),
             hold_after_down: None,
+            unnegotiated_dropped: 0,
+            noise: noise::Noise::default(),
         }
     }
 
@@ -295,6 +303,8 @@ impl Neighbor {
         );
         self.rib_in.clear();
         self.limit_levels.clear();
+        self.unnegotiated_dropped = 0;
+        self.noise.flush(self.cfg.address, true);
         self.rib_out.resend_all();
         self.negotiated = None;
         self.established_at = None;
