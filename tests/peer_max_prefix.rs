@@ -200,10 +200,15 @@ fn warning_only_keeps_the_session_and_warns_once_per_crossing() {
     );
     p.send(&update(&[], &[[10, 1, 4]]));
     wait_prefixes_in(&daemon, raw_ip, 4);
-    // Back to the limit, then over it again: a new warning.
+    // Back to the limit and over it again: no new warning (hysteresis: 1 prefix
+    // below the limit re-arms it); down to 1, then over it again: a new warning.
     p.send(&update(&[[10, 1, 3], [10, 1, 4]], &[]));
     wait_prefixes_in(&daemon, raw_ip, 2);
     p.send(&update(&[], &[[10, 1, 5]]));
+    wait_prefixes_in(&daemon, raw_ip, 3);
+    p.send(&update(&[[10, 1, 2], [10, 1, 5]], &[]));
+    wait_prefixes_in(&daemon, raw_ip, 1);
+    p.send(&update(&[], &[[10, 1, 6], [10, 1, 7]]));
     let (_, l) = next_limit(&daemon, &mut rx);
     assert_eq!((l.prefixes, l.exceeded), (3, true));
     p.send(&message(4, &[]));
@@ -313,4 +318,52 @@ fn family_not_negotiated_is_dropped_not_stored() {
             }
         }
     });
+}
+
+/// A peer hovering around a limit (one prefix over, back to the limit, over ...)
+/// gets one warning and one event, not one per crossing: a warning is re-armed
+/// only 5 % below the limit.
+#[test]
+fn hovering_around_the_limit_warns_once() {
+    let exa_ip: IpAddr = loopback_addr(137).into();
+    let raw_ip: IpAddr = loopback_addr(139).into();
+    let listener = TcpListener::bind((exa_ip, 0)).unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let text = ExaConfig::new(65001)
+        .passive(raw_ip, RAW_AS.into())
+        .line("max-prefix = 40")
+        .line("max-prefix-warning-only = true")
+        .build();
+    let config = exabgp::config::parse_str(&text, "hover.toml").unwrap();
+    let (events, mut rx) = exabgp::control::event_channel(4096, 1 << 30);
+    let daemon = InProcess::start(config, vec![listener], events);
+
+    let mut p = RawPeer::connect(raw_ip, addr);
+    p.handshake();
+    p.until_end_of_rib();
+    let forty: Vec<[u8; 3]> = (0..40).map(|i| [10, 4, i]).collect();
+    p.send(&update(&[], &forty));
+    wait_prefixes_in(&daemon, raw_ip, 40);
+    for _ in 0..10 {
+        p.send(&update(&[], &[[10, 4, 200]]));
+        p.send(&update(&[[10, 4, 200]], &[]));
+    }
+    // Once this one is in, every UPDATE before it was checked (and its events
+    // sent).
+    p.send(&update(&[[10, 4, 0]], &[]));
+    wait_prefixes_in(&daemon, raw_ip, 39);
+    let mut limits = Vec::new();
+    while let Ok(ev) = rx.try_recv() {
+        if let EventKind::PrefixLimit(l) = ev.kind {
+            limits.push(l);
+        }
+    }
+    assert_eq!(limits.len(), 1, "{limits:?}");
+    assert_eq!((limits[0].prefixes, limits[0].exceeded), (41, true));
+    // 2 below the limit (the margin for 40), then over it: warned again.
+    p.send(&update(&[[10, 4, 1]], &[]));
+    wait_prefixes_in(&daemon, raw_ip, 38);
+    p.send(&update(&[], &[[10, 4, 0], [10, 4, 1], [10, 4, 200]]));
+    let (_, l) = next_limit(&daemon, &mut rx);
+    assert_eq!((l.prefixes, l.exceeded), (41, true));
 }

@@ -20,7 +20,12 @@ impl Neighbor {
             return Flow::Continue;
         }
         if let Some(why) = &u.treat_as_withdraw {
-            warn!(peer = %self.cfg.address, reason = %why, "malformed UPDATE treated as withdraw (RFC 7606)");
+            // The peer can send these at will: rate-limited.
+            self.noise.log(
+                self.cfg.address,
+                Noisy::TreatAsWithdraw,
+                &format!(": {why}"),
+            );
         }
         let negotiated = conn
             .negotiated

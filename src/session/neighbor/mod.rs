@@ -170,6 +170,14 @@ pub struct Brief {
     pub prefixes_out: u64,
 }
 
+/// Sleeps until `when` (forever when None: a select! guard keeps it unpolled).
+async fn sleep_until_std(when: Option<std::time::Instant>) {
+    match when {
+        Some(w) => tokio::time::sleep_until(w.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// A deadline that never comes: where a timer that is off is parked.
 fn far_future() -> tokio::time::Instant {
     tokio::time::Instant::now() + Duration::from_secs(86400 * 365)

@@ -4,8 +4,9 @@
 //! Per kind: [`BURST`] lines per [`INTERVAL`], then only counted. The count of
 //! suppressed lines is logged (one line, "suppressed N similar messages: ...")
 //! when the next line of that kind comes after the interval, when the session
-//! ends, and while idle after max-prefix; a flood that stops in mid-session is
-//! reported at the latest when the session ends.
+//! ends, and on time while idle after max-prefix; a flood that stops in
+//! mid-session is reported at the latest when the session ends (the connection
+//! loop has no timer for it).
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -28,13 +29,19 @@ pub(super) enum Noisy {
     TreatAsWithdraw,
     /// A connection refused while idle after max-prefix.
     IdleRefused,
+    /// A family at its max-prefix warning threshold (session kept).
+    PrefixThreshold,
+    /// A family above its max-prefix with warning-only (session kept).
+    PrefixExceeded,
 }
 
 impl Noisy {
-    const ALL: [Noisy; 3] = [
+    const ALL: [Noisy; 5] = [
         Noisy::Unnegotiated,
         Noisy::TreatAsWithdraw,
         Noisy::IdleRefused,
+        Noisy::PrefixThreshold,
+        Noisy::PrefixExceeded,
     ];
 
     fn index(self) -> usize {
@@ -42,6 +49,8 @@ impl Noisy {
             Noisy::Unnegotiated => 0,
             Noisy::TreatAsWithdraw => 1,
             Noisy::IdleRefused => 2,
+            Noisy::PrefixThreshold => 3,
+            Noisy::PrefixExceeded => 4,
         }
     }
 
@@ -51,6 +60,10 @@ impl Noisy {
             Noisy::Unnegotiated => "routes of a family not negotiated dropped",
             Noisy::TreatAsWithdraw => "malformed UPDATE treated as withdraw (RFC 7606)",
             Noisy::IdleRefused => "connection refused: idle after max-prefix",
+            Noisy::PrefixThreshold => "prefixes at the max-prefix warning threshold",
+            Noisy::PrefixExceeded => {
+                "maximum number of prefixes exceeded (warning only, session kept)"
+            }
         }
     }
 
@@ -97,6 +110,15 @@ impl Noise {
         } else {
             info!(peer = %peer, "{text}{detail}{tail}");
         }
+    }
+
+    /// When the earliest interval that suppressed lines ends (the moment to call
+    /// [`Noise::flush`]), if any.
+    pub(super) fn next_flush(&self) -> Option<Instant> {
+        self.limiters
+            .iter()
+            .filter_map(LogLimiter::next_flush)
+            .min()
     }
 
     /// Reports the suppressed counts of every kind whose interval is over; with
