@@ -30,8 +30,8 @@
 //! neighbor with `try_send` into a bounded queue: a neighbor that does not take
 //! them (blocked writing to a peer that stopped reading) is answered "neighbor X
 //! is not accepting commands", and nothing here waits for it. Stop, a reload's
-//! changes and accepted connections use a path that is never refused (see
-//! session/neighbor/inbox.rs).
+//! changes, accepted connections and a teardown (one pending at most) use a path
+//! that is never refused (see session/neighbor/inbox.rs).
 
 mod listener;
 mod reconfig;
@@ -385,9 +385,13 @@ impl Daemon {
             }
             Command::Teardown { address, code } => {
                 match self.neighbors.get(&address.to_canonical()) {
+                    // Not through the bounded API queue: a stuck neighbor (queue
+                    // full) is when the operator needs the teardown most.
+                    // A task that has ended is on its way out of the daemon: as
+                    // for other commands, nothing to say.
                     Some(h) => {
-                        let (_, refused) = offer_all(&[h], || NeighborCommand::Teardown(code));
-                        refused_reply(refused)
+                        let _ = h.teardown(code);
+                        ControlReply::Done
                     }
                     None => ControlReply::Error(format!("no neighbor {address}")),
                 }
