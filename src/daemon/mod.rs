@@ -35,6 +35,7 @@
 
 mod listener;
 mod reconfig;
+mod reloads;
 pub mod server;
 
 use std::collections::HashMap;
