@@ -367,3 +367,35 @@ fn hovering_around_the_limit_warns_once() {
     let (_, l) = next_limit(&daemon, &mut rx);
     assert_eq!((l.prefixes, l.exceeded), (41, true));
 }
+
+/// A small limit's threshold rounds up: 5 % of 10 is 1 prefix, so an UPDATE that
+/// leaves the table empty gives no warning (it used to: 0 >= 0), the first prefix
+/// does.
+#[test]
+fn a_small_threshold_never_warns_at_zero_prefixes() {
+    let exa_ip: IpAddr = loopback_addr(153).into();
+    let raw_ip: IpAddr = loopback_addr(155).into();
+    let listener = TcpListener::bind((exa_ip, 0)).unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let text = ExaConfig::new(65001)
+        .passive(raw_ip, RAW_AS.into())
+        .line("max-prefix = 10")
+        .line("max-prefix-warning-threshold = 5")
+        .build();
+    let config = exabgp::config::parse_str(&text, "small.toml").unwrap();
+    let (events, mut rx) = exabgp::control::event_channel(1024, 1 << 30);
+    let daemon = InProcess::start(config, vec![listener], events);
+
+    let mut p = RawPeer::connect(raw_ip, addr);
+    p.handshake();
+    p.until_end_of_rib();
+    // A withdraw of a prefix never announced: still 0 prefixes.
+    p.send(&update(&[[10, 5, 9]], &[]));
+    p.send(&update(&[], &[[10, 5, 1]]));
+    let (_, l) = next_limit(&daemon, &mut rx);
+    assert_eq!(
+        (l.prefixes, l.maximum, l.exceeded),
+        (1, 10, false),
+        "the first warning is at 1 prefix"
+    );
+}

@@ -56,6 +56,13 @@ pub(super) fn max_prefix_cease(family: Family, maximum: u32) -> Notification {
     }
 }
 
+/// The count at which the warning threshold (`pct` percent of `maximum`) is
+/// reached: rounded up and at least 1, so a small limit never warns at 0
+/// prefixes (5 % of 10 is 1, not 0).
+pub(super) fn threshold(maximum: u32, pct: u8) -> u64 {
+    (u64::from(maximum) * u64::from(pct)).div_ceil(100).max(1)
+}
+
 /// How far below the point it crossed (the limit, or the warning threshold) the
 /// count must fall before that warning can be given again: 5 % of the limit,
 /// rounded up, at least 1.
@@ -101,9 +108,7 @@ impl Neighbor {
         };
         for (family, maximum) in m.limits {
             let prefixes = self.rib_in.count(family) as u64;
-            let threshold = m
-                .warning_threshold
-                .map(|pct| u64::from(maximum) * u64::from(pct) / 100);
+            let threshold = m.warning_threshold.map(|pct| threshold(maximum, pct));
             let level = if prefixes > u64::from(maximum) {
                 Level::Exceeded
             } else if threshold.is_some_and(|t| prefixes >= t) {
@@ -231,6 +236,15 @@ mod tests {
         let n = max_prefix_cease(Family::IPV6_UNICAST, 0x0001_0203);
         assert_eq!((n.code, n.subcode), (6, 1));
         assert_eq!(n.data, vec![0, 2, 1, 0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn threshold_rounds_up_at_least_one() {
+        assert_eq!(threshold(10, 5), 1);
+        assert_eq!(threshold(1, 1), 1);
+        assert_eq!(threshold(3, 50), 2);
+        assert_eq!(threshold(1000, 90), 900);
+        assert_eq!(threshold(u32::MAX, 100), u64::from(u32::MAX));
     }
 
     #[test]
