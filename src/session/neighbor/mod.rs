@@ -18,6 +18,7 @@
 //! - `collision`: a second connection from the peer (RFC 4271 §6.8);
 //! - `established`: UPDATEs in, Adj-RIB-Out deltas and End-of-RIB out, ROUTE-REFRESH;
 //! - `limits`: max-prefix checks and the idle time after a max-prefix Cease;
+//! - `noise`: rate limits for the log lines a peer can repeat at will;
 //! - `commands`: the daemon's commands, with or without a connection;
 //! - `inbox`: the bounded API queue and the daemon's own queue into the task;
 //! - `wire`: encoding, counting and hold-bounded writes;
