@@ -7,6 +7,10 @@
 //! 60 s reply timeout on purpose cannot be done deterministically. The normal
 //! path with the real process (SIGHUP and `reload`, RELOADING=1/READY=1) is
 //! covered by e2e_lifecycle and system_notify.
+//!
+//! The clock is paused (`start_paused`): tokio advances it only when every task
+//! waits, so "the core answers after 250 ms, the reply timeout is 100 ms" gives
+//! exactly two timeouts whatever the machine's load.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -48,7 +52,7 @@ fn context(delay: Option<Duration>, reply: ControlReply) -> ApiContext {
 
 /// Applied after 2.5 reply timeouts: the reload reports success (it used to
 /// report "no answer" as a failure, and SIGHUP logged "configuration rejected").
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_late_answer_is_the_outcome() {
     let ctx = context(Some(Duration::from_millis(250)), ControlReply::Done);
     let r = api::reload_and_apply(&ctx).await;
@@ -57,7 +61,7 @@ async fn a_late_answer_is_the_outcome() {
 
 /// Each reply timeout that passes is reported as "still in progress", then the
 /// real outcome.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn progress_is_reported_while_waiting() {
     let ctx = context(Some(Duration::from_millis(250)), ControlReply::Done);
     let calls = AtomicU32::new(0);
@@ -70,7 +74,7 @@ async fn progress_is_reported_while_waiting() {
 }
 
 /// A late refusal is a refusal.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_late_refusal_is_a_refusal() {
     let ctx = context(
         Some(Duration::from_millis(150)),
@@ -81,7 +85,7 @@ async fn a_late_refusal_is_a_refusal() {
 }
 
 /// No answer at all within the patience: "still in progress", not rejected.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn no_answer_is_pending_never_rejected() {
     let ctx = context(None, ControlReply::Done);
     let r = api::reload_and_apply(&ctx).await;

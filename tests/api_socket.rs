@@ -652,3 +652,121 @@ async fn a_line_split_across_the_stop_is_run_whole() {
     }
     server.task.await.unwrap();
 }
+
+/// A stand-in core whose `show adj-rib in` answer is about 1.3 MB.
+fn big_answer_core() -> api::ApiContext {
+    use exabgp::bgp::{Community, PathAttributes};
+    use exabgp::control::{ControlReply, ControlRequest, RibEntry};
+    use std::sync::Arc;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<ControlRequest>(8);
+    let attributes = Arc::new(PathAttributes {
+        med: Some(5),
+        communities: (0..40u16)
+            .map(|i| Community(65000 << 16 | u32::from(i)))
+            .collect(),
+        ..Default::default()
+    });
+    tokio::spawn(async move {
+        while let Some(req) = rx.recv().await {
+            let routes = (0..3000u32)
+                .map(|i| RibEntry {
+                    neighbor: "192.0.2.254".parse().unwrap(),
+                    prefix: exabgp::bgp::Prefix::new(
+                        std::net::IpAddr::V4((0x0a00_0000 + (i << 8)).into()),
+                        24,
+                    )
+                    .unwrap(),
+                    next_hop: Some("192.0.2.1".parse().unwrap()),
+                    attributes: Arc::clone(&attributes),
+                })
+                .collect();
+            let _ = req.reply.send(ControlReply::Routes(routes));
+        }
+    });
+    api::ApiContext::new(tx, None)
+}
+
+/// Reads `s` at about 320 KiB/s (8 KiB every 25 ms) until EOF or `cap` bytes
+/// (bounded in count and time); all it read.
+async fn read_slowly(s: &mut tokio::net::UnixStream, cap: usize) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut all = Vec::new();
+    let mut buf = vec![0u8; 8192];
+    for _ in 0..100_000 {
+        let n = tokio::time::timeout(Duration::from_secs(30), s.read(&mut buf))
+            .await
+            .expect("read in time")
+            .unwrap_or(0);
+        if n == 0 || all.len() >= cap {
+            break;
+        }
+        all.extend_from_slice(&buf[..n]);
+        if all.ends_with(b"\ndone\n") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    all
+}
+
+/// The write timeout is on progress, not on the whole answer: with a 2 s timeout,
+/// a client reading a 1.3 MB answer slowly but steadily (several seconds) gets all
+/// of it up to `done`; one that never reads is disconnected and its answer
+/// dropped (the rest of what it then reads ends without `done`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn write_timeout_is_on_progress_not_on_the_whole_answer() {
+    use tokio::io::AsyncReadExt;
+    let d = tempfile::tempdir().unwrap();
+    let path = sock_in(&d, "slow.sock");
+    let sock = api::bind_control_socket(&path, None).unwrap();
+    let token = CancellationToken::new();
+    let limits = ServerLimits {
+        write_timeout: Duration::from_secs(2),
+        ..Default::default()
+    };
+    let t = token.clone();
+    let ctx = big_answer_core();
+    let task = tokio::spawn(async move {
+        let api::ControlSocket { listener, file } = sock;
+        let l = api::std_to_tokio(listener).unwrap();
+        api::serve_control(l, ctx, limits, t).await;
+        drop(file);
+    });
+
+    let mut slow = tokio::net::UnixStream::connect(&path).await.unwrap();
+    slow.write_all(b"show adj-rib in\n").await.unwrap();
+    let started = std::time::Instant::now();
+    let got = read_slowly(&mut slow, 64 << 20).await;
+    let took = started.elapsed();
+    assert!(
+        got.len() > 1_000_000,
+        "answer of {} bytes: too small for the test",
+        got.len()
+    );
+    assert!(
+        got.ends_with(b"\ndone\n"),
+        "slow reader cut after {} bytes in {took:?}",
+        got.len()
+    );
+    assert!(
+        took > limits.write_timeout,
+        "the answer took {took:?}, not longer than the timeout: nothing tested"
+    );
+
+    let mut never = tokio::net::UnixStream::connect(&path).await.unwrap();
+    never.write_all(b"show adj-rib in\n").await.unwrap();
+    tokio::time::sleep(2 * limits.write_timeout).await;
+    let mut rest = Vec::new();
+    let r = tokio::time::timeout(Duration::from_secs(30), never.read_to_end(&mut rest)).await;
+    assert!(
+        r.is_ok(),
+        "connection of a client that never read not closed"
+    );
+    assert!(
+        rest.len() < got.len() && !rest.ends_with(b"\ndone\n"),
+        "the client that never read got the whole answer ({} bytes)",
+        rest.len()
+    );
+    token.cancel();
+    task.await.unwrap();
+}

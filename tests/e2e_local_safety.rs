@@ -375,6 +375,35 @@ fn exabgpcli_refuses_escaping_instances_and_huge_timeouts() {
     }
 }
 
+/// exabgpcli given an argument that is not UTF-8 refuses it (64, with a message),
+/// no panic (101); an exabgp_api_socketname that would leave the socket directory
+/// is refused (78) even when the settings fail to load for it, never used to build
+/// a path.
+#[test]
+fn exabgpcli_refuses_non_utf8_arguments_and_escaping_socket_names() {
+    use std::os::unix::ffi::OsStrExt;
+    let bad = std::ffi::OsStr::from_bytes(b"show \xff neighbor");
+    for args in [vec![bad], vec![std::ffi::OsStr::new("--instance"), bad]] {
+        let mut cmd = hermetic(exabgpcli_bin());
+        cmd.args(&args);
+        let out = run(cmd, COMMAND_TIMEOUT);
+        assert_eq!(out.code, 64, "{args:?}: {out:?}");
+        assert!(
+            out.stderr.contains("not UTF-8") && !out.stderr.contains("panicked"),
+            "{out:?}"
+        );
+    }
+    let mut cmd = hermetic(exabgpcli_bin());
+    cmd.env("exabgp_api_socketname", "../../tmp/escaped")
+        .arg("--which");
+    let out = run(cmd, COMMAND_TIMEOUT);
+    assert_eq!(out.code, 78, "{out:?}");
+    assert!(
+        !out.stdout.contains("escaped") && out.stderr.contains("not a socket name"),
+        "{out:?}"
+    );
+}
+
 /// Item 9: at the default log level (info), a peer's UPDATEs are not logged one
 /// line each (they are at debug): 50 UPDATEs received, counted by the daemon,
 /// and no "UPDATE received" line.

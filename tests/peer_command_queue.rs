@@ -133,3 +133,73 @@ fn a_flood_for_a_stuck_neighbor_is_refused_and_nobody_else_waits() {
     let r = daemon.join(Duration::from_secs(15));
     assert!(matches!(r, Ok(Ok(Ok(())))), "{r:?}");
 }
+
+/// `neighbor X teardown` reaches a stuck neighbor whose API queue is full: it is
+/// accepted (not "not accepting commands"), and once the peer reads again the
+/// Cease comes; a flood of teardowns meanwhile is accepted too (merged into the
+/// pending one).
+#[test]
+fn teardown_reaches_a_stuck_neighbor_with_a_full_queue() {
+    let exa_ip: IpAddr = loopback_addr(137).into();
+    let stuck_ip: IpAddr = loopback_addr(139).into();
+    let listener = std::net::TcpListener::bind((exa_ip, 0)).unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let text = ExaConfig::new(65001)
+        .passive(stuck_ip, RAW_AS.into())
+        .line("hold-time = 240")
+        .build();
+    let config = exabgp::config::parse_str(&text, "teardown.toml").unwrap();
+    let (events, _) = exabgp::control::event_channel(16, 1 << 30);
+    let daemon = InProcess::start(config, vec![listener], events);
+
+    let mut stuck = RawPeer::connect(stuck_ip, addr);
+    stuck.handshake_with(&open_body_with(4, RAW_AS, 240, [192, 0, 2, 77]));
+    stuck.until_end_of_rib();
+    let table: Vec<Route> = (0..200_000u32).map(|i| route(i, i)).collect();
+    let only_stuck = Some(vec![stuck_ip]);
+    assert_eq!(
+        daemon.ctl.ask(Command::Announce {
+            scope: only_stuck.clone(),
+            routes: table,
+        }),
+        ControlReply::Done
+    );
+    let bound = 3 * COMMAND_QUEUE;
+    let mut accepted = 0usize;
+    loop {
+        assert!(accepted < bound, "{accepted} commands queued, none refused");
+        match daemon.ctl.ask(Command::Announce {
+            scope: only_stuck.clone(),
+            routes: vec![route(300_000, accepted as u32)],
+        }) {
+            ControlReply::Done => accepted += 1,
+            _ => break,
+        }
+    }
+    for _ in 0..1000 {
+        assert_eq!(
+            daemon.ctl.ask(Command::Teardown {
+                address: stuck_ip,
+                code: 4
+            }),
+            ControlReply::Done,
+            "teardown refused while the API queue is full"
+        );
+    }
+    // The peer reads again: the table's UPDATEs, then the Cease (subcode 4,
+    // administrative reset), then the end of the connection.
+    let deadline = Instant::now() + WAIT;
+    let mut cease = None;
+    for _ in 0..2_000_000 {
+        assert!(Instant::now() < deadline, "no Cease for the stuck peer");
+        match stuck.read() {
+            Ok((3, body)) => {
+                cease = Some((body[0], body[1]));
+                break;
+            }
+            Ok(_) => {}
+            Err(e) => panic!("stuck peer: connection ended without a Cease: {e}"),
+        }
+    }
+    assert_eq!(cease, Some((6, 4)));
+}

@@ -200,10 +200,15 @@ fn warning_only_keeps_the_session_and_warns_once_per_crossing() {
     );
     p.send(&update(&[], &[[10, 1, 4]]));
     wait_prefixes_in(&daemon, raw_ip, 4);
-    // Back to the limit, then over it again: a new warning.
+    // Back to the limit and over it again: no new warning (hysteresis: 1 prefix
+    // below the limit re-arms it); down to 1, then over it again: a new warning.
     p.send(&update(&[[10, 1, 3], [10, 1, 4]], &[]));
     wait_prefixes_in(&daemon, raw_ip, 2);
     p.send(&update(&[], &[[10, 1, 5]]));
+    wait_prefixes_in(&daemon, raw_ip, 3);
+    p.send(&update(&[[10, 1, 2], [10, 1, 5]], &[]));
+    wait_prefixes_in(&daemon, raw_ip, 1);
+    p.send(&update(&[], &[[10, 1, 6], [10, 1, 7]]));
     let (_, l) = next_limit(&daemon, &mut rx);
     assert_eq!((l.prefixes, l.exceeded), (3, true));
     p.send(&message(4, &[]));
@@ -258,4 +263,139 @@ fn without_restart_after_idle_until_a_teardown() {
     p.send(&message(1, &open_body()));
     p.keepalive_until_established();
     wait_prefixes_in(&daemon, raw_ip, 0);
+}
+
+/// MP_REACH_NLRI for IPv6 unicast announcing `n` /48s (extended length).
+fn mp_reach_ipv6(n: u16) -> Vec<u8> {
+    let mut v = vec![0, 2, 1, 16];
+    v.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9]);
+    v.push(0);
+    for i in 0..n {
+        let [hi, lo] = i.to_be_bytes();
+        v.extend_from_slice(&[48, 0x20, 0x01, 0x0d, 0xb8, hi, lo]);
+    }
+    let mut a = vec![0x90, 14];
+    a.extend_from_slice(&(v.len() as u16).to_be_bytes());
+    a.extend_from_slice(&v);
+    a
+}
+
+/// A peer cannot get round max-prefix (nor fill the Adj-RIB-In) with a family the
+/// session did not negotiate: 500 IPv6 prefixes on an IPv4-only session with a
+/// limit of 3 are dropped (RFC 4760 §8), the session stays up, and the IPv4 count
+/// still works.
+#[test]
+fn family_not_negotiated_is_dropped_not_stored() {
+    let exa_ip: IpAddr = loopback_addr(133).into();
+    let raw_ip: IpAddr = loopback_addr(135).into();
+    let listener = TcpListener::bind((exa_ip, 0)).unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let text = ExaConfig::new(65001)
+        .passive(raw_ip, RAW_AS.into())
+        .line("max-prefix = 3")
+        .build();
+    let config = exabgp::config::parse_str(&text, "fam.toml").unwrap();
+    let (events, mut rx) = exabgp::control::event_channel(1024, 1 << 30);
+    let daemon = InProcess::start(config, vec![listener], events);
+
+    let mut p = RawPeer::connect(raw_ip, addr);
+    p.handshake();
+    p.until_end_of_rib();
+    let attrs = [&ORIGIN_IGP[..], &AS_PATH, &mp_reach_ipv6(500)].concat();
+    p.send(&message(2, &update_body(&attrs, &[])));
+    // Then one IPv4 prefix: once it is in, the IPv6 UPDATE was handled.
+    p.send(&update(&[], &[[10, 3, 1]]));
+    wait_prefixes_in(&daemon, raw_ip, 1);
+    p.send(&message(4, &[]));
+    p.assert_still_up();
+    let s = daemon.ctl.neighbor(raw_ip);
+    assert_eq!((s.state, s.prefixes_in), (PeerState::Established, 1));
+    // The update events carry no IPv6 prefix either.
+    daemon.rt.block_on(async {
+        while let Ok(Ok(ev)) = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
+            if let EventKind::Update(u) = &ev.kind {
+                assert!(u.attributes.mp_reach.is_none(), "{u:?}");
+            }
+        }
+    });
+}
+
+/// A peer hovering around a limit (one prefix over, back to the limit, over ...)
+/// gets one warning and one event, not one per crossing: a warning is re-armed
+/// only 5 % below the limit.
+#[test]
+fn hovering_around_the_limit_warns_once() {
+    let exa_ip: IpAddr = loopback_addr(137).into();
+    let raw_ip: IpAddr = loopback_addr(139).into();
+    let listener = TcpListener::bind((exa_ip, 0)).unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let text = ExaConfig::new(65001)
+        .passive(raw_ip, RAW_AS.into())
+        .line("max-prefix = 40")
+        .line("max-prefix-warning-only = true")
+        .build();
+    let config = exabgp::config::parse_str(&text, "hover.toml").unwrap();
+    let (events, mut rx) = exabgp::control::event_channel(4096, 1 << 30);
+    let daemon = InProcess::start(config, vec![listener], events);
+
+    let mut p = RawPeer::connect(raw_ip, addr);
+    p.handshake();
+    p.until_end_of_rib();
+    let forty: Vec<[u8; 3]> = (0..40).map(|i| [10, 4, i]).collect();
+    p.send(&update(&[], &forty));
+    wait_prefixes_in(&daemon, raw_ip, 40);
+    for _ in 0..10 {
+        p.send(&update(&[], &[[10, 4, 200]]));
+        p.send(&update(&[[10, 4, 200]], &[]));
+    }
+    // Once this one is in, every UPDATE before it was checked (and its events
+    // sent).
+    p.send(&update(&[[10, 4, 0]], &[]));
+    wait_prefixes_in(&daemon, raw_ip, 39);
+    let mut limits = Vec::new();
+    while let Ok(ev) = rx.try_recv() {
+        if let EventKind::PrefixLimit(l) = ev.kind {
+            limits.push(l);
+        }
+    }
+    assert_eq!(limits.len(), 1, "{limits:?}");
+    assert_eq!((limits[0].prefixes, limits[0].exceeded), (41, true));
+    // 2 below the limit (the margin for 40), then over it: warned again.
+    p.send(&update(&[[10, 4, 1]], &[]));
+    wait_prefixes_in(&daemon, raw_ip, 38);
+    p.send(&update(&[], &[[10, 4, 0], [10, 4, 1], [10, 4, 200]]));
+    let (_, l) = next_limit(&daemon, &mut rx);
+    assert_eq!((l.prefixes, l.exceeded), (41, true));
+}
+
+/// A small limit's threshold rounds up: 5 % of 10 is 1 prefix, so an UPDATE that
+/// leaves the table empty gives no warning (it used to: 0 >= 0), the first prefix
+/// does.
+#[test]
+fn a_small_threshold_never_warns_at_zero_prefixes() {
+    let exa_ip: IpAddr = loopback_addr(153).into();
+    let raw_ip: IpAddr = loopback_addr(155).into();
+    let listener = TcpListener::bind((exa_ip, 0)).unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let text = ExaConfig::new(65001)
+        .passive(raw_ip, RAW_AS.into())
+        .line("max-prefix = 10")
+        .line("max-prefix-warning-threshold = 5")
+        .build();
+    let config = exabgp::config::parse_str(&text, "small.toml").unwrap();
+    let (events, mut rx) = exabgp::control::event_channel(1024, 1 << 30);
+    let daemon = InProcess::start(config, vec![listener], events);
+
+    let mut p = RawPeer::connect(raw_ip, addr);
+    p.handshake();
+    p.until_end_of_rib();
+    // A withdraw of a prefix never announced: still 0 prefixes.
+    p.send(&update(&[[10, 5, 9]], &[]));
+    p.send(&update(&[], &[[10, 5, 1]]));
+    let (_, l) = next_limit(&daemon, &mut rx);
+    assert_eq!(
+        (l.prefixes, l.maximum, l.exceeded),
+        (1, 10, false),
+        "the first warning is at 1 prefix"
+    );
 }

@@ -105,25 +105,42 @@ fn env_file(args: &Args) -> Option<PathBuf> {
 fn locate(args: &Args) -> Result<(String, sockpath::Resolution), SettingsError> {
     let file = env_file(args);
     let environ = crate::config::text_environ(std::env::vars_os())?;
-    let (mut explicit, socketname, mut root) =
-        match Settings::load_with_warnings(file.as_deref(), environ, &[], args.instance.as_deref())
-        {
-            Ok(l) => (
-                l.settings.api_socketpath,
-                l.settings.api_socketname,
-                l.settings.root,
-            ),
-            Err(e) => {
-                eprintln!("exabgpcli: warning: {e}");
-                (
-                    env_setting("exabgp_api_socketpath").map(PathBuf::from),
-                    env_setting("exabgp_api_socketname")
-                        .or_else(|| args.instance.clone())
+    let (mut explicit, socketname, mut root) = match Settings::load_with_warnings(
+        file.as_deref(),
+        environ,
+        &[],
+        args.instance.as_deref(),
+    ) {
+        Ok(l) => (
+            l.settings.api_socketpath,
+            l.settings.api_socketname,
+            l.settings.root,
+        ),
+        Err(e) => {
+            eprintln!("exabgpcli: warning: {e}");
+            let socketname = match env_setting("exabgp_api_socketname") {
+                    // The daemon's rule for the name, here too: `../x` would reach
+                    // a socket outside the directory, maybe another instance's.
+                    Some(n) => match sockpath::check_name(&n) {
+                        Ok(()) => n,
+                        Err(expected) => {
+                            return Err(SettingsError::Invalid(vec![format!(
+                                "environment variable exabgp_api_socketname: {n:?} is not a socket name, expected {expected}"
+                            )]))
+                        }
+                    },
+                    None => args
+                        .instance
+                        .clone()
                         .unwrap_or_else(|| "exabgp".to_string()),
-                    sockpath::exe_root(),
-                )
-            }
-        };
+                };
+            (
+                env_setting("exabgp_api_socketpath").map(PathBuf::from),
+                socketname,
+                sockpath::exe_root(),
+            )
+        }
+    };
     if let Some(s) = &args.socket {
         explicit = Some(s.clone());
     }
@@ -227,6 +244,25 @@ fn with_json(line: &str, json: bool) -> String {
 }
 
 /// `exabgpcli` / `exabgp cli`: returns the exit code. `args[0]` is the program name.
+/// [`main`] for arguments as the OS gives them: one that is not UTF-8 is
+/// refused (exit 64) with a message, never a panic.
+pub fn main_os(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
+    let mut text = Vec::new();
+    for (i, a) in args.into_iter().enumerate() {
+        match a.into_string() {
+            Ok(s) => text.push(s),
+            Err(a) => {
+                eprintln!(
+                    "exabgpcli: argument {i} is not UTF-8 text ({}); commands, names and paths must be UTF-8",
+                    a.to_string_lossy()
+                );
+                return crate::EX_USAGE;
+            }
+        }
+    }
+    main(text)
+}
+
 pub fn main(args: Vec<String>) -> i32 {
     let args = match Args::try_parse_from(args) {
         Ok(a) => a,

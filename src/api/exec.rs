@@ -162,36 +162,76 @@ pub async fn reload_and_apply(ctx: &ApiContext) -> Result<Vec<std::net::IpAddr>,
 /// late, up to [`RELOAD_PATIENCE`] timeouts; after that [`ReloadError::Pending`].
 pub async fn reload_and_apply_with(
     ctx: &ApiContext,
-    mut still_waiting: impl FnMut(u64),
+    still_waiting: impl FnMut(u64),
 ) -> Result<Vec<std::net::IpAddr>, ReloadError> {
-    let config = reload(ctx).await.map_err(ReloadError::Rejected)?;
+    reload_and_apply_tracked(ctx, still_waiting).await.0
+}
+
+/// The core's answer to a reload that was still pending ([`ReloadError::Pending`])
+/// when the reload stopped waiting: whoever keeps it learns the real outcome
+/// when it lands (SIGHUP then clears or replaces its STATUS= note).
+#[derive(Debug)]
+pub struct LateReply {
+    rx: oneshot::Receiver<ControlReply>,
+}
+
+impl LateReply {
+    /// Waits, without bound, for the core's answer: Ok when the configuration was
+    /// applied. Cancel-safe: use it in `tokio::select!` and call it again.
+    pub async fn outcome(&mut self) -> Result<(), ReloadError> {
+        match (&mut self.rx).await {
+            Ok(ControlReply::Error(e)) => Err(ReloadError::Apply(e)),
+            Ok(_) => Ok(()),
+            Err(_) => Err(ReloadError::Apply(
+                "the daemon dropped the new configuration without answering".to_string(),
+            )),
+        }
+    }
+}
+
+/// [`reload_and_apply_with`], also giving back, when the outcome is
+/// [`ReloadError::Pending`], the way to learn the real outcome later.
+pub async fn reload_and_apply_tracked(
+    ctx: &ApiContext,
+    mut still_waiting: impl FnMut(u64),
+) -> (
+    Result<Vec<std::net::IpAddr>, ReloadError>,
+    Option<LateReply>,
+) {
+    let config = match reload(ctx).await {
+        Ok(c) => c,
+        Err(e) => return (Err(ReloadError::Rejected(e)), None),
+    };
     let neighbors = config.neighbors.iter().map(|n| n.address).collect();
     let (tx, mut rx) = oneshot::channel();
     let request = ControlRequest {
         command: Command::ApplyConfig(Box::new(config)),
         reply: tx,
     };
-    ctx.control
-        .send(request)
-        .await
-        .map_err(|_| ReloadError::Apply("the daemon is shutting down".to_string()))?;
+    if ctx.control.send(request).await.is_err() {
+        let e = ReloadError::Apply("the daemon is shutting down".to_string());
+        return (Err(e), None);
+    }
     let mut waited = Duration::ZERO;
     for _ in 0..RELOAD_PATIENCE {
-        match tokio::time::timeout(ctx.reply_timeout, &mut rx).await {
-            Ok(Ok(ControlReply::Error(e))) => return Err(ReloadError::Apply(e)),
-            Ok(Ok(_)) => return Ok(neighbors),
-            Ok(Err(_)) => {
-                return Err(ReloadError::Apply(
-                    "the daemon dropped the new configuration without answering".to_string(),
-                ))
-            }
+        let r = match tokio::time::timeout(ctx.reply_timeout, &mut rx).await {
+            Ok(Ok(ControlReply::Error(e))) => Err(ReloadError::Apply(e)),
+            Ok(Ok(_)) => Ok(neighbors),
+            Ok(Err(_)) => Err(ReloadError::Apply(
+                "the daemon dropped the new configuration without answering".to_string(),
+            )),
             Err(_) => {
                 waited += ctx.reply_timeout;
                 still_waiting(waited.as_secs());
+                continue;
             }
-        }
+        };
+        return (r, None);
     }
-    Err(ReloadError::Pending(waited.as_secs()))
+    (
+        Err(ReloadError::Pending(waited.as_secs())),
+        Some(LateReply { rx }),
+    )
 }
 
 /// Run one request.

@@ -24,8 +24,8 @@ pub mod values;
 pub use command::{parse_command, parse_request, ApiCommand, Request};
 pub use events::{encode_json, encode_text, EventEncoder, API_VERSION};
 pub use exec::{
-    execute, reload_and_apply, reload_and_apply_with, send, Answer, ApiContext, ReloadError,
-    Reloader, RELOAD_PATIENCE,
+    execute, reload_and_apply, reload_and_apply_tracked, reload_and_apply_with, send, Answer,
+    ApiContext, LateReply, ReloadError, Reloader, RELOAD_PATIENCE,
 };
 pub use plane::{prepare_control, reloader_for, start, ApiPlane, ControlEndpoint};
 pub use server::{

@@ -9,9 +9,11 @@
 //! Limits: at most `max_clients` connections are served at once; more wait in the
 //! kernel's listen backlog (we accept only with a free slot), and beyond the backlog
 //! the kernel refuses them. Lines are limited to 64 KiB; an idle connection is
-//! closed after `idle_timeout`; a client that does not take an answer within
+//! closed after `idle_timeout`; a client that takes no byte of an answer for
 //! `write_timeout` (it stopped reading) is disconnected and the answer dropped, so
-//! clients that never read cannot hold every slot (and their answers) forever.
+//! clients that never read cannot hold every slot (and their answers) forever. The
+//! timeout is on progress, not on the whole answer: a client that reads a big
+//! answer slowly but steadily gets all of it.
 
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
@@ -270,7 +272,7 @@ fn own_socket_file(path: &Path, gid: u32) -> std::io::Result<(u64, u64)> {
     Ok((st.st_dev, st.st_ino))
 }
 
-/// How long a client gets to take one whole answer (see docs/api.md).
+/// How long a client may take no byte of an answer (see docs/api.md).
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Limits of the control socket server.
@@ -282,7 +284,7 @@ pub struct ServerLimits {
     pub max_line: usize,
     /// A connection that sends nothing for this long is closed.
     pub idle_timeout: Duration,
-    /// A client that has not taken a whole answer after this long is disconnected
+    /// A client that has taken no byte of an answer for this long is disconnected
     /// (it stopped reading: its slot and its answer are freed).
     pub write_timeout: Duration,
 }
@@ -448,22 +450,35 @@ async fn serve_client(
     }
 }
 
-/// [`write_answer`] bounded by `limit`: a client that stopped reading gets
-/// TimedOut (the caller then drops the connection and the answer).
+/// [`write_answer`], in as many writes as the client's socket takes, each bounded
+/// by `limit`: a client that takes no byte for that long (it stopped reading)
+/// gets TimedOut (the caller then drops the connection and the answer); one that
+/// reads slowly but steadily gets the whole answer, however long it takes.
 async fn timed_write<W: AsyncWriteExt + Unpin>(
     w: &mut W,
     answer: &Answer,
     limit: Duration,
 ) -> std::io::Result<()> {
-    match tokio::time::timeout(limit, write_answer(w, answer)).await {
-        Ok(r) => r,
-        Err(_) => {
-            tracing::debug!(
-                "control client took no answer for {} s; disconnected",
-                limit.as_secs()
-            );
-            Err(std::io::ErrorKind::TimedOut.into())
+    let text = answer.to_text(true);
+    let mut rest = text.as_bytes();
+    let stalled = || {
+        tracing::debug!(
+            "control client took no byte of an answer for {} s; disconnected",
+            limit.as_secs_f64()
+        );
+        std::io::Error::from(std::io::ErrorKind::TimedOut)
+    };
+    while !rest.is_empty() {
+        match tokio::time::timeout(limit, w.write(rest)).await {
+            Ok(Ok(0)) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(Ok(n)) => rest = rest.get(n..).unwrap_or_default(),
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err(stalled()),
         }
+    }
+    match tokio::time::timeout(limit, w.flush()).await {
+        Ok(r) => r,
+        Err(_) => Err(stalled()),
     }
 }
 

@@ -30,11 +30,12 @@
 //! neighbor with `try_send` into a bounded queue: a neighbor that does not take
 //! them (blocked writing to a peer that stopped reading) is answered "neighbor X
 //! is not accepting commands", and nothing here waits for it. Stop, a reload's
-//! changes and accepted connections use a path that is never refused (see
-//! session/neighbor/inbox.rs).
+//! changes, accepted connections and a teardown (one pending at most) use a path
+//! that is never refused (see session/neighbor/inbox.rs).
 
 mod listener;
 mod reconfig;
+mod reloads;
 pub mod server;
 
 use std::collections::HashMap;
@@ -123,6 +124,10 @@ struct Daemon {
     /// Anybody who can reach the BGP port can open connections: the line for one
     /// from an unknown address is rate-limited, so they cannot flood the journal.
     unknown_peers: LogLimiter,
+    /// A configured peer can open connections faster than its task takes them:
+    /// the line for one closed because [`session::INCOMING_PENDING`] are waiting is
+    /// rate-limited per neighbor like the unknown-peer line.
+    refused_incoming: HashMap<IpAddr, LogLimiter>,
 }
 
 /// Lines about connections from unknown addresses: this many per interval...
@@ -130,6 +135,8 @@ const UNKNOWN_PEER_BURST: u32 = 10;
 /// ...of this length, then one line with the count of those suppressed.
 const UNKNOWN_PEER_INTERVAL: Duration = Duration::from_secs(10);
 const UNKNOWN_PEER: &str = "connection from an unknown peer closed (not a configured neighbor)";
+const REFUSED_INCOMING: &str =
+    "connection closed: the neighbor has not taken the previous ones yet";
 
 /// Runs until Command::Shutdown or the shutdown token: every neighbor gets a Cease
 /// (administrative shutdown) before this returns.
@@ -147,6 +154,7 @@ pub async fn run(config: Config, io: DaemonIo) -> Result<(), DaemonError> {
         events: io.events,
         listeners,
         unknown_peers: LogLimiter::new(UNKNOWN_PEER_BURST, UNKNOWN_PEER_INTERVAL),
+        refused_incoming: HashMap::new(),
     };
     for n in neighbors {
         d.start_neighbor(n);
@@ -155,10 +163,13 @@ pub async fn run(config: Config, io: DaemonIo) -> Result<(), DaemonError> {
     let mut control = io.control;
     let mut control_open = true;
     loop {
-        let flush = d.unknown_peers.next_flush();
+        let flush = d.next_flush();
         tokio::select! {
             _ = io.shutdown.cancelled() => break,
-            _ = sleep_until(flush), if flush.is_some() => d.flush_unknown_peers(),
+            _ = sleep_until(flush), if flush.is_some() => {
+                d.flush_unknown_peers();
+                d.flush_refused_incoming();
+            }
             req = control.recv(), if control_open => match req {
                 None => control_open = false,
                 Some(req) => {
@@ -197,6 +208,13 @@ impl Daemon {
     /// caller stops the returned handle.
     fn detach_neighbor(&mut self, addr: IpAddr) -> Option<NeighborHandle> {
         let h = self.neighbors.remove(&addr)?;
+        if let Some(mut l) = self.refused_incoming.remove(&addr) {
+            // Nothing later would report what its last interval suppressed.
+            let end = std::time::Instant::now() + UNKNOWN_PEER_INTERVAL;
+            if let Some(k) = l.flush(end) {
+                warn!(peer = %addr, suppressed = k, "suppressed {k} similar messages: {REFUSED_INCOMING}");
+            }
+        }
         if h.config.md5_password.is_some() {
             self.listeners.clear_md5(addr);
         }
@@ -229,9 +247,7 @@ impl Daemon {
                 }
                 match h.incoming(stream) {
                     Ok(()) => {}
-                    Err(Refused::Full) => {
-                        warn!(peer = %peer, "connection closed: the neighbor has not taken the previous ones yet")
-                    }
+                    Err(Refused::Full) => self.refused_incoming(ip, peer),
                     Err(Refused::Gone) => {
                         warn!(peer = %peer, "neighbor task gone, connection closed")
                     }
@@ -248,6 +264,48 @@ impl Daemon {
                     ),
                     Verdict::Suppress => {}
                 }
+            }
+        }
+    }
+
+    /// When the daemon loop must wake up to report suppressed log lines.
+    fn next_flush(&self) -> Option<std::time::Instant> {
+        self.refused_incoming
+            .values()
+            .filter_map(LogLimiter::next_flush)
+            .chain(self.unknown_peers.next_flush())
+            .min()
+    }
+
+    /// A connection from a configured peer closed because it has
+    /// [`session::INCOMING_PENDING`] waiting already: logged, rate-limited.
+    fn refused_incoming(&mut self, ip: IpAddr, peer: std::net::SocketAddr) {
+        let now = std::time::Instant::now();
+        let limiter = self
+            .refused_incoming
+            .entry(ip)
+            .or_insert_with(|| LogLimiter::new(UNKNOWN_PEER_BURST, UNKNOWN_PEER_INTERVAL));
+        if let Some(k) = limiter.flush(now) {
+            warn!(peer = %ip, suppressed = k, "suppressed {k} similar messages: {REFUSED_INCOMING}");
+        }
+        match limiter.check(now) {
+            Verdict::Log => warn!(peer = %peer, "{REFUSED_INCOMING}"),
+            Verdict::LogLast => warn!(
+                peer = %peer,
+                "{REFUSED_INCOMING}; more such lines in the next {} s are only counted",
+                UNKNOWN_PEER_INTERVAL.as_secs()
+            ),
+            Verdict::Suppress => {}
+        }
+    }
+
+    /// Logs how many refused-connection lines were suppressed per neighbor, once
+    /// their interval is over.
+    fn flush_refused_incoming(&mut self) {
+        let now = std::time::Instant::now();
+        for (ip, limiter) in &mut self.refused_incoming {
+            if let Some(k) = limiter.flush(now) {
+                warn!(peer = %ip, suppressed = k, "suppressed {k} similar messages: {REFUSED_INCOMING}");
             }
         }
     }
@@ -328,9 +386,13 @@ impl Daemon {
             }
             Command::Teardown { address, code } => {
                 match self.neighbors.get(&address.to_canonical()) {
+                    // Not through the bounded API queue: a stuck neighbor (queue
+                    // full) is when the operator needs the teardown most.
+                    // A task that has ended is on its way out of the daemon: as
+                    // for other commands, nothing to say.
                     Some(h) => {
-                        let (_, refused) = offer_all(&[h], || NeighborCommand::Teardown(code));
-                        refused_reply(refused)
+                        let _ = h.teardown(code);
+                        ControlReply::Done
                     }
                     None => ControlReply::Error(format!("no neighbor {address}")),
                 }
@@ -540,6 +602,7 @@ mod core_tests {
             events,
             listeners,
             unknown_peers: LogLimiter::new(UNKNOWN_PEER_BURST, UNKNOWN_PEER_INTERVAL),
+            refused_incoming: HashMap::new(),
         };
         for n in config.neighbors {
             d.start_neighbor(n);

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use tracing::{error, info, warn};
+use tracing::{info, warn};
 
-use super::{DaemonError, DaemonIo};
+use super::{reloads, DaemonError, DaemonIo};
 use crate::api;
 use crate::bgp::{self, CodecOptions};
 use crate::config::{self, Config, LoadedSettings, Settings};
@@ -241,6 +241,9 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         // SIGTERM stops the control socket and the helpers first, while the core still
         // answers, so a command that arrived just before is answered; then the core
         // sends Cease to every peer.
+        // The core's answer to a reload that was still pending when it gave up
+        // waiting (see reloads.rs).
+        let mut late: Option<api::LateReply> = None;
         let stopped = loop {
             tokio::select! {
                 r = &mut core => {
@@ -256,26 +259,22 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
                         break None;
                     }
                     Signal::Reload => {
-                        // A slow reload must not make SIGTERM wait: signals are
-                        // still read while it runs.
-                        let r = reload(&config_path, &ctx, &notifier);
-                        tokio::pin!(r);
-                        let stop = loop {
-                            tokio::select! {
-                                _ = &mut r => break false,
-                                sig = signals.recv() => match sig {
-                                    Signal::Terminate | Signal::Interrupt => break true,
-                                    Signal::Reload => info!("SIGHUP during a reload: that reload reads the file, nothing more to do"),
-                                },
+                        // A newer reload supersedes a pending one's late answer.
+                        drop(late.take());
+                        match reloads::reload_while_asked(&config_path, &ctx, &notifier, &mut signals).await {
+                            reloads::Settled::Done(l) => late = l,
+                            reloads::Settled::Stop => {
+                                info!("stop signal during a reload: sending Cease to every peer and stopping");
+                                notifier.stopping("stopping: sending Cease to every peer");
+                                break None;
                             }
-                        };
-                        if stop {
-                            info!("stop signal during a reload: sending Cease to every peer and stopping");
-                            notifier.stopping("stopping: sending Cease to every peer");
-                            break None;
                         }
                     }
                 },
+                outcome = async { match late.as_mut() { Some(l) => l.outcome().await, None => std::future::pending().await } }, if late.is_some() => {
+                    late = None;
+                    reloads::landed(outcome, &config_path, &ctx, &notifier).await;
+                }
             }
         };
         api_stop.cancel();
@@ -312,56 +311,11 @@ fn socket_group(settings: &Settings) -> Option<u32> {
 /// nothing and the watchdog is not petted). The core answers from what the neighbor
 /// tasks published, so one neighbor blocked on a peer that stopped reading does not
 /// starve the watchdog.
-async fn health(ctx: api::ApiContext) -> Option<Health> {
+pub(super) async fn health(ctx: api::ApiContext) -> Option<Health> {
     match api::send(&ctx, Command::Health).await.ok()? {
         ControlReply::Health(h) => Some(h),
         _ => None,
     }
-}
-
-/// SIGHUP: RELOADING=1, re-read and validate the file, apply the difference, READY=1
-/// (the same path as the `reload` command). A file that does not validate leaves
-/// the running configuration in place.
-async fn reload(path: &std::path::Path, ctx: &api::ApiContext, notifier: &Notifier) {
-    notifier.reloading("reloading configuration");
-    let outcome = api::reload_and_apply_with(ctx, |waited| {
-        warn!(
-            config = %path.display(),
-            "reload still in progress: the new configuration was handed to the core {waited} s ago and is not applied yet; the outcome will be logged when it lands"
-        );
-        notifier.status(&format!(
-            "reloading: new configuration not applied yet after {waited} s"
-        ));
-    })
-    .await;
-    match outcome {
-        Ok(_) => {
-            notifier.set_note(None);
-            info!(
-                MESSAGE_ID = logging::MSG_CONFIG_RELOADED,
-                config = %path.display(),
-                "configuration reloaded"
-            );
-        }
-        Err(e @ api::ReloadError::Pending(_)) => {
-            // Never "rejected": it may well be applied yet (the core then logs
-            // "configuration applied").
-            notifier.set_note(Some(
-                "last reload still in progress, not confirmed".to_string(),
-            ));
-            warn!(config = %path.display(), "{e}");
-        }
-        Err(api::ReloadError::Rejected(e) | api::ReloadError::Apply(e)) => {
-            notifier.set_note(Some("last reload rejected, old config running".to_string()));
-            error!(
-                MESSAGE_ID = logging::MSG_CONFIG_REJECTED,
-                config = %path.display(),
-                "configuration rejected, the running one stays in place: {e}"
-            );
-        }
-    }
-    let status = health(ctx.clone()).await.unwrap_or_default().status_line();
-    notifier.ready(&status);
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -16,8 +16,11 @@ use super::intern::Interner;
 use crate::bgp::{Family, PathAttributes, Prefix, Update};
 
 /// The interner is pruned (sets no prefix uses any more dropped) when it holds
-/// twice as many sets as after the last prune, and at least this many: amortised
-/// constant work per UPDATE.
+/// twice as many sets as after the last prune, and at least this many, or when
+/// it holds more than twice as many sets as there are prefixes, plus this many
+/// (after a mass withdraw: dead sets would otherwise stay until the session
+/// resets). Both are amortised constant work per UPDATE: a prune leaves at most
+/// one set per prefix, so the next needs that many new sets again.
 const PRUNE_MIN: usize = 1024;
 
 /// What we hold for one received prefix.
@@ -182,9 +185,17 @@ impl AdjRibIn {
         change
     }
 
-    /// Drops interned sets no prefix uses any more, once the interner has doubled.
+    /// Drops interned sets no prefix uses any more, once the interner has doubled
+    /// or outgrown the table (see [`PRUNE_MIN`]).
     fn maybe_prune(&mut self) {
-        if self.interned.len() >= self.prune_at {
+        let sets = self.interned.len();
+        let outgrown = sets
+            > self
+                .routes
+                .len()
+                .saturating_mul(2)
+                .saturating_add(PRUNE_MIN);
+        if sets >= self.prune_at || outgrown {
             self.interned.prune();
             self.prune_at = (self.interned.len() * 2).max(PRUNE_MIN);
         }
@@ -325,6 +336,32 @@ mod tests {
             );
         }
         assert_eq!(rib.len(), 1);
+    }
+
+    /// After a mass withdraw the sets of the withdrawn prefixes go too, without
+    /// waiting for the interner to double again or the session to reset.
+    #[test]
+    fn a_mass_withdraw_prunes_dead_sets() {
+        let mut rib = AdjRibIn::new();
+        let n = 5 * PRUNE_MIN as u32;
+        let prefix = |i: u32| format!("{}/24", std::net::Ipv4Addr::from(0x0a00_0000 + (i << 8)));
+        for i in 0..n {
+            rib.apply(&announce(&[&prefix(i)], i));
+        }
+        assert_eq!(rib.attribute_sets(), n as usize);
+        let all: Vec<Prefix> = (0..n).map(|i| p(&prefix(i))).collect();
+        for chunk in all.chunks(500) {
+            rib.apply(&Update {
+                withdrawn: chunk.to_vec(),
+                ..Default::default()
+            });
+        }
+        assert!(rib.is_empty());
+        assert!(
+            rib.attribute_sets() <= PRUNE_MIN,
+            "{} dead sets kept",
+            rib.attribute_sets()
+        );
     }
 
     /// The per-family count follows the table: a re-announce does not raise it, a

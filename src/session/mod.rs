@@ -80,6 +80,12 @@ impl NeighborHandle {
         self.tx.offer(cmd)
     }
 
+    /// Queues a teardown (Cease `subcode`) from the API: never refused while the
+    /// task lives, even when its API queue is full; at most one is pending.
+    pub fn teardown(&self, subcode: u8) -> Result<(), Refused> {
+        self.tx.teardown(subcode)
+    }
+
     /// Hands a connection from the peer to the task (refused, and so closed, when
     /// [`INCOMING_PENDING`] are still waiting for it).
     pub fn incoming(&self, stream: tokio::net::TcpStream) -> Result<(), Refused> {

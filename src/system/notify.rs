@@ -124,6 +124,11 @@ impl Notifier {
         }
     }
 
+    /// The note appended to every STATUS=, if any.
+    pub fn note(&self) -> Option<String> {
+        self.note.lock().ok().and_then(|n| n.clone())
+    }
+
     fn with_note(&self, status: &str) -> String {
         let note = self.note.lock().ok().and_then(|n| n.clone());
         match note {

@@ -3,23 +3,51 @@
 
 use tracing::{debug, info, warn};
 
+use super::noise::Noisy;
 use super::wire::write_out;
 use super::{Conn, End, Flow, Neighbor};
-use crate::bgp::{self, Prefix, RouteRefresh, Update};
+use crate::bgp::{self, Family, Prefix, RouteRefresh, Update};
 use crate::control::{Direction, EventKind, PeerState};
 use crate::session::outbound::{self, SessionContext};
 
 impl Neighbor {
     /// An UPDATE from the peer: End-of-RIB, or a change to the Adj-RIB-In, logged and
     /// published, then checked against the max-prefix limits.
-    pub(super) async fn on_update(&mut self, conn: &mut Conn, u: Update) -> Flow {
+    pub(super) async fn on_update(&mut self, conn: &mut Conn, mut u: Update) -> Flow {
         if let Some(family) = u.end_of_rib() {
             info!(peer = %self.cfg.address, family = outbound::family_name(family), "End-of-RIB received");
             self.emit(Direction::Receive, EventKind::EndOfRib(family));
             return Flow::Continue;
         }
         if let Some(why) = &u.treat_as_withdraw {
-            warn!(peer = %self.cfg.address, reason = %why, "malformed UPDATE treated as withdraw (RFC 7606)");
+            // The peer can send these at will: rate-limited.
+            self.noise.log(
+                self.cfg.address,
+                Noisy::TreatAsWithdraw,
+                &format!(": {why}"),
+            );
+        }
+        let negotiated = conn
+            .negotiated
+            .as_ref()
+            .map_or(&[][..], |n| &n.families[..]);
+        let dropped = retain_negotiated(&mut u, negotiated);
+        if dropped > 0 {
+            self.unnegotiated_dropped = self.unnegotiated_dropped.saturating_add(dropped as u64);
+            let detail = format!(
+                ": {dropped} in this UPDATE, {} this session",
+                self.unnegotiated_dropped
+            );
+            self.noise
+                .log(self.cfg.address, Noisy::Unnegotiated, &detail);
+            if u.nlri.is_empty()
+                && u.withdrawn.is_empty()
+                && u.attributes.mp_reach.is_none()
+                && u.attributes.mp_unreach.is_none()
+            {
+                // Nothing of a negotiated family: nothing to apply or publish.
+                return Flow::Continue;
+            }
         }
         let change = self.rib_in.apply(&u);
         let mut announced: Vec<Prefix> = u.nlri.clone();
@@ -121,6 +149,44 @@ impl Neighbor {
     }
 }
 
+/// Drops from `u` the routes (announced or withdrawn, classic or MP) of a family
+/// not in `families`, the families negotiated on this session; returns how many
+/// prefixes were dropped.
+///
+/// RFC 4760 §8: a family is exchanged only when both speakers advertised it, so a
+/// peer sending another family breaks the rule. Neither RFC 4760 nor RFC 7606
+/// prescribes a reset for it (RFC 4760 §7, for an incorrect MP attribute, says to
+/// ignore the routes of that AFI/SAFI; resetting is only a MAY there): the routes
+/// are ignored and counted, the session stays up. Were they kept, a peer could
+/// fill the Adj-RIB-In with a family no max-prefix limit counts (limits exist
+/// only for configured families, and negotiated ones are a subset of those).
+pub(super) fn retain_negotiated(u: &mut Update, families: &[Family]) -> usize {
+    let keep = |v: &mut Vec<Prefix>| -> usize {
+        let before = v.len();
+        v.retain(|p| families.contains(&p.family()));
+        before - v.len()
+    };
+    let mut dropped = keep(&mut u.nlri) + keep(&mut u.withdrawn);
+    let a = &mut u.attributes;
+    if let Some(r) = &mut a.mp_reach {
+        if families.contains(&r.family) {
+            dropped += keep(&mut r.nlri);
+        } else {
+            dropped += r.nlri.len();
+            a.mp_reach = None;
+        }
+    }
+    if let Some(w) = &mut a.mp_unreach {
+        if families.contains(&w.family) {
+            dropped += keep(&mut w.withdrawn);
+        } else {
+            dropped += w.withdrawn.len();
+            a.mp_unreach = None;
+        }
+    }
+    dropped
+}
+
 /// "a, b, c" for up to 16 prefixes, then "... (N in total)".
 fn list(prefixes: &[Prefix]) -> String {
     let mut s: Vec<String> = prefixes.iter().take(16).map(|p| p.to_string()).collect();
@@ -128,4 +194,65 @@ fn list(prefixes: &[Prefix]) -> String {
         s.push(format!("... ({} in total)", prefixes.len()));
     }
     s.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bgp::{MpReach, MpUnreach, PathAttributes};
+
+    fn p(s: &str) -> Prefix {
+        s.parse().unwrap()
+    }
+
+    fn mixed() -> Update {
+        Update {
+            withdrawn: vec![p("10.9.0.0/24")],
+            nlri: vec![p("10.0.0.0/24"), p("10.0.1.0/24")],
+            attributes: PathAttributes {
+                next_hop: Some("192.0.2.9".parse().unwrap()),
+                mp_reach: Some(MpReach {
+                    family: Family::IPV6_UNICAST,
+                    next_hops: vec!["2001:db8::9".parse().unwrap()],
+                    nlri: vec![p("2001:db8:1::/48"), p("2001:db8:2::/48")],
+                }),
+                mp_unreach: Some(MpUnreach {
+                    family: Family::IPV6_UNICAST,
+                    withdrawn: vec![p("2001:db8:3::/48")],
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    /// Only IPv4 negotiated: the MP attributes of IPv6 go, with their prefixes.
+    #[test]
+    fn ipv4_session_drops_mp_ipv6() {
+        let mut u = mixed();
+        assert_eq!(retain_negotiated(&mut u, &[Family::IPV4_UNICAST]), 3);
+        assert_eq!(u.nlri.len(), 2);
+        assert_eq!(u.withdrawn.len(), 1);
+        assert!(u.attributes.mp_reach.is_none() && u.attributes.mp_unreach.is_none());
+        assert!(u.attributes.next_hop.is_some());
+    }
+
+    /// Only IPv6 negotiated: the classic IPv4 fields are emptied.
+    #[test]
+    fn ipv6_session_drops_classic_ipv4() {
+        let mut u = mixed();
+        assert_eq!(retain_negotiated(&mut u, &[Family::IPV6_UNICAST]), 3);
+        assert!(u.nlri.is_empty() && u.withdrawn.is_empty());
+        assert_eq!(u.attributes.mp_reach.unwrap().nlri.len(), 2);
+        assert_eq!(u.attributes.mp_unreach.unwrap().withdrawn.len(), 1);
+    }
+
+    #[test]
+    fn both_negotiated_keeps_everything() {
+        let mut u = mixed();
+        let before = u.clone();
+        let both = [Family::IPV4_UNICAST, Family::IPV6_UNICAST];
+        assert_eq!(retain_negotiated(&mut u, &both), 0);
+        assert_eq!(u, before);
+    }
 }

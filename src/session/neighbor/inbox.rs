@@ -14,8 +14,13 @@
 //!   consumes the handle), a reload is an operator action, and incoming connections
 //!   are capped at [`INCOMING_PENDING`] not yet taken by the task (beyond that the
 //!   connection is closed: the peer has several pending already).
+//! - A teardown from the API also takes the second queue: the operator needs it
+//!   most when the task is stuck and its API queue full. The API cannot flood the
+//!   queue with it: at most one teardown is pending (a flag set when one is queued,
+//!   cleared when the task takes it); more while one is pending are merged into it
+//!   (its Cease subcode is the first one's).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use tokio::net::TcpStream;
@@ -44,6 +49,7 @@ pub struct Outbox {
     commands: mpsc::Sender<NeighborCommand>,
     internal: mpsc::UnboundedSender<NeighborCommand>,
     incoming_pending: Arc<AtomicUsize>,
+    teardown_pending: Arc<AtomicBool>,
 }
 
 /// The task's ends of the two queues.
@@ -52,6 +58,7 @@ pub struct Inbox {
     commands: mpsc::Receiver<NeighborCommand>,
     internal: mpsc::UnboundedReceiver<NeighborCommand>,
     incoming_pending: Arc<AtomicUsize>,
+    teardown_pending: Arc<AtomicBool>,
 }
 
 /// A connected pair of queues, the API one holding `capacity` commands.
@@ -59,16 +66,19 @@ pub fn inbox(capacity: usize) -> (Outbox, Inbox) {
     let (ctx, crx) = mpsc::channel(capacity.max(1));
     let (itx, irx) = mpsc::unbounded_channel();
     let pending = Arc::new(AtomicUsize::new(0));
+    let teardown = Arc::new(AtomicBool::new(false));
     (
         Outbox {
             commands: ctx,
             internal: itx,
             incoming_pending: Arc::clone(&pending),
+            teardown_pending: Arc::clone(&teardown),
         },
         Inbox {
             commands: crx,
             internal: irx,
             incoming_pending: pending,
+            teardown_pending: teardown,
         },
     )
 }
@@ -86,6 +96,20 @@ impl Outbox {
     /// the task has ended.
     pub fn internal(&self, cmd: NeighborCommand) -> bool {
         self.internal.send(cmd).is_ok()
+    }
+
+    /// A teardown from the API (Cease `subcode`): never refused while the task
+    /// lives, merged into one already pending (see the module documentation).
+    pub fn teardown(&self, subcode: u8) -> Result<(), Refused> {
+        if self.teardown_pending.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        if self.internal(NeighborCommand::Teardown(subcode)) {
+            Ok(())
+        } else {
+            self.teardown_pending.store(false, Ordering::Release);
+            Err(Refused::Gone)
+        }
     }
 
     /// A connection from the peer, unless [`INCOMING_PENDING`] are still waiting
@@ -110,8 +134,12 @@ impl Outbox {
 
 impl Inbox {
     fn taken(&self, cmd: NeighborCommand) -> NeighborCommand {
-        if matches!(cmd, NeighborCommand::Incoming(_)) {
-            self.incoming_pending.fetch_sub(1, Ordering::AcqRel);
+        match cmd {
+            NeighborCommand::Incoming(_) => {
+                self.incoming_pending.fetch_sub(1, Ordering::AcqRel);
+            }
+            NeighborCommand::Teardown(_) => self.teardown_pending.store(false, Ordering::Release),
+            _ => {}
         }
         cmd
     }
@@ -182,5 +210,28 @@ mod tests {
         assert!(matches!(inbox.recv().await, Some(NeighborCommand::ClearIn)));
         drop(out);
         assert!(inbox.recv().await.is_none());
+    }
+
+    /// A full API queue does not refuse a teardown; teardowns while one is pending
+    /// are merged, so the API cannot grow the unbounded queue with them; once the
+    /// task took it, the next one is queued again.
+    #[tokio::test]
+    async fn teardown_is_never_refused_and_coalesced() {
+        let (out, mut inbox) = inbox(1);
+        assert!(out.offer(NeighborCommand::FlushOut).is_ok());
+        assert!(matches!(
+            out.offer(NeighborCommand::ClearIn),
+            Err(Refused::Full)
+        ));
+        for _ in 0..10_000 {
+            assert!(out.teardown(4).is_ok());
+        }
+        assert!(matches!(inbox.try_recv(), Ok(NeighborCommand::Teardown(4))));
+        assert!(matches!(inbox.try_recv(), Ok(NeighborCommand::FlushOut)));
+        assert!(inbox.try_recv().is_err(), "one teardown queued, not 10000");
+        assert!(out.teardown(2).is_ok());
+        assert!(matches!(inbox.try_recv(), Ok(NeighborCommand::Teardown(2))));
+        drop(inbox);
+        assert!(matches!(out.teardown(4), Err(Refused::Gone)));
     }
 }

@@ -18,6 +18,7 @@
 //! - `collision`: a second connection from the peer (RFC 4271 §6.8);
 //! - `established`: UPDATEs in, Adj-RIB-Out deltas and End-of-RIB out, ROUTE-REFRESH;
 //! - `limits`: max-prefix checks and the idle time after a max-prefix Cease;
+//! - `noise`: rate limits for the log lines a peer can repeat at will;
 //! - `commands`: the daemon's commands, with or without a connection;
 //! - `inbox`: the bounded API queue and the daemon's own queue into the task;
 //! - `wire`: encoding, counting and hold-bounded writes;
@@ -33,6 +34,7 @@ mod events;
 mod handshake;
 mod inbox;
 mod limits;
+mod noise;
 mod status;
 mod wire;
 
@@ -158,6 +160,11 @@ pub struct Neighbor {
     /// Set when a max-prefix Cease ended the session: stay idle for this long
     /// (None: until a teardown) before connecting or accepting again.
     hold_after_down: Option<Option<Duration>>,
+    /// Prefixes of families not negotiated, dropped this session (see
+    /// `established::retain_negotiated`).
+    unnegotiated_dropped: u64,
+    /// Rate limits for the log lines the peer can repeat at will.
+    noise: noise::Noise,
 }
 
 /// What the daemon can read of a neighbor without asking its task (which may be
@@ -168,6 +175,14 @@ pub struct Brief {
     pub state: PeerState,
     /// Routes in the Adj-RIB-Out.
     pub prefixes_out: u64,
+}
+
+/// Sleeps until `when` (forever when None: a select! guard keeps it unpolled).
+async fn sleep_until_std(when: Option<std::time::Instant>) {
+    match when {
+        Some(w) => tokio::time::sleep_until(w.into()).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// A deadline that never comes: where a timer that is off is parked.
@@ -213,6 +228,8 @@ impl Neighbor {
             brief,
             limit_levels: Vec::new(),
             hold_after_down: None,
+            unnegotiated_dropped: 0,
+            noise: noise::Noise::default(),
         }
     }
 
@@ -301,6 +318,8 @@ impl Neighbor {
         );
         self.rib_in.clear();
         self.limit_levels.clear();
+        self.unnegotiated_dropped = 0;
+        self.noise.flush(self.cfg.address, true);
         self.rib_out.resend_all();
         self.negotiated = None;
         self.established_at = None;
