@@ -60,8 +60,10 @@ fn quick() -> HelperOptions {
 }
 
 /// Poll until `f` is true (bounded: 200 × 50 ms).
+/// Waits up to 30 s (600 x 50 ms; a loaded CI machine starts python helpers slowly:
+/// 10 s was once not enough there).
 async fn until(what: &str, mut f: impl FnMut() -> bool) {
-    for _ in 0..200 {
+    for _ in 0..600 {
         if f() {
             return;
         }
