@@ -135,12 +135,12 @@ impl ByteBudget {
     }
 }
 
-/// Encoded events for one helper, charged to its budget and to everybody's until
-/// written or dropped.
+/// Encoded events (or answers) for one helper, charged to its budget and, when
+/// given, to everybody's until written or dropped.
 struct Charged {
     text: String,
     mine: Arc<ByteBudget>,
-    all: Arc<ByteBudget>,
+    all: Option<Arc<ByteBudget>>,
 }
 
 impl Charged {
@@ -157,7 +157,19 @@ impl Charged {
         Some(Charged {
             text,
             mine: mine.clone(),
-            all: all.clone(),
+            all: Some(all.clone()),
+        })
+    }
+
+    /// Charges `text` to `reserve` alone; `None` if it does not fit.
+    fn reserved(text: String, reserve: &Arc<ByteBudget>) -> Option<Charged> {
+        if !reserve.take(text.len()) {
+            return None;
+        }
+        Some(Charged {
+            text,
+            mine: reserve.clone(),
+            all: None,
         })
     }
 }
@@ -165,7 +177,9 @@ impl Charged {
 impl Drop for Charged {
     fn drop(&mut self) {
         self.mine.give(self.text.len());
-        self.all.give(self.text.len());
+        if let Some(all) = &self.all {
+            all.give(self.text.len());
+        }
     }
 }
 
@@ -192,15 +206,22 @@ pub struct HelperStats {
     pub queued_bytes: AtomicUsize,
     /// Commands read from the helper.
     pub commands: AtomicU64,
-    /// Answers (`done` / `error:`) not delivered: the helper read none of its
-    /// stdin for [`ANSWER_QUEUE`] commands.
+    /// Answers that did not fit in the helper's byte budget: their output is
+    /// replaced by an `error:` line (without ack: not written), or a bare
+    /// `done`/`error:` is written from [`ANSWER_RESERVE`] (dropped if even that
+    /// is full).
     pub dropped_answers: AtomicU64,
     /// Lines refused (too long, not UTF-8, syntax errors).
     pub bad_lines: AtomicU64,
+    /// The "answers are dropped" line was logged (once per helper).
+    answer_drop_logged: std::sync::atomic::AtomicBool,
 }
 
-/// Answers queued for a helper that is not reading them, before they are dropped.
-pub const ANSWER_QUEUE: usize = 4096;
+/// Bytes set aside per helper for the last line of an answer (`done` /
+/// `error: ...`) whose output did not fit in the helper's byte budget: a helper
+/// waiting for its acknowledgement gets it even when its queue is full of
+/// events or of earlier answers it has not read yet. Thousands of such lines.
+pub const ANSWER_RESERVE: usize = 64 << 10;
 
 /// The running helpers.
 pub struct HelperSet {
@@ -369,8 +390,11 @@ async fn run(
     // Unbounded by count, bounded by the bytes charged to `queues`.
     let (qtx, qrx) = mpsc::unbounded_channel::<Charged>();
     // Answers have their own queue, written before any pending event: a helper
-    // waiting for its `done` gets it however many events are queued.
-    let (atx, arx) = mpsc::channel::<String>(ANSWER_QUEUE);
+    // waiting for its `done` gets it however many events are queued. They are
+    // charged to the same byte budgets as events; the last line of an answer
+    // whose output does not fit is charged to a reserve of its own.
+    let (atx, arx) = mpsc::unbounded_channel::<Charged>();
+    let answer_queues = (queues.clone(), Arc::new(ByteBudget::new(ANSWER_RESERVE)));
     let local = CancellationToken::new();
     let mut tasks = Vec::new();
     if let Some(stdin) = child.stdin.take() {
@@ -409,7 +433,9 @@ async fn run(
     let reader = child.stdout.take().map(|out| {
         let (name, ctx, stats) = (p.name.clone(), ctx.clone(), stats.clone());
         let max = opts.max_line;
-        tokio::spawn(async move { read_commands(name, out, ctx, opts.ack, max, stats, atx).await })
+        tokio::spawn(async move {
+            read_commands(name, out, ctx, opts.ack, max, stats, atx, answer_queues).await
+        })
     });
     drop(qtx);
     let pgid = child.id().map(|id| nix::unistd::Pid::from_raw(id as i32));
@@ -489,32 +515,31 @@ async fn end_group(name: &str, pgid: nix::unistd::Pid, grace: Duration) {
 async fn write_stdin(
     name: String,
     mut stdin: ChildStdin,
-    mut answers: mpsc::Receiver<String>,
+    mut answers: mpsc::UnboundedReceiver<Charged>,
     mut events: mpsc::UnboundedReceiver<Charged>,
     stats: Arc<HelperStats>,
 ) {
     let (mut answers_open, mut events_open) = (true, true);
     while answers_open || events_open {
-        let (s, charged) = tokio::select! {
+        let (c, event) = tokio::select! {
             biased;
             a = answers.recv(), if answers_open => match a {
-                Some(a) => (a, None),
+                Some(a) => (a, false),
                 None => { answers_open = false; continue; }
             },
             e = events.recv(), if events_open => match e {
-                Some(e) => (String::new(), Some(e)),
+                Some(e) => (e, true),
                 None => { events_open = false; continue; }
             },
         };
-        let bytes = charged.as_ref().map_or(s.as_bytes(), |c| c.text.as_bytes());
-        let written = stdin.write_all(bytes).await;
-        if let Some(c) = charged {
+        let written = stdin.write_all(c.text.as_bytes()).await;
+        if event {
             stats
                 .queued_bytes
                 .fetch_sub(c.text.len(), Ordering::Relaxed);
-            // Dropping it gives its bytes back to the budgets.
-            drop(c);
         }
+        // Dropping it gives its bytes back to the budgets.
+        drop(c);
         if let Err(e) = written {
             tracing::warn!(helper = %name, "cannot write to helper's stdin: {e}");
             return;
@@ -663,6 +688,7 @@ async fn pump_events(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn read_commands(
     name: String,
     out: tokio::process::ChildStdout,
@@ -670,7 +696,8 @@ async fn read_commands(
     ack: bool,
     max: usize,
     stats: Arc<HelperStats>,
-    answers: mpsc::Sender<String>,
+    answers: mpsc::UnboundedSender<Charged>,
+    (queues, reserve): (Queues, Arc<ByteBudget>),
 ) {
     let mut r = BufReader::with_capacity(16 * 1024, out);
     loop {
@@ -708,16 +735,44 @@ async fn read_commands(
             },
         };
         let s = answer.to_text(ack);
-        // Events never crowd answers out (they have their own queue, written
-        // first). Only a helper that reads nothing at all can fill it; its commands
-        // still run, and the answers it would not read are dropped and counted.
-        if !s.is_empty()
-            && answers.try_send(s).is_err()
-            && stats.dropped_answers.fetch_add(1, Ordering::Relaxed) == 0
-        {
-            tracing::warn!(helper = %name, "helper does not read its stdin: its answers are being dropped (its commands still run); read stdin, or set exabgp_api_ack=false");
+        if s.is_empty() {
+            continue;
+        }
+        // Answers are charged to the helper's byte budget like events. One whose
+        // output does not fit (a helper that asks for big answers and does not
+        // read them) is replaced by its last line alone, charged to the reserve:
+        // its output is dropped and counted, and a helper waiting for its ack
+        // still gets one.
+        let n = s.len();
+        let item = match Charged::new(s, &queues.mine, &queues.all) {
+            Some(c) => Some(c),
+            None => {
+                let last = if answer.lines.is_empty() {
+                    answer.to_text(ack)
+                } else if ack {
+                    format!("error: answer not shown ({n} bytes): the helper's stdin queue is full (is it reading its stdin?)\n")
+                } else {
+                    String::new()
+                };
+                stats.dropped_answers.fetch_add(1, Ordering::Relaxed);
+                let c = Charged::reserved(last, &reserve);
+                if answer_drop_log_due(&stats) {
+                    tracing::warn!(helper = %name, "helper does not read its stdin: answers that do not fit in its queue are replaced by an error line (their commands still run); read stdin, or set exabgp_api_ack=false");
+                }
+                c
+            }
+        };
+        if let Some(item) = item {
+            if answers.send(item).is_err() {
+                return;
+            }
         }
     }
+}
+
+/// True for the first dropped answer of this helper (one log line).
+fn answer_drop_log_due(stats: &HelperStats) -> bool {
+    !stats.answer_drop_logged.swap(true, Ordering::Relaxed)
 }
 
 #[cfg(test)]
