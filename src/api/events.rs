@@ -108,6 +108,11 @@ impl EventEncoder {
             Encoder::Json => {
                 let c = self.counters.entry(ev.peer.peer_address).or_insert(0);
                 *c += 1;
+                // Not encoded at all when it cannot fit: a full queue costs no
+                // encoding of the events it refuses.
+                if json_lower_bound(ev) > limit {
+                    return Encoded::TooBig;
+                }
                 let mut s = encode_json(ev, *c, &self.origin);
                 s.push('\n');
                 if s.len() > limit {
@@ -119,6 +124,24 @@ impl EventEncoder {
             Encoder::Text => encode_text_within(ev, limit),
         }
     }
+}
+
+/// Fewest bytes an event's JSON can take: each prefix is at least an
+/// `{"nlri":"0.0.0.0/0"}` (20 bytes) or `{"nlri":"::/0"}` (15). Cheap (counts only).
+pub fn json_lower_bound(ev: &Event) -> usize {
+    let EventKind::Update(u) = &ev.kind else {
+        return 0;
+    };
+    let per = |ps: &[Prefix]| {
+        ps.iter()
+            .map(|p| if p.addr().is_ipv4() { 20 } else { 15 })
+            .sum::<usize>()
+    };
+    let a = &u.attributes;
+    per(&u.nlri)
+        + per(&u.withdrawn)
+        + a.mp_reach.as_ref().map_or(0, |m| per(&m.nlri))
+        + a.mp_unreach.as_ref().map_or(0, |m| per(&m.withdrawn))
 }
 
 fn direction_text(d: Direction) -> &'static str {
@@ -657,6 +680,35 @@ mod limit_tests {
                 .collect(),
             treat_as_withdraw: None,
         }
+    }
+
+    /// The cheap bound is a true lower bound of the JSON (IPv4 and IPv6, shortest
+    /// prefixes, announced and withdrawn), so an event that fits is never refused.
+    #[test]
+    fn json_lower_bound_is_below_the_json() {
+        let short = |a: IpAddr| Prefix::new(a, 0).unwrap_or_else(|| unreachable!());
+        let v6 = IpAddr::from([0u16; 8]);
+        let mut u = big(300);
+        u.nlri.push(short(IpAddr::from([0, 0, 0, 0])));
+        u.withdrawn.push(short(IpAddr::from([0, 0, 0, 0])));
+        u.attributes.mp_reach = Some(crate::bgp::MpReach {
+            family: Family::IPV6_UNICAST,
+            next_hops: vec![v6],
+            nlri: vec![short(v6); 50],
+        });
+        u.attributes.mp_unreach = Some(crate::bgp::MpUnreach {
+            family: Family::IPV6_UNICAST,
+            withdrawn: vec![short(v6); 50],
+        });
+        let e = ev(u);
+        let json = encode_json(&e, 1, &Origin::current());
+        assert!(json_lower_bound(&e) <= json.len());
+        assert!(json_lower_bound(&e) > 300 * 20);
+        let mut enc = EventEncoder::new(Encoder::Json, Origin::current());
+        assert!(matches!(
+            enc.encode_within(&e, json.len() + 1),
+            Encoded::Whole(_)
+        ));
     }
 
     /// Whole when it fits (exactly the size counted first); otherwise the lines

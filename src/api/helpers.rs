@@ -613,7 +613,9 @@ async fn pump_events(
     let mut cut: (u64, Option<Instant>) = (0, None);
     loop {
         let ev = tokio::select! {
-            r = rx.recv() => r,
+            // Shared, not copied: most events are filtered out or encoded
+            // straight from the channel's.
+            r = rx.recv_shared() => r,
             _ = stop.cancelled() => {
                 drops.flush(&p.name);
                 return;
@@ -645,8 +647,9 @@ async fn pump_events(
             continue;
         }
         // The room is known before encoding: text is never encoded beyond it; JSON
-        // (linear in the message, about 2 MB at most) is encoded, then kept only if
-        // it fits.
+        // (linear in the message, about 2 MB at most) is not encoded when even its
+        // lower bound (bytes per prefix) does not fit, else encoded, then kept only
+        // if it fits.
         let room = queues.mine.room().min(queues.all.room());
         let limit = room.min(MAX_EVENT_BYTES);
         let full = "its queue is full (is it reading its stdin?)";

@@ -218,8 +218,26 @@ impl EventSender {
     }
 }
 
+/// An event as the channel holds it, shared with every receiver (not copied):
+/// a receiver that filters events looks at it before deciding to copy anything.
+/// Its bytes stay charged to the channel while it is held.
+#[derive(Debug, Clone)]
+pub struct SharedEvent(Arc<Held>);
+
+impl std::ops::Deref for SharedEvent {
+    type Target = Event;
+    fn deref(&self) -> &Event {
+        &self.0.ev
+    }
+}
+
 impl EventReceiver {
-    /// The next event, like `broadcast::Receiver::recv`.
+    /// The next event, shared: nothing is copied (see [`SharedEvent`]).
+    pub async fn recv_shared(&mut self) -> Result<SharedEvent, broadcast::error::RecvError> {
+        self.rx.recv().await.map(SharedEvent)
+    }
+
+    /// The next event, like `broadcast::Receiver::recv` (a copy of it).
     pub async fn recv(&mut self) -> Result<Event, broadcast::error::RecvError> {
         self.rx.recv().await.map(|h| h.ev.clone())
     }
