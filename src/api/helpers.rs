@@ -141,6 +141,9 @@ struct Charged {
     text: String,
     mine: Arc<ByteBudget>,
     all: Option<Arc<ByteBudget>>,
+    /// Counted in this helper's [`HelperStats::queued_bytes`] until dropped
+    /// (written, or thrown away with the queue of an instance that ended).
+    queued: Option<Arc<HelperStats>>,
 }
 
 impl Charged {
@@ -158,6 +161,7 @@ impl Charged {
             text,
             mine: mine.clone(),
             all: Some(all.clone()),
+            queued: None,
         })
     }
 
@@ -170,6 +174,7 @@ impl Charged {
             text,
             mine: reserve.clone(),
             all: None,
+            queued: None,
         })
     }
 }
@@ -179,6 +184,11 @@ impl Drop for Charged {
         self.mine.give(self.text.len());
         if let Some(all) = &self.all {
             all.give(self.text.len());
+        }
+        if let Some(stats) = &self.queued {
+            stats
+                .queued_bytes
+                .fetch_sub(self.text.len(), Ordering::Relaxed);
         }
     }
 }
@@ -398,13 +408,7 @@ async fn run(
     let local = CancellationToken::new();
     let mut tasks = Vec::new();
     if let Some(stdin) = child.stdin.take() {
-        tasks.push(tokio::spawn(write_stdin(
-            p.name.clone(),
-            stdin,
-            arx,
-            qrx,
-            stats.clone(),
-        )));
+        tasks.push(tokio::spawn(write_stdin(p.name.clone(), stdin, arx, qrx)));
     }
     tasks.push(tokio::spawn(pump_events(
         p.clone(),
@@ -517,28 +521,22 @@ async fn write_stdin(
     mut stdin: ChildStdin,
     mut answers: mpsc::UnboundedReceiver<Charged>,
     mut events: mpsc::UnboundedReceiver<Charged>,
-    stats: Arc<HelperStats>,
 ) {
     let (mut answers_open, mut events_open) = (true, true);
     while answers_open || events_open {
-        let (c, event) = tokio::select! {
+        let c = tokio::select! {
             biased;
             a = answers.recv(), if answers_open => match a {
-                Some(a) => (a, false),
+                Some(a) => a,
                 None => { answers_open = false; continue; }
             },
             e = events.recv(), if events_open => match e {
-                Some(e) => (e, true),
+                Some(e) => e,
                 None => { events_open = false; continue; }
             },
         };
         let written = stdin.write_all(c.text.as_bytes()).await;
-        if event {
-            stats
-                .queued_bytes
-                .fetch_sub(c.text.len(), Ordering::Relaxed);
-        }
-        // Dropping it gives its bytes back to the budgets.
+        // Dropping it gives its bytes back to the budgets and the counter.
         drop(c);
         if let Err(e) = written {
             tracing::warn!(helper = %name, "cannot write to helper's stdin: {e}");
@@ -677,14 +675,14 @@ async fn pump_events(
             }
         };
         let len = text.len();
-        let Some(item) = Charged::new(text, &queues.mine, &queues.all) else {
+        let Some(mut item) = Charged::new(text, &queues.mine, &queues.all) else {
             stats.dropped.fetch_add(1, Ordering::Relaxed);
             drops.note(&p.name, 1, full);
             continue;
         };
         stats.queued_bytes.fetch_add(len, Ordering::Relaxed);
+        item.queued = Some(stats.clone());
         if qtx.send(item).is_err() {
-            stats.queued_bytes.fetch_sub(len, Ordering::Relaxed);
             drops.flush(&p.name);
             return;
         }
