@@ -322,9 +322,24 @@ fn open_json(o: &Open) -> String {
                 .build(),
         );
     }
+    // A capability of a known code but the wrong length decodes as Unknown: it
+    // must not replace the well-formed ones of that code (code 1 would hide
+    // every family the peer did advertise).
+    let decoded = |code: u8| {
+        o.capabilities.iter().any(|c| {
+            matches!(
+                (code, c),
+                (1, Capability::Multiprotocol(_))
+                    | (2, Capability::RouteRefresh)
+                    | (6, Capability::ExtendedMessage)
+                    | (65, Capability::FourOctetAs(_))
+            )
+        })
+    };
     for c in &o.capabilities {
         caps = match c {
             Capability::Multiprotocol(_) => caps,
+            Capability::Unknown { code, .. } if decoded(*code) => caps,
             Capability::RouteRefresh => {
                 caps.set("2", Obj::new().str("name", "route-refresh").build())
             }
@@ -680,6 +695,31 @@ mod limit_tests {
                 .collect(),
             treat_as_withdraw: None,
         }
+    }
+
+    /// A multiprotocol capability of the wrong length (decoded as unknown code
+    /// 1) does not hide the families of the well-formed ones.
+    #[test]
+    fn malformed_multiprotocol_keeps_the_families() {
+        let o = Open {
+            version: 4,
+            my_as: 65000,
+            hold_time: 90,
+            router_id: Ipv4Addr::new(192, 0, 2, 254),
+            capabilities: vec![
+                Capability::Multiprotocol(Family::IPV4_UNICAST),
+                Capability::Unknown {
+                    code: 1,
+                    value: vec![0, 2, 0],
+                },
+                Capability::Multiprotocol(Family::IPV6_UNICAST),
+            ],
+        };
+        let json = open_json(&o);
+        assert!(
+            json.contains(r#""families": ["ipv4 unicast", "ipv6 unicast"]"#),
+            "{json}"
+        );
     }
 
     /// The cheap bound is a true lower bound of the JSON (IPv4 and IPv6, shortest
