@@ -11,7 +11,10 @@
 //!
 //! Each helper runs in its own process group: stopping it (shutdown, or after it
 //! exited, before a respawn) sends SIGTERM to the whole group, then SIGKILL after
-//! the grace time, so what a helper started does not outlive it.
+//! the grace time, so what a helper started does not outlive it. The helper's exit
+//! is noticed through a pidfd without reaping it: it is reaped after its group is
+//! ended, so the group's id (its pid) cannot have been reused meanwhile. A child
+//! that calls setsid/setpgid leaves the group and is not stopped.
 //!
 //! Nothing here ever blocks the daemon: events go through a broadcast channel
 //! bounded in bytes ([`crate::control::bus`]; a slow helper lags, it does not hold
@@ -443,16 +446,31 @@ async fn run(
     });
     drop(qtx);
     let pgid = child.id().map(|id| nix::unistd::Pid::from_raw(id as i32));
+    // Notices the exit without reaping: while the helper is a zombie its pid, the
+    // id of its process group, cannot be reused, so signalling the group reaches
+    // only what it started.
+    let pidfd = child.id().and_then(pidfd);
     let stopped = tokio::select! {
-        status = child.wait() => {
+        status = exited(&mut child, pidfd.as_ref()) => {
+            // What it left running in its group must not outlive it (nor hold its
+            // pipes open) into the next instance.
+            let status = match status {
+                Some(status) => {
+                    if let Some(pgid) = pgid {
+                        end_group(&p.name, pgid, false, opts.grace).await;
+                    }
+                    status
+                }
+                None => {
+                    if let Some(pgid) = pgid {
+                        end_group(&p.name, pgid, true, opts.grace).await;
+                    }
+                    child.wait().await
+                }
+            };
             match status {
                 Ok(s) => tracing::warn!(helper = %p.name, "helper exited: {s}"),
                 Err(e) => tracing::error!(helper = %p.name, "cannot wait for helper: {e}"),
-            }
-            // What it left running in its group must not outlive it (nor hold its
-            // pipes open) into the next instance.
-            if let Some(pgid) = pgid {
-                end_group(&p.name, pgid, opts.grace).await;
             }
             // Let the reader run the helper's last commands (bounded: a grandchild
             // may keep the pipe open).
@@ -464,7 +482,7 @@ async fn run(
             false
         }
         _ = shutdown.cancelled() => {
-            terminate(&p.name, &mut child, opts.grace).await;
+            terminate(&p.name, &mut child, pidfd.as_ref(), opts.grace).await;
             if let Some(r) = reader { r.abort(); }
             true
         }
@@ -476,8 +494,40 @@ async fn run(
     stopped
 }
 
-/// SIGTERM to the helper's process group, then SIGKILL to the group after `grace`.
-async fn terminate(name: &str, child: &mut Child, grace: Duration) {
+type PidFd = tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>;
+
+/// A pidfd for `pid` (our child, not reaped yet): readable once it has exited,
+/// without reaping it. None where the kernel has none (before Linux 5.3).
+fn pidfd(pid: u32) -> Option<PidFd> {
+    use std::os::fd::FromRawFd;
+    let pid = libc::pid_t::try_from(pid).ok()?;
+    // SAFETY: pidfd_open(pid, flags) only returns a new descriptor, or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let fd = i32::try_from(fd).ok().filter(|fd| *fd >= 0)?;
+    // SAFETY: the descriptor was just created and is owned by nobody else.
+    let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+    // SAFETY: the OwnedFd stays open, and the same, as long as the AsyncFd owns it.
+    unsafe { PidFd::register_with_interest(fd, tokio::io::Interest::READABLE) }.ok()
+}
+
+/// Until the helper has exited: `None` when it is left unreaped (a zombie,
+/// pinning its pid and process group id) for `child.wait()` to reap later;
+/// `Some` (reaped) without a pidfd.
+async fn exited(
+    child: &mut Child,
+    pidfd: Option<&PidFd>,
+) -> Option<std::io::Result<std::process::ExitStatus>> {
+    if let Some(fd) = pidfd {
+        if fd.readable().await.is_ok() {
+            return None;
+        }
+    }
+    Some(child.wait().await)
+}
+
+/// SIGTERM to the helper's process group, then SIGKILL to the group after `grace`;
+/// the helper is reaped last, so the group's id stays its own throughout.
+async fn terminate(name: &str, child: &mut Child, pidfd: Option<&PidFd>, grace: Duration) {
     use nix::sys::signal::{killpg, Signal};
     let Some(pid) = child.id() else {
         return;
@@ -485,22 +535,66 @@ async fn terminate(name: &str, child: &mut Child, grace: Duration) {
     let pgid = nix::unistd::Pid::from_raw(pid as i32);
     let start = Instant::now();
     let _ = killpg(pgid, Signal::SIGTERM);
-    match tokio::time::timeout(grace, child.wait()).await {
-        Ok(Ok(s)) => tracing::info!(helper = %name, "helper stopped: {s}"),
+    match tokio::time::timeout(grace, exited(child, pidfd)).await {
+        Ok(Some(Ok(s))) => tracing::info!(helper = %name, "helper stopped: {s}"),
+        Ok(None) => {
+            end_group(name, pgid, true, grace.saturating_sub(start.elapsed())).await;
+            if let Ok(s) = child.wait().await {
+                tracing::info!(helper = %name, "helper stopped: {s}");
+            }
+            return;
+        }
         _ => {
             tracing::warn!(helper = %name, "helper ignored SIGTERM for {} s; killing it", grace.as_secs());
             let _ = killpg(pgid, Signal::SIGKILL);
             let _ = child.kill().await;
         }
     }
-    end_group(name, pgid, grace.saturating_sub(start.elapsed())).await;
+    end_group(name, pgid, false, grace.saturating_sub(start.elapsed())).await;
+}
+
+/// Whether a process other than the leader `pgid` (a zombie: `pinned`) is left
+/// in the group: read in /proc, since a signal to the group succeeds as long as
+/// the zombie is there.
+fn others_in_group(pgid: nix::unistd::Pid) -> bool {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    let want = pgid.as_raw();
+    dir.flatten().any(|e| {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            return false;
+        };
+        if pid == want {
+            return false;
+        }
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            return false;
+        };
+        // "PID (comm) STATE PPID PGRP ...": comm may hold anything but ends at
+        // the last ')'.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            return false;
+        };
+        let mut f = rest.split_whitespace();
+        let state = f.next().unwrap_or("Z");
+        let pgrp = f.nth(1).and_then(|g| g.parse::<i32>().ok());
+        pgrp == Some(want) && !state.starts_with(['Z', 'X'])
+    })
 }
 
 /// After the helper itself has ended: SIGTERM whatever is left in its process
-/// group, wait up to `grace` for the group to empty, then SIGKILL it.
-async fn end_group(name: &str, pgid: nix::unistd::Pid, grace: Duration) {
+/// group, wait up to `grace` for the group to empty, then SIGKILL it. `pinned`:
+/// the helper is not reaped yet, so the group's id cannot have been reused.
+async fn end_group(name: &str, pgid: nix::unistd::Pid, pinned: bool, grace: Duration) {
     use nix::sys::signal::{killpg, Signal};
-    let alive = || killpg(pgid, None).is_ok();
+    let alive = || {
+        if pinned {
+            others_in_group(pgid)
+        } else {
+            killpg(pgid, None).is_ok()
+        }
+    };
     if !alive() {
         return;
     }
