@@ -850,7 +850,9 @@ async fn read_commands(
                     String::new()
                 };
                 stats.dropped_answers.fetch_add(1, Ordering::Relaxed);
-                let c = Charged::reserved(last, &reserve);
+                let c = Some(last)
+                    .filter(|l| !l.is_empty())
+                    .and_then(|l| Charged::reserved(l, &reserve));
                 if answer_drop_log_due(&stats) {
                     tracing::warn!(helper = %name, "helper does not read its stdin: answers that do not fit in its queue are replaced by an error line (their commands still run); read stdin, or set exabgp_api_ack=false");
                 }
