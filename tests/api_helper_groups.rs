@@ -96,3 +96,66 @@ async fn grandchildren_end_with_their_helper_on_respawn_and_on_stop() {
     })
     .await;
 }
+
+/// The group is signalled while the exited helper is still unreaped (a zombie):
+/// its pid, the group's id, cannot have been given to another process. The
+/// helper's background child records, when SIGTERM reaches it, whether the
+/// helper's pid is still there (/proc/PID exists for a zombie, not once reaped).
+/// A second child ignores SIGTERM: it is seen in the group and killed after the
+/// grace time all the same.
+#[tokio::test]
+async fn the_group_is_ended_before_the_helper_is_reaped() {
+    let d = tempfile::tempdir().unwrap();
+    let seen = d.path().join("seen");
+    let stubborn = d.path().join("stubborn");
+    let script = d.path().join("helper.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "leader=$$\n\
+             sh -c 'trap \"if [ -e /proc/'$leader' ]; then echo pinned; else echo reaped; fi > {seen}; exit 0\" TERM; \
+             n=0; while [ $n -lt 600 ]; do sleep 0.1; n=$((n+1)); done' &\n\
+             sh -c 'trap \"\" TERM; n=0; while [ $n -lt 600 ]; do sleep 0.1; n=$((n+1)); done' &\n\
+             echo $! > {stubborn}\n\
+             sleep 0.5\nexit 0\n",
+            seen = seen.display(),
+            stubborn = stubborn.display()
+        ),
+    )
+    .unwrap();
+    let helper = ProcessConfig {
+        name: "leaver".into(),
+        run: vec!["/bin/sh".into(), script.display().to_string()],
+        encoder: Encoder::Text,
+        receive: vec![],
+        respawn_limit: 1,
+        respawn_window: 60,
+    };
+    let (ctx, _seen) = api_support::responder();
+    let (etx, _) = exabgp::control::event_channel(16, 1 << 20);
+    let token = CancellationToken::new();
+    let opts = HelperOptions {
+        grace: Duration::from_secs(2),
+        respawn_delay: Duration::from_secs(30),
+        ..Default::default()
+    };
+    let set = spawn_all(&[helper], ctx, &etx, opts, token.clone());
+    until("the background child's answer", || {
+        std::fs::read_to_string(&seen).is_ok_and(|s| !s.is_empty())
+    })
+    .await;
+    let s = std::fs::read_to_string(&seen).unwrap_or_default();
+    assert_eq!(
+        s.trim(),
+        "pinned",
+        "the helper was reaped before its group was signalled"
+    );
+    let stubborn = pids(&stubborn);
+    assert_eq!(stubborn.len(), 1);
+    until("the child that ignores SIGTERM to be killed", || {
+        !alive(stubborn[0])
+    })
+    .await;
+    token.cancel();
+    set.wait().await;
+}

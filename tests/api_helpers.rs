@@ -576,3 +576,56 @@ async fn no_systemd_variables_and_stderr_is_logged() {
     );
     r.stop().await;
 }
+
+/// The events queued for a helper instance that exits are thrown away with its
+/// queue, and so is their count: `queued_bytes` goes back to zero instead of
+/// growing with each respawn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_bytes_go_back_to_zero_when_an_instance_ends() {
+    let deaf = process(
+        "deaf",
+        vec!["/bin/sleep".into(), "2".into()],
+        Encoder::Json,
+        vec![ReceiveKind::Update],
+    );
+    let r = start(&[deaf], 4096, quick());
+    let stats = r.set.helpers[0].1.clone();
+    until("the helper runs", || {
+        stats.starts.load(Ordering::Relaxed) == 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let ev = Event {
+        time: SystemTime::now(),
+        peer: PeerInfo {
+            local_address: None,
+            peer_address: "192.0.2.254".parse().unwrap(),
+            local_as: 65001,
+            peer_as: 65000,
+            peer_router_id: None,
+        },
+        direction: Direction::Receive,
+        kind: EventKind::Update(Box::new(update(
+            (0..2000u32)
+                .filter_map(|i| Prefix::new(Ipv4Addr::from(0x0a00_0000 + (i << 8)).into(), 24))
+                .collect(),
+        ))),
+    };
+    // About 60 KB of JSON each: far more than the pipe takes.
+    for _ in 0..40 {
+        let _ = r.etx.send(ev.clone());
+    }
+    until("events queued beyond the pipe", || {
+        stats.queued_bytes.load(Ordering::Relaxed) > 512 << 10
+    })
+    .await;
+    until("the helper exits and is respawned", || {
+        stats.starts.load(Ordering::Relaxed) >= 2
+    })
+    .await;
+    until("queued_bytes back to zero", || {
+        stats.queued_bytes.load(Ordering::Relaxed) == 0
+    })
+    .await;
+    r.stop().await;
+}

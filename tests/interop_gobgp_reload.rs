@@ -56,8 +56,15 @@ fn reload_keeps_the_session_unless_it_changes_what_the_session_uses() {
     let before = gobgp_counts(&g, exa_ip);
     assert_eq!(before.0, 1, "gobgp counters: {before:?}");
     assert_eq!(before.1, 0, "gobgp counters: {before:?}");
-    let up = wait_for(WAIT, || ctl.neighbor(g.addr).uptime);
+    // Up for 3 s at least, so a restart later moves the session's start by more
+    // than the tolerance of the uptime check below.
+    let up = wait_for(WAIT, || {
+        ctl.neighbor(g.addr)
+            .uptime
+            .filter(|u| *u >= Duration::from_secs(3))
+    });
     let uptime_before = up.expect("exabgp sees the session established");
+    let measured = Instant::now();
 
     // Only the description changes, then only the order of the families.
     let v6_first = r#"["ipv6 unicast", "ipv4 unicast"]"#;
@@ -67,13 +74,22 @@ fn reload_keeps_the_session_unless_it_changes_what_the_session_uses() {
             ctl.ask(Command::ApplyConfig(Box::new(next))),
             ControlReply::Done
         );
+        // The configuration shown is the new one: its description and, in the
+        // order given, its families.
+        let v6_shown_first = families == v6_first;
         let shown = wait_for(WAIT, || {
-            ctl.neighbor(g.addr)
-                .configuration
-                .contains("rack 2")
-                .then_some(())
+            let c = ctl.neighbor(g.addr).configuration;
+            let fams = c.split("families").nth(1).unwrap_or("");
+            let v6_first = match (fams.find("ipv6"), fams.find("ipv4")) {
+                (Some(a), Some(b)) => a < b,
+                _ => return None,
+            };
+            (c.contains("rack 2") && v6_first == v6_shown_first).then_some(())
         });
-        assert!(shown.is_some(), "new description not shown");
+        assert!(
+            shown.is_some(),
+            "{step} change: new configuration not shown"
+        );
         // For three seconds (bounded), gobgpd sees nothing new: no NOTIFICATION,
         // no second OPEN, the same session.
         let until = Instant::now() + Duration::from_secs(3);
@@ -82,11 +98,21 @@ fn reload_keeps_the_session_unless_it_changes_what_the_session_uses() {
             assert_eq!(now, before, "{step} change: gobgpd saw the session restart");
             std::thread::sleep(Duration::from_millis(300));
         }
-        let n = ctl.neighbor(g.addr);
-        assert_eq!(n.state, PeerState::Established);
+        // Established (waited for, so that a session restarted and established
+        // again is caught by its uptime, not only by its state).
+        let n = wait_for(WAIT, || {
+            let n = ctl.neighbor(g.addr);
+            (n.state == PeerState::Established).then_some(n)
+        });
+        let Some(n) = n else {
+            panic!("{step} change: the session is not established");
+        };
+        // The same session: its uptime grew by the time elapsed (within 1.5 s).
+        let expected = uptime_before + measured.elapsed();
         assert!(
-            n.uptime.is_some_and(|u| u >= uptime_before),
-            "{step} change: exabgp's session restarted: uptime {:?} < {uptime_before:?}",
+            n.uptime
+                .is_some_and(|u| u + Duration::from_millis(1500) >= expected),
+            "{step} change: exabgp's session restarted: uptime {:?}, expected about {expected:?}",
             n.uptime
         );
     }

@@ -108,6 +108,11 @@ impl EventEncoder {
             Encoder::Json => {
                 let c = self.counters.entry(ev.peer.peer_address).or_insert(0);
                 *c += 1;
+                // Not encoded at all when it cannot fit: a full queue costs no
+                // encoding of the events it refuses.
+                if json_lower_bound(ev) > limit {
+                    return Encoded::TooBig;
+                }
                 let mut s = encode_json(ev, *c, &self.origin);
                 s.push('\n');
                 if s.len() > limit {
@@ -119,6 +124,24 @@ impl EventEncoder {
             Encoder::Text => encode_text_within(ev, limit),
         }
     }
+}
+
+/// Fewest bytes an event's JSON can take: each prefix is at least an
+/// `{"nlri":"0.0.0.0/0"}` (20 bytes) or `{"nlri":"::/0"}` (15). Cheap (counts only).
+pub fn json_lower_bound(ev: &Event) -> usize {
+    let EventKind::Update(u) = &ev.kind else {
+        return 0;
+    };
+    let per = |ps: &[Prefix]| {
+        ps.iter()
+            .map(|p| if p.addr().is_ipv4() { 20 } else { 15 })
+            .sum::<usize>()
+    };
+    let a = &u.attributes;
+    per(&u.nlri)
+        + per(&u.withdrawn)
+        + a.mp_reach.as_ref().map_or(0, |m| per(&m.nlri))
+        + a.mp_unreach.as_ref().map_or(0, |m| per(&m.withdrawn))
 }
 
 fn direction_text(d: Direction) -> &'static str {
@@ -299,9 +322,24 @@ fn open_json(o: &Open) -> String {
                 .build(),
         );
     }
+    // A capability of a known code but the wrong length decodes as Unknown: it
+    // must not replace the well-formed ones of that code (code 1 would hide
+    // every family the peer did advertise).
+    let decoded = |code: u8| {
+        o.capabilities.iter().any(|c| {
+            matches!(
+                (code, c),
+                (1, Capability::Multiprotocol(_))
+                    | (2, Capability::RouteRefresh)
+                    | (6, Capability::ExtendedMessage)
+                    | (65, Capability::FourOctetAs(_))
+            )
+        })
+    };
     for c in &o.capabilities {
         caps = match c {
             Capability::Multiprotocol(_) => caps,
+            Capability::Unknown { code, .. } if decoded(*code) => caps,
             Capability::RouteRefresh => {
                 caps.set("2", Obj::new().str("name", "route-refresh").build())
             }
@@ -657,6 +695,60 @@ mod limit_tests {
                 .collect(),
             treat_as_withdraw: None,
         }
+    }
+
+    /// A multiprotocol capability of the wrong length (decoded as unknown code
+    /// 1) does not hide the families of the well-formed ones.
+    #[test]
+    fn malformed_multiprotocol_keeps_the_families() {
+        let o = Open {
+            version: 4,
+            my_as: 65000,
+            hold_time: 90,
+            router_id: Ipv4Addr::new(192, 0, 2, 254),
+            capabilities: vec![
+                Capability::Multiprotocol(Family::IPV4_UNICAST),
+                Capability::Unknown {
+                    code: 1,
+                    value: vec![0, 2, 0],
+                },
+                Capability::Multiprotocol(Family::IPV6_UNICAST),
+            ],
+        };
+        let json = open_json(&o);
+        assert!(
+            json.contains(r#""families": ["ipv4 unicast", "ipv6 unicast"]"#),
+            "{json}"
+        );
+    }
+
+    /// The cheap bound is a true lower bound of the JSON (IPv4 and IPv6, shortest
+    /// prefixes, announced and withdrawn), so an event that fits is never refused.
+    #[test]
+    fn json_lower_bound_is_below_the_json() {
+        let short = |a: IpAddr| Prefix::new(a, 0).unwrap_or_else(|| unreachable!());
+        let v6 = IpAddr::from([0u16; 8]);
+        let mut u = big(300);
+        u.nlri.push(short(IpAddr::from([0, 0, 0, 0])));
+        u.withdrawn.push(short(IpAddr::from([0, 0, 0, 0])));
+        u.attributes.mp_reach = Some(crate::bgp::MpReach {
+            family: Family::IPV6_UNICAST,
+            next_hops: vec![v6],
+            nlri: vec![short(v6); 50],
+        });
+        u.attributes.mp_unreach = Some(crate::bgp::MpUnreach {
+            family: Family::IPV6_UNICAST,
+            withdrawn: vec![short(v6); 50],
+        });
+        let e = ev(u);
+        let json = encode_json(&e, 1, &Origin::current());
+        assert!(json_lower_bound(&e) <= json.len());
+        assert!(json_lower_bound(&e) > 300 * 20);
+        let mut enc = EventEncoder::new(Encoder::Json, Origin::current());
+        assert!(matches!(
+            enc.encode_within(&e, json.len() + 1),
+            Encoded::Whole(_)
+        ));
     }
 
     /// Whole when it fits (exactly the size counted first); otherwise the lines

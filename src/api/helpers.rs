@@ -11,7 +11,10 @@
 //!
 //! Each helper runs in its own process group: stopping it (shutdown, or after it
 //! exited, before a respawn) sends SIGTERM to the whole group, then SIGKILL after
-//! the grace time, so what a helper started does not outlive it.
+//! the grace time, so what a helper started does not outlive it. The helper's exit
+//! is noticed through a pidfd without reaping it: it is reaped after its group is
+//! ended, so the group's id (its pid) cannot have been reused meanwhile. A child
+//! that calls setsid/setpgid leaves the group and is not stopped.
 //!
 //! Nothing here ever blocks the daemon: events go through a broadcast channel
 //! bounded in bytes ([`crate::control::bus`]; a slow helper lags, it does not hold
@@ -135,12 +138,15 @@ impl ByteBudget {
     }
 }
 
-/// Encoded events for one helper, charged to its budget and to everybody's until
-/// written or dropped.
+/// Encoded events (or answers) for one helper, charged to its budget and, when
+/// given, to everybody's until written or dropped.
 struct Charged {
     text: String,
     mine: Arc<ByteBudget>,
-    all: Arc<ByteBudget>,
+    all: Option<Arc<ByteBudget>>,
+    /// Counted in this helper's [`HelperStats::queued_bytes`] until dropped
+    /// (written, or thrown away with the queue of an instance that ended).
+    queued: Option<Arc<HelperStats>>,
 }
 
 impl Charged {
@@ -157,7 +163,21 @@ impl Charged {
         Some(Charged {
             text,
             mine: mine.clone(),
-            all: all.clone(),
+            all: Some(all.clone()),
+            queued: None,
+        })
+    }
+
+    /// Charges `text` to `reserve` alone; `None` if it does not fit.
+    fn reserved(text: String, reserve: &Arc<ByteBudget>) -> Option<Charged> {
+        if !reserve.take(text.len()) {
+            return None;
+        }
+        Some(Charged {
+            text,
+            mine: reserve.clone(),
+            all: None,
+            queued: None,
         })
     }
 }
@@ -165,7 +185,14 @@ impl Charged {
 impl Drop for Charged {
     fn drop(&mut self) {
         self.mine.give(self.text.len());
-        self.all.give(self.text.len());
+        if let Some(all) = &self.all {
+            all.give(self.text.len());
+        }
+        if let Some(stats) = &self.queued {
+            stats
+                .queued_bytes
+                .fetch_sub(self.text.len(), Ordering::Relaxed);
+        }
     }
 }
 
@@ -192,15 +219,22 @@ pub struct HelperStats {
     pub queued_bytes: AtomicUsize,
     /// Commands read from the helper.
     pub commands: AtomicU64,
-    /// Answers (`done` / `error:`) not delivered: the helper read none of its
-    /// stdin for [`ANSWER_QUEUE`] commands.
+    /// Answers that did not fit in the helper's byte budget: their output is
+    /// replaced by an `error:` line (without ack: not written), or a bare
+    /// `done`/`error:` is written from [`ANSWER_RESERVE`] (dropped if even that
+    /// is full).
     pub dropped_answers: AtomicU64,
     /// Lines refused (too long, not UTF-8, syntax errors).
     pub bad_lines: AtomicU64,
+    /// The "answers are dropped" line was logged (once per helper).
+    answer_drop_logged: std::sync::atomic::AtomicBool,
 }
 
-/// Answers queued for a helper that is not reading them, before they are dropped.
-pub const ANSWER_QUEUE: usize = 4096;
+/// Bytes set aside per helper for the last line of an answer (`done` /
+/// `error: ...`) whose output did not fit in the helper's byte budget: a helper
+/// waiting for its acknowledgement gets it even when its queue is full of
+/// events or of earlier answers it has not read yet. Thousands of such lines.
+pub const ANSWER_RESERVE: usize = 64 << 10;
 
 /// The running helpers.
 pub struct HelperSet {
@@ -369,18 +403,15 @@ async fn run(
     // Unbounded by count, bounded by the bytes charged to `queues`.
     let (qtx, qrx) = mpsc::unbounded_channel::<Charged>();
     // Answers have their own queue, written before any pending event: a helper
-    // waiting for its `done` gets it however many events are queued.
-    let (atx, arx) = mpsc::channel::<String>(ANSWER_QUEUE);
+    // waiting for its `done` gets it however many events are queued. They are
+    // charged to the same byte budgets as events; the last line of an answer
+    // whose output does not fit is charged to a reserve of its own.
+    let (atx, arx) = mpsc::unbounded_channel::<Charged>();
+    let answer_queues = (queues.clone(), Arc::new(ByteBudget::new(ANSWER_RESERVE)));
     let local = CancellationToken::new();
     let mut tasks = Vec::new();
     if let Some(stdin) = child.stdin.take() {
-        tasks.push(tokio::spawn(write_stdin(
-            p.name.clone(),
-            stdin,
-            arx,
-            qrx,
-            stats.clone(),
-        )));
+        tasks.push(tokio::spawn(write_stdin(p.name.clone(), stdin, arx, qrx)));
     }
     tasks.push(tokio::spawn(pump_events(
         p.clone(),
@@ -409,20 +440,37 @@ async fn run(
     let reader = child.stdout.take().map(|out| {
         let (name, ctx, stats) = (p.name.clone(), ctx.clone(), stats.clone());
         let max = opts.max_line;
-        tokio::spawn(async move { read_commands(name, out, ctx, opts.ack, max, stats, atx).await })
+        tokio::spawn(async move {
+            read_commands(name, out, ctx, opts.ack, max, stats, atx, answer_queues).await
+        })
     });
     drop(qtx);
     let pgid = child.id().map(|id| nix::unistd::Pid::from_raw(id as i32));
+    // Notices the exit without reaping: while the helper is a zombie its pid, the
+    // id of its process group, cannot be reused, so signalling the group reaches
+    // only what it started.
+    let pidfd = child.id().and_then(pidfd);
     let stopped = tokio::select! {
-        status = child.wait() => {
+        status = exited(&mut child, pidfd.as_ref()) => {
+            // What it left running in its group must not outlive it (nor hold its
+            // pipes open) into the next instance.
+            let status = match status {
+                Some(status) => {
+                    if let Some(pgid) = pgid {
+                        end_group(&p.name, pgid, false, opts.grace).await;
+                    }
+                    status
+                }
+                None => {
+                    if let Some(pgid) = pgid {
+                        end_group(&p.name, pgid, true, opts.grace).await;
+                    }
+                    child.wait().await
+                }
+            };
             match status {
                 Ok(s) => tracing::warn!(helper = %p.name, "helper exited: {s}"),
                 Err(e) => tracing::error!(helper = %p.name, "cannot wait for helper: {e}"),
-            }
-            // What it left running in its group must not outlive it (nor hold its
-            // pipes open) into the next instance.
-            if let Some(pgid) = pgid {
-                end_group(&p.name, pgid, opts.grace).await;
             }
             // Let the reader run the helper's last commands (bounded: a grandchild
             // may keep the pipe open).
@@ -434,7 +482,7 @@ async fn run(
             false
         }
         _ = shutdown.cancelled() => {
-            terminate(&p.name, &mut child, opts.grace).await;
+            terminate(&p.name, &mut child, pidfd.as_ref(), opts.grace).await;
             if let Some(r) = reader { r.abort(); }
             true
         }
@@ -446,8 +494,40 @@ async fn run(
     stopped
 }
 
-/// SIGTERM to the helper's process group, then SIGKILL to the group after `grace`.
-async fn terminate(name: &str, child: &mut Child, grace: Duration) {
+type PidFd = tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>;
+
+/// A pidfd for `pid` (our child, not reaped yet): readable once it has exited,
+/// without reaping it. None where the kernel has none (before Linux 5.3).
+fn pidfd(pid: u32) -> Option<PidFd> {
+    use std::os::fd::FromRawFd;
+    let pid = libc::pid_t::try_from(pid).ok()?;
+    // SAFETY: pidfd_open(pid, flags) only returns a new descriptor, or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let fd = i32::try_from(fd).ok().filter(|fd| *fd >= 0)?;
+    // SAFETY: the descriptor was just created and is owned by nobody else.
+    let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+    // SAFETY: the OwnedFd stays open, and the same, as long as the AsyncFd owns it.
+    unsafe { PidFd::register_with_interest(fd, tokio::io::Interest::READABLE) }.ok()
+}
+
+/// Until the helper has exited: `None` when it is left unreaped (a zombie,
+/// pinning its pid and process group id) for `child.wait()` to reap later;
+/// `Some` (reaped) without a pidfd.
+async fn exited(
+    child: &mut Child,
+    pidfd: Option<&PidFd>,
+) -> Option<std::io::Result<std::process::ExitStatus>> {
+    if let Some(fd) = pidfd {
+        if fd.readable().await.is_ok() {
+            return None;
+        }
+    }
+    Some(child.wait().await)
+}
+
+/// SIGTERM to the helper's process group, then SIGKILL to the group after `grace`;
+/// the helper is reaped last, so the group's id stays its own throughout.
+async fn terminate(name: &str, child: &mut Child, pidfd: Option<&PidFd>, grace: Duration) {
     use nix::sys::signal::{killpg, Signal};
     let Some(pid) = child.id() else {
         return;
@@ -455,22 +535,66 @@ async fn terminate(name: &str, child: &mut Child, grace: Duration) {
     let pgid = nix::unistd::Pid::from_raw(pid as i32);
     let start = Instant::now();
     let _ = killpg(pgid, Signal::SIGTERM);
-    match tokio::time::timeout(grace, child.wait()).await {
-        Ok(Ok(s)) => tracing::info!(helper = %name, "helper stopped: {s}"),
+    match tokio::time::timeout(grace, exited(child, pidfd)).await {
+        Ok(Some(Ok(s))) => tracing::info!(helper = %name, "helper stopped: {s}"),
+        Ok(None) => {
+            end_group(name, pgid, true, grace.saturating_sub(start.elapsed())).await;
+            if let Ok(s) = child.wait().await {
+                tracing::info!(helper = %name, "helper stopped: {s}");
+            }
+            return;
+        }
         _ => {
             tracing::warn!(helper = %name, "helper ignored SIGTERM for {} s; killing it", grace.as_secs());
             let _ = killpg(pgid, Signal::SIGKILL);
             let _ = child.kill().await;
         }
     }
-    end_group(name, pgid, grace.saturating_sub(start.elapsed())).await;
+    end_group(name, pgid, false, grace.saturating_sub(start.elapsed())).await;
+}
+
+/// Whether a process other than the leader `pgid` (a zombie: `pinned`) is left
+/// in the group: read in /proc, since a signal to the group succeeds as long as
+/// the zombie is there.
+fn others_in_group(pgid: nix::unistd::Pid) -> bool {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    let want = pgid.as_raw();
+    dir.flatten().any(|e| {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            return false;
+        };
+        if pid == want {
+            return false;
+        }
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            return false;
+        };
+        // "PID (comm) STATE PPID PGRP ...": comm may hold anything but ends at
+        // the last ')'.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            return false;
+        };
+        let mut f = rest.split_whitespace();
+        let state = f.next().unwrap_or("Z");
+        let pgrp = f.nth(1).and_then(|g| g.parse::<i32>().ok());
+        pgrp == Some(want) && !state.starts_with(['Z', 'X'])
+    })
 }
 
 /// After the helper itself has ended: SIGTERM whatever is left in its process
-/// group, wait up to `grace` for the group to empty, then SIGKILL it.
-async fn end_group(name: &str, pgid: nix::unistd::Pid, grace: Duration) {
+/// group, wait up to `grace` for the group to empty, then SIGKILL it. `pinned`:
+/// the helper is not reaped yet, so the group's id cannot have been reused.
+async fn end_group(name: &str, pgid: nix::unistd::Pid, pinned: bool, grace: Duration) {
     use nix::sys::signal::{killpg, Signal};
-    let alive = || killpg(pgid, None).is_ok();
+    let alive = || {
+        if pinned {
+            others_in_group(pgid)
+        } else {
+            killpg(pgid, None).is_ok()
+        }
+    };
     if !alive() {
         return;
     }
@@ -489,32 +613,25 @@ async fn end_group(name: &str, pgid: nix::unistd::Pid, grace: Duration) {
 async fn write_stdin(
     name: String,
     mut stdin: ChildStdin,
-    mut answers: mpsc::Receiver<String>,
+    mut answers: mpsc::UnboundedReceiver<Charged>,
     mut events: mpsc::UnboundedReceiver<Charged>,
-    stats: Arc<HelperStats>,
 ) {
     let (mut answers_open, mut events_open) = (true, true);
     while answers_open || events_open {
-        let (s, charged) = tokio::select! {
+        let c = tokio::select! {
             biased;
             a = answers.recv(), if answers_open => match a {
-                Some(a) => (a, None),
+                Some(a) => a,
                 None => { answers_open = false; continue; }
             },
             e = events.recv(), if events_open => match e {
-                Some(e) => (String::new(), Some(e)),
+                Some(e) => e,
                 None => { events_open = false; continue; }
             },
         };
-        let bytes = charged.as_ref().map_or(s.as_bytes(), |c| c.text.as_bytes());
-        let written = stdin.write_all(bytes).await;
-        if let Some(c) = charged {
-            stats
-                .queued_bytes
-                .fetch_sub(c.text.len(), Ordering::Relaxed);
-            // Dropping it gives its bytes back to the budgets.
-            drop(c);
-        }
+        let written = stdin.write_all(c.text.as_bytes()).await;
+        // Dropping it gives its bytes back to the budgets and the counter.
+        drop(c);
         if let Err(e) = written {
             tracing::warn!(helper = %name, "cannot write to helper's stdin: {e}");
             return;
@@ -588,7 +705,9 @@ async fn pump_events(
     let mut cut: (u64, Option<Instant>) = (0, None);
     loop {
         let ev = tokio::select! {
-            r = rx.recv() => r,
+            // Shared, not copied: most events are filtered out or encoded
+            // straight from the channel's.
+            r = rx.recv_shared() => r,
             _ = stop.cancelled() => {
                 drops.flush(&p.name);
                 return;
@@ -620,8 +739,9 @@ async fn pump_events(
             continue;
         }
         // The room is known before encoding: text is never encoded beyond it; JSON
-        // (linear in the message, about 2 MB at most) is encoded, then kept only if
-        // it fits.
+        // (linear in the message, about 2 MB at most) is not encoded when even its
+        // lower bound (bytes per prefix) does not fit, else encoded, then kept only
+        // if it fits.
         let room = queues.mine.room().min(queues.all.room());
         let limit = room.min(MAX_EVENT_BYTES);
         let full = "its queue is full (is it reading its stdin?)";
@@ -649,20 +769,21 @@ async fn pump_events(
             }
         };
         let len = text.len();
-        let Some(item) = Charged::new(text, &queues.mine, &queues.all) else {
+        let Some(mut item) = Charged::new(text, &queues.mine, &queues.all) else {
             stats.dropped.fetch_add(1, Ordering::Relaxed);
             drops.note(&p.name, 1, full);
             continue;
         };
         stats.queued_bytes.fetch_add(len, Ordering::Relaxed);
+        item.queued = Some(stats.clone());
         if qtx.send(item).is_err() {
-            stats.queued_bytes.fetch_sub(len, Ordering::Relaxed);
             drops.flush(&p.name);
             return;
         }
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn read_commands(
     name: String,
     out: tokio::process::ChildStdout,
@@ -670,7 +791,8 @@ async fn read_commands(
     ack: bool,
     max: usize,
     stats: Arc<HelperStats>,
-    answers: mpsc::Sender<String>,
+    answers: mpsc::UnboundedSender<Charged>,
+    (queues, reserve): (Queues, Arc<ByteBudget>),
 ) {
     let mut r = BufReader::with_capacity(16 * 1024, out);
     loop {
@@ -708,16 +830,46 @@ async fn read_commands(
             },
         };
         let s = answer.to_text(ack);
-        // Events never crowd answers out (they have their own queue, written
-        // first). Only a helper that reads nothing at all can fill it; its commands
-        // still run, and the answers it would not read are dropped and counted.
-        if !s.is_empty()
-            && answers.try_send(s).is_err()
-            && stats.dropped_answers.fetch_add(1, Ordering::Relaxed) == 0
-        {
-            tracing::warn!(helper = %name, "helper does not read its stdin: its answers are being dropped (its commands still run); read stdin, or set exabgp_api_ack=false");
+        if s.is_empty() {
+            continue;
+        }
+        // Answers are charged to the helper's byte budget like events. One whose
+        // output does not fit (a helper that asks for big answers and does not
+        // read them) is replaced by its last line alone, charged to the reserve:
+        // its output is dropped and counted, and a helper waiting for its ack
+        // still gets one.
+        let n = s.len();
+        let item = match Charged::new(s, &queues.mine, &queues.all) {
+            Some(c) => Some(c),
+            None => {
+                let last = if answer.lines.is_empty() {
+                    answer.to_text(ack)
+                } else if ack {
+                    format!("error: answer not shown ({n} bytes): the helper's stdin queue is full (is it reading its stdin?)\n")
+                } else {
+                    String::new()
+                };
+                stats.dropped_answers.fetch_add(1, Ordering::Relaxed);
+                let c = Some(last)
+                    .filter(|l| !l.is_empty())
+                    .and_then(|l| Charged::reserved(l, &reserve));
+                if answer_drop_log_due(&stats) {
+                    tracing::warn!(helper = %name, "helper does not read its stdin: answers that do not fit in its queue are replaced by an error line (their commands still run); read stdin, or set exabgp_api_ack=false");
+                }
+                c
+            }
+        };
+        if let Some(item) = item {
+            if answers.send(item).is_err() {
+                return;
+            }
         }
     }
+}
+
+/// True for the first dropped answer of this helper (one log line).
+fn answer_drop_log_due(stats: &HelperStats) -> bool {
+    !stats.answer_drop_logged.swap(true, Ordering::Relaxed)
 }
 
 #[cfg(test)]

@@ -60,7 +60,8 @@ pub struct MaxPrefix {
     /// Only log and publish an event when a limit is exceeded; keep the session.
     pub warning_only: bool,
     /// Seconds the neighbor stays idle (neither connecting nor accepting) after the
-    /// Cease; None: until a teardown command, a reload that changes the neighbor,
+    /// Cease; None: until a teardown command, a reload that changes a session
+    /// setting of the neighbor (not its description alone),
     /// or a restart.
     pub restart_after: Option<u32>,
     /// Percentage of a limit at which a warning is logged and published before the

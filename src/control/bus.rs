@@ -32,37 +32,44 @@ pub const EVENT_CHANNEL_SLOTS: usize = 4096;
 const DROP_LOG_INTERVAL: Duration = Duration::from_secs(10);
 
 /// The approximate memory an event holds (its struct and what it points to).
+/// Vectors are charged by their capacity, not their length: the decoder reserves
+/// for the typical prefix size, so an UPDATE of IPv6 /128s holds more than twice
+/// the room its prefixes use.
 pub fn event_bytes(ev: &Event) -> usize {
     use std::mem::size_of;
     let heap = match &ev.kind {
         EventKind::Update(u) => {
             let a = &u.attributes;
-            let prefixes = u.nlri.len()
-                + u.withdrawn.len()
-                + a.mp_reach.as_ref().map_or(0, |m| m.nlri.len())
-                + a.mp_unreach.as_ref().map_or(0, |m| m.withdrawn.len());
+            let prefixes = u.nlri.capacity()
+                + u.withdrawn.capacity()
+                + a.mp_reach
+                    .as_ref()
+                    .map_or(0, |m| m.nlri.capacity() + m.next_hops.capacity())
+                + a.mp_unreach.as_ref().map_or(0, |m| m.withdrawn.capacity());
             size_of::<crate::bgp::Update>()
                 + prefixes * size_of::<crate::bgp::Prefix>()
-                + a.communities.len() * 4
-                + a.large_communities.len() * 12
-                + a.ext_communities.len() * 8
-                + a.cluster_list.len() * 4
+                + a.communities.capacity() * 4
+                + a.large_communities.capacity() * 12
+                + a.ext_communities.capacity() * 8
+                + a.cluster_list.capacity() * 4
                 + a.as_path.as_ref().map_or(0, |p| {
                     use crate::bgp::AsSegment::*;
-                    p.segments
-                        .iter()
-                        .map(|s| match s {
-                            Sequence(a) | Set(a) | ConfedSequence(a) | ConfedSet(a) => {
-                                32 + a.len() * 4
-                            }
-                        })
-                        .sum()
+                    p.segments.capacity() * 32
+                        + p.segments
+                            .iter()
+                            .map(|s| match s {
+                                Sequence(a) | Set(a) | ConfedSequence(a) | ConfedSet(a) => {
+                                    a.capacity() * 4
+                                }
+                            })
+                            .sum::<usize>()
                 })
-                + a.unknown.iter().map(|x| 32 + x.value.len()).sum::<usize>()
+                + a.unknown.capacity() * 32
+                + a.unknown.iter().map(|x| x.value.capacity()).sum::<usize>()
         }
-        EventKind::Open(o) => size_of::<crate::bgp::Open>() + o.capabilities.len() * 64,
-        EventKind::Notification(n) => n.data.len(),
-        EventKind::State { reason, .. } => reason.as_ref().map_or(0, String::len),
+        EventKind::Open(o) => size_of::<crate::bgp::Open>() + o.capabilities.capacity() * 64,
+        EventKind::Notification(n) => n.data.capacity(),
+        EventKind::State { reason, .. } => reason.as_ref().map_or(0, String::capacity),
         _ => 0,
     };
     size_of::<Event>() + heap
@@ -211,8 +218,26 @@ impl EventSender {
     }
 }
 
+/// An event as the channel holds it, shared with every receiver (not copied):
+/// a receiver that filters events looks at it before deciding to copy anything.
+/// Its bytes stay charged to the channel while it is held.
+#[derive(Debug, Clone)]
+pub struct SharedEvent(Arc<Held>);
+
+impl std::ops::Deref for SharedEvent {
+    type Target = Event;
+    fn deref(&self) -> &Event {
+        &self.0.ev
+    }
+}
+
 impl EventReceiver {
-    /// The next event, like `broadcast::Receiver::recv`.
+    /// The next event, shared: nothing is copied (see [`SharedEvent`]).
+    pub async fn recv_shared(&mut self) -> Result<SharedEvent, broadcast::error::RecvError> {
+        self.rx.recv().await.map(SharedEvent)
+    }
+
+    /// The next event, like `broadcast::Receiver::recv` (a copy of it).
     pub async fn recv(&mut self) -> Result<Event, broadcast::error::RecvError> {
         self.rx.recv().await.map(|h| h.ev.clone())
     }
@@ -268,5 +293,54 @@ mod tests {
         }
         assert_eq!(tx.held_bytes(), 0);
         assert!(tx.send(ev(1000)).is_ok());
+    }
+
+    /// An UPDATE of IPv6 /128s as the decoder builds it is charged at least the
+    /// memory its prefix vector holds (the decoder reserves for shorter
+    /// prefixes: the capacity is more than twice the length).
+    #[test]
+    fn charged_by_capacity_not_length() {
+        use crate::bgp::{
+            decode_message, encode_message, CodecOptions, Family, Message, MpReach, PathAttributes,
+        };
+        let opts = CodecOptions {
+            four_octet_as: true,
+            extended_message: true,
+        };
+        let update = Update {
+            attributes: PathAttributes {
+                origin: Some(crate::bgp::Origin::Igp),
+                as_path: Some(Default::default()),
+                mp_reach: Some(MpReach {
+                    family: Family::IPV6_UNICAST,
+                    next_hops: vec![IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1])],
+                    nlri: (0..3000u16)
+                        .filter_map(|i| {
+                            Prefix::new(IpAddr::from([0x2001, 0xdb8, 1, 0, 0, 0, 0, i]), 128)
+                        })
+                        .collect(),
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let mut wire = Vec::new();
+        encode_message(&Message::Update(update), &opts, &mut wire).unwrap();
+        let Ok(Some((Message::Update(u), _))) = decode_message(&wire, &opts) else {
+            panic!("the UPDATE decodes");
+        };
+        let held = u
+            .attributes
+            .mp_reach
+            .as_ref()
+            .map_or(0, |m| m.nlri.capacity() * std::mem::size_of::<Prefix>());
+        assert!(held > 0);
+        let mut e = ev(0);
+        e.kind = EventKind::Update(Box::new(u));
+        assert!(
+            event_bytes(&e) >= held,
+            "charged {} bytes, the prefixes hold {held}",
+            event_bytes(&e)
+        );
     }
 }

@@ -123,12 +123,17 @@ impl Daemon {
 }
 
 /// What of a neighbor's settings its session depends on: everything but the
-/// description, with the families as a sorted set.
+/// description, with the families and the max-prefix limits (one per family,
+/// in the order of `families` or of the table's keys) as sorted sets.
 fn session_view(c: &NeighborConfig) -> NeighborConfig {
     let mut v = c.clone();
     v.description = None;
     v.families.sort();
     v.families.dedup();
+    if let Some(m) = &mut v.max_prefix {
+        m.limits.sort();
+        m.limits.dedup();
+    }
     v
 }
 
@@ -171,5 +176,24 @@ mod tests {
         let mut fewer = o.clone();
         fewer.families.pop();
         assert!(must_restart(&o, &fewer));
+
+        // max-prefix = N follows the order of `families`; a table, its keys'.
+        let mut o = neighbor();
+        o.max_prefix = Some(crate::config::MaxPrefix {
+            limits: vec![(Family::IPV4_UNICAST, 100), (Family::IPV6_UNICAST, 100)],
+            warning_only: false,
+            restart_after: None,
+            warning_threshold: None,
+        });
+        let mut n = o.clone();
+        n.families.reverse();
+        if let Some(m) = &mut n.max_prefix {
+            m.limits.reverse();
+        }
+        assert!(!must_restart(&o, &n));
+        if let Some(m) = &mut n.max_prefix {
+            m.limits[0].1 = 50;
+        }
+        assert!(must_restart(&o, &n));
     }
 }
