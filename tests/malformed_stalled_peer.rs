@@ -6,15 +6,12 @@
 mod common;
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::inproc::InProcess;
+use common::inproc::{distinct_routes, InProcess};
 use common::raw::*;
 use common::*;
-use exabgp::bgp::{Origin, PathAttributes, Prefix};
-use exabgp::control::{Command, ControlReply, PeerState, ShowDetail};
-use exabgp::rib::{NextHop, Route};
+use exabgp::control::{Command, ControlReply};
 
 #[test]
 fn a_peer_that_stops_reading_is_dropped() {
@@ -36,17 +33,7 @@ fn a_peer_that_stops_reading_is_dropped() {
 
     // 300k routes with distinct MEDs: one UPDATE each, far more than the socket
     // buffers hold. We never read again.
-    let routes: Vec<Route> = (0..300_000u32)
-        .map(|i| Route {
-            prefix: Prefix::new(IpAddr::V4((0x0a00_0000 + (i << 8)).into()), 24).unwrap(),
-            next_hop: NextHop::Address("192.0.2.20".parse().unwrap()),
-            attributes: Arc::new(PathAttributes {
-                origin: Some(Origin::Igp),
-                med: Some(i),
-                ..Default::default()
-            }),
-        })
-        .collect();
+    let routes = distinct_routes(300_000);
     assert_eq!(
         daemon.ctl.ask(Command::Announce {
             scope: None,
@@ -55,17 +42,7 @@ fn a_peer_that_stops_reading_is_dropped() {
         ControlReply::Done
     );
 
-    let status = wait_for(Duration::from_secs(60), || {
-        match daemon.ctl.ask(Command::ShowNeighbor {
-            detail: ShowDetail::Summary,
-            address: Some(raw_ip),
-        }) {
-            ControlReply::Neighbors(v) => v
-                .into_iter()
-                .find(|s| s.state != PeerState::Established && s.last_error.is_some()),
-            _ => None,
-        }
-    });
+    let status = daemon.ctl.wait_down(raw_ip, Duration::from_secs(60));
     let status = status.expect("session with a peer that stopped reading never went down");
     let err = status.last_error.unwrap_or_default();
     assert!(err.contains("stopped reading"), "last error: {err}");

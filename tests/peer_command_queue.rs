@@ -7,28 +7,13 @@
 mod common;
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::inproc::InProcess;
+use common::inproc::{distinct_routes, numbered_route, InProcess};
 use common::raw::*;
 use common::*;
-use exabgp::bgp::{Origin, PathAttributes, Prefix};
 use exabgp::control::{Command, ControlReply, PeerState};
-use exabgp::rib::{NextHop, Route};
 use exabgp::session::COMMAND_QUEUE;
-
-fn route(i: u32, med: u32) -> Route {
-    Route {
-        prefix: Prefix::new(IpAddr::V4((0x0a00_0000 + (i << 8)).into()), 24).unwrap(),
-        next_hop: NextHop::Address("192.0.2.20".parse().unwrap()),
-        attributes: Arc::new(PathAttributes {
-            origin: Some(Origin::Igp),
-            med: Some(med),
-            ..Default::default()
-        }),
-    }
-}
 
 #[test]
 fn a_flood_for_a_stuck_neighbor_is_refused_and_nobody_else_waits() {
@@ -56,7 +41,7 @@ fn a_flood_for_a_stuck_neighbor_is_refused_and_nobody_else_waits() {
 
     // A table far larger than the socket buffers (one UPDATE per route), which
     // the stuck peer never reads: its task blocks writing it.
-    let table: Vec<Route> = (0..200_000u32).map(|i| route(i, i)).collect();
+    let table = distinct_routes(200_000);
     let only_stuck = Some(vec![stuck_ip]);
     assert_eq!(
         daemon.ctl.ask(Command::Announce {
@@ -74,7 +59,7 @@ fn a_flood_for_a_stuck_neighbor_is_refused_and_nobody_else_waits() {
         assert!(accepted < bound, "{accepted} commands queued, none refused");
         match daemon.ctl.ask(Command::Announce {
             scope: only_stuck.clone(),
-            routes: vec![route(300_000, accepted as u32)],
+            routes: vec![numbered_route(300_000, accepted as u32)],
         }) {
             ControlReply::Done => accepted += 1,
             other => break other,
@@ -93,7 +78,7 @@ fn a_flood_for_a_stuck_neighbor_is_refused_and_nobody_else_waits() {
     assert_eq!(
         daemon.ctl.ask(Command::Announce {
             scope: Some(vec![other_ip]),
-            routes: vec![route(400_000, 1)],
+            routes: vec![numbered_route(400_000, 1)],
         }),
         ControlReply::Done
     );
@@ -155,7 +140,7 @@ fn teardown_reaches_a_stuck_neighbor_with_a_full_queue() {
     let mut stuck = RawPeer::connect(stuck_ip, addr);
     stuck.handshake_with(&open_body_with(4, RAW_AS, 240, [192, 0, 2, 77]));
     stuck.until_end_of_rib();
-    let table: Vec<Route> = (0..200_000u32).map(|i| route(i, i)).collect();
+    let table = distinct_routes(200_000);
     let only_stuck = Some(vec![stuck_ip]);
     assert_eq!(
         daemon.ctl.ask(Command::Announce {
@@ -170,7 +155,7 @@ fn teardown_reaches_a_stuck_neighbor_with_a_full_queue() {
         assert!(accepted < bound, "{accepted} commands queued, none refused");
         match daemon.ctl.ask(Command::Announce {
             scope: only_stuck.clone(),
-            routes: vec![route(300_000, accepted as u32)],
+            routes: vec![numbered_route(300_000, accepted as u32)],
         }) {
             ControlReply::Done => accepted += 1,
             _ => break,

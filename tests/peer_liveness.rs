@@ -14,11 +14,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::inproc::InProcess;
+use common::inproc::{distinct_routes, InProcess};
 use common::raw::*;
 use common::*;
 use exabgp::bgp::{Community, Origin, PathAttributes, Prefix};
-use exabgp::control::{Command, ControlReply, PeerState, ShowDetail};
+use exabgp::control::{Command, ControlReply, PeerState};
 use exabgp::rib::{NextHop, Route};
 use exabgp::session::tcp;
 
@@ -139,17 +139,7 @@ fn hold_time_zero_peer_that_stops_reading_is_dropped() {
 
     // 300k routes with distinct MEDs: one UPDATE each, far more than the socket
     // buffers hold. We never read again.
-    let routes: Vec<Route> = (0..300_000u32)
-        .map(|i| Route {
-            prefix: Prefix::new(IpAddr::V4((0x0a00_0000 + (i << 8)).into()), 24).unwrap(),
-            next_hop: NextHop::Address("192.0.2.20".parse().unwrap()),
-            attributes: Arc::new(PathAttributes {
-                origin: Some(Origin::Igp),
-                med: Some(i),
-                ..Default::default()
-            }),
-        })
-        .collect();
+    let routes = distinct_routes(300_000);
     assert_eq!(
         daemon.ctl.ask(Command::Announce {
             scope: None,
@@ -158,17 +148,7 @@ fn hold_time_zero_peer_that_stops_reading_is_dropped() {
         ControlReply::Done
     );
 
-    let status = wait_for(Duration::from_secs(60), || {
-        match daemon.ctl.ask(Command::ShowNeighbor {
-            detail: ShowDetail::Summary,
-            address: Some(raw_ip),
-        }) {
-            ControlReply::Neighbors(v) => v
-                .into_iter()
-                .find(|s| s.state != PeerState::Established && s.last_error.is_some()),
-            _ => None,
-        }
-    });
+    let status = daemon.ctl.wait_down(raw_ip, Duration::from_secs(60));
     let status = status.expect("hold-time-0 session with a stalled peer never went down");
     let err = status.last_error.unwrap_or_default();
     assert!(err.contains("stopped reading for 3s"), "last error: {err}");

@@ -12,12 +12,10 @@ use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use common::inproc::InProcess;
+use common::inproc::{distinct_routes, InProcess};
 use common::raw::*;
 use common::*;
-use exabgp::bgp::{Origin, PathAttributes, Prefix};
 use exabgp::control::{Command, ControlReply, PeerState};
-use exabgp::rib::{NextHop, Route};
 use exabgp::session::INCOMING_PENDING;
 
 /// Every line logged by this test process (all tests share it; each counts the
@@ -147,18 +145,6 @@ fn connections_while_idle_after_max_prefix_log_a_few_lines() {
     );
 }
 
-fn route(i: u32) -> Route {
-    Route {
-        prefix: Prefix::new(IpAddr::V4((0x0a00_0000 + (i << 8)).into()), 24).unwrap(),
-        next_hop: NextHop::Address("192.0.2.20".parse().unwrap()),
-        attributes: Arc::new(PathAttributes {
-            origin: Some(Origin::Igp),
-            med: Some(i),
-            ..Default::default()
-        }),
-    }
-}
-
 #[test]
 fn connections_to_a_stuck_neighbor_log_a_few_lines() {
     log();
@@ -179,7 +165,7 @@ fn connections_to_a_stuck_neighbor_log_a_few_lines() {
     stuck.until_end_of_rib();
     // A table far larger than the socket buffers, never read: the task blocks
     // writing it and takes no connection.
-    let table: Vec<Route> = (0..200_000u32).map(route).collect();
+    let table = distinct_routes(200_000);
     assert_eq!(
         daemon.ctl.ask(Command::Announce {
             scope: Some(vec![stuck_ip]),

@@ -4,9 +4,14 @@
 use std::net::{IpAddr, TcpListener};
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use exabgp::bgp::{Origin, PathAttributes, Prefix};
 use exabgp::config::Config;
+use exabgp::control::PeerState;
 use exabgp::control::{Command, ControlReply, ControlRequest, NeighborStatus, ShowDetail};
 use exabgp::daemon::{self, DaemonError, DaemonIo};
+use exabgp::rib::{NextHop, Route};
 use tokio::runtime::Runtime;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::{JoinError, JoinHandle};
@@ -38,6 +43,45 @@ impl Control {
             other => panic!("unexpected reply {other:?}"),
         }
     }
+}
+
+impl Control {
+    /// Waits up to `timeout` for neighbor `addr` to leave Established with a last
+    /// error (a session the daemon tore down), and returns its status.
+    pub fn wait_down(&self, addr: IpAddr, timeout: Duration) -> Option<NeighborStatus> {
+        super::wait_for(timeout, || {
+            match self.ask(Command::ShowNeighbor {
+                detail: ShowDetail::Summary,
+                address: Some(addr),
+            }) {
+                ControlReply::Neighbors(v) => v
+                    .into_iter()
+                    .find(|s| s.state != PeerState::Established && s.last_error.is_some()),
+                _ => None,
+            }
+        })
+    }
+}
+
+/// Route number `i`: 10.0.0.0/24 + i (i < 65536 * 256), next hop 192.0.2.20, MED
+/// `med`. Routes with different MEDs go out one UPDATE each, so a table of them is
+/// far more than socket buffers hold.
+pub fn numbered_route(i: u32, med: u32) -> Route {
+    Route {
+        prefix: Prefix::new(IpAddr::V4((0x0a00_0000 + (i << 8)).into()), 24)
+            .expect("a /24 of 10.0.0.0/8"),
+        next_hop: NextHop::Address("192.0.2.20".parse().expect("an address")),
+        attributes: Arc::new(PathAttributes {
+            origin: Some(Origin::Igp),
+            med: Some(med),
+            ..Default::default()
+        }),
+    }
+}
+
+/// `n` numbered routes, each with its own MED: `n` UPDATEs.
+pub fn distinct_routes(n: u32) -> Vec<Route> {
+    (0..n).map(|i| numbered_route(i, i)).collect()
 }
 
 /// What `daemon::run` ended with, if it ended in time.
