@@ -4,6 +4,9 @@
 //! it still finds one `done` / `error:` line per command.
 //! (Its own test binary: the RSS it measures is this process's.)
 
+mod api_support;
+
+use api_support::rss_kib;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -16,15 +19,6 @@ use exabgp::config::{Encoder, ProcessConfig, ReceiveKind};
 use exabgp::control::{Command, ControlReply, ControlRequest, RibEntry};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
 
 /// Answers `show adj-rib` with `routes` routes (about 1 MB of JSON for 8000),
 /// anything else with done; counts the shows.

@@ -4,15 +4,15 @@
 //! their stdin; the bytes allocated by this whole process are counted.
 //! (Its own test binary: the allocator counts this process.)
 
+use api_support::big_event;
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use exabgp::api::helpers::{spawn_all, HelperOptions};
-use exabgp::bgp::{PathAttributes, Prefix, Update};
+use exabgp::bgp::Prefix;
 use exabgp::config::{Encoder, ProcessConfig, ReceiveKind};
-use exabgp::control::{Direction, Event, EventKind, PeerInfo};
+use exabgp::control::Event;
 use tokio_util::sync::CancellationToken;
 
 mod api_support;
@@ -37,32 +37,6 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static A: Counting = Counting;
-
-/// An UPDATE event announcing `n` /24s.
-fn big_event(n: u32) -> Event {
-    Event {
-        time: SystemTime::now(),
-        peer: PeerInfo {
-            local_address: Some("192.0.2.1".parse().unwrap()),
-            peer_address: "192.0.2.254".parse().unwrap(),
-            local_as: 65001,
-            peer_as: 65000,
-            peer_router_id: Some(Ipv4Addr::new(192, 0, 2, 254)),
-        },
-        direction: Direction::Receive,
-        kind: EventKind::Update(Box::new(Update {
-            attributes: PathAttributes {
-                origin: Some(exabgp::bgp::Origin::Igp),
-                next_hop: Some(Ipv4Addr::new(192, 0, 2, 254)),
-                ..Default::default()
-            },
-            nlri: (0..n)
-                .map(|i| -> Prefix { format!("10.{}.{}.0/24", i / 256, i % 256).parse().unwrap() })
-                .collect(),
-            ..Default::default()
-        })),
-    }
-}
 
 fn deaf(receive: ReceiveKind) -> ProcessConfig {
     ProcessConfig {

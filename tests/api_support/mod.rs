@@ -134,3 +134,42 @@ impl Client {
     }
 }
 pub mod instance;
+
+/// The test process's own VmRSS in KiB (0 when /proc cannot tell): the
+/// memory tests compare it before and after a flood.
+pub fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// An UPDATE event announcing `n` /24s: about 30 bytes of JSON per prefix.
+pub fn big_event(n: u32) -> exabgp::control::Event {
+    use exabgp::bgp::{Prefix, Update};
+    use exabgp::control::{Direction, Event, EventKind, PeerInfo};
+    Event {
+        time: std::time::SystemTime::now(),
+        peer: PeerInfo {
+            local_address: Some("192.0.2.1".parse().unwrap()),
+            peer_address: "192.0.2.254".parse().unwrap(),
+            local_as: 65001,
+            peer_as: 65000,
+            peer_router_id: Some(Ipv4Addr::new(192, 0, 2, 254)),
+        },
+        direction: Direction::Receive,
+        kind: EventKind::Update(Box::new(Update {
+            attributes: PathAttributes {
+                origin: Some(exabgp::bgp::Origin::Igp),
+                next_hop: Some(Ipv4Addr::new(192, 0, 2, 254)),
+                ..Default::default()
+            },
+            nlri: (0..n)
+                .map(|i| -> Prefix { format!("10.{}.{}.0/24", i / 256, i % 256).parse().unwrap() })
+                .collect(),
+            ..Default::default()
+        })),
+    }
+}
