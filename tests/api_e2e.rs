@@ -2,17 +2,16 @@
 //! reached by its own `exabgpcli --instance`, sharing no socket and no port; and a
 //! Python helper written the ExaBGP way that changes what a real gobgpd holds.
 
-mod api_support;
-mod common;
+mod support;
 
 use std::net::{IpAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Command as Proc;
 use std::time::Duration;
 
-use api_support::instance::Instance;
-use common::{gobgp_setup, loopback_addr, wait_for, ExaConfig, TestDir, WAIT};
 use exabgp::api::{self, BindError};
+use support::inproc::Instance;
+use support::{gobgp_setup, loopback_addr, wait_for, ExaConfig, TestDir, WAIT};
 
 fn cli() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_exabgpcli"))
@@ -221,13 +220,13 @@ receive = ["update", "state"]"#,
             )
         });
     assert_eq!(
-        common::gobgp_attr(&attrs, 4)
+        support::gobgp_attr(&attrs, 4)
             .and_then(|a| a.get("metric"))
             .and_then(|m| m.as_u64()),
         Some(42),
         "{attrs:?}"
     );
-    let comm = common::gobgp_attr(&attrs, 8).expect("communities");
+    let comm = support::gobgp_attr(&attrs, 8).expect("communities");
     assert_eq!(
         comm["communities"],
         serde_json::json!([65000u64 * 65536 + 7]),

@@ -5,10 +5,10 @@
 //! does not grow with the burst. The helper is a real child process that never
 //! reads. (Its own test binary: the RSS it measures is this process's.)
 
-mod api_support;
+mod support;
 
-use api_support::{big_event, rss_kib};
 use std::time::Duration;
+use support::api::{big_event, rss_kib};
 
 use exabgp::api::helpers::{spawn_all, HelperOptions};
 use exabgp::config::{Encoder, ProcessConfig, ReceiveKind};
@@ -25,7 +25,7 @@ async fn a_burst_beyond_the_channel_budget_is_dropped_and_counted() {
         respawn_limit: 1,
         respawn_window: 60,
     };
-    let (ctx, _seen) = api_support::responder();
+    let (ctx, _seen) = support::api::responder();
     let (etx, _) = exabgp::control::event_channel(4096, budget);
     let token = CancellationToken::new();
     let opts = HelperOptions {

@@ -3,11 +3,11 @@
 //! dropped and counted, and this process's memory does not grow with the flood.
 //! (Its own test binary: the RSS it measures is this process's.)
 
-mod api_support;
+mod support;
 
-use api_support::{big_event, rss_kib};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
+use support::api::{big_event, rss_kib};
 
 use exabgp::api::helpers::{spawn_all, HelperOptions};
 use exabgp::config::{Encoder, ProcessConfig, ReceiveKind};
@@ -24,7 +24,7 @@ async fn a_deaf_helper_holds_at_most_its_byte_budget() {
         respawn_limit: 1,
         respawn_window: 60,
     };
-    let (ctx, _seen) = api_support::responder();
+    let (ctx, _seen) = support::api::responder();
     let (etx, _) = exabgp::control::event_channel(64, 1 << 30);
     let token = CancellationToken::new();
     let opts = HelperOptions {

@@ -4,10 +4,10 @@
 //! their stdin; the bytes allocated by this whole process are counted.
 //! (Its own test binary: the allocator counts this process.)
 
-use api_support::big_event;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+use support::api::big_event;
 
 use exabgp::api::helpers::{spawn_all, HelperOptions};
 use exabgp::bgp::Prefix;
@@ -15,7 +15,7 @@ use exabgp::config::{Encoder, ProcessConfig, ReceiveKind};
 use exabgp::control::Event;
 use tokio_util::sync::CancellationToken;
 
-mod api_support;
+mod support;
 
 struct Counting;
 
@@ -52,7 +52,7 @@ fn deaf(receive: ReceiveKind) -> ProcessConfig {
 /// Bytes this process allocated while `events` UPDATEs were offered to one
 /// deaf helper, and the events the channel dropped.
 async fn allocated_for(helper: ProcessConfig, opts: HelperOptions, events: usize) -> (usize, u64) {
-    let (ctx, _seen) = api_support::responder();
+    let (ctx, _seen) = support::api::responder();
     let (etx, _) = exabgp::control::event_channel(4096, 1 << 30);
     let token = CancellationToken::new();
     let set = spawn_all(&[helper], ctx, &etx, opts, token.clone());

@@ -4,7 +4,7 @@
 //! terminates (SIGTERM, then SIGKILL), systemd's variables are not inherited,
 //! stderr lines land in our log.
 
-mod api_support;
+mod support;
 
 use std::io::Write;
 use std::net::Ipv4Addr;
@@ -13,11 +13,11 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use api_support::{responder, Seen};
 use exabgp::api::helpers::{spawn_all, HelperEnd, HelperOptions, HelperSet};
 use exabgp::bgp::{PathAttributes, Prefix, Update};
 use exabgp::config::{Encoder, ProcessConfig, ReceiveKind};
 use exabgp::control::{Command, Direction, Event, EventKind, PeerInfo, SessionState};
+use support::api::{responder, Seen};
 use tokio_util::sync::CancellationToken;
 
 fn script(dir: &Path, name: &str, body: &str) -> PathBuf {

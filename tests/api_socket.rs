@@ -2,16 +2,16 @@
 //! socket, mode and group, removal on exit), the line protocol, bad input, a
 //! client that vanishes mid-command, 1000 clients at once, and the exabgpcli binary.
 
-mod api_support;
+mod support;
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command as Proc;
 use std::time::Duration;
 
-use api_support::{responder, Client};
 use exabgp::api::{self, BindError, ServerLimits};
 use exabgp::control::Command;
+use support::api::{responder, Client};
 use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 
@@ -24,7 +24,7 @@ struct Served {
     token: CancellationToken,
     task: tokio::task::JoinHandle<()>,
     /// The commands the core received, in order.
-    seen: api_support::Seen,
+    seen: support::api::Seen,
 }
 
 impl Served {

@@ -2,12 +2,12 @@
 //! checked in both directions (bytes -> struct and struct -> bytes) unless the
 //! comment says why one direction differs. Includes the RFC 6793 AS4 translation.
 
-mod codec_support;
+mod support;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use codec_support::*;
 use exabgp::bgp::*;
+use support::codec::*;
 
 fn p(s: &str) -> Prefix {
     s.parse().unwrap()

@@ -6,8 +6,7 @@
 //! Every process is killed and every socket file removed when a test ends, also
 //! when it fails (Drop guards). Names carry our pid so concurrent runs never meet.
 
-mod common;
-mod e2e_support;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::Read;
@@ -16,8 +15,11 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::{free_addr, wait_for, Gobgp, TestDir, WAIT};
-use e2e_support::*;
+use support::binary::*;
+use support::conf::*;
+use support::interop::*;
+use support::net::*;
+use support::{free_addr, wait_for, Gobgp, TestDir, WAIT};
 
 /// Eight daemons side by side, each with its own name, socket, port and a real
 /// session to one gobgpd; each CLI reaches its own; a duplicate name is refused;
@@ -564,13 +566,13 @@ fn python_helper_and_cli_drive_gobgpd() {
     );
     let attrs = gobgp.route_attrs("ipv4", "203.0.113.10/32").unwrap();
     assert_eq!(
-        common::gobgp_attr(&attrs, 4).and_then(|a| a["metric"].as_u64()),
+        support::gobgp_attr(&attrs, 4).and_then(|a| a["metric"].as_u64()),
         Some(10),
         "{attrs:?}"
     );
     let attrs = gobgp.route_attrs("ipv4", "203.0.113.11/32").unwrap();
     assert_eq!(
-        common::gobgp_attr(&attrs, 8).map(|a| a["communities"].clone()),
+        support::gobgp_attr(&attrs, 8).map(|a| a["communities"].clone()),
         Some(serde_json::json!([65000u64 * 65536 + 11])),
         "{attrs:?}"
     );
@@ -621,7 +623,7 @@ fn python_helper_and_cli_drive_gobgpd() {
     let attrs = wait_for(WAIT, || gobgp.route_attrs("ipv4", "198.51.100.0/24"))
         .unwrap_or_else(|| panic!("CLI route did not arrive: {}", gobgp.rib("ipv4")));
     assert_eq!(
-        common::gobgp_attr(&attrs, 4).and_then(|a| a["metric"].as_u64()),
+        support::gobgp_attr(&attrs, 4).and_then(|a| a["metric"].as_u64()),
         Some(77)
     );
     let out = exabgp_cli(&name, &["withdraw", "route", "198.51.100.0/24"]);

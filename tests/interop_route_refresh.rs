@@ -3,14 +3,14 @@
 //! a Beginning/End-of-RIB-Refresh marker and a request for a family the session
 //! did not negotiate re-send nothing; the session stays up throughout.
 
-mod common;
+mod support;
 
 use std::io::ErrorKind;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use common::raw::*;
-use common::*;
+use support::raw::*;
+use support::*;
 
 const EXA_AS: u32 = 65001;
 

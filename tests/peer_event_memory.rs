@@ -10,13 +10,13 @@
 //! The daemon's address space is capped at 2 GiB by the test (prlimit), so a
 //! regression fails by an allocation failure rather than by eating the machine.
 
-mod common;
+mod support;
 
 use std::net::IpAddr;
 use std::time::Duration;
 
-use common::raw::*;
-use common::*;
+use support::raw::*;
+use support::*;
 
 const EXA_AS: u32 = 65001;
 

@@ -1,6 +1,7 @@
-//! A raw BGP peer over a real TCP socket, for tests that must send exactly the
-//! bytes they want (malformed messages, collisions): message builders and a
-//! blocking peer that reads whole messages.
+//! Raw BGP messages and a raw scripted peer over a real TCP socket, for tests that
+//! must send exactly the bytes they want (malformed messages, collisions, codec
+//! fixtures): message builders (from bytes or from hex text) and a blocking peer
+//! that reads whole messages.
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant};
 /// The AS the raw peer speaks as.
 pub const RAW_AS: u16 = 65002;
 
+/// A whole message: marker, length, type, then `body`.
 pub fn message(msg_type: u8, body: &[u8]) -> Vec<u8> {
     let mut m = vec![0xff; 16];
     m.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
@@ -42,6 +44,27 @@ pub fn update_body(attrs: &[u8], nlri: &[u8]) -> Vec<u8> {
     b.extend_from_slice(attrs);
     b.extend_from_slice(nlri);
     b
+}
+
+/// Bytes from hex text; whitespace and `_` are ignored so fixtures can be laid
+/// out field by field.
+pub fn hex(s: &str) -> Vec<u8> {
+    let digits: Vec<u8> = s.bytes().filter(|c| c.is_ascii_hexdigit()).collect();
+    assert_eq!(digits.len() % 2, 0, "odd number of hex digits in {s:?}");
+    digits
+        .chunks(2)
+        .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
+        .collect()
+}
+
+/// A whole message: marker, length, type, then the body given in hex.
+pub fn msg(msg_type: u8, body: &str) -> Vec<u8> {
+    message(msg_type, &hex(body))
+}
+
+/// An UPDATE with no withdrawn routes, the given attribute block and NLRI (hex).
+pub fn update_msg(attrs: &str, nlri: &str) -> Vec<u8> {
+    message(2, &update_body(&hex(attrs), &hex(nlri)))
 }
 
 pub const ORIGIN_IGP: [u8; 4] = [0x40, 1, 1, 0];

@@ -1,8 +1,7 @@
-//! Test harness for the API tests: a small task that answers ControlRequests the
-//! way the daemon core would (test-only stand-in until the real daemon is wired),
-//! and helpers to talk to a control socket.
-
-#![allow(dead_code)]
+//! For the API tests: a small task that answers ControlRequests with fixed replies
+//! (a stand-in for the daemon core where a test checks the socket and the line
+//! protocol, not the core), a client of the control socket, and the memory
+//! measures of the event-channel tests.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
@@ -133,7 +132,6 @@ impl Client {
         self.answer().await
     }
 }
-pub mod instance;
 
 /// The test process's own VmRSS in KiB (0 when /proc cannot tell): the
 /// memory tests compare it before and after a flood.
