@@ -8,6 +8,14 @@
 //! directories kept when a test fails.
 //!
 //! Every test file says `mod support;` and uses only part of it.
+//!
+//! The test files are named for what they exercise, by prefix: `api_` the API layer
+//! (control socket, line protocol, helpers, JSON) in this process; `codec_` the
+//! wire codec (fixtures from the RFCs, properties, fuzzing; `codec_interop_`
+//! against gobgpd or BIRD); `config_` the configuration files and settings; `e2e_`
+//! the built binaries as processes; `interop_` the daemon against another BGP
+//! implementation (gobgpd, BIRD); `peer_` and `malformed_` the daemon against a raw
+//! scripted peer (this test writing the bytes); `system_` systemd and the OS.
 #![allow(dead_code, unused_imports)]
 
 pub mod api;
