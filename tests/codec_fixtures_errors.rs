@@ -7,10 +7,6 @@ mod support;
 use exabgp::bgp::*;
 use support::codec::*;
 
-fn p(s: &str) -> Prefix {
-    s.parse().unwrap()
-}
-
 const ORIGIN: &str = "40 01 01 00";
 const AS_PATH: &str = "40 02 06 02 01 0000fde9";
 const NEXT_HOP: &str = "40 03 04 c0000201";

@@ -306,6 +306,24 @@ pub fn message() -> impl Strategy<Value = Message> {
 
 // ---------------------------------------------------------------- fixture helpers
 
+/// A prefix from fixture text.
+pub fn p(s: &str) -> Prefix {
+    s.parse().unwrap()
+}
+
+/// An IPv4 address from fixture text.
+pub fn ip4(s: &str) -> Ipv4Addr {
+    s.parse().unwrap()
+}
+
+/// An UPDATE with these attributes and nothing else.
+pub fn attrs_only(a: PathAttributes) -> Message {
+    Message::Update(Update {
+        attributes: a,
+        ..Update::default()
+    })
+}
+
 // The hex fixture builders live with the other raw builders.
 pub use super::raw::{hex, msg, update_msg};
 
