@@ -123,13 +123,7 @@ fn read(p: &Path) -> String {
 fn ev(kind: EventKind) -> Event {
     Event {
         time: SystemTime::now(),
-        peer: PeerInfo {
-            local_address: Some("192.0.2.1".parse().unwrap()),
-            peer_address: "192.0.2.254".parse().unwrap(),
-            local_as: 65001,
-            peer_as: 65000,
-            peer_router_id: Some(Ipv4Addr::new(192, 0, 2, 254)),
-        },
+        peer: support::api::peer_info(),
         direction: Direction::Receive,
         kind,
     }

@@ -28,15 +28,7 @@ fn open_with(extended: bool) -> Vec<u8> {
     if extended {
         caps.extend_from_slice(&[6, 0]);
     }
-    let mut b = vec![4];
-    b.extend_from_slice(&RAW_AS.to_be_bytes());
-    b.extend_from_slice(&30u16.to_be_bytes());
-    b.extend_from_slice(&[192, 0, 2, 77]);
-    b.push(caps.len() as u8 + 2);
-    b.push(2);
-    b.push(caps.len() as u8);
-    b.extend_from_slice(&caps);
-    b
+    open_body_caps(&caps)
 }
 
 /// The worst UPDATE of exactly `total` bytes (header included): origin, as-path,

@@ -27,6 +27,16 @@ pub fn open_body_with(version: u8, asn: u16, hold: u16, id: [u8; 4]) -> Vec<u8> 
     // Capabilities: multiprotocol ipv4 unicast, 4-octet AS.
     let mut caps = vec![1, 4, 0, 1, 0, 1, 65, 4];
     caps.extend_from_slice(&u32::from(asn).to_be_bytes());
+    open_body_caps_with(version, asn, hold, id, &caps)
+}
+
+/// Our OPEN body (version 4, RAW_AS, hold time 30, id 192.0.2.77) with `caps`
+/// (whole capability TLVs) in one Capabilities parameter.
+pub fn open_body_caps(caps: &[u8]) -> Vec<u8> {
+    open_body_caps_with(4, RAW_AS, 30, [192, 0, 2, 77], caps)
+}
+
+fn open_body_caps_with(version: u8, asn: u16, hold: u16, id: [u8; 4], caps: &[u8]) -> Vec<u8> {
     let mut b = vec![version];
     b.extend_from_slice(&asn.to_be_bytes());
     b.extend_from_slice(&hold.to_be_bytes());
@@ -34,7 +44,7 @@ pub fn open_body_with(version: u8, asn: u16, hold: u16, id: [u8; 4]) -> Vec<u8> 
     b.push(caps.len() as u8 + 2);
     b.push(2);
     b.push(caps.len() as u8);
-    b.extend_from_slice(&caps);
+    b.extend_from_slice(caps);
     b
 }
 
