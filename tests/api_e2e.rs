@@ -1,24 +1,26 @@
 //! End to end with the real daemon core: eight instances side by side, each
 //! reached by its own `exabgpcli --instance`, sharing no socket and no port; and a
 //! Python helper written the ExaBGP way that changes what a real gobgpd holds.
+//!
+//! Here the real core and control socket wired in this process as main wires them
+//! (support::inproc::Instance). The same behaviour through the built binaries, with
+//! instance names resolved as in production, is checked in e2e_instance_names.rs
+//! and e2e_helper_and_cli_drive_gobgpd.rs.
 
 mod support;
 
 use std::net::{IpAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command as Proc;
 use std::time::Duration;
 
 use exabgp::api::{self, BindError};
+use support::binary::exabgpcli_bin;
 use support::inproc::Instance;
 use support::{gobgp_setup, loopback_addr, wait_for, ExaConfig, TestDir, WAIT};
 
-fn cli() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_exabgpcli"))
-}
-
 fn run_cli(slash: &Path, instance: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Proc::new(cli())
+    let out = Proc::new(exabgpcli_bin())
         .args(["--instance", instance, "--system-prefix"])
         .arg(slash)
         .arg("--root")
@@ -37,7 +39,7 @@ fn run_cli(slash: &Path, instance: &str, args: &[&str]) -> (i32, String, String)
 
 /// `exabgpcli --socket SOCK ARGS...`.
 fn run_cli_socket(sock: &Path, args: &[&str]) -> std::process::Output {
-    Proc::new(cli())
+    Proc::new(exabgpcli_bin())
         .arg("--socket")
         .arg(sock)
         .args(args)
