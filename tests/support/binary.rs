@@ -220,10 +220,11 @@ pub fn spawn_server(dir: &Path, name: &str, config: &str, listen: Option<SocketA
     Proc::spawn(name, cmd, log)
 }
 
-/// One `exabgp server --instance NAME` process (its socket path resolved from the
-/// name, as in production; see `Exabgp` for one with its socket in the test directory). Dropping it stops the process
-/// (SIGTERM, then SIGKILL: `Proc`'s drop) and then removes its socket file if still
-/// there: fields drop in declaration order, so `proc` before `sock`.
+/// One `exabgp server --instance NAME` process, its socket path resolved from the
+/// name as in production (`Exabgp` has its socket in the test directory instead).
+/// Dropping it stops the process (SIGTERM, then SIGKILL: `Proc`'s drop) and then
+/// removes its socket file if still there: fields drop in declaration order, so
+/// `proc` before `sock`.
 pub struct Daemon {
     pub name: String,
     pub proc: Proc,
