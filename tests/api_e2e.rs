@@ -1,25 +1,26 @@
 //! End to end with the real daemon core: eight instances side by side, each
 //! reached by its own `exabgpcli --instance`, sharing no socket and no port; and a
 //! Python helper written the ExaBGP way that changes what a real gobgpd holds.
+//!
+//! Here the real core and control socket wired in this process as main wires them
+//! (support::inproc::Instance). The same behaviour through the built binaries, with
+//! instance names resolved as in production, is checked in e2e_instance_names.rs
+//! and e2e_helper_and_cli_drive_gobgpd.rs.
 
-mod api_support;
-mod common;
+mod support;
 
 use std::net::{IpAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command as Proc;
 use std::time::Duration;
 
-use api_support::instance::Instance;
-use common::{gobgp_setup, loopback_addr, wait_for, ExaConfig, TestDir, WAIT};
 use exabgp::api::{self, BindError};
-
-fn cli() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_exabgpcli"))
-}
+use support::binary::exabgpcli_bin;
+use support::inproc::Instance;
+use support::{gobgp_setup, loopback_addr, wait_for, ExaConfig, TestDir, WAIT};
 
 fn run_cli(slash: &Path, instance: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Proc::new(cli())
+    let out = Proc::new(exabgpcli_bin())
         .args(["--instance", instance, "--system-prefix"])
         .arg(slash)
         .arg("--root")
@@ -38,7 +39,7 @@ fn run_cli(slash: &Path, instance: &str, args: &[&str]) -> (i32, String, String)
 
 /// `exabgpcli --socket SOCK ARGS...`.
 fn run_cli_socket(sock: &Path, args: &[&str]) -> std::process::Output {
-    Proc::new(cli())
+    Proc::new(exabgpcli_bin())
         .arg("--socket")
         .arg(sock)
         .args(args)
@@ -221,13 +222,13 @@ receive = ["update", "state"]"#,
             )
         });
     assert_eq!(
-        common::gobgp_attr(&attrs, 4)
+        support::gobgp_attr(&attrs, 4)
             .and_then(|a| a.get("metric"))
             .and_then(|m| m.as_u64()),
         Some(42),
         "{attrs:?}"
     );
-    let comm = common::gobgp_attr(&attrs, 8).expect("communities");
+    let comm = support::gobgp_attr(&attrs, 8).expect("communities");
     assert_eq!(
         comm["communities"],
         serde_json::json!([65000u64 * 65536 + 7]),

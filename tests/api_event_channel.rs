@@ -5,27 +5,20 @@
 //! does not grow with the burst. The helper is a real child process that never
 //! reads. (Its own test binary: the RSS it measures is this process's.)
 
-mod api_support;
+mod support;
 
-use api_support::{big_event, rss_kib};
 use std::time::Duration;
+use support::api::{big_event, rss_kib};
 
 use exabgp::api::helpers::{spawn_all, HelperOptions};
-use exabgp::config::{Encoder, ProcessConfig, ReceiveKind};
+use exabgp::config::ReceiveKind;
 use tokio_util::sync::CancellationToken;
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_burst_beyond_the_channel_budget_is_dropped_and_counted() {
     let budget = 4 << 20;
-    let deaf = ProcessConfig {
-        name: "deaf".into(),
-        run: vec!["/bin/sleep".into(), "60".into()],
-        encoder: Encoder::Json,
-        receive: vec![ReceiveKind::Update],
-        respawn_limit: 1,
-        respawn_window: 60,
-    };
-    let (ctx, _seen) = api_support::responder();
+    let deaf = support::api::deaf_helper(ReceiveKind::Update);
+    let (ctx, _seen) = support::api::responder();
     let (etx, _) = exabgp::control::event_channel(4096, budget);
     let token = CancellationToken::new();
     let opts = HelperOptions {
@@ -33,12 +26,7 @@ async fn a_burst_beyond_the_channel_budget_is_dropped_and_counted() {
         ..Default::default()
     };
     let set = spawn_all(&[deaf], ctx, &etx, opts, token.clone());
-    for _ in 0..100 {
-        if etx.receiver_count() == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    support::api::wait_subscribed(&etx).await;
     let ev = big_event(4000);
     let before = rss_kib();
     // 2000 events of ~100 KB decoded each (200 MB), with no await in between.

@@ -4,13 +4,13 @@
 //! it still finds one `done` / `error:` line per command.
 //! (Its own test binary: the RSS it measures is this process's.)
 
-mod api_support;
+mod support;
 
-use api_support::rss_kib;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use support::api::rss_kib;
 
 use exabgp::api::helpers::{spawn_all, HelperOptions};
 use exabgp::api::ApiContext;

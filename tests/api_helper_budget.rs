@@ -3,28 +3,21 @@
 //! dropped and counted, and this process's memory does not grow with the flood.
 //! (Its own test binary: the RSS it measures is this process's.)
 
-mod api_support;
+mod support;
 
-use api_support::{big_event, rss_kib};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
+use support::api::{big_event, rss_kib};
 
 use exabgp::api::helpers::{spawn_all, HelperOptions};
-use exabgp::config::{Encoder, ProcessConfig, ReceiveKind};
+use exabgp::config::ReceiveKind;
 use tokio_util::sync::CancellationToken;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deaf_helper_holds_at_most_its_byte_budget() {
     let budget = 2 << 20;
-    let deaf = ProcessConfig {
-        name: "deaf".into(),
-        run: vec!["/bin/sleep".into(), "60".into()],
-        encoder: Encoder::Json,
-        receive: vec![ReceiveKind::Update],
-        respawn_limit: 1,
-        respawn_window: 60,
-    };
-    let (ctx, _seen) = api_support::responder();
+    let deaf = support::api::deaf_helper(ReceiveKind::Update);
+    let (ctx, _seen) = support::api::responder();
     let (etx, _) = exabgp::control::event_channel(64, 1 << 30);
     let token = CancellationToken::new();
     let opts = HelperOptions {
@@ -33,12 +26,7 @@ async fn a_deaf_helper_holds_at_most_its_byte_budget() {
         ..Default::default()
     };
     let set = spawn_all(&[deaf], ctx, &etx, opts, token.clone());
-    for _ in 0..100 {
-        if etx.receiver_count() == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    support::api::wait_subscribed(&etx).await;
     let stats = set.helpers[0].1.clone();
     // Wait until the helper runs (its stdin pipe exists).
     for _ in 0..100 {

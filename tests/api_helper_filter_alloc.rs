@@ -4,18 +4,18 @@
 //! their stdin; the bytes allocated by this whole process are counted.
 //! (Its own test binary: the allocator counts this process.)
 
-use api_support::big_event;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+use support::api::{big_event, deaf_helper};
 
 use exabgp::api::helpers::{spawn_all, HelperOptions};
 use exabgp::bgp::Prefix;
-use exabgp::config::{Encoder, ProcessConfig, ReceiveKind};
+use exabgp::config::{ProcessConfig, ReceiveKind};
 use exabgp::control::Event;
 use tokio_util::sync::CancellationToken;
 
-mod api_support;
+mod support;
 
 struct Counting;
 
@@ -38,21 +38,10 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static A: Counting = Counting;
 
-fn deaf(receive: ReceiveKind) -> ProcessConfig {
-    ProcessConfig {
-        name: "deaf".into(),
-        run: vec!["/bin/sleep".into(), "60".into()],
-        encoder: Encoder::Json,
-        receive: vec![receive],
-        respawn_limit: 1,
-        respawn_window: 60,
-    }
-}
-
 /// Bytes this process allocated while `events` UPDATEs were offered to one
 /// deaf helper, and the events the channel dropped.
 async fn allocated_for(helper: ProcessConfig, opts: HelperOptions, events: usize) -> (usize, u64) {
-    let (ctx, _seen) = api_support::responder();
+    let (ctx, _seen) = support::api::responder();
     let (etx, _) = exabgp::control::event_channel(4096, 1 << 30);
     let token = CancellationToken::new();
     let set = spawn_all(&[helper], ctx, &etx, opts, token.clone());
@@ -90,8 +79,12 @@ async fn refused_events_are_neither_copied_nor_encoded() {
     let one = 5000 * std::mem::size_of::<Prefix>();
 
     // A helper that wants only state events: the UPDATEs are not for it.
-    let (grown, lost) =
-        allocated_for(deaf(ReceiveKind::State), HelperOptions::default(), EVENTS).await;
+    let (grown, lost) = allocated_for(
+        deaf_helper(ReceiveKind::State),
+        HelperOptions::default(),
+        EVENTS,
+    )
+    .await;
     eprintln!(
         "filtered out: {grown} bytes allocated for {EVENTS} events of {one} bytes of prefixes"
     );
@@ -104,7 +97,7 @@ async fn refused_events_are_neither_copied_nor_encoded() {
         queue_bytes: 16 << 10,
         ..Default::default()
     };
-    let (grown, lost) = allocated_for(deaf(ReceiveKind::Update), opts, EVENTS).await;
+    let (grown, lost) = allocated_for(deaf_helper(ReceiveKind::Update), opts, EVENTS).await;
     eprintln!("no room: {grown} bytes allocated for {EVENTS} events");
     assert_eq!(lost, 0);
     assert!(grown < EVENTS * one / 4, "{grown} bytes allocated");

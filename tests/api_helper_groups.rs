@@ -3,7 +3,7 @@
 //! daemon's stop end the whole group. The helper is a real shell script; the
 //! grandchild is a real `sleep`, watched in /proc.
 
-mod api_support;
+mod support;
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -70,7 +70,7 @@ async fn grandchildren_end_with_their_helper_on_respawn_and_on_stop() {
         respawn_limit: 5,
         respawn_window: 60,
     };
-    let (ctx, _seen) = api_support::responder();
+    let (ctx, _seen) = support::api::responder();
     let (etx, _) = exabgp::control::event_channel(16, 1 << 20);
     let token = CancellationToken::new();
     let opts = HelperOptions {
@@ -131,7 +131,7 @@ async fn the_group_is_ended_before_the_helper_is_reaped() {
         respawn_limit: 1,
         respawn_window: 60,
     };
-    let (ctx, _seen) = api_support::responder();
+    let (ctx, _seen) = support::api::responder();
     let (etx, _) = exabgp::control::event_channel(16, 1 << 20);
     let token = CancellationToken::new();
     let opts = HelperOptions {

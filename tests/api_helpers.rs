@@ -4,7 +4,7 @@
 //! terminates (SIGTERM, then SIGKILL), systemd's variables are not inherited,
 //! stderr lines land in our log.
 
-mod api_support;
+mod support;
 
 use std::io::Write;
 use std::net::Ipv4Addr;
@@ -13,11 +13,11 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use api_support::{responder, Seen};
 use exabgp::api::helpers::{spawn_all, HelperEnd, HelperOptions, HelperSet};
 use exabgp::bgp::{PathAttributes, Prefix, Update};
 use exabgp::config::{Encoder, ProcessConfig, ReceiveKind};
 use exabgp::control::{Command, Direction, Event, EventKind, PeerInfo, SessionState};
+use support::api::{responder, Seen};
 use tokio_util::sync::CancellationToken;
 
 fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
@@ -123,13 +123,7 @@ fn read(p: &Path) -> String {
 fn ev(kind: EventKind) -> Event {
     Event {
         time: SystemTime::now(),
-        peer: PeerInfo {
-            local_address: Some("192.0.2.1".parse().unwrap()),
-            peer_address: "192.0.2.254".parse().unwrap(),
-            local_as: 65001,
-            peer_as: 65000,
-            peer_router_id: Some(Ipv4Addr::new(192, 0, 2, 254)),
-        },
+        peer: support::api::peer_info(),
         direction: Direction::Receive,
         kind,
     }

@@ -3,6 +3,8 @@
 //! by a deserializer that fails on a duplicate key (serde_json alone silently
 //! keeps the last one).
 
+mod support;
+
 use std::collections::HashSet;
 use std::fmt;
 use std::time::SystemTime;
@@ -11,6 +13,7 @@ use exabgp::api::events::{encode_json, Origin};
 use exabgp::bgp::{decode_message, CodecOptions, Message};
 use exabgp::control::{Direction, Event, EventKind, PeerInfo};
 use serde::de::{Deserialize, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+use support::raw::message;
 
 /// Any JSON value, refused when an object repeats a key.
 struct NoDuplicates;
@@ -64,14 +67,6 @@ fn no_duplicates(json: &str) -> Result<(), String> {
     serde_json::from_str::<NoDuplicates>(json)
         .map(|_| ())
         .map_err(|e| e.to_string())
-}
-
-fn message(msg_type: u8, body: &[u8]) -> Vec<u8> {
-    let mut m = vec![0xff; 16];
-    m.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
-    m.push(msg_type);
-    m.extend_from_slice(body);
-    m
 }
 
 fn event(kind: EventKind) -> Event {

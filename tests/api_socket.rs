@@ -1,17 +1,23 @@
 //! The control socket over real Unix sockets: binding (active vs stale, not a
 //! socket, mode and group, removal on exit), the line protocol, bad input, a
 //! client that vanishes mid-command, 1000 clients at once, and the exabgpcli binary.
+//!
+//! Here the library's bind and serve with a stand-in core (support::api::responder).
+//! The same promises kept by the built `exabgp server`, its socket found by the
+//! instance name, are checked in e2e_stale_socket.rs (stale file, no daemon: exit
+//! 69) and e2e_instance_names.rs (a second instance refused, the first untouched).
 
-mod api_support;
+mod support;
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command as Proc;
 use std::time::Duration;
 
-use api_support::{responder, Client};
 use exabgp::api::{self, BindError, ServerLimits};
 use exabgp::control::Command;
+use support::api::{responder, Client};
+use support::binary::exabgpcli_bin;
 use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 
@@ -24,7 +30,7 @@ struct Served {
     token: CancellationToken,
     task: tokio::task::JoinHandle<()>,
     /// The commands the core received, in order.
-    seen: api_support::Seen,
+    seen: support::api::Seen,
 }
 
 impl Served {
@@ -322,13 +328,9 @@ async fn a_thousand_clients_at_once() {
     server.stop().await;
 }
 
-fn cli() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_exabgpcli"))
-}
-
 async fn run_cli(args: Vec<std::ffi::OsString>) -> std::process::Output {
     tokio::task::spawn_blocking(move || {
-        Proc::new(cli())
+        Proc::new(exabgpcli_bin())
             .args(args)
             .env_remove("exabgp_api_socketpath")
             .env_remove("exabgp_api_socketname")
@@ -390,7 +392,7 @@ async fn exabgpcli_talks_to_the_socket() {
     let p2 = path.clone();
     let out = tokio::task::spawn_blocking(move || {
         use std::io::Write;
-        let mut child = Proc::new(cli())
+        let mut child = Proc::new(exabgpcli_bin())
             .arg("--socket")
             .arg(&p2)
             .stdin(std::process::Stdio::piped())
@@ -429,7 +431,7 @@ async fn exabgpcli_talks_to_the_socket() {
 
 #[test]
 fn exabgpcli_help_explains() {
-    let out = Proc::new(cli()).arg("--help").output().unwrap();
+    let out = Proc::new(exabgpcli_bin()).arg("--help").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
     for w in [
@@ -441,7 +443,7 @@ fn exabgpcli_help_explains() {
     ] {
         assert!(text.contains(w), "{w} missing from --help: {text}");
     }
-    let out = Proc::new(cli()).arg("--bogus").output().unwrap();
+    let out = Proc::new(exabgpcli_bin()).arg("--bogus").output().unwrap();
     assert_eq!(out.status.code(), Some(64));
 }
 
@@ -565,7 +567,7 @@ sys.stdout.write("OK" if ok else "FAIL")
 sys.stdout.write(" exit=%d\n" % os.waitstatus_to_exitcode(status))
 sys.stdout.write(out.decode(errors="replace"))
 "#;
-    let cli_path = cli();
+    let cli_path = PathBuf::from(exabgpcli_bin());
     let home = d.path().to_path_buf();
     let p2 = path.clone();
     let out = tokio::task::spawn_blocking(move || {

@@ -2,14 +2,10 @@
 //! discard outcomes, and the session-reset cases with the NOTIFICATION that goes
 //! back (RFC 4271 §6.3, RFC 4760 §7, RFC 7606 §3-§5).
 
-mod codec_support;
+mod support;
 
-use codec_support::*;
 use exabgp::bgp::*;
-
-fn p(s: &str) -> Prefix {
-    s.parse().unwrap()
-}
+use support::codec::*;
 
 const ORIGIN: &str = "40 01 01 00";
 const AS_PATH: &str = "40 02 06 02 01 0000fde9";

@@ -2,12 +2,12 @@
 //! written from the RFCs. Each is checked in both directions unless it says why
 //! not; error fixtures check the NOTIFICATION that goes back.
 
-mod codec_support;
+mod support;
 
 use std::net::Ipv4Addr;
 
-use codec_support::*;
 use exabgp::bgp::*;
+use support::codec::*;
 
 // ---------------------------------------------------------------- framing
 

@@ -2,12 +2,12 @@
 //! random bodies behind a valid header, and valid messages with random damage.
 //! A panic anywhere in decode, encode or the round-trip check fails the test.
 
-mod codec_support;
+mod support;
 
-use codec_support::message;
 use exabgp::bgp::*;
 use proptest::collection::vec;
 use proptest::prelude::*;
+use support::codec::message;
 
 /// One way to damage a message.
 #[derive(Debug, Clone)]
@@ -93,11 +93,7 @@ proptest! {
 
     #[test]
     fn random_body_behind_a_valid_header(msg_type in 1u8..=5, body in vec(any::<u8>(), 0..600)) {
-        let mut b = vec![0xFF; 16];
-        b.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
-        b.push(msg_type);
-        b.extend_from_slice(&body);
-        fuzz_decode(&b);
+        fuzz_decode(&support::raw::message(msg_type, &body));
     }
 
     #[test]

@@ -4,15 +4,15 @@
 //! must land in BIRD's table with our attributes, and `pack_withdraw` must empty
 //! it again. Our Cease / Administrative Shutdown text must reach BIRD.
 
-mod common;
+mod support;
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use common::raw::connect_when_listening;
-use common::{free_port, Bird};
 use exabgp::bgp::*;
+use support::raw::connect_when_listening;
+use support::{free_port, Bird};
 
 fn loopback(last: u8) -> Ipv4Addr {
     let id = std::process::id();

@@ -6,16 +6,16 @@
 //! as a NEW (4-octet AS) speaker and once as an OLD one, so gobgpd's AS4_PATH
 //! handling checks ours in both directions.
 
-mod common;
+mod support;
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::raw::connect_when_listening;
-use common::{free_port, stdout_of, Proc};
 use exabgp::bgp::*;
+use support::raw::connect_when_listening;
+use support::{free_port, stdout_of, Proc};
 
 /// A loopback address of our own, so parallel tests and helpers never collide.
 fn loopback(last: u8) -> Ipv4Addr {

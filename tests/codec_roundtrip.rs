@@ -2,14 +2,14 @@
 //! CodecOptions, and UPDATE packing returns exactly the prefixes it was given in
 //! messages that never exceed the negotiated maximum.
 
-mod codec_support;
+mod support;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use codec_support::*;
 use exabgp::bgp::*;
 use proptest::collection::vec;
 use proptest::prelude::*;
+use support::codec::*;
 
 fn config() -> ProptestConfig {
     ProptestConfig {

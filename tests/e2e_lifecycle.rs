@@ -3,15 +3,17 @@
 //! the text encoder, exabgpcli fed from a pipe, sd_notify on NOTIFY_SOCKET, the
 //! respawn limit, and a helper that ignores SIGTERM.
 
-mod common;
-mod e2e_support;
+mod support;
 
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{wait_for, Gobgp, Proc, TestDir, WAIT};
-use e2e_support::*;
+use support::binary::*;
+use support::conf::*;
+use support::interop::*;
+use support::net::*;
+use support::{wait_for, Gobgp, Proc, TestDir, WAIT};
 
 /// A helper that announces one route as soon as it starts (before any session is
 /// up, as ExaBGP health checks do), logs its pid, and then only reads its stdin.

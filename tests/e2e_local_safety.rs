@@ -5,19 +5,20 @@
 //!
 //! Every process is killed and every file removed when a test ends (Drop guards).
 
-mod common;
-mod e2e_support;
+mod support;
 
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::raw::{message, update_body, valid_attrs, RawPeer, RAW_AS};
-use common::{free_port, Proc, TestDir};
+use support::raw::{message, update_body, valid_attrs, RawPeer, RAW_AS};
+use support::{free_port, Proc, TestDir};
 
 const LOCALHOST: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
-use e2e_support::*;
+use support::binary::*;
+use support::conf::*;
+use support::net::*;
 
 /// `cmd` run under strace, every chmod of the process delayed by `delay`: the
 /// window between bind and the mode change, where an attacker swaps the path,
@@ -214,7 +215,7 @@ fn a_foreign_variable_that_is_not_utf8_is_ignored() {
     let out = run(validate, COMMAND_TIMEOUT);
     assert_eq!(out.code, 0, "{out:?}");
 
-    let answered = common::wait_for(common::WAIT, || {
+    let answered = support::wait_for(support::WAIT, || {
         let mut c = hermetic(exabgpcli_bin());
         c.args(["--timeout", "20", "--socket"])
             .arg(&sock)
@@ -281,10 +282,10 @@ fn suppressed_count(line: &str) -> Option<u64> {
 fn a_burst_of_unknown_connections_does_not_flood_the_log() {
     let dir = TestDir::new("local-flood");
     let name = instance_name("flood");
-    let listen = common::free_addr(addr(3, 1));
+    let listen = support::free_addr(addr(3, 1));
     let mut d = Daemon::start(&dir.path, &name, PASSIVE_ONLY, Some(listen));
     assert!(
-        d.proc.wait_log("accepting BGP connections", common::WAIT),
+        d.proc.wait_log("accepting BGP connections", support::WAIT),
         "{}",
         d.proc.log_text()
     );
@@ -296,7 +297,7 @@ fn a_burst_of_unknown_connections_does_not_flood_the_log() {
     }
     assert!(connected > 400, "only {connected} of 500 connections made");
     // The count comes once the interval (10 s) is over, flood or not.
-    let counted = common::wait_for(Duration::from_secs(60), || {
+    let counted = support::wait_for(Duration::from_secs(60), || {
         let text = d.proc.log_text();
         let logged = text
             .lines()
@@ -411,9 +412,9 @@ fn exabgpcli_refuses_non_utf8_arguments_and_escaping_socket_names() {
 fn updates_are_not_logged_one_line_each_at_info() {
     let dir = TestDir::new("local-updates");
     let name = instance_name("updates");
-    let exa = common::free_addr(addr(4, 1));
+    let exa = support::free_addr(addr(4, 1));
     let raw_ip = addr(4, 2);
-    let config = common::ExaConfig::new(65001)
+    let config = support::ExaConfig::new(65001)
         .passive(raw_ip, RAW_AS.into())
         .build();
     let (mut cmd, log) = server_command(&dir.path, &name, &config);
@@ -422,7 +423,7 @@ fn updates_are_not_logged_one_line_each_at_info() {
     let sock = SocketGuard(resolved_socket(&name));
     let mut d = Proc::spawn(&name, cmd, log);
     assert!(
-        d.wait_log("accepting BGP connections", common::WAIT),
+        d.wait_log("accepting BGP connections", support::WAIT),
         "{}",
         d.log_text()
     );
@@ -432,7 +433,7 @@ fn updates_are_not_logged_one_line_each_at_info() {
     for i in 0..50u8 {
         p.send(&message(2, &update_body(&valid_attrs(), &[24, 10, 201, i])));
     }
-    let got = common::wait_for(common::WAIT, || {
+    let got = support::wait_for(support::WAIT, || {
         let out = cli(&name, &["--json", "show", "neighbor"]);
         let n = (out.code == 0).then(|| neighbors_json(&out))?;
         (n.first()?["received"]["update"].as_u64()? >= 50).then_some(())

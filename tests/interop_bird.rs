@@ -4,11 +4,11 @@
 //! decoded and held, and SIGTERM sends a Cease (administrative shutdown) that BIRD
 //! reports and after which it drops our routes.
 
-mod common;
+mod support;
 
 use std::net::IpAddr;
 
-use common::*;
+use support::*;
 
 const EXA_AS: u32 = 65001;
 const BIRD_AS: u32 = 65003;

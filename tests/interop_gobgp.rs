@@ -4,12 +4,12 @@
 //! and held, and SIGTERM sends a Cease (administrative shutdown) that makes GoBGP
 //! drop our routes.
 
-mod common;
+mod support;
 
 use std::net::IpAddr;
 
-use common::*;
 use serde_json::{json, Value};
+use support::*;
 
 const EXA_AS: u32 = 65001;
 const GOBGP_AS: u32 = 65000;

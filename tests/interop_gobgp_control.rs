@@ -3,17 +3,17 @@
 //! adj-rib in/out, events, teardown (the session comes back), ApplyConfig (route
 //! diff without a flap; a new neighbor comes up) and Shutdown (Cease, run returns).
 
-mod common;
+mod support;
 
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::inproc::InProcess;
-use common::*;
 use exabgp::bgp::{Origin, PathAttributes};
 use exabgp::control::{Command, ControlReply, EventKind, PeerState, RibDirection, SessionState};
 use exabgp::rib::{NextHop, Route};
+use support::inproc::InProcess;
+use support::*;
 
 const EXA_AS: u32 = 65001;
 const GOBGP_AS: u32 = 65000;

@@ -4,14 +4,14 @@
 //! NOTIFICATION and no new OPEN, exabgp's uptime goes on — and the new description
 //! shows; a change it depends on (hold-time) still restarts it.
 
-mod common;
+mod support;
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use common::inproc::InProcess;
-use common::*;
 use exabgp::control::{Command, ControlReply, PeerState};
+use support::inproc::InProcess;
+use support::*;
 
 const EXA_AS: u32 = 65001;
 const GOBGP_AS: u32 = 65000;

@@ -5,12 +5,12 @@
 //! leaves the Adj-RIB-In. Throughout, exabgp must stay alive and its session with a
 //! real gobgpd (a second neighbor) must stay Established, without a flap.
 
-mod common;
+mod support;
 
 use std::net::IpAddr;
 
-use common::raw::*;
-use common::*;
+use support::raw::*;
+use support::*;
 
 const EXA_AS: u32 = 65001;
 const GOBGP_AS: u32 = 65000;

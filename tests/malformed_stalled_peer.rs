@@ -3,15 +3,15 @@
 //! itself is bounded by the hold time. The session must go down on its own
 //! ("peer stopped reading"), and the daemon keeps serving commands meanwhile.
 
-mod common;
+mod support;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use common::inproc::{distinct_routes, InProcess};
-use common::raw::*;
-use common::*;
 use exabgp::control::{Command, ControlReply};
+use support::inproc::{distinct_routes, InProcess};
+use support::raw::*;
+use support::*;
 
 #[test]
 fn a_peer_that_stops_reading_is_dropped() {

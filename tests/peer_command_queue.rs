@@ -4,16 +4,16 @@
 //! once the queue is full, while another neighbor keeps answering, and shutdown
 //! still reaches both (the Cease is not queued behind the flood).
 
-mod common;
+mod support;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use common::inproc::{distinct_routes, numbered_route, InProcess};
-use common::raw::*;
-use common::*;
 use exabgp::control::{Command, ControlReply, PeerState};
 use exabgp::session::COMMAND_QUEUE;
+use support::inproc::{distinct_routes, numbered_route, InProcess};
+use support::raw::*;
+use support::*;
 
 #[test]
 fn a_flood_for_a_stuck_neighbor_is_refused_and_nobody_else_waits() {

@@ -10,13 +10,13 @@
 //! The daemon's address space is capped at 2 GiB by the test (prlimit), so a
 //! regression fails by an allocation failure rather than by eating the machine.
 
-mod common;
+mod support;
 
 use std::net::IpAddr;
 use std::time::Duration;
 
-use common::raw::*;
-use common::*;
+use support::raw::*;
+use support::*;
 
 const EXA_AS: u32 = 65001;
 
@@ -28,15 +28,7 @@ fn open_with(extended: bool) -> Vec<u8> {
     if extended {
         caps.extend_from_slice(&[6, 0]);
     }
-    let mut b = vec![4];
-    b.extend_from_slice(&RAW_AS.to_be_bytes());
-    b.extend_from_slice(&30u16.to_be_bytes());
-    b.extend_from_slice(&[192, 0, 2, 77]);
-    b.push(caps.len() as u8 + 2);
-    b.push(2);
-    b.push(caps.len() as u8);
-    b.extend_from_slice(&caps);
-    b
+    open_body_caps(&caps)
 }
 
 /// The worst UPDATE of exactly `total` bytes (header included): origin, as-path,

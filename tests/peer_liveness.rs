@@ -6,7 +6,7 @@
 //! hold time; and with a hold time, the KEEPALIVEs of a peer that reads slowly,
 //! waiting unread behind one long write, keep its session when the write ends.
 
-mod common;
+mod support;
 
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::os::fd::BorrowedFd;
@@ -14,13 +14,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::inproc::{distinct_routes, InProcess};
-use common::raw::*;
-use common::*;
 use exabgp::bgp::{Community, Origin, PathAttributes, Prefix};
 use exabgp::control::{Command, ControlReply, PeerState};
 use exabgp::rib::{NextHop, Route};
 use exabgp::session::tcp;
+use support::inproc::{distinct_routes, InProcess};
+use support::raw::*;
+use support::*;
 
 /// What the kernel says of the daemon's end of the connection whose other end is
 /// `theirs`: (keepalive on, idle, interval, count, user timeout, not-sent low mark).

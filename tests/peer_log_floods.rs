@@ -5,18 +5,18 @@
 //! connections while its task is stuck writing; each gives a handful of lines, not
 //! one per message or connection.
 
-mod common;
+mod support;
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use common::inproc::{distinct_routes, InProcess};
-use common::raw::*;
-use common::*;
 use exabgp::control::{Command, ControlReply, PeerState};
 use exabgp::session::INCOMING_PENDING;
+use support::inproc::{distinct_routes, InProcess};
+use support::raw::*;
+use support::*;
 
 /// Every line logged by this test process (all tests share it; each counts the
 /// lines of its own peer address).

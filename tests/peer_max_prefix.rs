@@ -4,17 +4,17 @@
 //! stays idle (no connection out, the peer's refused) until `restart-after`, and
 //! warning-only keeps the session with `prefix-limit` events.
 
-mod common;
+mod support;
 
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
 
-use common::inproc::InProcess;
-use common::raw::*;
-use common::*;
 use exabgp::api::events::{encode_json, Origin};
 use exabgp::control::{Event, EventKind, PeerState, PrefixLimit};
+use support::inproc::InProcess;
+use support::raw::*;
+use support::*;
 
 /// An UPDATE withdrawing `withdrawn` and announcing `nlri` (each a /24 given by its
 /// three first octets) with the raw peer's usual attributes.

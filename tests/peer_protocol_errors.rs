@@ -6,16 +6,16 @@
 //!   resets the session with UPDATE Message Error / Malformed Attribute List
 //!   instead of a treat-as-withdraw that would drop the MP withdrawals.
 
-mod common;
+mod support;
 
 use std::io::{ErrorKind, Read};
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::time::Duration;
 
-use common::inproc::InProcess;
-use common::raw::*;
-use common::*;
 use exabgp::control::{Command, ControlReply};
+use support::inproc::InProcess;
+use support::raw::*;
+use support::*;
 
 /// A daemon with one passive neighbor (`raw_ip`) listening on `exa_ip`.
 fn daemon(exa_ip: IpAddr, raw_ip: IpAddr) -> (InProcess, SocketAddr) {

@@ -5,15 +5,18 @@
 //! client that was already waiting in the backlog on each socket, and reports what it
 //! saw on stdout.
 
-mod system_common;
+mod support;
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{IpAddr, Ipv4Addr, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
-use system_common::{free_port, report, Probe};
+use support::free_port;
+use support::system::{report, Probe};
+
+const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
 /// The child side, run as a separate process by the tests below.
 #[test]
@@ -122,7 +125,7 @@ fn bgp_client(probe: &mut Probe, tcp: &str) -> TcpStream {
 fn activation_adopts_named_sockets_and_serves_waiting_clients() {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("ctl.sock");
-    let port = free_port();
+    let port = free_port(LOCALHOST);
     let tcp = format!("127.0.0.1:{port}");
     let mut probe = activate(&[&tcp, sock.to_str().unwrap()], Some("bgp:control"));
     // systemd-socket-activate starts the program on the first connection; both
@@ -150,7 +153,7 @@ fn activation_adopts_named_sockets_and_serves_waiting_clients() {
 fn activation_classifies_unnamed_sockets_by_family() {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("ctl.sock");
-    let port = free_port();
+    let port = free_port(LOCALHOST);
     let tcp = format!("127.0.0.1:{port}");
     // No --fdname: systemd-socket-activate names them all "unknown"... or leaves
     // LISTEN_FDNAMES unset; either way the family decides. Unix socket first this time.
@@ -167,7 +170,7 @@ fn activation_classifies_unnamed_sockets_by_family() {
 
 #[test]
 fn activation_rejects_a_tcp_socket_named_control() {
-    let port = free_port();
+    let port = free_port(LOCALHOST);
     let tcp = format!("127.0.0.1:{port}");
     let mut probe = activate(&[&tcp], Some("control"));
     let _client = probe.retry(|| TcpStream::connect(&tcp).ok());

@@ -3,14 +3,14 @@
 //! what the daemon sends — READY, STATUS updates, WATCHDOG=1 only while the core
 //! answers, STOPPING.
 
-mod system_common;
+mod support;
 
 use std::os::unix::net::UnixDatagram;
 use std::time::Duration;
 
 use exabgp::system::notify::Notifier;
 use exabgp::system::supervise::{supervise, Health};
-use system_common::{report, Probe};
+use support::system::{report, Probe};
 use tokio_util::sync::CancellationToken;
 
 #[test]

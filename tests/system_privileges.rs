@@ -3,13 +3,13 @@
 //! listener bound before still accepts, and a privileged port can no longer be bound
 //! (with an error that says how to fix it).
 
-mod system_common;
+mod support;
 
 use std::net::{TcpListener, TcpStream};
 
 use exabgp::system::listen::bind_bgp;
 use exabgp::system::privileges::{drop_privileges, PrivilegeError};
-use system_common::{report, Probe};
+use support::system::{report, Probe};
 
 /// A field of /proc/thread-self/status (capabilities are per thread; this is the
 /// libtest thread running the probe).

@@ -1,5 +1,5 @@
 """BGP message builders and a blocking message reader for a raw peer over a real TCP
-socket (scripts/soak's churning peer): the same messages as tests/common/raw.rs,
+socket (scripts/soak's churning peer): the same messages as tests/support/raw.rs,
 written again in Python so the benchmark needs no Rust test harness.
 
 Also the malformed messages the peer sends, each with the NOTIFICATION (code,

@@ -2,13 +2,13 @@
 //! only accepts a peer that signs its segments with that password. The peer here is
 //! a raw socket keyed with the same setsockopt the daemon uses.
 
-mod common;
+mod support;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use common::raw::*;
-use common::*;
+use support::raw::*;
+use support::*;
 
 fn connect_signed(src: IpAddr, dst: SocketAddr, key: Option<&str>) -> std::io::Result<RawPeer> {
     let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;

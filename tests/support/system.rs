@@ -2,8 +2,6 @@
 //! process (the "daemon" side: a test marked #[ignore] that acts only when
 //! EXABGP_PROBE says so), collect what it reports, and kill it on every exit path.
 
-#![allow(dead_code)]
-
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -12,12 +10,6 @@ use std::time::{Duration, Instant};
 /// A child's report line: `PROBE key=value` on stdout.
 pub fn report(key: &str, value: &str) {
     println!("PROBE {key}={value}");
-}
-
-/// A free TCP port on 127.0.0.1 (bind :0, read it, drop it).
-pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
 }
 
 /// The arguments that make this test binary run only the ignored helper `test`.

@@ -1,21 +1,17 @@
-//! Shared by the e2e_* tests: the built binaries run as processes with no inherited
-//! exabgp settings, one-shot commands bounded in time, `exabgp server` daemons found
-//! by their instance name and stopped (socket file removed) on drop, what the
-//! kernel says each process holds (/proc/net/tcp, /proc/net/unix), and gobgpd
-//! helpers.
-//!
-//! Each test binary uses only part of this module.
-#![allow(dead_code)]
+//! The built binaries as processes: `exabgp server` daemons (in a test directory
+//! with their own socket path, or found by their instance name and stopped, socket
+//! file removed, on drop), one-shot commands (`exabgp env`, `exabgpcli ...`) bounded
+//! in time, and helper processes' traces. Every command starts hermetic: no
+//! inherited exabgp settings nor systemd variables.
 
-use std::collections::{BTreeSet, HashSet};
 use std::io::Read;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{wait_for, ExaConfig, Gobgp, Proc, WAIT};
+use super::{free_addr, wait_for, wait_listening, Proc, WAIT};
 
 /// Bound of every one-shot command (`exabgp env`, `exabgpcli ...`).
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
@@ -31,16 +27,6 @@ pub fn exabgpcli_bin() -> &'static str {
 /// An instance name unique to this test run.
 pub fn instance_name(tag: &str) -> String {
     format!("e2e{}-{tag}", std::process::id())
-}
-
-/// A loopback address for test `test` (0..5), host `host`: 127.(200..249).x.host,
-/// derived from our pid so concurrent test binaries rarely share one (ports are
-/// picked free at run time anyway).
-pub fn addr(test: u8, host: u8) -> IpAddr {
-    let pid = std::process::id();
-    let second = 200 + (pid % 50) as u8;
-    let third = ((pid / 50) % 50) as u8 * 5 + test;
-    IpAddr::V4(Ipv4Addr::new(127, second, third, host))
 }
 
 /// A command with no inherited exabgp settings nor systemd variables: only what the
@@ -194,19 +180,33 @@ impl Drop for SocketGuard {
     }
 }
 
-/// Writes `config` to `dir/NAME.toml`; returns the hermetic `exabgp server FILE
-/// --instance NAME --log stderr` command (as root, no privilege drop) and the log
-/// path `dir/NAME.log`.
-pub fn server_command(dir: &Path, name: &str, config: &str) -> (Command, PathBuf) {
+/// Writes `config` to `dir/NAME.toml`; returns the hermetic `exabgp server FILE`
+/// command (as root, no privilege drop), the config path and the log path
+/// `dir/NAME.log`. Every way of starting the daemon begins here.
+fn server(dir: &Path, name: &str, config: &str) -> (Command, PathBuf, PathBuf) {
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, config).expect("write the config");
     let mut cmd = hermetic(exabgp_bin());
     cmd.arg("server")
         .arg(&path)
-        .args(["--instance", name, "--log", "stderr"])
         // Tests run as root and there is no `exabgp` user here.
         .env("exabgp_daemon_drop", "false");
-    (cmd, dir.join(format!("{name}.log")))
+    (cmd, path, dir.join(format!("{name}.log")))
+}
+
+/// Makes `cmd` listen for BGP on `listen` (exabgp_tcp_bind / exabgp_tcp_port).
+fn listen_on(cmd: &mut Command, listen: SocketAddr) {
+    cmd.env("exabgp_tcp_bind", listen.ip().to_string())
+        .env("exabgp_tcp_port", listen.port().to_string());
+}
+
+/// Writes `config` to `dir/NAME.toml`; returns the hermetic `exabgp server FILE
+/// --instance NAME --log stderr` command (as root, no privilege drop) and the log
+/// path `dir/NAME.log`.
+pub fn server_command(dir: &Path, name: &str, config: &str) -> (Command, PathBuf) {
+    let (mut cmd, _, log) = server(dir, name, config);
+    cmd.args(["--instance", name, "--log", "stderr"]);
+    (cmd, log)
 }
 
 /// Starts `exabgp server --instance NAME` on `config` (written to `dir/NAME.toml`,
@@ -215,15 +215,16 @@ pub fn spawn_server(dir: &Path, name: &str, config: &str, listen: Option<SocketA
     let (mut cmd, log) = server_command(dir, name, config);
     cmd.args(["--log-level", "debug"]);
     if let Some(l) = listen {
-        cmd.env("exabgp_tcp_bind", l.ip().to_string())
-            .env("exabgp_tcp_port", l.port().to_string());
+        listen_on(&mut cmd, l);
     }
     Proc::spawn(name, cmd, log)
 }
 
-/// One `exabgp server --instance NAME` process. Dropping it stops the process
-/// (SIGTERM, then SIGKILL: `Proc`'s drop) and then removes its socket file if still
-/// there: fields drop in declaration order, so `proc` before `sock`.
+/// One `exabgp server --instance NAME` process, its socket path resolved from the
+/// name as in production (`Exabgp` has its socket in the test directory instead).
+/// Dropping it stops the process (SIGTERM, then SIGKILL: `Proc`'s drop) and then
+/// removes its socket file if still there: fields drop in declaration order, so
+/// `proc` before `sock`.
 pub struct Daemon {
     pub name: String,
     pub proc: Proc,
@@ -264,80 +265,8 @@ impl Daemon {
 
     /// SIGTERM, then the exit code (bounded).
     pub fn terminate(&mut self) -> Option<i32> {
-        self.proc.signal(libc::SIGTERM);
-        self.proc
-            .wait_exit(Duration::from_secs(15))
-            .map(|s| s.code().unwrap_or(-1))
+        self.proc.terminate().map(|s| s.code().unwrap_or(-1))
     }
-}
-
-/// The socket inodes a process holds open.
-pub fn socket_inodes(pid: u32) -> HashSet<u64> {
-    let mut out = HashSet::new();
-    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
-        return out;
-    };
-    for e in dir.flatten() {
-        if let Ok(target) = std::fs::read_link(e.path()) {
-            let t = target.to_string_lossy();
-            if let Some(n) = t
-                .strip_prefix("socket:[")
-                .and_then(|s| s.strip_suffix(']'))
-                .and_then(|s| s.parse().ok())
-            {
-                out.insert(n);
-            }
-        }
-    }
-    out
-}
-
-/// Listening IPv4 TCP sockets: (address, inode), from /proc/net/tcp.
-pub fn tcp_listeners() -> Vec<(SocketAddr, u64)> {
-    let text = std::fs::read_to_string("/proc/net/tcp").expect("read /proc/net/tcp");
-    let mut out = Vec::new();
-    for line in text.lines().skip(1) {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f.len() < 10 || f[3] != "0A" {
-            continue;
-        }
-        let Some((a, p)) = f[1].split_once(':') else {
-            continue;
-        };
-        let (Ok(a), Ok(p), Ok(ino)) = (
-            u32::from_str_radix(a, 16),
-            u16::from_str_radix(p, 16),
-            f[9].parse::<u64>(),
-        ) else {
-            continue;
-        };
-        // The address is the in-memory (network order) word printed as a host integer.
-        let ip = Ipv4Addr::from(a.to_le_bytes());
-        out.push((SocketAddr::new(IpAddr::V4(ip), p), ino));
-    }
-    out
-}
-
-/// Unix sockets with a path: (inode, path), from /proc/net/unix.
-pub fn unix_sockets() -> Vec<(u64, PathBuf)> {
-    let text = std::fs::read_to_string("/proc/net/unix").expect("read /proc/net/unix");
-    text.lines()
-        .skip(1)
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            let ino = f.get(6)?.parse().ok()?;
-            let path = f.get(7)?;
-            Some((ino, PathBuf::from(path)))
-        })
-        .collect()
-}
-
-/// Does process `pid` hold a Unix socket bound to `path` (its listener)?
-pub fn holds_unix_path(pid: u32, path: &Path) -> bool {
-    let held = socket_inodes(pid);
-    unix_sockets()
-        .iter()
-        .any(|(ino, p)| p == path && held.contains(ino))
 }
 
 /// Parses a `--json show neighbor` answer.
@@ -347,74 +276,6 @@ pub fn neighbors_json(out: &Output) -> Vec<serde_json::Value> {
     v.as_array()
         .unwrap_or_else(|| panic!("not a JSON array: {out:?}"))
         .clone()
-}
-
-/// The neighbor each path of `prefix` was learned from, in gobgpd's global RIB.
-pub fn learned_from(g: &Gobgp, prefix: &str) -> Vec<String> {
-    g.rib("ipv4")
-        .get(prefix)
-        .and_then(|p| p.as_array())
-        .map(|paths| {
-            paths
-                .iter()
-                .filter_map(|p| p.get("neighbor-ip").and_then(|n| n.as_str()))
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// AS 65001 with router-id `router_id`, connecting to `neighbor` (AS 65000) on
-/// `port` from `local`, hold time 30 s.
-pub fn daemon_config(router_id: &str, neighbor: IpAddr, local: IpAddr, port: u16) -> String {
-    ExaConfig::with_router_id(router_id, 65001)
-        .connect_to(neighbor, 65000, local, port)
-        .line("hold-time = 30")
-        .build()
-}
-
-/// A `[[process]]` running `python3 -u SCRIPT LOG` with `encoder`, receiving
-/// `receive` (a TOML list, e.g. `"update", "state"`).
-pub fn helper_process(
-    name: &str,
-    script: &Path,
-    log: &Path,
-    encoder: &str,
-    receive: &str,
-) -> String {
-    format!(
-        "\n[[process]]\nname = \"{name}\"\nrun = [\"python3\", \"-u\", \"{}\", \"{}\"]\nencoder = \"{encoder}\"\nreceive = [{receive}]\n",
-        script.display(),
-        log.display()
-    )
-}
-
-/// Writes the helper `text` to `dir/NAME.py`; returns it and `dir/NAME.log` (where
-/// the helpers of these tests write what they see).
-pub fn write_helper(dir: &Path, name: &str, text: &str) -> (PathBuf, PathBuf) {
-    let script = dir.join(format!("{name}.py"));
-    std::fs::write(&script, text).expect("write the helper");
-    (script, dir.join(format!("{name}.log")))
-}
-
-pub fn rib_prefixes(g: &Gobgp) -> BTreeSet<String> {
-    g.rib("ipv4")
-        .as_object()
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default()
-}
-
-pub const PASSIVE_ONLY: &str = "[global]\nrouter-id = \"192.0.2.1\"\nlocal-as = 65001\n\n[[neighbor]]\naddress = \"192.0.2.200\"\npeer-as = 65200\npassive = true\n";
-
-pub fn med_of(g: &Gobgp, prefix: &str) -> Option<u64> {
-    let attrs = g.route_attrs("ipv4", prefix)?;
-    crate::common::gobgp_attr(&attrs, 4).and_then(|a| a["metric"].as_u64())
-}
-
-pub fn notifications_received(g: &Gobgp, peer: IpAddr) -> u64 {
-    g.neighbor(peer)
-        .and_then(|n| n.pointer("/state/messages/received/notification")?.as_u64())
-        .unwrap_or(0)
 }
 
 pub fn pids_in(log: &Path) -> Vec<u32> {
@@ -428,4 +289,84 @@ pub fn pids_in(log: &Path) -> Vec<u32> {
 pub fn process_gone(pid: u32) -> bool {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     stat.is_empty() || !stat.contains("python")
+}
+
+/// `exabgp server` in a test directory, with its own control socket there (see
+/// `Daemon` for one found by its instance name).
+pub struct Exabgp {
+    pub proc: Proc,
+    pub config: PathBuf,
+}
+
+impl Exabgp {
+    /// Writes `config` to `dir/exabgp.toml` and starts `exabgp server` on it with
+    /// debug logs and its own control socket `dir/exabgp.sock`, listening on
+    /// `listen` when given.
+    pub fn start(dir: &Path, config: &str, listen: Option<(IpAddr, u16)>) -> Exabgp {
+        let (mut cmd, config, log) = server(dir, "exabgp", config);
+        cmd.arg("--log-level")
+            .arg("debug")
+            // Each daemon its own control socket (capabilities are still dropped).
+            .env("exabgp_api_socketpath", dir.join("exabgp.sock"));
+        if let Some((ip, port)) = listen {
+            listen_on(&mut cmd, SocketAddr::new(ip, port));
+        }
+        let proc = Proc::spawn("exabgp", cmd, log);
+        Exabgp { proc, config }
+    }
+
+    pub fn log(&self) -> String {
+        self.proc.log_text()
+    }
+
+    /// Like `start`, listening for BGP on a free port of `ip`; returns once that
+    /// port accepts connections (or fails the test with the log).
+    pub fn start_listening(dir: &Path, config: &str, ip: IpAddr) -> (Exabgp, SocketAddr) {
+        let addr = free_addr(ip);
+        let exa = Exabgp::start(dir, config, Some((ip, addr.port())));
+        assert!(wait_listening(addr), "{}", exa.log());
+        (exa, addr)
+    }
+
+    /// Waits until the log contains `needle`; fails the test with `what` and the
+    /// log otherwise.
+    pub fn expect_log(&self, needle: &str, what: &str) {
+        assert!(
+            self.proc.wait_log(needle, WAIT),
+            "{what}; exabgp log:\n{}",
+            self.log()
+        );
+    }
+
+    /// SIGTERM, then the exit status (bounded).
+    pub fn terminate(&mut self) -> Option<ExitStatus> {
+        self.proc.terminate()
+    }
+
+    /// SIGTERM; fails the test unless exabgp exits 0 in time.
+    pub fn stop(&mut self) {
+        let Some(status) = self.terminate() else {
+            panic!("exabgp did not exit after SIGTERM; log:\n{}", self.log());
+        };
+        assert!(
+            status.success(),
+            "exit status {status:?}; log:\n{}",
+            self.log()
+        );
+    }
+
+    /// Waits until exabgp logs an UPDATE received with `prefix` (sent by `from`).
+    pub fn wait_received(&self, prefix: &str, from: &str) {
+        let seen = wait_for(WAIT, || {
+            self.log()
+                .lines()
+                .any(|l| l.contains("UPDATE received") && l.contains(prefix))
+                .then_some(())
+        });
+        assert!(
+            seen.is_some(),
+            "{prefix} from {from} not logged as received; exabgp log:\n{}",
+            self.log()
+        );
+    }
 }

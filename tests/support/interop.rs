@@ -1,260 +1,14 @@
-//! Shared helpers for integration tests: free ports, bounded waits, and real
-//! processes (the built `exabgp`, `gobgpd`, `bird`) that are killed when dropped,
-//! also when a test fails.
-//!
-//! Each test module uses only part of this file.
-#![allow(dead_code)]
+//! Other BGP implementations as real processes: gobgpd (with its `gobgp` CLI) and
+//! BIRD 2 (with `birdc`), killed when dropped.
 
-pub mod conf;
-pub mod inproc;
-pub mod raw;
-
-// Not every test binary writes a daemon configuration.
-#[allow(unused_imports)]
-pub use conf::ExaConfig;
-
+use std::collections::BTreeSet;
 use std::fs;
-use std::io::Read;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-/// The default bound of every wait.
-pub const WAIT: Duration = Duration::from_secs(30);
-
-/// A free TCP port on `ip` (bound, read, released).
-pub fn free_port(ip: IpAddr) -> u16 {
-    let l = TcpListener::bind((ip, 0)).expect("bind an ephemeral port");
-    l.local_addr().expect("local addr").port()
-}
-
-/// `ip` with a free TCP port (see `free_port`).
-pub fn free_addr(ip: IpAddr) -> SocketAddr {
-    SocketAddr::new(ip, free_port(ip))
-}
-
-/// A loopback address 127.x.y.1 unlikely to be used by a concurrent test: derived
-/// from the process id and a per-call counter.
-pub fn loopback_addr(salt: u8) -> Ipv4Addr {
-    let pid = std::process::id();
-    Ipv4Addr::new(
-        127,
-        (pid % 200) as u8 + 20,
-        salt,
-        ((pid / 200) % 250) as u8 + 2,
-    )
-}
-
-/// Polls `f` every 200 ms until it returns Some or `timeout` passes.
-pub fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = f() {
-            return Some(v);
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-/// Waits until something accepts TCP connections on `addr` (a probe connection
-/// from 127.0.0.1, which exabgp closes as an unknown peer). Independent of log text.
-pub fn wait_listening(addr: std::net::SocketAddr) -> bool {
-    wait_for(WAIT, || {
-        std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1))
-            .ok()
-            .map(|_| ())
-    })
-    .is_some()
-}
-
-/// Runs `cmd` to completion: Ok(stdout) if it succeeded, else Err(stderr) (or why
-/// it could not run).
-pub fn stdout_of(cmd: &mut Command) -> Result<String, String> {
-    let out = cmd.output().map_err(|e| e.to_string())?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
-}
-
-/// A child process killed (SIGTERM, then SIGKILL) when dropped.
-pub struct Proc {
-    pub name: String,
-    child: Option<Child>,
-    pub log: PathBuf,
-}
-
-impl Proc {
-    /// Spawns `cmd` with stdout and stderr appended to `log`.
-    pub fn spawn(name: &str, mut cmd: Command, log: PathBuf) -> Proc {
-        let out = fs::File::create(&log).expect("create log file");
-        let err = out.try_clone().expect("dup log file");
-        cmd.stdin(Stdio::null()).stdout(out).stderr(err);
-        let child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        Proc {
-            name: name.to_string(),
-            child: Some(child),
-            log,
-        }
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
-    }
-
-    pub fn log_text(&self) -> String {
-        let mut s = String::new();
-        if let Ok(mut f) = fs::File::open(&self.log) {
-            let _ = f.read_to_string(&mut s);
-        }
-        s
-    }
-
-    /// Waits until the log contains `needle`.
-    pub fn wait_log(&self, needle: &str, timeout: Duration) -> bool {
-        wait_for(timeout, || self.log_text().contains(needle).then_some(())).is_some()
-    }
-
-    /// Still running?
-    pub fn alive(&mut self) -> bool {
-        match self.child.as_mut() {
-            Some(c) => matches!(c.try_wait(), Ok(None)),
-            None => false,
-        }
-    }
-
-    /// Sends a signal (by pid: only this child).
-    pub fn signal(&self, sig: i32) {
-        if let Some(c) = &self.child {
-            // SAFETY: kill(2) on the pid of a child we own and have not reaped.
-            unsafe {
-                libc::kill(c.id() as i32, sig);
-            }
-        }
-    }
-
-    /// Waits for the process to exit, at most `timeout`.
-    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let child = self.child.as_mut()?;
-        let status = wait_for(timeout, || child.try_wait().ok().flatten());
-        if status.is_some() {
-            self.child = None;
-        }
-        status
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            // SAFETY: as in `signal`.
-            unsafe {
-                libc::kill(c.id() as i32, libc::SIGTERM);
-            }
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = c.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-/// The built `exabgp server` with a config file and listener settings.
-pub struct Exabgp {
-    pub proc: Proc,
-    pub config: PathBuf,
-}
-
-impl Exabgp {
-    /// Writes `config` to `dir/exabgp.toml` and starts `exabgp server` on it, listening
-    /// on `listen` when given (exabgp_tcp_bind / exabgp_tcp_port).
-    pub fn start(dir: &Path, config: &str, listen: Option<(IpAddr, u16)>) -> Exabgp {
-        let path = dir.join("exabgp.toml");
-        fs::write(&path, config).expect("write exabgp config");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_exabgp"));
-        cmd.arg("server").arg(&path).arg("--log-level").arg("debug");
-        cmd.env_remove("exabgp_tcp_bind")
-            .env_remove("exabgp_tcp_port")
-            // Each daemon its own control socket; tests run as root with no `exabgp`
-            // user, so stay root (capabilities are still dropped).
-            .env("exabgp_api_socketpath", dir.join("exabgp.sock"))
-            .env("exabgp_daemon_drop", "false");
-        if let Some((ip, port)) = listen {
-            cmd.env("exabgp_tcp_bind", ip.to_string())
-                .env("exabgp_tcp_port", port.to_string());
-        }
-        let proc = Proc::spawn("exabgp", cmd, dir.join("exabgp.log"));
-        Exabgp { proc, config: path }
-    }
-
-    pub fn log(&self) -> String {
-        self.proc.log_text()
-    }
-
-    /// Like `start`, listening for BGP on a free port of `ip`; returns once that
-    /// port accepts connections (or fails the test with the log).
-    pub fn start_listening(dir: &Path, config: &str, ip: IpAddr) -> (Exabgp, SocketAddr) {
-        let addr = free_addr(ip);
-        let exa = Exabgp::start(dir, config, Some((ip, addr.port())));
-        assert!(wait_listening(addr), "{}", exa.log());
-        (exa, addr)
-    }
-
-    /// Waits until the log contains `needle`; fails the test with `what` and the
-    /// log otherwise.
-    pub fn expect_log(&self, needle: &str, what: &str) {
-        assert!(
-            self.proc.wait_log(needle, WAIT),
-            "{what}; exabgp log:\n{}",
-            self.log()
-        );
-    }
-
-    /// SIGTERM, then the exit status (bounded).
-    pub fn terminate(&mut self) -> Option<ExitStatus> {
-        self.proc.signal(libc::SIGTERM);
-        self.proc.wait_exit(Duration::from_secs(15))
-    }
-
-    /// SIGTERM; fails the test unless exabgp exits 0 in time.
-    pub fn stop(&mut self) {
-        let Some(status) = self.terminate() else {
-            panic!("exabgp did not exit after SIGTERM; log:\n{}", self.log());
-        };
-        assert!(
-            status.success(),
-            "exit status {status:?}; log:\n{}",
-            self.log()
-        );
-    }
-
-    /// Waits until exabgp logs an UPDATE received with `prefix` (sent by `from`).
-    pub fn wait_received(&self, prefix: &str, from: &str) {
-        let seen = wait_for(WAIT, || {
-            self.log()
-                .lines()
-                .any(|l| l.contains("UPDATE received") && l.contains(prefix))
-                .then_some(())
-        });
-        assert!(
-            seen.is_some(),
-            "{prefix} from {from} not logged as received; exabgp log:\n{}",
-            self.log()
-        );
-    }
-}
+use super::{free_port, loopback_addr, stdout_of, wait_for, ExaConfig, Proc, TestDir, WAIT};
 
 /// A gobgpd on `addr:port` with its gRPC API on `addr:api_port`.
 pub struct Gobgp {
@@ -553,41 +307,35 @@ impl Bird {
     }
 }
 
-/// A temporary directory removed on drop unless the test failed (kept for the logs).
-pub struct TestDir {
-    pub path: PathBuf,
-    dir: Option<tempfile::TempDir>,
+/// The neighbor each path of `prefix` was learned from, in gobgpd's global RIB.
+pub fn learned_from(g: &Gobgp, prefix: &str) -> Vec<String> {
+    g.rib("ipv4")
+        .get(prefix)
+        .and_then(|p| p.as_array())
+        .map(|paths| {
+            paths
+                .iter()
+                .filter_map(|p| p.get("neighbor-ip").and_then(|n| n.as_str()))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
-impl TestDir {
-    pub fn new(name: &str) -> TestDir {
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("exabgp-{name}-"))
-            .tempdir()
-            .expect("tempdir");
-        TestDir {
-            path: dir.path().to_path_buf(),
-            dir: Some(dir),
-        }
-    }
+pub fn rib_prefixes(g: &Gobgp) -> BTreeSet<String> {
+    g.rib("ipv4")
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
-impl TestDir {
-    /// The directory `name` inside this one, created.
-    pub fn subdir(&self, name: &str) -> PathBuf {
-        let d = self.path.join(name);
-        fs::create_dir_all(&d).expect("create a test subdirectory");
-        d
-    }
+pub fn med_of(g: &Gobgp, prefix: &str) -> Option<u64> {
+    let attrs = g.route_attrs("ipv4", prefix)?;
+    gobgp_attr(&attrs, 4).and_then(|a| a["metric"].as_u64())
 }
 
-impl Drop for TestDir {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            if let Some(d) = self.dir.take() {
-                let kept = d.keep();
-                eprintln!("test failed: logs kept in {}", kept.display());
-            }
-        }
-    }
+pub fn notifications_received(g: &Gobgp, peer: IpAddr) -> u64 {
+    g.neighbor(peer)
+        .and_then(|n| n.pointer("/state/messages/received/notification")?.as_u64())
+        .unwrap_or(0)
 }

@@ -4,6 +4,7 @@
 
 use std::fmt::Display;
 use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 
 /// An `exabgp server` configuration being written.
 pub struct ExaConfig(String);
@@ -60,3 +61,38 @@ impl ExaConfig {
         self.0
     }
 }
+
+/// AS 65001 with router-id `router_id`, connecting to `neighbor` (AS 65000) on
+/// `port` from `local`, hold time 30 s.
+pub fn daemon_config(router_id: &str, neighbor: IpAddr, local: IpAddr, port: u16) -> String {
+    ExaConfig::with_router_id(router_id, 65001)
+        .connect_to(neighbor, 65000, local, port)
+        .line("hold-time = 30")
+        .build()
+}
+
+/// A `[[process]]` running `python3 -u SCRIPT LOG` with `encoder`, receiving
+/// `receive` (a TOML list, e.g. `"update", "state"`).
+pub fn helper_process(
+    name: &str,
+    script: &Path,
+    log: &Path,
+    encoder: &str,
+    receive: &str,
+) -> String {
+    format!(
+        "\n[[process]]\nname = \"{name}\"\nrun = [\"python3\", \"-u\", \"{}\", \"{}\"]\nencoder = \"{encoder}\"\nreceive = [{receive}]\n",
+        script.display(),
+        log.display()
+    )
+}
+
+/// Writes the helper `text` to `dir/NAME.py`; returns it and `dir/NAME.log` (where
+/// the helpers of these tests write what they see).
+pub fn write_helper(dir: &Path, name: &str, text: &str) -> (PathBuf, PathBuf) {
+    let script = dir.join(format!("{name}.py"));
+    std::fs::write(&script, text).expect("write the helper");
+    (script, dir.join(format!("{name}.log")))
+}
+
+pub const PASSIVE_ONLY: &str = "[global]\nrouter-id = \"192.0.2.1\"\nlocal-as = 65001\n\n[[neighbor]]\naddress = \"192.0.2.200\"\npeer-as = 65200\npassive = true\n";

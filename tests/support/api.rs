@@ -1,8 +1,7 @@
-//! Test harness for the API tests: a small task that answers ControlRequests the
-//! way the daemon core would (test-only stand-in until the real daemon is wired),
-//! and helpers to talk to a control socket.
-
-#![allow(dead_code)]
+//! For the API tests: a small task that answers ControlRequests with fixed replies
+//! (a stand-in for the daemon core where a test checks the socket and the line
+//! protocol, not the core), a client of the control socket, and the memory
+//! measures of the event-channel tests.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
@@ -11,8 +10,10 @@ use std::time::Duration;
 
 use exabgp::api::ApiContext;
 use exabgp::bgp::{Family, PathAttributes};
+use exabgp::config::{Encoder, ProcessConfig, ReceiveKind};
 use exabgp::control::{
-    Command, ControlReply, ControlRequest, MessageCounters, NeighborStatus, PeerState, RibEntry,
+    Command, ControlReply, ControlRequest, EventSender, MessageCounters, NeighborStatus, PeerState,
+    RibEntry,
 };
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
@@ -133,7 +134,6 @@ impl Client {
         self.answer().await
     }
 }
-pub mod instance;
 
 /// The test process's own VmRSS in KiB (0 when /proc cannot tell): the
 /// memory tests compare it before and after a flood.
@@ -146,19 +146,25 @@ pub fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// The session of the stand-in's neighbor as events name it: 192.0.2.1 (AS 65001)
+/// with 192.0.2.254 (AS 65000).
+pub fn peer_info() -> exabgp::control::PeerInfo {
+    exabgp::control::PeerInfo {
+        local_address: Some("192.0.2.1".parse().unwrap()),
+        peer_address: "192.0.2.254".parse().unwrap(),
+        local_as: 65001,
+        peer_as: 65000,
+        peer_router_id: Some(Ipv4Addr::new(192, 0, 2, 254)),
+    }
+}
+
 /// An UPDATE event announcing `n` /24s: about 30 bytes of JSON per prefix.
 pub fn big_event(n: u32) -> exabgp::control::Event {
     use exabgp::bgp::{Prefix, Update};
-    use exabgp::control::{Direction, Event, EventKind, PeerInfo};
+    use exabgp::control::{Direction, Event, EventKind};
     Event {
         time: std::time::SystemTime::now(),
-        peer: PeerInfo {
-            local_address: Some("192.0.2.1".parse().unwrap()),
-            peer_address: "192.0.2.254".parse().unwrap(),
-            local_as: 65001,
-            peer_as: 65000,
-            peer_router_id: Some(Ipv4Addr::new(192, 0, 2, 254)),
-        },
+        peer: peer_info(),
         direction: Direction::Receive,
         kind: EventKind::Update(Box::new(Update {
             attributes: PathAttributes {
@@ -171,5 +177,28 @@ pub fn big_event(n: u32) -> exabgp::control::Event {
                 .collect(),
             ..Default::default()
         })),
+    }
+}
+
+/// A helper that never reads its stdin (`/bin/sleep 60`), JSON, receiving `receive`.
+pub fn deaf_helper(receive: ReceiveKind) -> ProcessConfig {
+    ProcessConfig {
+        name: "deaf".into(),
+        run: vec!["/bin/sleep".into(), "60".into()],
+        encoder: Encoder::Json,
+        receive: vec![receive],
+        respawn_limit: 1,
+        respawn_window: 60,
+    }
+}
+
+/// Waits (at most 100 polls of 50 ms) until `etx` has one receiver: the helper
+/// subscribed. Goes on after that even if it has not.
+pub async fn wait_subscribed(etx: &EventSender) {
+    for _ in 0..100 {
+        if etx.receiver_count() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

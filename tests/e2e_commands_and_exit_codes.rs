@@ -2,12 +2,12 @@
 //! (78 bad config, 71 port in use, 0 on SIGTERM/SIGINT), `validate`, `decode`,
 //! `version`.
 
-mod common;
+mod support;
 
 use std::net::{IpAddr, TcpListener};
 use std::process::Command;
 
-use common::*;
+use support::*;
 
 fn exabgp() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_exabgp"));

@@ -1,5 +1,10 @@
-//! The daemon core (`daemon::run`) on a runtime of its own inside the test process,
-//! driven through its control channel the way the API layer drives it.
+//! The daemon core in the test process, on a runtime of its own: `InProcess` runs
+//! `daemon::run` alone, driven through its control channel the way the API layer
+//! drives it; `Instance` (instance.rs) wires it with the control socket and the
+//! helpers as main does.
+
+pub mod instance;
+pub use instance::Instance;
 
 use std::net::{IpAddr, TcpListener};
 use std::time::Duration;

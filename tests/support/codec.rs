@@ -2,8 +2,6 @@
 //! They generate *valid* logical values: the ones that must survive
 //! decode(encode(x)) == x under both CodecOptions.
 
-#![allow(dead_code)]
-
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use exabgp::bgp::*;
@@ -308,33 +306,26 @@ pub fn message() -> impl Strategy<Value = Message> {
 
 // ---------------------------------------------------------------- fixture helpers
 
-/// Bytes from hex text; whitespace and `_` are ignored so fixtures can be laid
-/// out field by field.
-pub fn hex(s: &str) -> Vec<u8> {
-    let digits: Vec<u8> = s.bytes().filter(|c| c.is_ascii_hexdigit()).collect();
-    assert_eq!(digits.len() % 2, 0, "odd number of hex digits in {s:?}");
-    digits
-        .chunks(2)
-        .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
-        .collect()
+/// A prefix from fixture text.
+pub fn p(s: &str) -> Prefix {
+    s.parse().unwrap()
 }
 
-/// A whole message: marker, length, type, then the body given in hex.
-pub fn msg(msg_type: u8, body: &str) -> Vec<u8> {
-    let body = hex(body);
-    let mut m = vec![0xFF; 16];
-    m.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
-    m.push(msg_type);
-    m.extend_from_slice(&body);
-    m
+/// An IPv4 address from fixture text.
+pub fn ip4(s: &str) -> Ipv4Addr {
+    s.parse().unwrap()
 }
 
-/// An UPDATE with no withdrawn routes, the given attribute block and NLRI (hex).
-pub fn update_msg(attrs: &str, nlri: &str) -> Vec<u8> {
-    let a = hex(attrs);
-    let body = format!("0000 {:04x} {} {}", a.len(), attrs, nlri);
-    msg(2, &body)
+/// An UPDATE with these attributes and nothing else.
+pub fn attrs_only(a: PathAttributes) -> Message {
+    Message::Update(Update {
+        attributes: a,
+        ..Update::default()
+    })
 }
+
+// The hex fixture builders live with the other raw builders.
+pub use super::raw::{hex, msg, update_msg};
 
 pub const OLD: CodecOptions = CodecOptions {
     four_octet_as: false,

@@ -3,13 +3,13 @@
 //! higher BGP identifier survives, the other gets Cease / Connection Collision
 //! Resolution (6, 7).
 
-mod common;
+mod support;
 
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::time::Duration;
 
-use common::raw::*;
-use common::*;
+use support::raw::*;
+use support::*;
 
 const EXA_AS: u32 = 65001;
 

@@ -3,14 +3,14 @@
 //! a Beginning/End-of-RIB-Refresh marker and a request for a family the session
 //! did not negotiate re-send nothing; the session stays up throughout.
 
-mod common;
+mod support;
 
 use std::io::ErrorKind;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use common::raw::*;
-use common::*;
+use support::raw::*;
+use support::*;
 
 const EXA_AS: u32 = 65001;
 
@@ -19,15 +19,7 @@ const EXA_AS: u32 = 65001;
 fn open_dual_stack() -> Vec<u8> {
     let mut caps = vec![1, 4, 0, 1, 0, 1, 1, 4, 0, 2, 0, 1, 2, 0, 65, 4];
     caps.extend_from_slice(&u32::from(RAW_AS).to_be_bytes());
-    let mut b = vec![4];
-    b.extend_from_slice(&RAW_AS.to_be_bytes());
-    b.extend_from_slice(&30u16.to_be_bytes());
-    b.extend_from_slice(&[192, 0, 2, 77]);
-    b.push(caps.len() as u8 + 2);
-    b.push(2);
-    b.push(caps.len() as u8);
-    b.extend_from_slice(&caps);
-    b
+    open_body_caps(&caps)
 }
 
 /// ROUTE-REFRESH for (afi, safi) with the RFC 7313 subtype.

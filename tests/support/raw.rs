@@ -1,6 +1,7 @@
-//! A raw BGP peer over a real TCP socket, for tests that must send exactly the
-//! bytes they want (malformed messages, collisions): message builders and a
-//! blocking peer that reads whole messages.
+//! Raw BGP messages and a raw scripted peer over a real TCP socket, for tests that
+//! must send exactly the bytes they want (malformed messages, collisions, codec
+//! fixtures): message builders (from bytes or from hex text) and a blocking peer
+//! that reads whole messages.
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant};
 /// The AS the raw peer speaks as.
 pub const RAW_AS: u16 = 65002;
 
+/// A whole message: marker, length, type, then `body`.
 pub fn message(msg_type: u8, body: &[u8]) -> Vec<u8> {
     let mut m = vec![0xff; 16];
     m.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
@@ -25,6 +27,16 @@ pub fn open_body_with(version: u8, asn: u16, hold: u16, id: [u8; 4]) -> Vec<u8> 
     // Capabilities: multiprotocol ipv4 unicast, 4-octet AS.
     let mut caps = vec![1, 4, 0, 1, 0, 1, 65, 4];
     caps.extend_from_slice(&u32::from(asn).to_be_bytes());
+    open_body_caps_with(version, asn, hold, id, &caps)
+}
+
+/// Our OPEN body (version 4, RAW_AS, hold time 30, id 192.0.2.77) with `caps`
+/// (whole capability TLVs) in one Capabilities parameter.
+pub fn open_body_caps(caps: &[u8]) -> Vec<u8> {
+    open_body_caps_with(4, RAW_AS, 30, [192, 0, 2, 77], caps)
+}
+
+fn open_body_caps_with(version: u8, asn: u16, hold: u16, id: [u8; 4], caps: &[u8]) -> Vec<u8> {
     let mut b = vec![version];
     b.extend_from_slice(&asn.to_be_bytes());
     b.extend_from_slice(&hold.to_be_bytes());
@@ -32,7 +44,7 @@ pub fn open_body_with(version: u8, asn: u16, hold: u16, id: [u8; 4]) -> Vec<u8> 
     b.push(caps.len() as u8 + 2);
     b.push(2);
     b.push(caps.len() as u8);
-    b.extend_from_slice(&caps);
+    b.extend_from_slice(caps);
     b
 }
 
@@ -42,6 +54,27 @@ pub fn update_body(attrs: &[u8], nlri: &[u8]) -> Vec<u8> {
     b.extend_from_slice(attrs);
     b.extend_from_slice(nlri);
     b
+}
+
+/// Bytes from hex text; whitespace and `_` are ignored so fixtures can be laid
+/// out field by field.
+pub fn hex(s: &str) -> Vec<u8> {
+    let digits: Vec<u8> = s.bytes().filter(|c| c.is_ascii_hexdigit()).collect();
+    assert_eq!(digits.len() % 2, 0, "odd number of hex digits in {s:?}");
+    digits
+        .chunks(2)
+        .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
+        .collect()
+}
+
+/// A whole message: marker, length, type, then the body given in hex.
+pub fn msg(msg_type: u8, body: &str) -> Vec<u8> {
+    message(msg_type, &hex(body))
+}
+
+/// An UPDATE with no withdrawn routes, the given attribute block and NLRI (hex).
+pub fn update_msg(attrs: &str, nlri: &str) -> Vec<u8> {
+    message(2, &update_body(&hex(attrs), &hex(nlri)))
 }
 
 pub const ORIGIN_IGP: [u8; 4] = [0x40, 1, 1, 0];
