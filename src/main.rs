@@ -7,6 +7,13 @@ use clap::Parser;
 
 use exabgp::args::{Cli, Cmd};
 use exabgp::daemon::server::{self, ServerOptions};
+use exabgp::EX_DATAERR;
+
+/// A sysexits code (`exabgp::EX_*`, or the one an error carries) as the process's
+/// exit status.
+fn exit(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(u8::MAX))
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -24,7 +31,7 @@ fn main() -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("exabgp env: {e}");
-                    ExitCode::from(exabgp::EX_CONFIG as u8)
+                    exit(e.exit_code())
                 }
             }
         }
@@ -39,7 +46,7 @@ fn main() -> ExitCode {
             }
             Err(e) => {
                 eprintln!("{e}");
-                ExitCode::from(exabgp::EX_CONFIG as u8)
+                exit(e.exit_code())
             }
         },
         Cmd::Decode { hex } => match server::decode_hex(&hex) {
@@ -49,7 +56,7 @@ fn main() -> ExitCode {
             }
             Err(e) => {
                 eprintln!("exabgp decode: {e}");
-                ExitCode::from(65)
+                exit(EX_DATAERR)
             }
         },
         Cmd::Server {
@@ -70,7 +77,7 @@ fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("exabgp: {e}");
-                    ExitCode::from(e.exit_code() as u8)
+                    exit(e.exit_code())
                 }
             }
         }

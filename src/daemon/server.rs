@@ -11,13 +11,14 @@ use tracing::{info, warn};
 use super::{reloads, DaemonError, DaemonIo};
 use crate::api;
 use crate::bgp::{self, CodecOptions};
-use crate::config::{self, Config, LoadedSettings, Settings};
+use crate::config::{self, Config, ConfigError, LoadedSettings, Settings, SettingsError};
 use crate::control::{Command, ControlReply};
-use crate::system::activation::{self, Activated};
+use crate::system::activation::{self, Activated, ActivationError};
 use crate::system::notify::Notifier;
+use crate::system::privileges::{self, PrivilegeError};
 use crate::system::signals::{self, Signal, Signals};
 use crate::system::supervise::{self, Health};
-use crate::system::{listen, logging, privileges};
+use crate::system::{listen, logging};
 
 /// What `exabgp server` was asked to do.
 #[derive(Debug, Clone)]
@@ -31,40 +32,52 @@ pub struct ServerOptions {
     pub env_file: Option<PathBuf>,
 }
 
+/// Why `exabgp server` stopped with an error. Each variant keeps the error of the
+/// module that found it, so main prints it unchanged and takes the exit code from it.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    /// Already formatted as file:line:col: what was wrong.
-    #[error("{0}")]
-    Config(String),
-    /// Names the address, the port and what to check.
+    /// Already says which setting, where it came from and what was expected.
     #[error(transparent)]
-    Listen(listen::BindError),
+    Settings(#[from] SettingsError),
+    /// Already formatted as file:line:col: what was wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// What systemd handed over (LISTEN_FDS, LISTEN_FDNAMES) is unusable.
+    #[error(transparent)]
+    Activation(#[from] ActivationError),
     /// "another instance is already running on PATH", or why no socket could be bound.
     #[error(transparent)]
-    Control(api::BindError),
-    #[error("{0}")]
-    Activation(String),
-    #[error("{0}")]
-    Privileges(String),
-    /// Already says which setting, where it came from and what was expected.
-    #[error("{0}")]
-    Settings(String),
+    Control(#[from] api::BindError),
+    /// Names the address, the port and what to check.
+    #[error(transparent)]
+    Listen(#[from] listen::BindError),
+    /// The daemon user does not exist, or switching to it or dropping a capability failed.
+    #[error(transparent)]
+    Privileges(#[from] PrivilegeError),
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),
+    /// The core's task did not end normally (it panicked or was cancelled).
+    #[error("the daemon core ended abnormally: {0}")]
+    Core(tokio::task::JoinError),
     #[error(transparent)]
     Daemon(#[from] DaemonError),
 }
 
 impl ServerError {
-    /// The process exit code (sysexits): 78 for configuration, 77 for a missing
-    /// permission, 69 when another instance runs, 71 for other OS errors.
+    /// The process exit code (sysexits), the one the wrapped error gives: 78 for a
+    /// configuration or settings error (a misspelled daemon user included), 77 for a
+    /// missing permission, 69 when another instance runs, 71 for other OS errors.
     pub fn exit_code(&self) -> i32 {
         match self {
-            ServerError::Config(_) | ServerError::Settings(_) => crate::EX_CONFIG,
-            ServerError::Listen(e) if e.is_permission() => crate::EX_NOPERM,
+            ServerError::Settings(e) => e.exit_code(),
+            ServerError::Config(e) => e.exit_code(),
+            ServerError::Activation(e) => e.exit_code(),
             ServerError::Control(e) => e.exit_code(),
-            ServerError::Privileges(_) => crate::EX_NOPERM,
-            _ => crate::EX_OSERR,
+            ServerError::Listen(e) => e.exit_code(),
+            ServerError::Privileges(e) => e.exit_code(),
+            ServerError::Runtime(_) | ServerError::Core(_) | ServerError::Daemon(_) => {
+                crate::EX_OSERR
+            }
         }
     }
 }
@@ -86,10 +99,9 @@ pub fn summary(c: &Config) -> String {
 pub fn env_report(
     instance: Option<&str>,
     env_file: Option<&std::path::Path>,
-) -> Result<String, String> {
+) -> Result<String, SettingsError> {
     let LoadedSettings { settings, warnings } = config::text_environ(std::env::vars_os())
-        .and_then(|environ| Settings::load_with_warnings(env_file, environ, &[], instance))
-        .map_err(|e| e.to_string())?;
+        .and_then(|environ| Settings::load_with_warnings(env_file, environ, &[], instance))?;
     let mut out = String::new();
     for w in warnings {
         out.push_str(&format!("# warning: {w}\n"));
@@ -127,11 +139,13 @@ fn settings(opts: &ServerOptions) -> Result<LoadedSettings, ServerError> {
     // Optional, as EnvironmentFile=- was: an instance without its own settings
     // needs no file.
     let file = opts.env_file.as_deref().filter(|p| p.exists());
-    config::text_environ(std::env::vars_os())
-        .and_then(|environ| {
-            Settings::load_with_warnings(file, environ, &cli, opts.instance.as_deref())
-        })
-        .map_err(|e| ServerError::Settings(e.to_string()))
+    let environ = config::text_environ(std::env::vars_os())?;
+    Ok(Settings::load_with_warnings(
+        file,
+        environ,
+        &cli,
+        opts.instance.as_deref(),
+    )?)
 }
 
 /// Runs the daemon until SIGTERM/SIGINT (or a Shutdown command).
@@ -155,9 +169,8 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
     for w in warnings {
         warn!("{w}");
     }
-    let config = config::load(&opts.config).map_err(|e| ServerError::Config(e.to_string()))?;
-    let activated =
-        activation::take_listeners().map_err(|e| ServerError::Activation(e.to_string()))?;
+    let config = config::load(&opts.config)?;
+    let activated = activation::take_listeners()?;
     let notifier = Notifier::from_env().unwrap_or_else(|e| {
         warn!("sd_notify unusable, readiness will not be reported: {e}");
         Notifier::disabled()
@@ -167,7 +180,7 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
     // "another instance is already running on PATH" before it touches the BGP port.
     // If the BGP bind then fails, dropping the endpoint removes the socket file.
     let group = socket_group(&settings);
-    let endpoint = api::prepare_control(&settings, control, group).map_err(ServerError::Control)?;
+    let endpoint = api::prepare_control(&settings, control, group)?;
     let listeners = if bgp.is_empty() {
         let addrs: Vec<SocketAddr> = settings
             .tcp_bind
@@ -181,13 +194,12 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
             .iter()
             .filter_map(|n| n.md5_password.as_deref().map(|k| (n.address, k)))
             .collect();
-        listen::bind_bgp_keyed(&addrs, &md5).map_err(ServerError::Listen)?
+        listen::bind_bgp_keyed(&addrs, &md5)?
     } else {
         info!(count = bgp.len(), "BGP listeners handed over by systemd");
         bgp
     };
-    let dropped = privileges::drop_privileges(&settings.daemon_user, settings.daemon_drop)
-        .map_err(|e| ServerError::Privileges(e.to_string()))?;
+    let dropped = privileges::drop_privileges(&settings.daemon_user, settings.daemon_drop)?;
     info!(
         uid = dropped.uid,
         gid = dropped.gid,
@@ -290,7 +302,7 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         let _ = supervisor.await;
         match result {
             Ok(r) => r.map_err(ServerError::from),
-            Err(e) => Err(ServerError::Runtime(std::io::Error::other(e.to_string()))),
+            Err(e) => Err(ServerError::Core(e)),
         }
     })?;
     Ok(())
