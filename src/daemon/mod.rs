@@ -5,7 +5,7 @@
 //! messages):
 //!
 //! ```text
-//!   API / control socket                     signals (main.rs)
+//!   API / control socket                     signals (serve.rs)
 //!        | mpsc<ControlRequest>                    | CancellationToken
 //!        v                                         v
 //!  +---------------------------- daemon::run ----------------------------+
@@ -36,6 +36,7 @@
 mod listener;
 mod reconfig;
 mod reloads;
+pub mod serve;
 pub mod server;
 
 use std::collections::HashMap;
@@ -65,6 +66,7 @@ async fn sleep_until(when: Option<std::time::Instant>) {
 }
 
 pub use listener::ListenerError;
+pub use serve::{serve, Parts, SignalSource};
 
 /// How long a neighbor gets to write its Cease on shutdown.
 const STOP_GRACE: Duration = Duration::from_secs(3);

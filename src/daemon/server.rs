@@ -1,23 +1,21 @@
-//! `exabgp server`: everything between the command line and [`super::run`]:
-//! logging, the configuration, the BGP listeners, the runtime and the signals.
+//! `exabgp server`: start-up, everything between the command line and
+//! [`super::serve::serve`]: the settings, logging, the configuration, the control
+//! socket and the BGP listeners, the privilege drop, then the runtime.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use super::{reloads, DaemonError, DaemonIo};
+use super::serve::{serve, Parts};
+use super::DaemonError;
 use crate::api;
 use crate::bgp::{self, CodecOptions};
 use crate::config::{self, Config, ConfigError, LoadedSettings, Settings, SettingsError};
-use crate::control::{Command, ControlReply};
 use crate::system::activation::{self, Activated, ActivationError};
 use crate::system::notify::Notifier;
 use crate::system::privileges::{self, PrivilegeError};
-use crate::system::signals::{self, Signal, Signals};
-use crate::system::supervise::{self, Health};
+use crate::system::signals::{self, Signals};
 use crate::system::{listen, logging};
 
 /// What `exabgp server` was asked to do.
@@ -211,101 +209,20 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         .enable_all()
         .build()
         .map_err(ServerError::Runtime)?;
-    let config_path = opts.config.clone();
+    let parts = Parts {
+        config,
+        config_path: opts.config.clone(),
+        control: endpoint,
+        listeners,
+        api_ack: settings.api_ack,
+        notifier,
+    };
     runtime.block_on(async move {
-        let mut signals = Signals::new().map_err(ServerError::Runtime)?;
+        let signals = Signals::new().map_err(ServerError::Runtime)?;
         // block_on runs this future on the main thread, the one that held them.
         held.release().map_err(ServerError::Runtime)?;
-        let (control_tx, control_rx) = mpsc::channel(256);
-        let (events, _) = crate::control::event_channel(
-            crate::control::bus::EVENT_CHANNEL_SLOTS,
-            crate::control::bus::EVENT_CHANNEL_BYTES,
-        );
-        let shutdown = CancellationToken::new();
-        // The control socket and helpers stop on their own token, before the core.
-        let api_stop = shutdown.child_token();
-        let ctx = api::ApiContext::new(
-            control_tx.clone(),
-            Some(api::reloader_for(config_path.clone())),
-        );
-        let plane = api::start(
-            endpoint,
-            &config.processes,
-            ctx.clone(),
-            &events,
-            settings.api_ack,
-            api_stop.clone(),
-        );
-        let io = DaemonIo {
-            listeners,
-            control: control_rx,
-            events,
-            shutdown: shutdown.clone(),
-        };
-        let mut core = tokio::spawn(super::run(config, io));
-        let supervisor = tokio::spawn(supervise::supervise(notifier.clone(), shutdown.clone(), {
-            let ctx = ctx.clone();
-            move || health(ctx.clone())
-        }));
-        let status = health(ctx.clone()).await.unwrap_or_default().status_line();
-        notifier.ready(&status);
-        info!("ready: {status}");
-        // SIGTERM stops the control socket and the helpers first, while the core still
-        // answers, so a command that arrived just before is answered; then the core
-        // sends Cease to every peer.
-        // The core's answer to a reload that was still pending when it gave up
-        // waiting (see reloads.rs).
-        let mut late: Option<api::LateReply> = None;
-        let stopped = loop {
-            tokio::select! {
-                r = &mut core => {
-                    // The core ended on its own: the API's `shutdown` (or a failure).
-                    notifier.stopping("stopping: shutdown requested through the API");
-                    break Some(r);
-                }
-                sig = signals.recv() => match sig {
-                    Signal::Terminate | Signal::Interrupt => {
-                        let name = if sig == Signal::Terminate { "SIGTERM" } else { "SIGINT" };
-                        info!("{name} received: sending Cease to every peer and stopping");
-                        notifier.stopping("stopping: sending Cease to every peer");
-                        break None;
-                    }
-                    Signal::Reload => {
-                        // A newer reload supersedes a pending one's late answer.
-                        drop(late.take());
-                        match reloads::reload_while_asked(&config_path, &ctx, &notifier, &mut signals).await {
-                            reloads::Settled::Done(l) => late = l,
-                            reloads::Settled::Stop => {
-                                info!("stop signal during a reload: sending Cease to every peer and stopping");
-                                notifier.stopping("stopping: sending Cease to every peer");
-                                break None;
-                            }
-                        }
-                    }
-                },
-                outcome = async { match late.as_mut() { Some(l) => l.outcome().await, None => std::future::pending().await } }, if late.is_some() => {
-                    late = None;
-                    reloads::landed(outcome, &config_path, &ctx, &notifier).await;
-                }
-            }
-        };
-        api_stop.cancel();
-        let ended = plane.wait().await;
-        for (name, end) in ended {
-            info!(helper = %name, "helper stopped: {end:?}");
-        }
-        shutdown.cancel();
-        let result = match stopped {
-            Some(r) => r,
-            None => core.await,
-        };
-        let _ = supervisor.await;
-        match result {
-            Ok(r) => r.map_err(ServerError::from),
-            Err(e) => Err(ServerError::Core(e)),
-        }
-    })?;
-    Ok(())
+        serve(parts, signals).await
+    })
 }
 
 /// The group the control socket file gets: the daemon user's when we are root and
@@ -317,17 +234,6 @@ fn socket_group(settings: &Settings) -> Option<u32> {
         }
     }
     None
-}
-
-/// Ask the core how it is, through its own command loop (so a hung loop answers
-/// nothing and the watchdog is not petted). The core answers from what the neighbor
-/// tasks published, so one neighbor blocked on a peer that stopped reading does not
-/// starve the watchdog.
-pub(super) async fn health(ctx: api::ApiContext) -> Option<Health> {
-    match api::send(&ctx, Command::Health).await.ok()? {
-        ControlReply::Health(h) => Some(h),
-        _ => None,
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
