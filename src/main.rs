@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use exabgp::args::{Cli, Cmd};
-use exabgp::daemon::server::{self, ServerOptions};
+use exabgp::daemon::startup::{self, ServerOptions};
 use exabgp::EX_DATAERR;
 
 /// A sysexits code (`exabgp::EX_*`, or the one an error carries) as the process's
@@ -24,7 +24,7 @@ fn main() -> ExitCode {
             ExitCode::from(exabgp::api::cli::main(argv) as u8)
         }
         Cmd::Env { instance, env_file } => {
-            match server::env_report(instance.as_deref(), env_file.as_deref()) {
+            match startup::env_report(instance.as_deref(), env_file.as_deref()) {
                 Ok(text) => {
                     print!("{text}");
                     ExitCode::SUCCESS
@@ -41,7 +41,7 @@ fn main() -> ExitCode {
         }
         Cmd::Validate { file } => match exabgp::config::load(&file) {
             Ok(c) => {
-                println!("{}: ok, {}", file.display(), server::summary(&c));
+                println!("{}: ok, {}", file.display(), startup::summary(&c));
                 ExitCode::SUCCESS
             }
             Err(e) => {
@@ -49,7 +49,7 @@ fn main() -> ExitCode {
                 exit(e.exit_code())
             }
         },
-        Cmd::Decode { hex } => match server::decode_hex(&hex) {
+        Cmd::Decode { hex } => match startup::decode_hex(&hex) {
             Ok(text) => {
                 println!("{text}");
                 ExitCode::SUCCESS
@@ -73,7 +73,7 @@ fn main() -> ExitCode {
                 log_destination,
                 env_file,
             };
-            match server::run_blocking(opts) {
+            match startup::run_blocking(opts) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("exabgp: {e}");

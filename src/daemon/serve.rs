@@ -1,4 +1,4 @@
-//! The running daemon, once start-up (`server.rs`) has bound every socket and
+//! The running daemon, once start-up (`startup.rs`) has bound every socket and
 //! dropped privileges: the core ([`super::run`]), the control socket and the
 //! helpers, the watchdog/STATUS= supervisor, READY=1, and the signal loop
 //! (SIGTERM/SIGINT stop, SIGHUP reloads). `exabgp server` runs [`serve`] on its
@@ -29,7 +29,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
-use super::server::ServerError;
+use super::startup::ServerError;
 use super::{reloads, DaemonIo};
 use crate::api::{self, ControlEndpoint};
 use crate::config::Config;

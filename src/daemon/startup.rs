@@ -16,7 +16,7 @@ use crate::system::activation::{self, Activated, ActivationError};
 use crate::system::notify::Notifier;
 use crate::system::privileges::{self, PrivilegeError};
 use crate::system::signals::{self, Signals};
-use crate::system::{listen, logging};
+use crate::system::{bind, logging};
 
 /// What `exabgp server` was asked to do.
 #[derive(Debug, Clone)]
@@ -48,7 +48,7 @@ pub enum ServerError {
     Control(#[from] api::BindError),
     /// Names the address, the port and what to check.
     #[error(transparent)]
-    Listen(#[from] listen::BindError),
+    Listen(#[from] bind::BindError),
     /// The daemon user does not exist, or switching to it or dropping a capability failed.
     #[error(transparent)]
     Privileges(#[from] PrivilegeError),
@@ -192,7 +192,7 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
             .iter()
             .filter_map(|n| n.md5_password.as_deref().map(|k| (n.address, k)))
             .collect();
-        listen::bind_bgp_keyed(&addrs, &md5)?
+        bind::bind_bgp_keyed(&addrs, &md5)?
     } else {
         info!(count = bgp.len(), "BGP listeners handed over by systemd");
         bgp
