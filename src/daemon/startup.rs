@@ -297,6 +297,48 @@ pub fn decode_hex(text: &str) -> Result<String, DecodeHexError> {
 mod tests {
     use super::*;
 
+    /// Each error keeps its own exit code through ServerError: the codes README.md,
+    /// docs/settings.md, docs/systemd.md and docs/api.md promise.
+    #[test]
+    fn exit_codes_follow_the_docs() {
+        use std::io::ErrorKind;
+        let listen = |kind: ErrorKind| bind::BindError {
+            addr: "127.0.0.1:179".parse().unwrap_or_else(|_| unreachable!()),
+            source: std::io::Error::from(kind),
+            hint: String::new(),
+        };
+        let cases: Vec<(ServerError, i32)> = vec![
+            (ConfigError::Invalid(vec![]).into(), crate::EX_CONFIG),
+            (SettingsError::Invalid(vec![]).into(), crate::EX_CONFIG),
+            (
+                PrivilegeError::NoSuchUser("nosuchuser".into()).into(),
+                crate::EX_CONFIG,
+            ),
+            (
+                PrivilegeError::Switch {
+                    user: "exabgp".into(),
+                    step: "setuid",
+                    source: nix::Error::EPERM,
+                }
+                .into(),
+                crate::EX_NOPERM,
+            ),
+            (listen(ErrorKind::PermissionDenied).into(), crate::EX_NOPERM),
+            (listen(ErrorKind::AddrInUse).into(), crate::EX_OSERR),
+            (
+                api::BindError::AlreadyRunning {
+                    path: "/run/exabgp/x.sock".into(),
+                }
+                .into(),
+                crate::EX_UNAVAILABLE,
+            ),
+            (ActivationError::TooMany(9999).into(), crate::EX_OSERR),
+        ];
+        for (e, code) in cases {
+            assert_eq!(e.exit_code(), code, "{e}");
+        }
+    }
+
     #[test]
     fn decode_keepalive_with_and_without_marker() {
         let with = format!("{}001304", "ff".repeat(16));
