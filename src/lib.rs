@@ -30,6 +30,9 @@ pub mod system;
 
 /// Exit code for a command-line usage error (sysexits EX_USAGE).
 pub const EX_USAGE: i32 = 64;
+/// Exit code for input data that is not what was expected, e.g. `exabgp decode`
+/// given bytes that are no BGP message (sysexits EX_DATAERR).
+pub const EX_DATAERR: i32 = 65;
 /// Exit code for a configuration error (sysexits EX_CONFIG).
 pub const EX_CONFIG: i32 = 78;
 /// Exit code for an OS error such as a port in use (sysexits EX_OSERR).

@@ -6,7 +6,14 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use exabgp::args::{Cli, Cmd};
-use exabgp::daemon::server::{self, ServerOptions};
+use exabgp::daemon::startup::{self, ServerOptions};
+use exabgp::EX_DATAERR;
+
+/// A sysexits code (`exabgp::EX_*`, or the one an error carries) as the process's
+/// exit status.
+fn exit(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(u8::MAX))
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -17,14 +24,14 @@ fn main() -> ExitCode {
             ExitCode::from(exabgp::api::cli::main(argv) as u8)
         }
         Cmd::Env { instance, env_file } => {
-            match server::env_report(instance.as_deref(), env_file.as_deref()) {
+            match startup::env_report(instance.as_deref(), env_file.as_deref()) {
                 Ok(text) => {
                     print!("{text}");
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
                     eprintln!("exabgp env: {e}");
-                    ExitCode::from(exabgp::EX_CONFIG as u8)
+                    exit(e.exit_code())
                 }
             }
         }
@@ -34,22 +41,22 @@ fn main() -> ExitCode {
         }
         Cmd::Validate { file } => match exabgp::config::load(&file) {
             Ok(c) => {
-                println!("{}: ok, {}", file.display(), server::summary(&c));
+                println!("{}: ok, {}", file.display(), startup::summary(&c));
                 ExitCode::SUCCESS
             }
             Err(e) => {
                 eprintln!("{e}");
-                ExitCode::from(exabgp::EX_CONFIG as u8)
+                exit(e.exit_code())
             }
         },
-        Cmd::Decode { hex } => match server::decode_hex(&hex) {
+        Cmd::Decode { hex } => match startup::decode_hex(&hex) {
             Ok(text) => {
                 println!("{text}");
                 ExitCode::SUCCESS
             }
             Err(e) => {
                 eprintln!("exabgp decode: {e}");
-                ExitCode::from(65)
+                exit(EX_DATAERR)
             }
         },
         Cmd::Server {
@@ -66,11 +73,11 @@ fn main() -> ExitCode {
                 log_destination,
                 env_file,
             };
-            match server::run_blocking(opts) {
+            match startup::run_blocking(opts) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("exabgp: {e}");
-                    ExitCode::from(e.exit_code() as u8)
+                    exit(e.exit_code())
                 }
             }
         }

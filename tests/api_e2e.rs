@@ -71,7 +71,6 @@ fn eight_instances_each_cli_reaches_its_own() {
             cfg,
             api::ControlEndpoint::Bound(sock),
             vec![listener],
-            None,
         ));
     }
     let mut distinct = ports.clone();
@@ -208,7 +207,7 @@ receive = ["update", "state"]"#,
     let endpoint = api::prepare_control(&settings, None, None)
         .unwrap()
         .unwrap();
-    let inst = Instance::start(cfg, endpoint, vec![], None);
+    let inst = Instance::start(cfg, endpoint, vec![]);
     assert!(
         gobgp.wait_established(exa_ip, WAIT),
         "session not established; gobgpd log:\n{}",
@@ -277,7 +276,7 @@ fn abuse_of_the_socket_does_not_hurt_the_daemon() {
     let cfg = exabgp::config::parse_str(&cfg_text, "abuse.toml").unwrap();
     let sock_path = dir.path.join("abuse.sock");
     let sock = api::bind_control_socket(&sock_path, None).unwrap();
-    let _inst = Instance::start(cfg, api::ControlEndpoint::Bound(sock), vec![], None);
+    let _inst = Instance::start(cfg, api::ControlEndpoint::Bound(sock), vec![]);
     assert!(
         gobgp.wait_established(exa_ip, WAIT),
         "{}",

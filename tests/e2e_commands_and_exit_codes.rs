@@ -1,5 +1,5 @@
 //! The `exabgp` binary's contract with operators and systemd: exit codes
-//! (78 bad config, 71 port in use, 0 on SIGTERM/SIGINT), `validate`, `decode`,
+//! (78 bad config or settings, 71 port in use, 0 on SIGTERM/SIGINT), `validate`, `decode`,
 //! `version`.
 
 mod support;
@@ -96,6 +96,42 @@ fn port_in_use_exits_71_naming_address_and_port() {
     assert!(err.contains(&format!("{ip}:{port}")), "{err}");
     assert!(err.contains("already in use"), "{err}");
     drop(held);
+}
+
+/// A misspelled `exabgp_daemon_user` is a settings error like any other typo in
+/// the env file: exit 78 (EX_CONFIG, which the unit's RestartPreventExitStatus=78
+/// does not restart into), not 77, with the message naming the setting.
+#[test]
+fn a_misspelled_daemon_user_exits_78() {
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!("skipped: the user is looked up only when started as root");
+        return;
+    }
+    let user = "nosuchuser";
+    assert!(
+        nix::unistd::User::from_name(user).ok().flatten().is_none(),
+        "a user {user:?} exists on this machine"
+    );
+    let dir = TestDir::new("nouser");
+    let ip: IpAddr = loopback_addr(94).into();
+    let port = free_port(ip);
+    let conf = dir.path.join("good.toml");
+    std::fs::write(&conf, GOOD).unwrap();
+    let out = exabgp()
+        .arg("server")
+        .arg(&conf)
+        .env("exabgp_tcp_bind", ip.to_string())
+        .env("exabgp_tcp_port", port.to_string())
+        .env("exabgp_daemon_drop", "true")
+        .env("exabgp_daemon_user", user)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("exabgp_daemon_user=\"nosuchuser\"") && err.contains("no such user"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ mod support;
 
 use std::net::{TcpListener, TcpStream};
 
-use exabgp::system::listen::bind_bgp;
+use exabgp::system::bind::bind_bgp;
 use exabgp::system::privileges::{drop_privileges, PrivilegeError};
 use support::system::{report, Probe};
 

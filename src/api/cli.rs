@@ -164,7 +164,7 @@ struct Conn {
 
 impl Conn {
     fn open(path: &Path, timeout: Duration) -> std::io::Result<Conn> {
-        let s = super::server::connect_within(path, timeout)?;
+        let s = super::control_socket::connect_within(path, timeout)?;
         s.set_read_timeout(Some(timeout))?;
         let r = BufReader::new(s.try_clone()?);
         Ok(Conn { w: s, r })

@@ -11,6 +11,7 @@
 mod attrtext;
 pub mod cli;
 pub mod command;
+pub mod control_socket;
 pub mod events;
 pub mod exec;
 pub mod helpers;
@@ -18,20 +19,19 @@ mod jsonw;
 pub mod lines;
 pub mod plane;
 pub mod render;
-pub mod server;
 pub mod values;
 
 pub use command::{parse_command, parse_request, ApiCommand, Request};
+pub use control_socket::{
+    bind_control_socket, serve_control, serve_control_socket, std_to_tokio, BindError,
+    ControlSocket, ServerLimits,
+};
 pub use events::{encode_json, encode_text, EventEncoder, API_VERSION};
 pub use exec::{
     execute, reload_and_apply, reload_and_apply_tracked, reload_and_apply_with, send, Answer,
     ApiContext, LateReply, ReloadError, Reloader, RELOAD_PATIENCE,
 };
 pub use plane::{prepare_control, reloader_for, start, ApiPlane, ControlEndpoint};
-pub use server::{
-    bind_control_socket, serve_control, serve_control_socket, std_to_tokio, BindError,
-    ControlSocket, ServerLimits,
-};
 
 /// Why a command line was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

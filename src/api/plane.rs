@@ -21,12 +21,12 @@ use crate::config::{ProcessConfig, Settings};
 use crate::control::EventSender;
 use crate::system::sockpath;
 
-use super::exec::{ApiContext, Reloader};
-use super::helpers::{spawn_all, HelperEnd, HelperOptions, HelperSet};
-use super::server::{
+use super::control_socket::{
     bind_control_socket, serve_control, serve_control_socket, std_to_tokio, BindError,
     ControlSocket, ServerLimits,
 };
+use super::exec::{ApiContext, Reloader};
+use super::helpers::{spawn_all, HelperEnd, HelperOptions, HelperSet};
 
 /// Where control connections come from.
 #[derive(Debug)]

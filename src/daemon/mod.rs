@@ -5,7 +5,7 @@
 //! messages):
 //!
 //! ```text
-//!   API / control socket                     signals (main.rs)
+//!   API / control socket                     signals (serve.rs)
 //!        | mpsc<ControlRequest>                    | CancellationToken
 //!        v                                         v
 //!  +---------------------------- daemon::run ----------------------------+
@@ -32,11 +32,23 @@
 //! is not accepting commands", and nothing here waits for it. Stop, a reload's
 //! changes, accepted connections and a teardown (one pending at most) use a path
 //! that is never refused (see session/neighbor/inbox.rs).
+//!
+//! The files, in the order a start goes through them:
+//!
+//! - `startup.rs`: `exabgp server` before the runtime: settings, logging, the
+//!   configuration, the control socket and BGP listeners bound (`system/bind.rs`,
+//!   `api/control_socket.rs`) or taken from systemd, privileges dropped;
+//! - `serve.rs`: the running daemon's tasks (this core, the control socket and
+//!   helpers, the supervisor) and its signals; what the tests run too;
+//! - `mod.rs` (here): the core's loop; `accept.rs`: accepting connections on the
+//!   bound listeners; `reconfig.rs`: applying a new configuration; `reloads.rs`:
+//!   SIGHUP.
 
-mod listener;
+mod accept;
 mod reconfig;
 mod reloads;
-pub mod server;
+pub mod serve;
+pub mod startup;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -64,7 +76,8 @@ async fn sleep_until(when: Option<std::time::Instant>) {
     }
 }
 
-pub use listener::ListenerError;
+pub use accept::ListenerError;
+pub use serve::{serve, Parts, SignalSource};
 
 /// How long a neighbor gets to write its Cease on shutdown.
 const STOP_GRACE: Duration = Duration::from_secs(3);
@@ -120,7 +133,7 @@ struct Daemon {
     /// what a health check announced.
     api_routes: HashMap<IpAddr, HashMap<Prefix, Route>>,
     events: EventSender,
-    listeners: listener::Listeners,
+    listeners: accept::Listeners,
     /// Anybody who can reach the BGP port can open connections: the line for one
     /// from an unknown address is rate-limited, so they cannot flood the journal.
     unknown_peers: LogLimiter,
@@ -142,7 +155,7 @@ const REFUSED_INCOMING: &str =
 /// (administrative shutdown) before this returns.
 pub async fn run(config: Config, io: DaemonIo) -> Result<(), DaemonError> {
     let (incoming_tx, mut incoming_rx) = mpsc::channel(64);
-    let listeners = listener::Listeners::start(io.listeners, incoming_tx, io.shutdown.clone())?;
+    let listeners = accept::Listeners::start(io.listeners, incoming_tx, io.shutdown.clone())?;
     let neighbors = config.neighbors.clone();
     let routes = config.routes.len();
     // The config is moved, not cloned: with a big route table a second copy is most
@@ -593,7 +606,7 @@ mod core_tests {
         let config = crate::config::parse_str(text, "t.toml").unwrap();
         let (incoming, _) = mpsc::channel(1);
         let listeners =
-            listener::Listeners::start(vec![], incoming, CancellationToken::new()).unwrap();
+            accept::Listeners::start(vec![], incoming, CancellationToken::new()).unwrap();
         let (events, _) = crate::control::event_channel(16, 1 << 20);
         let mut d = Daemon {
             config: config.clone(),

@@ -11,32 +11,20 @@
 //!   replaces it (refused), logs the outcome and sends a fresh STATUS=. A newer
 //!   reload supersedes it (the core answers in order, the newer one last).
 
-use std::future::Future;
 use std::path::Path;
 
 use tracing::{error, info, warn};
 
+use super::serve::SignalSource;
 use crate::api;
 use crate::system::logging;
 use crate::system::notify::Notifier;
-use crate::system::signals::{Signal, Signals};
+use crate::system::signals::Signal;
 
 /// The STATUS= note while a reload's outcome is unknown.
 pub(super) const NOTE_PENDING: &str = "last reload still in progress, not confirmed";
 /// The STATUS= note after a refused reload.
 pub(super) const NOTE_REJECTED: &str = "last reload rejected, old config running";
-
-/// Where the signals come from (the process's handlers, or a test's channel).
-pub(super) trait SignalSource {
-    /// The next signal; cancel-safe.
-    fn next(&mut self) -> impl Future<Output = Signal> + Send;
-}
-
-impl SignalSource for Signals {
-    fn next(&mut self) -> impl Future<Output = Signal> + Send {
-        self.recv()
-    }
-}
 
 /// How a series of reloads ended.
 #[derive(Debug)]
@@ -120,7 +108,7 @@ pub(super) async fn reload(
             );
         }
     }
-    let status = super::server::health(ctx.clone())
+    let status = super::serve::health(ctx.clone())
         .await
         .unwrap_or_default()
         .status_line();
@@ -154,7 +142,7 @@ pub(super) async fn landed(
             );
         }
     }
-    let status = super::server::health(ctx.clone())
+    let status = super::serve::health(ctx.clone())
         .await
         .unwrap_or_default()
         .status_line();
@@ -173,15 +161,6 @@ mod tests {
     use crate::control::{Command, ControlReply, ControlRequest, HealthSummary};
 
     const CONFIG: &str = "[global]\nrouter-id = \"192.0.2.1\"\nlocal-as = 65001\n\n[[neighbor]]\naddress = \"192.0.2.200\"\npeer-as = 65200\npassive = true\n";
-
-    impl SignalSource for mpsc::UnboundedReceiver<Signal> {
-        async fn next(&mut self) -> Signal {
-            match self.recv().await {
-                Some(s) => s,
-                None => std::future::pending().await,
-            }
-        }
-    }
 
     /// A stand-in core on the real control channel: answers Health at once and
     /// ApplyConfig with what `answer` says after `delay` (None: keeps it

@@ -76,6 +76,13 @@ pub enum ActivationError {
     TwoControl { first: RawFd, second: RawFd },
 }
 
+impl ActivationError {
+    /// The process exit code: 71 (EX_OSERR), what systemd handed over is unusable.
+    pub fn exit_code(&self) -> i32 {
+        crate::EX_OSERR
+    }
+}
+
 /// The fds (and their names, if LISTEN_FDNAMES was set) meant for process `our_pid`.
 /// Pure: the variables' values are passed in. Empty when LISTEN_PID is unset or names
 /// another process.

@@ -9,13 +9,13 @@
 //! 2. [`activation::take_listeners`] and [`notify::Notifier::from_env`]: read and
 //!    REMOVE LISTEN_*/NOTIFY_SOCKET/WATCHDOG_* from the environment while we are
 //!    still single-threaded, so helpers never inherit them.
-//! 3. bind what systemd did not hand over ([`listen::bind_bgp`]).
+//! 3. bind what systemd did not hand over ([`bind::bind_bgp`]).
 //! 4. [`privileges::drop_privileges`] — before any thread exists.
 //! 5. build the tokio runtime, run the daemon, [`signals::Signals`],
 //!    [`supervise::supervise`] for WATCHDOG=1 and STATUS=, READY=1 when settled.
 
 pub mod activation;
-pub mod listen;
+pub mod bind;
 pub mod logging;
 pub mod notify;
 pub mod privileges;

@@ -35,6 +35,19 @@ pub enum PrivilegeError {
     NoNewPrivs(io::Error),
 }
 
+impl PrivilegeError {
+    /// The process exit code: a user that does not exist is a typo in the settings
+    /// (exabgp_daemon_user), so 78 (EX_CONFIG) as docs/settings.md says of every
+    /// settings error, and the unit's RestartPreventExitStatus=78 does not loop on
+    /// it; everything else is 77 (EX_NOPERM).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            PrivilegeError::NoSuchUser(_) => crate::EX_CONFIG,
+            _ => crate::EX_NOPERM,
+        }
+    }
+}
+
 /// What [`drop_privileges`] did, for a log line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dropped {

@@ -1,20 +1,22 @@
-//! Test-only wiring of one daemon instance with the API's library functions, the
-//! way main.rs is meant to: bind the control socket, then on a runtime of its own
-//! (one thread per instance, as a process would have) serve the socket, run the
-//! helpers and the real `daemon::run`.
+//! One daemon instance inside the test process, wired as `exabgp server` wires
+//! it: [`exabgp::daemon::serve`] on a runtime of its own (one per instance, as a
+//! process would have), with the listeners and the control socket the test bound,
+//! and signals sent on a channel instead of the process's own.
 
 use std::path::PathBuf;
 use std::thread::JoinHandle;
 
-use exabgp::api::{self, ApiContext, ControlEndpoint, Reloader};
+use exabgp::api::ControlEndpoint;
 use exabgp::config::Config;
-use exabgp::daemon::{self, DaemonIo};
+use exabgp::daemon::{self, Parts};
+use exabgp::system::notify::Notifier;
+use exabgp::system::signals::Signal;
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 pub struct Instance {
     pub socket: PathBuf,
-    pub shutdown: CancellationToken,
+    /// This instance's SIGTERM/SIGHUP.
+    signals: mpsc::UnboundedSender<Signal>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -23,54 +25,37 @@ impl Instance {
         config: Config,
         endpoint: ControlEndpoint,
         listeners: Vec<std::net::TcpListener>,
-        reloader: Option<Reloader>,
     ) -> Instance {
         let socket = match &endpoint {
             ControlEndpoint::Bound(s) => s.file.path().to_path_buf(),
             ControlEndpoint::Activated(_) => PathBuf::new(),
         };
-        let shutdown = CancellationToken::new();
-        let token = shutdown.clone();
+        let (signals, rx) = mpsc::unbounded_channel();
+        let parts = Parts {
+            config,
+            // Parsed from a string: a reload would be refused (no such file).
+            config_path: PathBuf::from("/nonexistent/exabgp-test-instance.toml"),
+            control: Some(endpoint),
+            listeners,
+            api_ack: true,
+            notifier: Notifier::disabled(),
+        };
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
                 .build()
                 .unwrap();
-            rt.block_on(async move {
-                let (control_tx, control_rx) = mpsc::channel(64);
-                let (events, _) = exabgp::control::event_channel(4096, 32 << 20);
-                let ctx = ApiContext::new(control_tx, reloader);
-                // What main does: serve the socket and start the helpers, run the
-                // daemon, then wait for both.
-                let plane = api::start(
-                    Some(endpoint),
-                    &config.processes,
-                    ctx,
-                    &events,
-                    true,
-                    token.clone(),
-                );
-                let io = DaemonIo {
-                    listeners,
-                    control: control_rx,
-                    events,
-                    shutdown: token.clone(),
-                };
-                let r = daemon::run(config, io).await;
-                token.cancel();
-                plane.wait().await;
-                r.unwrap();
-            });
+            rt.block_on(daemon::serve(parts, rx)).unwrap();
         });
         Instance {
             socket,
-            shutdown,
+            signals,
             thread: Some(thread),
         }
     }
 
-    /// Wait until the instance has stopped (after a `shutdown` command or cancel).
+    /// Wait until the instance has stopped (after a `shutdown` command or SIGTERM).
     pub fn join(mut self) {
         if let Some(t) = self.thread.take() {
             t.join().unwrap();
@@ -80,7 +65,8 @@ impl Instance {
 
 impl Drop for Instance {
     fn drop(&mut self) {
-        self.shutdown.cancel();
+        // Gone already after a `shutdown` command: nobody receives it then.
+        let _ = self.signals.send(Signal::Terminate);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }

@@ -1,23 +1,22 @@
-//! `exabgp server`: everything between the command line and [`super::run`]:
-//! logging, the configuration, the BGP listeners, the runtime and the signals.
+//! `exabgp server`: start-up, everything between the command line and
+//! [`super::serve::serve`]: the settings, logging, the configuration, the control
+//! socket and the BGP listeners, the privilege drop, then the runtime.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use super::{reloads, DaemonError, DaemonIo};
+use super::serve::{serve, Parts};
+use super::DaemonError;
 use crate::api;
 use crate::bgp::{self, CodecOptions};
-use crate::config::{self, Config, LoadedSettings, Settings};
-use crate::control::{Command, ControlReply};
-use crate::system::activation::{self, Activated};
+use crate::config::{self, Config, ConfigError, LoadedSettings, Settings, SettingsError};
+use crate::system::activation::{self, Activated, ActivationError};
 use crate::system::notify::Notifier;
-use crate::system::signals::{self, Signal, Signals};
-use crate::system::supervise::{self, Health};
-use crate::system::{listen, logging, privileges};
+use crate::system::privileges::{self, PrivilegeError};
+use crate::system::signals::{self, Signals};
+use crate::system::{bind, logging};
 
 /// What `exabgp server` was asked to do.
 #[derive(Debug, Clone)]
@@ -31,40 +30,52 @@ pub struct ServerOptions {
     pub env_file: Option<PathBuf>,
 }
 
+/// Why `exabgp server` stopped with an error. Each variant keeps the error of the
+/// module that found it, so main prints it unchanged and takes the exit code from it.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    /// Already formatted as file:line:col: what was wrong.
-    #[error("{0}")]
-    Config(String),
-    /// Names the address, the port and what to check.
+    /// Already says which setting, where it came from and what was expected.
     #[error(transparent)]
-    Listen(listen::BindError),
+    Settings(#[from] SettingsError),
+    /// Already formatted as file:line:col: what was wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// What systemd handed over (LISTEN_FDS, LISTEN_FDNAMES) is unusable.
+    #[error(transparent)]
+    Activation(#[from] ActivationError),
     /// "another instance is already running on PATH", or why no socket could be bound.
     #[error(transparent)]
-    Control(api::BindError),
-    #[error("{0}")]
-    Activation(String),
-    #[error("{0}")]
-    Privileges(String),
-    /// Already says which setting, where it came from and what was expected.
-    #[error("{0}")]
-    Settings(String),
+    Control(#[from] api::BindError),
+    /// Names the address, the port and what to check.
+    #[error(transparent)]
+    Listen(#[from] bind::BindError),
+    /// The daemon user does not exist, or switching to it or dropping a capability failed.
+    #[error(transparent)]
+    Privileges(#[from] PrivilegeError),
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),
+    /// The core's task did not end normally (it panicked or was cancelled).
+    #[error("the daemon core ended abnormally: {0}")]
+    Core(tokio::task::JoinError),
     #[error(transparent)]
     Daemon(#[from] DaemonError),
 }
 
 impl ServerError {
-    /// The process exit code (sysexits): 78 for configuration, 77 for a missing
-    /// permission, 69 when another instance runs, 71 for other OS errors.
+    /// The process exit code (sysexits), the one the wrapped error gives: 78 for a
+    /// configuration or settings error (a misspelled daemon user included), 77 for a
+    /// missing permission, 69 when another instance runs, 71 for other OS errors.
     pub fn exit_code(&self) -> i32 {
         match self {
-            ServerError::Config(_) | ServerError::Settings(_) => crate::EX_CONFIG,
-            ServerError::Listen(e) if e.is_permission() => crate::EX_NOPERM,
+            ServerError::Settings(e) => e.exit_code(),
+            ServerError::Config(e) => e.exit_code(),
+            ServerError::Activation(e) => e.exit_code(),
             ServerError::Control(e) => e.exit_code(),
-            ServerError::Privileges(_) => crate::EX_NOPERM,
-            _ => crate::EX_OSERR,
+            ServerError::Listen(e) => e.exit_code(),
+            ServerError::Privileges(e) => e.exit_code(),
+            ServerError::Runtime(_) | ServerError::Core(_) | ServerError::Daemon(_) => {
+                crate::EX_OSERR
+            }
         }
     }
 }
@@ -86,10 +97,9 @@ pub fn summary(c: &Config) -> String {
 pub fn env_report(
     instance: Option<&str>,
     env_file: Option<&std::path::Path>,
-) -> Result<String, String> {
+) -> Result<String, SettingsError> {
     let LoadedSettings { settings, warnings } = config::text_environ(std::env::vars_os())
-        .and_then(|environ| Settings::load_with_warnings(env_file, environ, &[], instance))
-        .map_err(|e| e.to_string())?;
+        .and_then(|environ| Settings::load_with_warnings(env_file, environ, &[], instance))?;
     let mut out = String::new();
     for w in warnings {
         out.push_str(&format!("# warning: {w}\n"));
@@ -127,11 +137,13 @@ fn settings(opts: &ServerOptions) -> Result<LoadedSettings, ServerError> {
     // Optional, as EnvironmentFile=- was: an instance without its own settings
     // needs no file.
     let file = opts.env_file.as_deref().filter(|p| p.exists());
-    config::text_environ(std::env::vars_os())
-        .and_then(|environ| {
-            Settings::load_with_warnings(file, environ, &cli, opts.instance.as_deref())
-        })
-        .map_err(|e| ServerError::Settings(e.to_string()))
+    let environ = config::text_environ(std::env::vars_os())?;
+    Ok(Settings::load_with_warnings(
+        file,
+        environ,
+        &cli,
+        opts.instance.as_deref(),
+    )?)
 }
 
 /// Runs the daemon until SIGTERM/SIGINT (or a Shutdown command).
@@ -155,9 +167,8 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
     for w in warnings {
         warn!("{w}");
     }
-    let config = config::load(&opts.config).map_err(|e| ServerError::Config(e.to_string()))?;
-    let activated =
-        activation::take_listeners().map_err(|e| ServerError::Activation(e.to_string()))?;
+    let config = config::load(&opts.config)?;
+    let activated = activation::take_listeners()?;
     let notifier = Notifier::from_env().unwrap_or_else(|e| {
         warn!("sd_notify unusable, readiness will not be reported: {e}");
         Notifier::disabled()
@@ -167,7 +178,7 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
     // "another instance is already running on PATH" before it touches the BGP port.
     // If the BGP bind then fails, dropping the endpoint removes the socket file.
     let group = socket_group(&settings);
-    let endpoint = api::prepare_control(&settings, control, group).map_err(ServerError::Control)?;
+    let endpoint = api::prepare_control(&settings, control, group)?;
     let listeners = if bgp.is_empty() {
         let addrs: Vec<SocketAddr> = settings
             .tcp_bind
@@ -181,13 +192,12 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
             .iter()
             .filter_map(|n| n.md5_password.as_deref().map(|k| (n.address, k)))
             .collect();
-        listen::bind_bgp_keyed(&addrs, &md5).map_err(ServerError::Listen)?
+        bind::bind_bgp_keyed(&addrs, &md5)?
     } else {
         info!(count = bgp.len(), "BGP listeners handed over by systemd");
         bgp
     };
-    let dropped = privileges::drop_privileges(&settings.daemon_user, settings.daemon_drop)
-        .map_err(|e| ServerError::Privileges(e.to_string()))?;
+    let dropped = privileges::drop_privileges(&settings.daemon_user, settings.daemon_drop)?;
     info!(
         uid = dropped.uid,
         gid = dropped.gid,
@@ -199,101 +209,20 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         .enable_all()
         .build()
         .map_err(ServerError::Runtime)?;
-    let config_path = opts.config.clone();
+    let parts = Parts {
+        config,
+        config_path: opts.config.clone(),
+        control: endpoint,
+        listeners,
+        api_ack: settings.api_ack,
+        notifier,
+    };
     runtime.block_on(async move {
-        let mut signals = Signals::new().map_err(ServerError::Runtime)?;
+        let signals = Signals::new().map_err(ServerError::Runtime)?;
         // block_on runs this future on the main thread, the one that held them.
         held.release().map_err(ServerError::Runtime)?;
-        let (control_tx, control_rx) = mpsc::channel(256);
-        let (events, _) = crate::control::event_channel(
-            crate::control::bus::EVENT_CHANNEL_SLOTS,
-            crate::control::bus::EVENT_CHANNEL_BYTES,
-        );
-        let shutdown = CancellationToken::new();
-        // The control socket and helpers stop on their own token, before the core.
-        let api_stop = shutdown.child_token();
-        let ctx = api::ApiContext::new(
-            control_tx.clone(),
-            Some(api::reloader_for(config_path.clone())),
-        );
-        let plane = api::start(
-            endpoint,
-            &config.processes,
-            ctx.clone(),
-            &events,
-            settings.api_ack,
-            api_stop.clone(),
-        );
-        let io = DaemonIo {
-            listeners,
-            control: control_rx,
-            events,
-            shutdown: shutdown.clone(),
-        };
-        let mut core = tokio::spawn(super::run(config, io));
-        let supervisor = tokio::spawn(supervise::supervise(notifier.clone(), shutdown.clone(), {
-            let ctx = ctx.clone();
-            move || health(ctx.clone())
-        }));
-        let status = health(ctx.clone()).await.unwrap_or_default().status_line();
-        notifier.ready(&status);
-        info!("ready: {status}");
-        // SIGTERM stops the control socket and the helpers first, while the core still
-        // answers, so a command that arrived just before is answered; then the core
-        // sends Cease to every peer.
-        // The core's answer to a reload that was still pending when it gave up
-        // waiting (see reloads.rs).
-        let mut late: Option<api::LateReply> = None;
-        let stopped = loop {
-            tokio::select! {
-                r = &mut core => {
-                    // The core ended on its own: the API's `shutdown` (or a failure).
-                    notifier.stopping("stopping: shutdown requested through the API");
-                    break Some(r);
-                }
-                sig = signals.recv() => match sig {
-                    Signal::Terminate | Signal::Interrupt => {
-                        let name = if sig == Signal::Terminate { "SIGTERM" } else { "SIGINT" };
-                        info!("{name} received: sending Cease to every peer and stopping");
-                        notifier.stopping("stopping: sending Cease to every peer");
-                        break None;
-                    }
-                    Signal::Reload => {
-                        // A newer reload supersedes a pending one's late answer.
-                        drop(late.take());
-                        match reloads::reload_while_asked(&config_path, &ctx, &notifier, &mut signals).await {
-                            reloads::Settled::Done(l) => late = l,
-                            reloads::Settled::Stop => {
-                                info!("stop signal during a reload: sending Cease to every peer and stopping");
-                                notifier.stopping("stopping: sending Cease to every peer");
-                                break None;
-                            }
-                        }
-                    }
-                },
-                outcome = async { match late.as_mut() { Some(l) => l.outcome().await, None => std::future::pending().await } }, if late.is_some() => {
-                    late = None;
-                    reloads::landed(outcome, &config_path, &ctx, &notifier).await;
-                }
-            }
-        };
-        api_stop.cancel();
-        let ended = plane.wait().await;
-        for (name, end) in ended {
-            info!(helper = %name, "helper stopped: {end:?}");
-        }
-        shutdown.cancel();
-        let result = match stopped {
-            Some(r) => r,
-            None => core.await,
-        };
-        let _ = supervisor.await;
-        match result {
-            Ok(r) => r.map_err(ServerError::from),
-            Err(e) => Err(ServerError::Runtime(std::io::Error::other(e.to_string()))),
-        }
-    })?;
-    Ok(())
+        serve(parts, signals).await
+    })
 }
 
 /// The group the control socket file gets: the daemon user's when we are root and
@@ -305,17 +234,6 @@ fn socket_group(settings: &Settings) -> Option<u32> {
         }
     }
     None
-}
-
-/// Ask the core how it is, through its own command loop (so a hung loop answers
-/// nothing and the watchdog is not petted). The core answers from what the neighbor
-/// tasks published, so one neighbor blocked on a peer that stopped reading does not
-/// starve the watchdog.
-pub(super) async fn health(ctx: api::ApiContext) -> Option<Health> {
-    match api::send(&ctx, Command::Health).await.ok()? {
-        ControlReply::Health(h) => Some(h),
-        _ => None,
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -378,6 +296,48 @@ pub fn decode_hex(text: &str) -> Result<String, DecodeHexError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each error keeps its own exit code through ServerError: the codes README.md,
+    /// docs/settings.md, docs/systemd.md and docs/api.md promise.
+    #[test]
+    fn exit_codes_follow_the_docs() {
+        use std::io::ErrorKind;
+        let listen = |kind: ErrorKind| bind::BindError {
+            addr: "127.0.0.1:179".parse().unwrap_or_else(|_| unreachable!()),
+            source: std::io::Error::from(kind),
+            hint: String::new(),
+        };
+        let cases: Vec<(ServerError, i32)> = vec![
+            (ConfigError::Invalid(vec![]).into(), crate::EX_CONFIG),
+            (SettingsError::Invalid(vec![]).into(), crate::EX_CONFIG),
+            (
+                PrivilegeError::NoSuchUser("nosuchuser".into()).into(),
+                crate::EX_CONFIG,
+            ),
+            (
+                PrivilegeError::Switch {
+                    user: "exabgp".into(),
+                    step: "setuid",
+                    source: nix::Error::EPERM,
+                }
+                .into(),
+                crate::EX_NOPERM,
+            ),
+            (listen(ErrorKind::PermissionDenied).into(), crate::EX_NOPERM),
+            (listen(ErrorKind::AddrInUse).into(), crate::EX_OSERR),
+            (
+                api::BindError::AlreadyRunning {
+                    path: "/run/exabgp/x.sock".into(),
+                }
+                .into(),
+                crate::EX_UNAVAILABLE,
+            ),
+            (ActivationError::TooMany(9999).into(), crate::EX_OSERR),
+        ];
+        for (e, code) in cases {
+            assert_eq!(e.exit_code(), code, "{e}");
+        }
+    }
 
     #[test]
     fn decode_keepalive_with_and_without_marker() {

@@ -27,6 +27,16 @@ impl BindError {
     pub fn is_permission(&self) -> bool {
         self.source.kind() == io::ErrorKind::PermissionDenied
     }
+
+    /// The process exit code: 77 (EX_NOPERM) for a missing permission (a port
+    /// below 1024 without CAP_NET_BIND_SERVICE), 71 (EX_OSERR) otherwise.
+    pub fn exit_code(&self) -> i32 {
+        if self.is_permission() {
+            crate::EX_NOPERM
+        } else {
+            crate::EX_OSERR
+        }
+    }
 }
 
 /// Bind and listen on every address (non-blocking, ready for tokio's `from_std`).

@@ -1,4 +1,5 @@
-//! The BGP listeners: one accept task per bound socket, each accepted connection
+//! Accepting BGP connections on the listeners start-up bound (`system/bind.rs`) or
+//! systemd handed over: one accept task per socket, each accepted connection
 //! handed to the daemon loop, which dispatches it by peer address.
 
 use std::net::{IpAddr, SocketAddr};

@@ -1,0 +1,194 @@
+//! The running daemon, once start-up (`startup.rs`) has bound every socket and
+//! dropped privileges: the core ([`super::run`]), the control socket and the
+//! helpers, the watchdog/STATUS= supervisor, READY=1, and the signal loop
+//! (SIGTERM/SIGINT stop, SIGHUP reloads). `exabgp server` runs [`serve`] on its
+//! runtime; the tests run the same function with listeners bound on loopback, a
+//! control socket in a temporary directory and signals sent on a channel, so what
+//! they check is the daemon as it runs in production.
+//!
+//! The tasks [`serve`] starts, and the order they stop in:
+//!
+//! ```text
+//!   signals ──> serve's loop ──(SIGHUP)──> reloads::reload_while_asked
+//!                  │ stop: SIGTERM/SIGINT, or the core ended (`shutdown` command)
+//!                  v
+//!   1. api_stop:   control socket + helpers (a command that came just before is
+//!                  answered: the core still runs)
+//!   2. shutdown:   the core (Cease to every peer), the supervisor
+//! ```
+//!
+//! A new task that runs beside the daemon (a metrics endpoint, say) takes what it
+//! needs from [`Parts`] and stops on `shutdown` (or `api_stop`, if it talks to
+//! the core through the control channel).
+
+use std::future::Future;
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+use super::startup::ServerError;
+use super::{reloads, DaemonIo};
+use crate::api::{self, ControlEndpoint};
+use crate::config::Config;
+use crate::control::{Command, ControlReply};
+use crate::system::notify::Notifier;
+use crate::system::signals::{Signal, Signals};
+use crate::system::supervise::{self, Health};
+
+/// Everything the running daemon is made of, prepared before the runtime starts
+/// (sockets bound while we may still have the privilege to).
+pub struct Parts {
+    /// The validated configuration the core starts with.
+    pub config: Config,
+    /// The file it came from: SIGHUP and the `reload` command re-read it.
+    pub config_path: PathBuf,
+    /// The control socket (bound by us, or systemd's); None with exabgp_api_cli=false.
+    pub control: Option<ControlEndpoint>,
+    /// The BGP listeners, already bound (from exabgp_tcp_bind/port, or systemd's).
+    pub listeners: Vec<TcpListener>,
+    /// exabgp_api_ack: helpers get a `done` / `error: ...` answer to each command.
+    pub api_ack: bool,
+    /// READY=1, STATUS=, WATCHDOG=1 and STOPPING=1 ([`Notifier::disabled`] outside
+    /// systemd).
+    pub notifier: Notifier,
+}
+
+/// Where the signals come from: the process's handlers ([`Signals`]), or a
+/// channel a test sends on (the process's own signals are shared by every test).
+pub trait SignalSource {
+    /// The next signal; cancel-safe.
+    fn next(&mut self) -> impl Future<Output = Signal> + Send;
+}
+
+impl SignalSource for Signals {
+    fn next(&mut self) -> impl Future<Output = Signal> + Send {
+        self.recv()
+    }
+}
+
+/// A closed channel sends nothing more: it waits forever, as the process's
+/// handlers do once nobody signals.
+impl SignalSource for mpsc::UnboundedReceiver<Signal> {
+    async fn next(&mut self) -> Signal {
+        match self.recv().await {
+            Some(s) => s,
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// Runs the daemon until SIGTERM/SIGINT from `signals` or the `shutdown` command,
+/// then stops the control socket and the helpers, then the core (Cease to every
+/// peer). Must run inside a tokio runtime.
+pub async fn serve(parts: Parts, mut signals: impl SignalSource + Send) -> Result<(), ServerError> {
+    let Parts {
+        config,
+        config_path,
+        control,
+        listeners,
+        api_ack,
+        notifier,
+    } = parts;
+    let (control_tx, control_rx) = mpsc::channel(256);
+    let (events, _) = crate::control::event_channel(
+        crate::control::bus::EVENT_CHANNEL_SLOTS,
+        crate::control::bus::EVENT_CHANNEL_BYTES,
+    );
+    let shutdown = CancellationToken::new();
+    // The control socket and helpers stop on their own token, before the core.
+    let api_stop = shutdown.child_token();
+    let ctx = api::ApiContext::new(
+        control_tx.clone(),
+        Some(api::reloader_for(config_path.clone())),
+    );
+    let plane = api::start(
+        control,
+        &config.processes,
+        ctx.clone(),
+        &events,
+        api_ack,
+        api_stop.clone(),
+    );
+    let io = DaemonIo {
+        listeners,
+        control: control_rx,
+        events,
+        shutdown: shutdown.clone(),
+    };
+    let mut core = tokio::spawn(super::run(config, io));
+    let supervisor = tokio::spawn(supervise::supervise(notifier.clone(), shutdown.clone(), {
+        let ctx = ctx.clone();
+        move || health(ctx.clone())
+    }));
+    let status = health(ctx.clone()).await.unwrap_or_default().status_line();
+    notifier.ready(&status);
+    info!("ready: {status}");
+    // SIGTERM stops the control socket and the helpers first, while the core still
+    // answers, so a command that arrived just before is answered; then the core
+    // sends Cease to every peer.
+    // The core's answer to a reload that was still pending when it gave up
+    // waiting (see reloads.rs).
+    let mut late: Option<api::LateReply> = None;
+    let stopped = loop {
+        tokio::select! {
+            r = &mut core => {
+                // The core ended on its own: the API's `shutdown` (or a failure).
+                notifier.stopping("stopping: shutdown requested through the API");
+                break Some(r);
+            }
+            sig = signals.next() => match sig {
+                Signal::Terminate | Signal::Interrupt => {
+                    let name = if sig == Signal::Terminate { "SIGTERM" } else { "SIGINT" };
+                    info!("{name} received: sending Cease to every peer and stopping");
+                    notifier.stopping("stopping: sending Cease to every peer");
+                    break None;
+                }
+                Signal::Reload => {
+                    // A newer reload supersedes a pending one's late answer.
+                    drop(late.take());
+                    match reloads::reload_while_asked(&config_path, &ctx, &notifier, &mut signals).await {
+                        reloads::Settled::Done(l) => late = l,
+                        reloads::Settled::Stop => {
+                            info!("stop signal during a reload: sending Cease to every peer and stopping");
+                            notifier.stopping("stopping: sending Cease to every peer");
+                            break None;
+                        }
+                    }
+                }
+            },
+            outcome = async { match late.as_mut() { Some(l) => l.outcome().await, None => std::future::pending().await } }, if late.is_some() => {
+                late = None;
+                reloads::landed(outcome, &config_path, &ctx, &notifier).await;
+            }
+        }
+    };
+    api_stop.cancel();
+    let ended = plane.wait().await;
+    for (name, end) in ended {
+        info!(helper = %name, "helper stopped: {end:?}");
+    }
+    shutdown.cancel();
+    let result = match stopped {
+        Some(r) => r,
+        None => core.await,
+    };
+    let _ = supervisor.await;
+    match result {
+        Ok(r) => r.map_err(ServerError::from),
+        Err(e) => Err(ServerError::Core(e)),
+    }
+}
+
+/// Ask the core how it is, through its own command loop (so a hung loop answers
+/// nothing and the watchdog is not petted). The core answers from what the neighbor
+/// tasks published, so one neighbor blocked on a peer that stopped reading does not
+/// starve the watchdog.
+pub(super) async fn health(ctx: api::ApiContext) -> Option<Health> {
+    match api::send(&ctx, Command::Health).await.ok()? {
+        ControlReply::Health(h) => Some(h),
+        _ => None,
+    }
+}
