@@ -37,7 +37,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ProcessConfig;
-use crate::control::{Direction, EventKind, EventReceiver, EventSender};
+use crate::control::{ByteBudget, Direction, EventKind, EventReceiver, EventSender};
 
 use super::command::parse_request;
 use super::events::{receive_kind, Encoded, EventEncoder, Origin, MAX_EVENT_BYTES};
@@ -94,49 +94,6 @@ pub const QUEUE_BYTES: usize = 16 << 20;
 
 /// Default byte budget of all helpers' event queues together.
 pub const ALL_QUEUES_BYTES: usize = 32 << 20;
-
-/// Bytes held in queues against a budget (one helper's, or all helpers').
-#[derive(Debug)]
-pub struct ByteBudget {
-    used: AtomicUsize,
-    limit: usize,
-}
-
-impl ByteBudget {
-    pub fn new(limit: usize) -> ByteBudget {
-        ByteBudget {
-            used: AtomicUsize::new(0),
-            limit,
-        }
-    }
-
-    /// Bytes held now.
-    pub fn used(&self) -> usize {
-        self.used.load(Ordering::Acquire)
-    }
-
-    /// Bytes that may still be taken.
-    pub fn room(&self) -> usize {
-        self.limit.saturating_sub(self.used())
-    }
-
-    /// Takes `n` bytes if they fit.
-    fn take(&self, n: usize) -> bool {
-        self.used
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
-                u.checked_add(n).filter(|t| *t <= self.limit)
-            })
-            .is_ok()
-    }
-
-    fn give(&self, n: usize) {
-        let _ = self
-            .used
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
-                Some(u.saturating_sub(n))
-            });
-    }
-}
 
 /// Encoded events (or answers) for one helper, charged to its budget and, when
 /// given, to everybody's until written or dropped.

@@ -75,18 +75,39 @@ pub fn event_bytes(ev: &Event) -> usize {
     size_of::<Event>() + heap
 }
 
-/// What the channel holds, against its budget.
+/// Bytes held against a limit: one helper's queue, all helpers' queues, or
+/// the event channel (below).
 #[derive(Debug)]
-struct Budget {
+pub struct ByteBudget {
     used: AtomicUsize,
     limit: usize,
-    dropped: AtomicU64,
-    /// Drops not logged yet, and when the last line was logged.
-    log: Mutex<(u64, Option<Instant>)>,
 }
 
-impl Budget {
-    fn take(&self, n: usize) -> bool {
+impl ByteBudget {
+    pub fn new(limit: usize) -> ByteBudget {
+        ByteBudget {
+            used: AtomicUsize::new(0),
+            limit,
+        }
+    }
+
+    /// Bytes held now.
+    pub fn used(&self) -> usize {
+        self.used.load(Ordering::Acquire)
+    }
+
+    /// The most that may be held.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Bytes that may still be taken.
+    pub fn room(&self) -> usize {
+        self.limit.saturating_sub(self.used())
+    }
+
+    /// Takes `n` bytes if they fit.
+    pub fn take(&self, n: usize) -> bool {
         self.used
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
                 u.checked_add(n).filter(|t| *t <= self.limit)
@@ -94,14 +115,26 @@ impl Budget {
             .is_ok()
     }
 
-    fn give(&self, n: usize) {
+    /// Gives back `n` bytes (never below zero).
+    pub fn give(&self, n: usize) {
         let _ = self
             .used
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
                 Some(u.saturating_sub(n))
             });
     }
+}
 
+/// What the channel holds, against its budget.
+#[derive(Debug)]
+struct Budget {
+    bytes: ByteBudget,
+    dropped: AtomicU64,
+    /// Drops not logged yet, and when the last line was logged.
+    log: Mutex<(u64, Option<Instant>)>,
+}
+
+impl Budget {
     fn note_drop(&self) {
         self.dropped.fetch_add(1, Ordering::Relaxed);
         let Ok(mut log) = self.log.lock() else {
@@ -112,8 +145,8 @@ impl Budget {
             tracing::warn!(
                 "dropped {} event(s) for every helper: the event channel holds {} bytes (budget {}); helpers are not keeping up",
                 log.0,
-                self.used.load(Ordering::Relaxed),
-                self.limit
+                self.bytes.used(),
+                self.bytes.limit()
             );
             *log = (0, Some(Instant::now()));
         }
@@ -131,7 +164,7 @@ struct Held {
 
 impl Drop for Held {
     fn drop(&mut self) {
-        self.budget.give(self.bytes);
+        self.budget.bytes.give(self.bytes);
     }
 }
 
@@ -152,8 +185,7 @@ pub struct EventReceiver {
 pub fn event_channel(slots: usize, bytes: usize) -> (EventSender, EventReceiver) {
     let (tx, rx) = broadcast::channel(slots.max(1));
     let budget = Arc::new(Budget {
-        used: AtomicUsize::new(0),
-        limit: bytes,
+        bytes: ByteBudget::new(bytes),
         dropped: AtomicU64::new(0),
         log: Mutex::new((0, None)),
     });
@@ -169,7 +201,7 @@ impl EventSender {
             return Err(broadcast::error::SendError(ev));
         }
         let bytes = event_bytes(&ev);
-        if !self.budget.take(bytes) {
+        if !self.budget.bytes.take(bytes) {
             self.budget.note_drop();
             return Err(broadcast::error::SendError(ev));
         }
@@ -209,7 +241,7 @@ impl EventSender {
 
     /// Bytes the channel's events hold now.
     pub fn held_bytes(&self) -> usize {
-        self.budget.used.load(Ordering::Acquire)
+        self.budget.bytes.used()
     }
 
     /// Events dropped because the byte budget was full.
