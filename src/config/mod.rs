@@ -5,8 +5,6 @@
 //! - [`Settings::load`]: the `exabgp_*` settings from command line, environment,
 //!   env file and defaults.
 
-mod env;
-mod env_file;
 mod error;
 mod fast;
 mod model;
@@ -17,15 +15,16 @@ mod process;
 mod render;
 mod route;
 mod settings;
-mod settings_doc;
 mod validate;
 mod values;
 mod walk;
 
-pub use env::{default_root, parse_bool_word, text_environ, LoadedSettings, SettingsError};
 pub use error::{ConfigError, Diagnostic};
 pub use model::*;
 pub use parse::{known_keys, load, parse_str};
-pub use settings::*;
-pub use settings_doc::{example_env_file, SettingDoc, SETTINGS};
+// Many callers (main, daemon, api, tests) name these `config::Settings` etc.
+pub use settings::{
+    default_root, example_env_file, parse_bool_word, text_environ, LoadedSettings, LogDestination,
+    SettingDoc, SettingOrigin, Settings, SettingsError, SETTINGS,
+};
 pub use validate::{summary, validate_main, validate_to};
