@@ -11,6 +11,9 @@ use crate::bgp::{
     Aggregator, Community, ExtCommunity, Family, LargeCommunity, Origin, ParseTextError, Prefix,
 };
 
+/// What an AS number is, for messages.
+pub(crate) const AS_RANGE: &str = "an AS number from 1 to 4294967295";
+
 /// The codec's parse error, in the config's words: `invalid WHAT "INPUT", expected ...`.
 fn text_error(e: ParseTextError) -> String {
     format!(
