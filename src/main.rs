@@ -32,16 +32,7 @@ fn main() -> ExitCode {
             println!("exabgp {}", exabgp::VERSION);
             ExitCode::SUCCESS
         }
-        Cmd::Validate { file } => match exabgp::config::load(&file) {
-            Ok(c) => {
-                println!("{}: ok, {}", file.display(), server::summary(&c));
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("{e}");
-                ExitCode::from(exabgp::EX_CONFIG as u8)
-            }
-        },
+        Cmd::Validate { file } => ExitCode::from(exabgp::config::validate_main(&file) as u8),
         Cmd::Decode { hex } => match server::decode_hex(&hex) {
             Ok(text) => {
                 println!("{text}");
