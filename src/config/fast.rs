@@ -337,13 +337,7 @@ fn route(
                 attrs.ext_communities = strings(&v, parse_ext_community)?;
             }
             ("atomic-aggregate", Val::Bool(b)) => attrs.atomic_aggregate = *b,
-            ("aggregator", Val::Str(s)) => {
-                let a = parse_aggregator(s).ok()?;
-                if a.asn == 0 {
-                    return None;
-                }
-                attrs.aggregator = Some(a);
-            }
+            ("aggregator", Val::Str(s)) => attrs.aggregator = Some(parse_aggregator(s).ok()?),
             ("originator-id", Val::Str(s)) => {
                 attrs.originator_id = Some(parse_ipv4("originator-id", s).ok()?);
             }

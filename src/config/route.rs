@@ -170,14 +170,7 @@ pub(crate) fn parse_route(
         "a string ASN:IPV4, e.g. \"65000:192.0.2.1\"",
     ) {
         match parse_aggregator(s) {
-            Ok(a) if a.asn != 0 => attrs.aggregator = Some(a),
-            Ok(_) => {
-                ctx.error(
-                    &span,
-                    format!("aggregator AS 0 is reserved, expected {AS_RANGE}"),
-                );
-                ok = false;
-            }
+            Ok(a) => attrs.aggregator = Some(a),
             Err(m) => {
                 ctx.error(&span, m);
                 ok = false;
