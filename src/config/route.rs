@@ -1,5 +1,6 @@
 //! `[[route]]`: a prefix, its next hop, its path attributes, and which neighbors it
-//! goes to.
+//! goes to. The checks on those values are pure functions in `route_check.rs`,
+//! shared with the fast path; this file places their messages in the file.
 
 use std::net::IpAddr;
 use std::ops::{ControlFlow, Range};
