@@ -39,16 +39,7 @@ fn main() -> ExitCode {
             println!("exabgp {}", exabgp::VERSION);
             ExitCode::SUCCESS
         }
-        Cmd::Validate { file } => match exabgp::config::load(&file) {
-            Ok(c) => {
-                println!("{}: ok, {}", file.display(), startup::summary(&c));
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("{e}");
-                exit(e.exit_code())
-            }
-        },
+        Cmd::Validate { file } => exit(exabgp::config::validate_main(&file)),
         Cmd::Decode { hex } => match startup::decode_hex(&hex) {
             Ok(text) => {
                 println!("{text}");

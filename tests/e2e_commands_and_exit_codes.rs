@@ -41,10 +41,14 @@ fn validate_version_decode() {
     std::fs::write(&good, GOOD).unwrap();
     let out = exabgp().arg("validate").arg(&good).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
+    // The documented form (docs/configuration.md), from config::validate.
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains("ok") && text.contains("1 neighbor(s), 1 route(s)"),
-        "{text}"
+    assert_eq!(
+        text,
+        format!(
+            "{}: OK (1 neighbor, 1 route, 0 processes)\n",
+            good.display()
+        )
     );
 
     let bad = dir.path.join("bad.toml");

@@ -300,8 +300,8 @@ impl Default for ServerLimits {
     }
 }
 
-/// Serve a bound control socket until `shutdown`, then remove its file. The
-/// one-line call for main: `tokio::spawn(api::serve_control_socket(sock, ctx, shutdown))`.
+/// Serve a bound control socket until `shutdown`, then remove its file (spawned by
+/// api/plane.rs).
 pub async fn serve_control_socket(
     sock: ControlSocket,
     ctx: ApiContext,

@@ -210,9 +210,8 @@ impl HelperSet {
     }
 }
 
-/// Start every `[[process]]`. One line for main:
-/// `let helpers = api::helpers::spawn_all(&config.processes, ctx.clone(), &events_tx, HelperOptions { ack: settings.api_ack, ..Default::default() }, shutdown.clone());`
-/// then `helpers.wait().await` after `shutdown.cancel()`.
+/// Start every `[[process]]` (the daemon does, in api/plane.rs); to stop them,
+/// `shutdown.cancel()` then `helpers.wait().await`.
 pub fn spawn_all(
     processes: &[ProcessConfig],
     ctx: ApiContext,

@@ -37,18 +37,22 @@ pub fn ext_community_value(c: &ExtCommunity) -> u64 {
     u64::from_be_bytes(c.0)
 }
 
-/// "65000:192.0.2.1".
+/// "65000:192.0.2.1" (the codec's `FromStr`, as the config). AS 0 is refused, as
+/// by the config: RFC 7607 forbids originating it.
 pub fn parse_aggregator(s: &str) -> Result<Aggregator, String> {
-    let bad = || format!("invalid aggregator '{s}': expected ASN:IPV4, e.g. 65000:192.0.2.1");
-    let (a, ip) = s.split_once(':').ok_or_else(bad)?;
-    Ok(Aggregator {
-        asn: a.parse().map_err(|_| bad())?,
-        address: ip.parse().map_err(|_| bad())?,
-    })
+    let a: Aggregator = s
+        .parse()
+        .map_err(|e: crate::bgp::ParseTextError| e.to_string())?;
+    if a.asn == 0 {
+        return Err(format!(
+            "invalid aggregator '{s}': AS 0 is reserved (RFC 7607), expected an AS number from 1 to 4294967295"
+        ));
+    }
+    Ok(a)
 }
 
 pub fn aggregator_text(a: &Aggregator) -> String {
-    format!("{}:{}", a.asn, a.address)
+    a.to_string()
 }
 
 /// "ipv4 unicast".

@@ -1,4 +1,4 @@
-//! Text forms of the small BGP values (communities, origin, family): what the config
+//! Text forms of the small BGP values (communities, aggregator, origin, family): what the config
 //! file, the text API and the JSON events write. Every `Display` output parses back
 //! with `FromStr` to the same value.
 
@@ -6,7 +6,9 @@ use std::fmt;
 use std::net::Ipv4Addr;
 use std::str::FromStr;
 
-use super::types::{Afi, Community, ExtCommunity, Family, LargeCommunity, Origin, Safi};
+use super::types::{
+    Afi, Aggregator, Community, ExtCommunity, Family, LargeCommunity, Origin, Safi,
+};
 
 /// A value that did not parse; the message says what was expected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -274,6 +276,32 @@ impl fmt::Display for Origin {
             Origin::Egp => "egp",
             Origin::Incomplete => "incomplete",
         })
+    }
+}
+
+// ---------------------------------------------------------------- Aggregator
+
+impl FromStr for Aggregator {
+    type Err = ParseTextError;
+    /// "ASN:IPV4" (ExaBGP's form), the AS in decimal 0-4294967295: every AGGREGATOR
+    /// a peer can send prints and parses back. AS 0 parses; refusing to originate it
+    /// (RFC 7607) is the config's and the API's rule, where routes are made.
+    fn from_str(s: &str) -> Result<Aggregator, ParseTextError> {
+        let e = || err("aggregator", s, "ASN:IPV4 such as \"65000:192.0.2.1\"");
+        let (asn, address) = s.split_once(':').ok_or_else(e)?;
+        if asn.is_empty() || !asn.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(e());
+        }
+        Ok(Aggregator {
+            asn: asn.parse().map_err(|_| e())?,
+            address: address.parse().map_err(|_| e())?,
+        })
+    }
+}
+
+impl fmt::Display for Aggregator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.asn, self.address)
     }
 }
 

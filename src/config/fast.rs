@@ -11,19 +11,23 @@
 //! strings, decimal integers, booleans, one-line arrays of those), or when anything is
 //! wrong with a route, it gives up and the caller runs the full parser over the whole
 //! text, which produces the precise `file:line:col` diagnostics. So the fast path must
-//! accept exactly what the full parser accepts, and build the same [`Config`].
+//! accept exactly what the full parser accepts, and build the same [`Config`]: the
+//! checks on a route's values are the full parser's own (`route_check.rs`), and the
+//! rest of the file goes through the full parser itself (`parse.rs`).
 
 use std::net::IpAddr;
+use std::ops::ControlFlow;
 
 use super::model::{Config, NeighborConfig, RouteConfig};
+use super::parse::parse_full;
 use super::route::ROUTE_KEYS;
+use super::route_check::{duplicate_routes, family_problem, next_hop_of, scope_of};
 use super::values::{
-    parse_aggregator, parse_community, parse_ext_community, parse_ip, parse_ipv4,
-    parse_large_community, parse_origin, parse_prefix,
+    parse_aggregator, parse_community, parse_ext_community, parse_ipv4, parse_large_community,
+    parse_origin, parse_prefix,
 };
 use crate::bgp::{AsPath, Origin, PathAttributes, Prefix};
-use crate::rib::hash::FxHashMap as FxMap;
-use crate::rib::{Interner, NextHop, Route};
+use crate::rib::{Interner, Route};
 
 /// Without any `[[route]]` there is nothing to gain. (Small files take the fast path
 /// too, so that every configuration test exercises it against the full parser.)
@@ -44,19 +48,20 @@ pub(crate) fn parse(text: &str, name: &str) -> Option<Config> {
     let split = split(text)?;
     let Split { rest, routes } = split;
     // The rest must be a valid configuration of its own, without any `route` key.
-    let mut config = super::parse::parse_full(&rest, name).ok()?;
+    let mut config = parse_full(&rest, name).ok()?;
     drop(rest);
     // A `route` key of another shape (`route = 1`, `[route]`) is an error there.
     if !config.routes.is_empty() {
         return None;
     }
     let mut interner: Interner = Interner::new();
+    let known: Vec<IpAddr> = config.neighbors.iter().map(|n| n.address).collect();
     let mut out = Vec::with_capacity(routes.len());
     for section in &routes {
-        out.push(route(section, &config.neighbors, &mut interner)?);
+        out.push(route(section, &config.neighbors, &known, &mut interner)?);
     }
     drop(routes);
-    if has_duplicates(&out) {
+    if !no_duplicates(&out) {
         return None;
     }
     config.routes = out;
@@ -284,10 +289,12 @@ fn u32_of(v: &Val<'_>) -> Option<u32> {
     }
 }
 
-/// One route section, checked as `route::parse_route` does; None on any problem.
+/// One route section, checked as `route::parse_route` does (with the same
+/// `route_check` functions); None on any problem. `known`: the neighbor addresses.
 fn route(
     section: &str,
     neighbors: &[NeighborConfig],
+    known: &[IpAddr],
     interner: &mut Interner,
 ) -> Option<RouteConfig> {
     let mut attrs = PathAttributes {
@@ -330,26 +337,36 @@ fn route(
                 attrs.ext_communities = strings(&v, parse_ext_community)?;
             }
             ("atomic-aggregate", Val::Bool(b)) => attrs.atomic_aggregate = *b,
-            ("aggregator", Val::Str(s)) => {
-                let a = parse_aggregator(s).ok()?;
-                if a.asn == 0 {
-                    return None;
-                }
-                attrs.aggregator = Some(a);
-            }
+            ("aggregator", Val::Str(s)) => attrs.aggregator = Some(parse_aggregator(s).ok()?),
             ("originator-id", Val::Str(s)) => {
                 attrs.originator_id = Some(parse_ipv4("originator-id", s).ok()?);
             }
             ("cluster-list", _) => {
                 attrs.cluster_list = strings(&v, |s| parse_ipv4("cluster-list", s))?;
             }
-            ("neighbors", _) => scope = Some(parse_scope(&v, neighbors)?),
+            ("neighbors", Val::Array(items)) => {
+                let entries = items
+                    .iter()
+                    .map(|i| match i {
+                        Val::Str(s) => Some(*s),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<&str>>>()?;
+                let (list, problems) = scope_of(entries, known);
+                if list.is_empty() || !problems.is_empty() {
+                    return None;
+                }
+                scope = Some(list);
+            }
             _ => return None,
         }
     }
     let prefix = prefix?;
-    let next_hop = next_hop_of(next_hop?, prefix)?;
-    if !family_ok(prefix, scope.as_deref(), neighbors) {
+    let next_hop = next_hop_of(next_hop?, Some(prefix)).ok()?;
+    let families = neighbors
+        .iter()
+        .map(|n| (Some(n.address), Some(n.families.as_slice())));
+    if family_problem(prefix, scope.as_deref(), families).is_some() {
         return None;
     }
     Some(RouteConfig {
@@ -362,93 +379,23 @@ fn route(
     })
 }
 
-/// As `route::parse_next_hop`, without the messages.
-fn next_hop_of(s: &str, prefix: Prefix) -> Option<NextHop> {
-    if s.eq_ignore_ascii_case("self") {
-        return Some(NextHop::SelfAddress);
-    }
-    let a = parse_ip("next-hop", s).ok()?;
-    if prefix.addr().is_ipv4() != a.is_ipv4() || a.is_unspecified() || a.is_multicast() {
-        return None;
-    }
-    Some(NextHop::Address(a))
-}
-
-/// As `route::parse_scope`: known neighbor addresses, at least one, deduplicated.
-fn parse_scope(v: &Val<'_>, neighbors: &[NeighborConfig]) -> Option<Vec<IpAddr>> {
-    let list = strings(v, |s| parse_ip("neighbors", s))?;
-    if list.is_empty() {
-        return None;
-    }
-    let mut out: Vec<IpAddr> = Vec::with_capacity(list.len());
-    for a in list {
-        if !neighbors.iter().any(|n| n.address == a) {
-            return None;
-        }
-        if !out.contains(&a) {
-            out.push(a);
-        }
-    }
-    Some(out)
-}
-
-/// As `route::check_family`: some neighbor the route goes to negotiates its family.
-fn family_ok(p: Prefix, scope: Option<&[IpAddr]>, neighbors: &[NeighborConfig]) -> bool {
-    let fam = p.family();
-    neighbors
-        .iter()
-        .filter(|n| match scope {
-            None => true,
-            Some(list) => list.contains(&n.address),
-        })
-        .any(|n| n.families.contains(&fam))
-}
-
-/// As `route::check_duplicate_routes`: the same prefix twice for a common neighbor.
-fn has_duplicates(routes: &[RouteConfig]) -> bool {
-    // Generated tables are usually in increasing order: then no prefix repeats, and
-    // no map is needed (at 1M routes it would take 50 MB).
-    if routes
-        .windows(2)
-        .all(|w| w[0].route.prefix < w[1].route.prefix)
-    {
-        return false;
-    }
-    // Last route index by prefix, and for each route the previous one with its prefix.
-    let mut last: FxMap<Prefix, u32> = FxMap::default();
-    last.reserve(routes.len());
-    let mut previous: Vec<u32> = Vec::new();
-    for (i, r) in routes.iter().enumerate() {
-        let Ok(i32) = u32::try_from(i) else {
-            return true;
-        };
-        let before = last.insert(r.route.prefix, i32);
-        let Some(mut j) = before else { continue };
-        if previous.is_empty() {
-            previous = vec![u32::MAX; routes.len()];
-        }
-        previous[i] = j;
-        loop {
-            let q = &routes[j as usize];
-            let overlap = r.neighbors.is_empty()
-                || q.neighbors.is_empty()
-                || r.neighbors.iter().any(|x| q.neighbors.contains(x));
-            if overlap {
-                return true;
-            }
-            j = previous[j as usize];
-            if j == u32::MAX {
-                break;
-            }
-        }
-    }
-    false
+/// No route repeats a prefix for a common neighbor (see `route_check.rs`).
+fn no_duplicates(routes: &[RouteConfig]) -> bool {
+    let key = |i: usize| {
+        let r: &RouteConfig = &routes[i];
+        Some((r.route.prefix, r.neighbors.as_slice()))
+    };
+    let mut any = false;
+    let checked = duplicate_routes(routes.len(), key, |_, _| {
+        any = true;
+        ControlFlow::Break(())
+    });
+    checked.is_ok() && !any
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{key_value, parse, self_contained, Val};
-    use crate::config::parse::parse_full;
+    use super::{key_value, parse, parse_full, self_contained, Val};
     use std::sync::Arc;
 
     const HEAD: &str = r#"

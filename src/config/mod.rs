@@ -2,13 +2,14 @@
 //!
 //! - [`load`] / [`parse_str`]: TOML text to a validated [`Config`], or a
 //!   [`ConfigError`] listing every problem as `FILE:LINE:COL: message`.
-//! - [`Settings::load`]: the `exabgp_*` settings from command line, environment,
-//!   env file and defaults.
+//!   The pipeline runs one way, from `load.rs` (the entry) down; see its header.
+//! - [`Settings::load`] (`settings/`): the `exabgp_*` settings from command line,
+//!   environment, env file and defaults.
 
-mod env;
-mod env_file;
 mod error;
 mod fast;
+mod global;
+mod load;
 mod model;
 mod neighbor;
 mod parse;
@@ -16,16 +17,18 @@ mod position;
 mod process;
 mod render;
 mod route;
+mod route_check;
 mod settings;
-mod settings_doc;
 mod validate;
 mod values;
 mod walk;
 
-pub use env::{default_root, parse_bool_word, text_environ, LoadedSettings, SettingsError};
 pub use error::{ConfigError, Diagnostic};
+pub use load::{known_keys, load, parse_str};
 pub use model::*;
-pub use parse::{known_keys, load, parse_str};
-pub use settings::*;
-pub use settings_doc::{example_env_file, SettingDoc, SETTINGS};
+// Many callers (main, daemon, api, tests) name these `config::Settings` etc.
+pub use settings::{
+    default_root, example_env_file, parse_bool_word, text_environ, LoadedSettings, LogDestination,
+    SettingDoc, SettingOrigin, Settings, SettingsError, SETTINGS,
+};
 pub use validate::{summary, validate_main, validate_to};

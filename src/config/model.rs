@@ -1,5 +1,5 @@
 //! The validated configuration: what the TOML file means once every check passed.
-//! The parser (see `parse.rs`) produces these; the daemon consumes them.
+//! The parsers (entry: `load.rs`) produce these; the daemon consumes them.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;

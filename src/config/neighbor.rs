@@ -5,8 +5,8 @@ use std::ops::Range;
 
 use toml::de::DeValue;
 
+use super::global::{asn, router_id, GlobalDraft};
 use super::model::{MaxPrefix, NeighborConfig};
-use super::parse::{asn, router_id, GlobalDraft};
 use super::values::{family_of, ip_version, parse_family, parse_ip};
 use super::walk::{int_value, type_name, Ctx, SValue, Table};
 use crate::bgp::Family;

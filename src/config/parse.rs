@@ -1,79 +1,23 @@
-//! From TOML text to a validated [`Config`]: the top level and `[global]`.
-//! Neighbors, routes and processes are in `neighbor.rs`, `route.rs`, `process.rs`.
+//! The full parser: a spanned TOML document walked by hand, every problem
+//! collected (see `walk.rs`), a [`Config`] returned only when there is none.
 //!
-//! Every problem is collected (see `walk.rs`); a config is returned only when there
-//! is none.
+//! This file reads the top level and hands each table to its own file:
+//! `global.rs`, `neighbor.rs`, `route.rs`, `process.rs`. The entry points
+//! (`load`, `parse_str`) are in `load.rs`.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::ops::Range;
-use std::path::Path;
 
 use toml::de::{DeTable, DeValue};
 
-use super::error::{ConfigError, Diagnostic};
-use super::model::{Config, Global};
-use super::neighbor::{check_duplicate_neighbors, parse_neighbor, NeighborDraft};
+use super::error::ConfigError;
+use super::global::{parse_global, resolve_global, GlobalDraft};
+use super::model::Config;
+use super::neighbor::{check_duplicate_neighbors, parse_neighbor};
+use super::process::{check_duplicate_names, parse_process};
+use super::route::{check_duplicate_routes, parse_route};
 use super::walk::{type_name, Ctx, Table};
 
 pub(crate) const TOP_KEYS: &[&str] = &["global", "neighbor", "route", "process"];
-pub(crate) const GLOBAL_KEYS: &[&str] = &["router-id", "local-as"];
-
-/// Every key the file may hold, by section (`""` is the top level), in the order the
-/// documentation lists them; for docs and tooling.
-pub fn known_keys() -> &'static [(&'static str, &'static [&'static str])] {
-    &[
-        ("", TOP_KEYS),
-        ("global", GLOBAL_KEYS),
-        ("neighbor", super::neighbor::NEIGHBOR_KEYS),
-        ("route", super::route::ROUTE_KEYS),
-        ("process", super::process::PROCESS_KEYS),
-    ]
-}
-
-/// What an AS number is, for messages.
-pub(crate) const AS_RANGE: &str = "an AS number from 1 to 4294967295";
-
-/// Read and parse a configuration file.
-pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let name = path.display().to_string();
-    let text = match std::str::from_utf8(&bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            // Position of the first bad byte, counted over the valid prefix.
-            let valid = &bytes[..e.valid_up_to()];
-            let valid = std::str::from_utf8(valid).unwrap_or_default();
-            let idx = super::position::LineIndex::new(valid);
-            let (line, col) = idx.position(valid.len());
-            let bad = bytes.get(e.valid_up_to()).copied().unwrap_or_default();
-            return Err(ConfigError::Invalid(vec![Diagnostic {
-                file: name,
-                line,
-                col,
-                message: format!(
-                    "invalid UTF-8 (byte 0x{bad:02x}), expected the file to be UTF-8 text"
-                ),
-            }]));
-        }
-    };
-    let mut config = parse_str(text, &name)?;
-    config.source = Some(path.to_path_buf());
-    Ok(config)
-}
-
-/// Parse configuration text; `name` prefixes every message (usually the file path).
-///
-/// Large route tables take a fast path (see `fast.rs`); whenever it declines, the
-/// full parser below reads the whole text and reports every problem.
-pub fn parse_str(text: &str, name: &str) -> Result<Config, ConfigError> {
-    if let Some(config) = super::fast::parse(text, name) {
-        return Ok(config);
-    }
-    parse_full(text, name)
-}
 
 /// The full parser: a spanned TOML document walked by hand, every problem collected.
 pub(crate) fn parse_full(text: &str, name: &str) -> Result<Config, ConfigError> {
@@ -135,17 +79,18 @@ pub(crate) fn parse_full(text: &str, name: &str) -> Result<Config, ConfigError> 
 
     let mut routes = Vec::new();
     for t in tables(&mut ctx, &root, "route") {
-        routes.push(super::route::parse_route(&mut ctx, &t, &neighbors));
+        routes.push(parse_route(&mut ctx, &t, &neighbors));
     }
-    super::route::check_duplicate_routes(&mut ctx, &routes);
+    check_duplicate_routes(&mut ctx, &routes);
 
     let mut processes = Vec::new();
     for t in tables(&mut ctx, &root, "process") {
-        processes.push(super::process::parse_process(&mut ctx, &t));
+        processes.push(parse_process(&mut ctx, &t));
     }
-    super::process::check_duplicate_names(&mut ctx, &processes);
+    check_duplicate_names(&mut ctx, &processes);
 
-    let global = resolve_global(&mut ctx, &root, &global, &neighbors);
+    let first = neighbors.iter().find_map(|n| n.config.as_ref());
+    let global = resolve_global(&mut ctx, &root, &global, first, neighbors.is_empty());
     if ctx.has_errors() {
         return Err(ConfigError::Invalid(ctx.into_diagnostics()));
     }
@@ -251,117 +196,4 @@ fn tables<'t, 'i>(
         }
     }
     out
-}
-
-/// `[global]` as written (each value optional).
-#[derive(Default)]
-pub(crate) struct GlobalDraft {
-    pub(crate) router_id: Option<Ipv4Addr>,
-    pub(crate) local_as: Option<u32>,
-    /// Set when a value was present but invalid (already reported): no cascade.
-    pub(crate) broken: bool,
-    span: Option<Range<usize>>,
-}
-
-fn parse_global(ctx: &mut Ctx<'_>, t: &Table<'_, '_>) -> GlobalDraft {
-    t.check_keys(ctx, GLOBAL_KEYS);
-    let mut g = GlobalDraft {
-        span: Some(t.span.clone()),
-        ..GlobalDraft::default()
-    };
-    match router_id(ctx, t) {
-        Ok(r) => g.router_id = r,
-        Err(()) => g.broken = true,
-    }
-    match asn(ctx, t, "local-as") {
-        Ok(a) => g.local_as = a,
-        Err(()) => g.broken = true,
-    }
-    g
-}
-
-/// Ok(None): absent; Err: present but invalid (reported).
-pub(crate) fn router_id(ctx: &mut Ctx<'_>, t: &Table<'_, '_>) -> Result<Option<Ipv4Addr>, ()> {
-    let expected = "a non-zero IPv4 address as a string, e.g. \"192.0.2.1\"";
-    if t.get("router-id").is_none() {
-        return Ok(None);
-    }
-    let Some((s, span)) = t.str(ctx, "router-id", expected) else {
-        return Err(());
-    };
-    match s.parse::<IpAddr>() {
-        Ok(IpAddr::V4(a)) if !a.is_unspecified() => Ok(Some(a)),
-        Ok(IpAddr::V4(_)) => {
-            ctx.error(
-                &span,
-                format!("router-id 0.0.0.0 is not allowed, expected {expected}"),
-            );
-            Err(())
-        }
-        Ok(IpAddr::V6(_)) => {
-            ctx.error(
-                &span,
-                format!("router-id \"{s}\" is an IPv6 address, expected {expected}"),
-            );
-            Err(())
-        }
-        Err(_) => {
-            ctx.error(
-                &span,
-                format!("invalid router-id \"{s}\", expected {expected}"),
-            );
-            Err(())
-        }
-    }
-}
-
-/// An AS number (1..=u32::MAX). Ok(None): absent; Err: invalid (reported).
-pub(crate) fn asn(ctx: &mut Ctx<'_>, t: &Table<'_, '_>, key: &str) -> Result<Option<u32>, ()> {
-    if t.get(key).is_none() {
-        return Ok(None);
-    }
-    match t.int(ctx, key, 0, i128::from(u32::MAX), AS_RANGE) {
-        Some((0, span)) => {
-            ctx.error(&span, format!("{key} 0 is reserved, expected {AS_RANGE}"));
-            Err(())
-        }
-        Some((n, _)) => u32::try_from(n).map(Some).map_err(|_| ()),
-        None => Err(()),
-    }
-}
-
-/// The global router-id / local-as: from [global], else the first neighbor's.
-fn resolve_global(
-    ctx: &mut Ctx<'_>,
-    root: &Table<'_, '_>,
-    g: &GlobalDraft,
-    neighbors: &[NeighborDraft],
-) -> Option<Global> {
-    let first = neighbors.iter().find_map(|n| n.config.as_ref());
-    let router_id = g.router_id.or(first.map(|n| n.router_id));
-    let local_as = g.local_as.or(first.map(|n| n.local_as));
-    if neighbors.is_empty() && !g.broken {
-        let span = g.span.clone().unwrap_or(root.span.clone());
-        let where_ = if g.span.is_some() {
-            "[global] is missing"
-        } else {
-            "missing"
-        };
-        if router_id.is_none() {
-            ctx.error(
-                &span,
-                format!("{where_} 'router-id', expected router-id = \"192.0.2.1\" in [global]"),
-            );
-        }
-        if local_as.is_none() {
-            ctx.error(
-                &span,
-                format!("{where_} 'local-as', expected local-as = 65001 in [global]"),
-            );
-        }
-    }
-    Some(Global {
-        router_id: router_id?,
-        local_as: local_as?,
-    })
 }

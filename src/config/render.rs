@@ -1,4 +1,5 @@
-//! Rendering the model back to TOML: `show neighbor configuration`, and a whole
+//! Rendering the model back to TOML: `show neighbor configuration` (each
+//! neighbor's status carries [`NeighborConfig::to_toml_string`]), and a whole
 //! [`Config`] as a file that parses back to the same value.
 
 use std::fmt::Write as _;

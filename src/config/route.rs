@@ -1,17 +1,20 @@
 //! `[[route]]`: a prefix, its next hop, its path attributes, and which neighbors it
-//! goes to.
+//! goes to. The checks on those values are pure functions in `route_check.rs`,
+//! shared with the fast path; this file places their messages in the file.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
 use std::sync::Arc;
 
 use super::model::RouteConfig;
 use super::neighbor::NeighborDraft;
-use super::parse::AS_RANGE;
+use super::route_check::{
+    duplicate_routes, family_problem, next_hop_of, scope_of, FamilyProblem, ScopeProblem,
+    NEXT_HOP_EXPECTED,
+};
 use super::values::{
-    ip_version, parse_aggregator, parse_community, parse_ext_community, parse_ip, parse_ipv4,
-    parse_large_community, parse_origin, parse_prefix,
+    parse_aggregator, parse_community, parse_ext_community, parse_ipv4, parse_large_community,
+    parse_origin, parse_prefix, AS_RANGE,
 };
 use super::walk::{int_value, Ctx, Table};
 use crate::bgp::{AsPath, Origin, PathAttributes, Prefix};
@@ -168,14 +171,7 @@ pub(crate) fn parse_route(
         "a string ASN:IPV4, e.g. \"65000:192.0.2.1\"",
     ) {
         match parse_aggregator(s) {
-            Ok(a) if a.asn != 0 => attrs.aggregator = Some(a),
-            Ok(_) => {
-                ctx.error(
-                    &span,
-                    format!("aggregator AS 0 is reserved, expected {AS_RANGE}"),
-                );
-                ok = false;
-            }
+            Ok(a) => attrs.aggregator = Some(a),
             Err(m) => {
                 ctx.error(&span, m);
                 ok = false;
@@ -262,8 +258,7 @@ fn list<T>(
 }
 
 fn parse_next_hop(ctx: &mut Ctx<'_>, t: &Table<'_, '_>, prefix: Option<Prefix>) -> Option<NextHop> {
-    let expected = "\"self\" or an IP address as a string";
-    let Some((s, span)) = t.str(ctx, "next-hop", expected) else {
+    let Some((s, span)) = t.str(ctx, "next-hop", NEXT_HOP_EXPECTED) else {
         if t.get("next-hop").is_none() {
             t.missing(
                 ctx,
@@ -273,41 +268,13 @@ fn parse_next_hop(ctx: &mut Ctx<'_>, t: &Table<'_, '_>, prefix: Option<Prefix>) 
         }
         return None;
     };
-    if s.eq_ignore_ascii_case("self") {
-        return Some(NextHop::SelfAddress);
-    }
-    let a = match parse_ip("next-hop", s) {
-        Ok(a) => a,
-        Err(_) => {
-            ctx.error(
-                &span,
-                format!("invalid next-hop \"{s}\", expected {expected}"),
-            );
-            return None;
-        }
-    };
-    if let Some(p) = prefix {
-        if p.addr().is_ipv4() != a.is_ipv4() {
-            ctx.error(
-                &span,
-                format!(
-                    "next-hop {a} is {} but prefix {p} is {}, expected an {} address or \"self\"",
-                    ip_version(a),
-                    ip_version(p.addr()),
-                    ip_version(p.addr())
-                ),
-            );
-            return None;
+    match next_hop_of(s, prefix) {
+        Ok(n) => Some(n),
+        Err(m) => {
+            ctx.error(&span, m);
+            None
         }
     }
-    if a.is_unspecified() || a.is_multicast() {
-        ctx.error(
-            &span,
-            format!("next-hop {a} is not a usable address, expected a unicast address or \"self\""),
-        );
-        return None;
-    }
-    Some(NextHop::Address(a))
 }
 
 /// `neighbors`: (None = all, valid?).
@@ -337,36 +304,33 @@ fn parse_scope(
             known.push(a);
         }
     }
-    let mut out = Vec::new();
-    for (s, span) in items {
-        match parse_ip("neighbors", s) {
-            Ok(a) if known.contains(&a) => {
-                if !out.contains(&a) {
-                    out.push(a);
-                }
+    let (out, problems) = scope_of(items.iter().map(|(s, _)| *s), &known);
+    for (i, problem) in problems {
+        ok = false;
+        let span = &items[i].1;
+        match problem {
+            ScopeProblem::Unknown(a) if all_known => {
+                let list = if known.is_empty() {
+                    "none is configured".to_string()
+                } else {
+                    format!(
+                        "one of: {}",
+                        known
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                ctx.error(
+                    span,
+                    format!(
+                        "neighbors names {a}, which is not a configured neighbor, expected {list}"
+                    ),
+                );
             }
-            Ok(a) => {
-                ok = false;
-                if all_known {
-                    let list = if known.is_empty() {
-                        "none is configured".to_string()
-                    } else {
-                        format!(
-                            "one of: {}",
-                            known
-                                .iter()
-                                .map(ToString::to_string)
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    };
-                    ctx.error(&span, format!("neighbors names {a}, which is not a configured neighbor, expected {list}"));
-                }
-            }
-            Err(m) => {
-                ctx.error(&span, m);
-                ok = false;
-            }
+            ScopeProblem::Unknown(_) => {}
+            ScopeProblem::Invalid(m) => ctx.error(span, m),
         }
     }
     (Some(out), ok)
@@ -380,58 +344,39 @@ fn check_family(
     scope: Option<&[IpAddr]>,
     neighbors: &[NeighborDraft],
 ) {
-    let fam = p.family();
-    let targeted = neighbors.iter().filter(|n| match (scope, &n.address) {
-        (None, _) => true,
-        (Some(list), Some((a, _))) => list.contains(a),
-        (Some(_), None) => false,
-    });
-    let mut any = false;
-    for n in targeted {
-        match &n.families {
-            // A neighbor whose families are broken was reported already: stay quiet.
-            None => return,
-            Some(f) if f.contains(&fam) => return,
-            Some(_) => any = true,
-        }
-    }
-    let f = fam.to_string();
-    let msg = match (scope, any) {
+    let drafts = neighbors
+        .iter()
+        .map(|n| (n.address.as_ref().map(|(a, _)| *a), n.families.as_deref()));
+    let Some(problem) = family_problem(p, scope, drafts) else {
+        return;
+    };
+    let f = p.family().to_string();
+    let msg = match (scope, problem) {
         (Some(list), _) => format!(
             "route {p} is {f} but none of its neighbors ({}) negotiates {f}, expected \"{f}\" in the families of one of them",
             list.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
         ),
-        (None, true) => format!(
+        (None, FamilyProblem::NotNegotiated) => format!(
             "route {p} is {f} but no neighbor negotiates {f}, expected a [[neighbor]] whose families include \"{f}\""
         ),
-        (None, false) => format!("route {p} has no neighbor to go to, expected a [[neighbor]] whose families include \"{f}\""),
+        (None, FamilyProblem::NoNeighbor) => format!("route {p} has no neighbor to go to, expected a [[neighbor]] whose families include \"{f}\""),
     };
     ctx.error(span, msg);
 }
 
-/// Without ADD-PATH a neighbor holds one route per prefix: the same prefix twice for
-/// overlapping neighbors is a mistake.
+/// The same prefix twice for overlapping neighbors (see `route_check.rs`): each
+/// repeat reported with the line of the first.
 pub(crate) fn check_duplicate_routes(ctx: &mut Ctx<'_>, routes: &[RouteDraft]) {
-    // Earlier routes by prefix, so that a file with many routes stays linear.
-    let mut seen: HashMap<Prefix, Vec<usize>> = HashMap::new();
-    for (i, r) in routes.iter().enumerate() {
-        let (Some((p, span)), true) = (&r.prefix, r.scope_ok) else {
-            continue;
-        };
-        let earlier = seen.entry(*p).or_default();
-        let first = earlier.iter().find_map(|&j| {
-            let q = &routes[j];
-            let overlap = match (&r.scope, &q.scope) {
-                (Some(a), Some(b)) => a.iter().any(|x| b.contains(x)),
-                _ => true,
-            };
-            overlap
-                .then(|| q.prefix.as_ref().map(|(_, s)| s.clone()))
-                .flatten()
-        });
-        earlier.push(i);
-        if let Some(first) = first {
-            let line = ctx.line_of(&first);
+    let key = |i: usize| {
+        let r: &RouteDraft = &routes[i];
+        match (&r.prefix, r.scope_ok) {
+            (Some((p, _)), true) => Some((*p, r.scope.as_deref().unwrap_or_default())),
+            _ => None,
+        }
+    };
+    let result = duplicate_routes(routes.len(), key, |i, first| {
+        if let (Some((p, span)), Some((_, first))) = (&routes[i].prefix, &routes[first].prefix) {
+            let line = ctx.line_of(first);
             ctx.error(
                 span,
                 format!(
@@ -439,5 +384,12 @@ pub(crate) fn check_duplicate_routes(ctx: &mut Ctx<'_>, routes: &[RouteDraft]) {
                 ),
             );
         }
+        ControlFlow::Continue(())
+    });
+    if result.is_err() {
+        ctx.error(
+            &(0..0),
+            "too many [[route]] tables to check for duplicates, expected at most 4294967294",
+        );
     }
 }

@@ -4,8 +4,8 @@
 use std::io::Write;
 use std::path::Path;
 
+use super::load::load;
 use super::model::Config;
-use super::parse::load;
 
 /// One line describing a valid configuration, e.g.
 /// `/etc/exabgp/edge1.toml: OK (2 neighbors, 3 routes, 1 process)`.

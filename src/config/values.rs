@@ -2,14 +2,18 @@
 //! families, prefixes, aggregators. Each parser returns a message saying what was
 //! wrong and what was expected, ready to be placed after `FILE:LINE:COL: `.
 //!
-//! Communities, origins and families use the codec's `FromStr` (one grammar for the
-//! config, the API and the events); this module words their errors for the config.
+//! Communities, aggregators, origins and families use the codec's `FromStr` (one
+//! grammar for the config, the API and the events); this module words their errors
+//! for the config.
 
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::bgp::{
     Aggregator, Community, ExtCommunity, Family, LargeCommunity, Origin, ParseTextError, Prefix,
 };
+
+/// What an AS number is, for messages.
+pub(crate) const AS_RANGE: &str = "an AS number from 1 to 4294967295";
 
 /// The codec's parse error, in the config's words: `invalid WHAT "INPUT", expected ...`.
 fn text_error(e: ParseTextError) -> String {
@@ -112,14 +116,14 @@ pub(crate) fn parse_prefix(s: &str) -> Result<Prefix, String> {
     }
 }
 
-/// "65000:192.0.2.1": the aggregator's AS and address.
+/// "65000:192.0.2.1": the aggregator's AS and address (the codec's `FromStr`, as
+/// the API). AS 0 is refused, as by the API: RFC 7607 forbids originating it.
 pub(crate) fn parse_aggregator(s: &str) -> Result<Aggregator, String> {
-    let err =
-        || format!("invalid aggregator \"{s}\", expected ASN:IPV4 such as \"65000:192.0.2.1\"");
-    let (asn, ip) = s.split_once(':').ok_or_else(err)?;
-    let asn: u32 = asn.parse().map_err(|_| err())?;
-    let address: Ipv4Addr = ip.parse().map_err(|_| err())?;
-    Ok(Aggregator { asn, address })
+    let a: Aggregator = s.parse().map_err(text_error)?;
+    if a.asn == 0 {
+        return Err(format!("aggregator AS 0 is reserved, expected {AS_RANGE}"));
+    }
+    Ok(a)
 }
 
 #[cfg(test)]

@@ -80,7 +80,7 @@ impl ServerError {
     }
 }
 
-/// One line describing a configuration, for `validate` and the startup log.
+/// One line describing a configuration, for the startup log.
 pub fn summary(c: &Config) -> String {
     format!(
         "{} neighbor(s), {} route(s), {} process(es), router-id {}, local-as {}",

@@ -40,7 +40,6 @@ mod wire;
 
 pub use inbox::{inbox, Inbox, Outbox, Refused, COMMAND_QUEUE, INCOMING_PENDING};
 pub use limits::CEASE_MAX_PREFIX;
-pub use status::describe_config;
 
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;

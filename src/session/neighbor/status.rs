@@ -1,12 +1,12 @@
 //! What `show neighbor` and `show adj-rib` report about one neighbor: its status
-//! and counters, its Adj-RIBs as entries, and its settings with secrets masked.
+//! and counters, its Adj-RIBs as entries, and its settings with secrets masked
+//! (rendered by config/render.rs, the one renderer of a neighbor's settings).
 
 use super::Neighbor;
 use crate::bgp::Family;
-use crate::config::NeighborConfig;
 use crate::control::{NeighborStatus, RibDirection, RibEntry};
 use crate::rib::NextHop;
-use crate::session::outbound::{self, SessionContext};
+use crate::session::outbound::SessionContext;
 
 impl Neighbor {
     /// The answer to `show neighbor`.
@@ -30,7 +30,7 @@ impl Neighbor {
             prefixes_in: self.rib_in.len() as u64,
             prefixes_out: self.rib_out.len() as u64,
             last_error: self.last_error.clone(),
-            configuration: describe_config(&self.cfg),
+            configuration: self.cfg.to_toml_string(),
         }
     }
 
@@ -76,53 +76,6 @@ impl Neighbor {
         v.sort_by_key(|e| e.prefix);
         v
     }
-}
-
-/// The neighbor's settings for `show neighbor configuration`, secrets masked.
-pub fn describe_config(c: &NeighborConfig) -> String {
-    let families: Vec<&str> = c
-        .families
-        .iter()
-        .map(|f| outbound::family_name(*f))
-        .collect();
-    let mut s = format!(
-        "neighbor {} peer-as {} local-as {} router-id {} port {} hold-time {} passive {} families [{}]",
-        c.address,
-        c.peer_as,
-        c.local_as,
-        c.router_id,
-        c.port,
-        c.hold_time,
-        c.passive,
-        families.join(", ")
-    );
-    if let Some(l) = c.local_address {
-        s.push_str(&format!(" local-address {l}"));
-    }
-    if c.md5_password.is_some() {
-        s.push_str(" md5-password <set>");
-    }
-    if let Some(m) = &c.max_prefix {
-        let limits: Vec<String> = m
-            .limits
-            .iter()
-            .map(|(f, n)| format!("{} {n}", outbound::family_name(*f)))
-            .collect();
-        s.push_str(&format!(" max-prefix [{}]", limits.join(", ")));
-        if m.warning_only {
-            s.push_str(" warning-only");
-        }
-        if let Some(r) = m.restart_after {
-            s.push_str(&format!(" restart-after {r}"));
-        }
-        if let Some(p) = m.warning_threshold {
-            s.push_str(&format!(" warning-threshold {p}%"));
-        }
-    }
-    if let Some(d) = &c.description {
-        s.push_str(&format!(" description {d:?}"));
-    }
-    s
 }
 
 #[cfg(test)]
@@ -175,9 +128,23 @@ mod tests {
         );
     }
 
+    /// `show neighbor configuration` is the documented one (docs/configuration.md):
+    /// the effective `[[neighbor]]` block in the file's own syntax, from
+    /// config/render.rs, and the password never shows.
     #[test]
-    fn configuration_masks_the_md5_password() {
-        // The password never shows in `show neighbor configuration`.
-        assert!(!describe_config(&super::super::test_config()).contains("secret"));
+    fn configuration_is_the_toml_block_and_masks_the_md5_password() {
+        let cfg = super::super::test_config();
+        let (events, _) = crate::control::event_channel(1, 1 << 20);
+        let (_tx, rx) = super::super::inbox(1);
+        let n = Neighbor::new(cfg.clone(), &[], 0, events, rx, super::super::test_brief());
+        let text = n.status().configuration;
+        assert!(!text.contains("secret"), "{text}");
+        assert!(text.starts_with("[[neighbor]]\n"), "{text}");
+        assert!(
+            text.contains(&format!("peer-as = {}\n", cfg.peer_as)),
+            "{text}"
+        );
+        assert!(text.contains("# md5-password is set (not shown)"), "{text}");
+        assert_eq!(text, cfg.to_toml_string());
     }
 }

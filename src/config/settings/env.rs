@@ -11,9 +11,9 @@ use std::ffi::OsString;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use super::doc::{EXABGP_IGNORED, SETTINGS};
 use super::env_file::parse_env_file;
-use super::settings::{LogDestination, SettingOrigin, Settings};
-use super::settings_doc::{EXABGP_IGNORED, SETTINGS};
+use super::model::{LogDestination, SettingOrigin, Settings};
 
 /// Why the settings could not be loaded. Exit code 78 (EX_CONFIG), like a bad config.
 #[derive(Debug, thiserror::Error)]
@@ -129,7 +129,7 @@ fn unknown_message(key: &str) -> String {
     let kebab = |k: &str| k.to_ascii_lowercase().replace(['.', '_'], "-");
     let candidates: Vec<String> = names.iter().map(|n| kebab(n)).collect();
     let refs: Vec<&str> = candidates.iter().map(String::as_str).collect();
-    let hint = match super::walk::suggest(&kebab(key), &refs)
+    let hint = match crate::config::walk::suggest(&kebab(key), &refs)
         .and_then(|c| candidates.iter().position(|k| k == c))
     {
         Some(i) => format!(" (did you mean {}?)", names[i]),

@@ -1,5 +1,4 @@
-//! Daemon runtime settings: ExaBGP's `exabgp_*` names, read from the command line,
-//! the environment and an env file, in that order of precedence, else a default.
+//! The loaded runtime settings: [`Settings`], and where each value came from.
 //!
 //! Both spellings are accepted: `exabgp_tcp_port` and `exabgp.tcp.port`.
 
