@@ -1,4 +1,5 @@
-//! The API as main wires it: one call before the runtime (find and bind the
+//! The API's three calls, as daemon/startup.rs and daemon/serve.rs make them:
+//! one before the runtime (find and bind the
 //! control socket, or take systemd's), one inside it (serve the socket, start
 //! the helpers), one at the end (wait for both).
 //!
@@ -7,7 +8,7 @@
 //!   ... runtime ...
 //!   let ctx = api::ApiContext::new(control_tx, Some(api::reloader_for(config_path)));
 //!   let plane = api::start(endpoint, &config.processes, ctx, &events_tx, settings.api_ack, shutdown.clone());
-//!   daemon::run(config, io).await?;
+//!   daemon::run(config, io).await?;          // daemon/serve.rs
 //!   plane.wait().await;
 //! ```
 
