@@ -14,6 +14,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
+use crate::bgp::iana::CEASE_ADMIN_SHUTDOWN;
 use crate::bgp::{AsPath, AsSegment, PathAttributes, Prefix};
 use crate::control::{Command, RibDirection, Scope, ShowDetail};
 use crate::rib::{NextHop, Route};
@@ -199,7 +200,7 @@ fn parse_u32(s: &str, what: &str) -> Result<u32, ApiError> {
 
 fn parse_teardown_code(t: &mut Tokens) -> Result<u8, ApiError> {
     let code = match t.next() {
-        None => 2,
+        None => CEASE_ADMIN_SHUTDOWN,
         Some(c) => c.parse::<u8>().ok().filter(|c| *c > 0).ok_or_else(|| {
             syntax(format!(
                 "invalid teardown code '{c}': expected a Cease subcode 1-255"

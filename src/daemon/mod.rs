@@ -46,7 +46,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::bgp::Prefix;
+use crate::bgp::{iana, Prefix};
 use crate::config::{Config, NeighborConfig};
 use crate::control::{
     Command, ControlReply, ControlRequest, EventSender, HealthSummary, NeighborStatus, PeerState,
@@ -182,7 +182,7 @@ pub async fn run(config: Config, io: DaemonIo) -> Result<(), DaemonError> {
         }
     }
     io.shutdown.cancel();
-    d.stop_all(session::CEASE_ADMIN_SHUTDOWN, "exabgp shutting down")
+    d.stop_all(iana::CEASE_ADMIN_SHUTDOWN, "exabgp shutting down")
         .await;
     info!("daemon stopped");
     Ok(())
@@ -706,7 +706,7 @@ mod core_tests {
             );
         }
         drop(s);
-        d.stop_all(session::CEASE_ADMIN_SHUTDOWN, "test over").await;
+        d.stop_all(iana::CEASE_ADMIN_SHUTDOWN, "test over").await;
     }
 
     /// A config route withdrawn at run time stays withdrawn across a reload that
@@ -761,6 +761,6 @@ mod core_tests {
             vec!["198.51.100.0/24", "203.0.113.0/24"],
             "a reload that changes the route announces it"
         );
-        d.stop_all(session::CEASE_ADMIN_SHUTDOWN, "test over").await;
+        d.stop_all(iana::CEASE_ADMIN_SHUTDOWN, "test over").await;
     }
 }
