@@ -29,7 +29,6 @@ use super::{far_future, Conn, Flow, Neighbor, NeighborCommand};
 use crate::bgp::iana::{CEASE_MAX_PREFIX, ERR_CEASE};
 use crate::bgp::{Family, Notification};
 use crate::control::{Direction, EventKind, PeerState, PrefixLimit};
-use crate::session::outbound;
 
 /// How far above its thresholds a family is, so each warning is given once per
 /// crossing.
@@ -124,10 +123,10 @@ impl Neighbor {
             }
             let exceeded = level == Level::Exceeded;
             let cease = exceeded && !m.warning_only;
-            let name = outbound::family_name(family);
+            let name = family.to_string();
             let detail = format!(": {name}, {prefixes} prefixes, maximum {maximum}");
             if cease {
-                warn!(peer = %self.cfg.address, family = name, prefixes, maximum, cease, "maximum number of prefixes exceeded");
+                warn!(peer = %self.cfg.address, family = %name, prefixes, maximum, cease, "maximum number of prefixes exceeded");
             } else if exceeded {
                 self.noise
                     .log(self.cfg.address, Noisy::PrefixExceeded, &detail);

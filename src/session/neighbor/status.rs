@@ -6,7 +6,7 @@ use crate::bgp::Family;
 use crate::config::NeighborConfig;
 use crate::control::{NeighborStatus, RibDirection, RibEntry};
 use crate::rib::NextHop;
-use crate::session::outbound::{self, SessionContext};
+use crate::session::outbound::SessionContext;
 
 impl Neighbor {
     /// The answer to `show neighbor`.
@@ -80,11 +80,7 @@ impl Neighbor {
 
 /// The neighbor's settings for `show neighbor configuration`, secrets masked.
 pub fn describe_config(c: &NeighborConfig) -> String {
-    let families: Vec<&str> = c
-        .families
-        .iter()
-        .map(|f| outbound::family_name(*f))
-        .collect();
+    let families: Vec<String> = c.families.iter().map(Family::to_string).collect();
     let mut s = format!(
         "neighbor {} peer-as {} local-as {} router-id {} port {} hold-time {} passive {} families [{}]",
         c.address,
@@ -103,11 +99,7 @@ pub fn describe_config(c: &NeighborConfig) -> String {
         s.push_str(" md5-password <set>");
     }
     if let Some(m) = &c.max_prefix {
-        let limits: Vec<String> = m
-            .limits
-            .iter()
-            .map(|(f, n)| format!("{} {n}", outbound::family_name(*f)))
-            .collect();
+        let limits: Vec<String> = m.limits.iter().map(|(f, n)| format!("{f} {n}")).collect();
         s.push_str(&format!(" max-prefix [{}]", limits.join(", ")));
         if m.warning_only {
             s.push_str(" warning-only");
@@ -128,6 +120,31 @@ pub fn describe_config(c: &NeighborConfig) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Families are named by Family's Display, for every family: one the config
+    /// does not accept today (ipv4 flow) is printed by its name, not as "other
+    /// family".
+    #[test]
+    fn describe_config_names_families_by_display() {
+        let flow = Family::from_codes(1, 133);
+        let mut cfg = super::super::test_config();
+        cfg.families = vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST, flow];
+        cfg.max_prefix = Some(crate::config::MaxPrefix {
+            limits: vec![(Family::IPV6_UNICAST, 10), (flow, 20)],
+            warning_only: false,
+            restart_after: None,
+            warning_threshold: None,
+        });
+        let text = describe_config(&cfg);
+        assert!(
+            text.contains("families [ipv4 unicast, ipv6 unicast, ipv4 flow]"),
+            "{text}"
+        );
+        assert!(
+            text.contains("max-prefix [ipv6 unicast 10, ipv4 flow 20]"),
+            "{text}"
+        );
+    }
 
     /// Without a session, next-hop self shows the configured local-address only
     /// for routes of its family: an IPv6 route over an IPv4 local-address has no
