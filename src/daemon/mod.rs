@@ -53,7 +53,8 @@ use crate::control::{
     RibEntry, Scope,
 };
 use crate::rib::Route;
-use crate::session::{self, NeighborCommand, NeighborHandle, Refused};
+use crate::session::{NeighborCommand, NeighborHandle, Refused};
+use crate::system::md5::set_md5;
 use crate::system::ratelimit::{LogLimiter, Verdict};
 
 /// Sleeps until `when` (forever when None: the select! guard keeps it unpolled).
@@ -240,7 +241,7 @@ impl Daemon {
         match self.neighbors.get(&ip) {
             Some(h) => {
                 if let Some(key) = &h.config.md5_password {
-                    if let Err(e) = session::tcp::set_md5(&stream, peer.ip(), key.as_bytes()) {
+                    if let Err(e) = set_md5(&stream, peer.ip(), key.as_bytes()) {
                         warn!(peer = %peer, error = %e, "cannot set the TCP MD5 key on an accepted connection: closed");
                         return;
                     }
