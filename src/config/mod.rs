@@ -18,6 +18,7 @@ mod render;
 mod route;
 mod settings;
 mod settings_doc;
+pub mod socket_name;
 mod validate;
 mod values;
 mod walk;
