@@ -78,10 +78,6 @@ pub fn negotiate(
         // Data: the largest version we support (RFC 4271 §6.2).
         return Err(open_error(OPEN_UNSUPPORTED_VERSION, vec![0, 4]));
     }
-    let peer_four = peer
-        .capabilities
-        .iter()
-        .any(|c| matches!(c, Capability::FourOctetAs(_)));
     if peer.my_as != cfg.peer_as {
         return Err(open_error(OPEN_BAD_PEER_AS, Vec::new()));
     }
@@ -93,43 +89,19 @@ pub fn negotiate(
     if peer.hold_time == 1 || peer.hold_time == 2 {
         return Err(open_error(OPEN_UNACCEPTABLE_HOLD_TIME, Vec::new()));
     }
-    let our_four = ours
-        .capabilities
+    let route_refresh = ours.route_refresh() && peer.route_refresh();
+    // Without a multiprotocol capability the peer does IPv4 unicast only
+    // (Open::families).
+    let theirs = peer.families();
+    let families: Vec<Family> = cfg
+        .families
         .iter()
-        .any(|c| matches!(c, Capability::FourOctetAs(_)));
-    let has = |open: &Open, cap: &Capability| open.capabilities.contains(cap);
-    let extended_message =
-        has(ours, &Capability::ExtendedMessage) && has(peer, &Capability::ExtendedMessage);
-    let route_refresh =
-        has(ours, &Capability::RouteRefresh) && has(peer, &Capability::RouteRefresh);
-    let peer_mp: Vec<Family> = peer
-        .capabilities
-        .iter()
-        .filter_map(|c| match c {
-            Capability::Multiprotocol(f) => Some(*f),
-            _ => None,
-        })
+        .copied()
+        .filter(|f| theirs.contains(f))
         .collect();
-    let families: Vec<Family> = if peer_mp.is_empty() {
-        // No multiprotocol capability: plain RFC 4271, IPv4 unicast only.
-        cfg.families
-            .iter()
-            .copied()
-            .filter(|f| *f == Family::IPV4_UNICAST)
-            .collect()
-    } else {
-        cfg.families
-            .iter()
-            .copied()
-            .filter(|f| peer_mp.contains(f))
-            .collect()
-    };
     Ok(Negotiated {
         hold_time: ours.hold_time.min(peer.hold_time),
-        codec: CodecOptions {
-            four_octet_as: our_four && peer_four,
-            extended_message,
-        },
+        codec: CodecOptions::negotiate(ours, peer),
         families,
         route_refresh,
         peer_router_id: peer.router_id,
