@@ -12,43 +12,37 @@ use super::tokens::{expect_words, list, parse_ipv4, parse_u32, syntax, Tokens};
 use super::ApiCommand;
 
 pub(super) fn parse_announce(t: &mut Tokens, scope: Scope) -> Result<ApiCommand, ApiError> {
-    let what = t.need("'route' or 'attributes'")?.to_ascii_lowercase();
-    match what.as_str() {
-        "route" | "ipv4" | "ipv6" => {
-            if what != "route" {
-                // "announce ipv4 unicast 10.0.0.0/24 ..." (ExaBGP 4 family form).
-                expect_words(t, &["unicast"])?;
-            }
-            let prefix = parse_prefix(&t.need("prefix")?)?;
-            let spec = parse_attributes(t, false)?;
-            let route = spec.route(prefix)?;
-            Ok(ApiCommand::Control(Command::Announce {
-                scope,
-                routes: vec![route],
-            }))
-        }
-        "attributes" | "attribute" => {
-            let spec = parse_attributes(t, true)?;
-            if spec.nlri.is_empty() {
-                return Err(syntax(
-                    "announce attributes needs 'nlri' followed by at least one prefix",
-                ));
-            }
+    let routes = match parse_target(t, "announce")? {
+        Target::Route(prefix, spec) => vec![spec.route(prefix)?],
+        Target::Attributes(spec) => {
             let shared = Arc::new(spec.attrs.clone());
-            let routes = spec
-                .nlri
+            spec.nlri
                 .iter()
                 .map(|p| spec.route_with(*p, shared.clone()))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(ApiCommand::Control(Command::Announce { scope, routes }))
+                .collect::<Result<Vec<_>, _>>()?
         }
-        other => Err(syntax(format!(
-            "announce what? expected 'route' or 'attributes', found '{other}'"
-        ))),
-    }
+    };
+    Ok(ApiCommand::Control(Command::Announce { scope, routes }))
 }
 
 pub(super) fn parse_withdraw(t: &mut Tokens, scope: Scope) -> Result<ApiCommand, ApiError> {
+    let prefixes = match parse_target(t, "withdraw")? {
+        // Attributes may follow (ExaBGP accepts them); they are checked, then ignored.
+        Target::Route(prefix, _) => vec![prefix],
+        Target::Attributes(spec) => spec.nlri,
+    };
+    Ok(ApiCommand::Control(Command::Withdraw { scope, prefixes }))
+}
+
+/// What follows `announce` / `withdraw`.
+enum Target {
+    /// `route P ...`, or ExaBGP 4's family form `ipv4 unicast P ...`.
+    Route(Prefix, Spec),
+    /// `attributes ... nlri P [P ...]` (at least one prefix).
+    Attributes(Spec),
+}
+
+fn parse_target(t: &mut Tokens, verb: &str) -> Result<Target, ApiError> {
     let what = t.need("'route' or 'attributes'")?.to_ascii_lowercase();
     match what.as_str() {
         "route" | "ipv4" | "ipv6" => {
@@ -56,27 +50,19 @@ pub(super) fn parse_withdraw(t: &mut Tokens, scope: Scope) -> Result<ApiCommand,
                 expect_words(t, &["unicast"])?;
             }
             let prefix = parse_prefix(&t.need("prefix")?)?;
-            // Attributes may follow (ExaBGP accepts them); they are checked, then ignored.
-            parse_attributes(t, false)?;
-            Ok(ApiCommand::Control(Command::Withdraw {
-                scope,
-                prefixes: vec![prefix],
-            }))
+            Ok(Target::Route(prefix, parse_attributes(t, false)?))
         }
         "attributes" | "attribute" => {
             let spec = parse_attributes(t, true)?;
             if spec.nlri.is_empty() {
-                return Err(syntax(
-                    "withdraw attributes needs 'nlri' followed by at least one prefix",
-                ));
+                return Err(syntax(format!(
+                    "{verb} attributes needs 'nlri' followed by at least one prefix"
+                )));
             }
-            Ok(ApiCommand::Control(Command::Withdraw {
-                scope,
-                prefixes: spec.nlri,
-            }))
+            Ok(Target::Attributes(spec))
         }
         other => Err(syntax(format!(
-            "withdraw what? expected 'route' or 'attributes', found '{other}'"
+            "{verb} what? expected 'route' or 'attributes', found '{other}'"
         ))),
     }
 }
@@ -253,6 +239,29 @@ fn list_paren(t: &mut Tokens) -> Result<String, ApiError> {
             Some(x) if x == ")" => return Ok(v),
             Some(x) => v.push_str(&x),
             None => return Err(syntax("missing ')' after aggregator")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse_command;
+
+    /// announce and withdraw share one parser for what follows them; each error
+    /// still names the verb the line used.
+    #[test]
+    fn errors_name_the_verb() {
+        for verb in ["announce", "withdraw"] {
+            let e = parse_command(&format!("{verb} attributes next-hop self"))
+                .unwrap_err()
+                .to_string();
+            let want = format!("{verb} attributes needs 'nlri' followed by at least one prefix");
+            assert!(e.contains(&want), "{e}");
+            let e = parse_command(&format!("{verb} flow 10.0.0.0/8"))
+                .unwrap_err()
+                .to_string();
+            let want = format!("{verb} what? expected 'route' or 'attributes', found 'flow'");
+            assert!(e.contains(&want), "{e}");
         }
     }
 }
