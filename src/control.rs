@@ -58,7 +58,7 @@ pub enum Command {
         scope: Scope,
         direction: RibDirection,
     },
-    /// Send a Cease NOTIFICATION (subcode `code`, default 2 = administrative shutdown)
+    /// Send a Cease NOTIFICATION (subcode `code`, default Administrative Shutdown)
     /// and restart the session.
     Teardown { address: IpAddr, code: u8 },
     /// Replace the running configuration by this one (already parsed and validated):

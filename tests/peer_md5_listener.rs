@@ -14,7 +14,7 @@ fn connect_signed(src: IpAddr, dst: SocketAddr, key: Option<&str>) -> std::io::R
     let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
     sock.bind(&SocketAddr::new(src, 0).into())?;
     if let Some(k) = key {
-        exabgp::session::tcp::set_md5(&sock, dst.ip(), k.as_bytes())?;
+        exabgp::system::md5::set_md5(&sock, dst.ip(), k.as_bytes())?;
     }
     sock.connect_timeout(&dst.into(), Duration::from_secs(3))?;
     Ok(RawPeer::from_stream(sock.into()))

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::time::UNIX_EPOCH;
 
+use crate::bgp::iana::{CEASE_ADMIN_RESET, CEASE_ADMIN_SHUTDOWN, ERR_CEASE};
 use crate::bgp::{Capability, Family, Notification, Open, Prefix, Update};
 use crate::config::{Encoder, ReceiveKind};
 use crate::control::{Direction, Event, EventKind, PeerInfo, SessionState};
@@ -291,7 +292,8 @@ fn eor_json(f: Family) -> String {
 /// The text of a NOTIFICATION's data: the RFC 8203/9003 shutdown message when there
 /// is one, else the printable part of the data.
 fn notification_message(n: &Notification) -> String {
-    let data = if n.code == 6 && matches!(n.subcode, 2 | 4) && !n.data.is_empty() {
+    let shutdown = matches!(n.subcode, CEASE_ADMIN_SHUTDOWN | CEASE_ADMIN_RESET);
+    let data = if n.code == ERR_CEASE && shutdown && !n.data.is_empty() {
         let len = usize::from(n.data[0]);
         n.data.get(1..1 + len).unwrap_or(&n.data[1..])
     } else {

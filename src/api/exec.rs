@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::bgp::iana::CEASE_ADMIN_RESET;
 use crate::config::Config;
 use crate::control::{Command, ControlReply, ControlRequest, RibDirection, ShowDetail};
 
@@ -282,10 +283,11 @@ pub async fn execute(ctx: &ApiContext, req: &Request) -> Answer {
                 Err(e) => return Answer::error(e.to_string()),
             };
             if req.command == ApiCommand::Restart {
-                // Cease subcode 4: Administrative Reset. A neighbor that is not up
-                // answers an error; that does not make the restart fail.
+                // Cease / Administrative Reset. A neighbor that is not up answers
+                // an error; that does not make the restart fail.
                 for address in neighbors {
-                    let _ = send(ctx, Command::Teardown { address, code: 4 }).await;
+                    let code = CEASE_ADMIN_RESET;
+                    let _ = send(ctx, Command::Teardown { address, code }).await;
                 }
             }
             Answer::done()

@@ -44,17 +44,6 @@ use super::events::{receive_kind, Encoded, EventEncoder, Origin, MAX_EVENT_BYTES
 use super::exec::{execute, Answer, ApiContext};
 use super::lines::{read_line, Line, MAX_LINE};
 
-/// Variables a helper must not inherit: they describe *our* systemd hand-over.
-pub const SCRUBBED_ENV: [&str; 7] = [
-    "LISTEN_FDS",
-    "LISTEN_PID",
-    "LISTEN_FDNAMES",
-    "NOTIFY_SOCKET",
-    "WATCHDOG_USEC",
-    "WATCHDOG_PID",
-    "JOURNAL_STREAM",
-];
-
 /// How helpers are run.
 #[derive(Debug, Clone, Copy)]
 pub struct HelperOptions {
@@ -329,9 +318,7 @@ fn start(p: &ProcessConfig) -> std::io::Result<Child> {
         // so what it started (a shell's children) goes with it.
         .process_group(0)
         .kill_on_drop(true);
-    for v in SCRUBBED_ENV {
-        cmd.env_remove(v);
-    }
+    crate::system::environ::scrub_child(&mut cmd);
     crate::system::signals::unblock_in_child(&mut cmd);
     cmd.spawn()
 }

@@ -3,20 +3,8 @@
 //! RFC 7606 outcomes that do not reset the session (treat-as-withdraw, attribute
 //! discard) are not errors: they are reported inside the decoded `Update`.
 
+use super::iana::*;
 use super::types::Notification;
-
-/// NOTIFICATION error codes (RFC 4271 §4.5, RFC 7313).
-pub const ERR_HEADER: u8 = 1;
-pub const ERR_OPEN: u8 = 2;
-pub const ERR_UPDATE: u8 = 3;
-pub const ERR_HOLD_TIMER: u8 = 4;
-pub const ERR_FSM: u8 = 5;
-pub const ERR_CEASE: u8 = 6;
-pub const ERR_ROUTE_REFRESH: u8 = 7;
-
-/// Cease subcodes that carry a shutdown communication (RFC 8203, RFC 9003).
-pub const CEASE_ADMIN_SHUTDOWN: u8 = 2;
-pub const CEASE_ADMIN_RESET: u8 = 4;
 
 /// A received message that resets the session. Each variant names the RFC 4271 §6
 /// (or RFC 7313) case and keeps what the NOTIFICATION's Data field must carry.
@@ -112,21 +100,21 @@ impl DecodeError {
     pub fn subcode(&self) -> u8 {
         use DecodeError::*;
         match self {
-            ConnectionNotSynchronized => 1,
-            BadMessageLength { .. } | MalformedNotification { .. } => 2,
-            BadMessageType { .. } => 3,
-            UnsupportedVersion { .. } => 1,
-            BadPeerAs { .. } => 2,
-            BadBgpIdentifier { .. } => 3,
-            UnsupportedOptionalParameter { .. } => 4,
-            UnacceptableHoldTime { .. } => 6,
-            MalformedOpen { .. } => 0,
-            MalformedAttributeList { .. } => 1,
-            UnrecognizedWellKnown { .. } => 2,
-            AttributeFlags { .. } => 4,
-            OptionalAttribute { .. } => 9,
-            InvalidNetworkField { .. } => 10,
-            RouteRefreshLength { .. } => 1,
+            ConnectionNotSynchronized => HEADER_NOT_SYNCHRONIZED,
+            BadMessageLength { .. } | MalformedNotification { .. } => HEADER_BAD_LENGTH,
+            BadMessageType { .. } => HEADER_BAD_TYPE,
+            UnsupportedVersion { .. } => OPEN_UNSUPPORTED_VERSION,
+            BadPeerAs { .. } => OPEN_BAD_PEER_AS,
+            BadBgpIdentifier { .. } => OPEN_BAD_BGP_IDENTIFIER,
+            UnsupportedOptionalParameter { .. } => OPEN_UNSUPPORTED_PARAMETER,
+            UnacceptableHoldTime { .. } => OPEN_UNACCEPTABLE_HOLD_TIME,
+            MalformedOpen { .. } => SUBCODE_UNSPECIFIC,
+            MalformedAttributeList { .. } => UPDATE_MALFORMED_ATTRIBUTE_LIST,
+            UnrecognizedWellKnown { .. } => UPDATE_UNRECOGNIZED_WELL_KNOWN,
+            AttributeFlags { .. } => UPDATE_ATTRIBUTE_FLAGS,
+            OptionalAttribute { .. } => UPDATE_OPTIONAL_ATTRIBUTE,
+            InvalidNetworkField { .. } => UPDATE_INVALID_NETWORK_FIELD,
+            RouteRefreshLength { .. } => ROUTE_REFRESH_INVALID_LENGTH,
         }
     }
 

@@ -1,5 +1,7 @@
 //! IANA numbers of the BGP registries this codec speaks: message types, attribute
-//! type codes and flags, capability codes, AFI/SAFI values.
+//! type codes and flags, capability codes, AFI/SAFI values, NOTIFICATION error
+//! codes and subcodes. Every NOTIFICATION the crate builds or reads names its code
+//! and subcode from here.
 
 use super::types::{Afi, Family, Safi};
 
@@ -65,6 +67,56 @@ pub fn expected_flags(type_code: u8) -> Option<u8> {
         _ => return None,
     })
 }
+
+/// NOTIFICATION error codes (RFC 4271 §4.5, RFC 7313).
+pub const ERR_HEADER: u8 = 1;
+pub const ERR_OPEN: u8 = 2;
+pub const ERR_UPDATE: u8 = 3;
+pub const ERR_HOLD_TIMER: u8 = 4;
+pub const ERR_FSM: u8 = 5;
+pub const ERR_CEASE: u8 = 6;
+pub const ERR_ROUTE_REFRESH: u8 = 7;
+
+/// Subcode 0, "Unspecific": every code without a more precise subcode (Hold Timer
+/// Expired has none at all, RFC 4271 §6.5).
+pub const SUBCODE_UNSPECIFIC: u8 = 0;
+
+/// Message Header Error subcodes (RFC 4271 §6.1).
+pub const HEADER_NOT_SYNCHRONIZED: u8 = 1;
+pub const HEADER_BAD_LENGTH: u8 = 2;
+pub const HEADER_BAD_TYPE: u8 = 3;
+
+/// OPEN Message Error subcodes (RFC 4271 §6.2).
+pub const OPEN_UNSUPPORTED_VERSION: u8 = 1;
+pub const OPEN_BAD_PEER_AS: u8 = 2;
+pub const OPEN_BAD_BGP_IDENTIFIER: u8 = 3;
+pub const OPEN_UNSUPPORTED_PARAMETER: u8 = 4;
+pub const OPEN_UNACCEPTABLE_HOLD_TIME: u8 = 6;
+
+/// UPDATE Message Error subcodes (RFC 4271 §6.3).
+pub const UPDATE_MALFORMED_ATTRIBUTE_LIST: u8 = 1;
+pub const UPDATE_UNRECOGNIZED_WELL_KNOWN: u8 = 2;
+pub const UPDATE_ATTRIBUTE_FLAGS: u8 = 4;
+pub const UPDATE_OPTIONAL_ATTRIBUTE: u8 = 9;
+pub const UPDATE_INVALID_NETWORK_FIELD: u8 = 10;
+
+/// Finite State Machine Error subcodes (RFC 6608): the state that received the
+/// unexpected message.
+pub const FSM_IN_OPENSENT: u8 = 1;
+pub const FSM_IN_OPENCONFIRM: u8 = 2;
+pub const FSM_IN_ESTABLISHED: u8 = 3;
+
+/// Cease subcodes (RFC 4486); 2 and 4 carry a shutdown communication (RFC 8203,
+/// RFC 9003).
+pub const CEASE_MAX_PREFIX: u8 = 1;
+pub const CEASE_ADMIN_SHUTDOWN: u8 = 2;
+pub const CEASE_PEER_DECONFIGURED: u8 = 3;
+pub const CEASE_ADMIN_RESET: u8 = 4;
+pub const CEASE_CONFIG_CHANGE: u8 = 6;
+pub const CEASE_COLLISION: u8 = 7;
+
+/// ROUTE-REFRESH Message Error subcode (RFC 7313 §5).
+pub const ROUTE_REFRESH_INVALID_LENGTH: u8 = 1;
 
 /// Optional parameter type: capabilities (RFC 5492).
 pub const PARAM_CAPABILITIES: u8 = 2;

@@ -11,7 +11,7 @@
 //! +--------+-----------------------------------+
 //! ```
 
-use super::error::{CEASE_ADMIN_RESET, CEASE_ADMIN_SHUTDOWN, ERR_CEASE};
+use super::iana::{CEASE_ADMIN_RESET, CEASE_ADMIN_SHUTDOWN, ERR_CEASE};
 use super::types::Notification;
 
 /// RFC 9003 §2: the communication is at most 255 octets.
@@ -19,9 +19,9 @@ pub const SHUTDOWN_TEXT_MAX: usize = 255;
 
 impl Notification {
     /// A Cease NOTIFICATION with a shutdown communication (RFC 8203 / RFC 9003).
-    /// `subcode` is normally 2 (Administrative Shutdown) or 4 (Administrative
-    /// Reset). The text is cut to 255 octets on a character boundary; an empty
-    /// text sends no Data at all.
+    /// `subcode` is normally [`CEASE_ADMIN_SHUTDOWN`] or [`CEASE_ADMIN_RESET`]. The
+    /// text is cut to 255 octets on a character boundary; an empty text sends no
+    /// Data at all.
     pub fn cease_shutdown(subcode: u8, text: &str) -> Notification {
         let mut end = text.len().min(SHUTDOWN_TEXT_MAX);
         while !text.is_char_boundary(end) {

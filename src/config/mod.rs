@@ -19,6 +19,7 @@ mod render;
 mod route;
 mod route_check;
 mod settings;
+pub mod socket_name;
 mod validate;
 mod values;
 mod walk;

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::session::tcp;
+use crate::system::md5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ListenerError {
@@ -61,7 +61,7 @@ impl Listeners {
     pub fn set_md5(&self, peer: IpAddr, key: &str) {
         for l in &self.sockets {
             let v6_listener = l.local_addr().map(|a| a.is_ipv6()).unwrap_or(false);
-            if let Err(e) = tcp::set_listener_md5(l.as_ref(), v6_listener, peer, key.as_bytes()) {
+            if let Err(e) = md5::set_listener_md5(l.as_ref(), v6_listener, peer, key.as_bytes()) {
                 warn!(peer = %peer, error = %e, "cannot set the TCP MD5 key on a listener");
             }
         }
@@ -70,7 +70,7 @@ impl Listeners {
     pub fn clear_md5(&self, peer: IpAddr) {
         for l in &self.sockets {
             let v6_listener = l.local_addr().map(|a| a.is_ipv6()).unwrap_or(false);
-            let _ = tcp::set_listener_md5(l.as_ref(), v6_listener, peer, b"");
+            let _ = md5::set_listener_md5(l.as_ref(), v6_listener, peer, b"");
         }
     }
 }

@@ -58,14 +58,15 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::bgp::Prefix;
+use crate::bgp::{iana, Prefix};
 use crate::config::{Config, NeighborConfig};
 use crate::control::{
     Command, ControlReply, ControlRequest, EventSender, HealthSummary, NeighborStatus, PeerState,
     RibEntry, Scope,
 };
 use crate::rib::Route;
-use crate::session::{self, NeighborCommand, NeighborHandle, Refused};
+use crate::session::{NeighborCommand, NeighborHandle, Refused};
+use crate::system::md5::set_md5;
 use crate::system::ratelimit::{LogLimiter, Verdict};
 
 /// Sleeps until `when` (forever when None: the select! guard keeps it unpolled).
@@ -195,7 +196,7 @@ pub async fn run(config: Config, io: DaemonIo) -> Result<(), DaemonError> {
         }
     }
     io.shutdown.cancel();
-    d.stop_all(session::CEASE_ADMIN_SHUTDOWN, "exabgp shutting down")
+    d.stop_all(iana::CEASE_ADMIN_SHUTDOWN, "exabgp shutting down")
         .await;
     info!("daemon stopped");
     Ok(())
@@ -253,7 +254,7 @@ impl Daemon {
         match self.neighbors.get(&ip) {
             Some(h) => {
                 if let Some(key) = &h.config.md5_password {
-                    if let Err(e) = session::tcp::set_md5(&stream, peer.ip(), key.as_bytes()) {
+                    if let Err(e) = set_md5(&stream, peer.ip(), key.as_bytes()) {
                         warn!(peer = %peer, error = %e, "cannot set the TCP MD5 key on an accepted connection: closed");
                         return;
                     }
@@ -719,7 +720,7 @@ mod core_tests {
             );
         }
         drop(s);
-        d.stop_all(session::CEASE_ADMIN_SHUTDOWN, "test over").await;
+        d.stop_all(iana::CEASE_ADMIN_SHUTDOWN, "test over").await;
     }
 
     /// A config route withdrawn at run time stays withdrawn across a reload that
@@ -774,6 +775,6 @@ mod core_tests {
             vec!["198.51.100.0/24", "203.0.113.0/24"],
             "a reload that changes the route announces it"
         );
-        d.stop_all(session::CEASE_ADMIN_SHUTDOWN, "test over").await;
+        d.stop_all(iana::CEASE_ADMIN_SHUTDOWN, "test over").await;
     }
 }

@@ -15,10 +15,11 @@ use std::collections::{HashMap, HashSet};
 use tracing::info;
 
 use super::{routes_for, stop_together, Daemon};
+use crate::bgp::iana::{CEASE_CONFIG_CHANGE, CEASE_PEER_DECONFIGURED};
 use crate::bgp::Prefix;
 use crate::config::{Config, NeighborConfig};
 use crate::rib::Route;
-use crate::session::{NeighborCommand, CEASE_CONFIG_CHANGE, CEASE_PEER_DECONFIGURED};
+use crate::session::NeighborCommand;
 
 impl Daemon {
     pub(super) async fn apply(&mut self, new: Config) {

@@ -22,11 +22,7 @@ use crate::config::NeighborConfig;
 use crate::control::EventSender;
 use crate::rib::Route;
 
-pub use neighbor::{
-    Brief, Neighbor, NeighborCommand, Refused, CEASE, CEASE_ADMIN_RESET, CEASE_ADMIN_SHUTDOWN,
-    CEASE_COLLISION, CEASE_CONFIG_CHANGE, CEASE_MAX_PREFIX, CEASE_PEER_DECONFIGURED, COMMAND_QUEUE,
-    INCOMING_PENDING,
-};
+pub use neighbor::{Brief, Neighbor, NeighborCommand, Refused, COMMAND_QUEUE, INCOMING_PENDING};
 
 /// The daemon's side of a neighbor task.
 #[derive(Debug)]

@@ -8,18 +8,12 @@
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
+use crate::bgp::iana::{
+    ERR_OPEN, OPEN_BAD_BGP_IDENTIFIER, OPEN_BAD_PEER_AS, OPEN_UNACCEPTABLE_HOLD_TIME,
+    OPEN_UNSUPPORTED_VERSION,
+};
 use crate::bgp::{Capability, CodecOptions, Family, Notification, Open};
 use crate::config::NeighborConfig;
-
-/// OPEN Message Error (RFC 4271 §6.2) subcodes.
-pub const OPEN_ERROR: u8 = 2;
-pub const UNSUPPORTED_VERSION: u8 = 1;
-pub const BAD_PEER_AS: u8 = 2;
-pub const BAD_BGP_IDENTIFIER: u8 = 3;
-pub const UNACCEPTABLE_HOLD_TIME: u8 = 6;
-
-/// The AS number put in the 2-octet field when ours does not fit (RFC 6793).
-pub const AS_TRANS: u32 = 23456;
 
 /// What both sides agreed on in their OPENs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +61,7 @@ pub fn local_open(cfg: &NeighborConfig) -> Open {
 
 fn open_error(subcode: u8, data: Vec<u8>) -> Notification {
     Notification {
-        code: OPEN_ERROR,
+        code: ERR_OPEN,
         subcode,
         data,
     }
@@ -82,60 +76,32 @@ pub fn negotiate(
 ) -> Result<Negotiated, Notification> {
     if peer.version != 4 {
         // Data: the largest version we support (RFC 4271 §6.2).
-        return Err(open_error(UNSUPPORTED_VERSION, vec![0, 4]));
+        return Err(open_error(OPEN_UNSUPPORTED_VERSION, vec![0, 4]));
     }
-    let peer_four = peer
-        .capabilities
-        .iter()
-        .any(|c| matches!(c, Capability::FourOctetAs(_)));
     if peer.my_as != cfg.peer_as {
-        return Err(open_error(BAD_PEER_AS, Vec::new()));
+        return Err(open_error(OPEN_BAD_PEER_AS, Vec::new()));
     }
     if peer.router_id.is_unspecified()
         || (cfg.peer_as == cfg.local_as && peer.router_id == cfg.router_id)
     {
-        return Err(open_error(BAD_BGP_IDENTIFIER, Vec::new()));
+        return Err(open_error(OPEN_BAD_BGP_IDENTIFIER, Vec::new()));
     }
     if peer.hold_time == 1 || peer.hold_time == 2 {
-        return Err(open_error(UNACCEPTABLE_HOLD_TIME, Vec::new()));
+        return Err(open_error(OPEN_UNACCEPTABLE_HOLD_TIME, Vec::new()));
     }
-    let our_four = ours
-        .capabilities
+    let route_refresh = ours.route_refresh() && peer.route_refresh();
+    // Without a multiprotocol capability the peer does IPv4 unicast only
+    // (Open::families).
+    let theirs = peer.families();
+    let families: Vec<Family> = cfg
+        .families
         .iter()
-        .any(|c| matches!(c, Capability::FourOctetAs(_)));
-    let has = |open: &Open, cap: &Capability| open.capabilities.contains(cap);
-    let extended_message =
-        has(ours, &Capability::ExtendedMessage) && has(peer, &Capability::ExtendedMessage);
-    let route_refresh =
-        has(ours, &Capability::RouteRefresh) && has(peer, &Capability::RouteRefresh);
-    let peer_mp: Vec<Family> = peer
-        .capabilities
-        .iter()
-        .filter_map(|c| match c {
-            Capability::Multiprotocol(f) => Some(*f),
-            _ => None,
-        })
+        .copied()
+        .filter(|f| theirs.contains(f))
         .collect();
-    let families: Vec<Family> = if peer_mp.is_empty() {
-        // No multiprotocol capability: plain RFC 4271, IPv4 unicast only.
-        cfg.families
-            .iter()
-            .copied()
-            .filter(|f| *f == Family::IPV4_UNICAST)
-            .collect()
-    } else {
-        cfg.families
-            .iter()
-            .copied()
-            .filter(|f| peer_mp.contains(f))
-            .collect()
-    };
     Ok(Negotiated {
         hold_time: ours.hold_time.min(peer.hold_time),
-        codec: CodecOptions {
-            four_octet_as: our_four && peer_four,
-            extended_message,
-        },
+        codec: CodecOptions::negotiate(ours, peer),
         families,
         route_refresh,
         peer_router_id: peer.router_id,
@@ -226,18 +192,18 @@ mod tests {
                 data: vec![0, 4]
             }
         );
-        assert_eq!(err(peer_open(65002, 90, vec![])).subcode, BAD_PEER_AS);
+        assert_eq!(err(peer_open(65002, 90, vec![])).subcode, OPEN_BAD_PEER_AS);
         assert_eq!(
             err(peer_open(65000, 1, vec![])).subcode,
-            UNACCEPTABLE_HOLD_TIME
+            OPEN_UNACCEPTABLE_HOLD_TIME
         );
         assert_eq!(
             err(peer_open(65000, 2, vec![])).subcode,
-            UNACCEPTABLE_HOLD_TIME
+            OPEN_UNACCEPTABLE_HOLD_TIME
         );
         let mut zero = peer_open(65000, 90, vec![]);
         zero.router_id = Ipv4Addr::UNSPECIFIED;
-        assert_eq!(err(zero).subcode, BAD_BGP_IDENTIFIER);
+        assert_eq!(err(zero).subcode, OPEN_BAD_BGP_IDENTIFIER);
         // iBGP: the peer may not use our identifier.
         let ibgp = cfg(65000, 65000);
         let mut same = peer_open(65000, 90, vec![]);
@@ -246,7 +212,7 @@ mod tests {
             negotiate(&ibgp, &local_open(&ibgp), &same)
                 .unwrap_err()
                 .subcode,
-            BAD_BGP_IDENTIFIER
+            OPEN_BAD_BGP_IDENTIFIER
         );
         // eBGP: an identical identifier is tolerated (RFC 6286 §2.1).
         let mut same_ebgp = peer_open(65000, 90, vec![]);

@@ -125,7 +125,7 @@ pub fn pack_delta(ctx: &SessionContext, delta: &Delta) -> Packed {
             packed.skipped.push(format!(
                 "{} route(s) of {} with next-hop self skipped: no local address of that family (set local-address)",
                 g.prefixes.len(),
-                family_name(g.family)
+                g.family
             ));
             continue;
         };
@@ -133,7 +133,7 @@ pub fn pack_delta(ctx: &SessionContext, delta: &Delta) -> Packed {
             packed.skipped.push(format!(
                 "{} route(s) of {} skipped: next hop {next_hop} is of the other family",
                 g.prefixes.len(),
-                family_name(g.family)
+                g.family
             ));
             continue;
         }
@@ -166,14 +166,6 @@ pub fn pack_delta(ctx: &SessionContext, delta: &Delta) -> Packed {
         }
     }
     packed
-}
-
-pub fn family_name(f: Family) -> &'static str {
-    match f {
-        Family::IPV4_UNICAST => "ipv4 unicast",
-        Family::IPV6_UNICAST => "ipv6 unicast",
-        _ => "other family",
-    }
 }
 
 #[cfg(test)]

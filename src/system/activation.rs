@@ -139,12 +139,7 @@ pub fn parse_listen_env(
 ///
 /// Call it while the process is still single-threaded (see the module docs).
 pub fn take_listeners() -> Result<Activated, ActivationError> {
-    let pid = std::env::var("LISTEN_PID").ok();
-    let fds = std::env::var("LISTEN_FDS").ok();
-    let names = std::env::var("LISTEN_FDNAMES").ok();
-    for var in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] {
-        std::env::remove_var(var);
-    }
+    let [pid, fds, names] = super::environ::take(super::environ::ACTIVATION_VARS);
     if TAKEN.swap(true, Ordering::SeqCst) {
         return Ok(Activated::default());
     }

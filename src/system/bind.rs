@@ -78,7 +78,7 @@ fn bind_one(addr: &SocketAddr, md5: &[(IpAddr, &str)]) -> io::Result<TcpListener
     socket.set_nonblocking(true)?;
     socket.bind(&(*addr).into())?;
     for (peer, key) in md5 {
-        crate::session::tcp::set_listener_md5(&socket, addr.is_ipv6(), *peer, key.as_bytes())
+        super::md5::set_listener_md5(&socket, addr.is_ipv6(), *peer, key.as_bytes())
             .map_err(|e| io::Error::new(e.kind(), format!("TCP MD5 key for {peer}: {e}")))?;
     }
     socket.listen(BACKLOG)?;
@@ -158,7 +158,7 @@ mod tests {
         let connect = |key: Option<&[u8]>| -> io::Result<()> {
             let s = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
             if let Some(k) = key {
-                crate::session::tcp::set_md5(&s, addr.ip(), k)?;
+                crate::system::md5::set_md5(&s, addr.ip(), k)?;
             }
             s.connect_timeout(&addr.into(), Duration::from_millis(1500))
         };

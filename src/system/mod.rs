@@ -8,7 +8,8 @@
 //! 1. [`logging::init`] (sync; decides journald vs stderr from JOURNAL_STREAM).
 //! 2. [`activation::take_listeners`] and [`notify::Notifier::from_env`]: read and
 //!    REMOVE LISTEN_*/NOTIFY_SOCKET/WATCHDOG_* from the environment while we are
-//!    still single-threaded, so helpers never inherit them.
+//!    still single-threaded ([`environ::take`]); helpers are started with the
+//!    whole list scrubbed ([`environ::scrub_child`]), so they never inherit them.
 //! 3. bind what systemd did not hand over ([`bind::bind_bgp`]).
 //! 4. [`privileges::drop_privileges`] — before any thread exists.
 //! 5. build the tokio runtime, run the daemon, [`signals::Signals`],
@@ -16,7 +17,9 @@
 
 pub mod activation;
 pub mod bind;
+pub mod environ;
 pub mod logging;
+pub mod md5;
 pub mod notify;
 pub mod privileges;
 pub mod ratelimit;

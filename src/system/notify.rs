@@ -51,12 +51,7 @@ impl Notifier {
     /// Read NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID, then remove all three from
     /// the environment. Call before any thread starts (see the module docs).
     pub fn from_env() -> Result<Notifier, NotifyError> {
-        let socket = std::env::var("NOTIFY_SOCKET").ok();
-        let usec = std::env::var("WATCHDOG_USEC").ok();
-        let pid = std::env::var("WATCHDOG_PID").ok();
-        for var in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] {
-            std::env::remove_var(var);
-        }
+        let [socket, usec, pid] = super::environ::take(super::environ::NOTIFY_VARS);
         let watchdog = parse_watchdog(usec.as_deref(), pid.as_deref(), std::process::id());
         match socket.filter(|s| !s.is_empty()) {
             None => Ok(Notifier {

@@ -107,29 +107,9 @@ impl Resolution {
     }
 }
 
-/// Longest instance / socket name: `/run/exabgp/<name>.sock` must fit in a Unix
-/// socket address (108 bytes) with room for the longer search directories.
-pub const MAX_NAME_LEN: usize = 64;
-
-/// The one rule for an instance name and a control socket name (the daemon's
-/// `--instance` and `exabgp_api_socketname`, exabgpcli's `--instance`): a plain
-/// file name of letters, digits, '.', '-', '_', '@', at most [`MAX_NAME_LEN`]
-/// bytes, not `.` nor `..` — no '/', no NUL, nothing that leaves the socket
-/// directory. The error says what is expected.
-pub fn check_name(name: &str) -> Result<(), &'static str> {
-    let ok = !name.is_empty()
-        && name.len() <= MAX_NAME_LEN
-        && name != "."
-        && name != ".."
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'));
-    if ok {
-        Ok(())
-    } else {
-        Err("a file name made of letters, digits, '.', '-', '_', '@' (no '/'), at most 64 bytes")
-    }
-}
+/// The name rule is a settings rule (`exabgp_api_socketname`), so it lives in
+/// config/; it is re-exported here beside the paths it keeps safe.
+pub use crate::config::socket_name::{check_name, MAX_NAME_LEN};
 
 /// The socket file name for a socket name: `<name>.sock`.
 pub fn file_name(socketname: &str) -> String {

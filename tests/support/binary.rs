@@ -40,7 +40,7 @@ pub fn hermetic(program: &str) -> Command {
         }
     }
     // Our own systemd hand-over must not reach the daemon under test either.
-    for k in exabgp::api::helpers::SCRUBBED_ENV {
+    for k in exabgp::system::environ::SCRUBBED_ENV {
         cmd.env_remove(k);
     }
     cmd

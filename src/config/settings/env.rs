@@ -440,7 +440,7 @@ fn parse_bind(v: &str) -> Result<(Vec<IpAddr>, String), &'static str> {
 }
 
 fn parse_socketname(v: &str) -> Result<(String, String), &'static str> {
-    crate::system::sockpath::check_name(v)?;
+    crate::config::socket_name::check_name(v)?;
     Ok((v.to_string(), v.to_string()))
 }
 

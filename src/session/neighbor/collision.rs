@@ -8,7 +8,8 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tracing::info;
 
-use super::{Conn, End, Flow, Neighbor, CEASE, CEASE_COLLISION};
+use super::{Conn, End, Flow, Neighbor};
+use crate::bgp::iana::{CEASE_COLLISION, ERR_CEASE};
 use crate::bgp::{self, CodecOptions, Message, Notification};
 use crate::control::PeerState;
 
@@ -48,7 +49,7 @@ impl Neighbor {
         } else {
             info!(peer = %self.cfg.address, "connection collision: switching to the peer's connection");
             let n = Notification {
-                code: CEASE,
+                code: ERR_CEASE,
                 subcode: CEASE_COLLISION,
                 data: Vec::new(),
             };
@@ -75,7 +76,7 @@ impl Neighbor {
 /// Resolution. True when the NOTIFICATION was written.
 async fn reject_incoming(mut s: TcpStream) -> bool {
     let n = Notification {
-        code: CEASE,
+        code: ERR_CEASE,
         subcode: CEASE_COLLISION,
         data: Vec::new(),
     };

@@ -5,7 +5,8 @@
 use tokio::io::AsyncWriteExt;
 use tokio::sync::oneshot;
 
-use super::{Conn, End, Flow, Neighbor, NeighborCommand, CEASE_ADMIN_RESET, CEASE_ADMIN_SHUTDOWN};
+use super::{Conn, End, Flow, Neighbor, NeighborCommand};
+use crate::bgp::iana::{CEASE_ADMIN_RESET, CEASE_ADMIN_SHUTDOWN};
 use crate::bgp::{Message, Notification};
 
 /// Commands handled before the Adj-RIB-Out delta is sent, so a burst of API

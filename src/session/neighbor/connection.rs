@@ -9,13 +9,13 @@ use tracing::{info, warn};
 
 use super::wire::{count, describe};
 use super::{far_future, Conn, End, Flow, Neighbor, OPEN_HOLD};
+use crate::bgp::iana::{
+    ERR_FSM, ERR_HOLD_TIMER, FSM_IN_ESTABLISHED, FSM_IN_OPENCONFIRM, FSM_IN_OPENSENT,
+    SUBCODE_UNSPECIFIC,
+};
 use crate::bgp::{self, CodecOptions, Message, Notification};
 use crate::control::{Direction, EventKind, PeerState, SessionState};
 use crate::session::{open, tcp};
-
-/// Finite State Machine Error (RFC 6608): unexpected message in OpenSent /
-/// OpenConfirm / Established.
-const FSM_ERROR: u8 = 5;
 
 impl Neighbor {
     /// OpenSent -> Established over one connection. Returns how it ended and an
@@ -84,7 +84,7 @@ impl Neighbor {
                     Ok(0) => Flow::End(End::Down("peer closed the connection".into())),
                     Ok(_) => self.on_bytes(&mut conn, &mut buf).await,
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                        let n = Notification { code: 4, subcode: 0, data: Vec::new() };
+                        let n = Notification { code: ERR_HOLD_TIMER, subcode: SUBCODE_UNSPECIFIC, data: Vec::new() };
                         self.notify_and_close(&mut conn, n, "hold timer expired".into()).await
                     }
                     Err(e) => Flow::End(End::Down(format!("read failed: {e}"))),
@@ -171,12 +171,12 @@ impl Neighbor {
             // Anything else is unexpected in this state (RFC 6608 subcodes 1..3).
             (state, m) => {
                 let subcode = match state {
-                    OpenSent => 1,
-                    OpenConfirm => 2,
-                    _ => 3,
+                    OpenSent => FSM_IN_OPENSENT,
+                    OpenConfirm => FSM_IN_OPENCONFIRM,
+                    _ => FSM_IN_ESTABLISHED,
                 };
                 let n = Notification {
-                    code: FSM_ERROR,
+                    code: ERR_FSM,
                     subcode,
                     data: Vec::new(),
                 };

@@ -15,7 +15,7 @@ impl Neighbor {
     /// published, then checked against the max-prefix limits.
     pub(super) async fn on_update(&mut self, conn: &mut Conn, mut u: Update) -> Flow {
         if let Some(family) = u.end_of_rib() {
-            info!(peer = %self.cfg.address, family = outbound::family_name(family), "End-of-RIB received");
+            info!(peer = %self.cfg.address, family = %family, "End-of-RIB received");
             self.emit(Direction::Receive, EventKind::EndOfRib(family));
             return Flow::Continue;
         }
@@ -77,20 +77,20 @@ impl Neighbor {
     /// subtypes 1 and 2: the peer re-sending its routes, not asking for ours) or an
     /// unknown subtype.
     pub(super) async fn on_route_refresh(&mut self, conn: &mut Conn, r: RouteRefresh) -> Flow {
-        let family = outbound::family_name(r.family);
+        let family = r.family;
         let negotiated = conn
             .negotiated
             .as_ref()
             .is_some_and(|n| n.families.contains(&r.family));
         if r.subtype != 0 {
-            info!(peer = %self.cfg.address, family, subtype = r.subtype, "ROUTE-REFRESH marker received, nothing to re-send");
+            info!(peer = %self.cfg.address, %family, subtype = r.subtype, "ROUTE-REFRESH marker received, nothing to re-send");
             return Flow::Continue;
         }
         if !negotiated {
-            info!(peer = %self.cfg.address, family, "ROUTE-REFRESH for a family not negotiated, ignored");
+            info!(peer = %self.cfg.address, %family, "ROUTE-REFRESH for a family not negotiated, ignored");
             return Flow::Continue;
         }
-        info!(peer = %self.cfg.address, family, "ROUTE-REFRESH received");
+        info!(peer = %self.cfg.address, %family, "ROUTE-REFRESH received");
         self.emit(Direction::Receive, EventKind::Refresh(r.family));
         self.rib_out.resend_family(r.family);
         self.send_delta(conn, false).await

@@ -8,9 +8,9 @@ use tracing::{info, warn};
 
 use super::wire::describe;
 use super::{far_future, Conn, End, Flow, Neighbor, OPEN_HOLD};
-use crate::bgp::{Message, Open};
+use crate::bgp::{Family, Message, Open};
 use crate::control::{Direction, EventKind, PeerState, SessionState};
-use crate::session::{open, outbound, tcp};
+use crate::session::{open, tcp};
 
 impl Neighbor {
     /// Event 19 (BGPOpen) in OpenSent: negotiate, arm the timers, send KEEPALIVE and
@@ -48,7 +48,7 @@ impl Neighbor {
             peer = %self.cfg.address,
             router_id = %n.peer_router_id,
             hold_time = n.hold_time,
-            families = ?n.families.iter().map(|f| outbound::family_name(*f)).collect::<Vec<_>>(),
+            families = ?n.families.iter().map(Family::to_string).collect::<Vec<_>>(),
             four_octet_as = n.codec.four_octet_as,
             extended_message = n.codec.extended_message,
             "OPEN accepted"

@@ -25,13 +25,10 @@ use std::time::Duration;
 use tracing::{info, warn};
 
 use super::noise::Noisy;
-use super::{far_future, Conn, Flow, Neighbor, NeighborCommand, CEASE};
+use super::{far_future, Conn, Flow, Neighbor, NeighborCommand};
+use crate::bgp::iana::{CEASE_MAX_PREFIX, ERR_CEASE};
 use crate::bgp::{Family, Notification};
 use crate::control::{Direction, EventKind, PeerState, PrefixLimit};
-use crate::session::outbound;
-
-/// Cease subcode 1 (RFC 4486): Maximum Number of Prefixes Reached.
-pub const CEASE_MAX_PREFIX: u8 = 1;
 
 /// How far above its thresholds a family is, so each warning is given once per
 /// crossing.
@@ -50,7 +47,7 @@ pub(super) fn max_prefix_cease(family: Family, maximum: u32) -> Notification {
     data.push(family.safi.code());
     data.extend_from_slice(&maximum.to_be_bytes());
     Notification {
-        code: CEASE,
+        code: ERR_CEASE,
         subcode: CEASE_MAX_PREFIX,
         data,
     }
@@ -126,10 +123,10 @@ impl Neighbor {
             }
             let exceeded = level == Level::Exceeded;
             let cease = exceeded && !m.warning_only;
-            let name = outbound::family_name(family);
+            let name = family.to_string();
             let detail = format!(": {name}, {prefixes} prefixes, maximum {maximum}");
             if cease {
-                warn!(peer = %self.cfg.address, family = name, prefixes, maximum, cease, "maximum number of prefixes exceeded");
+                warn!(peer = %self.cfg.address, family = %name, prefixes, maximum, cease, "maximum number of prefixes exceeded");
             } else if exceeded {
                 self.noise
                     .log(self.cfg.address, Noisy::PrefixExceeded, &detail);

@@ -39,7 +39,6 @@ mod status;
 mod wire;
 
 pub use inbox::{inbox, Inbox, Outbox, Refused, COMMAND_QUEUE, INCOMING_PENDING};
-pub use limits::CEASE_MAX_PREFIX;
 
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
@@ -62,13 +61,6 @@ use crate::rib::{AdjRibIn, AdjRibOut, Route};
 
 /// Hold time while waiting for the peer's OPEN (RFC 4271 §8: "a large value", 4 min).
 const OPEN_HOLD: Duration = Duration::from_secs(240);
-/// Cease subcodes (RFC 4486).
-pub const CEASE: u8 = 6;
-pub const CEASE_ADMIN_SHUTDOWN: u8 = 2;
-pub const CEASE_PEER_DECONFIGURED: u8 = 3;
-pub const CEASE_ADMIN_RESET: u8 = 4;
-pub const CEASE_CONFIG_CHANGE: u8 = 6;
-pub const CEASE_COLLISION: u8 = 7;
 
 /// What the daemon asks of a neighbor task.
 #[derive(Debug)]

@@ -82,6 +82,31 @@ impl Neighbor {
 mod tests {
     use super::*;
 
+    /// Families are named by Family's Display, for every family: one the config
+    /// does not accept today (ipv4 flow) is printed by its name, not as "other
+    /// family".
+    #[test]
+    fn configuration_names_families_by_display() {
+        let flow = Family::from_codes(1, 133);
+        let mut cfg = super::super::test_config();
+        cfg.families = vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST, flow];
+        cfg.max_prefix = Some(crate::config::MaxPrefix {
+            limits: vec![(Family::IPV6_UNICAST, 10), (flow, 20)],
+            warning_only: false,
+            restart_after: None,
+            warning_threshold: None,
+        });
+        let text = cfg.to_toml_string();
+        assert!(
+            text.contains(r#"families = ["ipv4 unicast", "ipv6 unicast", "ipv4 flow"]"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"max-prefix = { "ipv6 unicast" = 10, "ipv4 flow" = 20 }"#),
+            "{text}"
+        );
+    }
+
     /// Without a session, next-hop self shows the configured local-address only
     /// for routes of its family: an IPv6 route over an IPv4 local-address has no
     /// next hop (and is not sent), rather than an IPv4 one.

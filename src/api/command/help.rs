@@ -1,0 +1,19 @@
+//! The `help` answer: every command of the language, one line each.
+
+/// The `help` text.
+pub const HELP: &str = "\
+commands (one per line; add 'json' to show/version for JSON output):
+  announce route PREFIX next-hop (self|ADDR) [origin igp|egp|incomplete] [as-path [ASN ...]]
+      [med N] [local-preference N] [community [A:B no-export ...]] [large-community [A:B:C ...]]
+      [extended-community [target:A:B origin:A:B ...]] [atomic-aggregate] [aggregator (ASN:IP)]
+      [originator-id IP] [cluster-list [IP ...]]
+  withdraw route PREFIX
+  announce attributes ATTRIBUTES... nlri PREFIX [PREFIX ...]
+  withdraw attributes [ATTRIBUTES...] nlri PREFIX [PREFIX ...]
+  neighbor ADDR[,ADDR] [local-as N ...] announce|withdraw ...   (only these neighbors)
+  show neighbor [summary|extensive|configuration] [ADDR]
+  show adj-rib in|out [ADDR] [extensive]
+  flush adj-rib out
+  clear adj-rib [in|out]
+  teardown ADDR [CEASE-SUBCODE]        (also: neighbor ADDR teardown CODE)
+  reload | restart | shutdown | version | help";

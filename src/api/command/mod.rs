@@ -1,0 +1,113 @@
+//! The text command language (ExaBGP's syntax), parsed into [`ApiCommand`]s.
+//!
+//! One line is one command. Blank lines and `#` comments are no-ops. A trailing
+//! `json` word asks for JSON output (`show ...`, `version`). Examples:
+//!
+//! ```text
+//! announce route 203.0.113.7/32 next-hop self community [65000:1 no-export] med 10
+//! neighbor 192.0.2.254 withdraw route 203.0.113.7/32
+//! neighbor 192.0.2.254 local-as 65001 announce attributes next-hop 192.0.2.1 nlri 10.0.0.0/24 10.0.1.0/24
+//! show neighbor summary
+//! teardown 192.0.2.254 4
+//! ```
+//!
+//! One file per command family, this one dispatching on the first word:
+//! - `route`: `announce` / `withdraw` and the path attributes;
+//! - `neighbor`: the `neighbor A[,B] ...` scope, `teardown`, `flush`, `clear`;
+//! - `show`: `show neighbor`, `show adj-rib`;
+//! - `help`: the [`HELP`] text;
+//! - `tokens`: the word cursor and the value parsers the families share.
+//!
+//! Daemon operations without arguments (`shutdown`, `reload`, `restart`,
+//! `version`, `help`) are parsed here.
+
+mod help;
+mod neighbor;
+mod route;
+mod show;
+mod tokens;
+
+use crate::control::Command;
+
+use super::ApiError;
+use tokens::{tokenize, Tokens};
+
+pub use help::HELP;
+
+/// A parsed command line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiCommand {
+    /// A blank line or a comment.
+    Nop,
+    /// One command for the daemon core.
+    Control(Command),
+    /// Several commands, run in order, stopping at the first error
+    /// (`clear adj-rib` without a direction = in, then out).
+    Batch(Vec<Command>),
+    /// Re-read the configuration file and apply it.
+    Reload,
+    /// Re-read the configuration, apply it, then restart every session.
+    Restart,
+    Version,
+    Help,
+}
+
+/// A command with how its answer should look.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub command: ApiCommand,
+    /// Answer `show`/`version` in JSON (the `json` keyword).
+    pub json: bool,
+}
+
+/// Parse one line; see the module docs for the language.
+pub fn parse_command(line: &str) -> Result<ApiCommand, ApiError> {
+    parse_request(line).map(|r| r.command)
+}
+
+/// Parse one line, keeping the `json` keyword.
+pub fn parse_request(line: &str) -> Result<Request, ApiError> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return Ok(Request {
+            command: ApiCommand::Nop,
+            json: false,
+        });
+    }
+    let mut tokens = tokenize(line);
+    let mut json = false;
+    if tokens.len() > 1 && tokens.last().map(String::as_str) == Some("json") {
+        tokens.pop();
+        json = true;
+    }
+    let mut t = Tokens {
+        toks: tokens,
+        pos: 0,
+    };
+    let command = parse_tokens(&mut t)?;
+    Ok(Request { command, json })
+}
+
+fn parse_tokens(t: &mut Tokens) -> Result<ApiCommand, ApiError> {
+    let first = t.next().unwrap_or_default().to_ascii_lowercase();
+    match first.as_str() {
+        "neighbor" | "neighbors" => neighbor::parse_scoped(t),
+        "announce" => route::parse_announce(t, None),
+        "withdraw" => route::parse_withdraw(t, None),
+        "show" => show::parse_show(t),
+        "flush" => neighbor::parse_flush(t, None),
+        "clear" => neighbor::parse_clear(t, None),
+        "teardown" => neighbor::parse_teardown(t),
+        "shutdown" => bare(t, ApiCommand::Control(Command::Shutdown)),
+        "reload" => bare(t, ApiCommand::Reload),
+        "restart" => bare(t, ApiCommand::Restart),
+        "version" => bare(t, ApiCommand::Version),
+        "help" => bare(t, ApiCommand::Help),
+        other => Err(ApiError::Unknown(other.to_string())),
+    }
+}
+
+fn bare(t: &Tokens, c: ApiCommand) -> Result<ApiCommand, ApiError> {
+    t.end()?;
+    Ok(c)
+}
