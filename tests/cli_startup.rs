@@ -140,3 +140,42 @@ fn closed_standard_descriptors_never_become_the_control_socket() {
         assert_eq!(status.code(), Some(0), "fd {fd} closed: {status:?}");
     }
 }
+
+/// The shared libraries `bin` asks the dynamic loader for (`readelf -d`).
+fn needed(bin: &str) -> Vec<String> {
+    let out = Command::new("readelf")
+        .args(["-d", "--wide", bin])
+        .output()
+        .expect("readelf (binutils) runs");
+    assert!(out.status.success(), "readelf -d {bin}: {out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("(NEEDED)"))
+        .filter_map(|l| l.split('[').nth(1)?.split(']').next().map(str::to_string))
+        .collect()
+}
+
+/// exabgpcli links the unwinder statically (build.rs), so starting it does not
+/// load libgcc_s.so.1; the daemon still does (the option is for exabgpcli only).
+/// Skipped where the C compiler has no libgcc_eh.a (build.rs then links as usual).
+#[test]
+fn exabgpcli_does_not_load_libgcc_s() {
+    let eh = Command::new("cc")
+        .arg("-print-file-name=libgcc_eh.a")
+        .output()
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .ok()
+        .filter(|p| p.is_absolute());
+    if eh.is_none() {
+        eprintln!("skipped: cc has no libgcc_eh.a");
+        return;
+    }
+    let cli = needed(env!("CARGO_BIN_EXE_exabgpcli"));
+    assert!(cli.iter().any(|l| l.starts_with("libc.so")), "{cli:?}");
+    assert!(!cli.iter().any(|l| l.starts_with("libgcc_s")), "{cli:?}");
+    let daemon = needed(env!("CARGO_BIN_EXE_exabgp"));
+    assert!(
+        daemon.iter().any(|l| l.starts_with("libgcc_s")),
+        "{daemon:?}"
+    );
+}
