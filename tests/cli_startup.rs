@@ -3,7 +3,8 @@
 //! fail instead of killing the process with SIGPIPE, and a closed descriptor 0, 1
 //! or 2 is reopened on /dev/null so the control socket never becomes stdout. The
 //! daemon side is a scripted Unix socket server in the test (it answers one line
-//! and reports every byte the client sent).
+//! and reports every byte the client sent). And the binary does not load
+//! libgcc_s.so.1 (build.rs links its unwinder statically), the daemon still does.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixListener;
