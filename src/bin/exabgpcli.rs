@@ -8,14 +8,17 @@
 //! program that neither recurses deeply nor starts threads. The two things of
 //! that start-up the client relies on are done here: descriptors 0, 1 and 2 are
 //! open, and SIGPIPE is ignored. `std::env::args_os` and `std::process::exit`
-//! (which flushes stdout) work without the runtime's start-up on Linux.
-#![no_main]
-
-use std::os::raw::{c_char, c_int};
+//! (which flushes stdout) work without the runtime's start-up on Linux. (Not in
+//! the unit-test build of this file: there the test harness's `main` runs.)
+#![cfg_attr(not(test), no_main)]
 
 /// The entry point the C runtime calls.
+#[cfg(not(test))]
 #[no_mangle]
-pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
+pub extern "C" fn main(
+    _argc: std::os::raw::c_int,
+    _argv: *const *const std::os::raw::c_char,
+) -> std::os::raw::c_int {
     if !std_fds_open() {
         return exabgp::EX_OSERR;
     }
@@ -30,6 +33,7 @@ pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
 /// Descriptors 0, 1 and 2 open, on /dev/null where they were closed (as the
 /// runtime's start-up does): else the control socket could become descriptor 1
 /// and the daemon's answer be printed back into the socket as commands.
+#[cfg(not(test))]
 fn std_fds_open() -> bool {
     (0..=2).all(|fd| {
         // SAFETY: F_GETFD only reads the flags of a descriptor number.
