@@ -172,8 +172,11 @@ impl Conn {
 
     /// Send one command; print its output; Ok(true) for `done`, Ok(false) for `error:`.
     fn run(&mut self, line: &str, out: &mut dyn Write) -> std::io::Result<bool> {
-        self.w.write_all(line.as_bytes())?;
-        self.w.write_all(b"\n")?;
+        // One write: the daemon reads the whole line in one wake-up.
+        let mut msg = String::with_capacity(line.len() + 1);
+        msg.push_str(line);
+        msg.push('\n');
+        self.w.write_all(msg.as_bytes())?;
         self.w.flush()?;
         // Bounded: the daemon ends every answer; a closed connection ends the loop.
         let mut answered = false;
