@@ -45,9 +45,12 @@
 //!   SIGHUP.
 
 mod accept;
+mod error;
+mod probe;
 mod reconfig;
 mod reloads;
 pub mod serve;
+mod signal_source;
 pub mod startup;
 
 use std::collections::HashMap;
@@ -78,7 +81,9 @@ async fn sleep_until(when: Option<std::time::Instant>) {
 }
 
 pub use accept::ListenerError;
-pub use serve::{serve, Parts, SignalSource};
+pub use error::ServerError;
+pub use serve::{serve, Parts};
+pub use signal_source::SignalSource;
 
 /// How long a neighbor gets to write its Cease on shutdown.
 const STOP_GRACE: Duration = Duration::from_secs(3);

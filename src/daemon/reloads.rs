@@ -15,7 +15,7 @@ use std::path::Path;
 
 use tracing::{error, info, warn};
 
-use super::serve::SignalSource;
+use super::signal_source::SignalSource;
 use crate::api;
 use crate::system::logging;
 use crate::system::notify::Notifier;
@@ -108,7 +108,7 @@ pub(super) async fn reload(
             );
         }
     }
-    let status = super::serve::health(ctx.clone())
+    let status = super::probe::health(ctx.clone())
         .await
         .unwrap_or_default()
         .status_line();
@@ -142,7 +142,7 @@ pub(super) async fn landed(
             );
         }
     }
-    let status = super::serve::health(ctx.clone())
+    let status = super::probe::health(ctx.clone())
         .await
         .unwrap_or_default()
         .status_line();

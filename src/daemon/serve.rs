@@ -21,7 +21,6 @@
 //! needs from [`Parts`] and stops on `shutdown` (or `api_stop`, if it talks to
 //! the core through the control channel).
 
-use std::future::Future;
 use std::net::TcpListener;
 use std::path::PathBuf;
 
@@ -29,14 +28,15 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
-use super::startup::ServerError;
+use super::error::ServerError;
+use super::probe::health;
+use super::signal_source::SignalSource;
 use super::{reloads, DaemonIo};
 use crate::api::{self, ControlEndpoint};
 use crate::config::Config;
-use crate::control::{Command, ControlReply};
 use crate::system::notify::Notifier;
-use crate::system::signals::{Signal, Signals};
-use crate::system::supervise::{self, Health};
+use crate::system::signals::Signal;
+use crate::system::supervise;
 
 /// Everything the running daemon is made of, prepared before the runtime starts
 /// (sockets bound while we may still have the privilege to).
@@ -54,30 +54,6 @@ pub struct Parts {
     /// READY=1, STATUS=, WATCHDOG=1 and STOPPING=1 ([`Notifier::disabled`] outside
     /// systemd).
     pub notifier: Notifier,
-}
-
-/// Where the signals come from: the process's handlers ([`Signals`]), or a
-/// channel a test sends on (the process's own signals are shared by every test).
-pub trait SignalSource {
-    /// The next signal; cancel-safe.
-    fn next(&mut self) -> impl Future<Output = Signal> + Send;
-}
-
-impl SignalSource for Signals {
-    fn next(&mut self) -> impl Future<Output = Signal> + Send {
-        self.recv()
-    }
-}
-
-/// A closed channel sends nothing more: it waits forever, as the process's
-/// handlers do once nobody signals.
-impl SignalSource for mpsc::UnboundedReceiver<Signal> {
-    async fn next(&mut self) -> Signal {
-        match self.recv().await {
-            Some(s) => s,
-            None => std::future::pending().await,
-        }
-    }
 }
 
 /// Runs the daemon until SIGTERM/SIGINT from `signals` or the `shutdown` command,
@@ -179,16 +155,5 @@ pub async fn serve(parts: Parts, mut signals: impl SignalSource + Send) -> Resul
     match result {
         Ok(r) => r.map_err(ServerError::from),
         Err(e) => Err(ServerError::Core(e)),
-    }
-}
-
-/// Ask the core how it is, through its own command loop (so a hung loop answers
-/// nothing and the watchdog is not petted). The core answers from what the neighbor
-/// tasks published, so one neighbor blocked on a peer that stopped reading does not
-/// starve the watchdog.
-pub(super) async fn health(ctx: api::ApiContext) -> Option<Health> {
-    match api::send(&ctx, Command::Health).await.ok()? {
-        ControlReply::Health(h) => Some(h),
-        _ => None,
     }
 }

@@ -7,14 +7,14 @@ use std::path::PathBuf;
 
 use tracing::{info, warn};
 
+pub use super::error::ServerError;
 use super::serve::{serve, Parts};
-use super::DaemonError;
 use crate::api;
 use crate::bgp::{self, CodecOptions};
-use crate::config::{self, Config, ConfigError, LoadedSettings, Settings, SettingsError};
-use crate::system::activation::{self, Activated, ActivationError};
+use crate::config::{self, LoadedSettings, Settings, SettingsError};
+use crate::system::activation::{self, Activated};
 use crate::system::notify::Notifier;
-use crate::system::privileges::{self, PrivilegeError};
+use crate::system::privileges;
 use crate::system::signals::{self, Signals};
 use crate::system::{bind, logging};
 
@@ -28,68 +28,6 @@ pub struct ServerOptions {
     pub log_destination: Option<String>,
     /// `--env-file`: settings file; skipped when it does not exist.
     pub env_file: Option<PathBuf>,
-}
-
-/// Why `exabgp server` stopped with an error. Each variant keeps the error of the
-/// module that found it, so main prints it unchanged and takes the exit code from it.
-#[derive(Debug, thiserror::Error)]
-pub enum ServerError {
-    /// Already says which setting, where it came from and what was expected.
-    #[error(transparent)]
-    Settings(#[from] SettingsError),
-    /// Already formatted as file:line:col: what was wrong.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// What systemd handed over (LISTEN_FDS, LISTEN_FDNAMES) is unusable.
-    #[error(transparent)]
-    Activation(#[from] ActivationError),
-    /// "another instance is already running on PATH", or why no socket could be bound.
-    #[error(transparent)]
-    Control(#[from] api::BindError),
-    /// Names the address, the port and what to check.
-    #[error(transparent)]
-    Listen(#[from] bind::BindError),
-    /// The daemon user does not exist, or switching to it or dropping a capability failed.
-    #[error(transparent)]
-    Privileges(#[from] PrivilegeError),
-    #[error("cannot start the runtime: {0}")]
-    Runtime(std::io::Error),
-    /// The core's task did not end normally (it panicked or was cancelled).
-    #[error("the daemon core ended abnormally: {0}")]
-    Core(tokio::task::JoinError),
-    #[error(transparent)]
-    Daemon(#[from] DaemonError),
-}
-
-impl ServerError {
-    /// The process exit code (sysexits), the one the wrapped error gives: 78 for a
-    /// configuration or settings error (a misspelled daemon user included), 77 for a
-    /// missing permission, 69 when another instance runs, 71 for other OS errors.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            ServerError::Settings(e) => e.exit_code(),
-            ServerError::Config(e) => e.exit_code(),
-            ServerError::Activation(e) => e.exit_code(),
-            ServerError::Control(e) => e.exit_code(),
-            ServerError::Listen(e) => e.exit_code(),
-            ServerError::Privileges(e) => e.exit_code(),
-            ServerError::Runtime(_) | ServerError::Core(_) | ServerError::Daemon(_) => {
-                crate::EX_OSERR
-            }
-        }
-    }
-}
-
-/// One line describing a configuration, for the startup log.
-pub fn summary(c: &Config) -> String {
-    format!(
-        "{} neighbor(s), {} route(s), {} process(es), router-id {}, local-as {}",
-        c.neighbors.len(),
-        c.routes.len(),
-        c.processes.len(),
-        c.global.router_id,
-        c.global.local_as
-    )
 }
 
 /// `exabgp env`: every effective setting, where it came from, and the control
@@ -204,7 +142,7 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         user = dropped.switched_to.as_deref().unwrap_or(""),
         "privileges dropped, no capabilities left"
     );
-    info!(config = %opts.config.display(), instance = instance.as_deref().unwrap_or(""), "{}", summary(&config));
+    info!(config = %opts.config.display(), instance = instance.as_deref().unwrap_or(""), "{}, router-id {}, local-as {}", config::summary(&opts.config, &config), config.global.router_id, config.global.local_as);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -296,48 +234,6 @@ pub fn decode_hex(text: &str) -> Result<String, DecodeHexError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Each error keeps its own exit code through ServerError: the codes README.md,
-    /// docs/settings.md, docs/systemd.md and docs/api.md promise.
-    #[test]
-    fn exit_codes_follow_the_docs() {
-        use std::io::ErrorKind;
-        let listen = |kind: ErrorKind| bind::BindError {
-            addr: "127.0.0.1:179".parse().unwrap_or_else(|_| unreachable!()),
-            source: std::io::Error::from(kind),
-            hint: String::new(),
-        };
-        let cases: Vec<(ServerError, i32)> = vec![
-            (ConfigError::Invalid(vec![]).into(), crate::EX_CONFIG),
-            (SettingsError::Invalid(vec![]).into(), crate::EX_CONFIG),
-            (
-                PrivilegeError::NoSuchUser("nosuchuser".into()).into(),
-                crate::EX_CONFIG,
-            ),
-            (
-                PrivilegeError::Switch {
-                    user: "exabgp".into(),
-                    step: "setuid",
-                    source: nix::Error::EPERM,
-                }
-                .into(),
-                crate::EX_NOPERM,
-            ),
-            (listen(ErrorKind::PermissionDenied).into(), crate::EX_NOPERM),
-            (listen(ErrorKind::AddrInUse).into(), crate::EX_OSERR),
-            (
-                api::BindError::AlreadyRunning {
-                    path: "/run/exabgp/x.sock".into(),
-                }
-                .into(),
-                crate::EX_UNAVAILABLE,
-            ),
-            (ActivationError::TooMany(9999).into(), crate::EX_OSERR),
-        ];
-        for (e, code) in cases {
-            assert_eq!(e.exit_code(), code, "{e}");
-        }
-    }
 
     #[test]
     fn decode_keepalive_with_and_without_marker() {
