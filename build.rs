@@ -18,6 +18,9 @@ fn main() {
     let var = |k: &str| std::env::var(k).unwrap_or_default();
     if var("CARGO_CFG_TARGET_OS") != "linux"
         || var("CARGO_CFG_TARGET_ENV") != "gnu"
+        // Cross-compiling: the host's `cc` would be probed for the target's
+        // libgcc_eh.a; unless the linker is named, leave the link as it is.
+        || (var("HOST") != var("TARGET") && std::env::var_os("RUSTC_LINKER").is_none())
         // A static build links the unwinder statically already.
         || var("CARGO_CFG_TARGET_FEATURE")
             .split(',')

@@ -69,6 +69,26 @@ fn a_closed_stdout_is_an_error_not_a_sigpipe_death() {
     assert_eq!(status.code(), Some(0), "{status:?}");
 }
 
+/// A panic inside the client (here `--which` printing to a full device: print!
+/// panics on a write error) does not unwind into the C `main` (undefined, or an
+/// abort with SIGABRT): it exits 101 as a Rust program does.
+#[test]
+fn a_panic_exits_101_not_an_abort() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("open /dev/full");
+    let child = cli()
+        .arg("--which")
+        .stdout(Stdio::from(full))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn exabgpcli");
+    let status = wait(child);
+    assert_eq!(status.signal(), None, "killed by a signal: {status:?}");
+    assert_eq!(status.code(), Some(101), "{status:?}");
+}
+
 /// A scripted control socket: accepts one client, reads one line, answers it
 /// with `answer` and `done`, then returns every byte the client sent until it
 /// closed the connection.

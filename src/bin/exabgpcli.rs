@@ -8,12 +8,22 @@
 //! program that neither recurses deeply nor starts threads. The two things of
 //! that start-up the client relies on are done here: descriptors 0, 1 and 2 are
 //! open, and SIGPIPE is ignored. `std::env::args_os` and `std::process::exit`
-//! (which flushes stdout) work without the runtime's start-up on Linux. (Not in
-//! the unit-test build of this file: there the test harness's `main` runs.)
-#![cfg_attr(not(test), no_main)]
+//! (which flushes stdout) work without the runtime's start-up on Linux with
+//! glibc, which hands argv to the standard library itself; elsewhere (musl,
+//! another OS) and in the unit-test build the ordinary Rust `main` below runs.
+//! A panic does not unwind out of the C `main`: it is caught and exits 101, as
+//! under the runtime.
+#![cfg_attr(all(not(test), target_os = "linux", target_env = "gnu"), no_main)]
+
+/// Where the C `main` is not used: the ordinary entry point.
+#[cfg(all(not(test), not(all(target_os = "linux", target_env = "gnu"))))]
+fn main() {
+    // args_os: std::env::args() panics (exit 101) on an argument that is not UTF-8.
+    std::process::exit(exabgp::api::cli::main_os(std::env::args_os()))
+}
 
 /// The entry point the C runtime calls.
-#[cfg(not(test))]
+#[cfg(all(not(test), target_os = "linux", target_env = "gnu"))]
 #[no_mangle]
 pub extern "C" fn main(
     _argc: std::os::raw::c_int,
@@ -27,13 +37,16 @@ pub extern "C" fn main(
     // the client decides) instead of killing the process, as under the runtime.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     // args_os: std::env::args() panics (exit 101) on an argument that is not UTF-8.
-    std::process::exit(exabgp::api::cli::main_os(std::env::args_os()))
+    // A panic may not unwind into the C caller: caught, it exits 101 as under
+    // the runtime (the panic hook has printed the message already).
+    let code = std::panic::catch_unwind(|| exabgp::api::cli::main_os(std::env::args_os()));
+    std::process::exit(code.unwrap_or(101))
 }
 
 /// Descriptors 0, 1 and 2 open, on /dev/null where they were closed (as the
 /// runtime's start-up does): else the control socket could become descriptor 1
 /// and the daemon's answer be printed back into the socket as commands.
-#[cfg(not(test))]
+#[cfg(all(not(test), target_os = "linux", target_env = "gnu"))]
 fn std_fds_open() -> bool {
     (0..=2).all(|fd| {
         // SAFETY: F_GETFD only reads the flags of a descriptor number.
