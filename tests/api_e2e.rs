@@ -2,8 +2,8 @@
 //! reached by its own `exabgpcli --instance`, sharing no socket and no port; and a
 //! Python helper written the ExaBGP way that changes what a real gobgpd holds.
 //!
-//! Here the real core and control socket wired in this process as main wires them
-//! (support::inproc::Instance). The same behaviour through the built binaries, with
+//! Here the real core and control socket wired in this process by `daemon::serve`, the
+//! function production runs (support::inproc::Instance). The same behaviour through the built binaries, with
 //! instance names resolved as in production, is checked in e2e_instance_names.rs
 //! and e2e_helper_and_cli_drive_gobgpd.rs.
 

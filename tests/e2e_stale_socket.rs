@@ -87,6 +87,11 @@ fn stale_socket_is_replaced() {
     // grace period for a last command it is told why, then sees EOF.
     let mut idle = std::os::unix::net::UnixStream::connect(&path).expect("connect");
     idle.set_read_timeout(Some(WAIT)).unwrap();
+    // The daemon accepts connections in the order they came: once a later
+    // client is answered, the idle one has been accepted (else, under load, it
+    // could still sit in the backlog at SIGTERM and never be told why).
+    let later = cli(&name, &["show", "neighbor"]);
+    assert_eq!(later.code, 0, "{later:?}");
     assert_eq!(d.terminate(), Some(0), "{}", d.proc.log_text());
     let mut rest = Vec::new();
     // A connection still in the backlog (never accepted) is reset or sees EOF.

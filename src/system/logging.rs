@@ -135,7 +135,7 @@ fn filter(level: &str) -> EnvFilter {
 /// device and inode of our stderr, i.e. stderr really is the journal stream and was
 /// not redirected by a wrapper (systemd.exec(5), "JOURNAL_STREAM").
 pub fn stderr_is_journal() -> bool {
-    let Ok(value) = std::env::var("JOURNAL_STREAM") else {
+    let Ok(value) = std::env::var(super::environ::JOURNAL_VAR) else {
         return false;
     };
     let Ok(meta) = std::fs::metadata("/proc/self/fd/2") else {

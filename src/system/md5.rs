@@ -4,7 +4,7 @@
 //! drop every unsigned segment from then on, so a connection accepted before its
 //! listener had the key can never carry an unsigned session).
 //!
-//! An OS socket option, so it lives in system/: the binder (`listen`), the daemon's
+//! An OS socket option, so it lives in system/: the binder (`bind`), the daemon's
 //! listeners and accepted connections, and the session's outgoing connections all
 //! set keys through here.
 

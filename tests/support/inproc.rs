@@ -1,7 +1,7 @@
 //! The daemon core in the test process, on a runtime of its own: `InProcess` runs
 //! `daemon::run` alone, driven through its control channel the way the API layer
 //! drives it; `Instance` (instance.rs) wires it with the control socket and the
-//! helpers as main does.
+//! helpers through `daemon::serve`, as `exabgp server` does.
 
 pub mod instance;
 pub use instance::Instance;
