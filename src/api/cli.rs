@@ -137,7 +137,7 @@ fn locate(args: &Args) -> Result<(String, sockpath::Resolution), SettingsError> 
             (
                 env_setting("exabgp_api_socketpath").map(PathBuf::from),
                 socketname,
-                sockpath::exe_root(),
+                crate::config::default_root(),
             )
         }
     };

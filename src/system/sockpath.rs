@@ -223,15 +223,6 @@ pub fn resolve_client(
     resolve(None, socketname, prefixes, uid)
 }
 
-/// The install prefix of the running executable: the directory above the one that
-/// holds it (`/usr` for `/usr/sbin/exabgp`), else `/`.
-pub fn exe_root() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().and_then(|d| d.parent()).map(Path::to_path_buf))
-        .unwrap_or_else(|| PathBuf::from("/"))
-}
-
 /// The daemon's resolution with the real prefixes (`/`, then `root`) and our
 /// effective uid: what the daemon uses before binding.
 pub fn resolve_default(explicit: Option<&Path>, socketname: &str, root: &Path) -> Resolution {
