@@ -37,6 +37,8 @@ pub enum ApiCommand {
     Restart,
     Version,
     Help,
+    /// `show metrics`: the Prometheus exposition text, as the HTTP endpoint gives it.
+    Metrics,
 }
 
 /// A command with how its answer should look.
@@ -574,8 +576,12 @@ fn parse_show(t: &mut Tokens) -> Result<ApiCommand, ApiError> {
                 address,
             }))
         }
+        "metrics" => match t.next() {
+            None => Ok(ApiCommand::Metrics),
+            Some(w) => Err(syntax(format!("show metrics: unexpected '{w}'"))),
+        },
         other => Err(syntax(format!(
-            "show what? expected 'neighbor' or 'adj-rib', found '{other}'"
+            "show what? expected 'neighbor', 'adj-rib' or 'metrics', found '{other}'"
         ))),
     }
 }
@@ -622,6 +628,7 @@ commands (one per line; add 'json' to show/version for JSON output):
   neighbor ADDR[,ADDR] [local-as N ...] announce|withdraw ...   (only these neighbors)
   show neighbor [summary|extensive|configuration] [ADDR]
   show adj-rib in|out [ADDR] [extensive]
+  show metrics                         (Prometheus text, as on exabgp_metrics_listen)
   flush adj-rib out
   clear adj-rib [in|out]
   teardown ADDR [CEASE-SUBCODE]        (also: neighbor ADDR teardown CODE)

@@ -53,6 +53,8 @@ pub enum ServerError {
     Runtime(std::io::Error),
     #[error(transparent)]
     Daemon(#[from] DaemonError),
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::http::HttpError),
 }
 
 impl ServerError {
@@ -162,7 +164,11 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         warn!("sd_notify unusable, readiness will not be reported: {e}");
         Notifier::disabled()
     });
-    let Activated { control, bgp } = activated;
+    let Activated {
+        control,
+        bgp,
+        metrics,
+    } = activated;
     // The control socket first: a second start of a running instance is refused as
     // "another instance is already running on PATH" before it touches the BGP port.
     // If the BGP bind then fails, dropping the endpoint removes the socket file.
@@ -186,6 +192,7 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         info!(count = bgp.len(), "BGP listeners handed over by systemd");
         bgp
     };
+    let metrics = crate::metrics::http::bind(settings.metrics_listen, metrics)?;
     let dropped = privileges::drop_privileges(&settings.daemon_user, settings.daemon_drop)
         .map_err(|e| ServerError::Privileges(e.to_string()))?;
     info!(
@@ -231,6 +238,15 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
             shutdown: shutdown.clone(),
         };
         let mut core = tokio::spawn(super::run(config, io));
+        if !metrics.is_empty() {
+            let local: Vec<String> = metrics
+                .iter()
+                .filter_map(|l| l.local_addr().ok().map(|a| a.to_string()))
+                .collect();
+            let served = crate::metrics::http::adopt(metrics)?;
+            info!(listen = %local.join(" "), "metrics endpoint serving GET /metrics");
+            tokio::spawn(crate::metrics::http::serve(served, shutdown.clone()));
+        }
         let supervisor = tokio::spawn(supervise::supervise(notifier.clone(), shutdown.clone(), {
             let ctx = ctx.clone();
             move || health(ctx.clone())
