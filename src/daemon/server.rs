@@ -238,6 +238,15 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
             shutdown: shutdown.clone(),
         };
         let mut core = tokio::spawn(super::run(config, io));
+        let supervisor = tokio::spawn(supervise::supervise(notifier.clone(), shutdown.clone(), {
+            let ctx = ctx.clone();
+            move || health(ctx.clone())
+        }));
+        let status = health(ctx.clone()).await.unwrap_or_default().status_line();
+        notifier.ready(&status);
+        info!("ready: {status}");
+        // Served once the core has started every neighbor (health() went through its
+        // loop): the first scrape already lists them all.
         if !metrics.is_empty() {
             let local: Vec<String> = metrics
                 .iter()
@@ -247,13 +256,6 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
             info!(listen = %local.join(" "), "metrics endpoint serving GET /metrics");
             tokio::spawn(crate::metrics::http::serve(served, shutdown.clone()));
         }
-        let supervisor = tokio::spawn(supervise::supervise(notifier.clone(), shutdown.clone(), {
-            let ctx = ctx.clone();
-            move || health(ctx.clone())
-        }));
-        let status = health(ctx.clone()).await.unwrap_or_default().status_line();
-        notifier.ready(&status);
-        info!("ready: {status}");
         // SIGTERM stops the control socket and the helpers first, while the core still
         // answers, so a command that arrived just before is answered; then the core
         // sends Cease to every peer.

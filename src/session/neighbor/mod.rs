@@ -213,6 +213,8 @@ impl Neighbor {
         });
         let stats =
             crate::control::stats::PeerStats::register(cfg.address, cfg.peer_as, &cfg.families);
+        // Published now: a neighbor that stays idle has its routes counted too.
+        stats.set_routes(|_| 0, |f| rib_out.count(f));
         Neighbor {
             cfg,
             rib_out,
