@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Does scraping the metrics endpoint slow the announcement down? (issue 14)
 
-    metrics.py [--routes N] [--scrapes K] [--runs R] [--deadline S]
+    metrics.py [--scenario A|B] [--routes N] [--scrapes K] [--runs R] [--deadline S]
 
-Scenario A of bench.py (N configured routes announced to a BIRD peer; time from
-the daemon's start until BIRD holds them all) run R times without scraping and R
-times while a client scrapes exabgp_metrics_listen back to back, K times at most
-(the scrapes start as soon as the endpoint answers). Runs alternate, so a drift
-of the machine hits both sides. Prints the median of each side and their ratio;
+A scenario of bench.py, unchanged, run R times without scraping and R times while
+a client scrapes exabgp_metrics_listen back to back, K times at most (from the
+moment the endpoint answers). B (default): a helper announces N routes over the
+API as fast as it can, timed from its first line until BIRD holds them all. A: N
+configured routes, timed from the daemon's start. Both sides run with the
+endpoint open; only the scraping differs. Runs alternate, so a drift of the
+machine hits both sides. Prints the median of each side and their ratio;
 nothing is asserted (speed is reported, never tested). Writes
 target/bench/metrics.json.
 """
@@ -25,7 +27,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import bench  # noqa: E402
-import gen  # noqa: E402
 import procs  # noqa: E402
 
 
@@ -64,38 +65,44 @@ class Scraper(threading.Thread):
             self.times.append(time.monotonic())
 
 
-def one_run(n, scrapes, deadline_s, label):
-    with bench.Run(label, bench.RS) as run:
-        port = procs.free_port()
-        nb = gen.pairs(1)
-        run.bird = procs.Bird(run.work, gen.bird_config(port, nb))
-        run.bird.start(time.monotonic() + 60)
-        run.daemon = bench.Daemon(bench.RS, run.work, port, nb, routes=n)
-        maddr = ("127.0.0.1", procs.free_port())
-        # Both sides run with the endpoint open; only the scraping differs.
-        run.daemon.env["exabgp_metrics_listen"] = f"{maddr[0]}:{maddr[1]}"
-        t0 = run.daemon.start()
-        deadline = t0 + deadline_s
-        scraper = None
-        if scrapes:
-            scraper = Scraper(maddr, scrapes, deadline)
-            scraper.start()
-        t_done = bench.wait_imported(run, n, deadline, "d1", t0)
-        during = 0
-        if scraper:
-            during = sum(1 for t in scraper.times if t <= t_done)
-            scraper.join(max(0.0, deadline - time.monotonic()))
-            scraper.stop.set()
-        return {
-            "load_s": t_done - t0,
-            "scrapes_during_load": during,
-            "scrapes_total": len(scraper.times) if scraper else 0,
-            "cpu_s": run.daemon.cpu(),
-        }
+# Set by one_run for the daemon the scenario starts next.
+PLAN = {"scrapes": 0, "scraper": None}
+_orig_start = bench.Daemon.start
+
+
+def start_scraped(self):
+    maddr = ("127.0.0.1", procs.free_port())
+    self.env["exabgp_metrics_listen"] = f"{maddr[0]}:{maddr[1]}"
+    t0 = _orig_start(self)
+    if PLAN["scrapes"]:
+        PLAN["scraper"] = Scraper(maddr, PLAN["scrapes"], t0 + 300)
+        PLAN["scraper"].start()
+    return t0
+
+
+bench.Daemon.start = start_scraped
+
+
+def one_run(scenario, n, scrapes, deadline_s, label):
+    PLAN["scrapes"], PLAN["scraper"] = scrapes, None
+    fn = {"A": bench.scen_A, "B": bench.scen_B}[scenario]
+    r = fn(bench.RS, n, deadline_s, label)
+    t_end = time.monotonic()
+    sc = PLAN["scraper"]
+    if sc:
+        sc.stop.set()
+        sc.join(10)
+    return {
+        "time_s": r["load_s"] if scenario == "A" else r["inject_s"],
+        # Answered before the run ended (its end is when BIRD held every route).
+        "scrapes_during_run": sum(1 for t in sc.times if t <= t_end) if sc else 0,
+        "cpu_s": r["cpu_s"],
+    }
 
 
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--scenario", choices=["A", "B"], default="B")
     ap.add_argument("--routes", type=int, default=100_000)
     ap.add_argument("--scrapes", type=int, default=1000)
     ap.add_argument("--runs", type=int, default=3)
@@ -104,29 +111,31 @@ def main():
     quiet, scraped = [], []
     for i in range(a.runs):
         for scrapes, out in ((0, quiet), (a.scrapes, scraped)):
-            r = one_run(a.routes, scrapes, a.deadline, f"metrics-{i}-{scrapes}")
+            r = one_run(a.scenario, a.routes, scrapes, a.deadline, f"metrics-{i}-{scrapes}")
             out.append(r)
             bench.log(f"run {i + 1}/{a.runs}, scrapes {scrapes}: {r}")
-    mq = statistics.median(r["load_s"] for r in quiet)
-    ms = statistics.median(r["load_s"] for r in scraped)
-    during = statistics.median(r["scrapes_during_load"] for r in scraped)
+    mq = statistics.median(r["time_s"] for r in quiet)
+    ms = statistics.median(r["time_s"] for r in scraped)
+    during = statistics.median(r["scrapes_during_run"] for r in scraped)
     result = {
+        "scenario": a.scenario,
         "routes": a.routes,
         "scrapes": a.scrapes,
         "runs": a.runs,
-        "load_s_without_scraping": mq,
-        "load_s_while_scraping": ms,
+        "time_s_without_scraping": mq,
+        "time_s_while_scraping": ms,
         "ratio": ms / mq,
-        "median_scrapes_during_load": during,
+        "median_scrapes_during_run": during,
         "quiet": quiet,
         "scraped": scraped,
     }
     with open(os.path.join(bench.OUT, "metrics.json"), "w") as f:
         json.dump(result, f, indent=2)
+    how = "over the API (B)" if a.scenario == "B" else "from the configuration (A)"
     print(
-        f"{a.routes} routes announced to BIRD: {mq:.3f} s without scraping, "
-        f"{ms:.3f} s while scraping (median {during:.0f} scrapes answered during the load, "
-        f"at most {a.scrapes}); ratio {ms / mq:.3f} (medians of {a.runs} runs each)"
+        f"{a.routes} routes announced {how} until BIRD held them: {mq:.3f} s without "
+        f"scraping, {ms:.3f} s while scraping (median {during:.0f} scrapes answered during "
+        f"the run, at most {a.scrapes}); ratio {ms / mq:.3f} (medians of {a.runs} runs each)"
     )
 
 

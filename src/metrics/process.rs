@@ -62,12 +62,16 @@ fn max_fds() -> Option<u64> {
     ok.then_some(r.rlim_cur)
 }
 
-/// Seconds since the epoch the system booted (`btime` of /proc/stat).
+/// Seconds since the epoch the system booted (`btime` of /proc/stat), read once:
+/// it does not change, and /proc/stat is long on machines with many CPUs.
 fn boot_time() -> Option<f64> {
-    let s = std::fs::read_to_string("/proc/stat").ok()?;
-    s.lines()
-        .find_map(|l| l.strip_prefix("btime "))
-        .and_then(|v| v.trim().parse::<f64>().ok())
+    static BTIME: std::sync::OnceLock<Option<f64>> = std::sync::OnceLock::new();
+    *BTIME.get_or_init(|| {
+        let s = std::fs::read_to_string("/proc/stat").ok()?;
+        s.lines()
+            .find_map(|l| l.strip_prefix("btime "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+    })
 }
 
 /// (utime + stime in seconds, start time in seconds after boot) from the text of
