@@ -252,9 +252,14 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
                 .iter()
                 .filter_map(|l| l.local_addr().ok().map(|a| a.to_string()))
                 .collect();
-            let served = crate::metrics::http::adopt(metrics)?;
-            info!(listen = %local.join(" "), "metrics endpoint serving GET /metrics");
-            tokio::spawn(crate::metrics::http::serve(served, shutdown.clone()));
+            // Past READY=1 a failure here is reported, not fatal: the sessions run on.
+            match crate::metrics::http::adopt(metrics) {
+                Ok(served) => {
+                    info!(listen = %local.join(" "), "metrics endpoint serving GET /metrics");
+                    tokio::spawn(crate::metrics::http::serve(served, shutdown.clone()));
+                }
+                Err(e) => tracing::error!("metrics endpoint not served: {e}"),
+            }
         }
         // SIGTERM stops the control socket and the helpers first, while the core still
         // answers, so a command that arrived just before is answered; then the core

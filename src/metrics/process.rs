@@ -1,7 +1,9 @@
 //! The process's own figures for `process_*` metrics, read from /proc at scrape
 //! time (prometheus-client has no process collector): CPU time and start time
-//! from /proc/self/stat, resident and virtual memory from /proc/self/status, open
-//! fds by counting /proc/self/fd, the fd limit from getrlimit. Names follow the
+//! from /proc/self/stat (the start time after boot, plus the boot time from
+//! CLOCK_BOOTTIME), resident and virtual memory from /proc/self/status, open fds
+//! by counting /proc/self/fd, the fd limit from getrlimit. Only /proc/self is
+//! read: the unit's ProcSubset=pid hides the rest of /proc. Names follow the
 //! Prometheus client libraries' process collectors, so the usual dashboards fit.
 
 /// What one scrape reports about the process; a figure that cannot be read is None
@@ -62,15 +64,26 @@ fn max_fds() -> Option<u64> {
     ok.then_some(r.rlim_cur)
 }
 
-/// Seconds since the epoch the system booted (`btime` of /proc/stat), read once:
-/// it does not change, and /proc/stat is long on machines with many CPUs.
+/// Seconds since the epoch the system booted: the real-time clock minus
+/// CLOCK_BOOTTIME, taken once. Not /proc/stat's `btime`: the unit's
+/// ProcSubset=pid hides /proc/stat, and it is long on machines with many CPUs.
 fn boot_time() -> Option<f64> {
-    static BTIME: std::sync::OnceLock<Option<f64>> = std::sync::OnceLock::new();
-    *BTIME.get_or_init(|| {
-        let s = std::fs::read_to_string("/proc/stat").ok()?;
-        s.lines()
-            .find_map(|l| l.strip_prefix("btime "))
-            .and_then(|v| v.trim().parse::<f64>().ok())
+    static BOOT: std::sync::OnceLock<Option<f64>> = std::sync::OnceLock::new();
+    *BOOT.get_or_init(|| {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes into the struct we own.
+        if unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) } != 0 {
+            return None;
+        }
+        let since_boot = ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_secs_f64();
+        Some(now - since_boot)
     })
 }
 
