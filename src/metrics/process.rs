@@ -132,8 +132,16 @@ mod tests {
         let p = read();
         assert!(p.resident_bytes.is_some_and(|b| b > 0), "{p:?}");
         assert!(p.open_fds.is_some_and(|n| n >= 3), "{p:?}");
+        assert!(p.cpu_seconds.is_some(), "{p:?}");
+        // Started in the past, and not before the system booted (a wrong boot time
+        // or tick rate would put it far off).
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        let start = p.start_time_seconds.unwrap();
         assert!(
-            p.cpu_seconds.is_some() && p.start_time_seconds.is_some(),
+            start <= now + 1.0 && start > boot_time().unwrap() - 1.0,
             "{p:?}"
         );
     }
