@@ -52,6 +52,7 @@ define FILES
 0644 systemd/exabgp@.service                        $(SYSTEMD_UNIT_DIR)/exabgp@.service
 0644 systemd/exabgp@.socket                         $(SYSTEMD_UNIT_DIR)/exabgp@.socket
 0644 systemd/exabgp-bgp@.socket                     $(SYSTEMD_UNIT_DIR)/exabgp-bgp@.socket
+0644 systemd/exabgp-metrics@.socket                 $(SYSTEMD_UNIT_DIR)/exabgp-metrics@.socket
 0644 systemd/exabgp.target                          $(SYSTEMD_UNIT_DIR)/exabgp.target
 0644 systemd/sysusers.d/exabgp.conf                 $(SYSUSERS_DIR)/exabgp.conf
 0644 systemd/tmpfiles.d/exabgp.conf                 $(TMPFILES_DIR)/exabgp.conf
@@ -65,6 +66,10 @@ define FILES
 0644 docs/api.md                                    $(DOCDIR)/api.md
 0644 docs/systemd.md                                $(DOCDIR)/systemd.md
 0644 docs/operations.md                             $(DOCDIR)/operations.md
+0644 docs/monitoring.md                             $(DOCDIR)/monitoring.md
+0644 systemd/exabgp-metrics@.socket.d-listen.conf.example $(DOCDIR)/exabgp-metrics@.socket.d-listen.conf.example
+0644 monitoring/exabgp-rs.rules.yml                 $(DATADIR)/exabgp-rs/exabgp-rs.rules.yml
+0644 monitoring/exabgp-rs.dashboard.json            $(DATADIR)/exabgp-rs/exabgp-rs.dashboard.json
 0644 systemd/exabgp.env.example                     $(DOCDIR)/exabgp.env.example
 0644 systemd/exabgp-bgp@.socket.d-listen.conf.example $(DOCDIR)/exabgp-bgp@.socket.d-listen.conf.example
 0644 examples/minimal.toml                          $(DOCDIR)/examples/minimal.toml
@@ -106,4 +111,4 @@ uninstall:
 	@printf '%s\n' "$$FILES" | while read -r mode src dst; do \
 	    [ -n "$$dst" ] && rm -f "$(DESTDIR)$$dst"; \
 	done; true
-	-rmdir $(DESTDIR)$(CONFDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
+	-rmdir $(DESTDIR)$(CONFDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)/exabgp-rs 2>/dev/null

@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::rib::Route;
 
 pub mod bus;
+pub mod stats;
 pub use bus::{event_channel, ByteBudget, EventReceiver, EventSender};
 
 /// Which neighbors a command is for: `None` means every neighbor (ExaBGP's default).

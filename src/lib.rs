@@ -9,6 +9,8 @@
 //! - [`rib`]: what we announce (Adj-RIB-Out per neighbor) and what we received.
 //! - [`config`]: the TOML model with file:line:col errors, and the exabgp_* settings.
 //! - [`control`]: the typed contract between the API layer and the daemon core.
+//! - [`metrics`]: the Prometheus exposition text (from what the tasks publish in
+//!   [`control::stats`]) and the tiny HTTP endpoint that serves it.
 //! - [`daemon`]: owns the neighbors; executes commands; publishes events.
 //! - [`args`]: the command line of `exabgp` (clap), shared with the man pages.
 //! - [`api`]: the text command language, JSON events, helpers, the control socket.
@@ -23,6 +25,7 @@ pub mod bgp;
 pub mod config;
 pub mod control;
 pub mod daemon;
+pub mod metrics;
 pub mod rib;
 pub mod rollback;
 pub mod session;

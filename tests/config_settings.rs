@@ -72,6 +72,7 @@ fn defaults() {
         ("exabgp.daemon.user", "exabgp"),
         ("exabgp.log.destination", "auto"),
         ("exabgp.log.level", "info"),
+        ("exabgp.metrics.listen", ""),
         ("exabgp.root", "/usr"),
         ("exabgp.tcp.bind", ""),
         ("exabgp.tcp.port", "179"),
@@ -88,6 +89,7 @@ fn defaults() {
             api_socketpath: None,
             api_cli: true,
             api_ack: true,
+            metrics_listen: None,
             log_level: "info".into(),
             log_destination: LogDestination::Auto,
             daemon_user: "exabgp".into(),
@@ -448,7 +450,10 @@ fn example_env_file_is_loadable() {
         .lines()
         .filter_map(|l| l.strip_prefix("#exabgp_"))
         .filter(|l| {
-            !l.ends_with('=') || l.starts_with("tcp_bind") || l.starts_with("api_socketpath")
+            !l.ends_with('=')
+                || l.starts_with("tcp_bind")
+                || l.starts_with("api_socketpath")
+                || l.starts_with("metrics_listen")
         })
         .map(|l| format!("exabgp_{l}\n"))
         .collect();
@@ -512,4 +517,18 @@ fn log_level_takes_a_tracing_filter_too() {
     let bad = invalid(None, &[("exabgp_log_level", "exabgp=loud")], &[]);
     assert_eq!(bad.len(), 1, "{bad:?}");
     assert!(bad[0].contains("a filter such as"), "{bad:?}");
+}
+
+/// exabgp_metrics_listen: off by default (above), an ADDRESS:PORT when set, and a
+/// bad value is an error naming what is expected.
+#[test]
+fn metrics_listen_is_an_address_and_port() {
+    let s = ok(None, &[("exabgp_metrics_listen", "127.0.0.1:9179")], &[]);
+    assert_eq!(s.metrics_listen, Some("127.0.0.1:9179".parse().unwrap()));
+    let s = ok(None, &[("exabgp.metrics.listen", "[::1]:9180")], &[]);
+    assert_eq!(s.metrics_listen, Some("[::1]:9180".parse().unwrap()));
+    for bad in ["127.0.0.1", "localhost:9179", "127.0.0.1:0"] {
+        let e = load(None, &[("exabgp_metrics_listen", bad)], &[], None).unwrap_err();
+        assert!(e.to_string().contains("ADDRESS:PORT"), "{bad}: {e}");
+    }
 }

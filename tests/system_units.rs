@@ -106,7 +106,19 @@ fn units_keep_what_the_daemon_relies_on() {
     let bgp = repo_file("systemd/exabgp-bgp@.socket");
     assert!(bgp.lines().any(|l| l == "FileDescriptorName=bgp"));
     assert!(bgp.lines().any(|l| l == "Service=exabgp@%i.service"));
+    let metrics = repo_file("systemd/exabgp-metrics@.socket");
+    for directive in [
+        "FileDescriptorName=metrics",
+        "Service=exabgp@%i.service",
+        "ListenStream=127.0.0.1:9179",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == directive),
+            "exabgp-metrics@.socket lacks {directive}"
+        );
+    }
     // The names the daemon looks for.
     assert_eq!(exabgp::system::activation::FDNAME_CONTROL, "control");
     assert_eq!(exabgp::system::activation::FDNAME_BGP, "bgp");
+    assert_eq!(exabgp::system::activation::FDNAME_METRICS, "metrics");
 }

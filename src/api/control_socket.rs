@@ -352,7 +352,9 @@ pub async fn serve_control(
         let ctx = ctx.clone();
         let token = shutdown.clone();
         tracker.spawn(async move {
+            let client = crate::control::stats::board().control_client();
             serve_client(stream, &ctx, limits, token).await;
+            drop(client);
             drop(permit);
         });
     }

@@ -201,7 +201,10 @@ pub async fn reload_and_apply_tracked(
 ) {
     let config = match reload(ctx).await {
         Ok(c) => c,
-        Err(e) => return (Err(ReloadError::Rejected(e)), None),
+        Err(e) => {
+            crate::control::stats::board().reload(crate::control::stats::ReloadResult::Rejected);
+            return (Err(ReloadError::Rejected(e)), None);
+        }
     };
     let neighbors = config.neighbors.iter().map(|n| n.address).collect();
     let (tx, mut rx) = oneshot::channel();
@@ -227,6 +230,9 @@ pub async fn reload_and_apply_tracked(
                 continue;
             }
         };
+        if matches!(r, Err(ReloadError::Apply(_))) {
+            crate::control::stats::board().reload(crate::control::stats::ReloadResult::Failed);
+        }
         return (r, None);
     }
     (
@@ -235,10 +241,23 @@ pub async fn reload_and_apply_tracked(
     )
 }
 
-/// Run one request.
+/// Run one request (counted by result for the metrics).
 pub async fn execute(ctx: &ApiContext, req: &Request) -> Answer {
+    let answer = execute_uncounted(ctx, req).await;
+    crate::control::stats::board().api_command(answer.result.is_ok());
+    answer
+}
+
+async fn execute_uncounted(ctx: &ApiContext, req: &Request) -> Answer {
     match &req.command {
         ApiCommand::Nop => Answer::done(),
+        ApiCommand::Metrics => Answer {
+            lines: crate::metrics::render()
+                .lines()
+                .map(str::to_string)
+                .collect(),
+            result: Ok(()),
+        },
         ApiCommand::Help => Answer {
             lines: HELP.lines().map(str::to_string).collect(),
             result: Ok(()),

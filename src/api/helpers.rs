@@ -172,8 +172,23 @@ pub struct HelperStats {
     pub dropped_answers: AtomicU64,
     /// Lines refused (too long, not UTF-8, syntax errors).
     pub bad_lines: AtomicU64,
+    /// Exited too often: not respawned any more (for the metrics).
+    pub given_up: std::sync::atomic::AtomicBool,
     /// The "answers are dropped" line was logged (once per helper).
     answer_drop_logged: std::sync::atomic::AtomicBool,
+}
+
+/// What the metrics endpoint reads of a helper (see `control/stats.rs`).
+impl crate::control::stats::HelperView for HelperStats {
+    fn starts(&self) -> u64 {
+        self.starts.load(Ordering::Relaxed)
+    }
+    fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+    fn given_up(&self) -> bool {
+        self.given_up.load(Ordering::Relaxed)
+    }
 }
 
 /// Bytes set aside per helper for the last line of an answer (`done` /
@@ -214,6 +229,8 @@ pub fn spawn_all(
         .iter()
         .map(|p| {
             let stats = Arc::new(HelperStats::default());
+            let view: Arc<dyn crate::control::stats::HelperView> = stats.clone();
+            crate::control::stats::board().add_helper(&p.name, Arc::downgrade(&view));
             let h = tokio::spawn(supervise(
                 p.clone(),
                 ctx.clone(),
@@ -293,6 +310,7 @@ async fn supervise(
                 window.as_secs(),
                 p.respawn_limit
             );
+            stats.given_up.store(true, Ordering::Relaxed);
             return HelperEnd::GaveUp { starts };
         }
         respawns.push_back(now);

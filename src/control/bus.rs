@@ -137,6 +137,9 @@ struct Budget {
 impl Budget {
     fn note_drop(&self) {
         self.dropped.fetch_add(1, Ordering::Relaxed);
+        super::stats::board()
+            .events_dropped
+            .fetch_add(1, Ordering::Relaxed);
         let Ok(mut log) = self.log.lock() else {
             return;
         };

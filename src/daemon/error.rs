@@ -38,6 +38,9 @@ pub enum ServerError {
     Core(tokio::task::JoinError),
     #[error(transparent)]
     Daemon(#[from] DaemonError),
+    /// exabgp_metrics_listen could not be bound, or systemd's metrics socket is unusable.
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::http::HttpError),
 }
 
 impl ServerError {
@@ -52,6 +55,7 @@ impl ServerError {
             ServerError::Control(e) => e.exit_code(),
             ServerError::Listen(e) => e.exit_code(),
             ServerError::Privileges(e) => e.exit_code(),
+            ServerError::Metrics(e) => e.exit_code(),
             ServerError::Runtime(_) | ServerError::Core(_) | ServerError::Daemon(_) => {
                 crate::EX_OSERR
             }

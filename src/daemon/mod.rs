@@ -178,6 +178,10 @@ pub async fn run(config: Config, io: DaemonIo) -> Result<(), DaemonError> {
     for n in neighbors {
         d.start_neighbor(n);
     }
+    // The configuration the daemon starts with is generation 1 (metrics).
+    crate::control::stats::board()
+        .config_generation
+        .store(1, std::sync::atomic::Ordering::Relaxed);
     info!(neighbors = d.neighbors.len(), routes, "daemon started");
     let mut control = io.control;
     let mut control_open = true;
@@ -435,6 +439,7 @@ impl Daemon {
             }
             Command::ApplyConfig(new) => {
                 self.apply(*new).await;
+                crate::control::stats::board().reload(crate::control::stats::ReloadResult::Applied);
                 ControlReply::Done
             }
             Command::Shutdown => {

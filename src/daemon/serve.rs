@@ -49,6 +49,9 @@ pub struct Parts {
     pub control: Option<ControlEndpoint>,
     /// The BGP listeners, already bound (from exabgp_tcp_bind/port, or systemd's).
     pub listeners: Vec<TcpListener>,
+    /// The metrics endpoint's listeners (exabgp_metrics_listen, or systemd's
+    /// FileDescriptorName=metrics); empty: no endpoint.
+    pub metrics: Vec<TcpListener>,
     /// exabgp_api_ack: helpers get a `done` / `error: ...` answer to each command.
     pub api_ack: bool,
     /// READY=1, STATUS=, WATCHDOG=1 and STOPPING=1 ([`Notifier::disabled`] outside
@@ -65,6 +68,7 @@ pub async fn serve(parts: Parts, mut signals: impl SignalSource + Send) -> Resul
         config_path,
         control,
         listeners,
+        metrics,
         api_ack,
         notifier,
     } = parts;
@@ -102,6 +106,22 @@ pub async fn serve(parts: Parts, mut signals: impl SignalSource + Send) -> Resul
     let status = health(ctx.clone()).await.unwrap_or_default().status_line();
     notifier.ready(&status);
     info!("ready: {status}");
+    // Served once the core has started every neighbor (health() went through its
+    // loop): the first scrape already lists them all.
+    if !metrics.is_empty() {
+        let local: Vec<String> = metrics
+            .iter()
+            .filter_map(|l| l.local_addr().ok().map(|a| a.to_string()))
+            .collect();
+        // Past READY=1 a failure here is reported, not fatal: the sessions run on.
+        match crate::metrics::http::adopt(metrics) {
+            Ok(served) => {
+                info!(listen = %local.join(" "), "metrics endpoint serving GET /metrics");
+                tokio::spawn(crate::metrics::http::serve(served, shutdown.clone()));
+            }
+            Err(e) => tracing::error!("metrics endpoint not served: {e}"),
+        }
+    }
     // SIGTERM stops the control socket and the helpers first, while the core still
     // answers, so a command that arrived just before is answered; then the core
     // sends Cease to every peer.

@@ -111,7 +111,11 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         warn!("sd_notify unusable, readiness will not be reported: {e}");
         Notifier::disabled()
     });
-    let Activated { control, bgp } = activated;
+    let Activated {
+        control,
+        bgp,
+        metrics,
+    } = activated;
     // The control socket first: a second start of a running instance is refused as
     // "another instance is already running on PATH" before it touches the BGP port.
     // If the BGP bind then fails, dropping the endpoint removes the socket file.
@@ -135,6 +139,7 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         info!(count = bgp.len(), "BGP listeners handed over by systemd");
         bgp
     };
+    let metrics = crate::metrics::http::bind(settings.metrics_listen, metrics)?;
     let dropped = privileges::drop_privileges(&settings.daemon_user, settings.daemon_drop)?;
     info!(
         uid = dropped.uid,
@@ -152,6 +157,7 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         config_path: opts.config.clone(),
         control: endpoint,
         listeners,
+        metrics,
         api_ack: settings.api_ack,
         notifier,
     };

@@ -70,6 +70,8 @@ pub struct AdjRibOut {
     all_pending: bool,
     /// Attribute sets in use (or recently used), so equal sets share one `Arc`.
     interned: Interner,
+    /// Routes held per family (few families: a short list), for the metrics.
+    counts: Vec<(Family, usize)>,
 }
 
 impl Default for AdjRibOut {
@@ -79,6 +81,7 @@ impl Default for AdjRibOut {
             pending: FxHashSet::default(),
             all_pending: true,
             interned: Interner::new(),
+            counts: Vec::new(),
         }
     }
 }
@@ -104,6 +107,27 @@ impl AdjRibOut {
 
     pub fn is_empty(&self) -> bool {
         self.routes.is_empty()
+    }
+
+    /// Routes held for `family`.
+    pub fn count(&self, family: Family) -> usize {
+        self.counts
+            .iter()
+            .find(|(f, _)| *f == family)
+            .map_or(0, |(_, n)| *n)
+    }
+
+    /// Counts one route of `family` more (`add`) or less.
+    fn recount(&mut self, family: Family, add: bool) {
+        let i = match self.counts.iter().position(|(f, _)| *f == family) {
+            Some(i) => i,
+            None => {
+                self.counts.push((family, 0));
+                self.counts.len() - 1
+            }
+        };
+        let n = &mut self.counts[i].1;
+        *n = if add { *n + 1 } else { n.saturating_sub(1) };
     }
 
     /// Number of prefixes with a change not yet taken.
@@ -141,6 +165,7 @@ impl AdjRibOut {
             }
             Entry::Vacant(slot) => {
                 slot.insert(entry);
+                self.recount(route.prefix.family(), true);
             }
         }
         if !self.all_pending {
@@ -154,6 +179,7 @@ impl AdjRibOut {
         if self.routes.remove(prefix).is_none() {
             return false;
         }
+        self.recount(prefix.family(), false);
         self.pending.insert(*prefix);
         true
     }
@@ -163,6 +189,7 @@ impl AdjRibOut {
         self.pending.extend(self.routes.keys().copied());
         self.routes.clear();
         self.interned.clear();
+        self.counts.clear();
     }
 
     /// Marks the whole table to be sent again and forgets pending withdraws: what a
@@ -284,6 +311,25 @@ mod tests {
     }
 
     const ALL: [Family; 2] = [Family::IPV4_UNICAST, Family::IPV6_UNICAST];
+
+    /// The per-family counts follow announces (a replacement is not a second
+    /// route), withdraws and clear.
+    #[test]
+    fn counts_per_family() {
+        let mut rib = AdjRibOut::new();
+        rib.announce(&route("10.0.0.0/24", 1));
+        rib.announce(&route("10.0.0.0/24", 2));
+        rib.announce(&route("10.0.1.0/24", 1));
+        rib.announce(&route("2001:db8::/48", 1));
+        assert_eq!(rib.count(Family::IPV4_UNICAST), 2);
+        assert_eq!(rib.count(Family::IPV6_UNICAST), 1);
+        assert!(!rib.withdraw(&"10.0.9.0/24".parse().unwrap()));
+        assert!(rib.withdraw(&"10.0.0.0/24".parse().unwrap()));
+        assert_eq!(rib.count(Family::IPV4_UNICAST), 1);
+        rib.clear();
+        assert_eq!(rib.count(Family::IPV4_UNICAST), 0);
+        assert_eq!(rib.count(Family::IPV6_UNICAST), 0);
+    }
 
     /// A new table and `resend_all` keep no copy of the prefixes as pending, yet
     /// announce every route once and still carry withdraws.

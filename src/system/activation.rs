@@ -2,7 +2,10 @@
 //! (`LISTEN_PID`, `LISTEN_FDS`, `LISTEN_FDNAMES`, fds from 3 on; sd_listen_fds(3)).
 //!
 //! `exabgp@.socket` names its socket `control` (FileDescriptorName=control), the
-//! optional `exabgp-bgp@.socket` names its sockets `bgp`. A socket with any other name
+//! optional `exabgp-bgp@.socket` names its sockets `bgp`, the optional
+//! `exabgp-metrics@.socket` its socket `metrics` (the Prometheus scrape endpoint:
+//! only ever by that name, a TCP socket without it is a BGP listener). A socket
+//! with any other name
 //! (systemd's default name is the socket unit's name) is classified by what it is: a
 //! Unix stream socket is the control socket, an IPv4/IPv6 stream socket a BGP listener.
 //!
@@ -29,6 +32,8 @@ const MAX_LISTEN_FDS: usize = 64;
 pub const FDNAME_CONTROL: &str = "control";
 /// The FileDescriptorName of BGP listeners.
 pub const FDNAME_BGP: &str = "bgp";
+/// The FileDescriptorName of the Prometheus scrape endpoint's listeners.
+pub const FDNAME_METRICS: &str = "metrics";
 
 static TAKEN: AtomicBool = AtomicBool::new(false);
 
@@ -42,12 +47,15 @@ pub struct Activated {
     /// BGP listeners, already bound (port 179 needs no capability in the daemon);
     /// the daemon accepts on them instead of binding exabgp_tcp_bind itself.
     pub bgp: Vec<std::net::TcpListener>,
+    /// Listeners of the metrics endpoint (FileDescriptorName=metrics), served as
+    /// exabgp_metrics_listen's would be.
+    pub metrics: Vec<std::net::TcpListener>,
 }
 
 impl Activated {
     /// True when systemd handed over nothing.
     pub fn is_empty(&self) -> bool {
-        self.control.is_none() && self.bgp.is_empty()
+        self.control.is_none() && self.bgp.is_empty() && self.metrics.is_empty()
     }
 }
 
@@ -163,6 +171,7 @@ pub fn take_listeners() -> Result<Activated, ActivationError> {
                 activated.control = Some(UnixListener::from(OwnedFd::from(socket)));
             }
             Kind::Bgp => activated.bgp.push(std::net::TcpListener::from(socket)),
+            Kind::Metrics => activated.metrics.push(std::net::TcpListener::from(socket)),
         }
     }
     Ok(activated)
@@ -171,6 +180,7 @@ pub fn take_listeners() -> Result<Activated, ActivationError> {
 enum Kind {
     Control,
     Bgp,
+    Metrics,
 }
 
 /// Take ownership of a passed fd: check it is open, set CLOEXEC (helpers must not
@@ -238,6 +248,8 @@ fn classify(
         Some(FDNAME_CONTROL) => Err(wrong("a listening unix stream socket")),
         Some(FDNAME_BGP) if is_inet => Ok(Kind::Bgp),
         Some(FDNAME_BGP) => Err(wrong("a listening TCP socket")),
+        Some(FDNAME_METRICS) if is_inet => Ok(Kind::Metrics),
+        Some(FDNAME_METRICS) => Err(wrong("a listening TCP socket")),
         _ if is_unix => Ok(Kind::Control),
         _ if is_inet => Ok(Kind::Bgp),
         _ => Err(wrong("a listening unix stream socket or TCP socket")),

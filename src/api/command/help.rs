@@ -13,6 +13,7 @@ commands (one per line; add 'json' to show/version for JSON output):
   neighbor ADDR[,ADDR] [local-as N ...] announce|withdraw ...   (only these neighbors)
   show neighbor [summary|extensive|configuration] [ADDR]
   show adj-rib in|out [ADDR] [extensive]
+  show metrics                         (Prometheus text, as on exabgp_metrics_listen)
   flush adj-rib out
   clear adj-rib [in|out]
   teardown ADDR [CEASE-SUBCODE]        (also: neighbor ADDR teardown CODE)

@@ -50,6 +50,8 @@ pub enum ApiCommand {
     Restart,
     Version,
     Help,
+    /// `show metrics`: the Prometheus exposition text, as the HTTP endpoint gives it.
+    Metrics,
 }
 
 /// A command with how its answer should look.

@@ -1,5 +1,5 @@
 //! `show neighbor [summary|extensive|configuration] [ADDR]` and
-//! `show adj-rib in|out [ADDR]`.
+//! `show adj-rib in|out [ADDR]` and `show metrics`.
 
 use crate::api::ApiError;
 use crate::control::{Command, RibDirection, ShowDetail};
@@ -48,8 +48,12 @@ pub(super) fn parse_show(t: &mut Tokens) -> Result<ApiCommand, ApiError> {
                 address,
             }))
         }
+        "metrics" => match t.next() {
+            None => Ok(ApiCommand::Metrics),
+            Some(w) => Err(syntax(format!("show metrics: unexpected '{w}'"))),
+        },
         other => Err(syntax(format!(
-            "show what? expected 'neighbor' or 'adj-rib', found '{other}'"
+            "show what? expected 'neighbor', 'adj-rib' or 'metrics', found '{other}'"
         ))),
     }
 }

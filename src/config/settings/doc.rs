@@ -56,6 +56,15 @@ pub const SETTINGS: &[SettingDoc] = &[
         description: "Answer each API command from a helper with `done` or `error: ...` (boolean).",
     },
     SettingDoc {
+        name: "exabgp.metrics.listen",
+        default: "",
+        description: "ADDRESS:PORT of the Prometheus scrape endpoint (HTTP, GET /metrics; IPv6 as \
+                      [ADDRESS]:PORT). Empty: off. A socket systemd hands over with \
+                      FileDescriptorName=metrics (exabgp-metrics@.socket) is served either way. \
+                      Bind it to a loopback or management address: whoever reaches it reads the \
+                      peers and their counters.",
+    },
+    SettingDoc {
         name: "exabgp.log.level",
         default: "info",
         description: "Least severe messages logged: trace, debug, info, warning, error. ExaBGP's syslog \

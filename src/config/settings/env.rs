@@ -320,6 +320,9 @@ impl Settings {
             .unwrap_or_default();
         let api_cli = b.get("exabgp.api.cli", "true", parse_bool).unwrap_or(true);
         let api_ack = b.get("exabgp.api.ack", "true", parse_bool).unwrap_or(true);
+        let metrics_listen = b
+            .get("exabgp.metrics.listen", "", parse_opt_socket_addr)
+            .unwrap_or_default();
         let log_level = b
             .get("exabgp.log.level", "info", parse_log_level)
             .unwrap_or_else(|| "info".into());
@@ -347,6 +350,7 @@ impl Settings {
             api_socketpath,
             api_cli,
             api_ack,
+            metrics_listen,
             log_level,
             log_destination,
             daemon_user,
@@ -415,6 +419,17 @@ fn parse_port(v: &str) -> Result<(u16, String), &'static str> {
     match v.parse::<u16>() {
         Ok(p) if p > 0 => Ok((p, p.to_string())),
         _ => Err("a TCP port from 1 to 65535"),
+    }
+}
+
+fn parse_opt_socket_addr(v: &str) -> Result<(Option<std::net::SocketAddr>, String), &'static str> {
+    let v = v.trim().trim_matches(|c| c == '\'' || c == '"');
+    if v.is_empty() {
+        return Ok((None, String::new()));
+    }
+    match v.parse::<std::net::SocketAddr>() {
+        Ok(a) if a.port() > 0 => Ok((Some(a), a.to_string())),
+        _ => Err("ADDRESS:PORT (IPv6 as [ADDRESS]:PORT, port 1-65535), or empty for off"),
     }
 }
 

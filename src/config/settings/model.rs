@@ -45,6 +45,10 @@ pub struct Settings {
     pub api_cli: bool,
     /// `exabgp_api_ack`: answer each API command with `done` / `error: ...` (default true).
     pub api_ack: bool,
+    /// `exabgp_metrics_listen`: address:port of the Prometheus scrape endpoint
+    /// (default none: off; a socket systemd hands over with
+    /// FileDescriptorName=metrics is served either way).
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// `exabgp_log_level`: trace, debug, info, warning, error (ExaBGP's INFO, DEBUG,
     /// ... accepted too). Default info.
     pub log_level: String,

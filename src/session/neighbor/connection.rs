@@ -69,6 +69,8 @@ impl Neighbor {
             if buf.capacity() - buf.len() < 16384 {
                 buf.reserve(65536);
             }
+            // What the last turn changed is published before waiting again.
+            self.publish_stats();
             let flow = tokio::select! {
                 r = rd.read_buf(&mut buf) => match r {
                     // Event 18: TcpConnectionFails (peer closed).

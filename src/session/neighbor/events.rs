@@ -20,6 +20,10 @@ impl Neighbor {
 
     /// Publishes one event to the API (helpers, `exabgpcli`) on the broadcast channel.
     pub(super) fn emit(&self, direction: Direction, kind: EventKind) {
+        if let EventKind::Notification(n) = &kind {
+            let received = direction == Direction::Receive;
+            self.stats.set_notification(n.code, n.subcode, received);
+        }
         // No receiver is fine; a lagging receiver loses old events, never blocks us.
         let _ = self.events.send(Event {
             time: SystemTime::now(),

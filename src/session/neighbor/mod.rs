@@ -156,6 +156,8 @@ pub struct Neighbor {
     unnegotiated_dropped: u64,
     /// Rate limits for the log lines the peer can repeat at will.
     noise: noise::Noise,
+    /// State, counters and route counts published for the metrics endpoint.
+    stats: std::sync::Arc<crate::control::stats::PeerStats>,
 }
 
 /// What the daemon can read of a neighbor without asking its task (which may be
@@ -200,6 +202,10 @@ impl Neighbor {
             state: PeerState::Idle,
             prefixes_out: rib_out.len() as u64,
         });
+        let stats =
+            crate::control::stats::PeerStats::register(cfg.address, cfg.peer_as, &cfg.families);
+        // Published now: a neighbor that stays idle has its routes counted too.
+        stats.set_routes(|_| 0, |f| rib_out.count(f));
         Neighbor {
             cfg,
             rib_out,
@@ -221,11 +227,13 @@ impl Neighbor {
             hold_after_down: None,
             unnegotiated_dropped: 0,
             noise: noise::Noise::default(),
+            stats,
         }
     }
 
-    /// Publishes the current [`Brief`] (only when it changed).
+    /// Publishes the current [`Brief`] (only when it changed) and the metrics.
     fn publish(&self) {
+        self.publish_stats();
         let now = Brief {
             state: self.state,
             prefixes_out: self.rib_out.len() as u64,
@@ -235,6 +243,15 @@ impl Neighbor {
             *b = now;
             changed
         });
+    }
+
+    /// Publishes state, message counters and route counts for the metrics
+    /// endpoint (a few relaxed stores: cheap enough for every loop turn).
+    fn publish_stats(&self) {
+        self.stats.set_state(self.state);
+        self.stats.set_messages(&self.sent, &self.received);
+        self.stats
+            .set_routes(|f| self.rib_in.count(f), |f| self.rib_out.count(f));
     }
 
     /// The task body: runs until Stop or until the command channel closes.

@@ -153,6 +153,33 @@ mod tests {
         );
     }
 
+    /// The metrics count a new neighbor's routes at once, before any state change
+    /// (an idle or passive neighbor may not change state for a long time).
+    #[test]
+    fn a_new_neighbor_publishes_its_route_counts() {
+        use std::sync::Arc;
+
+        use crate::rib::Route;
+
+        let mut cfg = super::super::test_config();
+        cfg.address = "192.0.2.77".parse().unwrap();
+        let routes: Vec<Route> = ["203.0.113.0/24", "203.0.113.128/25"]
+            .iter()
+            .map(|p| Route {
+                prefix: p.parse().unwrap(),
+                next_hop: NextHop::SelfAddress,
+                attributes: Arc::new(crate::bgp::PathAttributes::default()),
+            })
+            .collect();
+        let (events, _) = crate::control::event_channel(1, 1 << 20);
+        let (_tx, rx) = super::super::inbox(1);
+        let n = Neighbor::new(cfg, &routes, 2, events, rx, super::super::test_brief());
+        assert_eq!(
+            n.stats.snapshot().families,
+            vec![(Family::IPV4_UNICAST, 0, 2)]
+        );
+    }
+
     /// `show neighbor configuration` is the documented one (docs/configuration.md):
     /// the effective `[[neighbor]]` block in the file's own syntax, from
     /// config/render.rs, and the password never shows.

@@ -37,6 +37,7 @@ impl Instance {
             config_path: PathBuf::from("/nonexistent/exabgp-test-instance.toml"),
             control: Some(endpoint),
             listeners,
+            metrics: Vec::new(),
             api_ack: true,
             notifier: Notifier::disabled(),
         };

@@ -1,0 +1,428 @@
+//! Prometheus metrics: the exposition text built with `prometheus-client` from the
+//! values the daemon publishes ([`crate::control::stats`]), served over HTTP
+//! ([`http`], on exabgp_metrics_listen or a socket systemd hands over with
+//! FileDescriptorName=metrics) and by `show metrics` on the control socket.
+//!
+//! A scrape reads atomics and a short list of registrations: it never sends a
+//! command to the core loop or to a neighbor task, so a busy or stuck core never
+//! stalls a scrape and a scrape never slows the core. The registry is built anew
+//! for each scrape from a snapshot (neighbors come and go with reloads; nothing
+//! stale can stay registered).
+//!
+//! Names and labels follow GoBGP's where GoBGP has the metric (bgp_*), so alert
+//! rules written for it carry over; ours are under exabgp_*, the process's under
+//! process_*. docs/monitoring.md lists every metric with its meaning.
+
+pub mod http;
+pub mod process;
+
+use prometheus_client::encoding::prometheus_text;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
+
+use crate::control::stats::{board, BoardSnapshot};
+use crate::control::{MessageCounters, PeerState};
+
+/// The `Content-Type` of [`render`]'s text (Prometheus text format 0.0.4).
+pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
+
+type Labels = Vec<(&'static str, String)>;
+type GaugeFamily = Family<Labels, Gauge>;
+type CounterFamily = Family<Labels, Counter>;
+
+const STATES: [PeerState; 6] = [
+    PeerState::Idle,
+    PeerState::Connect,
+    PeerState::Active,
+    PeerState::OpenSent,
+    PeerState::OpenConfirm,
+    PeerState::Established,
+];
+
+/// The exposition text for the process's board, now.
+pub fn render() -> String {
+    render_snapshot(&board().snapshot(), &process::read())
+}
+
+/// A family label as GoBGP writes it: `ipv4-unicast`.
+fn family_label(f: crate::bgp::Family) -> String {
+    f.to_string().replace(' ', "-")
+}
+
+fn gauge_family(r: &mut Registry, name: &str, help: &str) -> GaugeFamily {
+    let f = GaugeFamily::default();
+    r.register(name, help, f.clone());
+    f
+}
+
+fn counter_family(r: &mut Registry, name: &str, help: &str) -> CounterFamily {
+    let f = CounterFamily::default();
+    r.register(name, help, f.clone());
+    f
+}
+
+fn gauge(r: &mut Registry, name: &str, help: &str, v: i64) {
+    let g: Gauge = Gauge::default();
+    g.set(v);
+    r.register(name, help, g);
+}
+
+fn counter(r: &mut Registry, name: &str, help: &str, v: u64) {
+    let c: Counter = Counter::default();
+    c.inc_by(v);
+    r.register(name, help, c);
+}
+
+/// The value of one message type in `c`.
+fn messages(c: &MessageCounters, kind: &str) -> u64 {
+    match kind {
+        "open" => c.open,
+        "update" => c.update,
+        "notification" => c.notification,
+        "keepalive" => c.keepalive,
+        _ => c.route_refresh,
+    }
+}
+
+fn i(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// The exposition text for `b` and `p` (separate from [`render`] for the tests).
+pub fn render_snapshot(b: &BoardSnapshot, p: &process::ProcessFigures) -> String {
+    let mut r = Registry::default();
+    let state = gauge_family(
+        &mut r,
+        "bgp_peer_state",
+        "BGP FSM state of the session: 1 for the current session_state, 0 for the others",
+    );
+    let uptime = gauge_family(
+        &mut r,
+        "bgp_peer_uptime",
+        "Seconds since the session became Established (0 when it is not)",
+    );
+    let flops = gauge_family(
+        &mut r,
+        "bgp_peer_flop_count",
+        "Times the session went down after being Established, since the daemon started",
+    );
+    let received = gauge_family(
+        &mut r,
+        "bgp_routes_received",
+        "Prefixes of the family the peer announced and we hold (Adj-RIB-In)",
+    );
+    let accepted = gauge_family(
+        &mut r,
+        "bgp_routes_accepted",
+        "Prefixes received and accepted (no import policy: equal to received)",
+    );
+    let advertised = gauge_family(
+        &mut r,
+        "bgp_routes_advertised",
+        "Prefixes of the family we announce to the peer (Adj-RIB-Out)",
+    );
+    let kinds = ["update", "notification", "open", "keepalive", "refresh"];
+    let mut rx = Vec::new();
+    let mut tx = Vec::new();
+    for k in kinds {
+        rx.push(counter_family(
+            &mut r,
+            &format!("bgp_received_{k}"),
+            &format!("{} messages received from the peer", k.to_uppercase()),
+        ));
+        tx.push(counter_family(
+            &mut r,
+            &format!("bgp_sent_{k}"),
+            &format!("{} messages sent to the peer", k.to_uppercase()),
+        ));
+    }
+    let last_error = gauge_family(
+        &mut r,
+        "bgp_peer_last_error",
+        "The last NOTIFICATION of the session (code, subcode, direction): 1",
+    );
+    let peer_as = gauge_family(&mut r, "exabgp_peer_as", "The peer's configured AS number");
+    for s in &b.peers {
+        let peer = s.address.to_string();
+        let base: Labels = vec![("peer", peer.clone())];
+        for st in STATES {
+            let mut l = base.clone();
+            l.push(("session_state", st.as_str().to_string()));
+            state.get_or_create(&l).set(i64::from(s.state == st));
+        }
+        uptime.get_or_create(&base).set(i(s.uptime.unwrap_or(0)));
+        flops.get_or_create(&base).set(i(s.flops));
+        peer_as.get_or_create(&base).set(i64::from(s.peer_as));
+        for (f, inn, out) in &s.families {
+            let mut l = base.clone();
+            l.push(("route_family", family_label(*f)));
+            received.get_or_create(&l).set(i(*inn));
+            accepted.get_or_create(&l).set(i(*inn));
+            advertised.get_or_create(&l).set(i(*out));
+        }
+        for (n, k) in kinds.iter().enumerate() {
+            rx[n].get_or_create(&base).inc_by(messages(&s.received, k));
+            tx[n].get_or_create(&base).inc_by(messages(&s.sent, k));
+        }
+        if let Some(e) = s.last_notification {
+            let mut l = base.clone();
+            l.push(("code", e.code.to_string()));
+            l.push(("subcode", e.subcode.to_string()));
+            l.push((
+                "direction",
+                if e.received { "received" } else { "sent" }.to_string(),
+            ));
+            last_error.get_or_create(&l).set(1);
+        }
+    }
+    let helper_up = gauge_family(
+        &mut r,
+        "exabgp_helper_given_up",
+        "1 when the helper exited too often and is not respawned any more",
+    );
+    let helper_starts = counter_family(
+        &mut r,
+        "exabgp_helper_starts",
+        "Times the helper program was started (the first start included)",
+    );
+    let helper_drops = counter_family(
+        &mut r,
+        "exabgp_helper_queue_drops",
+        "Events not delivered to the helper because its queue was full",
+    );
+    for h in &b.helpers {
+        let l: Labels = vec![("helper", h.name.clone())];
+        helper_up.get_or_create(&l).set(i64::from(h.given_up));
+        helper_starts.get_or_create(&l).inc_by(h.starts);
+        helper_drops.get_or_create(&l).inc_by(h.dropped);
+    }
+    let api = counter_family(
+        &mut r,
+        "exabgp_api_commands",
+        "API commands (control socket and helpers) answered, by result",
+    );
+    api.get_or_create(&vec![("result", "done".to_string())])
+        .inc_by(b.api_done);
+    api.get_or_create(&vec![("result", "error".to_string())])
+        .inc_by(b.api_error);
+    gauge(
+        &mut r,
+        "exabgp_control_clients",
+        "Clients connected to the control socket now",
+        b.control_clients,
+    );
+    let reloads = counter_family(
+        &mut r,
+        "exabgp_reloads",
+        "Configuration reloads (SIGHUP, reload, restart) by result: applied, rejected (the file did not validate), failed (the core did not apply it)",
+    );
+    for (res, v) in [
+        ("applied", b.reloads_applied),
+        ("rejected", b.reloads_rejected),
+        ("failed", b.reloads_failed),
+    ] {
+        reloads
+            .get_or_create(&vec![("result", res.to_string())])
+            .inc_by(v);
+    }
+    gauge(
+        &mut r,
+        "exabgp_config_generation",
+        "Configurations applied since the daemon started (1: the one it started with)",
+        i(b.config_generation),
+    );
+    counter(
+        &mut r,
+        "exabgp_events_dropped",
+        "Events dropped for every helper because the event channel's byte budget was full",
+        b.events_dropped,
+    );
+    let rib = gauge_family(
+        &mut r,
+        "exabgp_adj_rib_routes",
+        "Routes held in the Adj-RIB-In (direction=in) and Adj-RIB-Out (direction=out) of every neighbor together",
+    );
+    let sum = |f: &dyn Fn(&(crate::bgp::Family, u64, u64)) -> u64| -> u64 {
+        b.peers.iter().flat_map(|s| s.families.iter()).map(f).sum()
+    };
+    rib.get_or_create(&vec![("direction", "in".to_string())])
+        .set(i(sum(&|x| x.1)));
+    rib.get_or_create(&vec![("direction", "out".to_string())])
+        .set(i(sum(&|x| x.2)));
+    r.register(
+        "exabgp_build",
+        "The daemon's version",
+        Info::new(vec![("version", crate::VERSION.to_string())]),
+    );
+    process_metrics(&mut r, p);
+    let mut out = String::new();
+    // Writing into a String cannot fail; an error would mean a bug in the crate.
+    if prometheus_text::encode(&mut out, &r).is_err() {
+        out.clear();
+    }
+    out
+}
+
+fn process_metrics(r: &mut Registry, p: &process::ProcessFigures) {
+    if let Some(v) = p.cpu_seconds {
+        let c: Counter<f64, AtomicU64> = Counter::default();
+        c.inc_by(v);
+        r.register(
+            "process_cpu_seconds",
+            "User and system CPU time spent in seconds",
+            c,
+        );
+    }
+    if let Some(v) = p.start_time_seconds {
+        let g: Gauge<f64, AtomicU64> = Gauge::default();
+        g.set(v);
+        r.register(
+            "process_start_time_seconds",
+            "Start time of the process since unix epoch in seconds",
+            g,
+        );
+    }
+    for (name, help, v) in [
+        (
+            "process_resident_memory_bytes",
+            "Resident memory size in bytes",
+            p.resident_bytes,
+        ),
+        (
+            "process_virtual_memory_bytes",
+            "Virtual memory size in bytes",
+            p.virtual_bytes,
+        ),
+        (
+            "process_open_fds",
+            "Number of open file descriptors",
+            p.open_fds,
+        ),
+        (
+            "process_max_fds",
+            "Maximum number of open file descriptors",
+            p.max_fds,
+        ),
+    ] {
+        if let Some(v) = v {
+            gauge(r, name, help, i(v));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::stats::{HelperSnapshot, LastNotification, PeerSnapshot};
+
+    fn snapshot() -> BoardSnapshot {
+        BoardSnapshot {
+            peers: vec![PeerSnapshot {
+                address: "192.0.2.1".parse().unwrap(),
+                peer_as: 65000,
+                state: PeerState::Established,
+                uptime: Some(42),
+                flops: 3,
+                sent: MessageCounters {
+                    open: 1,
+                    update: 7,
+                    notification: 0,
+                    keepalive: 5,
+                    route_refresh: 0,
+                },
+                received: MessageCounters {
+                    open: 1,
+                    update: 2,
+                    notification: 1,
+                    keepalive: 4,
+                    route_refresh: 1,
+                },
+                families: vec![(crate::bgp::Family::IPV4_UNICAST, 10, 20)],
+                last_notification: Some(LastNotification {
+                    code: 6,
+                    subcode: 4,
+                    received: true,
+                }),
+            }],
+            helpers: vec![HelperSnapshot {
+                name: "hc".into(),
+                starts: 2,
+                dropped: 9,
+                given_up: true,
+            }],
+            api_done: 11,
+            api_error: 1,
+            control_clients: 2,
+            reloads_applied: 1,
+            reloads_rejected: 2,
+            reloads_failed: 0,
+            config_generation: 2,
+            events_dropped: 5,
+        }
+    }
+
+    /// The names and labels alert rules use, with the values of the snapshot.
+    #[test]
+    fn gobgp_names_and_values() {
+        let t = render_snapshot(&snapshot(), &process::ProcessFigures::default());
+        for line in [
+            r#"bgp_peer_state{peer="192.0.2.1",session_state="established"} 1"#,
+            r#"bgp_peer_state{peer="192.0.2.1",session_state="idle"} 0"#,
+            r#"bgp_peer_uptime{peer="192.0.2.1"} 42"#,
+            r#"bgp_peer_flop_count{peer="192.0.2.1"} 3"#,
+            r#"bgp_routes_received{peer="192.0.2.1",route_family="ipv4-unicast"} 10"#,
+            r#"bgp_routes_accepted{peer="192.0.2.1",route_family="ipv4-unicast"} 10"#,
+            r#"bgp_routes_advertised{peer="192.0.2.1",route_family="ipv4-unicast"} 20"#,
+            r#"bgp_sent_update_total{peer="192.0.2.1"} 7"#,
+            r#"bgp_received_refresh_total{peer="192.0.2.1"} 1"#,
+            r#"bgp_received_notification_total{peer="192.0.2.1"} 1"#,
+            r#"bgp_peer_last_error{peer="192.0.2.1",code="6",subcode="4",direction="received"} 1"#,
+            r#"exabgp_helper_given_up{helper="hc"} 1"#,
+            r#"exabgp_helper_queue_drops_total{helper="hc"} 9"#,
+            r#"exabgp_api_commands_total{result="error"} 1"#,
+            r#"exabgp_reloads_total{result="rejected"} 2"#,
+            "exabgp_config_generation 2",
+            "exabgp_events_dropped_total 5",
+            r#"exabgp_adj_rib_routes{direction="out"} 20"#,
+            "# TYPE bgp_peer_state gauge",
+            "# TYPE bgp_sent_update_total counter",
+        ] {
+            assert!(t.lines().any(|l| l == line), "missing {line:?} in\n{t}");
+        }
+        assert!(
+            t.contains(&format!(
+                "exabgp_build_info{{version=\"{}\"}} 1",
+                crate::VERSION
+            )),
+            "{t}"
+        );
+    }
+
+    /// A missing process figure is left out, not reported as 0.
+    #[test]
+    fn missing_process_figures_are_left_out() {
+        let t = render_snapshot(
+            &BoardSnapshot::default(),
+            &process::ProcessFigures::default(),
+        );
+        assert!(!t.contains("process_"), "{t}");
+        let p = process::ProcessFigures {
+            resident_bytes: Some(4096),
+            cpu_seconds: Some(1.5),
+            ..Default::default()
+        };
+        let t = render_snapshot(&BoardSnapshot::default(), &p);
+        assert!(
+            t.lines().any(|l| l == "process_resident_memory_bytes 4096"),
+            "{t}"
+        );
+        assert!(
+            t.lines().any(|l| l == "process_cpu_seconds_total 1.5"),
+            "{t}"
+        );
+    }
+}
