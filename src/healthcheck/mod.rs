@@ -105,7 +105,16 @@ const PERMISSION_HELP: &str = "adding addresses to lo needs CAP_NET_ADMIN: give 
 
 impl Addresses {
     fn open(label: Option<&str>) -> Result<Addresses, HealthError> {
-        let nl = Netlink::open().map_err(|e| HealthError::Os(format!("netlink socket: {e}")))?;
+        let nl = Netlink::open().map_err(|e| match e.raw_os_error() {
+            // A sandbox without AF_NETLINK (RestrictAddressFamilies=) or a
+            // seccomp filter: the same remedy as a missing capability.
+            Some(libc::EAFNOSUPPORT) | Some(libc::EPERM) | Some(libc::EACCES) => {
+                HealthError::Permission(format!(
+                    "cannot open a netlink socket: {e}: {PERMISSION_HELP} (and allow AF_NETLINK)"
+                ))
+            }
+            _ => HealthError::Os(format!("netlink socket: {e}")),
+        })?;
         let index =
             netlink::ifindex("lo").map_err(|e| HealthError::Os(format!("interface lo: {e}")))?;
         Ok(Addresses {
