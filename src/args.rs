@@ -85,6 +85,9 @@ pub enum Cmd {
     /// the routes and exits (EXIT). Exit codes: 0 stopped, 64 bad option (an
     /// ExaBGP option we do not implement is refused by name), 71 OS error, 77 no
     /// CAP_NET_ADMIN for --ip-setup.
+    // As with ExaBGP's argparse, a single-valued option given twice: the last wins
+    // (what lets the command line override a --config file).
+    #[command(args_override_self = true)]
     Healthcheck(Box<crate::healthcheck::HealthcheckArgs>),
 }
 

@@ -334,4 +334,27 @@ fn refused_and_bad_options_exit_64_naming_them() {
         hc.stdout(),
         ["announce route 192.0.2.9/32 next-hop self med 7"]
     );
+    // As with ExaBGP's argparse, an option given twice: the last wins.
+    let mut hc = Hc::start(
+        &dir.path,
+        &[
+            "--ip",
+            "192.0.2.9/32",
+            "--no-ip-setup",
+            "--interval",
+            "0",
+            "--rise",
+            "1",
+            "--up-metric",
+            "5",
+            "--up-metric",
+            "8",
+        ],
+    );
+    let st = wait_for(LIMIT, || hc.child.try_wait().ok().flatten()).unwrap();
+    assert_eq!(st.code(), Some(0), "{}", hc.stderr());
+    assert_eq!(
+        hc.stdout(),
+        ["announce route 192.0.2.9/32 next-hop self med 8"]
+    );
 }
