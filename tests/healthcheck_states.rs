@@ -358,3 +358,48 @@ fn refused_and_bad_options_exit_64_naming_them() {
         ["announce route 192.0.2.9/32 next-hop self med 8"]
     );
 }
+
+/// Killed outright (SIGKILL, no chance to clean up), the helper takes its running
+/// check with it: `sh -c` execs the command, which gets SIGKILL when we die.
+#[test]
+fn a_check_does_not_outlive_a_killed_helper() {
+    let dir = TestDir::new("hc-killed");
+    let marker = dir.path.join("marker");
+    let check = format!("echo $$ > {}; exec sleep 300", marker.display());
+    let mut hc = Hc::start(
+        &dir.path,
+        &[
+            "--ip",
+            "192.0.2.1/32",
+            "--no-ip-setup",
+            "--cmd",
+            &check,
+            "--timeout",
+            "0",
+        ],
+    );
+    let pid: i32 = wait_for(LIMIT, || {
+        fs::read_to_string(&marker).ok()?.trim().parse().ok()
+    })
+    .expect("the check never started");
+    // The check is running (sleep 300 in place of the shell).
+    let running = wait_for(LIMIT, || {
+        let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        cmdline.starts_with(b"sleep").then_some(())
+    });
+    assert!(running.is_some(), "the check {pid} is not running");
+    let _ = hc.child.kill();
+    let _ = hc.child.wait();
+    let gone = wait_for(LIMIT, || {
+        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let st = stat.rsplit(')').next().unwrap_or("").trim().chars().next();
+        matches!(st, None | Some('Z') | Some('X')).then_some(())
+    });
+    if gone.is_none() {
+        // SAFETY: kill(2) on the pid of the check this test started.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+        }
+        panic!("the check {pid} outlived the killed helper");
+    }
+}

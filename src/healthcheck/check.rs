@@ -9,7 +9,9 @@
 //! id is the child's pid; it is killed before the child is reaped (its pid cannot
 //! have been reused), and after reaping only if members remain (a group's id is
 //! not given to a new process while the group exists). One run at a time: the
-//! caller waits for each to end.
+//! caller waits for each to end. If we are killed by SIGKILL mid-check, the
+//! shell (or the command it execs) gets SIGKILL too (PR_SET_PDEATHSIG); what it
+//! started in the background is out of our reach then.
 
 use std::io::Read;
 use std::os::fd::OwnedFd;
@@ -67,6 +69,19 @@ pub fn run(cmd: &str, env: &[(&str, &str)], limit: Option<Duration>, stop: &Atom
         .process_group(0);
     for (k, v) in env {
         c.env(k, v);
+    }
+    // Should we be killed outright (SIGKILL: no chance to kill the group), the
+    // shell, or the command it execs (`sh -c 'curl ...'` runs curl in its place),
+    // dies with us instead of running on unwatched. One thread runs every check and
+    // lives as long as the process, so "the parent" is us for the whole run.
+    // SAFETY: only prctl(2), async-signal-safe, between fork and exec.
+    unsafe {
+        c.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
     }
     let mut child = match c.spawn() {
         Ok(ch) => ch,
