@@ -111,9 +111,39 @@ fn healthcheck_helper_moves_the_route_at_gobgpd() {
     fs::remove_file(&hang).unwrap();
     med_becomes(Some(100), "UP once the check answers again");
 
+    // The helper is stopped behind the daemon's back: it withdraws and exits 0,
+    // the daemon starts it again, and the new one announces after --rise.
+    let first: Vec<u32> = helper_pids(&d.proc.log_text());
+    assert_eq!(first.len(), 1, "{}", d.proc.log_text());
+    // SAFETY: kill(2) on the helper's pid, read from the daemon's log.
+    unsafe {
+        libc::kill(first[0] as i32, libc::SIGTERM);
+    }
+    let again = wait_for(WAIT, || {
+        (helper_pids(&d.proc.log_text()).len() == 2).then_some(())
+    });
+    assert!(again.is_some(), "not restarted:\n{}", d.proc.log_text());
+    med_becomes(Some(100), "UP after the helper was restarted");
+
     let log = d.proc.log_text();
+    assert!(log.contains("exiting: withdrawing the routes"), "{log}");
     assert!(log.contains("timed out after 1s"), "{log}");
     assert!(log.contains("state FALLING -> DOWN"), "{log}");
     assert!(log.contains("healthcheck-svc"), "{log}");
     assert_eq!(d.terminate(), Some(0), "{}", d.proc.log_text());
+}
+
+/// The pids of `helper started helper=hc pid=N` lines of the daemon's log.
+fn helper_pids(log: &str) -> Vec<u32> {
+    log.lines()
+        .filter(|l| l.contains("helper started") && l.contains("helper=hc"))
+        .filter_map(|l| {
+            l.rsplit("pid=")
+                .next()?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect()
 }
