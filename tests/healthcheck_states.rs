@@ -268,7 +268,7 @@ fn a_hanging_check_is_killed_at_timeout_with_its_group() {
             "--cmd",
             &check,
             "--timeout",
-            "1",
+            "2",
             "--interval",
             "60",
             "--fall",
@@ -278,7 +278,7 @@ fn a_hanging_check_is_killed_at_timeout_with_its_group() {
     );
     hc.expect_lines(1, &["withdraw route 192.0.2.1/32 next-hop self"]);
     let log = hc.stderr();
-    assert!(log.contains("check failed: timed out after 1s"), "{log}");
+    assert!(log.contains("check failed: timed out after 2s"), "{log}");
     assert!(log.contains("state INIT -> DOWN"), "{log}");
     let pid: i32 = fs::read_to_string(&marker).unwrap().trim().parse().unwrap();
     let gone = wait_for(LIMIT, || {

@@ -192,7 +192,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let marker = dir.join("pid");
         let cmd = format!("sleep 300 & echo $! > {}; sleep 300", marker.display());
-        let o = run(&cmd, &[], Some(Duration::from_millis(500)), &NO);
+        let o = run(&cmd, &[], Some(Duration::from_secs(3)), &NO);
         assert!(!o.ok);
         assert!(o.detail.starts_with("timed out"), "{o:?}");
         let pid: i32 = std::fs::read_to_string(&marker)
