@@ -101,7 +101,7 @@ struct Addresses {
     ours: Vec<IpAddr>,
 }
 
-const PERMISSION_HELP: &str = "adding addresses to lo needs CAP_NET_ADMIN: give the helper the capability (AmbientCapabilities=CAP_NET_ADMIN, see docs/healthcheck.md), or put the addresses on lo yourself and pass --no-ip-setup";
+const PERMISSION_HELP: &str = "adding addresses to lo needs CAP_NET_ADMIN, which a helper of `exabgp server` never has (the daemon drops every capability before starting its helpers): put the addresses on lo yourself (e.g. systemd-networkd, see docs/healthcheck.md) and pass --no-ip-setup, or run this command on its own with CAP_NET_ADMIN";
 
 impl Addresses {
     fn open(label: Option<&str>) -> Result<Addresses, HealthError> {
