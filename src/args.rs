@@ -74,6 +74,21 @@ pub enum Cmd {
     Decode { hex: String },
     /// Print the version.
     Version,
+    /// Announce service addresses while a check passes: the helper to run as a
+    /// `[[process]]` (ExaBGP's healthcheck options; see docs/healthcheck.md).
+    ///
+    /// Runs --cmd every --interval seconds and prints `announce route IP next-hop
+    /// self med METRIC ...` (or `withdraw route ...`) for each --ip on stdout, the
+    /// MED being --up-metric, --down-metric or --disabled-metric by state. States:
+    /// INIT, RISING, FALLING, UP (after --rise successes), DOWN (after --fall
+    /// failures), DISABLED (while the --disable file exists); SIGTERM withdraws
+    /// the routes and exits (EXIT). Exit codes: 0 stopped, 64 bad option (an
+    /// ExaBGP option we do not implement is refused by name), 71 OS error, 77 no
+    /// CAP_NET_ADMIN for --ip-setup.
+    // As with ExaBGP's argparse, a single-valued option given twice: the last wins
+    // (what lets the command line override a --config file).
+    #[command(args_override_self = true)]
+    Healthcheck(Box<crate::healthcheck::HealthcheckArgs>),
 }
 
 /// The clap command of `exabgp`, for the man pages and completions.

@@ -14,6 +14,8 @@
 //! - [`daemon`]: owns the neighbors; executes commands; publishes events.
 //! - [`args`]: the command line of `exabgp` (clap), shared with the man pages.
 //! - [`api`]: the text command language, JSON events, helpers, the control socket.
+//! - [`healthcheck`]: `exabgp healthcheck`, the helper that announces service
+//!   addresses while a check passes (ExaBGP's healthcheck options).
 //! - [`rollback`]: the `exabgp-rollback` tool: generations of an instance's files,
 //!   apply with verification and automatic undo, rollback incl. the package.
 //! - [`system`]: systemd and OS: socket paths, socket activation, sd_notify,
@@ -25,6 +27,7 @@ pub mod bgp;
 pub mod config;
 pub mod control;
 pub mod daemon;
+pub mod healthcheck;
 pub mod metrics;
 pub mod rib;
 pub mod rollback;

@@ -35,6 +35,10 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Cmd::Healthcheck(args) => {
+            let argv: Vec<String> = std::env::args().collect();
+            exit(exabgp::healthcheck::main(*args, &argv))
+        }
         Cmd::Version => {
             println!("exabgp {}", exabgp::VERSION);
             ExitCode::SUCCESS
