@@ -30,6 +30,21 @@ fn a_peer_that_stops_reading_is_dropped() {
     let mut p = RawPeer::connect(raw_ip, addr);
     p.handshake_with(&open_body_with(4, RAW_AS, 3, [192, 0, 2, 77]));
     p.until_end_of_rib();
+    // The peer stays alive: it sends a KEEPALIVE every second (it only stopped
+    // reading), so the Hold timer never has a reason to expire and the session
+    // can only end as "stopped reading". (Without them, under load, building the
+    // 300k UPDATEs could take longer than the 3 s hold time and the Hold timer
+    // expired first.) At most 90 KEEPALIVEs, or until the session is gone.
+    let alive = p.s.try_clone().expect("clone the peer's socket");
+    let keepalives = std::thread::spawn(move || {
+        let mut alive = alive;
+        for _ in 0..90 {
+            if std::io::Write::write_all(&mut alive, &message(4, &[])).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    });
 
     // 300k routes with distinct MEDs: one UPDATE each, far more than the socket
     // buffers hold. We never read again.
@@ -46,7 +61,10 @@ fn a_peer_that_stops_reading_is_dropped() {
     let status = status.expect("session with a peer that stopped reading never went down");
     let err = status.last_error.unwrap_or_default();
     assert!(err.contains("stopped reading"), "last error: {err}");
+    // Closing both directions ends the KEEPALIVE thread's next write.
+    let _ = p.s.shutdown(std::net::Shutdown::Both);
     drop(p);
+    keepalives.join().expect("keepalive thread");
 
     assert_eq!(daemon.ctl.ask(Command::Shutdown), ControlReply::Done);
     let r = daemon.join(Duration::from_secs(15));

@@ -86,8 +86,10 @@ fn a_socket_named_metrics_is_served_as_the_metrics_endpoint() {
         logged()
     );
     assert!(
-        out.contains("bgp_peer_state{peer=\"192.0.2.254\",session_state=\"idle\"}")
-            || out.contains("bgp_peer_state{peer=\"192.0.2.254\",session_state=\"active\"}"),
+        // Every state has a row; the current one (idle or active: the peer does
+        // not exist) has the value 1.
+        out.contains("bgp_peer_state{peer=\"192.0.2.254\",session_state=\"idle\"} 1\n")
+            || out.contains("bgp_peer_state{peer=\"192.0.2.254\",session_state=\"active\"} 1\n"),
         "{out}"
     );
     assert!(

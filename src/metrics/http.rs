@@ -22,7 +22,7 @@ pub const MAX_CLIENTS: usize = 8;
 /// Bytes of request head read at most (request line and headers).
 pub const MAX_REQUEST: usize = 8192;
 /// Time the client gets to send its request head.
-pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
+pub const READ_TIMEOUT: Duration = Duration::from_secs(2);
 /// Time the client gets to take the answer.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
