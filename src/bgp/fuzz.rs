@@ -1,10 +1,12 @@
 //! The fuzzing entry point, shared by the cargo-fuzz target and the stable-Rust
 //! property test: decode arbitrary bytes, and whatever decodes must survive an
-//! encode/decode round trip unchanged. A panic here is a finding.
+//! encode/decode round trip unchanged. A panic here is a finding. The same bytes
+//! also go through the flow NLRI decoder (`flow`), for both AFIs, SAFI 133 and 134.
 
+use super::flow::{decode_flow_nlri, encode_flow_nlri};
 use super::iana::{FLAG_OPTIONAL, FLAG_PARTIAL, FLAG_TRANSITIVE};
 use super::message::{decode_message, encode_message};
-use super::types::{CodecOptions, Message};
+use super::types::{Afi, CodecOptions, Message};
 use super::EncodeError;
 
 /// The option sets the fuzzer runs every input through.
@@ -32,9 +34,47 @@ pub fn normalize_for_roundtrip(msg: &mut Message) {
 
 /// Runs the decoder over `data` (every message in it, in sequence) with both
 /// option sets; each decoded message is re-encoded and re-decoded and must come
-/// back equal. Panics on any violation.
+/// back equal. Then [`fuzz_flow`]. Panics on any violation.
 #[allow(clippy::panic)]
 pub fn fuzz_decode(data: &[u8]) {
+    fuzz_messages(data);
+    fuzz_flow(data);
+}
+
+/// Reads `data` as a flow NLRI field (IPv4 and IPv6, SAFI 133 and 134): every
+/// NLRI that decodes must encode, decode back equal, and print as text.
+#[allow(clippy::panic)]
+fn fuzz_flow(data: &[u8]) {
+    for afi in [Afi::Ipv4, Afi::Ipv6] {
+        for vpn in [false, true] {
+            let mut rest = data;
+            // Each NLRI takes at least one octet, so this ends.
+            while let Ok((nlri, used)) = decode_flow_nlri(rest, afi, vpn) {
+                assert!(
+                    (1..=rest.len()).contains(&used),
+                    "bad consumed length {used}"
+                );
+                rest = &rest[used..];
+                let mut bytes = Vec::new();
+                if let Err(e) = encode_flow_nlri(&nlri, &mut bytes) {
+                    panic!("decoded flow NLRI does not encode: {e}: {nlri:?}");
+                }
+                assert!(bytes.len() <= used, "re-encoding grew the flow NLRI");
+                match decode_flow_nlri(&bytes, afi, vpn) {
+                    Ok((again, n)) => {
+                        assert_eq!(n, bytes.len(), "flow re-decode consumed a different length");
+                        assert_eq!(again, nlri, "flow round trip changed the NLRI");
+                    }
+                    Err(e) => panic!("re-encoded flow NLRI does not decode: {e}: {nlri:?}"),
+                }
+                let _ = nlri.rule.to_string();
+            }
+        }
+    }
+}
+
+#[allow(clippy::panic)]
+fn fuzz_messages(data: &[u8]) {
     for opts in &FUZZ_OPTIONS {
         let mut rest = data;
         // Each message takes at least 19 bytes, so this ends.

@@ -10,6 +10,7 @@
 //! - `text`: FromStr/Display of communities, origin, family.
 //! - `negotiate`: [`CodecOptions::negotiate`], `Open::common_families`.
 //! - `fuzz`: [`fuzz_decode`], the property every input must keep.
+//! - [`flow`]: FlowSpec (RFC 8955/8956): the flow NLRI, its text, the traffic actions.
 //! - [`iana`]: the registry numbers.
 #![cfg_attr(
     not(test),
@@ -20,6 +21,7 @@ mod as_path;
 mod attr_decode;
 mod attr_encode;
 mod error;
+pub mod flow;
 mod fuzz;
 pub mod iana;
 mod message;
@@ -35,6 +37,7 @@ mod update;
 mod wire;
 
 pub use error::*;
+pub use flow::{FlowAction, FlowNlri, FlowRule};
 pub use fuzz::{fuzz_decode, normalize_for_roundtrip, FUZZ_OPTIONS};
 pub use message::{decode_message, encode_message};
 pub use notification::SHUTDOWN_TEXT_MAX;
