@@ -403,3 +403,58 @@ fn a_check_does_not_outlive_a_killed_helper() {
         panic!("the check {pid} outlived the killed helper");
     }
 }
+
+/// The daemon crashed: our stderr is a closed pipe when its SIGTERM arrives.
+/// Logging must not kill us (Rust ignores SIGPIPE, `eprintln!` would panic)
+/// before the withdraw lines are written.
+#[test]
+fn sigterm_with_stderr_closed_still_withdraws() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(exabgp_bin())
+        .args([
+            "healthcheck",
+            "--ip",
+            "192.0.2.9/32",
+            "--no-ip-setup",
+            "--cmd",
+            "true",
+            "--interval",
+            "0.1",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in BufReader::new(stdout).lines() {
+            let Ok(l) = l else { return };
+            if tx.send(l).is_err() {
+                return;
+            }
+        }
+    });
+    let first = rx.recv_timeout(LIMIT).expect("a first announce");
+    assert!(first.starts_with("announce route 192.0.2.9/32"), "{first}");
+    drop(child.stderr.take());
+    // SAFETY: kill(2) on our unreaped child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let st = wait_for(LIMIT, || child.try_wait().ok().flatten());
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(st.and_then(|s| s.code()), Some(0), "exit status {st:?}");
+    // Until the reader sees EOF (the child is gone), each line within LIMIT.
+    let mut rest = Vec::new();
+    while let Ok(l) = rx.recv_timeout(LIMIT) {
+        rest.push(l);
+    }
+    assert!(
+        rest.iter()
+            .any(|l| l.starts_with("withdraw route 192.0.2.9/32")),
+        "{rest:?}"
+    );
+}

@@ -73,8 +73,11 @@ struct Log {
 }
 
 impl Log {
+    /// Never panics: stderr may be a closed pipe (the daemon crashed and its
+    /// SIGTERM reaches us after), and Rust ignores SIGPIPE, so `eprintln!` would
+    /// panic (abort in release) before we withdraw and remove our addresses.
     fn line(&self, level: &str, msg: &str) {
-        eprintln!("{level}[{}] {msg}", self.tag);
+        let _ = writeln!(std::io::stderr(), "{level}[{}] {msg}", self.tag);
     }
     fn info(&self, msg: &str) {
         self.line("INFO", msg)
@@ -244,9 +247,12 @@ impl Health {
         Some(Input { disabled, ok: r.ok })
     }
 
+    /// Withdraw, then remove our addresses; logging comes after the withdraw
+    /// (stderr may be gone, see [`Log::line`]).
     fn exit(&mut self) {
+        let sent = self.send(State::Exit);
         self.log.info("exiting: withdrawing the routes");
-        if let Err(e) = self.send(State::Exit) {
+        if let Err(e) = sent {
             self.log.error(&e.to_string());
         }
         if let Some(a) = self.addrs.as_mut() {
@@ -339,10 +345,11 @@ fn read_stdin(tag: String) {
                 match lock.read_line(&mut line) {
                     Ok(0) | Err(_) => return,
                     Ok(_) if line.starts_with("error") => {
-                        eprintln!(
+                        let _ = writeln!(
+                            std::io::stderr(),
                             "ERROR[{tag}] the daemon refused a line: {}",
                             line.trim_end()
-                        )
+                        );
                     }
                     Ok(_) => {}
                 }
@@ -367,7 +374,7 @@ pub fn main(args: HealthcheckArgs, argv: &[String]) -> i32 {
     match start(args, &after) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("ERROR[{tag}] {e}");
+            let _ = writeln!(std::io::stderr(), "ERROR[{tag}] {e}");
             e.exit_code()
         }
     }
