@@ -157,3 +157,31 @@ echo "=="
     assert!(!out.contains("announce"), "{out}");
     assert!(!section(&out, "addr").contains("192.0.2.40"), "{out}");
 }
+
+/// ExaBGP's default --ip-setup with the addresses pre-provisioned (as a helper
+/// of `exabgp server` must have them): nothing to add, so no CAP_NET_ADMIN
+/// needed; the helper announces instead of exiting 77.
+#[test]
+fn pre_provisioned_addresses_need_no_cap_net_admin() {
+    if !root() {
+        return;
+    }
+    let script = r#"
+ip addr add 192.0.2.50/32 dev lo
+setpriv --inh-caps=-all --bounding-set=-net_admin --ambient-caps=-all \
+  sh -c 'capsh --has-p=cap_net_admin 2>/dev/null && echo "still has net_admin"; exec "$EXE" healthcheck --ip 192.0.2.50/32 --cmd true --interval 0'
+echo "rc=$?"
+echo "== addr"; ip -o addr show dev lo
+echo "=="
+"#;
+    let (code, out) = in_netns(script);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("still has net_admin"), "{out}");
+    assert!(out.contains("rc=0"), "{out}");
+    assert!(
+        out.contains("announce route 192.0.2.50/32 next-hop self"),
+        "{out}"
+    );
+    // Not ours: left on lo.
+    assert!(section(&out, "addr").contains("192.0.2.50/32"), "{out}");
+}

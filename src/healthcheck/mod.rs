@@ -104,7 +104,7 @@ struct Addresses {
     ours: Vec<IpAddr>,
 }
 
-const PERMISSION_HELP: &str = "adding addresses to lo needs CAP_NET_ADMIN, which a helper of `exabgp server` never has (the daemon drops every capability before starting its helpers): put the addresses on lo yourself (e.g. systemd-networkd, see docs/healthcheck.md) and pass --no-ip-setup, or run this command on its own with CAP_NET_ADMIN";
+const PERMISSION_HELP: &str = "adding addresses to lo needs CAP_NET_ADMIN, which a helper of `exabgp server` never has (the daemon drops every capability before starting its helpers): put the addresses on lo yourself (e.g. systemd-networkd, see docs/healthcheck.md; addresses already there need no capability), or pass --no-ip-setup, or run this command on its own with CAP_NET_ADMIN";
 
 impl Addresses {
     fn open(label: Option<&str>) -> Result<Addresses, HealthError> {
@@ -128,11 +128,21 @@ impl Addresses {
         })
     }
 
-    /// Every address of every --ip on lo.
+    /// Every address of every --ip on lo. Those already there are listed first
+    /// (RTM_GETADDR needs no privilege) and left alone, so only missing ones
+    /// need CAP_NET_ADMIN, as in ExaBGP.
     fn setup(&mut self, o: &Options, log: &Log) -> Result<(), HealthError> {
+        let present = self
+            .nl
+            .addresses(self.index)
+            .map_err(|e| HealthError::Os(format!("cannot list the addresses of lo: {e}")))?;
         for net in &o.ips {
             for i in 0..net.size().min(args::MAX_SETUP_ADDRESSES) {
                 let Some(a) = net.host(i) else { break };
+                if present.iter().any(|p| p.addr == a) {
+                    log.debug(&format!("{a} is already on lo"));
+                    continue;
+                }
                 match self.nl.add(self.index, a, self.label.as_deref()) {
                     Ok(Added::New) => {
                         log.info(&format!("added {a} to lo"));
