@@ -458,3 +458,49 @@ fn sigterm_with_stderr_closed_still_withdraws() {
         "{rest:?}"
     );
 }
+
+/// The daemon SIGKILLed: the helper (in its own process group) gets no signal,
+/// only the end of its stdin pipe. It stops as on SIGTERM: withdraw (best
+/// effort), exit 0, without waiting for its next --interval (an hour here).
+#[test]
+fn stdin_closed_means_the_daemon_is_gone() {
+    let dir = TestDir::new("hc-stdin-eof");
+    let out = dir.path.join("stdout");
+    let err = dir.path.join("stderr");
+    let mut child = Command::new(exabgp_bin())
+        .args([
+            "healthcheck",
+            "--ip",
+            "192.0.2.11/32",
+            "--no-ip-setup",
+            "--cmd",
+            "true",
+            "--interval",
+            "3600",
+            "--debounce",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(fs::File::create(&out).unwrap())
+        .stderr(fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    let announced = wait_for(LIMIT, || {
+        fs::read_to_string(&out)
+            .ok()
+            .filter(|s| s.contains("announce route 192.0.2.11/32"))
+    });
+    assert!(
+        announced.is_some(),
+        "{}",
+        fs::read_to_string(&err).unwrap_or_default()
+    );
+    drop(child.stdin.take());
+    let st = wait_for(LIMIT, || child.try_wait().ok().flatten());
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = fs::read_to_string(&err).unwrap_or_default();
+    assert_eq!(st.and_then(|s| s.code()), Some(0), "{st:?}\n{log}");
+    assert!(log.contains("stdin closed"), "{log}");
+    let stdout = fs::read_to_string(&out).unwrap_or_default();
+    assert!(stdout.contains("withdraw route 192.0.2.11/32"), "{stdout}");
+}

@@ -15,7 +15,7 @@
 //! (`LEVEL[healthcheck-NAME] message`), which the daemon copies into its own log
 //! with the helper's name (the journal under systemd). stdin (the daemon's answers
 //! and events) is read by a thread so the daemon never waits on us; `error` answers
-//! are logged. Nothing is ever run while a check runs: one thread does the checks,
+//! are logged, and its end (on a pipe or socket) means the daemon is gone: stop. Nothing is ever run while a check runs: one thread does the checks,
 //! the hooks and the printing, in turn.
 
 pub mod args;
@@ -342,18 +342,46 @@ fn install_signals() -> Result<(), HealthError> {
     Ok(())
 }
 
-/// Read the daemon's answers so it never blocks on us; log the errors.
+/// Whether fd 0 is a pipe or a socket (what the daemon gives its helpers).
+fn stdin_is_a_channel() -> bool {
+    // SAFETY: a zeroed stat is valid storage; fstat(2) only writes into it.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fd 0 and a valid pointer; the result is checked.
+    if unsafe { libc::fstat(0, &mut st) } != 0 {
+        return false;
+    }
+    matches!(st.st_mode & libc::S_IFMT, libc::S_IFIFO | libc::S_IFSOCK)
+}
+
+/// Read the daemon's answers so it never blocks on us; log the errors. End of
+/// file on a pipe or socket means the daemon is gone (we are in our own process
+/// group, so a SIGKILLed daemon sends us nothing): stop as on SIGTERM (withdraw
+/// best effort, remove our addresses, exit 0). EOF on anything else (/dev/null,
+/// a file: run by hand or from a test) is ignored.
 fn read_stdin(tag: String) {
+    let channel = stdin_is_a_channel();
     let _ = std::thread::Builder::new()
         .name("stdin".into())
         .spawn(move || {
             let stdin = std::io::stdin();
-            let mut line = String::new();
+            let mut raw = Vec::new();
             let mut lock = stdin.lock();
             loop {
-                line.clear();
-                match lock.read_line(&mut line) {
-                    Ok(0) | Err(_) => return,
+                raw.clear();
+                // Bytes, not read_line: a non-UTF-8 line must not end the reader.
+                let r = lock.read_until(b'\n', &mut raw);
+                let line = String::from_utf8_lossy(&raw);
+                match r {
+                    Ok(0) | Err(_) => {
+                        if channel {
+                            let _ = writeln!(
+                                std::io::stderr(),
+                                "WARNING[{tag}] stdin closed: the daemon is gone, stopping"
+                            );
+                            STOP.store(true, Ordering::SeqCst);
+                        }
+                        return;
+                    }
                     Ok(_) if line.starts_with("error") => {
                         let _ = writeln!(
                             std::io::stderr(),
