@@ -185,3 +185,35 @@ echo "=="
     // Not ours: left on lo.
     assert!(section(&out, "addr").contains("192.0.2.50/32"), "{out}");
 }
+
+/// A helper killed without cleaning up left 192.0.2.30 on lo with its label;
+/// the restarted one knows it by the label as its own, and removes it when DOWN
+/// (--dynamic-ip-setup), as ExaBGP does. An unlabelled address stays.
+#[test]
+fn a_leftover_address_with_our_label_is_ours() {
+    if !root() {
+        return;
+    }
+    let dir = TestDir::new("hc-netns-leftover");
+    let script = format!(
+        r#"{WAIT_FN}
+ip addr add 192.0.2.30/32 dev lo label lo:dyn
+ip addr add 192.0.2.31/32 dev lo
+"$EXE" healthcheck --ip 192.0.2.30/32 --ip 192.0.2.31/32 --label dyn --dynamic-ip-setup \
+  --cmd false --interval 0.1 --fast-interval 0.1 --fall 1 > {d}/out 2> {d}/err &
+pid=$!
+absent 192.0.2.30 && echo "down: absent"
+kill -TERM $pid; wait $pid; echo "rc=$?"
+echo "== addr"; ip -o addr show dev lo
+echo "== stderr"; cat {d}/err
+"#,
+        d = dir.path.display()
+    );
+    let (code, out) = in_netns(&script);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("down: absent"), "{out}");
+    assert!(out.contains("rc=0"), "{out}");
+    let addr = section(&out, "addr");
+    assert!(!addr.contains("192.0.2.30"), "{out}");
+    assert!(addr.contains("inet 192.0.2.31/32"), "{out}");
+}

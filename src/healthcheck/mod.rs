@@ -95,8 +95,8 @@ impl Log {
     }
 }
 
-/// The addresses we put on `lo` (only those: one that was there before is never
-/// removed).
+/// The addresses we put on `lo` (only those, and those of ours a dead helper
+/// left, known by our --label: one that was there before is never removed).
 struct Addresses {
     nl: Netlink,
     index: u32,
@@ -126,6 +126,33 @@ impl Addresses {
             label: label.map(|l| format!("lo:{l}")),
             ours: Vec::new(),
         })
+    }
+
+    /// With --label, an address of an --ip already on lo with our label `lo:LABEL`
+    /// is ours: left by a helper that died without cleaning up (SIGKILL, a
+    /// crash), so we remove it on exit (and while DOWN with --dynamic-ip-setup),
+    /// as ExaBGP removes by label. IPv6 addresses have no label: never claimed.
+    fn claim(&mut self, o: &Options, log: &Log) -> Result<(), HealthError> {
+        let Some(label) = self.label.clone() else {
+            return Ok(());
+        };
+        let present = self
+            .nl
+            .addresses(self.index)
+            .map_err(|e| HealthError::Os(format!("cannot list the addresses of lo: {e}")))?;
+        for net in &o.ips {
+            for i in 0..net.size().min(args::MAX_SETUP_ADDRESSES) {
+                let Some(a) = net.host(i) else { break };
+                let labelled = present
+                    .iter()
+                    .any(|p| p.addr == a && p.label.as_deref() == Some(label.as_str()));
+                if labelled && !self.ours.contains(&a) {
+                    log.info(&format!("{a} is on lo with label {label}: ours"));
+                    self.ours.push(a);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Every address of every --ip on lo. Those already there are listed first
@@ -438,6 +465,7 @@ fn start(args: HealthcheckArgs, after: &[String]) -> Result<(), HealthError> {
     let mut addrs = None;
     if o.ip_setup || o.dynamic {
         let mut a = Addresses::open(o.label.as_deref())?;
+        a.claim(&o, &log)?;
         if o.ip_setup {
             if let Err(e) = a.setup(&o, &log) {
                 a.remove(&log);
