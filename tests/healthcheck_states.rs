@@ -504,3 +504,51 @@ fn stdin_closed_means_the_daemon_is_gone() {
     let stdout = fs::read_to_string(&out).unwrap_or_default();
     assert!(stdout.contains("withdraw route 192.0.2.11/32"), "{stdout}");
 }
+
+/// A newline in a value printed inside an API line would inject a command: each
+/// such option is refused (exit 64, naming it), as are the errors clap finds
+/// (unknown option, bad number, bad address), which exited 2 before.
+#[test]
+fn control_characters_and_command_line_errors_exit_64() {
+    let dir = TestDir::new("hc-usage-ctl");
+    let inject = "65000:1 ]\nannounce route 10.0.0.0/8 next-hop self community [ 65000:2";
+    let mut cases: Vec<(Vec<&str>, &str)> = Vec::new();
+    for opt in [
+        "--community",
+        "--disabled-community",
+        "--extended-community",
+        "--large-community",
+        "--as-path",
+        "--up-as-path",
+        "--down-as-path",
+        "--disabled-as-path",
+        "--name",
+    ] {
+        cases.push((vec!["--ip", "192.0.2.1/32", opt, inject], opt));
+    }
+    cases.push((vec!["--ip", "192.0.2.1/32", "--name", "a\tb"], "--name"));
+    cases.push((
+        vec!["--ip", "192.0.2.1/32", "--next-hop", "192.0.2.7\nx"],
+        "--next-hop",
+    ));
+    cases.push((
+        vec!["--ip", "192.0.2.1/32", "--no-such-option"],
+        "--no-such-option",
+    ));
+    cases.push((
+        vec!["--ip", "192.0.2.1/32", "--interval", "soon"],
+        "--interval",
+    ));
+    for (args, needle) in cases {
+        let mut hc = Hc::start(&dir.path, &args);
+        let st = wait_for(LIMIT, || hc.child.try_wait().ok().flatten());
+        assert_eq!(
+            st.and_then(|s| s.code()),
+            Some(64),
+            "{args:?}: {}",
+            hc.stderr()
+        );
+        assert!(hc.stderr().contains(needle), "{args:?}: {}", hc.stderr());
+        assert!(hc.stdout().is_empty(), "{args:?}: {:?}", hc.stdout());
+    }
+}

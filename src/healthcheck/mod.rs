@@ -422,6 +422,17 @@ fn read_stdin(tag: String) {
         });
 }
 
+/// The exit code for an error clap found on the command line: 64 (EX_USAGE, as
+/// for every bad option, see docs/healthcheck.md) for `exabgp healthcheck`,
+/// clap's own otherwise (2; 0 for --help / --version).
+pub fn clap_exit_code(e: &clap::Error, argv: &[String]) -> i32 {
+    if e.use_stderr() && argv.get(1).map(String::as_str) == Some("healthcheck") {
+        crate::EX_USAGE
+    } else {
+        e.exit_code()
+    }
+}
+
 /// `exabgp healthcheck`: `args` as clap parsed them, `argv` the whole command line
 /// (for --config, whose options come before the command line's). Returns the
 /// exit code.
