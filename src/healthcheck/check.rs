@@ -203,13 +203,24 @@ mod tests {
             .parse()
             .unwrap();
         // The background child was in the group: it got SIGKILL (it may linger
-        // as a zombie until its new parent reaps it).
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let state = stat.rsplit(')').next().unwrap_or("").trim().chars().next();
-        assert!(
-            matches!(state, None | Some('Z') | Some('X')),
-            "{pid}: {stat}"
-        );
+        // as a zombie until its new parent reaps it). The signal is delivered
+        // asynchronously: wait for it, at most 10 s.
+        let dead = || {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let state = stat.rsplit(')').next().unwrap_or("").trim().chars().next();
+            (matches!(state, None | Some('Z') | Some('X')), stat)
+        };
+        let mut last = String::new();
+        for _ in 0..200 {
+            let (gone, stat) = dead();
+            if gone {
+                last.clear();
+                break;
+            }
+            last = stat;
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(last.is_empty(), "{pid} still running: {last}");
         let _ = std::fs::remove_dir_all(dir);
     }
 
