@@ -277,15 +277,15 @@ impl Netlink {
 }
 
 fn word(data: &[u8], i: usize) -> Option<u32> {
-    let b = data.get(i..i + 4)?;
+    let b = data.get(i..i.checked_add(4)?)?;
     Some(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 /// The (length, type, sequence) of the netlink message at `off`, if whole.
 fn header(data: &[u8], off: usize) -> Option<(usize, u16, u32)> {
     let len = word(data, off)? as usize;
-    let kind = data.get(off + 4..off + 6)?;
-    let seq = word(data, off + 8)?;
+    let kind = data.get(off.checked_add(4)?..off.checked_add(6)?)?;
+    let seq = word(data, off.checked_add(8)?)?;
     if len < HDR || off.checked_add(len)? > data.len() {
         return None;
     }
@@ -329,4 +329,56 @@ fn parse_address(p: &[u8], index: u32) -> Option<Present> {
         addr: local.or(address)?,
         label,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The real kernel's dump of lo (no privilege needed) has 127.0.0.1.
+    #[test]
+    fn dump_of_lo_lists_loopback() {
+        let mut nl = Netlink::open().unwrap();
+        let lo = ifindex("lo").unwrap();
+        let found = nl.addresses(lo).unwrap();
+        assert!(
+            found
+                .iter()
+                .any(|p| p.addr == IpAddr::from([127, 0, 0, 1]) && p.label.as_deref() == Some("lo")),
+            "{found:?}"
+        );
+    }
+
+    /// Truncated or lying lengths never panic and yield nothing wrong.
+    #[test]
+    fn malformed_messages_do_not_panic() {
+        let mut p = vec![libc::AF_INET as u8, 32, 0, 0];
+        p.extend_from_slice(&1u32.to_ne_bytes());
+        let mut full = p.clone();
+        attr(&mut full, IFA_LOCAL, &[192, 0, 2, 1]);
+        attr(&mut full, IFA_LABEL, b"lo:x\0");
+        assert_eq!(
+            parse_address(&full, 1),
+            Some(Present {
+                addr: IpAddr::from([192, 0, 2, 1]),
+                label: Some("lo:x".into())
+            })
+        );
+        assert_eq!(parse_address(&full, 2), None);
+        for n in 0..full.len() {
+            let _ = parse_address(&full[..n], 1);
+        }
+        // An attribute claiming more than there is.
+        let mut bad = p.clone();
+        bad.extend_from_slice(&200u16.to_ne_bytes());
+        bad.extend_from_slice(&IFA_LOCAL.to_ne_bytes());
+        bad.extend_from_slice(&[192, 0, 2, 1]);
+        assert_eq!(parse_address(&bad, 1), None);
+        // A message header claiming more than the buffer.
+        let mut h = vec![0u8; HDR];
+        h[0..4].copy_from_slice(&1000u32.to_ne_bytes());
+        assert_eq!(header(&h, 0), None);
+        assert_eq!(header(&h[..3], 0), None);
+        assert_eq!(header(&h, usize::MAX - 2), None);
+    }
 }
