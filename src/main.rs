@@ -16,7 +16,16 @@ fn exit(code: i32) -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let argv: Vec<String> = std::env::args_os()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            let _ = e.print();
+            return exit(exabgp::healthcheck::clap_exit_code(&e, &argv));
+        }
+    };
     match cli.command {
         Cmd::Cli { args } => {
             let mut argv = vec!["exabgp cli".to_string()];

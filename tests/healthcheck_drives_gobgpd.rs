@@ -2,7 +2,8 @@
 //! peered with a real gobgpd: the service address arrives with --up-metric while
 //! the check passes, gets --down-metric after --fall failures, comes back after
 //! --rise successes, gets --disabled-metric while the --disable file exists, and a
-//! check that hangs is killed at --timeout and counts as a failure. Then the
+//! check that hangs is killed at --timeout and counts as a failure. A SIGTERM to
+//! the helper withdraws the route at gobgpd; the daemon restarts it. Then the
 //! daemon stops: the helper withdraws and exits with it.
 
 mod support;
@@ -111,14 +112,20 @@ fn healthcheck_helper_moves_the_route_at_gobgpd() {
     fs::remove_file(&hang).unwrap();
     med_becomes(Some(100), "UP once the check answers again");
 
-    // The helper is stopped behind the daemon's back: it withdraws and exits 0,
-    // the daemon starts it again, and the new one announces after --rise.
+    // The helper is stopped behind the daemon's back: it withdraws and exits 0
+    // (gobgpd loses the route), the daemon starts it again, and the new one
+    // announces after --rise. While `hang` exists the new helper's checks each
+    // take the --timeout and fail, and INIT/FALLING print nothing, so the route
+    // stays away at least 2 s (--fall 2 timeouts) for the test to see it gone.
+    fs::write(&hang, "").unwrap();
     let first: Vec<u32> = helper_pids(&d.proc.log_text());
     assert_eq!(first.len(), 1, "{}", d.proc.log_text());
     // SAFETY: kill(2) on the helper's pid, read from the daemon's log.
     unsafe {
         libc::kill(first[0] as i32, libc::SIGTERM);
     }
+    med_becomes(None, "withdrawn by the helper on SIGTERM");
+    fs::remove_file(&hang).unwrap();
     let again = wait_for(WAIT, || {
         (helper_pids(&d.proc.log_text()).len() == 2).then_some(())
     });

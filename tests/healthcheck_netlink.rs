@@ -157,3 +157,63 @@ echo "=="
     assert!(!out.contains("announce"), "{out}");
     assert!(!section(&out, "addr").contains("192.0.2.40"), "{out}");
 }
+
+/// ExaBGP's default --ip-setup with the addresses pre-provisioned (as a helper
+/// of `exabgp server` must have them): nothing to add, so no CAP_NET_ADMIN
+/// needed; the helper announces instead of exiting 77.
+#[test]
+fn pre_provisioned_addresses_need_no_cap_net_admin() {
+    if !root() {
+        return;
+    }
+    let script = r#"
+ip addr add 192.0.2.50/32 dev lo
+setpriv --inh-caps=-all --bounding-set=-net_admin --ambient-caps=-all \
+  sh -c 'capsh --has-p=cap_net_admin 2>/dev/null && echo "still has net_admin"; exec "$EXE" healthcheck --ip 192.0.2.50/32 --cmd true --interval 0'
+echo "rc=$?"
+echo "== addr"; ip -o addr show dev lo
+echo "=="
+"#;
+    let (code, out) = in_netns(script);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("still has net_admin"), "{out}");
+    assert!(out.contains("rc=0"), "{out}");
+    assert!(
+        out.contains("announce route 192.0.2.50/32 next-hop self"),
+        "{out}"
+    );
+    // Not ours: left on lo.
+    assert!(section(&out, "addr").contains("192.0.2.50/32"), "{out}");
+}
+
+/// A helper killed without cleaning up left 192.0.2.30 on lo with its label;
+/// the restarted one knows it by the label as its own, and removes it when DOWN
+/// (--dynamic-ip-setup), as ExaBGP does. An unlabelled address stays.
+#[test]
+fn a_leftover_address_with_our_label_is_ours() {
+    if !root() {
+        return;
+    }
+    let dir = TestDir::new("hc-netns-leftover");
+    let script = format!(
+        r#"{WAIT_FN}
+ip addr add 192.0.2.30/32 dev lo label lo:dyn
+ip addr add 192.0.2.31/32 dev lo
+"$EXE" healthcheck --ip 192.0.2.30/32 --ip 192.0.2.31/32 --label dyn --dynamic-ip-setup \
+  --cmd false --interval 0.1 --fast-interval 0.1 --fall 1 > {d}/out 2> {d}/err &
+pid=$!
+absent 192.0.2.30 && echo "down: absent"
+kill -TERM $pid; wait $pid; echo "rc=$?"
+echo "== addr"; ip -o addr show dev lo
+echo "== stderr"; cat {d}/err
+"#,
+        d = dir.path.display()
+    );
+    let (code, out) = in_netns(&script);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("down: absent"), "{out}");
+    assert!(out.contains("rc=0"), "{out}");
+    let addr = section(&out, "addr");
+    assert!(!addr.contains("192.0.2.30"), "{out}");
+    assert!(addr.contains("inet 192.0.2.31/32"), "{out}");
+}

@@ -403,3 +403,152 @@ fn a_check_does_not_outlive_a_killed_helper() {
         panic!("the check {pid} outlived the killed helper");
     }
 }
+
+/// The daemon crashed: our stderr is a closed pipe when its SIGTERM arrives.
+/// Logging must not kill us (Rust ignores SIGPIPE, `eprintln!` would panic)
+/// before the withdraw lines are written.
+#[test]
+fn sigterm_with_stderr_closed_still_withdraws() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(exabgp_bin())
+        .args([
+            "healthcheck",
+            "--ip",
+            "192.0.2.9/32",
+            "--no-ip-setup",
+            "--cmd",
+            "true",
+            "--interval",
+            "0.1",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in BufReader::new(stdout).lines() {
+            let Ok(l) = l else { return };
+            if tx.send(l).is_err() {
+                return;
+            }
+        }
+    });
+    let first = rx.recv_timeout(LIMIT).expect("a first announce");
+    assert!(first.starts_with("announce route 192.0.2.9/32"), "{first}");
+    drop(child.stderr.take());
+    // SAFETY: kill(2) on our unreaped child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let st = wait_for(LIMIT, || child.try_wait().ok().flatten());
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(st.and_then(|s| s.code()), Some(0), "exit status {st:?}");
+    // Until the reader sees EOF (the child is gone), each line within LIMIT.
+    let mut rest = Vec::new();
+    while let Ok(l) = rx.recv_timeout(LIMIT) {
+        rest.push(l);
+    }
+    assert!(
+        rest.iter()
+            .any(|l| l.starts_with("withdraw route 192.0.2.9/32")),
+        "{rest:?}"
+    );
+}
+
+/// The daemon SIGKILLed: the helper (in its own process group) gets no signal,
+/// only the end of its stdin pipe. It stops as on SIGTERM: withdraw (best
+/// effort), exit 0, without waiting for its next --interval (an hour here).
+#[test]
+fn stdin_closed_means_the_daemon_is_gone() {
+    let dir = TestDir::new("hc-stdin-eof");
+    let out = dir.path.join("stdout");
+    let err = dir.path.join("stderr");
+    let mut child = Command::new(exabgp_bin())
+        .args([
+            "healthcheck",
+            "--ip",
+            "192.0.2.11/32",
+            "--no-ip-setup",
+            "--cmd",
+            "true",
+            "--interval",
+            "3600",
+            "--debounce",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(fs::File::create(&out).unwrap())
+        .stderr(fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    let announced = wait_for(LIMIT, || {
+        fs::read_to_string(&out)
+            .ok()
+            .filter(|s| s.contains("announce route 192.0.2.11/32"))
+    });
+    assert!(
+        announced.is_some(),
+        "{}",
+        fs::read_to_string(&err).unwrap_or_default()
+    );
+    drop(child.stdin.take());
+    let st = wait_for(LIMIT, || child.try_wait().ok().flatten());
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = fs::read_to_string(&err).unwrap_or_default();
+    assert_eq!(st.and_then(|s| s.code()), Some(0), "{st:?}\n{log}");
+    assert!(log.contains("stdin closed"), "{log}");
+    let stdout = fs::read_to_string(&out).unwrap_or_default();
+    assert!(stdout.contains("withdraw route 192.0.2.11/32"), "{stdout}");
+}
+
+/// A newline in a value printed inside an API line would inject a command: each
+/// such option is refused (exit 64, naming it), as are the errors clap finds
+/// (unknown option, bad number, bad address), which exited 2 before.
+#[test]
+fn control_characters_and_command_line_errors_exit_64() {
+    let dir = TestDir::new("hc-usage-ctl");
+    let inject = "65000:1 ]\nannounce route 10.0.0.0/8 next-hop self community [ 65000:2";
+    let mut cases: Vec<(Vec<&str>, &str)> = Vec::new();
+    for opt in [
+        "--community",
+        "--disabled-community",
+        "--extended-community",
+        "--large-community",
+        "--as-path",
+        "--up-as-path",
+        "--down-as-path",
+        "--disabled-as-path",
+        "--name",
+    ] {
+        cases.push((vec!["--ip", "192.0.2.1/32", opt, inject], opt));
+    }
+    cases.push((vec!["--ip", "192.0.2.1/32", "--name", "a\tb"], "--name"));
+    cases.push((
+        vec!["--ip", "192.0.2.1/32", "--next-hop", "192.0.2.7\nx"],
+        "--next-hop",
+    ));
+    cases.push((
+        vec!["--ip", "192.0.2.1/32", "--no-such-option"],
+        "--no-such-option",
+    ));
+    cases.push((
+        vec!["--ip", "192.0.2.1/32", "--interval", "soon"],
+        "--interval",
+    ));
+    for (args, needle) in cases {
+        let mut hc = Hc::start(&dir.path, &args);
+        let st = wait_for(LIMIT, || hc.child.try_wait().ok().flatten());
+        assert_eq!(
+            st.and_then(|s| s.code()),
+            Some(64),
+            "{args:?}: {}",
+            hc.stderr()
+        );
+        assert!(hc.stderr().contains(needle), "{args:?}: {}", hc.stderr());
+        assert!(hc.stdout().is_empty(), "{args:?}: {:?}", hc.stdout());
+    }
+}

@@ -418,6 +418,25 @@ impl Options {
                 "option {first} of ExaBGP's healthcheck is not supported by exabgp-rs: {why}"
             )));
         }
+        // Each of these ends up inside a line on stdout (or the log tag): a
+        // newline would inject another API command.
+        for (opt, v) in [
+            ("name", &a.name),
+            ("community", &a.community),
+            ("disabled-community", &a.disabled_community),
+            ("extended-community", &a.extended_community),
+            ("large-community", &a.large_community),
+            ("as-path", &a.as_path),
+            ("up-as-path", &a.up_as_path),
+            ("down-as-path", &a.down_as_path),
+            ("disabled-as-path", &a.disabled_as_path),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| v.chars().any(char::is_control)) {
+                return Err(HealthError::Usage(format!(
+                    "--{opt} {v:?}: control characters (newline, tab, ...) are not allowed"
+                )));
+            }
+        }
         let mut ips = a
             .ips
             .iter()

@@ -49,7 +49,9 @@ pub fn run(cmd: &str, env: &[(&str, &str)], limit: Option<Duration>, stop: &Atom
         detail,
         output: String::new(),
     };
-    let (rd, wr) = match nix::unistd::pipe() {
+    // O_CLOEXEC: the descriptors must not leak into this or a later child
+    // (std's Command dups them onto 1 and 2 for this one).
+    let (rd, wr) = match nix::unistd::pipe2(OFlag::O_CLOEXEC) {
         Ok(p) => p,
         Err(e) => return fail(format!("cannot create a pipe: {e}")),
     };
@@ -201,14 +203,51 @@ mod tests {
             .parse()
             .unwrap();
         // The background child was in the group: it got SIGKILL (it may linger
-        // as a zombie until its new parent reaps it).
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let state = stat.rsplit(')').next().unwrap_or("").trim().chars().next();
-        assert!(
-            matches!(state, None | Some('Z') | Some('X')),
-            "{pid}: {stat}"
-        );
+        // as a zombie until its new parent reaps it). The signal is delivered
+        // asynchronously: wait for it, at most 10 s.
+        let dead = || {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let state = stat.rsplit(')').next().unwrap_or("").trim().chars().next();
+            (matches!(state, None | Some('Z') | Some('X')), stat)
+        };
+        let mut last = String::new();
+        for _ in 0..200 {
+            let (gone, stat) = dead();
+            if gone {
+                last.clear();
+                break;
+            }
+            last = stat;
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(last.is_empty(), "{pid} still running: {last}");
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// The check gets our pipe on 1 and 2 only: no other pipe descriptor leaks
+    /// into it (before pipe2(O_CLOEXEC), the read end did).
+    #[test]
+    fn no_pipe_leaks_into_the_check() {
+        // printf + readlink, not $(readlink): a command substitution is a pipe
+        // of the shell's own.
+        let cmd = r#"for f in /proc/$$/fd/*; do n=${f##*/}; if [ "$n" -gt 2 ]; then printf '%s ' "$n"; readlink "$f"; fi; done; true"#;
+        // Pipes this test process inherited itself without O_CLOEXEC (cargo's
+        // jobserver) are passed on by any child: not ours.
+        let inherited: Vec<String> = std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+            .map(|l| l.to_string_lossy().into_owned())
+            .filter(|l| l.starts_with("pipe:"))
+            .collect();
+        let o = run(cmd, &[], None, &NO);
+        assert!(o.ok, "{o:?}");
+        let leaked: Vec<&str> = o
+            .output
+            .lines()
+            .filter_map(|l| l.split_once(' ').map(|(_, t)| t))
+            .filter(|t| t.starts_with("pipe:") && !inherited.iter().any(|i| i == t))
+            .collect();
+        assert!(leaked.is_empty(), "{leaked:?} in:\n{}", o.output);
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! (`LEVEL[healthcheck-NAME] message`), which the daemon copies into its own log
 //! with the helper's name (the journal under systemd). stdin (the daemon's answers
 //! and events) is read by a thread so the daemon never waits on us; `error` answers
-//! are logged. Nothing is ever run while a check runs: one thread does the checks,
+//! are logged, and its end (on a pipe or socket) means the daemon is gone: stop. Nothing is ever run while a check runs: one thread does the checks,
 //! the hooks and the printing, in turn.
 
 pub mod args;
@@ -73,8 +73,11 @@ struct Log {
 }
 
 impl Log {
+    /// Never panics: stderr may be a closed pipe (the daemon crashed and its
+    /// SIGTERM reaches us after), and Rust ignores SIGPIPE, so `eprintln!` would
+    /// panic (abort in release) before we withdraw and remove our addresses.
     fn line(&self, level: &str, msg: &str) {
-        eprintln!("{level}[{}] {msg}", self.tag);
+        let _ = writeln!(std::io::stderr(), "{level}[{}] {msg}", self.tag);
     }
     fn info(&self, msg: &str) {
         self.line("INFO", msg)
@@ -92,8 +95,8 @@ impl Log {
     }
 }
 
-/// The addresses we put on `lo` (only those: one that was there before is never
-/// removed).
+/// The addresses we put on `lo` (only those, and those of ours a dead helper
+/// left, known by our --label: one that was there before is never removed).
 struct Addresses {
     nl: Netlink,
     index: u32,
@@ -101,7 +104,7 @@ struct Addresses {
     ours: Vec<IpAddr>,
 }
 
-const PERMISSION_HELP: &str = "adding addresses to lo needs CAP_NET_ADMIN, which a helper of `exabgp server` never has (the daemon drops every capability before starting its helpers): put the addresses on lo yourself (e.g. systemd-networkd, see docs/healthcheck.md) and pass --no-ip-setup, or run this command on its own with CAP_NET_ADMIN";
+const PERMISSION_HELP: &str = "adding addresses to lo needs CAP_NET_ADMIN, which a helper of `exabgp server` never has (the daemon drops every capability before starting its helpers): put the addresses on lo yourself (e.g. systemd-networkd, see docs/healthcheck.md; addresses already there need no capability), or pass --no-ip-setup, or run this command on its own with CAP_NET_ADMIN";
 
 impl Addresses {
     fn open(label: Option<&str>) -> Result<Addresses, HealthError> {
@@ -125,11 +128,48 @@ impl Addresses {
         })
     }
 
-    /// Every address of every --ip on lo.
-    fn setup(&mut self, o: &Options, log: &Log) -> Result<(), HealthError> {
+    /// With --label, an address of an --ip already on lo with our label `lo:LABEL`
+    /// is ours: left by a helper that died without cleaning up (SIGKILL, a
+    /// crash), so we remove it on exit (and while DOWN with --dynamic-ip-setup),
+    /// as ExaBGP removes by label. IPv6 addresses have no label: never claimed.
+    fn claim(&mut self, o: &Options, log: &Log) -> Result<(), HealthError> {
+        let Some(label) = self.label.clone() else {
+            return Ok(());
+        };
+        let present = self
+            .nl
+            .addresses(self.index)
+            .map_err(|e| HealthError::Os(format!("cannot list the addresses of lo: {e}")))?;
         for net in &o.ips {
             for i in 0..net.size().min(args::MAX_SETUP_ADDRESSES) {
                 let Some(a) = net.host(i) else { break };
+                let labelled = present
+                    .iter()
+                    .any(|p| p.addr == a && p.label.as_deref() == Some(label.as_str()));
+                if labelled && !self.ours.contains(&a) {
+                    log.info(&format!("{a} is on lo with label {label}: ours"));
+                    self.ours.push(a);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every address of every --ip on lo. Those already there are listed first
+    /// (RTM_GETADDR needs no privilege) and left alone, so only missing ones
+    /// need CAP_NET_ADMIN, as in ExaBGP.
+    fn setup(&mut self, o: &Options, log: &Log) -> Result<(), HealthError> {
+        let present = self
+            .nl
+            .addresses(self.index)
+            .map_err(|e| HealthError::Os(format!("cannot list the addresses of lo: {e}")))?;
+        for net in &o.ips {
+            for i in 0..net.size().min(args::MAX_SETUP_ADDRESSES) {
+                let Some(a) = net.host(i) else { break };
+                if present.iter().any(|p| p.addr == a) {
+                    log.debug(&format!("{a} is already on lo"));
+                    continue;
+                }
                 match self.nl.add(self.index, a, self.label.as_deref()) {
                     Ok(Added::New) => {
                         log.info(&format!("added {a} to lo"));
@@ -244,9 +284,12 @@ impl Health {
         Some(Input { disabled, ok: r.ok })
     }
 
+    /// Withdraw, then remove our addresses; logging comes after the withdraw
+    /// (stderr may be gone, see [`Log::line`]).
     fn exit(&mut self) {
+        let sent = self.send(State::Exit);
         self.log.info("exiting: withdrawing the routes");
-        if let Err(e) = self.send(State::Exit) {
+        if let Err(e) = sent {
             self.log.error(&e.to_string());
         }
         if let Some(a) = self.addrs.as_mut() {
@@ -326,28 +369,68 @@ fn install_signals() -> Result<(), HealthError> {
     Ok(())
 }
 
-/// Read the daemon's answers so it never blocks on us; log the errors.
+/// Whether fd 0 is a pipe or a socket (what the daemon gives its helpers).
+fn stdin_is_a_channel() -> bool {
+    // SAFETY: a zeroed stat is valid storage; fstat(2) only writes into it.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fd 0 and a valid pointer; the result is checked.
+    if unsafe { libc::fstat(0, &mut st) } != 0 {
+        return false;
+    }
+    matches!(st.st_mode & libc::S_IFMT, libc::S_IFIFO | libc::S_IFSOCK)
+}
+
+/// Read the daemon's answers so it never blocks on us; log the errors. End of
+/// file on a pipe or socket means the daemon is gone (we are in our own process
+/// group, so a SIGKILLed daemon sends us nothing): stop as on SIGTERM (withdraw
+/// best effort, remove our addresses, exit 0). EOF on anything else (/dev/null,
+/// a file: run by hand or from a test) is ignored.
 fn read_stdin(tag: String) {
+    let channel = stdin_is_a_channel();
     let _ = std::thread::Builder::new()
         .name("stdin".into())
         .spawn(move || {
             let stdin = std::io::stdin();
-            let mut line = String::new();
+            let mut raw = Vec::new();
             let mut lock = stdin.lock();
             loop {
-                line.clear();
-                match lock.read_line(&mut line) {
-                    Ok(0) | Err(_) => return,
+                raw.clear();
+                // Bytes, not read_line: a non-UTF-8 line must not end the reader.
+                let r = lock.read_until(b'\n', &mut raw);
+                let line = String::from_utf8_lossy(&raw);
+                match r {
+                    Ok(0) | Err(_) => {
+                        if channel {
+                            let _ = writeln!(
+                                std::io::stderr(),
+                                "WARNING[{tag}] stdin closed: the daemon is gone, stopping"
+                            );
+                            STOP.store(true, Ordering::SeqCst);
+                        }
+                        return;
+                    }
                     Ok(_) if line.starts_with("error") => {
-                        eprintln!(
+                        let _ = writeln!(
+                            std::io::stderr(),
                             "ERROR[{tag}] the daemon refused a line: {}",
                             line.trim_end()
-                        )
+                        );
                     }
                     Ok(_) => {}
                 }
             }
         });
+}
+
+/// The exit code for an error clap found on the command line: 64 (EX_USAGE, as
+/// for every bad option, see docs/healthcheck.md) for `exabgp healthcheck`,
+/// clap's own otherwise (2; 0 for --help / --version).
+pub fn clap_exit_code(e: &clap::Error, argv: &[String]) -> i32 {
+    if e.use_stderr() && argv.get(1).map(String::as_str) == Some("healthcheck") {
+        crate::EX_USAGE
+    } else {
+        e.exit_code()
+    }
 }
 
 /// `exabgp healthcheck`: `args` as clap parsed them, `argv` the whole command line
@@ -367,7 +450,7 @@ pub fn main(args: HealthcheckArgs, argv: &[String]) -> i32 {
     match start(args, &after) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("ERROR[{tag}] {e}");
+            let _ = writeln!(std::io::stderr(), "ERROR[{tag}] {e}");
             e.exit_code()
         }
     }
@@ -393,6 +476,7 @@ fn start(args: HealthcheckArgs, after: &[String]) -> Result<(), HealthError> {
     let mut addrs = None;
     if o.ip_setup || o.dynamic {
         let mut a = Addresses::open(o.label.as_deref())?;
+        a.claim(&o, &log)?;
         if o.ip_setup {
             if let Err(e) = a.setup(&o, &log) {
                 a.remove(&log);

@@ -1,6 +1,10 @@
 //! Adding and removing the service addresses on `lo` through rtnetlink
 //! (RTM_NEWADDR / RTM_DELADDR on a NETLINK_ROUTE socket), without /sbin/ip.
 //!
+//! The addresses already on the interface are listed first with an RTM_GETADDR
+//! dump (no privilege needed), so only missing ones are added: a setup whose
+//! addresses are all pre-provisioned needs no CAP_NET_ADMIN.
+//!
 //! Each request asks for an acknowledgement and waits for it, so an error (EPERM
 //! without CAP_NET_ADMIN, EEXIST for an address already there) is the answer to
 //! that request, not a guess. Addresses are added as `ip address add A/32 dev lo
@@ -11,6 +15,7 @@ use std::net::IpAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
 const IFA_ADDRESS: u16 = 1;
 const IFA_LOCAL: u16 = 2;
 const IFA_LABEL: u16 = 3;
@@ -23,6 +28,13 @@ pub enum Added {
     New,
     /// It was there already (so it is not ours to remove).
     Existed,
+}
+
+/// An address found on an interface, with its label (IPv4 only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Present {
+    pub addr: IpAddr,
+    pub label: Option<String>,
 }
 
 /// A NETLINK_ROUTE socket.
@@ -119,6 +131,83 @@ impl Netlink {
         }
     }
 
+    /// The addresses on interface `index` (an RTM_GETADDR dump).
+    pub fn addresses(&mut self, index: u32) -> io::Result<Vec<Present>> {
+        self.seq = self.seq.wrapping_add(1);
+        let mut m = vec![0u8; HDR];
+        // struct ifaddrmsg: every family; the kernel dumps every interface.
+        m.extend_from_slice(&[libc::AF_UNSPEC as u8, 0, 0, 0]);
+        m.extend_from_slice(&0u32.to_ne_bytes());
+        let flags = (libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16;
+        self.send(&mut m, libc::RTM_GETADDR, flags)?;
+        let mut found = Vec::new();
+        let mut buf = vec![0u8; 32768];
+        // Bounded: each read times out after 5 s; a dump of lo is a few messages.
+        for _ in 0..4096 {
+            // SAFETY: buf is writable for its length.
+            let n =
+                unsafe { libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+            if n < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            let data = &buf[..n as usize];
+            let mut off = 0;
+            while let Some((len, kind, seq)) = header(data, off) {
+                let msg = &data[off..off + len];
+                if seq == self.seq {
+                    match kind {
+                        NLMSG_DONE => return Ok(found),
+                        NLMSG_ERROR => {
+                            let err = word(msg, HDR).map(|e| e as i32).unwrap_or(0);
+                            return Err(if err == 0 {
+                                io::Error::new(io::ErrorKind::InvalidData, "netlink dump ended")
+                            } else {
+                                io::Error::from_raw_os_error(-err)
+                            });
+                        }
+                        k if k == libc::RTM_NEWADDR => {
+                            if let Some(p) = parse_address(&msg[HDR..], index) {
+                                found.push(p);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                off += align4(len);
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "netlink dump without an end",
+        ))
+    }
+
+    fn send(&mut self, m: &mut [u8], kind: u16, flags: u16) -> io::Result<()> {
+        let total = m.len() as u32;
+        m[0..4].copy_from_slice(&total.to_ne_bytes());
+        m[4..6].copy_from_slice(&kind.to_ne_bytes());
+        m[6..8].copy_from_slice(&flags.to_ne_bytes());
+        m[8..12].copy_from_slice(&self.seq.to_ne_bytes());
+        // SAFETY: zeroed sockaddr_nl is valid; nl_family set; sizes are right.
+        let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+        sa.nl_family = libc::AF_NETLINK as u16;
+        // SAFETY: m and sa outlive the call; lengths are theirs.
+        let r = unsafe {
+            libc::sendto(
+                self.fd.as_raw_fd(),
+                m.as_ptr().cast(),
+                m.len(),
+                0,
+                (&sa as *const libc::sockaddr_nl).cast(),
+                std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+            )
+        };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
     fn request(
         &mut self,
         kind: u16,
@@ -143,28 +232,7 @@ impl Netlink {
             z.push(0);
             attr(&mut m, IFA_LABEL, &z);
         }
-        let total = m.len() as u32;
-        m[0..4].copy_from_slice(&total.to_ne_bytes());
-        m[4..6].copy_from_slice(&kind.to_ne_bytes());
-        m[6..8].copy_from_slice(&flags.to_ne_bytes());
-        m[8..12].copy_from_slice(&self.seq.to_ne_bytes());
-        // SAFETY: zeroed sockaddr_nl is valid; nl_family set; sizes are right.
-        let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-        sa.nl_family = libc::AF_NETLINK as u16;
-        // SAFETY: m and sa outlive the call; lengths are theirs.
-        let r = unsafe {
-            libc::sendto(
-                self.fd.as_raw_fd(),
-                m.as_ptr().cast(),
-                m.len(),
-                0,
-                (&sa as *const libc::sockaddr_nl).cast(),
-                std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-            )
-        };
-        if r < 0 {
-            return Err(io::Error::last_os_error());
-        }
+        self.send(&mut m, kind, flags)?;
         self.wait_ack()
     }
 
@@ -205,5 +273,112 @@ impl Netlink {
             io::ErrorKind::InvalidData,
             "no netlink acknowledgement",
         ))
+    }
+}
+
+fn word(data: &[u8], i: usize) -> Option<u32> {
+    let b = data.get(i..i.checked_add(4)?)?;
+    Some(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// The (length, type, sequence) of the netlink message at `off`, if whole.
+fn header(data: &[u8], off: usize) -> Option<(usize, u16, u32)> {
+    let len = word(data, off)? as usize;
+    let kind = data.get(off.checked_add(4)?..off.checked_add(6)?)?;
+    let seq = word(data, off.checked_add(8)?)?;
+    if len < HDR || off.checked_add(len)? > data.len() {
+        return None;
+    }
+    Some((len, u16::from_ne_bytes([kind[0], kind[1]]), seq))
+}
+
+/// One RTM_NEWADDR payload (ifaddrmsg + attributes) if it is on `index`.
+fn parse_address(p: &[u8], index: u32) -> Option<Present> {
+    let family = *p.first()?;
+    if word(p, 4)? != index {
+        return None;
+    }
+    let (mut local, mut address, mut label) = (None, None, None);
+    let mut off = 8;
+    while off + 4 <= p.len() {
+        let len = u16::from_ne_bytes([p[off], p[off + 1]]) as usize;
+        let kind = u16::from_ne_bytes([p[off + 2], p[off + 3]]);
+        if len < 4 || off + len > p.len() {
+            break;
+        }
+        let v = &p[off + 4..off + len];
+        let ip = |v: &[u8]| -> Option<IpAddr> {
+            match (family as i32, v.len()) {
+                (libc::AF_INET, 4) => Some(IpAddr::from(<[u8; 4]>::try_from(v).ok()?)),
+                (libc::AF_INET6, 16) => Some(IpAddr::from(<[u8; 16]>::try_from(v).ok()?)),
+                _ => None,
+            }
+        };
+        match kind {
+            IFA_LOCAL => local = ip(v),
+            IFA_ADDRESS => address = ip(v),
+            IFA_LABEL => {
+                let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
+                label = Some(String::from_utf8_lossy(&v[..end]).into_owned());
+            }
+            _ => {}
+        }
+        off += align4(len);
+    }
+    Some(Present {
+        addr: local.or(address)?,
+        label,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The real kernel's dump of lo (no privilege needed) has 127.0.0.1.
+    #[test]
+    fn dump_of_lo_lists_loopback() {
+        let mut nl = Netlink::open().unwrap();
+        let lo = ifindex("lo").unwrap();
+        let found = nl.addresses(lo).unwrap();
+        assert!(
+            found
+                .iter()
+                .any(|p| p.addr == IpAddr::from([127, 0, 0, 1]) && p.label.as_deref() == Some("lo")),
+            "{found:?}"
+        );
+    }
+
+    /// Truncated or lying lengths never panic and yield nothing wrong.
+    #[test]
+    fn malformed_messages_do_not_panic() {
+        let mut p = vec![libc::AF_INET as u8, 32, 0, 0];
+        p.extend_from_slice(&1u32.to_ne_bytes());
+        let mut full = p.clone();
+        attr(&mut full, IFA_LOCAL, &[192, 0, 2, 1]);
+        attr(&mut full, IFA_LABEL, b"lo:x\0");
+        assert_eq!(
+            parse_address(&full, 1),
+            Some(Present {
+                addr: IpAddr::from([192, 0, 2, 1]),
+                label: Some("lo:x".into())
+            })
+        );
+        assert_eq!(parse_address(&full, 2), None);
+        for n in 0..full.len() {
+            let _ = parse_address(&full[..n], 1);
+        }
+        // An attribute claiming more than there is.
+        let mut bad = p.clone();
+        bad.extend_from_slice(&200u16.to_ne_bytes());
+        bad.extend_from_slice(&IFA_LOCAL.to_ne_bytes());
+        bad.extend_from_slice(&[192, 0, 2, 1]);
+        assert_eq!(parse_address(&bad, 1), None);
+        // A message header claiming more than the buffer.
+        let mut h = vec![0u8; HDR];
+        h[0..4].copy_from_slice(&1000u32.to_ne_bytes());
+        assert_eq!(header(&h, 0), None);
+        assert_eq!(header(&h[..3], 0), None);
+        assert_eq!(header(&h, usize::MAX - 2), None);
     }
 }
