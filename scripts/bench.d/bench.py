@@ -280,6 +280,9 @@ def scen_B(impl, m, deadline_s, label):
                 e.partial = {"cmds_per_s": e.partial["held"] / e.partial["elapsed_s"]}
             raise
         return {
+            # The timed window, for a measurement beside it (metrics.py).
+            "t_go": t_go,
+            "t_done": t_done,
             "inject_s": t_done - t_go,
             "cmds_per_s": m / (t_done - t_go),
             "rss_mib": run.daemon.peak_rss(),

@@ -4,8 +4,9 @@
     metrics.py [--scenario A|B] [--routes N] [--scrapes K] [--runs R] [--deadline S]
 
 A scenario of bench.py, unchanged, run R times without scraping and R times while
-a client scrapes exabgp_metrics_listen back to back, K times at most (from the
-moment the endpoint answers). B (default): a helper announces N routes over the
+a client scrapes exabgp_metrics_listen back to back, K times at most (in B from
+the helper's go, in A from the moment the endpoint answers); only the scrapes
+answered inside the timed window are counted as "during the run". B (default): a helper announces N routes over the
 API as fast as it can, timed from its first line until BIRD holds them all. A: N
 configured routes, timed from the daemon's start. Both sides run with the
 endpoint open; only the scraping differs. Runs alternate, so a drift of the
@@ -49,13 +50,19 @@ def scrape_once(addr):
 class Scraper(threading.Thread):
     """Scrapes `addr` back to back until `limit` answers or `stop` is set."""
 
-    def __init__(self, addr, limit, deadline):
+    def __init__(self, addr, limit, deadline, go=None):
         super().__init__(daemon=True)
         self.addr, self.limit, self.deadline = addr, limit, deadline
+        # A file whose existence starts the scraping (B's go), or None: at once.
+        self.go = go
         self.stop = threading.Event()
         self.times = []  # monotonic time of each answered scrape
 
     def run(self):
+        while self.go and not os.path.exists(self.go):
+            if self.stop.is_set() or time.monotonic() > self.deadline:
+                return
+            time.sleep(0.001)
         while len(self.times) < self.limit and not self.stop.is_set():
             if time.monotonic() > self.deadline:
                 return
@@ -66,7 +73,7 @@ class Scraper(threading.Thread):
 
 
 # Set by one_run for the daemon the scenario starts next.
-PLAN = {"scrapes": 0, "scraper": None}
+PLAN = {"scrapes": 0, "scraper": None, "scenario": "B"}
 _orig_start = bench.Daemon.start
 
 
@@ -75,7 +82,8 @@ def start_scraped(self):
     self.env["exabgp_metrics_listen"] = f"{maddr[0]}:{maddr[1]}"
     t0 = _orig_start(self)
     if PLAN["scrapes"]:
-        PLAN["scraper"] = Scraper(maddr, PLAN["scrapes"], t0 + 300)
+        go = os.path.join(self.work, "go") if PLAN["scenario"] == "B" else None
+        PLAN["scraper"] = Scraper(maddr, PLAN["scrapes"], t0 + 300, go)
         PLAN["scraper"].start()
     return t0
 
@@ -84,7 +92,7 @@ bench.Daemon.start = start_scraped
 
 
 def one_run(scenario, n, scrapes, deadline_s, label):
-    PLAN["scrapes"], PLAN["scraper"] = scrapes, None
+    PLAN["scrapes"], PLAN["scraper"], PLAN["scenario"] = scrapes, None, scenario
     fn = {"A": bench.scen_A, "B": bench.scen_B}[scenario]
     r = fn(bench.RS, n, deadline_s, label)
     t_end = time.monotonic()
@@ -94,8 +102,13 @@ def one_run(scenario, n, scrapes, deadline_s, label):
         sc.join(10)
     return {
         "time_s": r["load_s"] if scenario == "A" else r["inject_s"],
-        # Answered before the run ended (its end is when BIRD held every route).
-        "scrapes_during_run": sum(1 for t in sc.times if t <= t_end) if sc else 0,
+        # Answered inside the timed window: B from the helper's first line
+        # (t_go) until BIRD held every route (t_done); A until the end.
+        "scrapes_during_run": sum(
+            1 for t in sc.times if r.get("t_go", 0) <= t <= r.get("t_done", t_end)
+        )
+        if sc
+        else 0,
         "cpu_s": r["cpu_s"],
     }
 
