@@ -268,12 +268,23 @@ fn healthcheck_example_process() {
         c.processes,
         vec![ProcessConfig {
             name: "healthcheck".into(),
-            run: vec![
-                "/usr/bin/python3".into(),
-                "/etc/exabgp/healthcheck.py".into(),
-                "--ip".into(),
-                "203.0.113.7".into()
-            ],
+            run: [
+                "/usr/sbin/exabgp",
+                "healthcheck",
+                "--no-ip-setup",
+                "--ip",
+                "203.0.113.7/32",
+                "--cmd",
+                "curl -fsS -m 2 -o /dev/null http://127.0.0.1/health",
+                "--interval",
+                "5",
+                "--fall",
+                "3",
+                "--rise",
+                "2",
+            ]
+            .map(String::from)
+            .to_vec(),
             encoder: Encoder::Json,
             receive: vec![ReceiveKind::State],
             respawn_limit: 5,
