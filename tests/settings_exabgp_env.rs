@@ -505,3 +505,46 @@ fn docs_list_every_ignored_setting() {
         );
     }
 }
+
+/// `exabgp validate --env-file FIXTURE CONFIG`: exit 0 with the config's summary
+/// and ONE warning on stderr; with a misspelled setting, exit 78 naming FILE:LINE.
+#[test]
+fn validate_checks_an_exabgp_env_file() {
+    let dir = TestDir::new("exaenv-validate");
+    let config = dir.path.join("edge.toml");
+    std::fs::write(&config, support::conf::PASSIVE_ONLY).unwrap();
+    for version in VERSIONS {
+        let mut cmd = hermetic(exabgp_bin());
+        cmd.args(["validate", "--env-file"])
+            .arg(fixture(version))
+            .arg(&config);
+        let out = run(cmd, COMMAND_TIMEOUT);
+        assert_eq!(out.code, 0, "{version}: {out:?}");
+        assert!(out.stdout.contains(": OK ("), "{out:?}");
+        let warnings: Vec<&str> = out.stderr.lines().collect();
+        assert_eq!(warnings.len(), 1, "{version}: {out:?}");
+        assert!(
+            warnings[0].starts_with("exabgp validate: warning: ")
+                && warnings[0].contains("exabgp.daemon.daemonize (line "),
+            "{}",
+            warnings[0]
+        );
+    }
+    let file = dir.path.join("typo.env");
+    let text = std::fs::read_to_string(fixture("5.0"))
+        .unwrap()
+        .replace("[exabgp.api]\nack", "[exabgp.api]\nacks");
+    std::fs::write(&file, text).unwrap();
+    let mut cmd = hermetic(exabgp_bin());
+    cmd.args(["validate", "--env-file"]).arg(&file).arg(&config);
+    let out = run(cmd, COMMAND_TIMEOUT);
+    assert_eq!(out.code, 78, "{out:?}");
+    assert!(
+        out.stderr.contains(&format!(
+            "{}:3: unknown setting exabgp.api.acks (did you mean exabgp.api.ack?)",
+            file.display()
+        )),
+        "{out:?}"
+    );
+    assert!(!out.stdout.contains("OK"), "{out:?}");
+}

@@ -77,6 +77,12 @@ pub fn env_report(
     Ok(out)
 }
 
+/// `exabgp validate --env-file FILE`: the env file alone (not the environment),
+/// as the daemon would read it; its warnings, or why it would not start (78).
+pub fn check_env_file(path: &std::path::Path) -> Result<Vec<String>, SettingsError> {
+    Settings::load_with_warnings(Some(path), std::iter::empty(), &[], None).map(|l| l.warnings)
+}
+
 /// The effective settings: --log-level / --log > environment (exabgp_*) >
 /// --env-file > default.
 fn settings(opts: &ServerOptions) -> Result<LoadedSettings, ServerError> {
