@@ -548,3 +548,31 @@ fn validate_checks_an_exabgp_env_file() {
     );
     assert!(!out.stdout.contains("OK"), "{out:?}");
 }
+
+/// docs/migrating.md names every ExaBGP setting that applies here, points at the
+/// list of ignored ones, and keeps the sections other docs fill in.
+#[test]
+fn migrating_doc_names_the_applied_settings() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/migrating.md")).unwrap();
+    for name in APPLIED {
+        assert!(
+            doc.contains(&format!("`{name}`")),
+            "docs/migrating.md lacks {name}"
+        );
+    }
+    for heading in [
+        "## Env files",
+        "## Classic configuration",
+        "## JSON events and API commands",
+        "## The healthcheck",
+        "## Running under systemd",
+        "## The control socket",
+    ] {
+        assert!(
+            doc.contains(&format!("\n{heading}\n")),
+            "docs/migrating.md lacks {heading}"
+        );
+    }
+    assert!(doc.contains("settings.md#exabgp-env-files"));
+}
