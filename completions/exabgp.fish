@@ -42,6 +42,7 @@ complete -c exabgp -n "__fish_exabgp_using_subcommand server" -s h -l help -d 'P
 complete -c exabgp -n "__fish_exabgp_using_subcommand env" -l instance -d 'Instance name, as given to `server --instance`' -r
 complete -c exabgp -n "__fish_exabgp_using_subcommand env" -l env-file -d 'Also read this env file (as systemd\'s EnvironmentFile= would)' -r -F
 complete -c exabgp -n "__fish_exabgp_using_subcommand env" -s h -l help -d 'Print help'
+complete -c exabgp -n "__fish_exabgp_using_subcommand validate" -l env-file -d 'Also check this env file (exabgp_* settings, ExaBGP\'s INI form too): ignored ExaBGP settings are a warning on stderr, an unknown or malformed setting exits 78' -r -F
 complete -c exabgp -n "__fish_exabgp_using_subcommand validate" -s h -l help -d 'Print help'
 complete -c exabgp -n "__fish_exabgp_using_subcommand decode" -s h -l help -d 'Print help'
 complete -c exabgp -n "__fish_exabgp_using_subcommand version" -s h -l help -d 'Print help'

@@ -69,7 +69,14 @@ pub enum Cmd {
         env_file: Option<PathBuf>,
     },
     /// Check a configuration file: exit 0 with a summary, or 78 with file:line:col errors.
-    Validate { file: PathBuf },
+    Validate {
+        file: PathBuf,
+        /// Also check this env file (exabgp_* settings, ExaBGP's INI form too):
+        /// ignored ExaBGP settings are a warning on stderr, an unknown or
+        /// malformed setting exits 78.
+        #[arg(long, value_name = "FILE")]
+        env_file: Option<PathBuf>,
+    },
     /// Decode one BGP message given in hex (with or without its 16-byte marker).
     Decode { hex: String },
     /// Print the version.

@@ -52,7 +52,22 @@ fn main() -> ExitCode {
             println!("exabgp {}", exabgp::VERSION);
             ExitCode::SUCCESS
         }
-        Cmd::Validate { file } => exit(exabgp::config::validate_main(&file)),
+        Cmd::Validate { file, env_file } => {
+            if let Some(env_file) = env_file {
+                match startup::check_env_file(&env_file) {
+                    Ok(warnings) => {
+                        for w in warnings {
+                            eprintln!("exabgp validate: warning: {w}");
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("exabgp validate: {e}");
+                        return exit(e.exit_code());
+                    }
+                }
+            }
+            exit(exabgp::config::validate_main(&file))
+        }
         Cmd::Decode { hex } => match startup::decode_hex(&hex) {
             Ok(text) => {
                 println!("{text}");

@@ -36,22 +36,24 @@ pub fn env_report(
     instance: Option<&str>,
     env_file: Option<&std::path::Path>,
 ) -> Result<String, SettingsError> {
-    let LoadedSettings { settings, warnings } = config::text_environ(std::env::vars_os())
+    let LoadedSettings {
+        settings,
+        warnings,
+        ignored,
+    } = config::text_environ(std::env::vars_os())
         .and_then(|environ| Settings::load_with_warnings(env_file, environ, &[], instance))?;
+    let from = |origin: &config::SettingOrigin| match origin {
+        config::SettingOrigin::Default => "default".to_string(),
+        config::SettingOrigin::Environment => "environment".to_string(),
+        config::SettingOrigin::CommandLine => "command line".to_string(),
+        config::SettingOrigin::EnvFile { path, line } => format!("{}:{line}", path.display()),
+    };
     let mut out = String::new();
     for w in warnings {
         out.push_str(&format!("# warning: {w}\n"));
     }
     for (name, (value, origin)) in &settings.origins {
-        let from = match origin {
-            config::SettingOrigin::Default => "default".to_string(),
-            config::SettingOrigin::Environment => "environment".to_string(),
-            config::SettingOrigin::CommandLine => "command line".to_string(),
-            config::SettingOrigin::EnvFile { path, line } => {
-                format!("{}:{line}", path.display())
-            }
-        };
-        out.push_str(&format!("{name}={value}    # {from}\n"));
+        out.push_str(&format!("{name}={value}    # {}\n", from(origin)));
     }
     out.push('\n');
     out.push_str(&crate::system::sockpath::report(
@@ -59,7 +61,26 @@ pub fn env_report(
         &settings.api_socketname,
         &settings.root,
     ));
+    // What an ExaBGP env file set that is not used, with where (after the socket
+    // section, so the applied settings stay one block).
+    if !ignored.is_empty() {
+        out.push_str("\n# ignored: ExaBGP settings that exabgp-rs does not use\n");
+        for i in &ignored {
+            out.push_str(&format!(
+                "{}={}    # {}\n",
+                i.setting.name,
+                i.value,
+                from(&i.origin)
+            ));
+        }
+    }
     Ok(out)
+}
+
+/// `exabgp validate --env-file FILE`: the env file alone (not the environment),
+/// as the daemon would read it; its warnings, or why it would not start (78).
+pub fn check_env_file(path: &std::path::Path) -> Result<Vec<String>, SettingsError> {
+    Settings::load_with_warnings(Some(path), std::iter::empty(), &[], None).map(|l| l.warnings)
 }
 
 /// The effective settings: --log-level / --log > environment (exabgp_*) >
@@ -95,7 +116,9 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
     // Until the signal streams exist, a SIGTERM/SIGINT/SIGHUP stays pending instead
     // of killing the half-started daemon.
     let held = signals::hold().map_err(ServerError::Runtime)?;
-    let LoadedSettings { settings, warnings } = settings(&opts)?;
+    let LoadedSettings {
+        settings, warnings, ..
+    } = settings(&opts)?;
     let instance = settings.instance.clone();
     logging::init(
         &settings.log_level,

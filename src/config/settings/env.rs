@@ -3,15 +3,18 @@
 //!
 //! Unknown `exabgp*` keys are an error in an env file (a typo there is ours to
 //! catch) but only a warning in the process environment (which we do not own).
-//! ExaBGP settings that exabgp-rs does not use are accepted with a warning in both,
-//! so an existing ExaBGP env file keeps working.
+//! Every other setting ExaBGP 4.2 and 5.0 define ([`EXABGP_IGNORED`]) is accepted
+//! in both and ignored, all of them named in ONE warning (an `exabgp --fi` file
+//! names about forty), so an existing ExaBGP env file keeps working; the ones set
+//! to something other than ExaBGP's default show their value in it, since ignoring
+//! those changes what the operator asked for.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use super::doc::{EXABGP_IGNORED, SETTINGS};
+use super::doc::{IgnoredSetting, EXABGP_IGNORED, SETTINGS};
 use super::env_file::parse_env_file;
 use super::model::{LogDestination, SettingOrigin, Settings};
 
@@ -45,14 +48,30 @@ impl SettingsError {
 pub struct LoadedSettings {
     pub settings: Settings,
     pub warnings: Vec<String>,
+    /// The ExaBGP settings that were set but are not used, by name (the
+    /// environment's value where both set one), for `exabgp env`.
+    pub ignored: Vec<IgnoredUse>,
+}
+
+/// An ExaBGP setting that was set and is ignored: its value and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoredUse {
+    pub setting: &'static IgnoredSetting,
+    /// The value as given (quotes of an env file removed).
+    pub value: String,
+    pub origin: SettingOrigin,
+    /// Where, for the warning: "FILE:LINE" or "environment variable NAME".
+    pub place: String,
+    /// The value is not ExaBGP's default (so ignoring it changes behaviour).
+    pub differs: bool,
 }
 
 /// What a key names.
 enum Key {
     /// One of ours, by canonical name.
     Ours(&'static str),
-    /// An ExaBGP setting we ignore, by canonical name.
-    Ignored(&'static str),
+    /// An ExaBGP setting we ignore.
+    Ignored(&'static IgnoredSetting),
     /// Starts with exabgp but is neither.
     Unknown,
     /// Not ours at all (PATH, HOME, ...).
@@ -68,7 +87,10 @@ fn classify(key: &str) -> Key {
     if let Some(s) = SETTINGS.iter().find(|s| s.env_name() == norm) {
         return Key::Ours(s.name);
     }
-    if let Some(s) = EXABGP_IGNORED.iter().find(|s| s.replace('.', "_") == norm) {
+    if let Some(s) = EXABGP_IGNORED
+        .iter()
+        .find(|s| s.name.replace('.', "_") == norm)
+    {
         return Key::Ignored(s);
     }
     Key::Unknown
@@ -125,8 +147,17 @@ fn unknown_message(key: &str) -> String {
             }
         })
         .collect();
-    // `suggest` compares in kebab-case: compare every spelling as such.
+    // `suggest` compares in kebab-case: compare every spelling as such. ExaBGP's
+    // names are candidates too (`exabgp.tcp.onse` is a typo of one of them).
     let kebab = |k: &str| k.to_ascii_lowercase().replace(['.', '_'], "-");
+    let mut names = names;
+    names.extend(EXABGP_IGNORED.iter().map(|s| {
+        if dotted {
+            s.name.to_string()
+        } else {
+            s.name.replace('.', "_")
+        }
+    }));
     let candidates: Vec<String> = names.iter().map(|n| kebab(n)).collect();
     let refs: Vec<&str> = candidates.iter().map(String::as_str).collect();
     let hint = match crate::config::walk::suggest(&kebab(key), &refs)
@@ -137,7 +168,7 @@ fn unknown_message(key: &str) -> String {
     };
     format!(
         "unknown setting {key}{hint}, expected one of: {}",
-        names.join(", ")
+        names[..SETTINGS.len()].join(", ")
     )
 }
 
@@ -212,6 +243,8 @@ impl Settings {
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
         let mut raw: BTreeMap<&'static str, Raw> = BTreeMap::new();
+        // Ignored ExaBGP settings by name; the environment's entry replaces the file's.
+        let mut ignored: BTreeMap<&'static str, IgnoredUse> = BTreeMap::new();
 
         if let Some((path, text)) = env_file {
             let (lines, bad) = parse_env_file(text);
@@ -235,9 +268,14 @@ impl Settings {
                             },
                         );
                     }
-                    Key::Ignored(name) => warnings.push(format!(
-                        "{place}{name} is an ExaBGP setting that exabgp-rs does not use; ignored"
-                    )),
+                    Key::Ignored(setting) => {
+                        let origin = SettingOrigin::EnvFile {
+                            path: path.to_path_buf(),
+                            line: l.line,
+                        };
+                        let place = format!("{}:{}", path.display(), l.line);
+                        ignored.insert(setting.name, ignored_use(setting, l.value, origin, place));
+                    }
                     Key::Unknown => file_errors.push((l.line, unknown_message(&l.key))),
                     Key::Foreign => {}
                 }
@@ -272,9 +310,13 @@ impl Settings {
                         },
                     );
                 }
-                Key::Ignored(name) => warnings.push(format!(
-                    "{place}{name} is an ExaBGP setting that exabgp-rs does not use; ignored"
-                )),
+                Key::Ignored(setting) => {
+                    let place = format!("environment variable {key}");
+                    ignored.insert(
+                        setting.name,
+                        ignored_use(setting, value, SettingOrigin::Environment, place),
+                    );
+                }
                 Key::Unknown => warnings.push(format!("{place}{}; ignored", unknown_message(&key))),
                 Key::Foreign => {}
             }
@@ -359,7 +401,16 @@ impl Settings {
             root,
             origins: b.origins,
         };
-        Ok(LoadedSettings { settings, warnings })
+        let ignored: Vec<IgnoredUse> = ignored.into_values().collect();
+        if let Some(w) = ignored_warning(&ignored) {
+            // First: it is about the file as a whole, the rest about single lines.
+            warnings.insert(0, w);
+        }
+        Ok(LoadedSettings {
+            settings,
+            warnings,
+            ignored,
+        })
     }
 }
 
@@ -385,7 +436,7 @@ impl Builder {
                 name.to_string(),
             ),
         };
-        match parse(text.trim()) {
+        match parse(strip_quotes(text.trim())) {
             Ok((v, shown)) => {
                 self.origins.insert(name, (shown, origin));
                 Some(v)
@@ -398,6 +449,102 @@ impl Builder {
             }
         }
     }
+}
+
+fn ignored_use(
+    setting: &'static IgnoredSetting,
+    value: String,
+    origin: SettingOrigin,
+    place: String,
+) -> IgnoredUse {
+    let differs =
+        normalise(setting.name, &value) != normalise(setting.name, setting.exabgp_default);
+    IgnoredUse {
+        setting,
+        value,
+        origin,
+        place,
+        differs,
+    }
+}
+
+/// The one warning naming every ignored ExaBGP setting, grouped by where it was
+/// set, or None when none was set:
+/// `2 ExaBGP settings ... ignored (...): FILE: exabgp.tcp.once (line 3),
+/// exabgp.bgp.passive=true (line 9, not ExaBGP's default false); environment:
+/// exabgp.log.all (as exabgp_log_all)`.
+fn ignored_warning(ignored: &[IgnoredUse]) -> Option<String> {
+    if ignored.is_empty() {
+        return None;
+    }
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for i in ignored {
+        let (source, at) = match &i.origin {
+            SettingOrigin::EnvFile { path, line } => {
+                (path.display().to_string(), format!("line {line}"))
+            }
+            _ => (
+                "environment".to_string(),
+                format!("as {}", i.place.trim_start_matches("environment variable ")),
+            ),
+        };
+        let item = if i.differs {
+            format!(
+                "{}={} ({at}, not ExaBGP's default {})",
+                i.setting.name, i.value, i.setting.exabgp_default
+            )
+        } else {
+            format!("{} ({at})", i.setting.name)
+        };
+        match groups.iter_mut().find(|(s, _)| *s == source) {
+            Some((_, items)) => items.push(item),
+            None => groups.push((source, vec![item])),
+        }
+    }
+    let named: Vec<String> = groups
+        .into_iter()
+        .map(|(source, items)| format!("{source}: {}", items.join(", ")))
+        .collect();
+    Some(format!(
+        "{} ExaBGP setting{} that exabgp-rs does not use, ignored (docs/settings.md says why): {}",
+        ignored.len(),
+        if ignored.len() == 1 { "" } else { "s" },
+        named.join("; ")
+    ))
+}
+
+/// A value as ExaBGP would read it, to compare with its default: quotes, case and
+/// spaces aside, booleans as ExaBGP reads them (anything but 1/yes/on/enable/true
+/// is false), numbers by value, the umask in octal (`0137` and `0o137` alike).
+fn normalise(name: &str, value: &str) -> String {
+    let v = strip_quotes(value.trim()).trim().to_ascii_lowercase();
+    if name.ends_with(".umask") {
+        let digits = v.strip_prefix("0o").unwrap_or(&v);
+        if let Ok(n) = u32::from_str_radix(digits, 8) {
+            return format!("umask:{n}");
+        }
+    }
+    if let Some(b) = parse_bool_word(&v) {
+        if !v.chars().all(|c| c.is_ascii_digit()) {
+            return b.to_string();
+        }
+    }
+    if let Ok(f) = v.parse::<f64>() {
+        return format!("{f}");
+    }
+    v
+}
+
+/// One pair of matching quotes around a value removed (`'/var/run'` -> `/var/run`),
+/// as ExaBGP's readers do: an environment variable keeps the quotes its writer
+/// put in, which an env file's own unquoting already removed.
+fn strip_quotes(v: &str) -> &str {
+    for q in ['\'', '"'] {
+        if let Some(inner) = v.strip_prefix(q).and_then(|r| r.strip_suffix(q)) {
+            return inner;
+        }
+    }
+    v
 }
 
 /// true/false/yes/no/1/0/on/off/enable/disable (any case).
@@ -507,7 +654,7 @@ fn parse_destination(v: &str) -> Result<(LogDestination, String), &'static str> 
         "auto" | "" => LogDestination::Auto,
         "stderr" | "stdout" => LogDestination::Stderr,
         "journal" | "journald" | "syslog" => LogDestination::Journal,
-        _ => return Err("auto, stderr or journal (ExaBGP's stdout and syslog are accepted)"),
+        _ => return Err("auto, stderr or journal (ExaBGP's stdout and syslog are accepted; a log file or a remote syslog host:NAME is not: the journal keeps the logs)"),
     };
     let shown = match d {
         LogDestination::Auto => "auto",

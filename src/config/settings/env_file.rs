@@ -1,7 +1,8 @@
 //! Reading an env file: systemd `EnvironmentFile=` lines (`KEY=VALUE`, `#`/`;`
 //! comments, optional single or double quotes, backslash line continuation), an
 //! optional `export ` prefix as in shell, and ExaBGP's INI form (`[exabgp.tcp]`
-//! then `port = 179`) so an existing `exabgp.env` keeps working.
+//! then `port = 179`, or `port: 179` as Python's ConfigParser allows) so an
+//! existing `exabgp.env` keeps working.
 
 /// One assignment found in an env file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +51,13 @@ pub(crate) fn parse_env_file(text: &str) -> (Vec<EnvLine>, Vec<(usize, String)>)
         let body = trimmed
             .strip_prefix("export ")
             .map_or(trimmed, str::trim_start);
-        let Some((key, value)) = body.split_once('=') else {
+        // In an INI section, ExaBGP's ConfigParser also takes `key: value`: the
+        // first `=` or `:` ends the key.
+        let split = match section {
+            Some(_) => body.find(['=', ':']).map(|i| (&body[..i], &body[i + 1..])),
+            None => body.split_once('='),
+        };
+        let Some((key, value)) = split else {
             errors.push((
                 line_no,
                 format!("invalid line \"{trimmed}\", expected KEY=VALUE"),
@@ -151,6 +158,26 @@ mod tests {
                 "invalid line \"bad line\", expected KEY=VALUE".to_string()
             )]
         );
+    }
+
+    #[test]
+    fn ini_colon_form() {
+        let (lines, errors) = parse_env_file(
+            "exabgp_log_destination=host:x\n[exabgp.log]\ndestination: 'syslog'\nlevel = a:b\n",
+        );
+        let got: Vec<(&str, &str)> = lines
+            .iter()
+            .map(|l| (l.key.as_str(), l.value.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("exabgp_log_destination", "host:x"),
+                ("exabgp.log.destination", "syslog"),
+                ("exabgp.log.level", "a:b"),
+            ]
+        );
+        assert!(errors.is_empty(), "{errors:?}");
     }
 
     #[test]

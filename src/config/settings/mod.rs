@@ -11,6 +11,8 @@ mod env;
 mod env_file;
 mod model;
 
-pub use doc::{example_env_file, SettingDoc, SETTINGS};
-pub use env::{default_root, parse_bool_word, text_environ, LoadedSettings, SettingsError};
+pub use doc::{example_env_file, IgnoredSetting, SettingDoc, EXABGP_IGNORED, SETTINGS};
+pub use env::{
+    default_root, parse_bool_word, text_environ, IgnoredUse, LoadedSettings, SettingsError,
+};
 pub use model::*;
