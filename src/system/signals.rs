@@ -1,7 +1,9 @@
 //! The signals a daemon under systemd handles: SIGTERM (systemctl stop), SIGINT
-//! (Ctrl-C in a terminal) and SIGHUP (systemctl reload: ExecReload=kill -HUP).
+//! (Ctrl-C in a terminal), SIGHUP (systemctl reload: ExecReload=kill -HUP) and
+//! SIGUSR1, ExaBGP's reload signal, which reloads as SIGHUP does (its default
+//! action would end the process without a Cease to the peers).
 //! Tokio signal streams, created inside the runtime. Before the runtime exists,
-//! [`hold`] blocks the three signals on the main thread (and so on every thread
+//! [`hold`] blocks the four signals on the main thread (and so on every thread
 //! started after it), so one that arrives during startup (after the listeners are
 //! bound, while the runtime is being built) stays pending instead of killing us by
 //! its default action; [`Held::release`] lets it through once the streams exist.
@@ -19,7 +21,7 @@ pub enum Signal {
     Terminate,
     /// SIGINT: the same as SIGTERM.
     Interrupt,
-    /// SIGHUP: re-read the configuration and apply the difference.
+    /// SIGHUP or SIGUSR1: re-read the configuration and apply the difference.
     Reload,
 }
 
@@ -29,12 +31,12 @@ impl Signal {
         match self {
             Signal::Terminate => "SIGTERM",
             Signal::Interrupt => "SIGINT",
-            Signal::Reload => "SIGHUP",
+            Signal::Reload => "SIGHUP/SIGUSR1",
         }
     }
 }
 
-/// SIGTERM, SIGINT and SIGHUP blocked on the calling thread, from [`hold`].
+/// SIGTERM, SIGINT, SIGHUP and SIGUSR1 blocked on the calling thread, from [`hold`].
 #[must_use = "release() once the signal streams exist, or the signals stay blocked"]
 pub struct Held {
     set: nix::sys::signal::SigSet,
@@ -43,13 +45,13 @@ pub struct Held {
 fn handled() -> nix::sys::signal::SigSet {
     use nix::sys::signal::{SigSet, Signal as S};
     let mut set = SigSet::empty();
-    for s in [S::SIGTERM, S::SIGINT, S::SIGHUP] {
+    for s in [S::SIGTERM, S::SIGINT, S::SIGHUP, S::SIGUSR1] {
         set.add(s);
     }
     set
 }
 
-/// Block SIGTERM, SIGINT and SIGHUP on the calling thread; threads it starts later
+/// Block SIGTERM, SIGINT, SIGHUP and SIGUSR1 on the calling thread; threads it starts later
 /// inherit the mask. Call it first thing on the main thread.
 pub fn hold() -> io::Result<Held> {
     let set = handled();
@@ -72,7 +74,7 @@ impl Held {
 }
 
 /// Make `cmd`'s child start with no signal blocked. Worker threads started while
-/// [`hold`] was in force keep the three signals blocked (harmless for them: the
+/// [`hold`] was in force keep the four signals blocked (harmless for them: the
 /// main thread takes delivery), and a child spawned from one would inherit that and
 /// could not be stopped by SIGTERM.
 pub fn unblock_in_child(cmd: &mut tokio::process::Command) {
@@ -92,11 +94,12 @@ pub fn unblock_in_child(cmd: &mut tokio::process::Command) {
     }
 }
 
-/// The three signal streams.
+/// The four signal streams.
 pub struct Signals {
     term: tokio::signal::unix::Signal,
     int: tokio::signal::unix::Signal,
     hup: tokio::signal::unix::Signal,
+    usr1: tokio::signal::unix::Signal,
 }
 
 impl Signals {
@@ -106,6 +109,7 @@ impl Signals {
             term: signal(SignalKind::terminate())?,
             int: signal(SignalKind::interrupt())?,
             hup: signal(SignalKind::hangup())?,
+            usr1: signal(SignalKind::user_defined1())?,
         })
     }
 
@@ -116,6 +120,7 @@ impl Signals {
                 Some(()) = self.term.recv() => return Signal::Terminate,
                 Some(()) = self.int.recv() => return Signal::Interrupt,
                 Some(()) = self.hup.recv() => return Signal::Reload,
+                Some(()) = self.usr1.recv() => return Signal::Reload,
                 else => {
                     // Every stream closed: only at runtime shutdown. Wait forever
                     // rather than spin.
@@ -165,5 +170,18 @@ mod tests {
             .unwrap();
         assert_eq!(got, Signal::Terminate);
         assert_eq!(got.name(), "SIGTERM");
+    }
+
+    /// SIGUSR1 is ExaBGP's reload signal: a reload here too, not the default action
+    /// (which would end the test binary, as it ended the daemon without a Cease).
+    #[tokio::test]
+    async fn sigusr1_is_reload_as_in_exabgp() {
+        let mut signals = Signals::new().unwrap();
+        let me = nix::unistd::Pid::this();
+        nix::sys::signal::kill(me, nix::sys::signal::Signal::SIGUSR1).unwrap();
+        let got = tokio::time::timeout(std::time::Duration::from_secs(5), signals.recv())
+            .await
+            .unwrap();
+        assert_eq!(got, Signal::Reload);
     }
 }
