@@ -418,3 +418,60 @@ fn confederation_segments_keep_their_names() {
                "1": {"element": "confed-set", "value": [65001]}})
     );
 }
+
+/// attributes.py `_generate_json` walks the type codes in order: an attribute we
+/// keep raw takes its place among the decoded ones (22 after the extended
+/// communities, 16, and before the large ones, 32; 40 after them), whatever the
+/// order on the wire.
+#[test]
+fn raw_attributes_take_their_code_order() {
+    let attrs = [
+        ORIGIN_IGP,
+        &[0x40, 2, 0],
+        NEXT_HOP_254,
+        &[0xC0, 40, 2, 0xAB, 0xCD],
+        &[0xC0, 16, 8, 0x00, 0x02, 0xFD, 0xE8, 0, 0, 0, 1],
+        &[0xC0, 22, 1, 0x01],
+        &[0xC0, 32, 12, 0, 0, 0xFD, 0xE8, 0, 0, 0, 1, 0, 0, 0, 2],
+    ]
+    .concat();
+    let bytes = wire(2, &update_body(&[], &attrs, &[24, 10, 0, 2]));
+    let ev = event_at(
+        kind(decode(&bytes, true)),
+        Direction::Receive,
+        1_653_383_995_990,
+    );
+    let s = encode_json(&ev, 1, &host());
+    let at = |k: &str| s.find(k).unwrap_or_else(|| panic!("no {k} in {s}"));
+    assert!(
+        at("\"extended-community\"") < at("\"attribute-0x16-0xE0\""),
+        "{s}"
+    );
+    assert!(
+        at("\"attribute-0x16-0xE0\"") < at("\"large-community\""),
+        "{s}"
+    );
+    assert!(
+        at("\"large-community\"") < at("\"attribute-0x28-0xE0\": \"0xabcd\""),
+        "{s}"
+    );
+}
+
+/// The text encoder shared the empty AS_PATH finding: ExaBGP's text
+/// (attributes.py `_generate_text`) has no `as-path` words without the attribute.
+#[test]
+fn text_has_no_empty_as_path_either() {
+    let attrs = [ORIGIN_IGP, &[0x40, 2, 0], NEXT_HOP_254].concat();
+    let bytes = wire(2, &update_body(&[], &attrs, &[24, 10, 0, 2]));
+    let ev = event_at(
+        kind(decode(&bytes, true)),
+        Direction::Receive,
+        1_653_383_995_990,
+    );
+    assert_eq!(
+        exabgp::api::events::encode_text(&ev),
+        "neighbor 192.0.2.254 receive update start\n\
+         neighbor 192.0.2.254 receive update announced 10.0.2.0/24 next-hop 192.0.2.254 origin igp\n\
+         neighbor 192.0.2.254 receive update end\n"
+    );
+}

@@ -77,6 +77,9 @@ pub fn attributes_json(a: &PathAttributes, include_next_hop: bool) -> Obj {
             jsonw::array(a.cluster_list.iter().map(|c| jsonw::string(&c.to_string()))),
         );
     }
+    // attributes.py `_generate_json` goes through the codes in order: an
+    // attribute we keep raw takes its place among the decoded ones.
+    o = unknown_json(o, a, 0..16);
     if !a.ext_communities.is_empty() {
         // ExaBGP's ExtendedCommunities.add keeps them sorted by value.
         let mut e = a.ext_communities.clone();
@@ -91,6 +94,7 @@ pub fn attributes_json(a: &PathAttributes, include_next_hop: bool) -> Obj {
             })),
         );
     }
+    o = unknown_json(o, a, 16..32);
     if !a.large_communities.is_empty() {
         // large/communities.py: sorted, a repeated one shown once.
         let mut l = a.large_communities.clone();
@@ -104,7 +108,19 @@ pub fn attributes_json(a: &PathAttributes, include_next_hop: bool) -> Obj {
             ),
         );
     }
-    for u in &a.unknown {
+    unknown_json(o, a, 32..256)
+}
+
+/// The attributes kept raw whose type code is in `codes`, in code order (the
+/// decoder keeps one per code), as generic.py / attributes.py print them.
+fn unknown_json(mut o: Obj, a: &PathAttributes, codes: std::ops::Range<u16>) -> Obj {
+    let mut raw: Vec<&crate::bgp::RawAttribute> = a
+        .unknown
+        .iter()
+        .filter(|u| codes.contains(&u16::from(u.type_code)))
+        .collect();
+    raw.sort_by_key(|u| u.type_code);
+    for u in raw {
         o = o.str(
             &format!("attribute-0x{:02X}-0x{:02X}", u.type_code, unknown_flags(u)),
             &format!("0x{}", lower_hex(&u.value)),
@@ -203,7 +219,8 @@ pub fn attributes_text(a: &PathAttributes) -> String {
     if let Some(o) = a.origin {
         s.push_str(&format!(" origin {}", o));
     }
-    if let Some(p) = &a.as_path {
+    // As in ExaBGP's text (attributes.py `_generate_text`): no AS_PATH, no words.
+    if let Some(p) = a.as_path.as_ref().filter(|p| !p.segments.is_empty()) {
         s.push_str(&format!(" as-path {}", as_path_text(p)));
     }
     if let Some(m) = a.med {
