@@ -475,3 +475,53 @@ fn text_has_no_empty_as_path_either() {
          neighbor 192.0.2.254 receive update end\n"
     );
 }
+
+/// A capability ExaBGP decodes but whose value is short or ragged (a peer's
+/// mistake) never breaks the event: it is shown as an unknown one, and the line
+/// is valid JSON. Every length from 0 to 13 of each decoded code.
+#[test]
+fn short_or_ragged_capabilities_are_shown_raw() {
+    let bytes: Vec<u8> = (1..=13u8).collect();
+    for code in [5u8, 64, 68, 69, 70, 73, 75, 128, 131] {
+        for n in 0..=bytes.len() {
+            let caps = cap(code, &bytes[..n]);
+            let mut body = vec![4, 0xFD, 0xE8, 0, 90, 192, 0, 2, 254];
+            body.extend_from_slice(&[caps.len() as u8 + 2, 2, caps.len() as u8]);
+            body.extend_from_slice(&caps);
+            let got = ours(&wire(1, &body), false);
+            let c = &got["neighbor"]["open"]["capabilities"][code.to_string()];
+            assert!(c.is_object(), "code {code}, {n} bytes: {got}");
+        }
+    }
+    // Two of them for certain: a truncated hostname and a ragged add-path.
+    let got = ours(
+        &wire(
+            1,
+            &[
+                &[4, 0xFD, 0xE8, 0, 90, 192, 0, 2, 254, 7, 2, 5][..],
+                &cap(73, &[9, b'a', b'b']),
+            ]
+            .concat(),
+        ),
+        false,
+    );
+    assert_eq!(
+        got["neighbor"]["open"]["capabilities"]["73"],
+        json!({"name": "unknown", "iana": "unassigned", "value": 73, "raw": "096162"})
+    );
+    let got = ours(
+        &wire(
+            1,
+            &[
+                &[4, 0xFD, 0xE8, 0, 90, 192, 0, 2, 254, 7, 2, 5][..],
+                &cap(69, &[0, 1, 1]),
+            ]
+            .concat(),
+        ),
+        false,
+    );
+    assert_eq!(
+        got["neighbor"]["open"]["capabilities"]["69"]["name"],
+        "unknown"
+    );
+}
