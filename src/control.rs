@@ -177,6 +177,9 @@ pub struct PeerInfo {
     pub local_as: u32,
     pub peer_as: u32,
     pub peer_router_id: Option<Ipv4Addr>,
+    /// Our router-id for this neighbor: the JSON header's "router-id", as ExaBGP
+    /// prints the neighbor's configured (local) router-id there.
+    pub router_id: Ipv4Addr,
 }
 
 /// `state` events: ExaBGP's connected / up / down.

@@ -597,6 +597,7 @@ async fn queued_bytes_go_back_to_zero_when_an_instance_ends() {
             local_as: 65001,
             peer_as: 65000,
             peer_router_id: None,
+            router_id: std::net::Ipv4Addr::new(192, 0, 2, 1),
         },
         direction: Direction::Receive,
         kind: EventKind::Update(Box::new(update(

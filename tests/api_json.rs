@@ -28,6 +28,7 @@ fn peer() -> PeerInfo {
         local_as: 65001,
         peer_as: 65000,
         peer_router_id: Some(Ipv4Addr::new(192, 0, 2, 254)),
+        router_id: Ipv4Addr::new(192, 0, 2, 1),
     }
 }
 
@@ -67,7 +68,7 @@ fn update_matches_designs_example() {
     let want = json!({"exabgp": "5.0.0", "time": 1653383995.99, "host": "edge1", "pid": 4242, "ppid": 1,
      "counter": 7, "type": "update",
      "neighbor": {"address": {"local": "192.0.2.1", "peer": "192.0.2.254"},
-                  "asn": {"local": 65001, "peer": 65000}, "router-id": "192.0.2.254",
+                  "asn": {"local": 65001, "peer": 65000}, "router-id": "192.0.2.1",
                   "direction": "receive",
                   "message": {"update": {
                      "attribute": {"origin": "igp", "med": 0, "local-preference": 100,
@@ -140,7 +141,7 @@ fn every_attribute_in_exabgps_form() {
             "cluster-list": ["192.0.2.8"],
             "extended-community": [
                 {"value": 0x0002FDE800000001u64, "string": "target:65000:1"},
-                {"value": 0x8009000000000001u64, "string": ""}
+                {"value": 0x8009000000000001u64, "string": "mark 1"}
             ],
             "large-community": [[65000, 1, 2]]
         }),
@@ -282,7 +283,9 @@ fn state_eor_notification_open_keepalive_refresh() {
     assert_eq!(v["type"], "notification");
     assert_eq!(
         v["neighbor"]["notification"],
-        json!({"code": 6, "subcode": 2, "data": "08676F6F6462796521", "message": "goodbye!"})
+        json!({"code": 6, "subcode": 2,
+               "data": "0x53687574646F776E20436F6D6D756E69636174696F6E3A2022676F6F646279652122",
+               "message": "Shutdown Communication: \"goodbye!\""})
     );
 
     let open = Open {
@@ -309,7 +312,7 @@ fn state_eor_notification_open_keepalive_refresh() {
     assert_eq!(o["router_id"], "192.0.2.254");
     assert_eq!(
         o["capabilities"]["1"]["families"],
-        json!(["ipv4 unicast", "ipv6 unicast"])
+        json!(["ipv4/unicast", "ipv6/unicast"])
     );
     assert_eq!(o["capabilities"]["65"]["asn4"], 65000);
 

@@ -78,6 +78,7 @@ fn event(kind: EventKind) -> Event {
             local_as: 65001,
             peer_as: 65002,
             peer_router_id: None,
+            router_id: std::net::Ipv4Addr::new(192, 0, 2, 1),
         },
         direction: Direction::Receive,
         kind,
@@ -155,8 +156,8 @@ fn a_repeated_capability_code_gives_one_key() {
         &[65, 4, 0, 0, 0xfd, 0xeb], // asn4 65003
         &[1, 4, 0, 1, 0, 1],        // multiprotocol ipv4 unicast
         &[1, 4, 0, 2, 0, 1],        // multiprotocol ipv6 unicast
-        &[70, 1, 1],                // unknown 70
-        &[70, 1, 2],                // unknown 70 again
+        &[90, 1, 1],                // unknown 90
+        &[90, 1, 2],                // unknown 90 again
     ]
     .concat();
     let mut body = vec![4, 0xfd, 0xea, 0, 30, 192, 0, 2, 77];
@@ -172,8 +173,8 @@ fn a_repeated_capability_code_gives_one_key() {
     assert_eq!(c["65"]["asn4"], 65003, "{json}");
     assert_eq!(
         c["1"]["families"],
-        serde_json::json!(["ipv4 unicast", "ipv6 unicast"]),
+        serde_json::json!(["ipv4/unicast", "ipv6/unicast"]),
         "{json}"
     );
-    assert_eq!(c["70"]["raw"], "0x02", "{json}");
+    assert_eq!(c["90"]["raw"], "02", "{json}");
 }

@@ -36,7 +36,8 @@ pub fn attributes_json(a: &PathAttributes, include_next_hop: bool) -> Obj {
     if let Some(origin) = a.origin {
         o = o.str("origin", &origin.to_string());
     }
-    if let Some(p) = &a.as_path {
+    // aspath.py `unpack`: an empty AS_PATH decodes to nothing, so ExaBGP has no key.
+    if let Some(p) = a.as_path.as_ref().filter(|p| !p.segments.is_empty()) {
         o = o.raw("as-path", as_path_json(p));
     }
     if include_next_hop {
@@ -76,20 +77,29 @@ pub fn attributes_json(a: &PathAttributes, include_next_hop: bool) -> Obj {
             jsonw::array(a.cluster_list.iter().map(|c| jsonw::string(&c.to_string()))),
         );
     }
+    // attributes.py `_generate_json` goes through the codes in order: an
+    // attribute we keep raw takes its place among the decoded ones.
+    o = unknown_json(o, a, 0..16);
     if !a.ext_communities.is_empty() {
+        // ExaBGP's ExtendedCommunities.add keeps them sorted by value.
+        let mut e = a.ext_communities.clone();
+        e.sort_by_key(values::ext_community_value);
         o = o.raw(
             "extended-community",
-            jsonw::array(a.ext_communities.iter().map(|c| {
+            jsonw::array(e.iter().map(|c| {
                 Obj::new()
                     .num("value", values::ext_community_value(c))
-                    .str("string", &values::ext_community_name(c).unwrap_or_default())
+                    .str("string", &ext_community_json_name(c))
                     .build()
             })),
         );
     }
+    o = unknown_json(o, a, 16..32);
     if !a.large_communities.is_empty() {
+        // large/communities.py: sorted, a repeated one shown once.
         let mut l = a.large_communities.clone();
         l.sort();
+        l.dedup();
         o = o.raw(
             "large-community",
             jsonw::array(
@@ -98,14 +108,83 @@ pub fn attributes_json(a: &PathAttributes, include_next_hop: bool) -> Obj {
             ),
         );
     }
-    for u in &a.unknown {
-        let hex: String = u.value.iter().map(|b| format!("{b:02X}")).collect();
+    unknown_json(o, a, 32..256)
+}
+
+/// The attributes kept raw whose type code is in `codes`, in code order (the
+/// decoder keeps one per code), as generic.py / attributes.py print them.
+fn unknown_json(mut o: Obj, a: &PathAttributes, codes: std::ops::Range<u16>) -> Obj {
+    let mut raw: Vec<&crate::bgp::RawAttribute> = a
+        .unknown
+        .iter()
+        .filter(|u| codes.contains(&u16::from(u.type_code)))
+        .collect();
+    raw.sort_by_key(|u| u.type_code);
+    for u in raw {
         o = o.str(
-            &format!("attribute-0x{:02X}-0x{:02X}", u.type_code, u.flags),
-            &format!("0x{hex}"),
+            &format!("attribute-0x{:02X}-0x{:02X}", u.type_code, unknown_flags(u)),
+            &format!("0x{}", lower_hex(&u.value)),
         );
     }
     o
+}
+
+fn lower_hex(b: &[u8]) -> String {
+    b.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The flags ExaBGP shows for an unknown (transitive) attribute: attributes.py
+/// `parse` stores it with the Partial bit added (it will be passed on), and the
+/// flags as received, so with Extended Length (0x10) when the sender used it.
+/// The codec does not keep that bit; a value over 255 bytes needs it, a shorter
+/// one sent with it is shown without it.
+fn unknown_flags(u: &crate::bgp::RawAttribute) -> u8 {
+    let extended = if u.value.len() > 255 { 0x10 } else { 0 };
+    u.flags | 0x20 | extended
+}
+
+/// The "string" of an extended community in ExaBGP's JSON (community.py `json`):
+/// the text of a kind ExaBGP registers (rt.py, origin.py, traffic.py), found by
+/// the type with its IANA and transitive bits cleared (`& 0x0F`) and the
+/// subtype, as ExaBGP looks it up; "" for the others.
+fn ext_community_json_name(c: &crate::bgp::ExtCommunity) -> String {
+    let b = &c.0;
+    let u16_at = |i: usize| u16::from_be_bytes([b[i], b[i + 1]]);
+    let u32_at = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    let ip_at = |i: usize| std::net::Ipv4Addr::new(b[i], b[i + 1], b[i + 2], b[i + 3]);
+    match (b[0] & 0x0F, b[1]) {
+        (t, sub @ (0x02 | 0x03)) => {
+            let kind = if sub == 0x02 { "target" } else { "origin" };
+            match t {
+                0x00 => format!("{kind}:{}:{}", u16_at(2), u32_at(4)),
+                0x01 => format!("{kind}:{}:{}", ip_at(2), u16_at(6)),
+                0x02 => format!("{kind}:{}:{}", u32_at(2), u16_at(6)),
+                _ => String::new(),
+            }
+        }
+        // traffic.py: FlowSpec actions (RFC 8955 §7). The rate is an IEEE float
+        // that ExaBGP prints with "%d" (truncated).
+        (0x00, 0x06) => format!("rate-limit:{}", f32::from_bits(u32_at(4)).trunc()),
+        (0x00, 0x07) => {
+            let mut words = Vec::new();
+            if b[7] & 0x02 != 0 {
+                words.push("sample");
+            }
+            if b[7] & 0x01 != 0 {
+                words.push("terminal");
+            }
+            format!("action {}", words.join("-"))
+        }
+        (0x00, 0x08) => format!("redirect:{}:{}", u16_at(2), u32_at(4)),
+        (0x00, 0x09) => format!("mark {}", b[7]),
+        (0x01, 0x0C) if b[7] & 0x01 != 0 => {
+            format!("copy-to-nexthop-ietf {} (with copy)", ip_at(2))
+        }
+        (0x01, 0x0C) => format!("redirect-to-nexthop-ietf {}", ip_at(2)),
+        (0x08, 0x00) if b[7] & 0x01 != 0 => "copy-to-nexthop".to_string(),
+        (0x08, 0x00) => "redirect-to-nexthop".to_string(),
+        _ => String::new(),
+    }
 }
 
 /// `[ a b ]` for several values, `a` for one (ExaBGP's text habit).
@@ -140,7 +219,8 @@ pub fn attributes_text(a: &PathAttributes) -> String {
     if let Some(o) = a.origin {
         s.push_str(&format!(" origin {}", o));
     }
-    if let Some(p) = &a.as_path {
+    // As in ExaBGP's text (attributes.py `_generate_text`): no AS_PATH, no words.
+    if let Some(p) = a.as_path.as_ref().filter(|p| !p.segments.is_empty()) {
         s.push_str(&format!(" as-path {}", as_path_text(p)));
     }
     if let Some(m) = a.med {

@@ -7,11 +7,12 @@ use std::net::IpAddr;
 use std::time::UNIX_EPOCH;
 
 use crate::bgp::iana::{CEASE_ADMIN_RESET, CEASE_ADMIN_SHUTDOWN, ERR_CEASE};
-use crate::bgp::{Capability, Family, Notification, Open, Prefix, Update};
+use crate::bgp::{Family, Notification, Prefix, Update};
 use crate::config::{Encoder, ReceiveKind};
 use crate::control::{Direction, Event, EventKind, PeerInfo, SessionState};
 
 use super::attrtext;
+use super::capjson;
 use super::jsonw::{self, Obj};
 use super::values;
 
@@ -172,9 +173,8 @@ fn neighbor_obj(peer: &PeerInfo) -> Obj {
                 .num("peer", peer.peer_as)
                 .build(),
         );
-    if let Some(id) = peer.peer_router_id {
-        o = o.str("router-id", &id.to_string());
-    }
+    // json.py `_neighbor`: the neighbor's configured router-id, i.e. ours.
+    o = o.str("router-id", &peer.router_id.to_string());
     o
 }
 
@@ -289,85 +289,73 @@ fn eor_json(f: Family) -> String {
         .build()
 }
 
-/// The text of a NOTIFICATION's data: the RFC 8203/9003 shutdown message when there
-/// is one, else the printable part of the data.
-fn notification_message(n: &Notification) -> String {
-    let shutdown = matches!(n.subcode, CEASE_ADMIN_SHUTDOWN | CEASE_ADMIN_RESET);
-    let data = if n.code == ERR_CEASE && shutdown && !n.data.is_empty() {
-        let len = usize::from(n.data[0]);
-        n.data.get(1..1 + len).unwrap_or(&n.data[1..])
-    } else {
-        &n.data[..]
-    };
-    String::from_utf8_lossy(data)
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect()
+/// ExaBGP's `hexstring`: "0x" and upper-case hex ("0x" alone for no data).
+fn hexstring(b: &[u8]) -> String {
+    format!("0x{}", values::hex(b))
 }
 
-fn open_json(o: &Open) -> String {
-    let mut caps = Obj::new();
-    let families: Vec<String> = o
-        .capabilities
-        .iter()
-        .filter_map(|c| match c {
-            Capability::Multiprotocol(f) => Some(jsonw::string(&values::family_text(*f))),
-            _ => None,
-        })
-        .collect();
-    if !families.is_empty() {
-        caps = caps.set(
-            "1",
-            Obj::new()
-                .str("name", "multiprotocol")
-                .raw("families", jsonw::array(families))
-                .build(),
-        );
+/// The data ExaBGP shows for a NOTIFICATION (notification.py, `Notification.__init__`).
+///
+/// A received Cease with subcode 2 or 4 (RFC 8203/9003) has its data replaced by
+/// a sentence: `Shutdown Communication: "TEXT"` (CR and LF as spaces), or one
+/// saying why the communication is invalid; every other received NOTIFICATION,
+/// and every one we send, shows its data as it is on the wire.
+fn notification_shown(n: &Notification, received: bool) -> Vec<u8> {
+    let shutdown =
+        n.code == ERR_CEASE && matches!(n.subcode, CEASE_ADMIN_SHUTDOWN | CEASE_ADMIN_RESET);
+    if !received || !shutdown {
+        return n.data.clone();
     }
-    // A capability of a known code but the wrong length decodes as Unknown: it
-    // must not replace the well-formed ones of that code (code 1 would hide
-    // every family the peer did advertise).
-    let decoded = |code: u8| {
-        o.capabilities.iter().any(|c| {
-            matches!(
-                (code, c),
-                (1, Capability::Multiprotocol(_))
-                    | (2, Capability::RouteRefresh)
-                    | (6, Capability::ExtendedMessage)
-                    | (65, Capability::FourOctetAs(_))
-            )
-        })
+    let Some((&len, text)) = n.data.split_first() else {
+        // The old-fashioned shutdown, without a communication.
+        return Vec::new();
     };
-    for c in &o.capabilities {
-        caps = match c {
-            Capability::Multiprotocol(_) => caps,
-            Capability::Unknown { code, .. } if decoded(*code) => caps,
-            Capability::RouteRefresh => {
-                caps.set("2", Obj::new().str("name", "route-refresh").build())
-            }
-            Capability::ExtendedMessage => {
-                caps.set("6", Obj::new().str("name", "extended-message").build())
-            }
-            Capability::FourOctetAs(asn) => caps.set(
-                "65",
-                Obj::new().str("name", "asn4").num("asn4", asn).build(),
-            ),
-            Capability::Unknown { code, value } => caps.set(
-                &code.to_string(),
-                Obj::new()
-                    .str("name", "unknown")
-                    .str("raw", &format!("0x{}", values::hex(value)))
-                    .build(),
-            ),
-        };
+    let len = usize::from(len);
+    if len == 0 {
+        return b"empty Shutdown Communication.".to_vec();
     }
-    Obj::new()
-        .num("version", o.version)
-        .num("asn", o.my_as)
-        .num("hold_time", o.hold_time)
-        .str("router_id", &o.router_id.to_string())
-        .raw("capabilities", caps.build())
-        .build()
+    let Some(message) = text.get(..len) else {
+        return format!(
+            "invalid Shutdown Communication (buffer underrun) length : {len} [{}]",
+            hexstring(text)
+        )
+        .into_bytes();
+    };
+    // ExaBGP 5.0 holds to RFC 8203's 128 octets.
+    if len > 128 {
+        return format!(
+            "invalid Shutdown Communication (too large) length : {len} [{}]",
+            hexstring(text)
+        )
+        .into_bytes();
+    }
+    let Ok(message) = std::str::from_utf8(message) else {
+        return format!(
+            "invalid Shutdown Communication (invalid UTF-8) length : {len} [{}]",
+            hexstring(text)
+        )
+        .into_bytes();
+    };
+    let mut shown = format!(
+        "Shutdown Communication: \"{}\"",
+        message.replace(['\r', '\n'], " ")
+    );
+    let trailer = &text[len..];
+    if !trailer.is_empty() {
+        shown.push_str(&format!(", trailing data: {}", hexstring(trailer)));
+    }
+    shown.into_bytes()
+}
+
+/// Python's `repr` of a float, which ExaBGP prints as "time": the shortest form
+/// that reads back the same value, always with a fraction.
+fn python_float(t: f64) -> String {
+    let s = format!("{t}");
+    if s.contains('.') {
+        s
+    } else {
+        format!("{s}.0")
+    }
 }
 
 /// One event as ExaBGP 5.0 JSON (no trailing newline).
@@ -404,11 +392,13 @@ pub fn encode_json(ev: &Event, counter: u64, origin: &Origin) -> String {
             ("update", n.raw("message", eor_json(*f)))
         }
         EventKind::Notification(note) => {
+            // json.py `notification`: the data (as ExaBGP shows it) in hex and as text.
+            let shown = notification_shown(note, ev.direction == Direction::Receive);
             let body = Obj::new()
                 .num("code", note.code)
                 .num("subcode", note.subcode)
-                .str("data", &values::hex(&note.data))
-                .str("message", &notification_message(note))
+                .str("data", &hexstring(&shown))
+                .str("message", &String::from_utf8_lossy(&shown))
                 .build();
             let n = neighbor_obj(&ev.peer)
                 .str("direction", direction_text(ev.direction))
@@ -418,7 +408,7 @@ pub fn encode_json(ev: &Event, counter: u64, origin: &Origin) -> String {
         EventKind::Open(o) => {
             let n = neighbor_obj(&ev.peer)
                 .str("direction", direction_text(ev.direction))
-                .raw("open", open_json(o));
+                .raw("open", capjson::open_json(o));
             ("open", n)
         }
         EventKind::Keepalive => (
@@ -453,7 +443,7 @@ pub fn encode_json(ev: &Event, counter: u64, origin: &Origin) -> String {
     };
     Obj::new()
         .str("exabgp", API_VERSION)
-        .raw("time", format!("{time:.3}"))
+        .raw("time", python_float(time))
         .str("host", &origin.host)
         .num("pid", origin.pid)
         .num("ppid", origin.ppid)
@@ -659,7 +649,7 @@ fn update_text(p: &str, u: &Update, limit: usize) -> Encoded {
 #[cfg(test)]
 mod limit_tests {
     use super::*;
-    use crate::bgp::{LargeCommunity, PathAttributes};
+    use crate::bgp::{Capability, LargeCommunity, Open, PathAttributes};
     use std::net::Ipv4Addr;
     use std::time::SystemTime;
 
@@ -672,6 +662,7 @@ mod limit_tests {
                 local_as: 65001,
                 peer_as: 65000,
                 peer_router_id: None,
+                router_id: Ipv4Addr::new(192, 0, 2, 1),
             },
             direction: Direction::Receive,
             kind: EventKind::Update(Box::new(u)),
@@ -717,9 +708,9 @@ mod limit_tests {
                 Capability::Multiprotocol(Family::IPV6_UNICAST),
             ],
         };
-        let json = open_json(&o);
+        let json = capjson::open_json(&o);
         assert!(
-            json.contains(r#""families": ["ipv4 unicast", "ipv6 unicast"]"#),
+            json.contains(r#""families": ["ipv4/unicast", "ipv6/unicast"]"#),
             "{json}"
         );
     }

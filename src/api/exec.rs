@@ -251,6 +251,8 @@ pub async fn execute(ctx: &ApiContext, req: &Request) -> Answer {
 async fn execute_uncounted(ctx: &ApiContext, req: &Request) -> Answer {
     match &req.command {
         ApiCommand::Nop => Answer::done(),
+        // The helper's reader applies it (api/command/session.rs).
+        ApiCommand::Ack(_) => Answer::done(),
         ApiCommand::Metrics => Answer {
             lines: crate::metrics::render()
                 .lines()

@@ -756,7 +756,10 @@ async fn read_commands(
     (queues, reserve): (Queues, Arc<ByteBudget>),
 ) {
     let mut r = BufReader::with_capacity(16 * 1024, out);
+    // `session ack ...` changes it for this helper (api/command/session.rs).
+    let mut ack = ack;
     loop {
+        let mut this_ack = ack;
         let answer = match read_line(&mut r, max).await {
             Ok(Line::Eof) | Err(_) => return,
             Ok(Line::Truncated(n)) => {
@@ -777,6 +780,9 @@ async fn read_commands(
                 Ok(req) if req.command == super::ApiCommand::Nop => continue,
                 Ok(req) => {
                     stats.commands.fetch_add(1, Ordering::Relaxed);
+                    if let super::ApiCommand::Ack(mode) = req.command {
+                        (this_ack, ack) = mode.apply();
+                    }
                     let a = execute(&ctx, &req).await;
                     if let Err(e) = &a.result {
                         tracing::warn!(helper = %name, command = %t, "command failed: {e}");
@@ -790,7 +796,7 @@ async fn read_commands(
                 }
             },
         };
-        let s = answer.to_text(ack);
+        let s = answer.to_text(this_ack);
         if s.is_empty() {
             continue;
         }
@@ -804,8 +810,8 @@ async fn read_commands(
             Some(c) => Some(c),
             None => {
                 let last = if answer.lines.is_empty() {
-                    answer.to_text(ack)
-                } else if ack {
+                    answer.to_text(this_ack)
+                } else if this_ack {
                     format!("error: answer not shown ({n} bytes): the helper's stdin queue is full (is it reading its stdin?)\n")
                 } else {
                     String::new()

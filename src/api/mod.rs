@@ -9,6 +9,7 @@
 //! ```
 
 mod attrtext;
+mod capjson;
 pub mod cli;
 pub mod command;
 pub mod control_socket;

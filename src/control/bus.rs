@@ -300,6 +300,7 @@ mod tests {
                 local_as: 1,
                 peer_as: 2,
                 peer_router_id: None,
+                router_id: std::net::Ipv4Addr::new(192, 0, 2, 1),
             },
             direction: Direction::Receive,
             kind: EventKind::Update(Box::new(Update {

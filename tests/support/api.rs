@@ -155,6 +155,7 @@ pub fn peer_info() -> exabgp::control::PeerInfo {
         local_as: 65001,
         peer_as: 65000,
         peer_router_id: Some(Ipv4Addr::new(192, 0, 2, 254)),
+        router_id: Ipv4Addr::new(192, 0, 2, 1),
     }
 }
 

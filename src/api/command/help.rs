@@ -11,10 +11,12 @@ commands (one per line; add 'json' to show/version for JSON output):
   announce attributes ATTRIBUTES... nlri PREFIX [PREFIX ...]
   withdraw attributes [ATTRIBUTES...] nlri PREFIX [PREFIX ...]
   neighbor ADDR[,ADDR] [local-as N ...] announce|withdraw ...   (only these neighbors)
+  peer ADDR[,ADDR]|[ ADDR ... ]|* announce|withdraw ...   (the same; * is every neighbor)
   show neighbor [summary|extensive|configuration] [ADDR]
   show adj-rib in|out [ADDR] [extensive]
   show metrics                         (Prometheus text, as on exabgp_metrics_listen)
   flush adj-rib out
   clear adj-rib [in|out]
   teardown ADDR [CEASE-SUBCODE]        (also: neighbor ADDR teardown CODE)
+  session ack enable|disable|silence   (done/error lines to this helper; also enable-ack ...)
   reload | restart | shutdown | version | help";

@@ -7,13 +7,19 @@
 //! announce route 203.0.113.7/32 next-hop self community [65000:1 no-export] med 10
 //! neighbor 192.0.2.254 withdraw route 203.0.113.7/32
 //! neighbor 192.0.2.254 local-as 65001 announce attributes next-hop 192.0.2.1 nlri 10.0.0.0/24 10.0.1.0/24
+//! peer 192.0.2.254 announce route 203.0.113.7/32 next-hop self
+//! peer * withdraw route 203.0.113.7/32
+//! session ack disable
 //! show neighbor summary
 //! teardown 192.0.2.254 4
 //! ```
 //!
 //! One file per command family, this one dispatching on the first word:
 //! - `route`: `announce` / `withdraw` and the path attributes;
-//! - `neighbor`: the `neighbor A[,B] ...` scope, `teardown`, `flush`, `clear`;
+//! - `neighbor`: the `neighbor A[,B] ...` scope (also ExaBGP's newer
+//!   `peer A ...` / `peer * ...`), `teardown`, `flush`, `clear`;
+//! - `session`: `session ack enable|disable|silence` and the older
+//!   `enable-ack` / `disable-ack` / `silence-ack`;
 //! - `show`: `show neighbor`, `show adj-rib`;
 //! - `help`: the [`HELP`] text;
 //! - `tokens`: the word cursor and the value parsers the families share.
@@ -24,6 +30,7 @@
 mod help;
 mod neighbor;
 mod route;
+mod session;
 mod show;
 mod tokens;
 
@@ -33,6 +40,7 @@ use super::ApiError;
 use tokens::{tokenize, Tokens};
 
 pub use help::HELP;
+pub use session::AckMode;
 
 /// A parsed command line.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +60,9 @@ pub enum ApiCommand {
     Help,
     /// `show metrics`: the Prometheus exposition text, as the HTTP endpoint gives it.
     Metrics,
+    /// `session ack ...` / `*-ack`: whether this helper gets `done` / `error:`
+    /// lines from now on (applied by the helper's reader, see [`AckMode`]).
+    Ack(AckMode),
 }
 
 /// A command with how its answer should look.
@@ -93,7 +104,11 @@ pub fn parse_request(line: &str) -> Result<Request, ApiError> {
 fn parse_tokens(t: &mut Tokens) -> Result<ApiCommand, ApiError> {
     let first = t.next().unwrap_or_default().to_ascii_lowercase();
     match first.as_str() {
-        "neighbor" | "neighbors" => neighbor::parse_scoped(t),
+        "neighbor" | "neighbors" | "peer" | "peers" => neighbor::parse_scoped(t),
+        "session" => session::parse_session(t),
+        "enable-ack" => bare(t, ApiCommand::Ack(AckMode::Enable)),
+        "disable-ack" => bare(t, ApiCommand::Ack(AckMode::Disable)),
+        "silence-ack" => bare(t, ApiCommand::Ack(AckMode::Silence)),
         "announce" => route::parse_announce(t, None),
         "withdraw" => route::parse_withdraw(t, None),
         "show" => show::parse_show(t),

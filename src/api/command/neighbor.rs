@@ -1,5 +1,7 @@
 //! Neighbor operations: the `neighbor A[,B] [selectors] ...` prefix that scopes a
-//! command, `teardown`, `flush adj-rib out` and `clear adj-rib`.
+//! command (also spelt `peer A ...`, ExaBGP's newer API, where `peer * ...` means
+//! every neighbor and `peer [ A B ] ...` a list), `teardown`, `flush adj-rib out`
+//! and `clear adj-rib`.
 
 use crate::api::ApiError;
 use crate::bgp::iana::CEASE_ADMIN_SHUTDOWN;
@@ -9,20 +11,24 @@ use super::route;
 use super::tokens::{expect_words, parse_ip, syntax, Tokens};
 use super::ApiCommand;
 
-/// `neighbor A[,B] [selector value ...] (announce|withdraw|teardown|flush|clear) ...`.
+/// `neighbor|peer A[,B] [selector value ...] (announce|withdraw|teardown|flush|clear) ...`.
 /// ExaBGP's selectors (local-as, peer-as, local-ip, router-id, family-allowed) and
 /// `, neighbor B` continuations are accepted; only the addresses scope the command.
+/// `*` in place of an address is every neighbor (the command is not scoped);
+/// `[ A B ]` lists addresses.
 pub(super) fn parse_scoped(t: &mut Tokens) -> Result<ApiCommand, ApiError> {
     let mut addrs = Vec::new();
+    let mut all = false;
     let mut want_addr = true;
+    let mut in_list = false;
     loop {
         let tok = t.next().ok_or_else(|| {
             syntax("a neighbor selector must be followed by announce, withdraw or teardown")
         })?;
         let lower = tok.to_ascii_lowercase();
         match lower.as_str() {
-            "announce" | "withdraw" | "teardown" | "flush" | "clear" if !want_addr => {
-                let scope: Scope = Some(addrs);
+            "announce" | "withdraw" | "teardown" | "flush" | "clear" if !want_addr && !in_list => {
+                let scope: Scope = if all { None } else { Some(addrs) };
                 return match lower.as_str() {
                     "announce" => route::parse_announce(t, scope),
                     "withdraw" => route::parse_withdraw(t, scope),
@@ -30,7 +36,7 @@ pub(super) fn parse_scoped(t: &mut Tokens) -> Result<ApiCommand, ApiError> {
                     "clear" => parse_clear(t, scope),
                     _ => {
                         let list = scope.as_deref().unwrap_or_default();
-                        if list.len() != 1 {
+                        if all || list.len() != 1 {
                             return Err(syntax("teardown takes exactly one neighbor"));
                         }
                         let code = parse_teardown_code(t)?;
@@ -41,8 +47,22 @@ pub(super) fn parse_scoped(t: &mut Tokens) -> Result<ApiCommand, ApiError> {
                     }
                 };
             }
-            "neighbor" | "neighbors" => want_addr = true,
+            "neighbor" | "neighbors" | "peer" | "peers" => want_addr = true,
             "," => want_addr = true,
+            "*" if want_addr => {
+                all = true;
+                want_addr = false;
+            }
+            "[" if want_addr => in_list = true,
+            "]" if in_list => {
+                in_list = false;
+                want_addr = false;
+            }
+            _ if in_list => {
+                for part in tok.split(',').filter(|p| !p.is_empty()) {
+                    addrs.push(parse_ip(part)?);
+                }
+            }
             _ if want_addr => {
                 for part in tok.split(',') {
                     if !part.is_empty() {

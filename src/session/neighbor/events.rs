@@ -15,6 +15,7 @@ impl Neighbor {
             local_as: self.cfg.local_as,
             peer_as: self.cfg.peer_as,
             peer_router_id: self.peer_router_id,
+            router_id: self.cfg.router_id,
         }
     }
 
