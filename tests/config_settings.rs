@@ -261,6 +261,28 @@ fn env_file_errors_name_file_and_line() {
     );
 }
 
+/// In the env file every key is meant for us: a misspelled prefix or a section not
+/// named `exabgp.*` is an error naming the line, never dropped as somebody else's
+/// variable (review: `exabpg_tcp_port=1790` ran on port 179 without a word).
+#[test]
+fn env_file_keys_outside_exabgp_are_typos() {
+    let file = "exabpg_tcp_port=1790\nexabgp-log-level=debug\n[exabgp-api]\nack = false\n";
+    let e = invalid(Some(file), &[], &[]);
+    assert_eq!(e.len(), 3, "{e:?}");
+    assert!(
+        e[0].starts_with("/etc/exabgp/edge1.env:1: unknown setting exabpg_tcp_port (did you mean exabgp_tcp_port?)"),
+        "{e:?}"
+    );
+    assert!(
+        e[1].starts_with("/etc/exabgp/edge1.env:2: unknown setting exabgp-log-level"),
+        "{e:?}"
+    );
+    assert!(
+        e[2].starts_with("/etc/exabgp/edge1.env:4: unknown setting exabgp-api.ack"),
+        "{e:?}"
+    );
+}
+
 #[test]
 fn unknown_and_exabgp_only_keys_in_the_environment_warn() {
     let l = load(

@@ -96,6 +96,13 @@ fn classify(key: &str) -> Key {
     Key::Unknown
 }
 
+/// A key outside `exabgp_*`/`exabgp.*` that is one of ours misspelled: it starts
+/// like `exabgp` (`exabpg_`, `exabgp-`, `ExaBGP`), or has a dot (an INI section's
+/// key or a dotted name: shell variables have no dots, so nobody else's).
+fn misspelled_ours(key: &str) -> bool {
+    key.to_ascii_lowercase().starts_with("exa") || key.contains('.')
+}
+
 /// The process environment as text, for [`Settings::load`]: read it with
 /// `std::env::vars_os()` (`vars()` panics on the first variable that is not UTF-8,
 /// which any parent can pass). A variable of ours (`exabgp_*` / `exabgp.*`) whose
@@ -277,6 +284,13 @@ impl Settings {
                         ignored.insert(setting.name, ignored_use(setting, l.value, origin, place));
                     }
                     Key::Unknown => file_errors.push((l.line, unknown_message(&l.key))),
+                    // Another program's variable (the file may double as an
+                    // EnvironmentFile=) is left alone; a key that only looks
+                    // foreign because of a typo is not (`exabpg_tcp_port`,
+                    // `exabgp-log-level`, any key under a section `[exabgp-api]`).
+                    Key::Foreign if misspelled_ours(&l.key) => {
+                        file_errors.push((l.line, unknown_message(&l.key)))
+                    }
                     Key::Foreign => {}
                 }
             }
