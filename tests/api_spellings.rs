@@ -230,6 +230,36 @@ async fn session_ack_changes_this_helpers_answers() {
     set.wait().await;
 }
 
+/// A `#` comment is a command in ExaBGP, answered `done`: a helper that writes one
+/// and waits for the answer must not hang (review). A blank line gets nothing.
+#[tokio::test]
+async fn a_comment_is_answered_done_a_blank_line_is_not() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("answers");
+    let p = helper(
+        d.path(),
+        &["# a comment", "", "   # indented", "version"],
+        &out,
+    );
+    let (ctx, seen): (_, Seen) = responder();
+    let (etx, _) = exabgp::control::event_channel(16, 1 << 30);
+    let token = CancellationToken::new();
+    let set = spawn_all(&[p], ctx, &etx, quick(), token.clone());
+    until("the version line", || read(&out).contains("exabgp-rs ")).await;
+    until("the version's done", || read(&out).lines().count() >= 4).await;
+    let text = read(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[..2], ["done", "done"], "{text}");
+    assert!(lines[2].starts_with("exabgp-rs "), "{text}");
+    assert_eq!(lines[3..], ["done"], "{text}");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "a comment reaches no neighbor"
+    );
+    token.cancel();
+    set.wait().await;
+}
+
 /// Over the control socket the new spellings are accepted; answers stay
 /// terminated there (exabgpcli waits for them), as docs/api.md says.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

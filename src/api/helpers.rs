@@ -777,7 +777,16 @@ async fn read_commands(
                 Answer::error("line is not UTF-8 text")
             }
             Ok(Line::Text(t)) => match parse_request(&t) {
-                Ok(req) if req.command == super::ApiCommand::Nop => continue,
+                // A blank line is nothing; a `#` comment is a command in ExaBGP
+                // (reactor/api/command: `#` logs it and answers done): a helper
+                // that writes one and waits for its ack must get it.
+                Ok(req) if req.command == super::ApiCommand::Nop => {
+                    if !t.trim_start().starts_with('#') {
+                        continue;
+                    }
+                    tracing::debug!(helper = %name, "comment: {}", t.trim_start().trim_start_matches('#').trim());
+                    Answer::done()
+                }
                 Ok(req) => {
                     stats.commands.fetch_add(1, Ordering::Relaxed);
                     if let super::ApiCommand::Ack(mode) = req.command {
