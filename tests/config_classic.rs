@@ -219,7 +219,12 @@ fn announce_block_and_every_attribute() {
     );
     // Both neighbors name the process through the template: it gets their events.
     assert_eq!(c.processes[0].encoder, Encoder::Text);
-    assert_eq!(c.processes[0].run, vec!["./watch.sh".to_string()]);
+    // A relative program is taken from the configuration's folder, as ExaBGP does.
+    let dir = std::fs::canonicalize(fixture("")).unwrap();
+    assert_eq!(
+        c.processes[0].run,
+        vec![dir.join("watch.sh").display().to_string()]
+    );
     assert_eq!(
         c.processes[0].receive,
         vec![
@@ -309,6 +314,35 @@ fn detection_by_extension_and_content() {
     let p = dir.path().join("exabgp");
     std::fs::copy(fixture("split.conf"), &p).unwrap();
     assert_eq!(load(&p).unwrap().routes.len(), 8);
+}
+
+/// ExaBGP looks a relative `run` program up beside the configuration; a bare name
+/// found nowhere there is left to PATH.
+#[test]
+fn relative_run_programs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("check.py"), "").unwrap();
+    let text = "process a {\n  run check.py --x;\n}\nprocess b {\n  run python3 -u;\n}\nprocess c {\n  run bin/c;\n}\nneighbor 10.0.0.1 {\n  router-id 10.0.0.2;\n  local-as 1;\n  peer-as 2;\n}\n";
+    let path = dir.path().join("x.conf");
+    std::fs::write(&path, text).unwrap();
+    let c = load(&path).unwrap();
+    let base = std::fs::canonicalize(dir.path()).unwrap();
+    let runs: Vec<Vec<String>> = c.processes.iter().map(|p| p.run.clone()).collect();
+    assert_eq!(
+        runs,
+        vec![
+            vec![base.join("check.py").display().to_string(), "--x".into()],
+            vec!["python3".to_string(), "-u".into()],
+            vec![base.join("bin/c").display().to_string()],
+        ]
+    );
+    // A process no neighbor's api names gets no events (ExaBGP's behaviour), and
+    // migrates to an explicit empty receive list.
+    assert!(c.processes.iter().all(|p| p.receive.is_empty()));
+    let toml = exabgp::config::migrate_file(&path).unwrap();
+    let mut back = parse_str(&toml, "m.toml").unwrap();
+    back.source = c.source.clone();
+    assert_eq!(back, c);
 }
 
 const BASE: &str = "neighbor 10.0.0.1 {\n  router-id 10.0.0.2;\n  local-as 1;\n  peer-as 2;\n";

@@ -58,7 +58,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     };
     // ExaBGP's own syntax (`.conf`, or by content): the same model (classic/).
     let mut config = if super::classic::is_classic(path, text) {
-        super::classic::parse(text, &name)?.config
+        super::classic::parse_file(text, path)?.config
     } else {
         parse_str(text, &name)?
     };

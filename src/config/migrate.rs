@@ -25,7 +25,7 @@ pub fn migrate_file(path: &Path) -> Result<String, ConfigError> {
             message: "the file is not UTF-8 text".to_string(),
         }])
     })?;
-    let c = classic::parse(&text, &name)?;
+    let c = classic::parse_file(&text, path)?;
     Ok(to_toml(&c, &name))
 }
 

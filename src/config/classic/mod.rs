@@ -74,8 +74,29 @@ pub fn is_classic(path: &Path, text: &str) -> bool {
     false
 }
 
-/// Read classic configuration text; `name` prefixes every message.
+/// Read classic configuration text; `name` prefixes every message. A relative
+/// `run` program is left as written (see [`parse_file`]).
 pub fn parse(text: &str, name: &str) -> Result<Classic, ConfigError> {
+    parse_in(text, name, None)
+}
+
+/// Read the classic configuration text of the file `path`: as in ExaBGP, a `run`
+/// program given by a relative path (`./check.sh`, `bin/check`) is taken relative to
+/// the file's folder, and a bare name (`check.py`) too when a file of that name is
+/// there (else it is looked up in PATH when run).
+pub fn parse_file(text: &str, path: &Path) -> Result<Classic, ConfigError> {
+    let dir = path.parent().map(|d| {
+        if d.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            d
+        }
+    });
+    let dir = dir.and_then(|d| std::fs::canonicalize(d).ok());
+    parse_in(text, &path.display().to_string(), dir.as_deref())
+}
+
+fn parse_in(text: &str, name: &str, base: Option<&Path>) -> Result<Classic, ConfigError> {
     let mut ctx = Ctx::new(name, text);
     let result = lexer::statements(text).and_then(|(s, tail)| tree::build(s, tail));
     let (nodes, tail) = match result {
@@ -85,7 +106,18 @@ pub fn parse(text: &str, name: &str) -> Result<Classic, ConfigError> {
             return Err(ConfigError::Invalid(ctx.into_diagnostics()));
         }
     };
-    let out = top(&mut ctx, &nodes, tail);
+    let mut out = top(&mut ctx, &nodes, tail);
+    if let (Some(c), Some(base)) = (&mut out, base) {
+        for p in &mut c.config.processes {
+            if let Some(program) = p.run.first_mut() {
+                let relative = !program.starts_with('/');
+                let here = base.join(program.trim_start_matches("./"));
+                if relative && (program.contains('/') || here.is_file()) {
+                    *program = here.display().to_string();
+                }
+            }
+        }
+    }
     match out {
         Some(c) if !ctx.has_errors() => Ok(c),
         _ => Err(ConfigError::Invalid(ctx.into_diagnostics())),
