@@ -114,6 +114,56 @@ fn split_follows_conf_split() {
 }
 
 #[test]
+fn simple_v4_follows_parse_simple_v4() {
+    let c = load(&fixture("simple-v4.conf")).unwrap();
+    let got: Vec<(String, Vec<Community>, Option<u32>)> = routes(&c)
+        .into_iter()
+        .map(|r| (r.0, r.2.communities, r.2.local_pref))
+        .collect();
+    let c1 = Community::new(30740, 30740);
+    let c0 = Community::new(30740, 0);
+    assert_eq!(
+        got,
+        vec![
+            ("10.0.1.0/24".into(), vec![Community(0)], None),
+            ("10.0.2.0/24".into(), vec![c1], None),
+            ("10.0.3.0/24".into(), vec![c1, c0], None),
+            ("10.0.4.0/24".into(), vec![], Some(200)),
+            ("10.0.5.0/24".into(), vec![], Some(200)),
+            ("10.0.6.0/24".into(), vec![c1], None),
+            ("10.0.7.0/24".into(), vec![c1], Some(200)),
+            ("10.0.8.0/24".into(), vec![c0, c1], Some(200)),
+        ]
+    );
+    // The original's repeated prefix is refused, by name and place.
+    let text = std::fs::read_to_string(fixture("simple-v4.conf")).unwrap().replace(
+        "\t\troute 10.0.8.0/24",
+        "\t\troute 10.0.7.0/24 next-hop 10.0.255.254 local-preference 200 community [30740:0 30740:30740];\n\t\troute 10.0.8.0/24",
+    );
+    let e = load_text(&text).unwrap_err();
+    assert!(
+        e.contains("t.conf:35:9: route 10.0.7.0/24 is given twice to neighbor 127.0.0.1"),
+        "{e}"
+    );
+}
+
+#[test]
+fn named_api_and_quoted_arguments_follow_example_healthcheck() {
+    let c = load(&fixture("healthcheck.conf")).unwrap();
+    let p = &c.processes[0];
+    assert_eq!(p.name, "service-nginx");
+    assert_eq!(p.run[4], "--cmd");
+    assert_eq!(
+        p.run[5],
+        "curl --fail --verbose --max-time 2 http://localhost"
+    );
+    assert_eq!(p.encoder, Encoder::Text);
+    // An api block without receive: the helper gets no events, as in ExaBGP.
+    assert!(p.receive.is_empty());
+    assert_eq!(c.neighbors[0].hold_time, 180);
+}
+
+#[test]
 fn template_inherit_follows_conf_template() {
     let c = load(&fixture("template.conf")).unwrap();
     let n = &c.neighbors[0];
