@@ -340,6 +340,9 @@ fn migrate_carries_comments() {
         .unwrap();
     let neighbor = toml.find("[[neighbor]]").unwrap();
     assert!(head < neighbor, "{toml}");
+    // A comment inside the neighbor's family block stays with the neighbor.
+    let inner = toml.find("# only IPv4 here").unwrap();
+    assert!(head < inner && inner < neighbor, "{toml}");
     let route_comment = toml.find("# the first four").unwrap();
     let first_route = toml.find("[[route]]").unwrap();
     assert!(route_comment < first_route, "{toml}");
@@ -372,7 +375,7 @@ fn detection_by_extension_and_content() {
 fn relative_run_programs() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("check.py"), "").unwrap();
-    let text = "process a {\n  run check.py --x;\n}\nprocess b {\n  run python3 -u;\n}\nprocess c {\n  run bin/c;\n}\nneighbor 10.0.0.1 {\n  router-id 10.0.0.2;\n  local-as 1;\n  peer-as 2;\n}\n";
+    let text = "process a {\n  run check.py --x;\n}\nprocess b {\n  run python3 -u;\n}\nprocess c {\n  run bin/c;\n}\nneighbor 10.0.0.1 {\n  router-id 10.0.0.2;\n  local-as 1;\n  peer-as 2;\n  api {\n    processes [ a b c ];\n  }\n}\n";
     let path = dir.path().join("x.conf");
     std::fs::write(&path, text).unwrap();
     let c = load(&path).unwrap();
@@ -386,8 +389,8 @@ fn relative_run_programs() {
             vec![base.join("bin/c").display().to_string()],
         ]
     );
-    // A process no neighbor's api names gets no events (ExaBGP's behaviour), and
-    // migrates to an explicit empty receive list.
+    // An api block without receive: no events (ExaBGP's behaviour), migrated to an
+    // explicit empty receive list.
     assert!(c.processes.iter().all(|p| p.receive.is_empty()));
     let toml = exabgp::config::migrate_file(&path).unwrap();
     let mut back = parse_str(&toml, "m.toml").unwrap();
@@ -452,6 +455,10 @@ fn top_level_errors() {
         (
             "process p {\n  run /bin/true;\n}\nneighbor 10.0.0.1 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n  api {\n    processes [ p ];\n  }\n}\nneighbor 10.0.0.2 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n}\n",
             "t.conf:9:17: process 'p' is named by the api of some neighbors but not of neighbor 10.0.0.2",
+        ),
+        (
+            "process p {\n  run /bin/true;\n}\nneighbor 10.0.0.1 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n}\n",
+            "t.conf:1:1: process 'p' is named by no neighbor's api",
         ),
         (
             "neighbor 10.0.0.1 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n}\nneighbor 10.0.0.1 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n}\n",

@@ -186,6 +186,8 @@ fn top(ctx: &mut Ctx<'_>, nodes: &[Node], tail: Vec<String>) -> Option<Classic> 
                 // group's settings and routes apply to each neighbor in it.
                 let settings: Vec<Node> = c.iter().filter(|x| x.keyword() != "neighbor").cloned().collect();
                 let group = read_body(ctx, &settings, false);
+                comments.head.extend(n.comments.iter().cloned());
+                comments.head.extend(group.comments.iter().cloned());
                 if !group.inherit.is_empty() {
                     ctx.error(&at, "inherit in a group is not supported: write it in each neighbor");
                 }
@@ -253,7 +255,7 @@ fn top(ctx: &mut Ctx<'_>, nodes: &[Node], tail: Vec<String>) -> Option<Classic> 
             continue;
         }
         // Routes: each goes to this neighbor only, as in ExaBGP.
-        let mut mine: Vec<crate::bgp::Prefix> = Vec::new();
+        let mut mine: std::collections::HashSet<crate::bgp::Prefix> = Default::default();
         for item in &p.body.routes {
             for r in &item.spec.routes {
                 let at = item.spec.at..item.spec.at;
@@ -264,7 +266,7 @@ fn top(ctx: &mut Ctx<'_>, nodes: &[Node], tail: Vec<String>) -> Option<Classic> 
                     ));
                     continue;
                 }
-                if mine.contains(&r.prefix) {
+                if !mine.insert(r.prefix) {
                     ctx.error(
                         &at,
                         format!(
@@ -274,7 +276,6 @@ fn top(ctx: &mut Ctx<'_>, nodes: &[Node], tail: Vec<String>) -> Option<Classic> 
                     );
                     continue;
                 }
-                mine.push(r.prefix);
                 config.routes.push(RouteConfig {
                     route: r.clone(),
                     neighbors: vec![nc.address],
@@ -318,6 +319,18 @@ fn top(ctx: &mut Ctx<'_>, nodes: &[Node], tail: Vec<String>) -> Option<Classic> 
                 "process '{name}' is named by the api of some neighbors but not of neighbor {}: exabgp-rs gives a helper every neighbor (its events, and its commands without 'neighbor ADDR'); name it in every neighbor's api, or split the file",
                 other.address
             ));
+        }
+    }
+
+    // A process no api names could reach no peer in ExaBGP; here it would reach all.
+    if !config.neighbors.is_empty() {
+        for (p, at, _) in &processes {
+            if !users.contains_key(&p.name) {
+                ctx.error(&(*at..*at), format!(
+                    "process '{}' is named by no neighbor's api: in ExaBGP it reaches no peer, in exabgp-rs a helper reaches every neighbor; name it in processes [ ... ] of every neighbor's api",
+                    p.name
+                ));
+            }
         }
     }
 

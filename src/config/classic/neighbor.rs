@@ -227,8 +227,12 @@ pub(crate) fn read_body(ctx: &mut Ctx<'_>, children: &[Node], in_template: bool)
     for n in children {
         let key = n.keyword();
         let at = n.at..n.at;
-        if n.children.is_none() {
-            b.comments.extend(n.comments.iter().cloned());
+        // Comments stay with the neighbor, except those of routes (kept with each).
+        b.comments.extend(n.comments.iter().cloned());
+        if !matches!(key.as_str(), "static" | "announce") {
+            for c in n.children.iter().flatten() {
+                all_comments(c, &mut b.comments);
+            }
         }
         match (key.as_str(), n.children.as_deref()) {
             ("router-id", None) => b.router_id = ipv4(ctx, n).or(b.router_id),
@@ -298,7 +302,6 @@ pub(crate) fn read_body(ctx: &mut Ctx<'_>, children: &[Node], in_template: bool)
                 if let Some(api) = api(ctx, n.at, c) {
                     b.apis.push(api);
                 }
-                b.comments.extend(n.comments.iter().cloned());
             }
             (k, _) => match REFUSED_SETTINGS.iter().find(|(name, _)| *name == k) {
                 Some((name, why)) => ctx.error(&at, format!("'{name}' is not supported: {why}")),
@@ -308,6 +311,13 @@ pub(crate) fn read_body(ctx: &mut Ctx<'_>, children: &[Node], in_template: bool)
         }
     }
     b
+}
+
+fn all_comments(n: &Node, out: &mut Vec<String>) {
+    out.extend(n.comments.iter().cloned());
+    for c in n.children.iter().flatten() {
+        all_comments(c, out);
+    }
 }
 
 fn refuse_if(ctx: &mut Ctx<'_>, n: &Node, bad: bool, why: &str) {
@@ -429,6 +439,7 @@ fn one_route(ctx: &mut Ctx<'_>, n: &Node, b: &mut Body) {
 /// `announce { ipv4 { unicast P ...; } ipv6 { unicast P ...; } }` (ExaBGP 4.2/5.0).
 fn announce(ctx: &mut Ctx<'_>, children: &[Node], b: &mut Body) {
     for afi in children {
+        b.comments.extend(afi.comments.iter().cloned());
         let name = afi.keyword();
         let Some(c) = afi
             .children
