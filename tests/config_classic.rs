@@ -357,7 +357,9 @@ fn detection_by_extension_and_content() {
     let t = Path::new("x.toml");
     let c = Path::new("x.conf");
     let other = Path::new("x");
-    assert!(classic::is_classic(c, "[global]\n"));
+    assert!(classic::is_classic(c, "# x\nneighbor 10.0.0.1 {\n"));
+    // A TOML table header first: TOML, even named .conf.
+    assert!(!classic::is_classic(c, "# x\n[global]\n"));
     assert!(!classic::is_classic(t, "neighbor 1.2.3.4 {\n}\n"));
     assert!(classic::is_classic(other, "# hi\nneighbor 10.0.0.1 {\n"));
     assert!(!classic::is_classic(other, "# hi\n[global]\n"));

@@ -48,30 +48,30 @@ pub struct Classic {
 /// ExaBGP's hold time when none is written (ours in TOML is 90).
 pub const EXABGP_HOLD_TIME: u16 = 180;
 
-/// Whether `path` holds ExaBGP's syntax rather than TOML: the extension `.conf`
-/// says so; `.toml` says not; otherwise the first statement decides (TOML starts
-/// with `[table]` or `key = value`; ExaBGP with `word ... {`).
+/// Whether `path` holds ExaBGP's syntax rather than TOML. A file whose first
+/// statement is a TOML table header (`[global]`, `[[neighbor]]`) is TOML whatever
+/// its name (no ExaBGP statement starts with `[`); otherwise the extension `.conf`
+/// says classic and `.toml` says TOML; otherwise the first statement decides
+/// (TOML: `key = value`; ExaBGP: `word ... {`).
 pub fn is_classic(path: &Path, text: &str) -> bool {
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'));
+    if first.is_some_and(|l| l.starts_with('[')) {
+        return false;
+    }
     match path.extension().and_then(|e| e.to_str()) {
         Some("conf") => return true,
         Some("toml") => return false,
         _ => {}
     }
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        if line.starts_with('[') {
-            return false;
-        }
-        let key_end = line.find(|c: char| {
-            !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '"' || c == '.')
-        });
-        let rest = key_end.map_or("", |i| line[i..].trim_start());
-        return !rest.starts_with('=');
-    }
-    false
+    let Some(line) = first else { return false };
+    let key_end = line.find(|c: char| {
+        !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '"' || c == '.')
+    });
+    let rest = key_end.map_or("", |i| line[i..].trim_start());
+    !rest.starts_with('=')
 }
 
 /// Read classic configuration text; `name` prefixes every message. A relative
