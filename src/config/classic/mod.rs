@@ -176,7 +176,7 @@ fn top(ctx: &mut Ctx<'_>, nodes: &[Node], tail: Vec<String>) -> Option<Classic> 
         let at = n.at..n.at;
         match (n.keyword().as_str(), &n.children) {
             ("template", _) => {}
-            ("neighbor" | "peer", Some(c)) => {
+            ("neighbor", Some(c)) => {
                 if let Some(p) = read_neighbor(ctx, n, c, None, &templates) {
                     pending.push(p);
                 }
@@ -207,7 +207,7 @@ fn top(ctx: &mut Ctx<'_>, nodes: &[Node], tail: Vec<String>) -> Option<Classic> 
                     processes.push(p);
                 }
             }
-            ("neighbor" | "peer" | "group" | "process", None) => {
+            ("neighbor" | "group" | "process", None) => {
                 ctx.error(&at, format!("{} needs a block: {} NAME {{ ... }}", n.keyword(), n.keyword()))
             }
             (k, _) => ctx.error(&at, format!("unknown top-level section '{k}', expected neighbor, template, group or process (ExaBGP has no include statement)")),
