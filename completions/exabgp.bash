@@ -31,6 +31,9 @@ _exabgp() {
             exabgp,help)
                 cmd="exabgp__subcmd__help"
                 ;;
+            exabgp,migrate)
+                cmd="exabgp__subcmd__migrate"
+                ;;
             exabgp,server)
                 cmd="exabgp__subcmd__server"
                 ;;
@@ -55,6 +58,9 @@ _exabgp() {
             exabgp__subcmd__help,help)
                 cmd="exabgp__subcmd__help__subcmd__help"
                 ;;
+            exabgp__subcmd__help,migrate)
+                cmd="exabgp__subcmd__help__subcmd__migrate"
+                ;;
             exabgp__subcmd__help,server)
                 cmd="exabgp__subcmd__help__subcmd__server"
                 ;;
@@ -71,7 +77,7 @@ _exabgp() {
 
     case "${cmd}" in
         exabgp)
-            opts="-h -V --help --version server cli env validate decode version healthcheck help"
+            opts="-h -V --help --version server cli env validate migrate decode version healthcheck help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -329,7 +335,7 @@ _exabgp() {
             return 0
             ;;
         exabgp__subcmd__help)
-            opts="server cli env validate decode version healthcheck help"
+            opts="server cli env validate migrate decode version healthcheck help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -412,6 +418,20 @@ _exabgp() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        exabgp__subcmd__help__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         exabgp__subcmd__help__subcmd__server)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -443,6 +463,20 @@ _exabgp() {
         exabgp__subcmd__help__subcmd__version)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        exabgp__subcmd__migrate)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -29,7 +29,8 @@ complete -c exabgp -n "__fish_exabgp_needs_command" -s V -l version -d 'Print ve
 complete -c exabgp -n "__fish_exabgp_needs_command" -f -a "server" -d 'Run the daemon in the foreground with this configuration file'
 complete -c exabgp -n "__fish_exabgp_needs_command" -f -a "cli" -d 'Talk to a running daemon over its control socket (same as `exabgpcli`)'
 complete -c exabgp -n "__fish_exabgp_needs_command" -f -a "env" -d 'Print every effective exabgp_* setting with where it came from, and the control socket path with why each earlier candidate was skipped'
-complete -c exabgp -n "__fish_exabgp_needs_command" -f -a "validate" -d 'Check a configuration file: exit 0 with a summary, or 78 with file:line:col errors'
+complete -c exabgp -n "__fish_exabgp_needs_command" -f -a "validate" -d 'Check a configuration file (TOML, or ExaBGP\'s syntax): exit 0 with a summary, or 78 with file:line:col errors'
+complete -c exabgp -n "__fish_exabgp_needs_command" -f -a "migrate" -d 'Print the TOML equivalent of an ExaBGP (classic) configuration file'
 complete -c exabgp -n "__fish_exabgp_needs_command" -f -a "decode" -d 'Decode one BGP message given in hex (with or without its 16-byte marker)'
 complete -c exabgp -n "__fish_exabgp_needs_command" -f -a "version" -d 'Print the version'
 complete -c exabgp -n "__fish_exabgp_needs_command" -f -a "healthcheck" -d 'Announce service addresses while a check passes: the helper to run as a `[[process]]` (ExaBGP\'s healthcheck options; see docs/healthcheck.md)'
@@ -44,6 +45,7 @@ complete -c exabgp -n "__fish_exabgp_using_subcommand env" -l env-file -d 'Also 
 complete -c exabgp -n "__fish_exabgp_using_subcommand env" -s h -l help -d 'Print help'
 complete -c exabgp -n "__fish_exabgp_using_subcommand validate" -l env-file -d 'Also check this env file (exabgp_* settings, ExaBGP\'s INI form too): ignored ExaBGP settings are a warning on stderr, an unknown or malformed setting exits 78' -r -F
 complete -c exabgp -n "__fish_exabgp_using_subcommand validate" -s h -l help -d 'Print help'
+complete -c exabgp -n "__fish_exabgp_using_subcommand migrate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c exabgp -n "__fish_exabgp_using_subcommand decode" -s h -l help -d 'Print help'
 complete -c exabgp -n "__fish_exabgp_using_subcommand version" -s h -l help -d 'Print help'
 complete -c exabgp -n "__fish_exabgp_using_subcommand healthcheck" -s n -l name -d 'Name of this healthchecker, shown in every log line' -r
@@ -96,11 +98,12 @@ complete -c exabgp -n "__fish_exabgp_using_subcommand healthcheck" -l sudo
 complete -c exabgp -n "__fish_exabgp_using_subcommand healthcheck" -l label-exact-match
 complete -c exabgp -n "__fish_exabgp_using_subcommand healthcheck" -l deaggregate-networks
 complete -c exabgp -n "__fish_exabgp_using_subcommand healthcheck" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c exabgp -n "__fish_exabgp_using_subcommand help; and not __fish_seen_subcommand_from server cli env validate decode version healthcheck help" -f -a "server" -d 'Run the daemon in the foreground with this configuration file'
-complete -c exabgp -n "__fish_exabgp_using_subcommand help; and not __fish_seen_subcommand_from server cli env validate decode version healthcheck help" -f -a "cli" -d 'Talk to a running daemon over its control socket (same as `exabgpcli`)'
-complete -c exabgp -n "__fish_exabgp_using_subcommand help; and not __fish_seen_subcommand_from server cli env validate decode version healthcheck help" -f -a "env" -d 'Print every effective exabgp_* setting with where it came from, and the control socket path with why each earlier candidate was skipped'
-complete -c exabgp -n "__fish_exabgp_using_subcommand help; and not __fish_seen_subcommand_from server cli env validate decode version healthcheck help" -f -a "validate" -d 'Check a configuration file: exit 0 with a summary, or 78 with file:line:col errors'
-complete -c exabgp -n "__fish_exabgp_using_subcommand help; and not __fish_seen_subcommand_from server cli env validate decode version healthcheck help" -f -a "decode" -d 'Decode one BGP message given in hex (with or without its 16-byte marker)'
-complete -c exabgp -n "__fish_exabgp_using_subcommand help; and not __fish_seen_subcommand_from server cli env validate decode version healthcheck help" -f -a "version" -d 'Print the version'
-complete -c exabgp -n "__fish_exabgp_using_subcommand help; and not __fish_seen_subcommand_from server cli env validate decode version healthcheck help" -f -a "healthcheck" -d 'Announce service addresses while a check passes: the helper to run as a `[[process]]` (ExaBGP\'s healthcheck options; see docs/healthcheck.md)'
-complete -c exabgp -n "__fish_exabgp_using_subcommand help; and not __fish_seen_subcommand_from server cli env validate decode version healthcheck help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c exabgp -n "__fish_exabgp_using_subcommand help; and not __fish_seen_subcommand_from server cli env validate migrate decode version healthcheck help" -f -a "server" -d 'Run the daemon in the foreground with this configuration file'
+complete -c exabgp -n "__fish_exabgp_using_subcommand help; and not __fish_seen_subcommand_from server cli env validate migrate decode version healthcheck help" -f -a "cli" -d 'Talk to a running daemon over its control socket (same as `exabgpcli`)'
+complete -c exabgp -n "__fish_exabgp_using_subcommand help; and not __fish_seen_subcommand_from server cli env validate migrate decode version healthcheck help" -f -a "env" -d 'Print every effective exabgp_* setting with where it came from, and the control socket path with why each earlier candidate was skipped'
+complete -c exabgp -n "__fish_exabgp_using_subcommand help; and not __fish_seen_subcommand_from server cli env validate migrate decode version healthcheck help" -f -a "validate" -d 'Check a configuration file (TOML, or ExaBGP\'s syntax): exit 0 with a summary, or 78 with file:line:col errors'
+complete -c exabgp -n "__fish_exabgp_using_subcommand help; and not __fish_seen_subcommand_from server cli env validate migrate decode version healthcheck help" -f -a "migrate" -d 'Print the TOML equivalent of an ExaBGP (classic) configuration file'
+complete -c exabgp -n "__fish_exabgp_using_subcommand help; and not __fish_seen_subcommand_from server cli env validate migrate decode version healthcheck help" -f -a "decode" -d 'Decode one BGP message given in hex (with or without its 16-byte marker)'
+complete -c exabgp -n "__fish_exabgp_using_subcommand help; and not __fish_seen_subcommand_from server cli env validate migrate decode version healthcheck help" -f -a "version" -d 'Print the version'
+complete -c exabgp -n "__fish_exabgp_using_subcommand help; and not __fish_seen_subcommand_from server cli env validate migrate decode version healthcheck help" -f -a "healthcheck" -d 'Announce service addresses while a check passes: the helper to run as a `[[process]]` (ExaBGP\'s healthcheck options; see docs/healthcheck.md)'
+complete -c exabgp -n "__fish_exabgp_using_subcommand help; and not __fish_seen_subcommand_from server cli env validate migrate decode version healthcheck help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -34,7 +34,8 @@ pub struct Cli {
 pub enum Cmd {
     /// Run the daemon in the foreground with this configuration file.
     Server {
-        /// The TOML configuration file (validated first; errors exit 78).
+        /// The configuration file (validated first; errors exit 78): TOML, or
+        /// ExaBGP's own syntax when it ends in .conf (or reads like it).
         config: PathBuf,
         /// trace, debug, info, warning, error (overrides exabgp_log_level).
         #[arg(long)]
@@ -68,7 +69,8 @@ pub enum Cmd {
         #[arg(long, value_name = "FILE")]
         env_file: Option<PathBuf>,
     },
-    /// Check a configuration file: exit 0 with a summary, or 78 with file:line:col errors.
+    /// Check a configuration file (TOML, or ExaBGP's syntax): exit 0 with a summary,
+    /// or 78 with file:line:col errors.
     Validate {
         file: PathBuf,
         /// Also check this env file (exabgp_* settings, ExaBGP's INI form too):
@@ -77,6 +79,20 @@ pub enum Cmd {
         #[arg(long, value_name = "FILE")]
         env_file: Option<PathBuf>,
     },
+    /// Print the TOML equivalent of an ExaBGP (classic) configuration file.
+    ///
+    /// Reads FILE in ExaBGP 4.2 / 5.0 syntax (neighbor, template/inherit, group,
+    /// process, static and announce routes, api) and prints on stdout the TOML that
+    /// loads to exactly the same configuration, with every default written out and
+    /// the file's comments carried next to the neighbor, route or process they were
+    /// written beside. `exabgp server` and `exabgp validate` also read the classic
+    /// file directly; migrate when you want to edit TOML from now on:
+    ///
+    ///   exabgp migrate /etc/exabgp/exabgp.conf > /etc/exabgp/edge1.toml
+    ///
+    /// A construct exabgp-rs does not support is an error naming it at
+    /// FILE:LINE:COL (see docs/configuration.md); exit 78 then, nothing printed.
+    Migrate { file: PathBuf },
     /// Decode one BGP message given in hex (with or without its 16-byte marker).
     Decode { hex: String },
     /// Print the version.

@@ -68,6 +68,16 @@ fn main() -> ExitCode {
             }
             exit(exabgp::config::validate_main(&file))
         }
+        Cmd::Migrate { file } => match exabgp::config::migrate_file(&file) {
+            Ok(toml) => {
+                print!("{toml}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                exit(e.exit_code())
+            }
+        },
         Cmd::Decode { hex } => match startup::decode_hex(&hex) {
             Ok(text) => {
                 println!("{text}");

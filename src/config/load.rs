@@ -56,7 +56,12 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             }]));
         }
     };
-    let mut config = parse_str(text, &name)?;
+    // ExaBGP's own syntax (`.conf`, or by content): the same model (classic/).
+    let mut config = if super::classic::is_classic(path, text) {
+        super::classic::parse_file(text, path)?.config
+    } else {
+        parse_str(text, &name)?
+    };
     config.source = Some(path.to_path_buf());
     Ok(config)
 }

@@ -6,10 +6,12 @@
 //! - [`Settings::load`] (`settings/`): the `exabgp_*` settings from command line,
 //!   environment, env file and defaults.
 
+pub mod classic;
 mod error;
 mod fast;
 mod global;
 mod load;
+mod migrate;
 mod model;
 mod neighbor;
 mod parse;
@@ -26,6 +28,7 @@ mod walk;
 
 pub use error::{ConfigError, Diagnostic};
 pub use load::{known_keys, load, parse_str};
+pub use migrate::{migrate_file, to_toml as classic_to_toml};
 pub use model::*;
 // Many callers (main, daemon, api, tests) name these `config::Settings` etc.
 pub use settings::{

@@ -64,7 +64,7 @@ impl Config {
     }
 }
 
-fn render_neighbor(n: &NeighborConfig, secrets: bool) -> String {
+pub(crate) fn render_neighbor(n: &NeighborConfig, secrets: bool) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "[[neighbor]]");
     let _ = writeln!(o, "address = {}", q(&n.address.to_string()));
