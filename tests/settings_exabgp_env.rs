@@ -217,6 +217,29 @@ fn non_default_ignored_values_are_shown() {
     );
 }
 
+/// An ignored value is shown escaped: a `\n` in a double-quoted value cannot start
+/// a line of its own in the warning (a forged `WARN` line in the log; review).
+#[test]
+fn an_ignored_value_cannot_forge_a_line() {
+    let text = "[exabgp.bgp]\npassive = \"yes\\nWARN exabgp: forged line\"\n";
+    let path = Path::new("/etc/exabgp/edge1.env");
+    let l = Settings::from_sources(
+        Some((path, text)),
+        std::iter::empty(),
+        &[],
+        None,
+        PathBuf::from("/usr"),
+    )
+    .unwrap();
+    assert_eq!(l.warnings.len(), 1, "{:#?}", l.warnings);
+    let w = &l.warnings[0];
+    assert!(!w.contains('\n'), "{w}");
+    assert!(
+        w.contains("exabgp.bgp.passive=yes\\nWARN exabgp: forged line (line 2"),
+        "{w}"
+    );
+}
+
 /// The value spellings ExaBGP writes and reads, where a setting applies: quoted
 /// strings (also in the environment, where no env-file unquoting happens),
 /// ExaBGP's syslog level names, `syslog` as the destination, `key: value` in INI.

@@ -35,5 +35,5 @@ pub use settings::{
     default_root, example_env_file, parse_bool_word, text_environ, LoadedSettings, LogDestination,
     SettingDoc, SettingOrigin, Settings, SettingsError, SETTINGS,
 };
-pub use settings::{IgnoredSetting, IgnoredUse, EXABGP_IGNORED};
+pub use settings::{IgnoredSetting, IgnoredUse, Shown, EXABGP_IGNORED};
 pub use validate::{summary, validate_main, validate_to};

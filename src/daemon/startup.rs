@@ -69,7 +69,7 @@ pub fn env_report(
             out.push_str(&format!(
                 "{}={}    # {}\n",
                 i.setting.name,
-                i.value,
+                crate::config::Shown(&i.value),
                 from(&i.origin)
             ));
         }

@@ -505,7 +505,11 @@ fn ignored_warning(ignored: &[IgnoredUse]) -> Option<String> {
         let item = if i.differs {
             format!(
                 "{}={} ({at}, not ExaBGP's default {})",
-                i.setting.name, i.value, i.setting.exabgp_default
+                i.setting.name,
+                // Escaped: a "\n" in the file's value must not start a line of
+                // its own in the log (a forged `WARN ...` line; review).
+                Shown(&i.value),
+                i.setting.exabgp_default
             )
         } else {
             format!("{} ({at})", i.setting.name)
@@ -525,6 +529,23 @@ fn ignored_warning(ignored: &[IgnoredUse]) -> Option<String> {
         if ignored.len() == 1 { "" } else { "s" },
         named.join("; ")
     ))
+}
+
+/// A value as written, but with its control characters escaped (`\n`, `\u{1b}`):
+/// a value is one item of a one-line warning or of `exabgp env`'s listing.
+pub struct Shown<'a>(pub &'a str);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for c in self.0.chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                f.write_fmt(format_args!("{c}"))?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A value as ExaBGP would read it, to compare with its default: quotes, case and

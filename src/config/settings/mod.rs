@@ -13,6 +13,6 @@ mod model;
 
 pub use doc::{example_env_file, IgnoredSetting, SettingDoc, EXABGP_IGNORED, SETTINGS};
 pub use env::{
-    default_root, parse_bool_word, text_environ, IgnoredUse, LoadedSettings, SettingsError,
+    default_root, parse_bool_word, text_environ, IgnoredUse, LoadedSettings, SettingsError, Shown,
 };
 pub use model::*;
