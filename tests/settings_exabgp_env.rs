@@ -485,6 +485,45 @@ fn the_daemon_starts_with_an_exabgp_env_file() {
     }
 }
 
+/// An env file that is not there is fine (the unit names one for every instance)
+/// but the log says so: a misnamed file would otherwise lose every setting
+/// without a word (review).
+#[test]
+fn the_daemon_says_when_its_env_file_is_missing() {
+    let dir = TestDir::new("exaenv-missing");
+    let name = instance_name("examiss");
+    let (mut cmd, log) = server_command(&dir.path, &name, support::conf::PASSIVE_ONLY);
+    let sock = dir.path.join("exabgp.sock");
+    let missing = dir.path.join("edge1.env");
+    cmd.arg("--env-file")
+        .arg(&missing)
+        .env("exabgp_api_socketpath", &sock)
+        .env("exabgp_tcp_bind", "127.0.0.1")
+        .env(
+            "exabgp_tcp_port",
+            free_port("127.0.0.1".parse().unwrap()).to_string(),
+        );
+    let mut proc = Proc::spawn(&name, cmd, log);
+    let _guard = SocketGuard(sock.clone());
+    assert!(
+        proc.wait_log("ready:", Duration::from_secs(30)),
+        "not ready; log:\n{}",
+        proc.log_text()
+    );
+    let text = proc.log_text();
+    assert!(
+        text.contains(&format!(
+            "no env file at {}: settings come from the environment and the defaults",
+            missing.display()
+        )),
+        "{text}"
+    );
+    let status = proc
+        .terminate()
+        .unwrap_or_else(|| panic!("no exit after SIGTERM:\n{}", proc.log_text()));
+    assert_eq!(status.code(), Some(0), "{}", proc.log_text());
+}
+
 /// The daemon refuses a misspelled setting in the same file: exit 78, never ready.
 #[test]
 fn the_daemon_refuses_a_misspelled_setting() {

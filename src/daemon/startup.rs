@@ -128,6 +128,14 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
     for w in warnings {
         warn!("{w}");
     }
+    // The file is optional (the unit names /etc/exabgp/NAME.env for every
+    // instance), but a misnamed one would silently lose every setting: say so.
+    if let Some(p) = opts.env_file.as_deref().filter(|p| !p.exists()) {
+        info!(
+            "no env file at {}: settings come from the environment and the defaults",
+            p.display()
+        );
+    }
     let config = config::load(&opts.config)?;
     let activated = activation::take_listeners()?;
     let notifier = Notifier::from_env().unwrap_or_else(|e| {
