@@ -334,6 +334,7 @@ fn open_json(o: &Open) -> String {
                 (1, Capability::Multiprotocol(_))
                     | (2, Capability::RouteRefresh)
                     | (6, Capability::ExtendedMessage)
+                    | (64, Capability::GracefulRestart(_))
                     | (65, Capability::FourOctetAs(_))
             )
         })
@@ -351,6 +352,14 @@ fn open_json(o: &Open) -> String {
             Capability::FourOctetAs(asn) => caps.set(
                 "65",
                 Obj::new().str("name", "asn4").num("asn4", asn).build(),
+            ),
+            // Shown as before it was decoded (raw), until it gets ExaBGP's shape.
+            Capability::GracefulRestart(g) => caps.set(
+                "64",
+                Obj::new()
+                    .str("name", "unknown")
+                    .str("raw", &format!("0x{}", values::hex(&g.value())))
+                    .build(),
             ),
             Capability::Unknown { code, value } => caps.set(
                 &code.to_string(),
