@@ -258,6 +258,11 @@ fn our_adj_rib_in_keeps_gobgpd_routes_across_its_kill_9_until_its_end_of_rib() {
         "Adj-RIB-In emptied while gobgpd restarts: {adj_in}\n{}",
         exa.log()
     );
+    assert_eq!(
+        adj_in.matches("(stale)").count(),
+        2,
+        "marked stale: {adj_in}"
+    );
     let before_restart = fs::read_to_string(&events).unwrap_or_default().len();
     drop(g);
     let failed_before = exa.log().matches("connect failed").count();
@@ -313,6 +318,12 @@ fn our_adj_rib_in_keeps_gobgpd_routes_across_its_kill_9_until_its_end_of_rib() {
             .iter()
             .all(|l| !(l.contains("\"withdraw\"") && l.contains(kept))),
         "{kept} withdrawn:\n{after}"
+    );
+    // What is left is `kept`, fresh.
+    let adj_in = adj_rib_in(&dir.path);
+    assert!(
+        adj_in.contains(kept) && !adj_in.contains(dropped) && !adj_in.contains("(stale)"),
+        "{adj_in}"
     );
 }
 
