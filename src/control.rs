@@ -167,6 +167,9 @@ pub struct RibEntry {
     /// The next hop as sent or received.
     pub next_hop: Option<IpAddr>,
     pub attributes: std::sync::Arc<crate::bgp::PathAttributes>,
+    /// Received: kept from a lost session of a peer that is restarting
+    /// (graceful restart, RFC 4724), not announced again yet.
+    pub stale: bool,
 }
 
 /// Who a session event is about.

@@ -36,6 +36,7 @@ fn big_rib_core(routes: u32) -> (ApiContext, Arc<AtomicUsize>) {
             prefix: format!("10.{}.{}.0/24", i / 256, i % 256).parse().unwrap(),
             next_hop: Some(IpAddr::from([192, 0, 2, 1])),
             attributes: attributes.clone(),
+            stale: false,
         })
         .collect();
     tokio::spawn(async move {

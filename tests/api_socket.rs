@@ -680,6 +680,7 @@ fn big_answer_core() -> api::ApiContext {
                     .unwrap(),
                     next_hop: Some("192.0.2.1".parse().unwrap()),
                     attributes: Arc::clone(&attributes),
+                    stale: false,
                 })
                 .collect();
             let _ = req.reply.send(ControlReply::Routes(routes));

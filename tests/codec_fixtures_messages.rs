@@ -151,11 +151,11 @@ fn open_four_octet_as_uses_as_trans() {
 /// known code with an unexpected length is kept raw too.
 #[test]
 fn open_unknown_capabilities_kept_raw() {
-    // Graceful restart (64) and a 3-octet "multiprotocol".
-    let bytes = msg(1, "04 fde9 005a c0000201 0b 02 09 4002 0078 0103 000100");
+    // FQDN (73, not decoded) and a 3-octet "multiprotocol".
+    let bytes = msg(1, "04 fde9 005a c0000201 0b 02 09 4902 0078 0103 000100");
     let caps = vec![
         Capability::Unknown {
-            code: 64,
+            code: 73,
             value: vec![0x00, 0x78],
         },
         Capability::Unknown {
@@ -173,6 +173,19 @@ fn open_several_capability_parameters() {
     let bytes = msg(1, "04 fde9 005a c0000201 0c 02 02 0200 02 06 4104 0000fde9");
     let caps = vec![Capability::RouteRefresh, Capability::FourOctetAs(65001)];
     decodes_to(&bytes, &open(65001, caps), &OLD);
+}
+
+/// RFC 4724 §3: Graceful Restart, R bit and restart time 120, IPv4 unicast with
+/// the F bit.
+#[test]
+fn open_graceful_restart_capability() {
+    let bytes = msg(1, "04 fde9 005a c0000201 0a 02 08 4006 8078 0001 0180");
+    let caps = vec![Capability::GracefulRestart(GracefulRestart {
+        flags: GracefulRestart::RESTART_STATE,
+        restart_time: 120,
+        families: vec![(Family::IPV4_UNICAST, GracefulRestart::FORWARDING_STATE)],
+    })];
+    both_ways(&bytes, &open(65001, caps), &OLD);
 }
 
 /// RFC 9072 §2: Non-Ext OP Len 255, Non-Ext OP Type 255, a 2-octet Extended

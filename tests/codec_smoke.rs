@@ -34,8 +34,14 @@ fn open_keepalive_notification_roundtrip() {
             Capability::RouteRefresh,
             Capability::ExtendedMessage,
             Capability::FourOctetAs(4_200_000_000),
+            // RFC 4724 §3: a reserved flag bit set, restart time 120.
+            Capability::GracefulRestart(GracefulRestart {
+                flags: 0x4,
+                restart_time: 120,
+                families: vec![],
+            }),
             Capability::Unknown {
-                code: 64,
+                code: 73,
                 value: vec![0x40, 0x78],
             },
         ],

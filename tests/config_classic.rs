@@ -91,6 +91,7 @@ fn split_follows_conf_split() {
             md5_password: None,
             description: Some("will announce 8 /24".into()),
             max_prefix: None,
+            graceful_restart: None,
         }
     );
     let a = PathAttributes {
@@ -400,6 +401,34 @@ fn relative_run_programs() {
     assert_eq!(back, c);
 }
 
+/// `capability { graceful-restart ...; }` as ExaBGP reads it (capability.py): alone,
+/// the hold time is the restart time; a number of seconds; or disable (off).
+#[test]
+fn graceful_restart_capability_maps_to_the_neighbor_setting() {
+    for (cap, want) in [
+        ("graceful-restart;", Some(180)),
+        ("graceful-restart 1200;", Some(1200)),
+        ("graceful-restart 0;", Some(0)),
+        ("graceful-restart disable;", None),
+        ("route-refresh;", None),
+    ] {
+        let text = format!(
+            "neighbor 10.0.0.1 {{\n  router-id 10.0.0.2;\n  local-as 1;\n  peer-as 2;\n  capability {{\n    {cap}\n  }}\n}}\n"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.conf");
+        std::fs::write(&path, &text).unwrap();
+        let c = load(&path).unwrap_or_else(|e| panic!("{cap}: {e}"));
+        assert_eq!(c.neighbors[0].graceful_restart, want, "{cap}");
+        let toml = exabgp::config::migrate_file(&path).unwrap();
+        let back = parse_str(&toml, "t.toml").unwrap();
+        assert_eq!(
+            back.neighbors[0].graceful_restart, want,
+            "{cap}: migrated\n{toml}"
+        );
+    }
+}
+
 const BASE: &str = "neighbor 10.0.0.1 {\n  router-id 10.0.0.2;\n  local-as 1;\n  peer-as 2;\n";
 
 /// Each unsupported or wrong construct: the error names it, at the right place.
@@ -410,7 +439,7 @@ fn unsupported_constructs_are_named_with_their_position() {
         ("  listen 1790;\n", "t.conf:5:3: 'listen' is not supported"),
         ("  family {\n    ipv4 flow;\n  }\n", "t.conf:6:5: family 'ipv4 flow' is not supported"),
         ("  family {\n    l2vpn vpls;\n  }\n", "t.conf:6:5: family 'l2vpn vpls' is not supported"),
-        ("  capability {\n    graceful-restart 1200;\n  }\n", "t.conf:6:5: capability 'graceful-restart' is not supported"),
+        ("  capability {\n    graceful-restart 4096;\n  }\n", "t.conf:6:22: invalid graceful-restart \"4096\", expected 0 to 4095 seconds or disable"),
         ("  capability {\n    add-path send/receive;\n  }\n", "t.conf:6:5: capability 'add-path' is not supported"),
         ("  capability {\n    asn4 disable;\n  }\n", "t.conf:6:5: capability 'asn4 disable' is not supported"),
         ("  flow {\n  }\n", "t.conf:5:3: 'flow' is not supported"),

@@ -63,8 +63,8 @@ fn unknown_neighbor_key_with_suggestion() {
     assert_eq!(
         errors(&text),
         vec![
-            "t.toml:12:1: unknown key 'hold_time' in [[neighbor]] (did you mean 'hold-time'?), expected one of: address, description, peer-as, local-as, router-id, local-address, port, hold-time, passive, families, md5-password, max-prefix, max-prefix-warning-only, max-prefix-restart-after, max-prefix-warning-threshold",
-            "t.toml:13:1: unknown key 'bogus' in [[neighbor]], expected one of: address, description, peer-as, local-as, router-id, local-address, port, hold-time, passive, families, md5-password, max-prefix, max-prefix-warning-only, max-prefix-restart-after, max-prefix-warning-threshold",
+            "t.toml:12:1: unknown key 'hold_time' in [[neighbor]] (did you mean 'hold-time'?), expected one of: address, description, peer-as, local-as, router-id, local-address, port, hold-time, passive, families, md5-password, max-prefix, max-prefix-warning-only, max-prefix-restart-after, max-prefix-warning-threshold, graceful-restart",
+            "t.toml:13:1: unknown key 'bogus' in [[neighbor]], expected one of: address, description, peer-as, local-as, router-id, local-address, port, hold-time, passive, families, md5-password, max-prefix, max-prefix-warning-only, max-prefix-restart-after, max-prefix-warning-threshold, graceful-restart",
         ]
     );
 }
@@ -253,6 +253,30 @@ fn hold_time_one_or_two() {
         ));
         let c = parse_str(&text, "t.toml").unwrap();
         assert_eq!(c.neighbors[1].hold_time, ok);
+    }
+}
+
+/// RFC 4724 §3: the Restart Time is a 12-bit field.
+#[test]
+fn graceful_restart_time_range() {
+    for bad in ["4096", "-1", "true"] {
+        let text = with_base(&format!(
+            "[[neighbor]]\naddress = \"192.0.2.9\"\npeer-as = 65000\ngraceful-restart = {bad}\n"
+        ));
+        let e = errors(&text);
+        assert_eq!(e.len(), 1, "{bad}: {e:?}");
+        assert!(
+            e[0].starts_with("t.toml:12:20: ") && e[0].contains("0 to 4095 seconds"),
+            "{bad}: {e:?}"
+        );
+    }
+    for ok in [0u16, 120, 4095] {
+        let text = with_base(&format!(
+            "[[neighbor]]\naddress = \"192.0.2.9\"\npeer-as = 65000\ngraceful-restart = {ok}\n"
+        ));
+        let c = parse_str(&text, "t.toml").unwrap();
+        assert_eq!(c.neighbors[1].graceful_restart, Some(ok));
+        assert_eq!(c.neighbors[0].graceful_restart, None, "off by default");
     }
 }
 
@@ -531,7 +555,7 @@ fn sub_tables_and_inline_tables_are_checked_too() {
     let text = with_base("[neighbor.timers]\nhold = 3\n");
     assert_eq!(
         errors(&text),
-        vec!["t.toml:9:11: unknown key 'timers' in [[neighbor]], expected one of: address, description, peer-as, local-as, router-id, local-address, port, hold-time, passive, families, md5-password, max-prefix, max-prefix-warning-only, max-prefix-restart-after, max-prefix-warning-threshold"]
+        vec!["t.toml:9:11: unknown key 'timers' in [[neighbor]], expected one of: address, description, peer-as, local-as, router-id, local-address, port, hold-time, passive, families, md5-password, max-prefix, max-prefix-warning-only, max-prefix-restart-after, max-prefix-warning-threshold, graceful-restart"]
     );
     let text = "neighbor = [{ address = \"192.0.2.254\", peer-as = 65000, local-as = 1, router-id = \"192.0.2.1\", hold-time = 2 }]\n";
     assert_eq!(
@@ -605,7 +629,7 @@ fn max_prefix_errors() {
             "t.toml:9:71: max-prefix \"ipv4 unicast\" -1 is out of range, expected a number of prefixes from 1 to 4294967295",
             "t.toml:11:28: max-prefix-restart-after has no effect with max-prefix-warning-only = true (the session is kept), expected one of the two",
             "t.toml:12:32: max-prefix-warning-threshold 101 is out of range, expected a percentage of the limit from 1 to 100",
-            "t.toml:13:1: unknown key 'max-prefx' in [[neighbor]] (did you mean 'max-prefix'?), expected one of: address, description, peer-as, local-as, router-id, local-address, port, hold-time, passive, families, md5-password, max-prefix, max-prefix-warning-only, max-prefix-restart-after, max-prefix-warning-threshold",
+            "t.toml:13:1: unknown key 'max-prefx' in [[neighbor]] (did you mean 'max-prefix'?), expected one of: address, description, peer-as, local-as, router-id, local-address, port, hold-time, passive, families, md5-password, max-prefix, max-prefix-warning-only, max-prefix-restart-after, max-prefix-warning-threshold, graceful-restart",
         ]
     );
 }

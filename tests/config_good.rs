@@ -90,6 +90,7 @@ run = ["/bin/hc"]
                 md5_password: None,
                 description: None,
                 max_prefix: None,
+                graceful_restart: None,
             },
             NeighborConfig {
                 address: ip("2001:db8::2"),
@@ -104,6 +105,7 @@ run = ["/bin/hc"]
                 md5_password: None,
                 description: None,
                 max_prefix: None,
+                graceful_restart: None,
             },
         ],
         routes: vec![route_config(
@@ -156,6 +158,7 @@ fn dual_stack_example_gives_the_exact_model() {
                 md5_password: Some("s3cret".into()),
                 description: Some("edge router, IPv4 session carrying both families".into()),
                 max_prefix: None,
+                graceful_restart: None,
             },
             NeighborConfig {
                 address: ip("2001:db8::fe"),
@@ -170,6 +173,7 @@ fn dual_stack_example_gives_the_exact_model() {
                 md5_password: None,
                 description: Some("edge router, IPv6 session".into()),
                 max_prefix: None,
+                graceful_restart: None,
             },
             NeighborConfig {
                 address: ip("198.51.100.10"),
@@ -184,6 +188,7 @@ fn dual_stack_example_gives_the_exact_model() {
                 md5_password: None,
                 description: None,
                 max_prefix: None,
+                graceful_restart: None,
             },
         ]
     );
@@ -394,6 +399,7 @@ mod round_trip {
             md5_password in proptest::option::of("[ -~]{1,80}"),
             description in proptest::option::of(text()),
             max_prefix in proptest::option::of((1..=u32::MAX, any::<bool>(), proptest::option::of(1..=u32::MAX), proptest::option::of(1..=100u8))),
+            graceful_restart in proptest::option::of(0..=4095u16),
         ) -> NeighborConfig {
             let max_prefix = max_prefix.map(|(n, warning_only, restart, threshold)| MaxPrefix {
                 // Sorted by family, as the parser keeps them.
@@ -407,7 +413,7 @@ mod round_trip {
                 warning_threshold: threshold,
             });
             NeighborConfig { address, peer_as, local_as, router_id, local_address, port, hold_time, passive,
-                families: fams, md5_password, description, max_prefix }
+                families: fams, md5_password, description, max_prefix, graceful_restart }
         }
     }
 

@@ -190,6 +190,7 @@ pub fn open_json(o: &Open) -> String {
                 (1, Capability::Multiprotocol(_))
                     | (2, Capability::RouteRefresh)
                     | (6, Capability::ExtendedMessage)
+                    | (64, Capability::GracefulRestart(_))
                     | (65, Capability::FourOctetAs(_))
             )
         })
@@ -224,6 +225,8 @@ pub fn open_json(o: &Open) -> String {
                 "65",
                 Obj::new().str("name", "asn4").num("asn4", asn).build(),
             ),
+            // graceful.py, from the value as it is on the wire.
+            Capability::GracefulRestart(g) => caps.set("64", raw_capability(64, &g.value())),
             Capability::Unknown { code, value } => {
                 caps.set(&code.to_string(), raw_capability(*code, value))
             }

@@ -230,8 +230,9 @@ pub fn routes_text_within(list: &[RibEntry], limit: usize) -> Vec<String> {
             out.push(more_line(list.len() - i, "routes", limit));
             break;
         }
-        used += head.len() + at.len() + 1;
-        out.push(head + at);
+        let stale = if r.stale { " (stale)" } else { "" };
+        used += head.len() + at.len() + stale.len() + 1;
+        out.push(head + at + stale);
     }
     out
 }
@@ -253,8 +254,10 @@ pub fn routes_json_within(list: &[RibEntry], direction: RibDirection, limit: usi
     };
     capped_array(
         list.iter().map(|r| {
-            Obj::new()
-                .str("neighbor", &r.neighbor.to_string())
+            let o = Obj::new();
+            // Only on stale routes (graceful restart): other answers are unchanged.
+            let o = if r.stale { o.raw("stale", "true") } else { o };
+            o.str("neighbor", &r.neighbor.to_string())
                 .str("direction", dir)
                 .str("family", &values::family_text(r.prefix.family()))
                 .str("nlri", &r.prefix.to_string())
@@ -370,9 +373,26 @@ mod cap_tests {
                     prefix: Prefix::new(IpAddr::from([10, (i / 256) as u8, i as u8, 0]), 24)?,
                     next_hop: None,
                     attributes: attrs.clone(),
+                    stale: false,
                 })
             })
             .collect()
+    }
+
+    /// Graceful restart: a stale received route says so, the others are unchanged.
+    #[test]
+    fn stale_routes_are_marked() {
+        let mut r = rib(2);
+        r[1].stale = true;
+        let text = routes_text(&r);
+        assert!(
+            !text[0].contains("stale") && text[1].ends_with(" (stale)"),
+            "{text:?}"
+        );
+        let json = routes_json(&r, RibDirection::In);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v[0].get("stale"), None, "{json}");
+        assert_eq!(v[1]["stale"], serde_json::Value::Bool(true), "{json}");
     }
 
     #[test]

@@ -128,6 +128,7 @@ pub const PARAM_EXTENDED: u8 = 255;
 pub const CAP_MULTIPROTOCOL: u8 = 1;
 pub const CAP_ROUTE_REFRESH: u8 = 2;
 pub const CAP_EXTENDED_MESSAGE: u8 = 6;
+pub const CAP_GRACEFUL_RESTART: u8 = 64;
 pub const CAP_FOUR_OCTET_AS: u8 = 65;
 
 /// AS_TRANS (RFC 6793): stands in for a 4-octet AS toward a 2-octet speaker.

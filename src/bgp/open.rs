@@ -13,7 +13,7 @@ use std::net::Ipv4Addr;
 
 use super::error::{DecodeError, EncodeError};
 use super::iana::*;
-use super::types::{Capability, Family, Open};
+use super::types::{Capability, Family, GracefulRestart, Open};
 use super::wire::{put_u16, Reader};
 
 pub(crate) fn decode(body: &[u8]) -> Result<Open, DecodeError> {
@@ -113,6 +113,14 @@ fn parse_capabilities(mut buf: &[u8], out: &mut Vec<Capability>) -> Result<(), D
             (CAP_FOUR_OCTET_AS, [a, b, c, d]) => {
                 Capability::FourOctetAs(u32::from_be_bytes([*a, *b, *c, *d]))
             }
+            // A length other than 2 + 4n is kept as Unknown, like the others.
+            (CAP_GRACEFUL_RESTART, v) => match GracefulRestart::from_value(v) {
+                Some(g) => Capability::GracefulRestart(g),
+                None => Capability::Unknown {
+                    code: *code,
+                    value: v.to_vec(),
+                },
+            },
             _ => Capability::Unknown {
                 code: *code,
                 value: value.to_vec(),
@@ -141,16 +149,21 @@ fn put_capability(out: &mut Vec<u8>, c: &Capability) -> Result<(), EncodeError> 
             out.extend_from_slice(&[CAP_FOUR_OCTET_AS, 4]);
             out.extend_from_slice(&asn.to_be_bytes());
         }
-        Capability::Unknown { code, value } => {
-            let len = u8::try_from(value.len()).map_err(|_| EncodeError::FieldTooLong {
-                what: "capability value",
-                len: value.len(),
-                max: 255,
-            })?;
-            out.extend_from_slice(&[*code, len]);
-            out.extend_from_slice(value);
-        }
+        Capability::GracefulRestart(g) => put_raw(out, CAP_GRACEFUL_RESTART, &g.value())?,
+        Capability::Unknown { code, value } => put_raw(out, *code, value)?,
     }
+    Ok(())
+}
+
+/// Code, length, value; a value over 255 octets cannot be sent.
+fn put_raw(out: &mut Vec<u8>, code: u8, value: &[u8]) -> Result<(), EncodeError> {
+    let len = u8::try_from(value.len()).map_err(|_| EncodeError::FieldTooLong {
+        what: "capability value",
+        len: value.len(),
+        max: 255,
+    })?;
+    out.extend_from_slice(&[code, len]);
+    out.extend_from_slice(value);
     Ok(())
 }
 
@@ -201,4 +214,66 @@ pub(crate) fn encode(o: &Open, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         out.extend_from_slice(&caps);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 4724 §3: R bit, restart time 120 (0x078), IPv4 unicast with F set and
+    /// IPv6 unicast without.
+    #[test]
+    fn graceful_restart_capability_bytes() {
+        let value = [0x80, 0x78, 0, 1, 1, 0x80, 0, 2, 1, 0];
+        let mut caps = Vec::new();
+        let mut raw = vec![CAP_GRACEFUL_RESTART, value.len() as u8];
+        raw.extend_from_slice(&value);
+        parse_capabilities(&raw, &mut caps).unwrap();
+        let g = GracefulRestart {
+            flags: GracefulRestart::RESTART_STATE,
+            restart_time: 120,
+            families: vec![
+                (Family::IPV4_UNICAST, GracefulRestart::FORWARDING_STATE),
+                (Family::IPV6_UNICAST, 0),
+            ],
+        };
+        assert_eq!(caps, vec![Capability::GracefulRestart(g.clone())]);
+        assert!(g.restart_state());
+        assert!(g.forwarding_preserved(Family::IPV4_UNICAST));
+        assert!(!g.forwarding_preserved(Family::IPV6_UNICAST));
+        let mut out = Vec::new();
+        put_capability(&mut out, &caps[0]).unwrap();
+        assert_eq!(out, raw);
+        // No family: "supports the procedures of the Receiving Speaker" only.
+        assert_eq!(
+            GracefulRestart::from_value(&[0x00, 0x00]),
+            Some(GracefulRestart {
+                flags: 0,
+                restart_time: 0,
+                families: vec![]
+            })
+        );
+        // 12-bit time, reserved flag bits kept for a byte-exact re-encode.
+        let max = GracefulRestart::from_value(&[0x7F, 0xFF]).unwrap();
+        assert_eq!((max.flags, max.restart_time), (0x7, 4095));
+        assert_eq!(max.value(), vec![0x7F, 0xFF]);
+    }
+
+    /// A length other than 2 + 4n stays Unknown (re-encoded as received).
+    #[test]
+    fn malformed_graceful_restart_is_kept_raw() {
+        for value in [&[][..], &[0x00][..], &[0, 120, 0, 1, 1][..]] {
+            let mut raw = vec![CAP_GRACEFUL_RESTART, value.len() as u8];
+            raw.extend_from_slice(value);
+            let mut caps = Vec::new();
+            parse_capabilities(&raw, &mut caps).unwrap();
+            assert_eq!(
+                caps,
+                vec![Capability::Unknown {
+                    code: CAP_GRACEFUL_RESTART,
+                    value: value.to_vec()
+                }]
+            );
+        }
+    }
 }

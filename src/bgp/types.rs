@@ -271,8 +271,88 @@ pub enum Capability {
     ExtendedMessage,
     /// RFC 6793, code 65.
     FourOctetAs(u32),
-    /// Anything else (graceful restart, add-path, enhanced refresh, ...), kept raw.
+    /// RFC 4724 §3, code 64.
+    GracefulRestart(GracefulRestart),
+    /// Anything else (add-path, enhanced refresh, ...), kept raw.
     Unknown { code: u8, value: Vec<u8> },
+}
+
+/// The Graceful Restart capability (RFC 4724 §3):
+///
+/// ```text
+/// +--------------------------------------------------+
+/// | Restart Flags (4 bits) | Restart Time (12 bits)  |
+/// +--------------------------------------------------+
+/// | AFI (2) | SAFI (1) | Flags for Address Family (1) |   repeated
+/// +--------------------------------------------------+
+/// ```
+///
+/// Flags are kept as received (reserved bits included) so the capability
+/// re-encodes byte for byte; the accessors read the bits RFC 4724 defines.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GracefulRestart {
+    /// The 4 Restart Flags bits (R is 0b1000).
+    pub flags: u8,
+    /// Seconds the sender asks its peer to keep its routes (12 bits).
+    pub restart_time: u16,
+    /// The families for which the sender can preserve its forwarding state, each
+    /// with its flags octet (F is 0x80).
+    pub families: Vec<(Family, u8)>,
+}
+
+impl GracefulRestart {
+    /// Restart State (R) bit: "the BGP speaker has restarted" (RFC 4724 §3).
+    pub const RESTART_STATE: u8 = 0b1000;
+    /// Forwarding State (F) bit of a family's flags (RFC 4724 §3).
+    pub const FORWARDING_STATE: u8 = 0x80;
+
+    pub fn restart_state(&self) -> bool {
+        self.flags & Self::RESTART_STATE != 0
+    }
+
+    /// Whether `family` is listed with its F bit set.
+    pub fn forwarding_preserved(&self, family: Family) -> bool {
+        self.families
+            .iter()
+            .any(|(f, flags)| *f == family && flags & Self::FORWARDING_STATE != 0)
+    }
+
+    /// The capability's value octets.
+    pub fn value(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(2 + 4 * self.families.len());
+        let head = (u16::from(self.flags & 0x0F) << 12) | (self.restart_time & 0x0FFF);
+        v.extend_from_slice(&head.to_be_bytes());
+        for (f, flags) in &self.families {
+            v.extend_from_slice(&f.afi.code().to_be_bytes());
+            v.push(f.safi.code());
+            v.push(*flags);
+        }
+        v
+    }
+
+    /// Parses a capability value; None when its length is not 2 + 4n.
+    pub fn from_value(value: &[u8]) -> Option<GracefulRestart> {
+        let [a, b, rest @ ..] = value else {
+            return None;
+        };
+        if rest.len() % 4 != 0 {
+            return None;
+        }
+        let families = rest
+            .chunks_exact(4)
+            .map(|c| {
+                (
+                    Family::from_codes(u16::from_be_bytes([c[0], c[1]]), c[2]),
+                    c[3],
+                )
+            })
+            .collect();
+        Some(GracefulRestart {
+            flags: a >> 4,
+            restart_time: u16::from_be_bytes([a & 0x0F, *b]),
+            families,
+        })
+    }
 }
 
 /// OPEN message.

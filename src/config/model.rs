@@ -49,6 +49,9 @@ pub struct NeighborConfig {
     pub description: Option<String>,
     /// Limit on the prefixes the peer may have in our Adj-RIB-In (`max-prefix`).
     pub max_prefix: Option<MaxPrefix>,
+    /// Graceful restart (RFC 4724): the restart time in seconds (0..=4095) we
+    /// advertise; None (the default): no capability, no stale routes kept.
+    pub graceful_restart: Option<u16>,
 }
 
 /// `max-prefix` and its options: what to do when a peer sends more prefixes of a

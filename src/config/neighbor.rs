@@ -27,6 +27,7 @@ pub(crate) const NEIGHBOR_KEYS: &[&str] = &[
     "max-prefix-warning-only",
     "max-prefix-restart-after",
     "max-prefix-warning-threshold",
+    "graceful-restart",
 ];
 
 /// The `max-prefix-*` options: each needs `max-prefix`.
@@ -226,6 +227,20 @@ pub(crate) fn parse_neighbor(
         }
     };
     let max_prefix = parse_max_prefix(ctx, t, families.as_deref(), &mut ok);
+    // RFC 4724 §3: the Restart Time field is 12 bits.
+    let graceful_restart = match t.int(
+        ctx,
+        "graceful-restart",
+        0,
+        4095,
+        "a restart time of 0 to 4095 seconds (RFC 4724), e.g. graceful-restart = 120",
+    ) {
+        Some((n, _)) => u16::try_from(n).ok(),
+        None => {
+            ok &= t.get("graceful-restart").is_none();
+            None
+        }
+    };
     let description = match t.str(ctx, "description", "a string") {
         Some((s, _)) => Some(s.to_string()),
         None => {
@@ -262,6 +277,7 @@ pub(crate) fn parse_neighbor(
             md5_password,
             description,
             max_prefix,
+            graceful_restart,
         }),
         _ => None,
     };

@@ -90,6 +90,9 @@ pub(crate) fn render_neighbor(n: &NeighborConfig, secrets: bool) -> String {
         }
         (None, _) => {}
     }
+    if let Some(t) = n.graceful_restart {
+        let _ = writeln!(o, "graceful-restart = {t}");
+    }
     if let Some(m) = &n.max_prefix {
         let limits: Vec<String> = m
             .limits

@@ -162,6 +162,7 @@ mod tests {
             md5_password: None,
             description: Some("edge".into()),
             max_prefix: None,
+            graceful_restart: None,
         }
     }
 

@@ -16,7 +16,7 @@ use crate::system::activation::{self, Activated};
 use crate::system::notify::Notifier;
 use crate::system::privileges;
 use crate::system::signals::{self, Signals};
-use crate::system::{bind, logging};
+use crate::system::{self, bind, logging};
 
 /// What `exabgp server` was asked to do.
 #[derive(Debug, Clone)]
@@ -178,6 +178,7 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         user = dropped.switched_to.as_deref().unwrap_or(""),
         "privileges dropped, no capabilities left"
     );
+    let marker = restart_marker(&settings);
     info!(config = %opts.config.display(), instance = instance.as_deref().unwrap_or(""), "{}, router-id {}, local-as {}", config::summary(&opts.config, &config), config.global.router_id, config.global.local_as);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -192,12 +193,45 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         api_ack: settings.api_ack,
         notifier,
     };
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let signals = Signals::new().map_err(ServerError::Runtime)?;
         // block_on runs this future on the main thread, the one that held them.
         held.release().map_err(ServerError::Runtime)?;
         serve(parts, signals).await
-    })
+    });
+    // A clean stop (every peer got its Cease): the next start is not a restart.
+    if let (Ok(()), Some(m)) = (&result, &marker) {
+        if let Err(e) = system::restart_marker::disarm(m) {
+            warn!(path = %m.display(), error = %e, "cannot remove the restart marker");
+        }
+    }
+    result
+}
+
+/// Arms the restart marker next to the control socket (see
+/// `system::restart_marker`) and tells the sessions whether the previous daemon
+/// stopped without a clean stop (the R bit of graceful restart). None when there
+/// is no directory for it (logged; the R bit then stays clear).
+fn restart_marker(settings: &Settings) -> Option<std::path::PathBuf> {
+    let res = crate::system::sockpath::resolve_default(
+        settings.api_socketpath.as_deref(),
+        &settings.api_socketname,
+        &settings.root,
+    );
+    let path = system::restart_marker::path_for(res.path()?);
+    match system::restart_marker::arm(&path) {
+        Ok(restarted) => {
+            if restarted {
+                info!(marker = %path.display(), "the previous run did not stop cleanly: graceful restart R bit set");
+            }
+            crate::session::set_restarted(restarted);
+            Some(path)
+        }
+        Err(e) => {
+            warn!(path = %path.display(), error = %e, "cannot write the restart marker; the graceful restart R bit will not be set after a crash");
+            None
+        }
+    }
 }
 
 /// The group the control socket file gets: the daemon user's when we are root and

@@ -6,6 +6,12 @@
 //! attributes shares one `Arc`, so memory follows the distinct sets the peer sends,
 //! not its messages. Prefixes are counted per family for the max-prefix limit: a
 //! withdraw lowers the count, a re-announce of a prefix held does not raise it.
+//!
+//! Graceful restart (RFC 4724 §4.2): when a peer that negotiated it loses its
+//! session, its routes are kept and marked stale instead of cleared; a route the
+//! peer announces again is fresh; what is still stale after the peer's End-of-RIB
+//! (or when its restart time runs out) is purged, and the caller publishes the
+//! purged prefixes as withdrawn.
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
@@ -28,6 +34,9 @@ const PRUNE_MIN: usize = 1024;
 pub struct InEntry {
     pub next_hop: Option<IpAddr>,
     pub attributes: Arc<PathAttributes>,
+    /// Kept from a session that was lost (graceful restart), not announced again
+    /// since.
+    pub stale: bool,
 }
 
 /// What one UPDATE changed.
@@ -164,6 +173,7 @@ impl AdjRibIn {
                 InEntry {
                     next_hop: v4_next_hop,
                     attributes: Arc::clone(&stored),
+                    stale: false,
                 },
             );
             change.announced += 1;
@@ -176,6 +186,7 @@ impl AdjRibIn {
                     InEntry {
                         next_hop: nh,
                         attributes: Arc::clone(&stored),
+                        stale: false,
                     },
                 );
                 change.announced += 1;
@@ -183,6 +194,36 @@ impl AdjRibIn {
         }
         self.maybe_prune();
         change
+    }
+
+    /// Marks every route stale (the session was lost, RFC 4724 §4.2); returns
+    /// how many routes are held.
+    pub fn mark_stale(&mut self) -> usize {
+        for e in self.routes.values_mut() {
+            e.stale = true;
+        }
+        self.routes.len()
+    }
+
+    /// Routes still stale.
+    pub fn stale_count(&self) -> usize {
+        self.routes.values().filter(|e| e.stale).count()
+    }
+
+    /// Removes the stale routes of `family` (of every family when None) and
+    /// returns their prefixes, for the caller to publish as withdrawn.
+    pub fn purge_stale(&mut self, family: Option<Family>) -> Vec<Prefix> {
+        let gone: Vec<Prefix> = self
+            .routes
+            .iter()
+            .filter(|(p, e)| e.stale && family.map_or(true, |f| p.family() == f))
+            .map(|(p, _)| *p)
+            .collect();
+        for p in &gone {
+            self.remove(p);
+        }
+        self.maybe_prune();
+        gone
     }
 
     /// Drops interned sets no prefix uses any more, once the interner has doubled
@@ -209,6 +250,52 @@ mod tests {
 
     fn p(s: &str) -> Prefix {
         s.parse().unwrap()
+    }
+
+    /// RFC 4724 §4.2: kept as stale, a re-announce makes a route fresh, the
+    /// purge after End-of-RIB takes only what is still stale, per family.
+    #[test]
+    fn stale_routes_kept_refreshed_and_purged() {
+        let mut rib = AdjRibIn::new();
+        let u = Update {
+            nlri: vec![p("10.0.0.0/24"), p("10.0.1.0/24")],
+            attributes: PathAttributes {
+                next_hop: Some("192.0.2.9".parse().unwrap()),
+                mp_reach: Some(MpReach {
+                    family: Family::IPV6_UNICAST,
+                    next_hops: vec!["2001:db8::9".parse().unwrap()],
+                    nlri: vec![p("2001:db8:1::/48")],
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        rib.apply(&u);
+        assert_eq!(rib.stale_count(), 0);
+        assert_eq!(rib.mark_stale(), 3);
+        assert_eq!(rib.stale_count(), 3);
+        assert!(rib.get(&p("10.0.0.0/24")).unwrap().stale);
+        // The peer comes back and announces one of its IPv4 routes again.
+        rib.apply(&Update {
+            nlri: vec![p("10.0.0.0/24")],
+            attributes: PathAttributes {
+                next_hop: Some("192.0.2.9".parse().unwrap()),
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        assert!(!rib.get(&p("10.0.0.0/24")).unwrap().stale);
+        // IPv4 End-of-RIB: only the IPv4 route not announced again goes.
+        assert_eq!(
+            rib.purge_stale(Some(Family::IPV4_UNICAST)),
+            vec![p("10.0.1.0/24")]
+        );
+        assert_eq!(rib.count(Family::IPV4_UNICAST), 1);
+        assert_eq!(rib.stale_count(), 1);
+        // Restart time over: the rest of the stale routes go.
+        assert_eq!(rib.purge_stale(None), vec![p("2001:db8:1::/48")]);
+        assert_eq!(rib.count(Family::IPV6_UNICAST), 0);
+        assert_eq!(rib.len(), 1);
     }
 
     #[test]

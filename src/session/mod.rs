@@ -22,6 +22,19 @@ use crate::config::NeighborConfig;
 use crate::control::EventSender;
 use crate::rib::Route;
 
+/// Whether this process restarted without a clean stop (see
+/// `daemon::restart_marker`): the R bit of the Graceful Restart capability.
+static RESTARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Told once by the daemon, before the neighbors start.
+pub fn set_restarted(restarted: bool) {
+    RESTARTED.store(restarted, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn restarted() -> bool {
+    RESTARTED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 pub use neighbor::{Brief, Neighbor, NeighborCommand, Refused, COMMAND_QUEUE, INCOMING_PENDING};
 
 /// The daemon's side of a neighbor task.

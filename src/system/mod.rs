@@ -23,6 +23,7 @@ pub mod md5;
 pub mod notify;
 pub mod privileges;
 pub mod ratelimit;
+pub mod restart_marker;
 pub mod signals;
 pub mod sockpath;
 pub mod supervise;

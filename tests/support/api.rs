@@ -72,6 +72,7 @@ pub fn responder() -> (ApiContext, Seen) {
                         med: Some(5),
                         ..Default::default()
                     }),
+                    stale: false,
                 }]),
                 Command::Teardown { address, .. } if *address == IpAddr::from([192, 0, 2, 99]) => {
                     ControlReply::Error("no neighbor 192.0.2.99".into())

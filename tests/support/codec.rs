@@ -254,7 +254,22 @@ pub fn capability() -> impl Strategy<Value = Capability> {
         Just(Capability::RouteRefresh),
         Just(Capability::ExtendedMessage),
         (
-            any::<u8>().prop_filter("known", |c| ![1, 2, 6, 65].contains(c)),
+            0..16u8,
+            0..4096u16,
+            vec((any::<u16>(), any::<u8>(), any::<u8>()), 0..4)
+        )
+            .prop_map(|(flags, restart_time, fams)| Capability::GracefulRestart(
+                GracefulRestart {
+                    flags,
+                    restart_time,
+                    families: fams
+                        .into_iter()
+                        .map(|(a, s, f)| (Family::from_codes(a, s), f))
+                        .collect(),
+                }
+            )),
+        (
+            any::<u8>().prop_filter("known", |c| ![1, 2, 6, 64, 65].contains(c)),
             vec(any::<u8>(), 0..40)
         )
             .prop_map(|(code, value)| Capability::Unknown { code, value }),

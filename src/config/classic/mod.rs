@@ -480,6 +480,9 @@ fn finish_neighbor(ctx: &mut Ctx<'_>, p: &Pending) -> Option<NeighborConfig> {
         local_address,
         port: b.port.unwrap_or(179),
         hold_time: b.hold_time.unwrap_or(EXABGP_HOLD_TIME),
+        graceful_restart: b
+            .graceful_restart
+            .and_then(|g| g.restart_time(b.hold_time.unwrap_or(EXABGP_HOLD_TIME))),
         passive: b.passive.unwrap_or(false),
         families: b
             .families

@@ -37,11 +37,35 @@ pub(crate) struct Body {
     pub(crate) md5_password: Option<String>,
     pub(crate) description: Option<String>,
     pub(crate) families: Option<Vec<Family>>,
+    /// `capability { graceful-restart [TIME|disable]; }`.
+    pub(crate) graceful_restart: Option<Graceful>,
     pub(crate) routes: Vec<RouteItem>,
     pub(crate) apis: Vec<Api>,
     pub(crate) inherit: Vec<(String, usize)>,
     /// Comments of the block and of its settings.
     pub(crate) comments: Vec<String>,
+}
+
+/// What `graceful-restart` said in a `capability` block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Graceful {
+    /// `graceful-restart disable`.
+    Off,
+    /// `graceful-restart;` alone: ExaBGP then uses the hold time as restart time.
+    HoldTime,
+    /// `graceful-restart SECONDS` (0..4095, RFC 4724 §3).
+    Seconds(u16),
+}
+
+impl Graceful {
+    /// The model's `graceful_restart` for a neighbor of this hold time.
+    pub(crate) fn restart_time(self, hold_time: u16) -> Option<u16> {
+        match self {
+            Graceful::Off => None,
+            Graceful::HoldTime => Some(hold_time.min(4095)),
+            Graceful::Seconds(t) => Some(t),
+        }
+    }
 }
 
 impl Body {
@@ -64,6 +88,7 @@ impl Body {
         fill(&mut self.md5_password, &other.md5_password);
         fill(&mut self.description, &other.description);
         fill(&mut self.families, &other.families);
+        fill(&mut self.graceful_restart, &other.graceful_restart);
         let mut routes: Vec<RouteItem> = other
             .routes
             .iter()
@@ -292,7 +317,7 @@ pub(crate) fn read_body(ctx: &mut Ctx<'_>, children: &[Node], in_template: bool)
                 }
             }
             ("family", Some(c)) => b.families = families(ctx, c),
-            ("capability", Some(c)) => capabilities(ctx, c),
+            ("capability", Some(c)) => capabilities(ctx, c, &mut b),
             ("static", Some(c)) => statics(ctx, c, &mut b),
             ("announce", Some(c)) => announce(ctx, c, &mut b),
             ("api", Some(c)) => {
@@ -363,7 +388,7 @@ fn families(ctx: &mut Ctx<'_>, children: &[Node]) -> Option<Vec<Family>> {
 
 /// `capability { ... }`: what exabgp-rs always does is accepted, a capability it
 /// does not implement is refused by name (its `disable` form is accepted).
-fn capabilities(ctx: &mut Ctx<'_>, children: &[Node]) {
+fn capabilities(ctx: &mut Ctx<'_>, children: &[Node], b: &mut Body) {
     for n in children {
         let key = n.keyword();
         let at = n.at..n.at;
@@ -376,7 +401,18 @@ fn capabilities(ctx: &mut Ctx<'_>, children: &[Node]) {
                     ctx.error(&at, format!("capability '{key} disable' is not supported: exabgp-rs always announces {key}"));
                 }
             }
-            "graceful-restart" | "add-path" | "multi-session" | "operational" | "aigp"
+            // ExaBGP's capability.py: alone, the hold time; a number of seconds
+            // up to 4095; or disable.
+            "graceful-restart" => match n.args() {
+                [] => b.graceful_restart = Some(Graceful::HoldTime),
+                _ if off => b.graceful_restart = Some(Graceful::Off),
+                _ => {
+                    if let Some(t) = number(ctx, n, "0 to 4095 seconds or disable", |v| v <= 4095) {
+                        b.graceful_restart = Some(Graceful::Seconds(t));
+                    }
+                }
+            },
+            "add-path" | "multi-session" | "operational" | "aigp"
             | "nexthop" | "software-version" | "link-local-nexthop" | "paths-limit" => {
                 if !off {
                     ctx.error(&at, format!("capability '{key}' is not supported (only its 'disable' form is accepted)"));

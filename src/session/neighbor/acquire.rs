@@ -103,7 +103,10 @@ impl Neighbor {
             let timer = tokio::time::sleep(delay);
             tokio::pin!(timer);
             loop {
+                let stale_at = self.stale_deadline();
                 tokio::select! {
+                    // Graceful restart: the peer did not come back in its restart time.
+                    _ = super::sleep_until_std(stale_at), if stale_at.is_some() => self.stale_expired(),
                     // Event 9: ConnectRetryTimer_Expires (never for a passive peer).
                     _ = &mut timer, if !self.cfg.passive => break,
                     cmd = self.rx.recv() => {
@@ -123,7 +126,9 @@ impl Neighbor {
             });
             tokio::pin!(attempt);
             loop {
+                let stale_at = self.stale_deadline();
                 tokio::select! {
+                    _ = super::sleep_until_std(stale_at), if stale_at.is_some() => self.stale_expired(),
                     res = &mut attempt => {
                         match res {
                             // Event 16: Tcp_CR_Acked.

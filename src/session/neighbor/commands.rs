@@ -28,7 +28,10 @@ impl Neighbor {
                 }
             }
             NeighborCommand::FlushOut | NeighborCommand::Teardown(_) => {}
-            NeighborCommand::ClearIn => self.rib_in.clear(),
+            NeighborCommand::ClearIn => {
+                self.stale = None;
+                self.rib_in.clear();
+            }
             NeighborCommand::ClearOut => self.rib_out.clear(),
             NeighborCommand::Status(reply) => {
                 let _ = reply.send(self.status());
@@ -99,7 +102,10 @@ impl Neighbor {
                 self.rib_out.clear();
                 self.dirty = true;
             }
-            NeighborCommand::ClearIn => self.rib_in.clear(),
+            NeighborCommand::ClearIn => {
+                self.stale = None;
+                self.rib_in.clear();
+            }
             NeighborCommand::Teardown(subcode) => {
                 let n = Notification::cease_shutdown(subcode, "");
                 return self

@@ -49,7 +49,7 @@ impl Neighbor {
             opts: CodecOptions::INITIAL,
             outbound,
             local,
-            our_open: open::local_open(&self.cfg),
+            our_open: open::local_open(&self.cfg, self.restarted),
             negotiated: None,
             hold: Box::pin(tokio::time::sleep(OPEN_HOLD)),
             hold_for: Some(OPEN_HOLD),
@@ -71,7 +71,13 @@ impl Neighbor {
             }
             // What the last turn changed is published before waiting again.
             self.publish_stats();
+            let stale_at = self.stale_deadline();
             let flow = tokio::select! {
+                // Graceful restart: the peer's stale routes ran out of time.
+                _ = super::sleep_until_std(stale_at), if stale_at.is_some() => {
+                    self.stale_expired();
+                    Flow::Continue
+                }
                 r = rd.read_buf(&mut buf) => match r {
                     // Event 18: TcpConnectionFails (peer closed).
                     Ok(0) => Flow::End(End::Down("peer closed the connection".into())),
@@ -154,6 +160,10 @@ impl Neighbor {
             (_, Message::Notification(n)) => {
                 warn!(peer = %self.cfg.address, notification = %describe(&n), "NOTIFICATION received");
                 self.emit(Direction::Receive, EventKind::Notification(n.clone()));
+                self.notified = Some(super::graceful::Notified {
+                    code: n.code,
+                    sent: false,
+                });
                 Flow::End(End::Down(format!(
                     "NOTIFICATION received: {}",
                     describe(&n)

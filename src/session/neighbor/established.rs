@@ -17,6 +17,7 @@ impl Neighbor {
         if let Some(family) = u.end_of_rib() {
             info!(peer = %self.cfg.address, family = %family, "End-of-RIB received");
             self.emit(Direction::Receive, EventKind::EndOfRib(family));
+            self.stale_on_end_of_rib(family);
             return Flow::Continue;
         }
         if let Some(why) = &u.treat_as_withdraw {

@@ -73,6 +73,11 @@ impl Neighbor {
         self.set_state(PeerState::Established);
         self.established_at = Some(Instant::now());
         self.failures = 0;
+        // RFC 4724 §4.1: the R bit is for the first session after our restart.
+        self.restarted = false;
+        if let Some(n) = conn.negotiated.clone() {
+            self.stale_on_established(&n);
+        }
         self.last_error = None;
         info!(
             MESSAGE_ID = crate::system::logging::MSG_SESSION_UP,

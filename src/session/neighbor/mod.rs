@@ -17,6 +17,7 @@
 //! - `handshake`: the OPEN exchange, OpenSent -> OpenConfirm -> Established;
 //! - `collision`: a second connection from the peer (RFC 4271 §6.8);
 //! - `established`: UPDATEs in, Adj-RIB-Out deltas and End-of-RIB out, ROUTE-REFRESH;
+//! - `graceful`: graceful restart (RFC 4724): a lost peer's routes kept as stale;
 //! - `limits`: max-prefix checks and the idle time after a max-prefix Cease;
 //! - `noise`: rate limits for the log lines a peer can repeat at will;
 //! - `commands`: the daemon's commands, with or without a connection;
@@ -31,6 +32,7 @@ mod commands;
 mod connection;
 mod established;
 mod events;
+mod graceful;
 mod handshake;
 mod inbox;
 mod limits;
@@ -158,6 +160,15 @@ pub struct Neighbor {
     noise: noise::Noise,
     /// State, counters and route counts published for the metrics endpoint.
     stats: std::sync::Arc<crate::control::stats::PeerStats>,
+    /// Set while this process restarted without a clean stop and the neighbor
+    /// has not been Established since: the Restart State bit of our Graceful
+    /// Restart capability (RFC 4724 §4.1; see `crate::session::set_restarted`).
+    restarted: bool,
+    /// The peer's routes kept as stale over a lost session (`graceful`).
+    stale: Option<graceful::Stale>,
+    /// The NOTIFICATION sent or received on the current session, if any: decides
+    /// whether a lost session keeps the peer's routes (`graceful`).
+    notified: Option<graceful::Notified>,
 }
 
 /// What the daemon can read of a neighbor without asking its task (which may be
@@ -228,6 +239,9 @@ impl Neighbor {
             unnegotiated_dropped: 0,
             noise: noise::Noise::default(),
             stats,
+            restarted: super::restarted(),
+            stale: None,
+            notified: None,
         }
     }
 
@@ -324,7 +338,20 @@ impl Neighbor {
                 reason: Some(reason.to_string()),
             },
         );
-        self.rib_in.clear();
+        // Graceful restart (RFC 4724 §4.2): a lost Established session may keep
+        // the peer's routes as stale; a connection that never got there leaves
+        // the stale routes of an earlier one alone (their timer runs on).
+        let kept = if was_up {
+            self.keep_stale()
+        } else {
+            self.stale.is_some()
+        };
+        if !kept {
+            self.purge_stale(None, reason);
+            self.stale = None;
+            self.rib_in.clear();
+        }
+        self.notified = None;
         self.limit_levels.clear();
         self.unnegotiated_dropped = 0;
         self.noise.flush(self.cfg.address, true);
@@ -362,5 +389,6 @@ fn test_config() -> NeighborConfig {
         md5_password: Some("secret".into()),
         description: None,
         max_prefix: None,
+        graceful_restart: None,
     }
 }

@@ -50,6 +50,7 @@ impl Neighbor {
                     prefix: *p,
                     next_hop: e.next_hop,
                     attributes: e.attributes.clone(),
+                    stale: e.stale,
                 })
                 .collect(),
             RibDirection::Out => {
@@ -69,6 +70,7 @@ impl Neighbor {
                                 })),
                         },
                         attributes: e.attributes.clone(),
+                        stale: false,
                     })
                     .collect()
             }

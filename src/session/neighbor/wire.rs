@@ -18,6 +18,10 @@ impl Neighbor {
                 .map_err(|e| format!("cannot encode {m:?}: {e}"))?;
             count(&mut self.sent, m);
             if let Message::Notification(n) = m {
+                self.notified = Some(super::graceful::Notified {
+                    code: n.code,
+                    sent: true,
+                });
                 warn!(peer = %self.cfg.address, notification = %describe(n), "sending NOTIFICATION");
                 self.emit(Direction::Send, EventKind::Notification(n.clone()));
             }
