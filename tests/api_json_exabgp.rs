@@ -322,6 +322,35 @@ fn open_with_every_capability() {
     assert_eq!(got, want);
 }
 
+/// Capability.unpack (capability.py) reuses the instance of a code seen before: two
+/// add-path capabilities show both families under one "69" (review: ours showed
+/// only the second).
+#[test]
+fn repeated_add_path_capabilities_merge() {
+    let caps = [cap(69, &[0, 1, 1, 3]), cap(69, &[0, 2, 1, 1])].concat();
+    let mut body = vec![
+        4,
+        0xFD,
+        0xE8,
+        0,
+        90,
+        192,
+        0,
+        2,
+        254,
+        caps.len() as u8 + 2,
+        2,
+    ];
+    body.push(caps.len() as u8);
+    body.extend_from_slice(&caps);
+    let got = ours(&wire(1, &body), false);
+    assert_eq!(
+        got["neighbor"]["open"]["capabilities"]["69"],
+        json!({"name": "addpath", "ipv4/unicast": "send/receive", "ipv6/unicast": "receive"}),
+        "{got}"
+    );
+}
+
 /// notification.py `Notification.__init__` (received) and json.py
 /// `notification`: "data" is ExaBGP's `hexstring` ("0x" + upper-case hex) of the
 /// data it shows, "message" the same bytes as text. A Shutdown Communication

@@ -164,7 +164,7 @@ fn ext_community_json_name(c: &crate::bgp::ExtCommunity) -> String {
         }
         // traffic.py: FlowSpec actions (RFC 8955 §7). The rate is an IEEE float
         // that ExaBGP prints with "%d" (truncated).
-        (0x00, 0x06) => format!("rate-limit:{}", f32::from_bits(u32_at(4)).trunc()),
+        (0x00, 0x06) => format!("rate-limit:{}", rate_text(f32::from_bits(u32_at(4)))),
         (0x00, 0x07) => {
             let mut words = Vec::new();
             if b[7] & 0x02 != 0 {
@@ -265,4 +265,38 @@ pub fn attributes_text(a: &PathAttributes) -> String {
         ));
     }
     s
+}
+
+/// A traffic-rate as Python's "%d" prints the float ExaBGP reads: the exact
+/// integer of the truncated value (1e20 is 100000002004087734272, not
+/// 100000000000000000000), 0 for -0.0; NaN and infinities (which "%d" cannot
+/// print: ExaBGP fails on them) as "nan", "inf", "-inf".
+fn rate_text(r: f32) -> String {
+    if r.is_nan() {
+        return "nan".to_string();
+    }
+    if r.is_infinite() {
+        return if r > 0.0 { "inf" } else { "-inf" }.to_string();
+    }
+    let t = f64::from(r).trunc();
+    if t == 0.0 {
+        return "0".to_string();
+    }
+    format!("{t:.0}")
+}
+
+#[cfg(test)]
+mod rate_tests {
+    use super::rate_text;
+
+    #[test]
+    fn rates_print_as_python_percent_d() {
+        assert_eq!(rate_text(1e20), "100000002004087734272");
+        assert_eq!(rate_text(-0.0), "0");
+        assert_eq!(rate_text(0.0), "0");
+        assert_eq!(rate_text(12_500.9), "12500");
+        assert_eq!(rate_text(-1.5), "-1");
+        assert_eq!(rate_text(f32::NAN), "nan");
+        assert_eq!(rate_text(f32::INFINITY), "inf");
+    }
 }

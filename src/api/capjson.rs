@@ -227,6 +227,27 @@ pub fn open_json(o: &Open) -> String {
             ),
             // graceful.py, from the value as it is on the wire.
             Capability::GracefulRestart(g) => caps.set("64", raw_capability(64, &g.value())),
+            // ExaBGP's Capability.unpack reuses the instance of a code seen
+            // before: a repeated add-path (69) or extended next hop (5)
+            // capability adds its families to the first one's.
+            Capability::Unknown {
+                code: code @ (5 | 69),
+                ..
+            } => {
+                let merged: Vec<u8> = o
+                    .capabilities
+                    .iter()
+                    .filter_map(|c| match c {
+                        Capability::Unknown { code: k, value } if k == code => {
+                            Some(value.as_slice())
+                        }
+                        _ => None,
+                    })
+                    .flatten()
+                    .copied()
+                    .collect();
+                caps.set(&code.to_string(), raw_capability(*code, &merged))
+            }
             Capability::Unknown { code, value } => {
                 caps.set(&code.to_string(), raw_capability(*code, value))
             }
