@@ -44,7 +44,13 @@ run = ["/bin/sleep", "600"]
 [[process]]
 name = "quitter"
 run = ["/bin/true"]
-respawn-limit = 2"#;
+respawn-limit = 2
+
+[[process]]
+name = "cycler"
+run = ["/bin/true"]
+respawn-limit = 1000
+respawn-window = 1"#;
     gobgp.exabgp_config(EXA_AS, exa).line(rest).build()
 }
 
@@ -276,6 +282,10 @@ fn gobgp_session_counts_and_flops_on_the_metrics_endpoint() {
         Some(0.0),
         "{text}"
     );
+    // One that exits at once but may respawn: most of its time is the respawn
+    // delay, which a scrape shows as backing_off.
+    wait_sample(metrics, &h("cycler", "backing_off"), 1.0)
+        .unwrap_or_else(|t| panic!("cycler never seen backing off:\n{t}"));
     // Anything but GET /metrics is refused.
     let (head, _) = http_get(metrics, "/").expect("GET /");
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
