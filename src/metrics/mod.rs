@@ -96,12 +96,16 @@ impl Cache {
                 return body.clone();
             }
         }
-        if self.rendering.swap(true, Ordering::Acquire) {
+        // Only the caller that set the flag clears it (a caller with nothing to
+        // serve renders too, without touching the flag).
+        let _flag = if self.rendering.swap(true, Ordering::Acquire) {
             if let Some((_, body)) = held {
                 return body;
             }
-        }
-        let _flag = Rendering(&self.rendering);
+            None
+        } else {
+            Some(Rendering(&self.rendering))
+        };
         let body: Arc<str> = render().into();
         if let Ok(mut b) = self.body.lock() {
             *b = Some((now, body.clone()));
@@ -570,6 +574,13 @@ mod tests {
         assert_eq!(renders.get(), 2);
         c.rendering.store(false, Ordering::Relaxed);
         assert_eq!(&*c.get(age, t0 + 3 * age, r), "text 3");
+        assert!(!c.rendering.load(Ordering::Relaxed));
+        // With nothing cached, a caller renders even while another does, and
+        // leaves the other's flag alone.
+        let empty = Cache::default();
+        empty.rendering.store(true, Ordering::Relaxed);
+        assert_eq!(&*empty.get(age, t0, || "first".to_string()), "first");
+        assert!(empty.rendering.load(Ordering::Relaxed));
     }
 
     /// A rendering that panics leaves the cache usable (the flag is cleared).
