@@ -35,7 +35,22 @@ next-hop = "192.0.2.10"
 
 [[route]]
 prefix = "2001:db8:100::/48"
-next-hop = "2001:db8::10""#;
+next-hop = "2001:db8::10"
+
+[[process]]
+name = "sleeper"
+run = ["/bin/sleep", "600"]
+
+[[process]]
+name = "quitter"
+run = ["/bin/true"]
+respawn-limit = 2
+
+[[process]]
+name = "cycler"
+run = ["/bin/true"]
+respawn-limit = 1000
+respawn-window = 1"#;
     gobgp.exabgp_config(EXA_AS, exa).line(rest).build()
 }
 
@@ -117,6 +132,7 @@ fn gobgp_session_counts_and_flops_on_the_metrics_endpoint() {
     gobgp.add_route("10.99.0.0/24", "ipv4", "192.0.2.99", &[]);
     gobgp.add_route("10.99.1.0/24", "ipv4", "192.0.2.99", &[]);
     gobgp.add_route("2001:db8:99::/48", "ipv6", "2001:db8::99", &[]);
+    let started = unix_now();
     let (mut exa, metrics) = start_with_metrics(&dir.path, &config(&gobgp, exa_ip));
     assert!(
         gobgp.wait_established(exa_ip, WAIT),
@@ -158,7 +174,20 @@ fn gobgp_session_counts_and_flops_on_the_metrics_endpoint() {
         "{text}"
     );
     assert_eq!(sample(&text, &p("bgp_peer_flop_count", "")), Some(0.0));
-    assert!(sample(&text, &p("bgp_peer_uptime", "")).is_some_and(|u| u >= 0.0));
+    // GoBGP's meaning: the Unix time the session came up (not seconds since).
+    let up = sample(&text, &p("bgp_peer_uptime", "")).unwrap_or(0.0);
+    assert!(
+        up >= (started - 1) as f64 && up <= (unix_now() + 1) as f64,
+        "uptime {up} not between {started} and now:\n{text}"
+    );
+    // The Adj-RIBs hold routes: their estimated memory is not 0.
+    for dir in ["in", "out"] {
+        let series = format!("exabgp_adj_rib_memory_bytes{{direction=\"{dir}\"}}");
+        assert!(
+            sample(&text, &series).is_some_and(|b| b > 0.0),
+            "{series}:\n{text}"
+        );
+    }
     // Message counters against what GoBGP itself counted.
     assert_eq!(sample(&text, &p("bgp_received_open_total", "")), Some(1.0));
     assert_eq!(sample(&text, &p("bgp_sent_open_total", "")), Some(1.0));
@@ -192,14 +221,10 @@ fn gobgp_session_counts_and_flops_on_the_metrics_endpoint() {
         ))),
         "{text}"
     );
-    // Down (GoBGP holds the session idle for a while after a reset): not established,
-    // and the uptime is 0 again.
+    // Down (GoBGP holds the session idle for a while after a reset): not
+    // established; the uptime keeps the time the session came up (as GoBGP's).
     assert_eq!(sample(&text, &est), Some(0.0), "{text}");
-    assert_eq!(
-        sample(&text, &p("bgp_peer_uptime", "")),
-        Some(0.0),
-        "{text}"
-    );
+    assert_eq!(sample(&text, &p("bgp_peer_uptime", "")), Some(up), "{text}");
 
     // exabgpcli show metrics: the same exposition over the control socket.
     let out = Command::new(env!("CARGO_BIN_EXE_exabgpcli"))
@@ -213,16 +238,76 @@ fn gobgp_session_counts_and_flops_on_the_metrics_endpoint() {
     assert_eq!(sample(&cli, &flops), Some(1.0), "{cli}");
     assert_eq!(sample(&cli, &est), Some(0.0), "{cli}");
     assert!(cli.contains("# TYPE bgp_peer_state gauge"), "{cli}");
-    // The CLI's own command was counted (show metrics answered done).
-    let text = scrape(metrics);
-    assert!(
-        sample(&text, "exabgp_api_commands_total{result=\"done\"}").is_some_and(|n| n >= 1.0),
+    // The CLI's own command was counted (show metrics answered done); the
+    // endpoint shows it once its cached text is renewed (within 0.5 s).
+    wait_sample(metrics, "exabgp_api_commands_total{result=\"done\"}", 1.0)
+        .unwrap_or_else(|t| panic!("show metrics not counted:\n{t}"));
+    // A line that is not a command, on the control socket: one parse_error.
+    let answer = control_line(&dir.path.join("exabgp.sock"), "frobnicate the widgets");
+    assert!(answer.contains("error"), "{answer}");
+    wait_sample(
+        metrics,
+        "exabgp_api_commands_total{result=\"parse_error\"}",
+        1.0,
+    )
+    .unwrap_or_else(|t| panic!("parse error not counted:\n{t}"));
+    // Helpers: the one that stays is running; the one that exits at once was
+    // respawned, then given up after its respawn limit.
+    let h = |name: &str, state: &str| {
+        format!("exabgp_helper_state{{helper=\"{name}\",state=\"{state}\"}}")
+    };
+    let text = wait_sample(metrics, &h("quitter", "given_up"), 1.0)
+        .unwrap_or_else(|t| panic!("quitter not given up:\n{t}\n{}", exa.log()));
+    assert_eq!(sample(&text, &h("quitter", "running")), Some(0.0), "{text}");
+    assert_eq!(
+        sample(&text, &h("quitter", "backing_off")),
+        Some(0.0),
         "{text}"
     );
+    assert_eq!(sample(&text, &h("sleeper", "running")), Some(1.0), "{text}");
+    assert_eq!(
+        sample(&text, &h("sleeper", "given_up")),
+        Some(0.0),
+        "{text}"
+    );
+    let respawns = sample(&text, "exabgp_helper_respawns_total{helper=\"quitter\"}");
+    let starts = sample(&text, "exabgp_helper_starts_total{helper=\"quitter\"}");
+    assert!(
+        respawns.is_some_and(|r| r >= 1.0)
+            && respawns.zip(starts).is_some_and(|(r, s)| s == r + 1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "exabgp_helper_respawns_total{helper=\"sleeper\"}"),
+        Some(0.0),
+        "{text}"
+    );
+    // One that exits at once but may respawn: most of its time is the respawn
+    // delay, which a scrape shows as backing_off.
+    wait_sample(metrics, &h("cycler", "backing_off"), 1.0)
+        .unwrap_or_else(|t| panic!("cycler never seen backing off:\n{t}"));
     // Anything but GET /metrics is refused.
     let (head, _) = http_get(metrics, "/").expect("GET /");
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
     exa.stop();
+}
+
+/// Seconds since the Unix epoch, now.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Sends one line on the control socket; the answer (read for 10 s at most).
+fn control_line(socket: &Path, line: &str) -> String {
+    let mut c = std::os::unix::net::UnixStream::connect(socket).expect("control socket");
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(format!("{line}\n").as_bytes()).unwrap();
+    let _ = c.shutdown(std::net::Shutdown::Write);
+    let mut out = String::new();
+    let _ = c.read_to_string(&mut out);
+    out
 }
 
 /// Percent-encodes a PromQL query for a URL.
@@ -313,8 +398,15 @@ fn a_real_prometheus_scrapes_the_daemon() {
     assert!(got.is_some(), "{}", prom.log_text());
     let adv = q("bgp_routes_advertised", ",route_family=\"ipv4-unicast\"");
     assert!(wait_for(wait, || prom_value(web, &adv).filter(|v| *v == 2.0)).is_some());
-    // The uptime runs: it reaches 1 s (a value stuck at 0 never does).
-    assert!(wait_for(wait, || prom_value(web, &q("bgp_peer_uptime", ""))
+    // The uptime is the Unix time the session came up (GoBGP's meaning): a
+    // time, not 0, and Prometheus' clock moves past it (a session up for 1 s).
+    let up = q("bgp_peer_uptime", "");
+    assert!(
+        prom_value(web, &up).is_some_and(|v| v > 1.5e9),
+        "{:?}",
+        prom_value(web, &up)
+    );
+    assert!(wait_for(wait, || prom_value(web, &format!("time() - {up}"))
         .filter(|v| *v >= 1.0))
     .is_some());
     // A teardown shows up as a flop in Prometheus too.

@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use std::process::Command;
 
 use exabgp::bgp::Family;
-use exabgp::control::stats::{BoardSnapshot, HelperSnapshot, LastNotification, PeerSnapshot};
+use exabgp::control::stats::{
+    BoardSnapshot, HelperSnapshot, HelperState, LastNotification, PeerSnapshot,
+};
 use exabgp::control::{MessageCounters, PeerState};
 use exabgp::metrics::{process, render_snapshot};
 
@@ -21,11 +23,13 @@ fn exported() -> BTreeSet<String> {
             address: "192.0.2.1".parse().unwrap(),
             peer_as: 65000,
             state: PeerState::Established,
-            uptime: Some(1),
+            up_since: 1_700_000_000,
             flops: 0,
             sent: MessageCounters::default(),
             received: MessageCounters::default(),
             families: vec![(Family::IPV4_UNICAST, 1, 1)],
+            rib_in_bytes: 1,
+            rib_out_bytes: 1,
             last_notification: Some(LastNotification {
                 code: 6,
                 subcode: 2,
@@ -36,7 +40,7 @@ fn exported() -> BTreeSet<String> {
             name: "h".into(),
             starts: 1,
             dropped: 0,
-            given_up: false,
+            state: HelperState::Running,
         }],
         ..Default::default()
     };

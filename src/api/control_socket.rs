@@ -399,7 +399,10 @@ async fn serve_client(
                     Ok(Ok(Ok(Line::Text(t)))) => {
                         let answer = match parse_request(&t) {
                             Ok(req) => execute(ctx, &req).await,
-                            Err(e) => Answer::error(e.to_string()),
+                            Err(e) => {
+                                crate::control::stats::board().api_unparsed();
+                                Answer::error(e.to_string())
+                            }
                         };
                         let _ = timed_write(&mut w, &answer, limits.write_timeout).await;
                     }
@@ -425,6 +428,7 @@ async fn serve_client(
                 return;
             }
             Ok(Ok(Line::TooLong(n))) => {
+                crate::control::stats::board().api_unparsed();
                 tracing::warn!(
                     "control client sent a {n}-byte line; limit {}",
                     limits.max_line
@@ -435,12 +439,16 @@ async fn serve_client(
                 ))
             }
             Ok(Ok(Line::NotUtf8(n))) => {
+                crate::control::stats::board().api_unparsed();
                 tracing::warn!("control client sent a {n}-byte line that is not UTF-8");
                 Answer::error("line is not UTF-8 text")
             }
             Ok(Ok(Line::Text(t))) => match parse_request(&t) {
                 Ok(req) => execute(ctx, &req).await,
-                Err(e) => Answer::error(e.to_string()),
+                Err(e) => {
+                    crate::control::stats::board().api_unparsed();
+                    Answer::error(e.to_string())
+                }
             },
         };
         if timed_write(&mut w, &answer, limits.write_timeout)

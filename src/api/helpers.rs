@@ -174,6 +174,8 @@ pub struct HelperStats {
     pub bad_lines: AtomicU64,
     /// Exited too often: not respawned any more (for the metrics).
     pub given_up: std::sync::atomic::AtomicBool,
+    /// Ended; waiting for the respawn delay (for the metrics).
+    pub backing_off: std::sync::atomic::AtomicBool,
     /// The "answers are dropped" line was logged (once per helper).
     answer_drop_logged: std::sync::atomic::AtomicBool,
 }
@@ -188,6 +190,9 @@ impl crate::control::stats::HelperView for HelperStats {
     }
     fn given_up(&self) -> bool {
         self.given_up.load(Ordering::Relaxed)
+    }
+    fn backing_off(&self) -> bool {
+        self.backing_off.load(Ordering::Relaxed)
     }
 }
 
@@ -314,10 +319,12 @@ async fn supervise(
             return HelperEnd::GaveUp { starts };
         }
         respawns.push_back(now);
+        stats.backing_off.store(true, Ordering::Relaxed);
         tokio::select! {
             _ = tokio::time::sleep(opts.respawn_delay) => {}
             _ = shutdown.cancelled() => return HelperEnd::Shutdown,
         }
+        stats.backing_off.store(false, Ordering::Relaxed);
         tracing::warn!(helper = %p.name, "respawning helper ({} of {} allowed within {} s)", respawns.len(), p.respawn_limit, window.as_secs());
     }
 }
@@ -768,11 +775,13 @@ async fn read_commands(
             }
             Ok(Line::TooLong(n)) => {
                 stats.bad_lines.fetch_add(1, Ordering::Relaxed);
+                crate::control::stats::board().api_unparsed();
                 tracing::error!(helper = %name, "helper sent a {n}-byte line (limit {max}); discarded");
                 Answer::error(format!("line too long ({n} bytes, limit {max})"))
             }
             Ok(Line::NotUtf8(n)) => {
                 stats.bad_lines.fetch_add(1, Ordering::Relaxed);
+                crate::control::stats::board().api_unparsed();
                 tracing::error!(helper = %name, "helper sent a {n}-byte line that is not UTF-8 text; discarded");
                 Answer::error("line is not UTF-8 text")
             }
@@ -800,6 +809,7 @@ async fn read_commands(
                 }
                 Err(e) => {
                     stats.bad_lines.fetch_add(1, Ordering::Relaxed);
+                    crate::control::stats::board().api_unparsed();
                     tracing::error!(helper = %name, command = %t, "{e}");
                     Answer::error(e.to_string())
                 }

@@ -7,7 +7,9 @@
 //! [`MAX_CLIENTS`] connections at once (more wait in the kernel's backlog), the
 //! request head must arrive within [`READ_TIMEOUT`] and fit in [`MAX_REQUEST`]
 //! bytes, and the answer must be taken within [`WRITE_TIMEOUT`]. The text is built
-//! from published values ([`super::render`]): a scrape never waits for the core.
+//! from published values and cached ([`super::cached`]: rendered at most once per
+//! [`super::MAX_STALENESS`]): a scrape never waits for the core, and scrapes in
+//! quick succession cost an accept and a write each.
 
 use std::time::Duration;
 
@@ -206,7 +208,7 @@ async fn serve_one(mut stream: TcpStream) {
         ),
         Some(head) => match parse_request(&head) {
             Asked::Metrics { head } => {
-                response("200 OK", super::CONTENT_TYPE, &super::render(), head)
+                response("200 OK", super::CONTENT_TYPE, &super::cached(), head)
             }
             Asked::NotFound => response(
                 "404 Not Found",

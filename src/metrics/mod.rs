@@ -6,8 +6,15 @@
 //! A scrape reads atomics and a short list of registrations: it never sends a
 //! command to the core loop or to a neighbor task, so a busy or stuck core never
 //! stalls a scrape and a scrape never slows the core. The registry is built anew
-//! for each scrape from a snapshot (neighbors come and go with reloads; nothing
-//! stale can stay registered).
+//! for each rendering from a snapshot (neighbors come and go with reloads;
+//! nothing stale can stay registered).
+//!
+//! The HTTP endpoint serves [`cached`]: the text is rendered at most once per
+//! [`MAX_STALENESS`] and the same body is served to every scrape in between, so
+//! a client scraping back to back (or many Prometheus servers at once) costs an
+//! accept and a write each, not a rendering and four reads of /proc. A served
+//! body is at most [`MAX_STALENESS`] plus one rendering old; `show metrics` on
+//! the control socket renders fresh text.
 //!
 //! Names and labels follow GoBGP's where GoBGP has the metric (bgp_*), so alert
 //! rules written for it carry over; ours are under exabgp_*, the process's under
@@ -22,9 +29,11 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use crate::control::stats::{board, BoardSnapshot};
+use crate::control::stats::{board, BoardSnapshot, HelperState};
 use crate::control::{MessageCounters, PeerState};
 
 /// The `Content-Type` of [`render`]'s text (Prometheus text format 0.0.4).
@@ -46,6 +55,72 @@ const STATES: [PeerState; 6] = [
 /// The exposition text for the process's board, now.
 pub fn render() -> String {
     render_snapshot(&board().snapshot(), &process::read())
+}
+
+/// How old the text served to a scrape may be before it is rendered again.
+/// Prometheus scrapes every 15 s or more; a dashboard refreshes every few
+/// seconds: half a second is below what either can tell.
+pub const MAX_STALENESS: Duration = Duration::from_millis(500);
+
+/// The last rendered text and when its rendering started.
+#[derive(Default)]
+pub struct Cache {
+    body: Mutex<Option<(Instant, Arc<str>)>>,
+    /// Set while one caller renders: the others serve the body they have.
+    rendering: AtomicBool,
+}
+
+/// Clears the rendering flag even when the rendering panics.
+struct Rendering<'a>(&'a AtomicBool);
+
+impl Drop for Rendering<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+impl Cache {
+    /// The cached text if it is younger than `max_age` at `now`, else the text of
+    /// `render` (called by one caller at a time: while one renders, the others
+    /// get the previous text). The lock guards only the swap of an `Arc`: it is
+    /// never held while rendering, and no task of the core takes it.
+    pub fn get(
+        &self,
+        max_age: Duration,
+        now: Instant,
+        render: impl FnOnce() -> String,
+    ) -> Arc<str> {
+        let held = self.body.lock().ok().and_then(|b| b.clone());
+        if let Some((at, body)) = &held {
+            if now.saturating_duration_since(*at) < max_age {
+                return body.clone();
+            }
+        }
+        // Only the caller that set the flag clears it (a caller with nothing to
+        // serve renders too, without touching the flag).
+        let _flag = if self.rendering.swap(true, Ordering::Acquire) {
+            if let Some((_, body)) = held {
+                return body;
+            }
+            None
+        } else {
+            Some(Rendering(&self.rendering))
+        };
+        let body: Arc<str> = render().into();
+        if let Ok(mut b) = self.body.lock() {
+            *b = Some((now, body.clone()));
+        }
+        body
+    }
+}
+
+/// The exposition text for the HTTP endpoint: rendered at most once per
+/// [`MAX_STALENESS`] (see the module's documentation).
+pub fn cached() -> Arc<str> {
+    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    CACHE
+        .get_or_init(Cache::default)
+        .get(MAX_STALENESS, Instant::now(), render)
 }
 
 /// A family label as GoBGP writes it: `ipv4-unicast`.
@@ -103,12 +178,12 @@ pub fn render_snapshot(b: &BoardSnapshot, p: &process::ProcessFigures) -> String
     let uptime = gauge_family(
         &mut r,
         "bgp_peer_uptime",
-        "Seconds since the session became Established (0 when it is not)",
+        "Unix time at which the BGP session with the peer last came up (0: never since the daemon started)",
     );
     let flops = gauge_family(
         &mut r,
         "bgp_peer_flop_count",
-        "Times the session went down after being Established, since the daemon started",
+        "Sessions with the peer that went down less than 30 s after they came up (GoBGP's flops), since the daemon started",
     );
     let received = gauge_family(
         &mut r,
@@ -154,7 +229,7 @@ pub fn render_snapshot(b: &BoardSnapshot, p: &process::ProcessFigures) -> String
             l.push(("session_state", st.as_str().to_string()));
             state.get_or_create(&l).set(i64::from(s.state == st));
         }
-        uptime.get_or_create(&base).set(i(s.uptime.unwrap_or(0)));
+        uptime.get_or_create(&base).set(s.up_since.max(0));
         flops.get_or_create(&base).set(i(s.flops));
         peer_as.get_or_create(&base).set(i64::from(s.peer_as));
         for (f, inn, out) in &s.families {
@@ -189,6 +264,16 @@ pub fn render_snapshot(b: &BoardSnapshot, p: &process::ProcessFigures) -> String
         "exabgp_helper_starts",
         "Times the helper program was started (the first start included)",
     );
+    let helper_state = gauge_family(
+        &mut r,
+        "exabgp_helper_state",
+        "The helper's supervisor: 1 for the current state (running, backing_off: waiting to respawn, given_up), 0 for the others",
+    );
+    let helper_respawns = counter_family(
+        &mut r,
+        "exabgp_helper_respawns",
+        "Times the helper was started again after it ended",
+    );
     let helper_drops = counter_family(
         &mut r,
         "exabgp_helper_queue_drops",
@@ -196,19 +281,33 @@ pub fn render_snapshot(b: &BoardSnapshot, p: &process::ProcessFigures) -> String
     );
     for h in &b.helpers {
         let l: Labels = vec![("helper", h.name.clone())];
-        helper_up.get_or_create(&l).set(i64::from(h.given_up));
+        helper_up
+            .get_or_create(&l)
+            .set(i64::from(h.state == HelperState::GivenUp));
         helper_starts.get_or_create(&l).inc_by(h.starts);
+        helper_respawns
+            .get_or_create(&l)
+            .inc_by(h.starts.saturating_sub(1));
+        for st in HelperState::ALL {
+            let mut ls = l.clone();
+            ls.push(("state", st.as_str().to_string()));
+            helper_state
+                .get_or_create(&ls)
+                .set(i64::from(h.state == st));
+        }
         helper_drops.get_or_create(&l).inc_by(h.dropped);
     }
     let api = counter_family(
         &mut r,
         "exabgp_api_commands",
-        "API commands (control socket and helpers) answered, by result",
+        "API commands (control socket and helpers) by result: done, error (ran and failed), parse_error (not a command: syntax, too long, not UTF-8)",
     );
     api.get_or_create(&vec![("result", "done".to_string())])
         .inc_by(b.api_done);
     api.get_or_create(&vec![("result", "error".to_string())])
         .inc_by(b.api_error);
+    api.get_or_create(&vec![("result", "parse_error".to_string())])
+        .inc_by(b.api_parse_error);
     gauge(
         &mut r,
         "exabgp_control_clients",
@@ -253,6 +352,20 @@ pub fn render_snapshot(b: &BoardSnapshot, p: &process::ProcessFigures) -> String
         .set(i(sum(&|x| x.1)));
     rib.get_or_create(&vec![("direction", "out".to_string())])
         .set(i(sum(&|x| x.2)));
+    let rib_bytes = gauge_family(
+        &mut r,
+        "exabgp_adj_rib_memory_bytes",
+        "Estimated bytes held by the Adj-RIB-In (direction=in) and Adj-RIB-Out (direction=out) of every neighbor together: table slots and attribute sets, not the heap parts of attribute values (a lower bound)",
+    );
+    let total = |f: &dyn Fn(&crate::control::stats::PeerSnapshot) -> u64| -> u64 {
+        b.peers.iter().map(f).sum()
+    };
+    rib_bytes
+        .get_or_create(&vec![("direction", "in".to_string())])
+        .set(i(total(&|p| p.rib_in_bytes)));
+    rib_bytes
+        .get_or_create(&vec![("direction", "out".to_string())])
+        .set(i(total(&|p| p.rib_out_bytes)));
     r.register(
         "exabgp_build",
         "The daemon's version",
@@ -325,7 +438,7 @@ mod tests {
                 address: "192.0.2.1".parse().unwrap(),
                 peer_as: 65000,
                 state: PeerState::Established,
-                uptime: Some(42),
+                up_since: 1_700_000_000,
                 flops: 3,
                 sent: MessageCounters {
                     open: 1,
@@ -342,6 +455,8 @@ mod tests {
                     route_refresh: 1,
                 },
                 families: vec![(crate::bgp::Family::IPV4_UNICAST, 10, 20)],
+                rib_in_bytes: 1000,
+                rib_out_bytes: 3000,
                 last_notification: Some(LastNotification {
                     code: 6,
                     subcode: 4,
@@ -352,10 +467,11 @@ mod tests {
                 name: "hc".into(),
                 starts: 2,
                 dropped: 9,
-                given_up: true,
+                state: HelperState::GivenUp,
             }],
             api_done: 11,
             api_error: 1,
+            api_parse_error: 4,
             control_clients: 2,
             reloads_applied: 1,
             reloads_rejected: 2,
@@ -372,7 +488,7 @@ mod tests {
         for line in [
             r#"bgp_peer_state{peer="192.0.2.1",session_state="established"} 1"#,
             r#"bgp_peer_state{peer="192.0.2.1",session_state="idle"} 0"#,
-            r#"bgp_peer_uptime{peer="192.0.2.1"} 42"#,
+            r#"bgp_peer_uptime{peer="192.0.2.1"} 1700000000"#,
             r#"bgp_peer_flop_count{peer="192.0.2.1"} 3"#,
             r#"bgp_routes_received{peer="192.0.2.1",route_family="ipv4-unicast"} 10"#,
             r#"bgp_routes_accepted{peer="192.0.2.1",route_family="ipv4-unicast"} 10"#,
@@ -384,6 +500,13 @@ mod tests {
             r#"exabgp_helper_given_up{helper="hc"} 1"#,
             r#"exabgp_helper_queue_drops_total{helper="hc"} 9"#,
             r#"exabgp_api_commands_total{result="error"} 1"#,
+            r#"exabgp_api_commands_total{result="parse_error"} 4"#,
+            r#"exabgp_helper_state{helper="hc",state="given_up"} 1"#,
+            r#"exabgp_helper_state{helper="hc",state="running"} 0"#,
+            r#"exabgp_helper_state{helper="hc",state="backing_off"} 0"#,
+            r#"exabgp_helper_respawns_total{helper="hc"} 1"#,
+            r#"exabgp_adj_rib_memory_bytes{direction="in"} 1000"#,
+            r#"exabgp_adj_rib_memory_bytes{direction="out"} 3000"#,
             r#"exabgp_reloads_total{result="rejected"} 2"#,
             "exabgp_config_generation 2",
             "exabgp_events_dropped_total 5",
@@ -424,5 +547,52 @@ mod tests {
             t.lines().any(|l| l == "process_cpu_seconds_total 1.5"),
             "{t}"
         );
+    }
+
+    /// Scrapes inside MAX_STALENESS share one rendering; an older text is
+    /// rendered again; while one caller renders, another gets the previous text.
+    #[test]
+    fn the_cache_renders_once_per_staleness_window() {
+        let c = Cache::default();
+        let renders = std::cell::Cell::new(0);
+        let r = || {
+            renders.set(renders.get() + 1);
+            format!("text {}", renders.get())
+        };
+        let t0 = Instant::now();
+        let age = Duration::from_millis(500);
+        assert_eq!(&*c.get(age, t0, r), "text 1");
+        for ms in [0, 100, 499] {
+            assert_eq!(&*c.get(age, t0 + Duration::from_millis(ms), r), "text 1");
+        }
+        assert_eq!(renders.get(), 1);
+        assert_eq!(&*c.get(age, t0 + age, r), "text 2");
+        assert_eq!(renders.get(), 2);
+        // Somebody is rendering: the stale text is served, nothing rendered.
+        c.rendering.store(true, Ordering::Relaxed);
+        assert_eq!(&*c.get(age, t0 + 3 * age, r), "text 2");
+        assert_eq!(renders.get(), 2);
+        c.rendering.store(false, Ordering::Relaxed);
+        assert_eq!(&*c.get(age, t0 + 3 * age, r), "text 3");
+        assert!(!c.rendering.load(Ordering::Relaxed));
+        // With nothing cached, a caller renders even while another does, and
+        // leaves the other's flag alone.
+        let empty = Cache::default();
+        empty.rendering.store(true, Ordering::Relaxed);
+        assert_eq!(&*empty.get(age, t0, || "first".to_string()), "first");
+        assert!(empty.rendering.load(Ordering::Relaxed));
+    }
+
+    /// A rendering that panics leaves the cache usable (the flag is cleared).
+    #[test]
+    fn a_panicking_rendering_does_not_wedge_the_cache() {
+        let c = Cache::default();
+        let t0 = Instant::now();
+        let age = Duration::from_millis(500);
+        let hit = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            c.get(age, t0, || panic!("boom"));
+        }));
+        assert!(hit.is_err());
+        assert_eq!(&*c.get(age, t0, || "ok".to_string()), "ok");
     }
 }

@@ -78,6 +78,13 @@ impl AdjRibIn {
     }
 
     /// Prefixes held for `family`.
+    /// Estimated bytes held (for the metrics): the prefix table's slots and the
+    /// attribute sets ([`Interner::approx_bytes`]); a lower bound.
+    pub fn approx_bytes(&self) -> usize {
+        super::approx_table_bytes::<(Prefix, InEntry)>(self.routes.capacity())
+            + self.interned.approx_bytes()
+    }
+
     pub fn count(&self, family: Family) -> usize {
         self.counts
             .iter()

@@ -74,6 +74,14 @@ impl<S: BuildHasher + Default> Interner<S> {
 
     /// Number of distinct sets held (including sets nobody else uses any more,
     /// until [`Interner::prune`]).
+    /// Estimated bytes held (for the metrics): the table's slots and one shared
+    /// attribute set per entry, not the heap parts of the values inside a set.
+    pub fn approx_bytes(&self) -> usize {
+        super::approx_table_bytes::<Arc<PathAttributes>>(self.set.capacity())
+            + self.set.len()
+                * (std::mem::size_of::<PathAttributes>() + 2 * std::mem::size_of::<usize>())
+    }
+
     pub fn len(&self) -> usize {
         self.set.len()
     }

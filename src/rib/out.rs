@@ -109,6 +109,14 @@ impl AdjRibOut {
         self.routes.is_empty()
     }
 
+    /// Estimated bytes held (for the metrics): the route and pending tables'
+    /// slots and the attribute sets ([`Interner::approx_bytes`]); a lower bound.
+    pub fn approx_bytes(&self) -> usize {
+        super::approx_table_bytes::<(Prefix, OutEntry)>(self.routes.capacity())
+            + super::approx_table_bytes::<Prefix>(self.pending.capacity())
+            + self.interned.approx_bytes()
+    }
+
     /// Routes held for `family`.
     pub fn count(&self, family: Family) -> usize {
         self.counts

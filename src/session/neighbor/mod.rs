@@ -217,6 +217,7 @@ impl Neighbor {
             crate::control::stats::PeerStats::register(cfg.address, cfg.peer_as, &cfg.families);
         // Published now: a neighbor that stays idle has its routes counted too.
         stats.set_routes(|_| 0, |f| rib_out.count(f));
+        stats.set_rib_bytes(0, rib_out.approx_bytes());
         Neighbor {
             cfg,
             rib_out,
@@ -266,6 +267,8 @@ impl Neighbor {
         self.stats.set_messages(&self.sent, &self.received);
         self.stats
             .set_routes(|f| self.rib_in.count(f), |f| self.rib_out.count(f));
+        self.stats
+            .set_rib_bytes(self.rib_in.approx_bytes(), self.rib_out.approx_bytes());
     }
 
     /// The task body: runs until Stop or until the command channel closes.
