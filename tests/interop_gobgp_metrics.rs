@@ -143,13 +143,18 @@ fn gobgp_session_counts_and_flops_on_the_metrics_endpoint() {
     let p = |name: &str, extra: &str| format!("{name}{{peer=\"{peer}\"{extra}}}");
     let fam = |f: &str| format!(",route_family=\"{f}\"");
 
-    let est = p("bgp_peer_state", ",session_state=\"established\"");
+    let est = p(
+        "bgp_peer_state",
+        ",session_state=\"ESTABLISHED\",admin_state=\"UP\"",
+    );
     let text = wait_sample(metrics, &est, 1.0)
         .unwrap_or_else(|t| panic!("not established in metrics:\n{t}\n{}", exa.log()));
-    assert_eq!(
-        sample(&text, &p("bgp_peer_state", ",session_state=\"idle\"")),
-        Some(0.0)
-    );
+    // GoBGP's shape: one state series per peer, none for the other states.
+    let series = text
+        .lines()
+        .filter(|l| l.starts_with(&format!("bgp_peer_state{{peer=\"{peer}\",")))
+        .count();
+    assert_eq!(series, 1, "{text}");
     // Routes: what GoBGP sent (received/accepted) and what we announce.
     let rx4 = p("bgp_routes_received", &fam("ipv4-unicast"));
     let text = wait_sample(metrics, &rx4, 2.0).unwrap_or_else(|t| panic!("{t}"));
@@ -223,7 +228,14 @@ fn gobgp_session_counts_and_flops_on_the_metrics_endpoint() {
     );
     // Down (GoBGP holds the session idle for a while after a reset): not
     // established; the uptime keeps the time the session came up (as GoBGP's).
-    assert_eq!(sample(&text, &est), Some(0.0), "{text}");
+    // (GoBGP's shape: the one state series now names another state.)
+    assert_eq!(sample(&text, &est), None, "{text}");
+    let state: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with(&format!("bgp_peer_state{{peer=\"{peer}\",")))
+        .collect();
+    assert_eq!(state.len(), 1, "{text}");
+    assert!(state[0].ends_with(",admin_state=\"UP\"} 1"), "{text}");
     assert_eq!(sample(&text, &p("bgp_peer_uptime", "")), Some(up), "{text}");
 
     // exabgpcli show metrics: the same exposition over the control socket.
@@ -236,7 +248,7 @@ fn gobgp_session_counts_and_flops_on_the_metrics_endpoint() {
     let cli = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{cli}");
     assert_eq!(sample(&cli, &flops), Some(1.0), "{cli}");
-    assert_eq!(sample(&cli, &est), Some(0.0), "{cli}");
+    assert_eq!(sample(&cli, &est), None, "{cli}");
     assert!(cli.contains("# TYPE bgp_peer_state gauge"), "{cli}");
     // The CLI's own command was counted (show metrics answered done); the
     // endpoint shows it once its cached text is renewed (within 0.5 s).
@@ -385,7 +397,7 @@ fn a_real_prometheus_scrapes_the_daemon() {
     let peer = gobgp.addr;
     let q = |m: &str, extra: &str| format!("{m}{{job=\"exabgp\",peer=\"{peer}\"{extra}}}");
     let wait = Duration::from_secs(60);
-    let est = q("bgp_peer_state", ",session_state=\"established\"");
+    let est = q("bgp_peer_state", ",session_state=\"ESTABLISHED\"");
     let got = wait_for(wait, || prom_value(web, &est).filter(|v| *v == 1.0));
     assert!(
         got.is_some(),

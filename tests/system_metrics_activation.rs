@@ -88,8 +88,13 @@ fn a_socket_named_metrics_is_served_as_the_metrics_endpoint() {
     assert!(
         // Every state has a row; the current one (idle or active: the peer does
         // not exist) has the value 1.
-        out.contains("bgp_peer_state{peer=\"192.0.2.254\",session_state=\"idle\"} 1\n")
-            || out.contains("bgp_peer_state{peer=\"192.0.2.254\",session_state=\"active\"} 1\n"),
+        out.contains(
+            "bgp_peer_state{peer=\"192.0.2.254\",session_state=\"IDLE\",admin_state=\"UP\"} 1\n"
+        ) || out.contains(
+            "bgp_peer_state{peer=\"192.0.2.254\",session_state=\"ACTIVE\",admin_state=\"UP\"} 1\n"
+        ) || out.contains(
+            "bgp_peer_state{peer=\"192.0.2.254\",session_state=\"CONNECT\",admin_state=\"UP\"} 1\n"
+        ),
         "{out}"
     );
     assert!(

@@ -43,14 +43,17 @@ type Labels = Vec<(&'static str, String)>;
 type GaugeFamily = Family<Labels, Gauge>;
 type CounterFamily = Family<Labels, Counter>;
 
-const STATES: [PeerState; 6] = [
-    PeerState::Idle,
-    PeerState::Connect,
-    PeerState::Active,
-    PeerState::OpenSent,
-    PeerState::OpenConfirm,
-    PeerState::Established,
-];
+/// GoBGP's name of an FSM state (its API's PeerState.SessionState enum).
+fn gobgp_session_state(s: PeerState) -> &'static str {
+    match s {
+        PeerState::Idle => "IDLE",
+        PeerState::Connect => "CONNECT",
+        PeerState::Active => "ACTIVE",
+        PeerState::OpenSent => "OPENSENT",
+        PeerState::OpenConfirm => "OPENCONFIRM",
+        PeerState::Established => "ESTABLISHED",
+    }
+}
 
 /// The exposition text for the process's board, now.
 pub fn render() -> String {
@@ -173,7 +176,7 @@ pub fn render_snapshot(b: &BoardSnapshot, p: &process::ProcessFigures) -> String
     let state = gauge_family(
         &mut r,
         "bgp_peer_state",
-        "BGP FSM state of the session: 1 for the current session_state, 0 for the others",
+        "State of the BGP session with the peer, as GoBGP exports it: one series, value 1, labelled with the FSM state (session_state) and the administrative state (admin_state)",
     );
     let uptime = gauge_family(
         &mut r,
@@ -224,11 +227,13 @@ pub fn render_snapshot(b: &BoardSnapshot, p: &process::ProcessFigures) -> String
     for s in &b.peers {
         let peer = s.address.to_string();
         let base: Labels = vec![("peer", peer.clone())];
-        for st in STATES {
-            let mut l = base.clone();
-            l.push(("session_state", st.as_str().to_string()));
-            state.get_or_create(&l).set(i64::from(s.state == st));
-        }
+        // GoBGP (pkg/metrics): one series per peer whose labels carry the
+        // state, with the protobuf enum names (ESTABLISHED, IDLE, ...), so its
+        // alert rules (`session_state="ESTABLISHED"`) carry over unchanged.
+        let mut l = base.clone();
+        l.push(("session_state", gobgp_session_state(s.state).to_string()));
+        l.push(("admin_state", "UP".to_string()));
+        state.get_or_create(&l).set(1);
         uptime.get_or_create(&base).set(s.up_since.max(0));
         flops.get_or_create(&base).set(i(s.flops));
         peer_as.get_or_create(&base).set(i64::from(s.peer_as));
@@ -486,8 +491,7 @@ mod tests {
     fn gobgp_names_and_values() {
         let t = render_snapshot(&snapshot(), &process::ProcessFigures::default());
         for line in [
-            r#"bgp_peer_state{peer="192.0.2.1",session_state="established"} 1"#,
-            r#"bgp_peer_state{peer="192.0.2.1",session_state="idle"} 0"#,
+            r#"bgp_peer_state{peer="192.0.2.1",session_state="ESTABLISHED",admin_state="UP"} 1"#,
             r#"bgp_peer_uptime{peer="192.0.2.1"} 1700000000"#,
             r#"bgp_peer_flop_count{peer="192.0.2.1"} 3"#,
             r#"bgp_routes_received{peer="192.0.2.1",route_family="ipv4-unicast"} 10"#,
@@ -516,6 +520,14 @@ mod tests {
         ] {
             assert!(t.lines().any(|l| l == line), "missing {line:?} in\n{t}");
         }
+        // GoBGP's shape: ONE state series per peer (a rule such as
+        // `bgp_peer_state{session_state!="ESTABLISHED"}` must not match 0-valued
+        // series of the other states).
+        let states = t
+            .lines()
+            .filter(|l| l.starts_with(r#"bgp_peer_state{peer="192.0.2.1","#))
+            .count();
+        assert_eq!(states, 1, "{t}");
         assert!(
             t.contains(&format!(
                 "exabgp_build_info{{version=\"{}\"}} 1",
