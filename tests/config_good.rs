@@ -214,6 +214,8 @@ fn dual_stack_example_gives_the_exact_model() {
         }],
         mp_reach: None,
         mp_unreach: None,
+        flow_reach: None,
+        flow_unreach: None,
         unknown: vec![],
     };
     assert_eq!(

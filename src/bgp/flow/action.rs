@@ -34,7 +34,7 @@ use std::fmt;
 use std::net::Ipv4Addr;
 use std::str::FromStr;
 
-use crate::bgp::types::ExtCommunity;
+use crate::bgp::family::ExtCommunity;
 
 /// One traffic filtering action.
 #[derive(Debug, Clone, Copy, PartialEq)]
