@@ -124,6 +124,7 @@ run = ["/bin/hc"]
             respawn_limit: 5,
             respawn_window: 60,
         }],
+        flows: vec![],
     };
     assert_eq!(c, expected);
 }
@@ -554,7 +555,7 @@ mod round_trip {
                     processes.push(p);
                 }
             }
-            Config { source: None, global: Global { router_id: global_id, local_as: global_as }, neighbors, routes, processes }
+            Config { source: None, global: Global { router_id: global_id, local_as: global_as }, neighbors, routes, processes, flows: vec![] }
         }
     }
 

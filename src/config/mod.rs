@@ -8,6 +8,7 @@
 
 mod error;
 mod fast;
+mod flow;
 mod global;
 mod load;
 mod model;

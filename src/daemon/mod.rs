@@ -67,7 +67,7 @@ use crate::control::{
     Command, ControlReply, ControlRequest, EventSender, HealthSummary, NeighborStatus, PeerState,
     RibEntry, Scope,
 };
-use crate::rib::Route;
+use crate::rib::{FlowRoute, Route};
 use crate::session::{NeighborCommand, NeighborHandle, Refused};
 use crate::system::md5::set_md5;
 use crate::system::ratelimit::{LogLimiter, Verdict};
@@ -129,6 +129,23 @@ fn routes_for_iter<'a>(
             }
         })
         .map(|r| &r.route)
+}
+
+/// The `[[flow]]` rules of `config` that go to `n`: those naming it, and those
+/// naming no neighbor whose family `n` negotiates.
+pub fn flows_for(config: &Config, n: &NeighborConfig) -> Vec<FlowRoute> {
+    config
+        .flows
+        .iter()
+        .filter(|f| {
+            if f.neighbors.is_empty() {
+                n.families.contains(&f.route.family())
+            } else {
+                f.neighbors.contains(&n.address)
+            }
+        })
+        .map(|f| f.route.clone())
+        .collect()
 }
 
 struct Daemon {
@@ -223,7 +240,11 @@ impl Daemon {
             .chain(kept.into_iter().flat_map(|k| k.values()));
         let count = routes.clone().count();
         info!(peer = %n.address, peer_as = n.peer_as, routes = count, passive = n.passive, "neighbor added");
+        let flows = flows_for(&self.config, &n);
         let h = NeighborHandle::spawn(n.clone(), routes, count, self.events.clone());
+        if !flows.is_empty() {
+            h.send(NeighborCommand::AnnounceFlow(flows));
+        }
         self.neighbors.insert(n.address, h);
     }
 

@@ -121,6 +121,20 @@ pub struct FlowNlri {
     pub rule: FlowRule,
 }
 
+impl FlowNlri {
+    /// ipv4/ipv6 flow, or flow-vpn with a route distinguisher.
+    pub fn family(&self) -> Family {
+        Family {
+            afi: self.rule.afi(),
+            safi: Safi::Other(if self.rd.is_some() {
+                SAFI_FLOWSPEC_VPN
+            } else {
+                SAFI_FLOWSPEC
+            }),
+        }
+    }
+}
+
 /// A flow NLRI that is malformed (RFC 8955 §4.2; see the module header for what
 /// the caller does with it).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -118,7 +118,11 @@ impl Neighbor {
             return Flow::Continue;
         }
         let delta = self.rib_out.take_delta(&n.families);
-        let packed = outbound::pack_delta(&self.context(conn), &delta);
+        let mut packed = outbound::pack_delta(&self.context(conn), &delta);
+        let flows = self.rib_out.flows.take_delta(&n.families);
+        if !flows.is_empty() {
+            outbound::pack_flow_delta(&self.context(conn), &flows, &mut packed);
+        }
         for s in &packed.skipped {
             warn!(peer = %self.cfg.address, "{s}");
         }
