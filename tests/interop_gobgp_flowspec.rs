@@ -166,3 +166,70 @@ fn gobgpd_receives_every_component_and_action() {
     .unwrap_or_else(|| panic!("not withdrawn: {}", rib_text(&g, "ipv4-flowspec")));
     assert_eq!(after.matches("[destination:").count(), 4, "{after}");
 }
+
+/// The text API: a detector's `announce flow route { ... }` (block form) and the
+/// one-line form reach gobgpd; `withdraw flow route ...` removes exactly one.
+#[test]
+fn api_announce_and_withdraw_reach_gobgpd() {
+    let (dir, exa_ip, g) = gobgp_setup("flowspec-api", 213, EXA_AS, GOBGP_AS, &["ipv4-flowspec"]);
+    let _ = &dir;
+    let text = g
+        .exabgp_config(EXA_AS, exa_ip)
+        .line("families = [\"ipv4 flow\"]")
+        .build();
+    let config = exabgp::config::parse_str(&text, "flow.toml").unwrap();
+    let (events, _) = exabgp::control::event_channel(16, 1 << 30);
+    let daemon = InProcess::start(config, Vec::new(), events);
+    assert!(g.wait_established(exa_ip, WAIT), "session not established");
+    let run = |line: &str| match exabgp::api::command::parse_command(line) {
+        Ok(exabgp::api::command::ApiCommand::Control(c)) => {
+            assert_eq!(daemon.ctl.ask(c), ControlReply::Done, "{line}")
+        }
+        other => panic!("{line}: {other:?}"),
+    };
+    run("announce flow route { match { source 10.0.0.1/32; destination-port =80; protocol tcp; } then { discard; } }");
+    run(&format!(
+        "neighbor {} announce flow route destination 192.0.2.7/32 protocol udp source-port =53 rate-limit 1000",
+        g.addr
+    ));
+    let rib = wait_for(WAIT, || {
+        let t = rib_text(&g, "ipv4-flowspec");
+        (t.matches("*>").count() == 2).then_some(t)
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "gobgpd has not both rules: {}",
+            rib_text(&g, "ipv4-flowspec")
+        )
+    });
+    check_rib(
+        &g,
+        "ipv4-flowspec",
+        &rib,
+        &[
+            (
+                "[source: 10.0.0.1/32][protocol: ==tcp][destination-port: ==80]",
+                "{Extcomms: [discard]}",
+            ),
+            (
+                "[destination: 192.0.2.7/32][protocol: ==udp][source-port: ==53]",
+                "{Extcomms: [rate: 1000.000000]}",
+            ),
+        ],
+    );
+    run("withdraw flow route source 10.0.0.1/32 destination-port =80 protocol tcp");
+    let rib = wait_for(WAIT, || {
+        let t = rib_text(&g, "ipv4-flowspec");
+        (!t.contains("10.0.0.1/32")).then_some(t)
+    })
+    .unwrap_or_else(|| panic!("not withdrawn: {}", rib_text(&g, "ipv4-flowspec")));
+    check_rib(
+        &g,
+        "ipv4-flowspec",
+        &rib,
+        &[(
+            "[destination: 192.0.2.7/32][protocol: ==udp][source-port: ==53]",
+            "{Extcomms: [rate: 1000.000000]}",
+        )],
+    );
+}

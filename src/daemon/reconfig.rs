@@ -45,6 +45,7 @@ impl Daemon {
                     ));
                 }
                 self.api_routes.remove(&o.address);
+                self.api_flows.remove(&o.address);
                 removed += 1;
             }
         }
@@ -79,11 +80,15 @@ impl Daemon {
                     }
                     // Flow rules: withdraw the ones gone, send the new and changed.
                     if let Some(h) = self.neighbors.get(&n.address) {
+                        // Rules a helper or the CLI announced stay, and win.
+                        let api = self.api_flows.get(&n.address);
+                        let by_api = |r: &FlowRoute| api.is_some_and(|k| k.contains_key(&r.nlri));
                         let before = flows_for(&old, o);
-                        let after = flows_for(&new, n);
+                        let mut after = flows_for(&new, n);
+                        after.retain(|a| !by_api(a));
                         let gone: Vec<FlowNlri> = before
                             .iter()
-                            .filter(|b| !after.iter().any(|a| a.nlri == b.nlri))
+                            .filter(|b| !by_api(b) && !after.iter().any(|a| a.nlri == b.nlri))
                             .map(|b| b.nlri.clone())
                             .collect();
                         let changed: Vec<FlowRoute> =

@@ -12,6 +12,9 @@ use super::tokens::{expect_words, list, parse_ipv4, parse_u32, syntax, Tokens};
 use super::ApiCommand;
 
 pub(super) fn parse_announce(t: &mut Tokens, scope: Scope) -> Result<ApiCommand, ApiError> {
+    if super::flow::is_flow(t) {
+        return super::flow::parse_announce(t, scope);
+    }
     let routes = match parse_target(t, "announce")? {
         Target::Route(prefix, spec) => vec![spec.route(prefix)?],
         Target::Attributes(spec) => {
@@ -26,6 +29,9 @@ pub(super) fn parse_announce(t: &mut Tokens, scope: Scope) -> Result<ApiCommand,
 }
 
 pub(super) fn parse_withdraw(t: &mut Tokens, scope: Scope) -> Result<ApiCommand, ApiError> {
+    if super::flow::is_flow(t) {
+        return super::flow::parse_withdraw(t, scope);
+    }
     let prefixes = match parse_target(t, "withdraw")? {
         // Attributes may follow (ExaBGP accepts them); they are checked, then ignored.
         Target::Route(prefix, _) => vec![prefix],
