@@ -263,10 +263,10 @@ mod tests {
                 .to_string();
             let want = format!("{verb} attributes needs 'nlri' followed by at least one prefix");
             assert!(e.contains(&want), "{e}");
-            let e = parse_command(&format!("{verb} flow 10.0.0.0/8"))
+            let e = parse_command(&format!("{verb} vpls 10.0.0.0/8"))
                 .unwrap_err()
                 .to_string();
-            let want = format!("{verb} what? expected 'route' or 'attributes', found 'flow'");
+            let want = format!("{verb} what? expected 'route' or 'attributes', found 'vpls'");
             assert!(e.contains(&want), "{e}");
         }
     }
