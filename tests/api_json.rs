@@ -140,7 +140,7 @@ fn every_attribute_in_exabgps_form() {
             "cluster-list": ["192.0.2.8"],
             "extended-community": [
                 {"value": 0x0002FDE800000001u64, "string": "target:65000:1"},
-                {"value": 0x8009000000000001u64, "string": ""}
+                {"value": 0x8009000000000001u64, "string": "mark 1"}
             ],
             "large-community": [[65000, 1, 2]]
         }),

@@ -7,7 +7,8 @@
 mod support;
 
 use exabgp::control::{Command, ControlReply};
-use support::inproc::InProcess;
+use support::conf::{helper_process, write_helper};
+use support::inproc::{InProcess, Instance};
 use support::*;
 
 const EXA_AS: u32 = 65001;
@@ -231,5 +232,106 @@ fn api_announce_and_withdraw_reach_gobgpd() {
             "[destination: 192.0.2.7/32][protocol: ==udp][source-port: ==53]",
             "{Extcomms: [rate: 1000.000000]}",
         )],
+    );
+}
+
+/// A helper that writes every JSON `update` event it gets, one per line.
+const RECORDER: &str = r#"#!/usr/bin/env python3
+import json, sys
+log = open(sys.argv[1], "a")
+for line in sys.stdin:
+    try:
+        msg = json.loads(line)
+    except ValueError:
+        continue
+    if msg.get("type") == "update":
+        log.write(json.dumps(msg["neighbor"]["message"]["update"]) + "\n")
+        log.flush()
+"#;
+
+/// Rules gobgpd originates arrive at a helper as ExaBGP's JSON for flow: the
+/// components under `"ipv4 flow"` / `"no-nexthop"` with ExaBGP's strings, the
+/// action among the extended communities; gobgpd's withdraw arrives as one.
+#[test]
+fn rules_gobgpd_originates_arrive_as_json() {
+    let (dir, exa_ip, g) = gobgp_setup("flowspec-in", 215, EXA_AS, GOBGP_AS, &["ipv4-flowspec"]);
+    let (script, log) = write_helper(&dir.path, "recorder", RECORDER);
+    let text = g
+        .exabgp_config(EXA_AS, exa_ip)
+        .line("families = [\"ipv4 flow\"]")
+        .build()
+        + &helper_process("recorder", &script, &log, "json", "\"update\"");
+    let config = exabgp::config::parse_str(&text, "flow.toml").unwrap();
+    // With helpers and a control socket, as `exabgp server` runs.
+    let sock = exabgp::api::bind_control_socket(&dir.path.join("flow.sock"), None).unwrap();
+    let _inst = Instance::start(config, exabgp::api::ControlEndpoint::Bound(sock), vec![]);
+    assert!(g.wait_established(exa_ip, WAIT), "session not established");
+    g.cli(&[
+        "global",
+        "rib",
+        "-a",
+        "ipv4-flowspec",
+        "add",
+        "match",
+        "destination",
+        "10.0.0.0/24",
+        "protocol",
+        "tcp",
+        "destination-port",
+        "==80",
+        "then",
+        "discard",
+    ])
+    .expect("gobgp adds the rule");
+    let seen = || std::fs::read_to_string(&log).unwrap_or_default();
+    let update = wait_for(WAIT, || {
+        seen()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|u| u.pointer("/announce/ipv4 flow").is_some())
+    })
+    .unwrap_or_else(|| panic!("no flow announce; helper saw:\n{}", seen()));
+    assert_eq!(
+        update["announce"]["ipv4 flow"],
+        serde_json::json!({"no-nexthop": [{
+            "destination-ipv4": ["10.0.0.0/24"],
+            "protocol": ["=tcp"],
+            "destination-port": ["=80"],
+            "string": "flow destination-ipv4 10.0.0.0/24 protocol =tcp destination-port =80"
+        }]}),
+        "{update}"
+    );
+    // The discard action: traffic-rate-bytes 0 (0x8006), as ExaBGP prints it.
+    assert_eq!(
+        update["attribute"]["extended-community"],
+        serde_json::json!([{"value": 0x8006_0000_0000_0000u64, "string": "rate-limit:0"}]),
+        "{update}"
+    );
+    g.cli(&[
+        "global",
+        "rib",
+        "-a",
+        "ipv4-flowspec",
+        "del",
+        "match",
+        "destination",
+        "10.0.0.0/24",
+        "protocol",
+        "tcp",
+        "destination-port",
+        "==80",
+    ])
+    .expect("gobgp deletes the rule");
+    let withdraw = wait_for(WAIT, || {
+        seen()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|u| u.pointer("/withdraw/ipv4 flow").is_some())
+    })
+    .unwrap_or_else(|| panic!("no flow withdraw; helper saw:\n{}", seen()));
+    assert_eq!(
+        withdraw["withdraw"]["ipv4 flow"][0]["destination-ipv4"],
+        serde_json::json!(["10.0.0.0/24"]),
+        "{withdraw}"
     );
 }

@@ -44,6 +44,8 @@ impl Neighbor {
                 && u.withdrawn.is_empty()
                 && u.attributes.mp_reach.is_none()
                 && u.attributes.mp_unreach.is_none()
+                && u.attributes.flow_reach.is_none()
+                && u.attributes.flow_unreach.is_none()
             {
                 // Nothing of a negotiated family: nothing to apply or publish.
                 return Flow::Continue;
@@ -187,6 +189,19 @@ pub(super) fn retain_negotiated(u: &mut Update, families: &[Family]) -> usize {
             dropped += w.withdrawn.len();
             a.mp_unreach = None;
         }
+    }
+    // Flow rules of a family not negotiated, the same way.
+    if a.flow_reach
+        .as_ref()
+        .is_some_and(|r| !families.contains(&r.family))
+    {
+        dropped += a.flow_reach.take().map_or(0, |r| r.nlri.len());
+    }
+    if a.flow_unreach
+        .as_ref()
+        .is_some_and(|w| !families.contains(&w.family))
+    {
+        dropped += a.flow_unreach.take().map_or(0, |w| w.withdrawn.len());
     }
     dropped
 }
