@@ -44,6 +44,16 @@ pub enum Command {
     Announce { scope: Scope, routes: Vec<Route> },
     /// Remove routes from the Adj-RIB-Out of the scoped neighbors.
     Withdraw { scope: Scope, prefixes: Vec<Prefix> },
+    /// Add or replace flow rules (RFC 8955/8956) in the scoped neighbors' Adj-RIB-Out.
+    AnnounceFlow {
+        scope: Scope,
+        rules: Vec<crate::rib::FlowRoute>,
+    },
+    /// Remove flow rules from the scoped neighbors' Adj-RIB-Out.
+    WithdrawFlow {
+        scope: Scope,
+        rules: Vec<crate::bgp::FlowNlri>,
+    },
     ShowNeighbor {
         detail: ShowDetail,
         address: Option<IpAddr>,

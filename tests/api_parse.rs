@@ -346,7 +346,10 @@ fn malformed_input_says_what_is_wrong() {
             "unknown attribute 'split'",
         ),
         ("announce attributes next-hop self", "needs 'nlri'"),
-        ("announce flow route", "announce what?"),
+        (
+            "announce flow route",
+            "a flow route needs at least one match",
+        ),
         (
             "neighbor banana announce route 10.0.0.0/8 next-hop self",
             "invalid IP address 'banana'",

@@ -43,7 +43,7 @@ fn base_is_valid() {
 fn unknown_top_level_key() {
     assert_eq!(
         errors(&format!("neighbour = 1\n{BASE}")),
-        vec!["t.toml:1:1: unknown key 'neighbour' in the top level (did you mean 'neighbor'?), expected one of: global, neighbor, route, process"]
+        vec!["t.toml:1:1: unknown key 'neighbour' in the top level (did you mean 'neighbor'?), expected one of: global, neighbor, route, flow, process"]
     );
 }
 
@@ -51,7 +51,7 @@ fn unknown_top_level_key() {
 fn unknown_section_points_at_its_name() {
     assert_eq!(
         errors(&with_base("[neighbour]\nx = 1\n")),
-        vec!["t.toml:9:2: unknown key 'neighbour' in the top level (did you mean 'neighbor'?), expected one of: global, neighbor, route, process"]
+        vec!["t.toml:9:2: unknown key 'neighbour' in the top level (did you mean 'neighbor'?), expected one of: global, neighbor, route, flow, process"]
     );
 }
 
@@ -95,7 +95,7 @@ fn wrong_types() {
             "t.toml:2:13: wrong type for router-id: found an integer, expected a non-zero IPv4 address as a string, e.g. \"192.0.2.1\"",
             "t.toml:6:11: wrong type for peer-as: found a string, expected an AS number from 1 to 4294967295",
             "t.toml:7:11: wrong type for passive: found a string, expected true or false",
-            "t.toml:8:12: wrong type for families: found a string, expected an array of \"ipv4 unicast\" or \"ipv6 unicast\"",
+            "t.toml:8:12: wrong type for families: found a string, expected an array of \"ipv4 unicast\", \"ipv6 unicast\", \"ipv4 flow\" or \"ipv6 flow\"",
         ]
     );
 }
@@ -344,16 +344,16 @@ fn missing_required_keys() {
 #[test]
 fn bad_families() {
     let text = with_base(
-        "[[neighbor]]\naddress = \"192.0.2.9\"\npeer-as = 65000\nfamilies = [\"ipv4 unicast\", \"ipv4 flow\", \"ipv4 unicast\", \"bogus\"]\n\
+        "[[neighbor]]\naddress = \"192.0.2.9\"\npeer-as = 65000\nfamilies = [\"ipv4 unicast\", \"ipv4 flow-vpn\", \"ipv4 unicast\", \"bogus\"]\n\
          [[neighbor]]\naddress = \"192.0.2.10\"\npeer-as = 65000\nfamilies = []\n",
     );
     assert_eq!(
         errors(&text),
         vec![
-            "t.toml:12:29: unsupported family \"ipv4 flow\", expected \"ipv4 unicast\" or \"ipv6 unicast\"",
-            "t.toml:12:42: family \"ipv4 unicast\" is listed twice, expected each family once",
-            "t.toml:12:58: unsupported family \"bogus\", expected \"ipv4 unicast\" or \"ipv6 unicast\"",
-            "t.toml:16:12: families is empty, expected at least one of \"ipv4 unicast\" or \"ipv6 unicast\" (omit it for the family of the address)",
+            "t.toml:12:29: unsupported family \"ipv4 flow-vpn\", expected \"ipv4 unicast\", \"ipv6 unicast\", \"ipv4 flow\" or \"ipv6 flow\"",
+            "t.toml:12:46: family \"ipv4 unicast\" is listed twice, expected each family once",
+            "t.toml:12:62: unsupported family \"bogus\", expected \"ipv4 unicast\", \"ipv6 unicast\", \"ipv4 flow\" or \"ipv6 flow\"",
+            "t.toml:16:12: families is empty, expected at least one of \"ipv4 unicast\", \"ipv6 unicast\", \"ipv4 flow\" or \"ipv6 flow\" (omit it for the family of the address)",
         ]
     );
 }
@@ -615,7 +615,7 @@ fn max_prefix_errors() {
     // Per family: a family the neighbor does not negotiate, an unknown one, a bad
     // count; then options that contradict each other or are out of range.
     let text = with_base(
-        "max-prefix = { \"ipv6 unicast\" = 10, \"ipv4 flow\" = 1, \"ipv4 unicast\" = -1 }\n\
+        "max-prefix = { \"ipv6 unicast\" = 10, \"ipv4 flow-vpn\" = 1, \"ipv4 unicast\" = -1 }\n\
          max-prefix-warning-only = true\n\
          max-prefix-restart-after = 30\n\
          max-prefix-warning-threshold = 101\n\
@@ -625,8 +625,8 @@ fn max_prefix_errors() {
         errors(&text),
         vec![
             "t.toml:9:16: max-prefix for \"ipv6 unicast\", a family this neighbor does not negotiate, expected one of its families (see families)",
-            "t.toml:9:37: in max-prefix: unsupported family \"ipv4 flow\", expected \"ipv4 unicast\" or \"ipv6 unicast\"",
-            "t.toml:9:71: max-prefix \"ipv4 unicast\" -1 is out of range, expected a number of prefixes from 1 to 4294967295",
+            "t.toml:9:37: in max-prefix: unsupported family \"ipv4 flow-vpn\", expected \"ipv4 unicast\", \"ipv6 unicast\", \"ipv4 flow\" or \"ipv6 flow\"",
+            "t.toml:9:75: max-prefix \"ipv4 unicast\" -1 is out of range, expected a number of prefixes from 1 to 4294967295",
             "t.toml:11:28: max-prefix-restart-after has no effect with max-prefix-warning-only = true (the session is kept), expected one of the two",
             "t.toml:12:32: max-prefix-warning-threshold 101 is out of range, expected a percentage of the limit from 1 to 100",
             "t.toml:13:1: unknown key 'max-prefx' in [[neighbor]] (did you mean 'max-prefix'?), expected one of: address, description, peer-as, local-as, router-id, local-address, port, hold-time, passive, families, md5-password, max-prefix, max-prefix-warning-only, max-prefix-restart-after, max-prefix-warning-threshold, graceful-restart",

@@ -126,6 +126,7 @@ run = ["/bin/hc"]
             respawn_limit: 5,
             respawn_window: 60,
         }],
+        flows: vec![],
     };
     assert_eq!(c, expected);
 }
@@ -219,6 +220,8 @@ fn dual_stack_example_gives_the_exact_model() {
         }],
         mp_reach: None,
         mp_unreach: None,
+        flow_reach: None,
+        flow_unreach: None,
         unknown: vec![],
     };
     assert_eq!(
@@ -558,7 +561,7 @@ mod round_trip {
                     processes.push(p);
                 }
             }
-            Config { source: None, global: Global { router_id: global_id, local_as: global_as }, neighbors, routes, processes }
+            Config { source: None, global: Global { router_id: global_id, local_as: global_as }, neighbors, routes, processes, flows: vec![] }
         }
     }
 

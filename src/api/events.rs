@@ -253,7 +253,9 @@ pub fn update_json(u: &Update) -> String {
     if !attrs.is_empty() {
         o = o.raw("attribute", attrs.build());
     }
-    if !announce.is_empty() {
+    // Flow rules (RFC 8955/8956), after the prefixes: api/flowjson.rs.
+    let (flow_a, flow_w) = (super::flowjson::announced(a), super::flowjson::withdrawn(a));
+    if !announce.is_empty() || flow_a.is_some() {
         let mut fams = Obj::new();
         for (f, by_nh) in &announce {
             let mut o = Obj::new();
@@ -262,15 +264,21 @@ pub fn update_json(u: &Update) -> String {
             }
             fams = fams.raw(&values::family_text(*f), o.build());
         }
+        if let Some((name, rules)) = flow_a {
+            fams = fams.raw(&name, rules);
+        }
         o = o.raw("announce", fams.build());
     }
-    if !withdraw.is_empty() {
+    if !withdraw.is_empty() || flow_w.is_some() {
         let mut fams = Obj::new();
         for (f, prefixes) in &withdraw {
             fams = fams.raw(
                 &values::family_text(*f),
                 jsonw::array(prefixes.iter().map(|p| nlri_obj(p))),
             );
+        }
+        if let Some((name, rules)) = flow_w {
+            fams = fams.raw(&name, rules);
         }
         o = o.raw("withdraw", fams.build());
     }

@@ -15,6 +15,7 @@ pub mod command;
 pub mod control_socket;
 pub mod events;
 pub mod exec;
+mod flowjson;
 pub mod helpers;
 mod jsonw;
 pub mod lines;

@@ -28,6 +28,10 @@ pub fn parse_origin(s: &str) -> Result<Origin, String> {
 /// ExaBGP's JSON "string" of an extended community: its name (route target /
 /// origin), or "" for kinds without one, as ExaBGP prints.
 pub fn ext_community_name(c: &ExtCommunity) -> Option<String> {
+    // FlowSpec traffic actions (RFC 8955 §7) in ExaBGP's words.
+    if let Some(a) = crate::bgp::FlowAction::from_ext_community(c) {
+        return Some(a.exabgp_string());
+    }
     let s = c.to_string();
     (!s.starts_with("0x")).then_some(s)
 }

@@ -23,6 +23,9 @@
 //! | AS4_PATH / AS4_AGGREGATOR malformed               | discarded (RFC 6793 §6)        |
 //! | MP_REACH/MP_UNREACH malformed (§7.11, RFC 4760)   | reset, 3/9, data = attribute   |
 //! | MP_* of a family we do not parse                  | discarded (empty MP_UNREACH kept: End-of-RIB) |
+//! | flow NLRI field not walkable (a length overruns)  | reset, 3/9 (RFC 7606 §3 j, §5.3)|
+//! | one flow rule malformed inside a sound length     | treat-as-withdraw, rule dropped |
+//! |     (RFC 8955 §4.2, §10; RFC 8956 §3)             |                                |
 //!
 //! "May be hidden": once an attribute's length overruns the block, where the
 //! attributes after it begin is unknown, so a treat-as-withdraw would silently lose
@@ -47,11 +50,12 @@ use std::net::IpAddr;
 
 use super::as_path;
 use super::error::DecodeError;
+use super::flow::{decode_flow_field, FlowDecodeError, FlowNlri};
 use super::iana::*;
 use super::nlri::parse_prefixes;
 use super::types::{
-    Aggregator, AsPath, CodecOptions, Community, ExtCommunity, Family, LargeCommunity, MpReach,
-    MpUnreach, Origin, PathAttributes, RawAttribute,
+    Aggregator, AsPath, CodecOptions, Community, ExtCommunity, Family, FlowReach, FlowUnreach,
+    LargeCommunity, MpReach, MpUnreach, Origin, PathAttributes, RawAttribute,
 };
 use super::wire::Reader;
 
@@ -272,7 +276,16 @@ pub(crate) fn decode(buf: &[u8], opts: &CodecOptions) -> Result<Decoded, DecodeE
                     reason,
                     attribute: raw(),
                 };
-                a.mp_reach = parse_mp_reach(value).map_err(err)?;
+                match parse_mp_reach(value).map_err(err)? {
+                    Some(Reach::Prefixes(m)) => a.mp_reach = Some(m),
+                    Some(Reach::Flow(f, bad)) => {
+                        a.flow_reach = Some(f);
+                        if let Some(e) = bad {
+                            malformed(&flow_reason(&e));
+                        }
+                    }
+                    None => {}
+                }
             }
             ATTR_MP_UNREACH => {
                 let err = |reason| DecodeError::OptionalAttribute {
@@ -280,7 +293,16 @@ pub(crate) fn decode(buf: &[u8], opts: &CodecOptions) -> Result<Decoded, DecodeE
                     reason,
                     attribute: raw(),
                 };
-                a.mp_unreach = parse_mp_unreach(value).map_err(err)?;
+                match parse_mp_unreach(value).map_err(err)? {
+                    Some(Unreach::Prefixes(m)) => a.mp_unreach = Some(m),
+                    Some(Unreach::Flow(f, bad)) => {
+                        a.flow_unreach = Some(f);
+                        if let Some(e) = bad {
+                            malformed(&flow_reason(&e));
+                        }
+                    }
+                    None => {}
+                }
             }
             ATTR_EXT_COMMUNITIES if n % 8 == 0 => {
                 a.ext_communities = chunks::<8>(value).map(ExtCommunity).collect()
@@ -352,9 +374,9 @@ fn apply_as4(a: &mut PathAttributes, as4_path: Option<AsPath>, as4_agg: Option<A
 /// | Network Layer Reachability Information (variable)       |
 /// +---------------------------------------------------------+
 /// ```
-/// Families other than IPv4/IPv6 unicast are discarded (`Ok(None)`): we never
-/// negotiate them.
-fn parse_mp_reach(value: &[u8]) -> Result<Option<MpReach>, &'static str> {
+/// Families other than IPv4/IPv6 unicast and the flow families are discarded
+/// (`Ok(None)`): we never negotiate them.
+fn parse_mp_reach(value: &[u8]) -> Result<Option<Reach>, &'static str> {
     let mut r = Reader::new(value);
     let (Some(afi), Some(safi), Some(nh_len)) = (r.u16(), r.u8(), r.u8()) else {
         return Err("attribute too short");
@@ -364,47 +386,105 @@ fn parse_mp_reach(value: &[u8]) -> Result<Option<MpReach>, &'static str> {
         .take(usize::from(nh_len))
         .ok_or("next hop overruns the attribute")?;
     r.u8().ok_or("reserved octet missing")?;
+    if family.is_flow() {
+        // RFC 8955 §4: the next hop length "MUST be ignored upon receipt".
+        let next_hops = next_hops(nh).unwrap_or_default();
+        let (nlri, bad) = flow_field(r.rest(), family)?;
+        return Ok(Some(Reach::Flow(
+            FlowReach {
+                family,
+                next_hops,
+                nlri,
+            },
+            bad,
+        )));
+    }
     if !family.is_supported() {
         return Ok(None);
     }
-    let mut n = Reader::new(nh);
-    let next_hops = match nh_len {
-        4 => vec![IpAddr::V4(n.ipv4().ok_or("next hop")?)],
-        16 => vec![IpAddr::V6(n.ipv6().ok_or("next hop")?)],
-        32 => vec![
-            IpAddr::V6(n.ipv6().ok_or("next hop")?),
-            IpAddr::V6(n.ipv6().ok_or("next hop")?),
-        ],
-        _ => return Err("next hop length is not 4, 16 or 32"),
-    };
+    let next_hops = next_hops(nh).ok_or("next hop length is not 4, 16 or 32")?;
     let mut nlri = Vec::new();
     parse_prefixes(r.rest(), family.afi, &mut nlri).map_err(|e| e.reason())?;
-    Ok(Some(MpReach {
+    Ok(Some(Reach::Prefixes(MpReach {
         family,
         next_hops,
         nlri,
-    }))
+    })))
+}
+
+/// The next hop field of MP_REACH_NLRI: one IPv4 or IPv6 address, or an IPv6
+/// global and link-local pair; None for any other length.
+fn next_hops(nh: &[u8]) -> Option<Vec<IpAddr>> {
+    let mut n = Reader::new(nh);
+    Some(match nh.len() {
+        4 => vec![IpAddr::V4(n.ipv4()?)],
+        16 => vec![IpAddr::V6(n.ipv6()?)],
+        32 => vec![IpAddr::V6(n.ipv6()?), IpAddr::V6(n.ipv6()?)],
+        _ => return None,
+    })
+}
+
+/// What MP_REACH_NLRI held.
+enum Reach {
+    Prefixes(MpReach),
+    /// The rules that decoded, and the first malformed one (treat-as-withdraw).
+    Flow(FlowReach, Option<FlowDecodeError>),
+}
+
+/// What MP_UNREACH_NLRI held.
+enum Unreach {
+    Prefixes(MpUnreach),
+    Flow(FlowUnreach, Option<FlowDecodeError>),
+}
+
+/// The NLRI field of a flow family (RFC 8955 §4.2, §10; RFC 8956 §3). A field that
+/// cannot be walked (a length overrunning it) is an MP_REACH_NLRI /
+/// MP_UNREACH_NLRI error: RFC 7606 §3 (j) and §5.3 leave "AFI/SAFI disable" or
+/// "session reset", and we reset (3/9, as for unicast prefixes). A rule whose
+/// own length is sound but whose content is malformed (RFC 8955 §4.2: out of
+/// order, unknown type, bad operator length, ...) is returned as the second value:
+/// the rest of the field was parsed, so RFC 7606 §2 treat-as-withdraw is possible.
+fn flow_field(
+    data: &[u8],
+    family: Family,
+) -> Result<(Vec<FlowNlri>, Option<FlowDecodeError>), &'static str> {
+    decode_flow_field(data, family.afi, family.is_flow_vpn()).map_err(|e| match e {
+        FlowDecodeError::TruncatedLength => "flow NLRI length truncated (RFC 8955 §4.1)",
+        _ => "flow NLRI length overruns the attribute (RFC 8955 §4.1)",
+    })
+}
+
+/// A malformed flow rule in a field that was walked to its end: the UPDATE is
+/// treated as withdraw (RFC 8955 §4.2 and §10 defer to RFC 7606; its §2 defines
+/// treat-as-withdraw, which §5.3 allows once the whole NLRI field is parsed). The
+/// malformed rule itself cannot be withdrawn (it is not known); it is dropped.
+fn flow_reason(e: &FlowDecodeError) -> String {
+    format!("{e}, RFC 8955 §4.2, §10")
 }
 
 /// MP_UNREACH_NLRI (RFC 4760 §4): AFI (2), SAFI (1), Withdrawn Routes (variable).
 /// An empty one of any family is kept (it is an End-of-RIB marker, RFC 4724);
 /// other families with routes are discarded.
-fn parse_mp_unreach(value: &[u8]) -> Result<Option<MpUnreach>, &'static str> {
+fn parse_mp_unreach(value: &[u8]) -> Result<Option<Unreach>, &'static str> {
     let mut r = Reader::new(value);
     let (Some(afi), Some(safi)) = (r.u16(), r.u8()) else {
         return Err("attribute too short");
     };
     let family = Family::from_codes(afi, safi);
     if r.is_empty() {
-        return Ok(Some(MpUnreach {
+        return Ok(Some(Unreach::Prefixes(MpUnreach {
             family,
             withdrawn: Vec::new(),
-        }));
+        })));
+    }
+    if family.is_flow() {
+        let (withdrawn, bad) = flow_field(r.rest(), family)?;
+        return Ok(Some(Unreach::Flow(FlowUnreach { family, withdrawn }, bad)));
     }
     if !family.is_supported() {
         return Ok(None);
     }
     let mut withdrawn = Vec::new();
     parse_prefixes(r.rest(), family.afi, &mut withdrawn).map_err(|e| e.reason())?;
-    Ok(Some(MpUnreach { family, withdrawn }))
+    Ok(Some(Unreach::Prefixes(MpUnreach { family, withdrawn })))
 }

@@ -11,9 +11,11 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use super::as_path;
 use super::error::EncodeError;
+use super::flow::{encode_flow_nlri, FlowNlri};
 use super::iana::*;
 use super::nlri::put_prefix;
-use super::types::{CodecOptions, MpReach, MpUnreach, Origin, PathAttributes, RawAttribute};
+use super::types::{CodecOptions, Family, FlowReach, FlowUnreach, MpReach, MpUnreach, Origin};
+use super::types::{PathAttributes, RawAttribute};
 use super::wire::put_u16;
 
 /// Writes one attribute: header, then the value `f` appends. The Extended Length
@@ -274,6 +276,53 @@ pub(crate) fn put_mp_unreach(out: &mut Vec<u8>, m: &MpUnreach) -> Result<(), Enc
     })
 }
 
+/// The flow NLRI of `family` (RFC 8955 §4.1): a route distinguisher exactly when
+/// the SAFI is 134, the AFI matching the rule's.
+fn put_flow_nlris(out: &mut Vec<u8>, family: Family, nlri: &[FlowNlri]) -> Result<(), EncodeError> {
+    if !family.is_flow() {
+        return Err(EncodeError::FlowFamily(family));
+    }
+    for n in nlri {
+        if n.rd.is_some() != family.is_flow_vpn() || n.rule.afi() != family.afi {
+            return Err(EncodeError::FlowFamily(family));
+        }
+        encode_flow_nlri(n, out)?;
+    }
+    Ok(())
+}
+
+/// MP_REACH_NLRI of a flow family: next hop length 0 unless a next hop is given
+/// (RFC 8955 §4: "MUST be set to 0 upon transmission"; the redirect-to-nexthop
+/// action of draft-simpson-idr-flowspec-redirect needs one).
+pub(crate) fn put_flow_reach(out: &mut Vec<u8>, f: &FlowReach) -> Result<(), EncodeError> {
+    let mut res = Ok(());
+    put_attr(out, OPT, ATTR_MP_REACH, |o| {
+        put_u16(o, f.family.afi.code());
+        o.push(f.family.safi.code());
+        if f.next_hops.is_empty() {
+            o.push(0);
+        } else {
+            o.push(next_hops_len(&f.next_hops) as u8);
+            res = put_next_hops(o, &f.next_hops);
+        }
+        o.push(0);
+        if res.is_ok() {
+            res = put_flow_nlris(o, f.family, &f.nlri);
+        }
+    })?;
+    res
+}
+
+pub(crate) fn put_flow_unreach(out: &mut Vec<u8>, f: &FlowUnreach) -> Result<(), EncodeError> {
+    let mut res = Ok(());
+    put_attr(out, OPT, ATTR_MP_UNREACH, |o| {
+        put_u16(o, f.family.afi.code());
+        o.push(f.family.safi.code());
+        res = put_flow_nlris(o, f.family, &f.withdrawn);
+    })?;
+    res
+}
+
 /// The whole attribute block of `a`, as `encode_message` writes it.
 pub(crate) fn put_all(
     out: &mut Vec<u8>,
@@ -281,11 +330,23 @@ pub(crate) fn put_all(
     opts: &CodecOptions,
 ) -> Result<(), EncodeError> {
     let i = put_low(out, a, a.next_hop, opts)?;
+    if a.mp_reach.is_some() && a.flow_reach.is_some() {
+        return Err(EncodeError::TwoMpAttributes("MP_REACH_NLRI"));
+    }
+    if a.mp_unreach.is_some() && a.flow_unreach.is_some() {
+        return Err(EncodeError::TwoMpAttributes("MP_UNREACH_NLRI"));
+    }
     if let Some(m) = &a.mp_reach {
         put_mp_reach(out, m)?;
     }
+    if let Some(f) = &a.flow_reach {
+        put_flow_reach(out, f)?;
+    }
     if let Some(m) = &a.mp_unreach {
         put_mp_unreach(out, m)?;
+    }
+    if let Some(f) = &a.flow_unreach {
+        put_flow_unreach(out, f)?;
     }
     put_high(out, a, i, opts)
 }

@@ -180,4 +180,10 @@ pub enum EncodeError {
     Open(&'static str),
     #[error("unknown attribute with type code {0} collides with a modelled attribute")]
     ModelledTypeCode(u8),
+    #[error("{0}")]
+    Flow(#[from] super::flow::FlowEncodeError),
+    #[error("flow rules do not belong to family {0} (ipv4/ipv6 flow: no route distinguisher; flow-vpn: one)")]
+    FlowFamily(super::types::Family),
+    #[error("an UPDATE holds one MP_REACH_NLRI and one MP_UNREACH_NLRI: flow and {0} routes do not fit together")]
+    TwoMpAttributes(&'static str),
 }

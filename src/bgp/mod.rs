@@ -21,6 +21,7 @@ mod as_path;
 mod attr_decode;
 mod attr_encode;
 mod error;
+mod family;
 pub mod flow;
 mod fuzz;
 pub mod iana;

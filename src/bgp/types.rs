@@ -7,39 +7,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-/// Address Family Identifier (IANA).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Afi {
-    Ipv4,
-    Ipv6,
-    /// Any other AFI, kept so a capability or ROUTE-REFRESH can be echoed or logged.
-    Other(u16),
-}
-
-/// Subsequent Address Family Identifier (IANA).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Safi {
-    Unicast,
-    Other(u8),
-}
-
-/// An (AFI, SAFI) pair, e.g. "ipv4 unicast".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Family {
-    pub afi: Afi,
-    pub safi: Safi,
-}
-
-impl Family {
-    pub const IPV4_UNICAST: Family = Family {
-        afi: Afi::Ipv4,
-        safi: Safi::Unicast,
-    };
-    pub const IPV6_UNICAST: Family = Family {
-        afi: Afi::Ipv6,
-        safi: Safi::Unicast,
-    };
-}
+pub use super::family::{Afi, ExtCommunity, Family, Safi};
 
 /// An IP prefix. Invariant: bits beyond `len` are zero and `len` fits the family
 /// (<= 32 for IPv4, <= 128 for IPv6); constructors enforce it.
@@ -194,10 +162,6 @@ impl Community {
     }
 }
 
-/// An extended community (RFC 4360), kept as its 8 octets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ExtCommunity(pub [u8; 8]);
-
 /// A large community (RFC 8092).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LargeCommunity {
@@ -238,6 +202,26 @@ pub struct MpUnreach {
     pub withdrawn: Vec<Prefix>,
 }
 
+/// MP_REACH_NLRI (type 14) of a flow family, SAFI 133 or 134 (RFC 8955 §4, §8).
+/// The actions travel as extended communities in the same UPDATE.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FlowReach {
+    /// AFI 1 or 2, SAFI 133 or 134; the NLRI carry a route distinguisher with 134.
+    pub family: Family,
+    /// Empty: RFC 8955 §4 says the next hop length "MUST be set to 0 upon
+    /// transmission". A received next hop (4, 16 or 32 octets, sent by speakers of
+    /// draft-simpson redirect-to-nexthop) is kept for display; others are ignored.
+    pub next_hops: Vec<IpAddr>,
+    pub nlri: Vec<super::flow::FlowNlri>,
+}
+
+/// MP_UNREACH_NLRI (type 15) of a flow family.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FlowUnreach {
+    pub family: Family,
+    pub withdrawn: Vec<super::flow::FlowNlri>,
+}
+
 /// The path attributes of an UPDATE, logical form. `Default` is "no attributes".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct PathAttributes {
@@ -256,6 +240,12 @@ pub struct PathAttributes {
     pub large_communities: Vec<LargeCommunity>,
     pub mp_reach: Option<MpReach>,
     pub mp_unreach: Option<MpUnreach>,
+    /// MP_REACH_NLRI of a flow family (instead of `mp_reach`: an UPDATE carries one
+    /// MP_REACH_NLRI; the encoder refuses both).
+    pub flow_reach: Option<FlowReach>,
+    /// MP_UNREACH_NLRI of a flow family with rules (an empty one, End-of-RIB, stays
+    /// in `mp_unreach`); the encoder refuses it beside `mp_unreach`.
+    pub flow_unreach: Option<FlowUnreach>,
     /// Attributes not modelled above, in the order received.
     pub unknown: Vec<RawAttribute>,
 }

@@ -18,7 +18,8 @@ use super::attr_decode;
 use super::attr_encode;
 use super::error::{DecodeError, EncodeError};
 use super::nlri::{parse_prefixes, put_prefix};
-use super::types::{Afi, CodecOptions, Family, MpUnreach, PathAttributes, Prefix, Update};
+use super::types::{Afi, CodecOptions, Family, FlowUnreach, MpUnreach, PathAttributes};
+use super::types::{Prefix, Update};
 use super::wire::{patch_u16, put_u16, Reader};
 
 pub(crate) fn decode(body: &[u8], opts: &CodecOptions) -> Result<Update, DecodeError> {
@@ -55,7 +56,8 @@ pub(crate) fn decode(body: &[u8], opts: &CodecOptions) -> Result<Update, DecodeE
 /// announces something. NEXT_HOP is only mandatory with classic NLRI (RFC 4760).
 fn missing_mandatory(u: &Update) -> Option<String> {
     let a = &u.attributes;
-    let mp_nlri = a.mp_reach.as_ref().is_some_and(|m| !m.nlri.is_empty());
+    let mp_nlri = a.mp_reach.as_ref().is_some_and(|m| !m.nlri.is_empty())
+        || a.flow_reach.as_ref().is_some_and(|f| !f.nlri.is_empty());
     if u.nlri.is_empty() && !mp_nlri {
         return None;
     }
@@ -107,8 +109,36 @@ fn treat_as_withdraw(u: &mut Update, reason: String) {
             }
         }
     }
+    // Flow rules (RFC 8955): the announced ones join the withdrawn ones.
+    let mut flow_unreach = a.flow_unreach;
+    if let Some(reach) = a.flow_reach.filter(|r| !r.nlri.is_empty()) {
+        match &mut flow_unreach {
+            Some(un) if un.family == reach.family => un.withdrawn.extend(reach.nlri),
+            // Another flow family in MP_UNREACH: one attribute each, so the
+            // announced family takes the slot only when the other is empty.
+            Some(un) if un.withdrawn.is_empty() => {
+                *un = FlowUnreach {
+                    family: reach.family,
+                    withdrawn: reach.nlri,
+                }
+            }
+            Some(_) => {}
+            None => {
+                flow_unreach = Some(FlowUnreach {
+                    family: reach.family,
+                    withdrawn: reach.nlri,
+                })
+            }
+        }
+    }
+    // An empty MP_UNREACH_NLRI beside withdrawn flow rules says nothing more (it
+    // is no End-of-RIB in an UPDATE that withdraws): one MP_UNREACH_NLRI remains.
+    if flow_unreach.is_some() && unreach.as_ref().is_some_and(|m| m.withdrawn.is_empty()) {
+        unreach = None;
+    }
     u.attributes = PathAttributes {
         mp_unreach: unreach,
+        flow_unreach,
         ..PathAttributes::default()
     };
     u.treat_as_withdraw = Some(reason);

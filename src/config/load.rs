@@ -26,6 +26,7 @@ pub fn known_keys() -> &'static [(&'static str, &'static [&'static str])] {
         ("global", GLOBAL_KEYS),
         ("neighbor", NEIGHBOR_KEYS),
         ("route", ROUTE_KEYS),
+        ("flow", super::flow::FLOW_KEYS),
         ("process", PROCESS_KEYS),
     ]
 }

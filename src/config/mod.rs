@@ -9,6 +9,7 @@
 pub mod classic;
 mod error;
 mod fast;
+mod flow;
 mod global;
 mod load;
 mod migrate;

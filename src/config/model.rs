@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
 use crate::bgp::Family;
-use crate::rib::Route;
+use crate::rib::{FlowRoute, Route};
 
 /// The whole configuration file.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +16,8 @@ pub struct Config {
     pub neighbors: Vec<NeighborConfig>,
     pub routes: Vec<RouteConfig>,
     pub processes: Vec<ProcessConfig>,
+    /// `[[flow]]`: flow specification rules (RFC 8955/8956).
+    pub flows: Vec<FlowConfig>,
 }
 
 /// `[global]`: defaults for every neighbor.
@@ -87,6 +89,14 @@ impl MaxPrefix {
 pub struct RouteConfig {
     pub route: Route,
     /// Neighbors the route goes to; empty = all neighbors of the route's family.
+    pub neighbors: Vec<IpAddr>,
+}
+
+/// One `[[flow]]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FlowConfig {
+    pub route: FlowRoute,
+    /// Neighbors the rule goes to; empty = all neighbors of the rule's family.
     pub neighbors: Vec<IpAddr>,
 }
 

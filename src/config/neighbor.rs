@@ -455,7 +455,7 @@ fn parse_families(
     t: &Table<'_, '_>,
     address: Option<IpAddr>,
 ) -> Option<Vec<Family>> {
-    let expected = "\"ipv4 unicast\" or \"ipv6 unicast\"";
+    let expected = super::values::FAMILY_NAMES;
     let Some((items, span)) = t.str_array(ctx, "families", expected) else {
         if t.get("families").is_some() {
             return None;

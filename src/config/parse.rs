@@ -17,7 +17,7 @@ use super::process::{check_duplicate_names, parse_process};
 use super::route::{check_duplicate_routes, parse_route};
 use super::walk::{type_name, Ctx, Table};
 
-pub(crate) const TOP_KEYS: &[&str] = &["global", "neighbor", "route", "process"];
+pub(crate) const TOP_KEYS: &[&str] = &["global", "neighbor", "route", "flow", "process"];
 
 /// The full parser: a spanned TOML document walked by hand, every problem collected.
 pub(crate) fn parse_full(text: &str, name: &str) -> Result<Config, ConfigError> {
@@ -83,6 +83,11 @@ pub(crate) fn parse_full(text: &str, name: &str) -> Result<Config, ConfigError> 
     }
     check_duplicate_routes(&mut ctx, &routes);
 
+    let mut flows = Vec::new();
+    for t in tables(&mut ctx, &root, "flow") {
+        flows.push(super::flow::parse_flow(&mut ctx, &t, &neighbors));
+    }
+
     let mut processes = Vec::new();
     for t in tables(&mut ctx, &root, "process") {
         processes.push(parse_process(&mut ctx, &t));
@@ -132,6 +137,8 @@ pub(crate) fn parse_full(text: &str, name: &str) -> Result<Config, ConfigError> 
         neighbors,
         routes,
         processes,
+        // No error was recorded, so every rule parsed.
+        flows: flows.into_iter().flatten().collect(),
     })
 }
 
@@ -163,6 +170,7 @@ fn tables<'t, 'i>(
     let what: &'static str = match key {
         "neighbor" => "[[neighbor]]",
         "route" => "[[route]]",
+        "flow" => "[[flow]]",
         _ => "[[process]]",
     };
     let Some(v) = root.get(key) else {

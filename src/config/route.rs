@@ -278,7 +278,7 @@ fn parse_next_hop(ctx: &mut Ctx<'_>, t: &Table<'_, '_>, prefix: Option<Prefix>) 
 }
 
 /// `neighbors`: (None = all, valid?).
-fn parse_scope(
+pub(crate) fn parse_scope(
     ctx: &mut Ctx<'_>,
     t: &Table<'_, '_>,
     neighbors: &[NeighborDraft],

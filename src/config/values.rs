@@ -43,15 +43,26 @@ pub(crate) fn parse_origin(s: &str) -> Result<Origin, String> {
     s.parse().map_err(text_error)
 }
 
-/// The families a neighbor may negotiate here: IPv4 and IPv6 unicast.
+/// The families a neighbor may negotiate here: IPv4 and IPv6 unicast and flow.
 pub(crate) fn parse_family(s: &str) -> Result<Family, String> {
     match s.parse::<Family>() {
-        Ok(f) if f == Family::IPV4_UNICAST || f == Family::IPV6_UNICAST => Ok(f),
+        Ok(f) if FAMILIES.contains(&f) => Ok(f),
         _ => Err(format!(
-            "unsupported family \"{s}\", expected \"ipv4 unicast\" or \"ipv6 unicast\""
+            "unsupported family \"{s}\", expected {FAMILY_NAMES}"
         )),
     }
 }
+
+const FAMILIES: [Family; 4] = [
+    Family::IPV4_UNICAST,
+    Family::IPV6_UNICAST,
+    Family::IPV4_FLOW,
+    Family::IPV6_FLOW,
+];
+
+/// The families `parse_family` takes, for messages.
+pub(crate) const FAMILY_NAMES: &str =
+    "\"ipv4 unicast\", \"ipv6 unicast\", \"ipv4 flow\" or \"ipv6 flow\"";
 
 pub(crate) fn family_of(a: IpAddr) -> Family {
     match a {
@@ -139,8 +150,8 @@ mod tests {
         assert_eq!(parse_community("NO-EXPORT").unwrap(), Community::NO_EXPORT);
         assert!(parse_community("65536:1").is_err());
         assert_eq!(
-            parse_family("ipv4 flow").unwrap_err(),
-            "unsupported family \"ipv4 flow\", expected \"ipv4 unicast\" or \"ipv6 unicast\""
+            parse_family("ipv4 flow-vpn").unwrap_err(),
+            "unsupported family \"ipv4 flow-vpn\", expected \"ipv4 unicast\", \"ipv6 unicast\", \"ipv4 flow\" or \"ipv6 flow\""
         );
     }
 

@@ -61,13 +61,13 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::bgp::{iana, Prefix};
+use crate::bgp::{iana, FlowNlri, Prefix};
 use crate::config::{Config, NeighborConfig};
 use crate::control::{
     Command, ControlReply, ControlRequest, EventSender, HealthSummary, NeighborStatus, PeerState,
     RibEntry, Scope,
 };
-use crate::rib::Route;
+use crate::rib::{FlowRoute, Route};
 use crate::session::{NeighborCommand, NeighborHandle, Refused};
 use crate::system::md5::set_md5;
 use crate::system::ratelimit::{LogLimiter, Verdict};
@@ -131,6 +131,23 @@ fn routes_for_iter<'a>(
         .map(|r| &r.route)
 }
 
+/// The `[[flow]]` rules of `config` that go to `n`: those naming it, and those
+/// naming no neighbor whose family `n` negotiates.
+pub fn flows_for(config: &Config, n: &NeighborConfig) -> Vec<FlowRoute> {
+    config
+        .flows
+        .iter()
+        .filter(|f| {
+            if f.neighbors.is_empty() {
+                n.families.contains(&f.route.family())
+            } else {
+                f.neighbors.contains(&n.address)
+            }
+        })
+        .map(|f| f.route.clone())
+        .collect()
+}
+
 struct Daemon {
     config: Config,
     neighbors: HashMap<IpAddr, NeighborHandle>,
@@ -138,6 +155,8 @@ struct Daemon {
     /// a neighbor restarted by a reload gets them back and a reload never withdraws
     /// what a health check announced.
     api_routes: HashMap<IpAddr, HashMap<Prefix, Route>>,
+    /// Flow rules announced at run time per neighbor, for the same reason.
+    api_flows: HashMap<IpAddr, HashMap<FlowNlri, FlowRoute>>,
     events: EventSender,
     listeners: accept::Listeners,
     /// Anybody who can reach the BGP port can open connections: the line for one
@@ -170,6 +189,7 @@ pub async fn run(config: Config, io: DaemonIo) -> Result<(), DaemonError> {
         config,
         neighbors: HashMap::new(),
         api_routes: HashMap::new(),
+        api_flows: HashMap::new(),
         events: io.events,
         listeners,
         unknown_peers: LogLimiter::new(UNKNOWN_PEER_BURST, UNKNOWN_PEER_INTERVAL),
@@ -223,7 +243,15 @@ impl Daemon {
             .chain(kept.into_iter().flat_map(|k| k.values()));
         let count = routes.clone().count();
         info!(peer = %n.address, peer_as = n.peer_as, routes = count, passive = n.passive, "neighbor added");
+        let mut flows = flows_for(&self.config, &n);
+        if let Some(kept) = self.api_flows.get(&n.address) {
+            flows.retain(|f| !kept.contains_key(&f.nlri));
+            flows.extend(kept.values().cloned());
+        }
         let h = NeighborHandle::spawn(n.clone(), routes, count, self.events.clone());
+        if !flows.is_empty() {
+            h.send(NeighborCommand::AnnounceFlow(flows));
+        }
         self.neighbors.insert(n.address, h);
     }
 
@@ -391,6 +419,39 @@ impl Daemon {
                     refused_reply(refused)
                 }
             }
+            Command::AnnounceFlow { scope, rules } => {
+                let targets = self.scoped(&scope);
+                if targets.is_empty() {
+                    ControlReply::Error("no neighbor matches".into())
+                } else {
+                    let (accepted, refused) =
+                        offer_all(&targets, || NeighborCommand::AnnounceFlow(rules.clone()));
+                    for a in accepted {
+                        let kept = self.api_flows.entry(a).or_default();
+                        for r in &rules {
+                            kept.insert(r.nlri.clone(), r.clone());
+                        }
+                    }
+                    refused_reply(refused)
+                }
+            }
+            Command::WithdrawFlow { scope, rules } => {
+                let targets = self.scoped(&scope);
+                if targets.is_empty() {
+                    ControlReply::Error("no neighbor matches".into())
+                } else {
+                    let (accepted, refused) =
+                        offer_all(&targets, || NeighborCommand::WithdrawFlow(rules.clone()));
+                    for a in accepted {
+                        if let Some(kept) = self.api_flows.get_mut(&a) {
+                            for r in &rules {
+                                kept.remove(r);
+                            }
+                        }
+                    }
+                    refused_reply(refused)
+                }
+            }
             Command::FlushAdjRibOut { scope } => {
                 let (_, refused) = offer_all(&self.scoped(&scope), || NeighborCommand::FlushOut);
                 refused_reply(refused)
@@ -403,6 +464,7 @@ impl Daemon {
                 if direction == crate::control::RibDirection::Out {
                     for a in accepted {
                         self.api_routes.remove(&a);
+                        self.api_flows.remove(&a);
                     }
                 }
                 refused_reply(refused)
@@ -623,6 +685,7 @@ mod core_tests {
             config: config.clone(),
             neighbors: HashMap::new(),
             api_routes: HashMap::new(),
+            api_flows: HashMap::new(),
             events,
             listeners,
             unknown_peers: LogLimiter::new(UNKNOWN_PEER_BURST, UNKNOWN_PEER_INTERVAL),

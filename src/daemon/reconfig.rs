@@ -14,11 +14,12 @@ use std::collections::{HashMap, HashSet};
 
 use tracing::info;
 
-use super::{routes_for, stop_together, Daemon};
+use super::{flows_for, routes_for, stop_together, Daemon};
 use crate::bgp::iana::{CEASE_CONFIG_CHANGE, CEASE_PEER_DECONFIGURED};
+use crate::bgp::FlowNlri;
 use crate::bgp::Prefix;
 use crate::config::{Config, NeighborConfig};
-use crate::rib::Route;
+use crate::rib::{FlowRoute, Route};
 use crate::session::NeighborCommand;
 
 impl Daemon {
@@ -44,6 +45,7 @@ impl Daemon {
                     ));
                 }
                 self.api_routes.remove(&o.address);
+                self.api_flows.remove(&o.address);
                 removed += 1;
             }
         }
@@ -74,6 +76,31 @@ impl Daemon {
                         // Same session, other details (description, family order).
                         if let Some(h) = self.neighbors.get(&n.address) {
                             h.send(NeighborCommand::Reconfigure(Box::new(n.clone())));
+                        }
+                    }
+                    // Flow rules: withdraw the ones gone, send the new and changed.
+                    if let Some(h) = self.neighbors.get(&n.address) {
+                        // Rules a helper or the CLI announced stay, and win.
+                        let api = self.api_flows.get(&n.address);
+                        let by_api = |r: &FlowRoute| api.is_some_and(|k| k.contains_key(&r.nlri));
+                        let before = flows_for(&old, o);
+                        let mut after = flows_for(&new, n);
+                        after.retain(|a| !by_api(a));
+                        let gone: Vec<FlowNlri> = before
+                            .iter()
+                            .filter(|b| !by_api(b) && !after.iter().any(|a| a.nlri == b.nlri))
+                            .map(|b| b.nlri.clone())
+                            .collect();
+                        let changed: Vec<FlowRoute> =
+                            after.into_iter().filter(|a| !before.contains(a)).collect();
+                        if !gone.is_empty() || !changed.is_empty() {
+                            updated += 1;
+                        }
+                        if !gone.is_empty() {
+                            h.send(NeighborCommand::WithdrawFlow(gone));
+                        }
+                        if !changed.is_empty() {
+                            h.send(NeighborCommand::AnnounceFlow(changed));
                         }
                     }
                     let before = routes_for(&old, o);

@@ -19,7 +19,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::intern::Interner;
-use crate::bgp::{Family, PathAttributes, Prefix, Update};
+use crate::bgp::{Family, FlowNlri, PathAttributes, Prefix, Update};
 
 /// The interner is pruned (sets no prefix uses any more dropped) when it holds
 /// twice as many sets as after the last prune, and at least this many, or when
@@ -59,6 +59,9 @@ pub struct AdjRibIn {
     prune_at: usize,
     /// Prefixes held per family (few families: a short list).
     counts: Vec<(Family, usize)>,
+    /// Flow rules received (RFC 8955/8956), with their attributes (actions).
+    /// Keyed by what the peer sent: SipHash (`RandomState`), as `routes`.
+    flows: HashMap<FlowNlri, Arc<PathAttributes>>,
 }
 
 impl Default for AdjRibIn {
@@ -68,6 +71,7 @@ impl Default for AdjRibIn {
             interned: Interner::new(),
             prune_at: PRUNE_MIN,
             counts: Vec::new(),
+            flows: HashMap::new(),
         }
     }
 }
@@ -145,6 +149,11 @@ impl AdjRibIn {
         self.routes.iter()
     }
 
+    /// The flow rules received, with their attributes.
+    pub fn flows(&self) -> impl Iterator<Item = (&FlowNlri, &Arc<PathAttributes>)> {
+        self.flows.iter()
+    }
+
     /// Applies a received UPDATE: withdrawals first, then announcements. A
     /// treat-as-withdraw UPDATE (RFC 7606) arrives with its prefixes already moved to
     /// the withdrawn lists by the decoder, so it only removes.
@@ -157,9 +166,27 @@ impl AdjRibIn {
                 change.withdrawn += 1;
             }
         }
+        // Flow rules (RFC 8955/8956): keyed by the rule, one attribute set each.
+        for n in a.flow_unreach.iter().flat_map(|u| u.withdrawn.iter()) {
+            if self.flows.remove(n).is_some() {
+                change.withdrawn += 1;
+            }
+        }
         if update.treat_as_withdraw.is_some() {
             self.maybe_prune();
             return change;
+        }
+        if let Some(r) = a.flow_reach.as_ref().filter(|r| !r.nlri.is_empty()) {
+            let attrs = Arc::new(PathAttributes {
+                flow_reach: None,
+                flow_unreach: None,
+                mp_unreach: None,
+                ..a.clone()
+            });
+            for n in &r.nlri {
+                self.flows.insert(n.clone(), Arc::clone(&attrs));
+                change.announced += 1;
+            }
         }
         let has_v4 = !update.nlri.is_empty();
         let has_mp = a.mp_reach.as_ref().is_some_and(|r| !r.nlri.is_empty());
@@ -171,6 +198,8 @@ impl AdjRibIn {
             next_hop: None,
             mp_reach: None,
             mp_unreach: None,
+            flow_reach: None,
+            flow_unreach: None,
             ..a.clone()
         });
         let v4_next_hop = a.next_hop.map(IpAddr::V4);
@@ -303,6 +332,38 @@ mod tests {
         assert_eq!(rib.purge_stale(None), vec![p("2001:db8:1::/48")]);
         assert_eq!(rib.count(Family::IPV6_UNICAST), 0);
         assert_eq!(rib.len(), 1);
+    }
+
+    #[test]
+    fn flow_rules_are_kept_and_withdrawn() {
+        use crate::bgp::{FlowReach, FlowRule, FlowUnreach};
+        let n = FlowNlri {
+            rd: None,
+            rule: FlowRule::parse("destination 10.0.0.0/24 protocol tcp", None).unwrap(),
+        };
+        let mut rib = AdjRibIn::new();
+        let mut u = Update::default();
+        u.attributes.origin = Some(Origin::Igp);
+        u.attributes.flow_reach = Some(FlowReach {
+            family: Family::IPV4_FLOW,
+            next_hops: vec![],
+            nlri: vec![n.clone()],
+        });
+        assert_eq!(rib.apply(&u).announced, 1);
+        let held: Vec<_> = rib.flows().collect();
+        assert_eq!(held.len(), 1);
+        assert_eq!(held[0].0, &n);
+        assert!(
+            held[0].1.flow_reach.is_none(),
+            "the rules are not kept twice"
+        );
+        let mut w = Update::default();
+        w.attributes.flow_unreach = Some(FlowUnreach {
+            family: Family::IPV4_FLOW,
+            withdrawn: vec![n],
+        });
+        assert_eq!(rib.apply(&w).withdrawn, 1);
+        assert_eq!(rib.flows().count(), 0);
     }
 
     #[test]

@@ -3,12 +3,14 @@
 //! Each neighbor task owns one of each; nobody else mutates them.
 
 mod adj_in;
+mod flow;
 pub mod hash;
 mod intern;
 mod out;
 mod route;
 
 pub use adj_in::{AdjRibIn, InChange, InEntry};
+pub use flow::{FlowDelta, FlowOut, FlowRoute};
 pub use intern::Interner;
 pub use out::{AdjRibOut, AnnounceGroup, Delta, OutEntry};
 pub use route::{NextHop, Route};

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::bgp::{Family, PathAttributes, Prefix};
 
+use super::flow::FlowOut;
 use super::hash::{FxHashMap, FxHashSet};
 use super::intern::Interner;
 use super::route::{NextHop, Route};
@@ -72,6 +73,8 @@ pub struct AdjRibOut {
     interned: Interner,
     /// Routes held per family (few families: a short list), for the metrics.
     counts: Vec<(Family, usize)>,
+    /// Flow rules (RFC 8955/8956): cleared and re-sent with the prefixes.
+    pub flows: FlowOut,
 }
 
 impl Default for AdjRibOut {
@@ -82,6 +85,7 @@ impl Default for AdjRibOut {
             all_pending: true,
             interned: Interner::new(),
             counts: Vec::new(),
+            flows: FlowOut::default(),
         }
     }
 }
@@ -198,6 +202,7 @@ impl AdjRibOut {
         self.routes.clear();
         self.interned.clear();
         self.counts.clear();
+        self.flows.clear();
     }
 
     /// Marks the whole table to be sent again and forgets pending withdraws: what a
@@ -206,6 +211,7 @@ impl AdjRibOut {
     pub fn resend_all(&mut self) {
         self.pending.clear();
         self.all_pending = true;
+        self.flows.resend_all();
     }
 
     /// Marks the whole table to be sent again, keeping pending withdraws: what
@@ -215,11 +221,13 @@ impl AdjRibOut {
         let routes = &self.routes;
         self.pending.retain(|p| !routes.contains_key(p));
         self.all_pending = true;
+        self.flows.resend_held();
     }
 
     /// Marks every route of `family` to be sent again (a ROUTE-REFRESH for that
     /// family); pending changes of every family stay pending.
     pub fn resend_family(&mut self, family: Family) {
+        self.flows.resend_family(family);
         if self.all_pending {
             return;
         }

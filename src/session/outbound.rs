@@ -23,7 +23,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::bgp::{self, AsPath, AsSegment, CodecOptions, Family, Origin, PathAttributes};
-use crate::rib::{Delta, NextHop};
+use crate::bgp::{EncodeError, FlowReach, FlowUnreach, Message, Update};
+use crate::rib::{Delta, FlowDelta, NextHop};
 
 /// What the packer needs to know about the session.
 #[derive(Debug, Clone)]
@@ -166,6 +167,81 @@ pub fn pack_delta(ctx: &SessionContext, delta: &Delta) -> Packed {
         }
     }
     packed
+}
+
+/// Flow rules (RFC 8955/8956): withdrawals first, one UPDATE per family for
+/// them, then one UPDATE per announced rule (its actions are its own extended
+/// communities, so rules rarely share attributes). Next hop length 0 unless the
+/// rule carries one (redirect-to-nexthop). Appended to `packed`.
+pub fn pack_flow_delta(ctx: &SessionContext, delta: &FlowDelta, packed: &mut Packed) {
+    let mut by_family: Vec<(Family, Vec<bgp::FlowNlri>)> = Vec::new();
+    for n in &delta.withdraw {
+        match by_family.iter_mut().find(|(f, _)| *f == n.family()) {
+            Some((_, v)) => v.push(n.clone()),
+            None => by_family.push((n.family(), vec![n.clone()])),
+        }
+    }
+    for (family, rules) in by_family {
+        // Split so that each UPDATE fits (a rule is at most 4097 octets).
+        let mut start = 0;
+        while start < rules.len() {
+            let mut end = rules.len();
+            loop {
+                let u = Update {
+                    attributes: PathAttributes {
+                        flow_unreach: Some(FlowUnreach {
+                            family,
+                            withdrawn: rules[start..end].to_vec(),
+                        }),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                };
+                let mut bytes = Vec::new();
+                match bgp::encode_message(&Message::Update(u), &ctx.codec, &mut bytes) {
+                    Ok(()) => {
+                        packed.messages.push(bytes);
+                        packed.withdrawn += end - start;
+                        start = end;
+                        break;
+                    }
+                    Err(EncodeError::TooLong { .. }) if end - start > 1 => {
+                        end = start + (end - start) / 2;
+                    }
+                    Err(e) => {
+                        packed.skipped.push(format!(
+                            "withdraw of flow rule {} not sent: {e}",
+                            rules[start].rule
+                        ));
+                        start += 1;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    for r in &delta.announce {
+        let mut attributes = ctx.wire_attributes(&r.attributes);
+        attributes.flow_reach = Some(FlowReach {
+            family: r.family(),
+            next_hops: r.next_hop.into_iter().collect(),
+            nlri: vec![r.nlri.clone()],
+        });
+        let u = Update {
+            attributes,
+            ..Default::default()
+        };
+        let mut bytes = Vec::new();
+        match bgp::encode_message(&Message::Update(u), &ctx.codec, &mut bytes) {
+            Ok(()) => {
+                packed.messages.push(bytes);
+                packed.announced += 1;
+            }
+            Err(e) => packed
+                .skipped
+                .push(format!("flow rule {} not sent: {e}", r.nlri.rule)),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -211,6 +211,9 @@ pub fn path_attributes() -> impl Strategy<Value = PathAttributes> {
                     large_communities: large,
                     mp_reach,
                     mp_unreach,
+                    // Flow rules have their own properties (tests/codec_flowspec.rs).
+                    flow_reach: None,
+                    flow_unreach: None,
                     unknown,
                 }
             },

@@ -27,6 +27,7 @@
 //! Daemon operations without arguments (`shutdown`, `reload`, `restart`,
 //! `version`, `help`) are parsed here.
 
+mod flow;
 mod help;
 mod neighbor;
 mod route;

@@ -12,6 +12,9 @@ use super::tokens::{expect_words, list, parse_ipv4, parse_u32, syntax, Tokens};
 use super::ApiCommand;
 
 pub(super) fn parse_announce(t: &mut Tokens, scope: Scope) -> Result<ApiCommand, ApiError> {
+    if super::flow::is_flow(t) {
+        return super::flow::parse_announce(t, scope);
+    }
     let routes = match parse_target(t, "announce")? {
         Target::Route(prefix, spec) => vec![spec.route(prefix)?],
         Target::Attributes(spec) => {
@@ -26,6 +29,9 @@ pub(super) fn parse_announce(t: &mut Tokens, scope: Scope) -> Result<ApiCommand,
 }
 
 pub(super) fn parse_withdraw(t: &mut Tokens, scope: Scope) -> Result<ApiCommand, ApiError> {
+    if super::flow::is_flow(t) {
+        return super::flow::parse_withdraw(t, scope);
+    }
     let prefixes = match parse_target(t, "withdraw")? {
         // Attributes may follow (ExaBGP accepts them); they are checked, then ignored.
         Target::Route(prefix, _) => vec![prefix],
@@ -257,10 +263,10 @@ mod tests {
                 .to_string();
             let want = format!("{verb} attributes needs 'nlri' followed by at least one prefix");
             assert!(e.contains(&want), "{e}");
-            let e = parse_command(&format!("{verb} flow 10.0.0.0/8"))
+            let e = parse_command(&format!("{verb} vpls 10.0.0.0/8"))
                 .unwrap_err()
                 .to_string();
-            let want = format!("{verb} what? expected 'route' or 'attributes', found 'flow'");
+            let want = format!("{verb} what? expected 'route' or 'attributes', found 'vpls'");
             assert!(e.contains(&want), "{e}");
         }
     }

@@ -34,7 +34,7 @@ use std::fmt;
 use std::net::Ipv4Addr;
 use std::str::FromStr;
 
-use crate::bgp::types::ExtCommunity;
+use crate::bgp::family::ExtCommunity;
 
 /// One traffic filtering action.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -204,6 +204,45 @@ impl fmt::Display for FlowAction {
                 write!(f, "redirect-to-nexthop-ietf {ip}")
             }
             FlowAction::RedirectToIp { ip, copy: true } => write!(f, "copy-to-nexthop-ietf {ip}"),
+        }
+    }
+}
+
+impl FlowAction {
+    /// The string ExaBGP 5.0 gives this extended community in its JSON
+    /// (`"string": "rate-limit:0"`), as its traffic community classes print
+    /// them: `rate-limit:N` (the rate as an integer, 0 for discard),
+    /// `action sample-terminal`, `redirect:ASN:NN`, `mark N`,
+    /// `redirect-to-nexthop`, `redirect-to-nexthop-ietf IP`. Forms ExaBGP has no
+    /// class for (packets rate, IPv4 redirect target) follow the same pattern.
+    pub fn exabgp_string(&self) -> String {
+        match *self {
+            FlowAction::RateBytes { rate, .. } => format!("rate-limit:{}", rate as i64),
+            FlowAction::RatePackets { rate, .. } => format!("rate-limit-packets:{}", rate as i64),
+            FlowAction::Action { sample, terminal } => {
+                let words: Vec<&str> = [(sample, "sample"), (terminal, "terminal")]
+                    .iter()
+                    .filter(|(on, _)| *on)
+                    .map(|(_, w)| *w)
+                    .collect();
+                format!("action {}", words.join("-"))
+            }
+            FlowAction::RedirectAs2 { asn, value } => format!("redirect:{asn}:{value}"),
+            FlowAction::RedirectAs4 { asn, value } => format!("redirect:{asn}:{value}"),
+            FlowAction::RedirectIpv4 { ip, value } => format!("redirect:{ip}:{value}"),
+            FlowAction::Mark { dscp } => format!("mark {dscp}"),
+            FlowAction::RedirectToNexthop { copy } => if copy {
+                "copy-to-nexthop"
+            } else {
+                "redirect-to-nexthop"
+            }
+            .to_string(),
+            FlowAction::RedirectToIp { ip, copy: false } => {
+                format!("redirect-to-nexthop-ietf {ip}")
+            }
+            FlowAction::RedirectToIp { ip, copy: true } => {
+                format!("copy-to-nexthop-ietf {ip} (with copy)")
+            }
         }
     }
 }

@@ -41,9 +41,10 @@ pub use action::{FlowAction, ParseFlowActionError};
 pub use component::{BitmaskMatch, Component, FlowPrefix, NumericMatch};
 pub use text::{ParseFlowError, FRAGMENT_NAMES, ICMP_CODE_NAMES, ICMP_TYPE_NAMES};
 pub use text::{PROTOCOL_NAMES, TCP_FLAG_NAMES};
-pub use wire::{decode_flow_nlri, decode_flow_nlris, encode_flow_nlri, FLOW_NLRI_MAX_LEN};
+pub use wire::FLOW_NLRI_MAX_LEN;
+pub use wire::{decode_flow_field, decode_flow_nlri, decode_flow_nlris, encode_flow_nlri};
 
-use super::types::{Afi, Family, Safi};
+use super::family::{Afi, Family, Safi};
 
 /// SAFI 133, dissemination of flow specification rules (RFC 8955 §4).
 pub const SAFI_FLOWSPEC: u8 = 133;
@@ -69,6 +70,20 @@ impl Family {
         afi: Afi::Ipv6,
         safi: Safi::Other(SAFI_FLOWSPEC_VPN),
     };
+
+    /// AFI 1 or 2 with SAFI 133 or 134: a family whose NLRI are flow rules.
+    pub fn is_flow(self) -> bool {
+        matches!(self.afi, Afi::Ipv4 | Afi::Ipv6)
+            && matches!(
+                self.safi,
+                Safi::Other(SAFI_FLOWSPEC) | Safi::Other(SAFI_FLOWSPEC_VPN)
+            )
+    }
+
+    /// SAFI 134: the flow NLRI carry a route distinguisher.
+    pub fn is_flow_vpn(self) -> bool {
+        self.safi == Safi::Other(SAFI_FLOWSPEC_VPN)
+    }
 }
 
 /// A flow rule: the components ANDed together (RFC 8955 §4.2). A decoded rule has
@@ -104,6 +119,20 @@ pub struct FlowNlri {
     /// None for SAFI 133.
     pub rd: Option<[u8; 8]>,
     pub rule: FlowRule,
+}
+
+impl FlowNlri {
+    /// ipv4/ipv6 flow, or flow-vpn with a route distinguisher.
+    pub fn family(&self) -> Family {
+        Family {
+            afi: self.rule.afi(),
+            safi: Safi::Other(if self.rd.is_some() {
+                SAFI_FLOWSPEC_VPN
+            } else {
+                SAFI_FLOWSPEC
+            }),
+        }
+    }
 }
 
 /// A flow NLRI that is malformed (RFC 8955 §4.2; see the module header for what

@@ -19,7 +19,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use super::component::{kind_of, mask128, BitmaskMatch, Component, FlowPrefix, Kind};
 use super::component::{NumericMatch, AND_BIT, END_BIT};
 use super::{afi_name, FlowDecodeError, FlowEncodeError, FlowNlri, FlowRule};
-use crate::bgp::types::Afi;
+use crate::bgp::family::Afi;
 
 /// The longest NLRI value the 2-octet length can announce (RFC 8955 §4.1).
 pub const FLOW_NLRI_MAX_LEN: usize = 0x0fff;
@@ -81,6 +81,54 @@ pub fn decode_flow_nlris(
         data = &data[used..];
     }
     Ok(out)
+}
+
+/// Octets the flow NLRI at the start of `data` takes (length field included), or
+/// the error when its length cannot be read or runs past the end of `data`.
+fn nlri_span(data: &[u8]) -> Result<usize, FlowDecodeError> {
+    let first = *data.first().ok_or(FlowDecodeError::TruncatedLength)?;
+    let (length, head) = if first & 0xf0 == 0xf0 {
+        let second = *data.get(1).ok_or(FlowDecodeError::TruncatedLength)?;
+        ((usize::from(first & 0x0f) << 8) | usize::from(second), 2)
+    } else {
+        (usize::from(first), 1)
+    };
+    let available = data.len() - head;
+    if length > available {
+        return Err(FlowDecodeError::LengthOverrun { length, available });
+    }
+    Ok(head + length)
+}
+
+/// Decodes the NLRI field of an MP_(UN)REACH_NLRI of a flow family as a session
+/// does: an NLRI whose content is malformed but whose length is readable is
+/// skipped (the ones after it are still found) and the first such error is
+/// returned beside the rules that decoded; `Err` when the field itself cannot be
+/// walked (a length runs past its end). The module header of `flow` says what the
+/// caller does with each.
+pub fn decode_flow_field(
+    mut data: &[u8],
+    afi: Afi,
+    vpn: bool,
+) -> Result<(Vec<FlowNlri>, Option<FlowDecodeError>), FlowDecodeError> {
+    if let Afi::Other(_) = afi {
+        return Err(FlowDecodeError::UnsupportedAfi(afi));
+    }
+    let mut out = Vec::new();
+    let mut first_error = None;
+    // Each NLRI takes at least one octet, so this ends.
+    while !data.is_empty() {
+        let span = nlri_span(data)?;
+        let (one, rest) = data.split_at(span);
+        match decode_flow_nlri(one, afi, vpn) {
+            Ok((nlri, _)) => out.push(nlri),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+        data = rest;
+    }
+    Ok((out, first_error))
 }
 
 /// Takes `n` octets off the front of `data`.

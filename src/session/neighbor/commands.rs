@@ -27,6 +27,16 @@ impl Neighbor {
                     self.rib_out.withdraw(p);
                 }
             }
+            NeighborCommand::AnnounceFlow(rules) => {
+                for r in &rules {
+                    self.rib_out.flows.announce(r);
+                }
+            }
+            NeighborCommand::WithdrawFlow(rules) => {
+                for r in &rules {
+                    self.rib_out.flows.withdraw(r);
+                }
+            }
             NeighborCommand::FlushOut | NeighborCommand::Teardown(_) => {}
             NeighborCommand::ClearIn => {
                 self.stale = None;
@@ -91,6 +101,16 @@ impl Neighbor {
             NeighborCommand::Withdraw(prefixes) => {
                 for p in &prefixes {
                     self.dirty |= self.rib_out.withdraw(p);
+                }
+            }
+            NeighborCommand::AnnounceFlow(rules) => {
+                for r in &rules {
+                    self.dirty |= self.rib_out.flows.announce(r);
+                }
+            }
+            NeighborCommand::WithdrawFlow(rules) => {
+                for r in &rules {
+                    self.dirty |= self.rib_out.flows.withdraw(r);
                 }
             }
             NeighborCommand::FlushOut => {

@@ -45,6 +45,8 @@ impl Neighbor {
                 && u.withdrawn.is_empty()
                 && u.attributes.mp_reach.is_none()
                 && u.attributes.mp_unreach.is_none()
+                && u.attributes.flow_reach.is_none()
+                && u.attributes.flow_unreach.is_none()
             {
                 // Nothing of a negotiated family: nothing to apply or publish.
                 return Flow::Continue;
@@ -119,7 +121,11 @@ impl Neighbor {
             return Flow::Continue;
         }
         let delta = self.rib_out.take_delta(&n.families);
-        let packed = outbound::pack_delta(&self.context(conn), &delta);
+        let mut packed = outbound::pack_delta(&self.context(conn), &delta);
+        let flows = self.rib_out.flows.take_delta(&n.families);
+        if !flows.is_empty() {
+            outbound::pack_flow_delta(&self.context(conn), &flows, &mut packed);
+        }
         for s in &packed.skipped {
             warn!(peer = %self.cfg.address, "{s}");
         }
@@ -184,6 +190,19 @@ pub(super) fn retain_negotiated(u: &mut Update, families: &[Family]) -> usize {
             dropped += w.withdrawn.len();
             a.mp_unreach = None;
         }
+    }
+    // Flow rules of a family not negotiated, the same way.
+    if a.flow_reach
+        .as_ref()
+        .is_some_and(|r| !families.contains(&r.family))
+    {
+        dropped += a.flow_reach.take().map_or(0, |r| r.nlri.len());
+    }
+    if a.flow_unreach
+        .as_ref()
+        .is_some_and(|w| !families.contains(&w.family))
+    {
+        dropped += a.flow_unreach.take().map_or(0, |w| w.withdrawn.len());
     }
     dropped
 }

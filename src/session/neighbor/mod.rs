@@ -53,13 +53,14 @@ use tokio::time::Sleep;
 use tracing::{debug, info, warn};
 
 use super::open::Negotiated;
+use crate::bgp::FlowNlri;
 use crate::bgp::{CodecOptions, Open, Prefix};
 use crate::config::NeighborConfig;
 use crate::control::{
     Direction, EventKind, EventSender, MessageCounters, NeighborStatus, PeerState, RibDirection,
     RibEntry, SessionState,
 };
-use crate::rib::{AdjRibIn, AdjRibOut, Route};
+use crate::rib::{AdjRibIn, AdjRibOut, FlowRoute, Route};
 
 /// Hold time while waiting for the peer's OPEN (RFC 4271 §8: "a large value", 4 min).
 const OPEN_HOLD: Duration = Duration::from_secs(240);
@@ -69,6 +70,9 @@ const OPEN_HOLD: Duration = Duration::from_secs(240);
 pub enum NeighborCommand {
     Announce(Vec<Route>),
     Withdraw(Vec<Prefix>),
+    /// Flow rules (RFC 8955/8956) to add or replace in the Adj-RIB-Out.
+    AnnounceFlow(Vec<FlowRoute>),
+    WithdrawFlow(Vec<FlowNlri>),
     /// Re-send the whole Adj-RIB-Out.
     FlushOut,
     ClearIn,
