@@ -238,6 +238,8 @@ fn top(ctx: &mut Ctx<'_>, nodes: &[Node], tail: Vec<String>) -> Option<Classic> 
         neighbors: Vec::new(),
         routes: Vec::new(),
         processes: Vec::new(),
+        // A classic `flow { }` block is refused for now (see neighbor.rs).
+        flows: Vec::new(),
     };
     // Which neighbors name each process in their api, and what they want.
     let mut users: BTreeMap<String, (Vec<IpAddr>, Vec<ReceiveKind>)> = BTreeMap::new();
