@@ -253,12 +253,13 @@ async fn execute_uncounted(ctx: &ApiContext, req: &Request) -> Answer {
         ApiCommand::Nop => Answer::done(),
         // The helper's reader applies it (api/command/session.rs).
         ApiCommand::Ack(_) => Answer::done(),
-        ApiCommand::Metrics => Answer {
-            lines: crate::metrics::render()
-                .lines()
-                .map(str::to_string)
-                .collect(),
-            result: Ok(()),
+        // On a blocking thread, as the HTTP endpoint renders (metrics/http.rs).
+        ApiCommand::Metrics => match tokio::task::spawn_blocking(crate::metrics::render).await {
+            Ok(text) => Answer {
+                lines: text.lines().map(str::to_string).collect(),
+                result: Ok(()),
+            },
+            Err(_) => Answer::error("rendering the metrics failed"),
         },
         ApiCommand::Help => Answer {
             lines: HELP.lines().map(str::to_string).collect(),

@@ -207,9 +207,18 @@ async fn serve_one(mut stream: TcpStream) {
             false,
         ),
         Some(head) => match parse_request(&head) {
-            Asked::Metrics { head } => {
-                response("200 OK", super::CONTENT_TYPE, &super::cached(), head)
-            }
+            // Rendering reads /proc and walks every peer (hundreds of ms with
+            // thousands of neighbors): on a blocking thread, never on a worker
+            // of the runtime the core loop and the sessions run on.
+            Asked::Metrics { head } => match tokio::task::spawn_blocking(super::cached).await {
+                Ok(text) => response("200 OK", super::CONTENT_TYPE, &text, head),
+                Err(_) => response(
+                    "500 Internal Server Error",
+                    "text/plain",
+                    "rendering the metrics failed\n",
+                    false,
+                ),
+            },
             Asked::NotFound => response(
                 "404 Not Found",
                 "text/plain",

@@ -65,7 +65,9 @@ pub fn render() -> String {
 /// seconds: half a second is below what either can tell.
 pub const MAX_STALENESS: Duration = Duration::from_millis(500);
 
-/// The last rendered text and when its rendering started.
+/// The last rendered text and when its rendering ended (a rendering that takes
+/// longer than the staleness bound must not leave text that is stale on arrival,
+/// which would make every scrape render again).
 #[derive(Default)]
 pub struct Cache {
     body: Mutex<Option<(Instant, Arc<str>)>>,
@@ -109,9 +111,10 @@ impl Cache {
         } else {
             Some(Rendering(&self.rendering))
         };
+        let started = Instant::now();
         let body: Arc<str> = render().into();
         if let Ok(mut b) = self.body.lock() {
-            *b = Some((now, body.clone()));
+            *b = Some((now + started.elapsed(), body.clone()));
         }
         body
     }
@@ -578,14 +581,15 @@ mod tests {
             assert_eq!(&*c.get(age, t0 + Duration::from_millis(ms), r), "text 1");
         }
         assert_eq!(renders.get(), 1);
-        assert_eq!(&*c.get(age, t0 + age, r), "text 2");
+        // (The age counts from the end of a rendering: a few microseconds here.)
+        assert_eq!(&*c.get(age, t0 + 2 * age, r), "text 2");
         assert_eq!(renders.get(), 2);
         // Somebody is rendering: the stale text is served, nothing rendered.
         c.rendering.store(true, Ordering::Relaxed);
-        assert_eq!(&*c.get(age, t0 + 3 * age, r), "text 2");
+        assert_eq!(&*c.get(age, t0 + 4 * age, r), "text 2");
         assert_eq!(renders.get(), 2);
         c.rendering.store(false, Ordering::Relaxed);
-        assert_eq!(&*c.get(age, t0 + 3 * age, r), "text 3");
+        assert_eq!(&*c.get(age, t0 + 4 * age, r), "text 3");
         assert!(!c.rendering.load(Ordering::Relaxed));
         // With nothing cached, a caller renders even while another does, and
         // leaves the other's flag alone.
@@ -593,6 +597,28 @@ mod tests {
         empty.rendering.store(true, Ordering::Relaxed);
         assert_eq!(&*empty.get(age, t0, || "first".to_string()), "first");
         assert!(empty.rendering.load(Ordering::Relaxed));
+    }
+
+    /// A rendering slower than the staleness bound: its text's age counts from
+    /// when it was ready, so the next scrape is served it instead of rendering
+    /// again at once (review: with thousands of neighbors every scrape rendered).
+    #[test]
+    fn a_slow_rendering_is_fresh_when_it_ends() {
+        let c = Cache::default();
+        let t0 = Instant::now();
+        let age = Duration::from_millis(20);
+        let slow = || {
+            std::thread::sleep(Duration::from_millis(30));
+            "slow".to_string()
+        };
+        assert_eq!(&*c.get(age, t0, slow), "slow");
+        let mut again = false;
+        let text = c.get(age, t0 + Duration::from_millis(25), || {
+            again = true;
+            "again".to_string()
+        });
+        assert!(!again, "rendered again right after a slow rendering");
+        assert_eq!(&*text, "slow");
     }
 
     /// A rendering that panics leaves the cache usable (the flag is cleared).
