@@ -270,7 +270,7 @@ pub fn render_snapshot(b: &BoardSnapshot, p: &process::ProcessFigures) -> String
     let helper_starts = counter_family(
         &mut r,
         "exabgp_helper_starts",
-        "Times the helper program was started (the first start included)",
+        "Times the helper program was started or tried (the first included; a program that cannot be executed counts each try)",
     );
     let helper_state = gauge_family(
         &mut r,
@@ -280,7 +280,7 @@ pub fn render_snapshot(b: &BoardSnapshot, p: &process::ProcessFigures) -> String
     let helper_respawns = counter_family(
         &mut r,
         "exabgp_helper_respawns",
-        "Times the helper was started again after it ended",
+        "Times the helper was started or tried again after it ended or failed to start",
     );
     let helper_drops = counter_family(
         &mut r,
