@@ -1,6 +1,8 @@
 //! `announce flow route ...` / `withdraw flow route ...` in ExaBGP's block and
 //! one-line spellings, parsed into the daemon's commands.
 
+mod support;
+
 use std::sync::Arc;
 
 use exabgp::api::command::{parse_command, ApiCommand};
@@ -127,4 +129,32 @@ fn errors_say_what_is_wrong() {
             Ok(c) => panic!("{line}: accepted {c:?}"),
         }
     }
+}
+
+/// A rule for a family no targeted neighbor has is refused with the reason, not
+/// kept and never sent (review: `announce flow route destination 2001:db8::/64
+/// discard` to an IPv4-flow-only neighbor answered done and went nowhere).
+#[test]
+fn a_rule_no_neighbor_can_carry_is_refused() {
+    let text = format!(
+        "{}families = [\"ipv4 flow\"]\n",
+        support::conf::PASSIVE_ONLY
+    );
+    let config = exabgp::config::parse_str(&text, "flow.toml").unwrap();
+    let (events, _) = exabgp::control::event_channel(16, 1 << 30);
+    let daemon = support::inproc::InProcess::start(config, Vec::new(), events);
+    let ask = |line: &str| match parse_command(line) {
+        Ok(ApiCommand::Control(c)) => daemon.ctl.ask(c),
+        other => panic!("{line}: {other:?}"),
+    };
+    match ask("announce flow route destination 2001:db8::/64 discard") {
+        exabgp::control::ControlReply::Error(e) => {
+            assert!(e.contains("ipv6 flow"), "{e}")
+        }
+        other => panic!("accepted: {other:?}"),
+    }
+    assert_eq!(
+        ask("announce flow route destination 10.0.0.0/24 discard"),
+        exabgp::control::ControlReply::Done
+    );
 }

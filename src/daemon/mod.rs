@@ -421,8 +421,24 @@ impl Daemon {
             }
             Command::AnnounceFlow { scope, rules } => {
                 let targets = self.scoped(&scope);
+                // A rule goes only to neighbors configured with its family; one
+                // that no target has would be kept and never sent, silently
+                // (review): refuse it, as `validate` refuses such a [[flow]].
+                let homeless: Vec<String> = rules
+                    .iter()
+                    .map(|r| r.family())
+                    .filter(|f| !targets.iter().any(|t| t.config.families.contains(f)))
+                    .map(|f| f.to_string())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
                 if targets.is_empty() {
                     ControlReply::Error("no neighbor matches".into())
+                } else if !homeless.is_empty() {
+                    ControlReply::Error(format!(
+                        "no neighbor this rule goes to has the family {} in its families",
+                        homeless.join(", ")
+                    ))
                 } else {
                     let (accepted, refused) =
                         offer_all(&targets, || NeighborCommand::AnnounceFlow(rules.clone()));
