@@ -87,6 +87,12 @@ impl AdjRibIn {
     pub fn approx_bytes(&self) -> usize {
         super::approx_table_bytes::<(Prefix, InEntry)>(self.routes.capacity())
             + self.interned.approx_bytes()
+            + super::approx_table_bytes::<(FlowNlri, Arc<PathAttributes>)>(self.flows.capacity())
+            + self
+                .flows
+                .keys()
+                .map(|n| n.rule.components.len() * 16)
+                .sum::<usize>()
     }
 
     pub fn count(&self, family: Family) -> usize {
@@ -169,6 +175,10 @@ impl AdjRibIn {
         // Flow rules (RFC 8955/8956): keyed by the rule, one attribute set each.
         for n in a.flow_unreach.iter().flat_map(|u| u.withdrawn.iter()) {
             if self.flows.remove(n).is_some() {
+                // Counted per family as prefixes are: max-prefix and the
+                // metrics see flow rules too (review: a peer could fill memory
+                // under any max-prefix with rules).
+                *self.count_mut(n.family()) -= 1;
                 change.withdrawn += 1;
             }
         }
@@ -184,7 +194,9 @@ impl AdjRibIn {
                 ..a.clone()
             });
             for n in &r.nlri {
-                self.flows.insert(n.clone(), Arc::clone(&attrs));
+                if self.flows.insert(n.clone(), Arc::clone(&attrs)).is_none() {
+                    *self.count_mut(n.family()) += 1;
+                }
                 change.announced += 1;
             }
         }
@@ -350,6 +362,11 @@ mod tests {
             nlri: vec![n.clone()],
         });
         assert_eq!(rib.apply(&u).announced, 1);
+        // Counted per family like prefixes (max-prefix, metrics); the same rule
+        // again replaces it and counts once.
+        assert_eq!(rib.count(Family::IPV4_FLOW), 1);
+        assert_eq!(rib.apply(&u).announced, 1);
+        assert_eq!(rib.count(Family::IPV4_FLOW), 1);
         let held: Vec<_> = rib.flows().collect();
         assert_eq!(held.len(), 1);
         assert_eq!(held[0].0, &n);
@@ -364,6 +381,7 @@ mod tests {
         });
         assert_eq!(rib.apply(&w).withdrawn, 1);
         assert_eq!(rib.flows().count(), 0);
+        assert_eq!(rib.count(Family::IPV4_FLOW), 0);
     }
 
     #[test]
