@@ -318,6 +318,52 @@ fn group_settings_and_routes_reach_each_neighbor() {
     );
 }
 
+/// ExaBGP's inherit overwrites the neighbor's single-valued settings with the
+/// template's (and A's with B's for inherit [ A B ]): exabgp-rs refuses a setting
+/// given twice with different values, naming both places; families add up.
+#[test]
+fn inherit_conflicts_are_refused_and_families_add_up() {
+    let tpl = "template {\n  neighbor A {\n    hold-time 30;\n    peer-as 2;\n    family {\n      ipv4 unicast;\n    }\n  }\n  neighbor B {\n    peer-as 3;\n  }\n}\n";
+    // The neighbor's own hold-time against the template's.
+    let e = load_text(&format!(
+        "{tpl}neighbor 10.0.0.1 {{\n  inherit A;\n  router-id 1.1.1.1;\n  local-as 1;\n  hold-time 90;\n}}\n"
+    ))
+    .unwrap_err();
+    assert!(
+        e.lines().any(|l| l.starts_with(
+            "t.conf:17:3: hold-time is set here and, to a different value, at t.conf:3:5"
+        )),
+        "{e}"
+    );
+    // Two templates: A's peer-as against B's.
+    let e = load_text(&format!(
+        "{tpl}neighbor 10.0.0.1 {{\n  inherit [ A B ];\n  router-id 1.1.1.1;\n  local-as 1;\n}}\n"
+    ))
+    .unwrap_err();
+    assert!(
+        e.lines().any(|l| l.starts_with(
+            "t.conf:4:5: peer-as is set here and, to a different value, at t.conf:10:5"
+        )),
+        "{e}"
+    );
+    // The same value twice is fine; the families are the union.
+    let c = load_text(&format!(
+        "{tpl}neighbor 10.0.0.1 {{\n  inherit A;\n  router-id 1.1.1.1;\n  local-as 1;\n  hold-time 30;\n  family {{\n    ipv6 unicast;\n  }}\n}}\n"
+    ))
+    .unwrap();
+    let n = &c.neighbors[0];
+    assert_eq!((n.hold_time, n.peer_as), (30, 2));
+    assert_eq!(n.families, vec![Family::IPV6_UNICAST, Family::IPV4_UNICAST]);
+    // A group's setting against its neighbor's.
+    let e = load_text("group g {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n  neighbor 10.0.0.1 {\n    peer-as 5;\n  }\n}\n").unwrap_err();
+    assert!(
+        e.lines().any(|l| l.starts_with(
+            "t.conf:6:5: peer-as is set here and, to a different value, at t.conf:4:3"
+        )),
+        "{e}"
+    );
+}
+
 /// The property `exabgp migrate` promises: its TOML loads to the classic file's model.
 #[test]
 fn migrate_round_trips_every_fixture() {

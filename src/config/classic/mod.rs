@@ -416,14 +416,15 @@ fn read_neighbor(
     };
     let mut body = read_body(ctx, children, false);
     body.comments.splice(0..0, n.comments.iter().cloned());
+    let who = n.args().first().map_or("?", |w| w.text.as_str());
     for (name, wat) in std::mem::take(&mut body.inherit) {
         match templates.get(&name) {
-            Some(t) => body.inherit_from(t),
+            Some(t) => body.inherit_from(ctx, t, who),
             None => ctx.error(&(wat..wat), format!("inherit names template '{name}', which is not defined (template {{ neighbor {name} {{ ... }} }})")),
         }
     }
     if let Some(g) = group {
-        body.inherit_from(g);
+        body.inherit_from(ctx, g, who);
     }
     Some(Pending {
         address: address?,
