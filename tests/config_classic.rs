@@ -364,6 +364,16 @@ fn inherit_conflicts_are_refused_and_families_add_up() {
     );
 }
 
+/// Neighbors naming one process with the same events, in any order, are accepted.
+#[test]
+fn same_events_from_every_neighbor_are_accepted() {
+    let c = load_text("process p {\n  run /bin/true;\n}\nneighbor 10.0.0.1 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n  api {\n    processes [ p ];\n    neighbor-changes;\n    receive {\n      update;\n    }\n  }\n}\nneighbor 10.0.0.2 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n  api {\n    processes [ p ];\n    receive {\n      update;\n    }\n    neighbor-changes;\n  }\n}\n").unwrap();
+    assert_eq!(
+        c.processes[0].receive,
+        vec![ReceiveKind::Update, ReceiveKind::State]
+    );
+}
+
 /// The property `exabgp migrate` promises: its TOML loads to the classic file's model.
 #[test]
 fn migrate_round_trips_every_fixture() {
@@ -540,6 +550,14 @@ fn top_level_errors() {
         (
             "neighbor 10.0.0.1 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n}\nneighbor 10.0.0.1 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n}\n",
             "t.conf:6:1: neighbor 10.0.0.1 is defined twice",
+        ),
+        (
+            "process p {\n  run /bin/true;\n}\nneighbor 10.0.0.1 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n  api {\n    processes [ p ];\n    receive {\n      update;\n    }\n  }\n}\nneighbor 10.0.0.2 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n  api {\n    processes [ p ];\n    receive {\n      update;\n      open;\n    }\n  }\n}\n",
+            "t.conf:20:17: process 'p' is given other events (receive / neighbor-changes / negotiated) by the api of neighbor 10.0.0.2 than by that of neighbor 10.0.0.1",
+        ),
+        (
+            "process p {\n  run /bin/true;\n}\nneighbor 10.0.0.1 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n  api {\n    processes [ p ];\n    neighbor-changes;\n  }\n}\nneighbor 10.0.0.2 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n  api {\n    processes [ p ];\n  }\n}\n",
+            "t.conf:18:17: process 'p' is given other events",
         ),
     ];
     for (text, want) in cases {

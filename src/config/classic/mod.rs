@@ -242,6 +242,9 @@ fn top(ctx: &mut Ctx<'_>, nodes: &[Node], tail: Vec<String>) -> Option<Classic> 
     // Which neighbors name each process in their api, and what they want.
     let mut users: BTreeMap<String, (Vec<IpAddr>, Vec<ReceiveKind>)> = BTreeMap::new();
     let mut first_use: BTreeMap<String, usize> = BTreeMap::new();
+    // The events the first neighbor naming each process asks for, for comparison
+    // with the others'.
+    let mut wants: BTreeMap<String, (Vec<ReceiveKind>, IpAddr)> = BTreeMap::new();
 
     for p in pending {
         let Some(nc) = finish_neighbor(ctx, &p) else {
@@ -283,6 +286,8 @@ fn top(ctx: &mut Ctx<'_>, nodes: &[Node], tail: Vec<String>) -> Option<Classic> 
                 comments.routes.push(item.comments.clone());
             }
         }
+        // What this neighbor asks of each process (over all its api blocks).
+        let mut asks: BTreeMap<String, (Vec<ReceiveKind>, usize)> = BTreeMap::new();
         for api in &p.body.apis {
             for (name, at) in &api.processes {
                 if !processes.iter().any(|(x, _, _)| &x.name == name) {
@@ -294,10 +299,32 @@ fn top(ctx: &mut Ctx<'_>, nodes: &[Node], tail: Vec<String>) -> Option<Classic> 
                 if !e.0.contains(&nc.address) {
                     e.0.push(nc.address);
                 }
+                let mine = asks.entry(name.clone()).or_insert((Vec::new(), *at));
                 for k in &api.receive {
                     if !e.1.contains(k) {
                         e.1.push(*k);
                     }
+                    if !mine.0.contains(k) {
+                        mine.0.push(*k);
+                    }
+                }
+            }
+        }
+        for (name, (kinds, at)) in asks {
+            // Both lists hold each kind once: the same length and one inside the
+            // other is the same set.
+            let same =
+                |a: &[ReceiveKind]| a.len() == kinds.len() && a.iter().all(|k| kinds.contains(k));
+            match wants.get(&name) {
+                Some((first, addr)) if !same(first) => {
+                    ctx.error(&(at..at), format!(
+                        "process '{name}' is given other events (receive / neighbor-changes / negotiated) by the api of neighbor {} than by that of neighbor {addr}: exabgp-rs sends a helper one set of events for every neighbor, ExaBGP sends each neighbor's own; give every neighbor's api the same set for this process, or split the file",
+                        nc.address
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    wants.insert(name, (kinds, nc.address));
                 }
             }
         }
