@@ -374,6 +374,31 @@ fn same_events_from_every_neighbor_are_accepted() {
     );
 }
 
+/// Deep nesting is an error at the block too deep, not a stack overflow (the
+/// loader also runs on reload): `exabgp validate` exits 78, not 134.
+#[test]
+fn deep_nesting_is_refused_with_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("deep.conf");
+    let mut text = String::from("neighbor 127.0.0.2 {\n");
+    for _ in 0..100_000 {
+        text.push_str("a {\n");
+    }
+    std::fs::write(&path, &text).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_exabgp"))
+        .arg("validate")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    // Line 1 is the neighbor (depth 1); line 33 opens the 33rd block.
+    assert!(
+        err.contains("deep.conf:33:1: blocks nested more than 32 deep"),
+        "{err}"
+    );
+}
+
 /// The property `exabgp migrate` promises: its TOML loads to the classic file's model.
 #[test]
 fn migrate_round_trips_every_fixture() {
