@@ -399,6 +399,32 @@ fn deep_nesting_is_refused_with_its_position() {
     );
 }
 
+/// The routes of a template are copied to each neighbor inheriting it: the file's
+/// total (split expanded) is counted before anything is expanded and refused past
+/// 1,000,000 (20 split /64 of a /48 in a template of 20 neighbors were 26M routes).
+#[test]
+fn expanded_routes_are_capped_per_file() {
+    let mut text = String::from("template {\n  neighbor t {\n    router-id 1.1.1.1;\n    local-as 1;\n    peer-as 2;\n    static {\n");
+    for i in 0..2 {
+        text.push_str(&format!(
+            "      route 2001:db8:{i}::/48 next-hop 2001:db8::1 split /64;\n"
+        ));
+    }
+    text.push_str("    }\n  }\n}\n");
+    // 8 neighbors x 131072 routes = 1048576.
+    for n in 1..=8 {
+        text.push_str(&format!("neighbor 10.0.0.{n} {{\n  inherit t;\n}}\n"));
+    }
+    let e = load_text(&text).unwrap_err();
+    assert!(
+        e.lines().any(|l| l.starts_with(
+            "t.conf:33:1: with neighbor 10.0.0.8 this file expands to 1048576 routes or more"
+        )),
+        "{e}"
+    );
+    assert_eq!(e.lines().count(), 1, "{e}");
+}
+
 /// The property `exabgp migrate` promises: its TOML loads to the classic file's model.
 #[test]
 fn migrate_round_trips_every_fixture() {

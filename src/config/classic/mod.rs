@@ -246,6 +246,9 @@ fn top(ctx: &mut Ctx<'_>, nodes: &[Node], tail: Vec<String>) -> Option<Classic> 
     // with the others'.
     let mut wants: BTreeMap<String, (Vec<ReceiveKind>, IpAddr)> = BTreeMap::new();
 
+    // Routes expanded so far, and whether FILE_ROUTES_MAX was passed (said once).
+    let mut expanded: usize = 0;
+    let mut over = false;
     for p in pending {
         let Some(nc) = finish_neighbor(ctx, &p) else {
             continue;
@@ -257,10 +260,23 @@ fn top(ctx: &mut Ctx<'_>, nodes: &[Node], tail: Vec<String>) -> Option<Classic> 
             );
             continue;
         }
-        // Routes: each goes to this neighbor only, as in ExaBGP.
+        // Routes: each goes to this neighbor only, as in ExaBGP. Counted before
+        // they are expanded: a template's routes are copied to each neighbor.
+        let count: usize = p.body.routes.iter().map(|i| i.spec.count()).sum();
+        expanded = expanded.saturating_add(count);
+        if expanded > route::FILE_ROUTES_MAX && !over {
+            ctx.error(&(p.at..p.at), format!(
+                "with neighbor {} this file expands to {expanded} routes or more (split, and the routes of templates and groups copied to each neighbor), more than the {} a classic file may give: split less, or write fewer neighbors per file",
+                nc.address,
+                route::FILE_ROUTES_MAX
+            ));
+            over = true;
+        }
         let mut mine: std::collections::HashSet<crate::bgp::Prefix> = Default::default();
-        for item in &p.body.routes {
-            for r in &item.spec.routes {
+        // Past the limit, no route is expanded (the file is refused anyway).
+        let items = if over { &[][..] } else { &p.body.routes[..] };
+        for item in items {
+            for r in &item.spec.routes() {
                 let at = item.spec.at..item.spec.at;
                 if !nc.families.contains(&r.prefix.family()) {
                     ctx.error(&at, format!(

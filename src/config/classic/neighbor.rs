@@ -228,10 +228,7 @@ impl Body {
             .routes
             .iter()
             .map(|r| RouteItem {
-                spec: RouteSpec {
-                    routes: r.spec.routes.clone(),
-                    at: r.spec.at,
-                },
+                spec: r.spec.clone(),
                 comments: r.comments.clone(),
             })
             .collect();
@@ -637,11 +634,7 @@ fn announce(ctx: &mut Ctx<'_>, children: &[Node], b: &mut Body) {
             let before = b.routes.len();
             one_route(ctx, n, b);
             if let Some(r) = b.routes.get(before) {
-                let wrong = r
-                    .spec
-                    .routes
-                    .iter()
-                    .any(|r| r.prefix.addr().is_ipv4() != (name == "ipv4"));
+                let wrong = r.spec.route.prefix.addr().is_ipv4() != (name == "ipv4");
                 if wrong {
                     ctx.error(
                         &(r.spec.at..r.spec.at),
