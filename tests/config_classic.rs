@@ -425,6 +425,13 @@ fn expanded_routes_are_capped_per_file() {
     assert_eq!(e.lines().count(), 1, "{e}");
 }
 
+/// `group-updates false` only changes how routes are packed into UPDATEs: accepted.
+#[test]
+fn group_updates_false_is_accepted() {
+    let c = load_text(&format!("{BASE}  group-updates false;\n}}\n")).unwrap();
+    assert_eq!(c.neighbors[0].peer_as, 2);
+}
+
 /// The property `exabgp migrate` promises: its TOML loads to the classic file's model.
 #[test]
 fn migrate_round_trips_every_fixture() {
@@ -551,7 +558,7 @@ fn unsupported_constructs_are_named_with_their_position() {
         ("  capability {\n    asn4 disable;\n  }\n", "t.conf:6:5: capability 'asn4 disable' is not supported"),
         ("  flow {\n  }\n", "t.conf:5:3: 'flow' is not supported"),
         ("  l2vpn {\n  }\n", "t.conf:5:3: 'l2vpn' is not supported"),
-        ("  group-updates false;\n", "t.conf:5:3: group-updates false is not supported"),
+        ("  group-updates maybe;\n", "t.conf:5:17: invalid value \"maybe\" for group-updates"),
         ("  auto-flush false;\n", "t.conf:5:3: auto-flush false is not supported"),
         ("  adj-rib-out false;\n", "t.conf:5:3: adj-rib-out false is not supported"),
         ("  host-name h1;\n", "t.conf:5:3: 'host-name' is not supported"),

@@ -438,7 +438,12 @@ pub(crate) fn read_body(ctx: &mut Ctx<'_>, children: &[Node], in_template: bool)
             }
             // Settings whose ExaBGP default is what exabgp-rs always does: the
             // default is accepted, the other value refused.
-            ("group-updates", None) => refuse_if(ctx, n, false, "group-updates false is not supported: exabgp-rs always packs the routes that share attributes into one UPDATE"),
+            // Only how routes are packed into UPDATEs (one per route in ExaBGP when
+            // false); the routes the peer ends with are the same. Accepted: it is in
+            // most of ExaBGP's examples.
+            ("group-updates", None) => {
+                boolean(ctx, n);
+            }
             ("auto-flush", None) => refuse_if(ctx, n, false, "auto-flush false is not supported: exabgp-rs sends API changes as they come (there is no 'flush' command)"),
             ("adj-rib-out", None) => refuse_if(ctx, n, false, "adj-rib-out false is not supported: exabgp-rs always keeps what it announced and sends it again when the session comes back"),
             ("adj-rib-in", None) => refuse_if(ctx, n, true, "adj-rib-in true is not supported: received routes are not stored for re-reading"),
