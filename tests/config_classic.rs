@@ -432,6 +432,26 @@ fn group_updates_false_is_accepted() {
     assert_eq!(c.neighbors[0].peer_as, 2);
 }
 
+/// `md5-ip` is accepted when it is the local-address (what exabgp-rs keys on).
+#[test]
+fn md5_ip_equal_to_local_address_is_accepted() {
+    let c = load_text(&format!(
+        "{BASE}  local-address 10.0.0.2;\n  md5-password s;\n  md5-ip 10.0.0.2;\n}}\n"
+    ))
+    .unwrap();
+    assert_eq!(c.neighbors[0].md5_password.as_deref(), Some("s"));
+    let e = load_text(&format!(
+        "{BASE}  local-address 10.0.0.2;\n  md5-ip 10.0.0.3;\n}}\n"
+    ))
+    .unwrap_err();
+    assert!(
+        e.starts_with("t.conf:6:3: md5-ip 10.0.0.3 is not the local-address of neighbor 10.0.0.1"),
+        "{e}"
+    );
+    let e = load_text(&format!("{BASE}  md5-ip 10.0.0.3;\n}}\n")).unwrap_err();
+    assert!(e.starts_with("t.conf:5:3: md5-ip 10.0.0.3 is not"), "{e}");
+}
+
 /// The property `exabgp migrate` promises: its TOML loads to the classic file's model.
 #[test]
 fn migrate_round_trips_every_fixture() {

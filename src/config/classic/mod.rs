@@ -513,6 +513,18 @@ fn finish_neighbor(ctx: &mut Ctx<'_>, p: &Pending) -> Option<NeighborConfig> {
             ok = false;
         }
     }
+    // ExaBGP's md5-ip is the local address the key is set for; ours is always the
+    // local-address (or the one the kernel picks).
+    if let Some(ip) = b.md5_ip {
+        if local_address != Some(ip) {
+            let at = b.set_at.get("md5-ip").copied().unwrap_or(p.at);
+            ctx.error(&(at..at), format!(
+                "md5-ip {ip} is not the local-address of neighbor {}: exabgp-rs keys MD5 on the local-address, so md5-ip is accepted only when it is that address",
+                p.address
+            ));
+            ok = false;
+        }
+    }
     if !ok {
         return None;
     }

@@ -35,6 +35,8 @@ pub(crate) struct Body {
     pub(crate) passive: Option<bool>,
     pub(crate) port: Option<u16>,
     pub(crate) md5_password: Option<String>,
+    /// `md5-ip`: accepted only when it is the local-address (checked by the caller).
+    pub(crate) md5_ip: Option<IpAddr>,
     pub(crate) description: Option<String>,
     pub(crate) families: Option<Vec<Family>>,
     /// `capability { graceful-restart [TIME|disable]; }`.
@@ -81,6 +83,7 @@ const SCALARS: &[&str] = &[
     "passive",
     "connect",
     "md5-password",
+    "md5-ip",
     "description",
     "graceful-restart",
 ];
@@ -257,7 +260,6 @@ const REFUSED_SETTINGS: &[(&str, &str)] = &[
     ("incoming-ttl", "TTL security (GTSM) is not supported"),
     ("ttl-security", "TTL security (GTSM) is not supported"),
     ("multihop", "TTL settings are not supported"),
-    ("md5-ip", "the MD5 key applies to the neighbor address"),
     ("source-interface", "binding to an interface is not supported: use local-address"),
     ("add-path", "ADD-PATH is not supported"),
     ("nexthop", "extended next-hop (RFC 8950) is not supported"),
@@ -423,6 +425,14 @@ pub(crate) fn read_body(ctx: &mut Ctx<'_>, children: &[Node], in_template: bool)
                         ctx.error(&(w.at..w.at), "md5-password must be 1 to 80 bytes (the Linux limit)");
                     } else {
                         b.md5_password = Some(w.text.clone());
+                    }
+                }
+            }
+            ("md5-ip", None) => {
+                if let Some(w) = one(ctx, n, "an IP address") {
+                    match w.text.parse::<IpAddr>() {
+                        Ok(a) => b.md5_ip = Some(a),
+                        Err(_) => ctx.error(&(w.at..w.at), format!("invalid md5-ip \"{}\", expected an IP address", w.text)),
                     }
                 }
             }
