@@ -452,6 +452,17 @@ fn md5_ip_equal_to_local_address_is_accepted() {
     assert!(e.starts_with("t.conf:5:3: md5-ip 10.0.0.3 is not"), "{e}");
 }
 
+/// The comments of a template (before its neighbor block and before its `}`) are
+/// carried by `exabgp migrate` too.
+#[test]
+fn migrate_keeps_template_comments() {
+    let text = "template {\n  # before the template neighbor\n  neighbor t {\n    local-as 1;\n    # at the end of the template\n  }\n}\nneighbor 10.0.0.1 {\n  inherit t;\n  router-id 1.1.1.1;\n  peer-as 2;\n}\n";
+    let c = classic::parse(text, "x").unwrap();
+    let toml = classic_to_toml(&c, "x");
+    assert!(toml.contains("# before the template neighbor\n"), "{toml}");
+    assert!(toml.contains("# at the end of the template\n"), "{toml}");
+}
+
 /// The property `exabgp migrate` promises: its TOML loads to the classic file's model.
 #[test]
 fn migrate_round_trips_every_fixture() {

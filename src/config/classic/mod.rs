@@ -151,6 +151,8 @@ fn top(ctx: &mut Ctx<'_>, nodes: &[Node], tail: Vec<String>) -> Option<Classic> 
             for t in c {
                 match (t.keyword().as_str(), t.args(), &t.children) {
                     ("neighbor", [name], Some(body)) => {
+                        // Written before `neighbor NAME {` and before its `}`.
+                        comments.head.extend(t.comments.iter().cloned());
                         let b = read_body(ctx, body, true);
                         comments.head.extend(b.comments.iter().cloned());
                         if templates.insert(name.text.clone(), b).is_some() {
