@@ -463,6 +463,19 @@ fn migrate_keeps_template_comments() {
     assert!(toml.contains("# at the end of the template\n"), "{toml}");
 }
 
+/// A comment holding a bare CR or another control character still migrates to
+/// loadable TOML (the character escaped).
+#[test]
+fn migrate_escapes_control_characters_in_comments() {
+    let text = format!("# a\rb\x01c\x7fd\te\n{BASE}}}\n");
+    let c = classic::parse(&text, "x").unwrap();
+    let toml = classic_to_toml(&c, "x");
+    assert!(toml.contains("# a\\u{d}b\\u{1}c\\u{7f}d\te\n"), "{toml}");
+    let mut back = parse_str(&toml, "m.toml").unwrap_or_else(|e| panic!("{e}\n{toml}"));
+    back.source = c.config.source.clone();
+    assert_eq!(back, c.config);
+}
+
 /// The property `exabgp migrate` promises: its TOML loads to the classic file's model.
 #[test]
 fn migrate_round_trips_every_fixture() {

@@ -29,12 +29,23 @@ pub fn migrate_file(path: &Path) -> Result<String, ConfigError> {
     Ok(to_toml(&c, &name))
 }
 
+/// Each line as a TOML comment. TOML allows no control character but tab in a
+/// comment (a bare CR or a NUL made the TOML unloadable): those are written as
+/// their `\u{..}` escape.
 fn comments(out: &mut String, lines: &[String]) {
     for l in lines {
         if l.is_empty() {
             out.push_str("#\n");
         } else {
-            let _ = writeln!(out, "# {l}");
+            out.push_str("# ");
+            for c in l.chars() {
+                if c.is_control() && c != '\t' {
+                    let _ = write!(out, "{}", c.escape_unicode());
+                } else {
+                    out.push(c);
+                }
+            }
+            out.push('\n');
         }
     }
 }
