@@ -476,6 +476,18 @@ fn migrate_escapes_control_characters_in_comments() {
     assert_eq!(back, c.config);
 }
 
+/// A comment on the line of a statement (`hold-time 90; # slow`) stays with that
+/// statement, not with the next one.
+#[test]
+fn same_line_comment_stays_with_its_statement() {
+    let text = format!("{BASE}  static {{\n    route 10.1.0.0/16 next-hop self; # the first\n    route 10.2.0.0/16 next-hop self;\n  }}\n}}\n");
+    let c = classic::parse(&text, "x").unwrap();
+    assert_eq!(
+        c.comments.routes,
+        vec![vec!["the first".to_string()], Vec::new()]
+    );
+}
+
 /// The property `exabgp migrate` promises: its TOML loads to the classic file's model.
 #[test]
 fn migrate_round_trips_every_fixture() {
