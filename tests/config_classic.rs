@@ -612,6 +612,8 @@ fn unsupported_constructs_are_named_with_their_position() {
         ("  capability {\n    graceful-restart 4096;\n  }\n", "t.conf:6:22: invalid graceful-restart \"4096\", expected 0 to 4095 seconds or disable"),
         ("  capability {\n    add-path send/receive;\n  }\n", "t.conf:6:5: capability 'add-path' is not supported"),
         ("  capability {\n    asn4 disable;\n  }\n", "t.conf:6:5: capability 'asn4 disable' is not supported"),
+        ("  capability {\n    asn4 disabel;\n  }\n", "t.conf:6:10: invalid value for capability asn4, expected enable or disable"),
+        ("  capability {\n    route-refresh nonsense;\n  }\n", "t.conf:6:19: invalid value for capability route-refresh"),
         ("  flow {\n  }\n", "t.conf:5:3: 'flow' is not supported"),
         ("  l2vpn {\n  }\n", "t.conf:5:3: 'l2vpn' is not supported"),
         ("  group-updates maybe;\n", "t.conf:5:17: invalid value \"maybe\" for group-updates"),
@@ -653,6 +655,7 @@ fn top_level_errors() {
         ("}\n", "t.conf:1:1: unmatched '}'"),
         ("process p {\n  run /bin/true;\n}\n", "t.conf:1:1: no neighbor is configured"),
         ("process p {\n  encoder xml;\n}\n", "t.conf:2:3: invalid encoder"),
+        ("process p {\n  run /bin/true;\n  respawn bogus;\n}\n", "t.conf:3:11: invalid respawn"),
         (
             "process p {\n  run /bin/true;\n}\nneighbor 10.0.0.1 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n  api {\n    processes [ p ];\n  }\n}\nneighbor 10.0.0.2 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n}\n",
             "t.conf:9:17: process 'p' is named by the api of some neighbors but not of neighbor 10.0.0.2",

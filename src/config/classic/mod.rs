@@ -597,13 +597,17 @@ fn read_process(
                 }
             },
             ("respawn", false) => {
-                let off = c.args().first().is_some_and(|w| {
-                    matches!(
-                        w.text.to_ascii_lowercase().as_str(),
-                        "false" | "disable" | "disabled"
-                    )
-                });
-                if off {
+                let value = c.args().first().map(|w| w.text.to_ascii_lowercase());
+                let off = matches!(value.as_deref(), Some("false" | "disable" | "disabled"));
+                let on = matches!(value.as_deref(), None | Some("true" | "enable" | "enabled"));
+                if !on && !off || c.args().len() > 1 {
+                    let w = c.args().get(usize::from(on || off)).map_or(c.at, |w| w.at);
+                    ctx.error(
+                        &(w..w),
+                        "invalid respawn, expected respawn; respawn true; or respawn false;",
+                    );
+                    ok = false;
+                } else if off {
                     ctx.error(&at, "respawn false is not supported: exabgp-rs restarts a helper that exits (5 times in 60 s at most)");
                     ok = false;
                 }

@@ -549,7 +549,11 @@ fn capabilities(ctx: &mut Ctx<'_>, children: &[Node], b: &mut Body) {
         match key.as_str() {
             // Always sent by exabgp-rs.
             "route-refresh" | "asn4" | "extended-message" => {
-                if off {
+                let on = matches!(value.as_deref(), None | Some("enable" | "enabled" | "true"));
+                if !on && !off {
+                    let w = n.args().first().map_or(n.at, |w| w.at);
+                    ctx.error(&(w..w), format!("invalid value for capability {key}, expected enable or disable"));
+                } else if off {
                     ctx.error(&at, format!("capability '{key} disable' is not supported: exabgp-rs always announces {key}"));
                 }
             }
