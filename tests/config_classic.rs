@@ -488,6 +488,19 @@ fn same_line_comment_stays_with_its_statement() {
     );
 }
 
+/// A second `family` block adds to the first (ExaBGP appends).
+#[test]
+fn family_blocks_add_up() {
+    let c = load_text(&format!(
+        "{BASE}  family {{\n    ipv6 unicast;\n  }}\n  family {{\n    ipv4 unicast;\n  }}\n}}\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        c.neighbors[0].families,
+        vec![Family::IPV6_UNICAST, Family::IPV4_UNICAST]
+    );
+}
+
 /// The property `exabgp migrate` promises: its TOML loads to the classic file's model.
 #[test]
 fn migrate_round_trips_every_fixture() {

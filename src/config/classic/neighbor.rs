@@ -468,7 +468,17 @@ pub(crate) fn read_body(ctx: &mut Ctx<'_>, children: &[Node], in_template: bool)
                     }
                 }
             }
-            ("family", Some(c)) => b.families = families(ctx, c),
+            // A second family block adds to the first, as in ExaBGP.
+            ("family", Some(c)) => {
+                if let Some(fs) = families(ctx, c) {
+                    let mine = b.families.get_or_insert_with(Vec::new);
+                    for f in fs {
+                        if !mine.contains(&f) {
+                            mine.push(f);
+                        }
+                    }
+                }
+            }
             ("capability", Some(c)) => capabilities(ctx, c, &mut b),
             ("static", Some(c)) => statics(ctx, c, &mut b),
             ("announce", Some(c)) => announce(ctx, c, &mut b),
