@@ -647,6 +647,7 @@ fn unsupported_constructs_are_named_with_their_position() {
         ("  inherit nothing;\n", "t.conf:5:11: inherit names template 'nothing', which is not defined"),
         ("  hold-time 2;\n", "t.conf:5:13: invalid hold-time \"2\", expected 0 or 3 to 65535 seconds"),
         ("  hold-time 90\n", "t.conf:5:3: missing ';'"),
+        ("  md5-password ab\\cd;\n", "t.conf:5:18: a backslash outside quotes is not supported"),
     ];
     for (inner, want) in cases {
         let text = format!("{BASE}{inner}}}\nprocess p {{\n  run /bin/true;\n}}\n");

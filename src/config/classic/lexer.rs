@@ -6,7 +6,8 @@
 //! closes one; `[`, `]`, `(`, `)` and `,` are words of their own; `"..."` and
 //! `'...'` quote a word (blanks and `#;{}` inside it are kept); `#` starts a comment
 //! that runs to the end of the line. As in ExaBGP, a statement ends on its own line
-//! unless the line ends with a backslash; a line left with words but no `;`, `{`
+//! unless the line ends with a backslash (any other backslash outside quotes is
+//! refused: ExaBGP would unescape it); a line left with words but no `;`, `{`
 //! or `}` is an error (ExaBGP: "invalid syntax line N").
 
 /// One word of a statement.
@@ -92,6 +93,14 @@ pub(crate) fn statements(text: &str) -> Result<(Vec<Statement>, Vec<String>), Le
                 if matches!(chars.peek(), Some((_, '\n'))) {
                     chars.next();
                 }
+            }
+            '\\' => {
+                // ExaBGP unescapes the whole line (`ab\cd` is `abcd` there); here
+                // escapes work only inside quotes: refuse rather than differ.
+                return Err((
+                    i,
+                    "a backslash outside quotes is not supported (ExaBGP would read it as an escape): quote the word, e.g. md5-password \"ab\\\\cd\"; (a backslash at the end of a line continues the statement)".to_string(),
+                ));
             }
             '\n' => {
                 ended_on_this_line = false;
