@@ -501,6 +501,23 @@ fn family_blocks_add_up() {
     );
 }
 
+/// The community names ExaBGP accepts: `nopeer`, `no_export`, `no_advertise`.
+#[test]
+fn exabgp_community_names_are_accepted() {
+    let c = load_text(&format!(
+        "{BASE}  static {{\n    route 10.1.0.0/16 next-hop self community [ nopeer no_export no_advertise ];\n  }}\n}}\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        c.routes[0].route.attributes.communities,
+        vec![
+            Community::NO_PEER,
+            Community::NO_EXPORT,
+            Community::NO_ADVERTISE
+        ]
+    );
+}
+
 /// The property `exabgp migrate` promises: its TOML loads to the classic file's model.
 #[test]
 fn migrate_round_trips_every_fixture() {

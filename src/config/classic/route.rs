@@ -92,6 +92,16 @@ fn err(ctx: &mut Ctx<'_>, at: usize, m: impl Into<String>) {
     ctx.error(&(at..at), m);
 }
 
+/// ExaBGP's spellings of the well-known communities that the shared parser does
+/// not know (it takes `no-peer`, and `_` for `-` as in `no_export`).
+fn community_alias(s: &str) -> &str {
+    if s.eq_ignore_ascii_case("nopeer") {
+        "no-peer"
+    } else {
+        s
+    }
+}
+
 /// The words after a value keyword: `[ a b , c ]` or a single word. None: reported.
 fn list<'w>(
     ctx: &mut Ctx<'_>,
@@ -236,7 +246,9 @@ pub(crate) fn parse_route(ctx: &mut Ctx<'_>, keyword: &Word, words: &[Word]) -> 
                 };
                 for v in items {
                     let r = match key.as_str() {
-                        "community" => parse_community(&v.text).map(|c| a.communities.push(c)),
+                        "community" => {
+                            parse_community(community_alias(&v.text)).map(|c| a.communities.push(c))
+                        }
                         "large-community" => {
                             parse_large_community(&v.text).map(|c| a.large_communities.push(c))
                         }
