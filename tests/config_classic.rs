@@ -518,6 +518,26 @@ fn exabgp_community_names_are_accepted() {
     );
 }
 
+/// `exabgp migrate` on a TOML file says so (it said "missing ';'").
+#[test]
+fn migrate_of_a_toml_file_says_it_is_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.toml");
+    std::fs::write(&path, "[global]\nrouter-id = \"1.1.1.1\"\nlocal-as = 1\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_exabgp"))
+        .arg("migrate")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(
+        err.contains("x.toml:1:1: the file is already TOML"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
 /// The property `exabgp migrate` promises: its TOML loads to the classic file's model.
 #[test]
 fn migrate_round_trips_every_fixture() {

@@ -10,7 +10,8 @@ use super::classic::{self, Classic};
 use super::error::{ConfigError, Diagnostic};
 use super::render::render_neighbor;
 
-/// Read `path` as ExaBGP's syntax (whatever its extension) and return the TOML.
+/// Read `path` as ExaBGP's syntax (whatever its extension) and return the TOML; a
+/// file whose content is already TOML is an error saying so.
 pub fn migrate_file(path: &Path) -> Result<String, ConfigError> {
     let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
@@ -25,6 +26,15 @@ pub fn migrate_file(path: &Path) -> Result<String, ConfigError> {
             message: "the file is not UTF-8 text".to_string(),
         }])
     })?;
+    // Decided by the content alone (a classic file may be named .toml).
+    if !classic::is_classic(Path::new(""), &text) {
+        return Err(ConfigError::Invalid(vec![Diagnostic {
+            file: name,
+            line: 1,
+            col: 1,
+            message: "the file is already TOML (it starts with a table or key = value): nothing to migrate; check it with exabgp validate".to_string(),
+        }]));
+    }
     let c = classic::parse_file(&text, path)?;
     Ok(to_toml(&c, &name))
 }
