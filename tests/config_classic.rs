@@ -318,6 +318,226 @@ fn group_settings_and_routes_reach_each_neighbor() {
     );
 }
 
+/// ExaBGP's inherit overwrites the neighbor's single-valued settings with the
+/// template's (and A's with B's for inherit [ A B ]): exabgp-rs refuses a setting
+/// given twice with different values, naming both places; families add up.
+#[test]
+fn inherit_conflicts_are_refused_and_families_add_up() {
+    let tpl = "template {\n  neighbor A {\n    hold-time 30;\n    peer-as 2;\n    family {\n      ipv4 unicast;\n    }\n  }\n  neighbor B {\n    peer-as 3;\n  }\n}\n";
+    // The neighbor's own hold-time against the template's.
+    let e = load_text(&format!(
+        "{tpl}neighbor 10.0.0.1 {{\n  inherit A;\n  router-id 1.1.1.1;\n  local-as 1;\n  hold-time 90;\n}}\n"
+    ))
+    .unwrap_err();
+    assert!(
+        e.lines().any(|l| l.starts_with(
+            "t.conf:17:3: hold-time is set here and, to a different value, at t.conf:3:5"
+        )),
+        "{e}"
+    );
+    // Two templates: A's peer-as against B's.
+    let e = load_text(&format!(
+        "{tpl}neighbor 10.0.0.1 {{\n  inherit [ A B ];\n  router-id 1.1.1.1;\n  local-as 1;\n}}\n"
+    ))
+    .unwrap_err();
+    assert!(
+        e.lines().any(|l| l.starts_with(
+            "t.conf:4:5: peer-as is set here and, to a different value, at t.conf:10:5"
+        )),
+        "{e}"
+    );
+    // The same value twice is fine; the families are the union.
+    let c = load_text(&format!(
+        "{tpl}neighbor 10.0.0.1 {{\n  inherit A;\n  router-id 1.1.1.1;\n  local-as 1;\n  hold-time 30;\n  family {{\n    ipv6 unicast;\n  }}\n}}\n"
+    ))
+    .unwrap();
+    let n = &c.neighbors[0];
+    assert_eq!((n.hold_time, n.peer_as), (30, 2));
+    assert_eq!(n.families, vec![Family::IPV6_UNICAST, Family::IPV4_UNICAST]);
+    // A group's setting against its neighbor's.
+    let e = load_text("group g {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n  neighbor 10.0.0.1 {\n    peer-as 5;\n  }\n}\n").unwrap_err();
+    assert!(
+        e.lines().any(|l| l.starts_with(
+            "t.conf:6:5: peer-as is set here and, to a different value, at t.conf:4:3"
+        )),
+        "{e}"
+    );
+}
+
+/// Neighbors naming one process with the same events, in any order, are accepted.
+#[test]
+fn same_events_from_every_neighbor_are_accepted() {
+    let c = load_text("process p {\n  run /bin/true;\n}\nneighbor 10.0.0.1 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n  api {\n    processes [ p ];\n    neighbor-changes;\n    receive {\n      update;\n    }\n  }\n}\nneighbor 10.0.0.2 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n  api {\n    processes [ p ];\n    receive {\n      update;\n    }\n    neighbor-changes;\n  }\n}\n").unwrap();
+    assert_eq!(
+        c.processes[0].receive,
+        vec![ReceiveKind::Update, ReceiveKind::State]
+    );
+}
+
+/// Deep nesting is an error at the block too deep, not a stack overflow (the
+/// loader also runs on reload): `exabgp validate` exits 78, not 134.
+#[test]
+fn deep_nesting_is_refused_with_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("deep.conf");
+    let mut text = String::from("neighbor 127.0.0.2 {\n");
+    for _ in 0..100_000 {
+        text.push_str("a {\n");
+    }
+    std::fs::write(&path, &text).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_exabgp"))
+        .arg("validate")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    // Line 1 is the neighbor (depth 1); line 33 opens the 33rd block.
+    assert!(
+        err.contains("deep.conf:33:1: blocks nested more than 32 deep"),
+        "{err}"
+    );
+}
+
+/// The routes of a template are copied to each neighbor inheriting it: the file's
+/// total (split expanded) is counted before anything is expanded and refused past
+/// 1,000,000 (20 split /64 of a /48 in a template of 20 neighbors were 26M routes).
+#[test]
+fn expanded_routes_are_capped_per_file() {
+    let mut text = String::from("template {\n  neighbor t {\n    router-id 1.1.1.1;\n    local-as 1;\n    peer-as 2;\n    static {\n");
+    for i in 0..2 {
+        text.push_str(&format!(
+            "      route 2001:db8:{i}::/48 next-hop 2001:db8::1 split /64;\n"
+        ));
+    }
+    text.push_str("    }\n  }\n}\n");
+    // 8 neighbors x 131072 routes = 1048576.
+    for n in 1..=8 {
+        text.push_str(&format!("neighbor 10.0.0.{n} {{\n  inherit t;\n}}\n"));
+    }
+    let e = load_text(&text).unwrap_err();
+    assert!(
+        e.lines().any(|l| l.starts_with(
+            "t.conf:33:1: with neighbor 10.0.0.8 this file expands to 1048576 routes or more"
+        )),
+        "{e}"
+    );
+    assert_eq!(e.lines().count(), 1, "{e}");
+}
+
+/// `group-updates false` only changes how routes are packed into UPDATEs: accepted.
+#[test]
+fn group_updates_false_is_accepted() {
+    let c = load_text(&format!("{BASE}  group-updates false;\n}}\n")).unwrap();
+    assert_eq!(c.neighbors[0].peer_as, 2);
+}
+
+/// `md5-ip` is accepted when it is the local-address (what exabgp-rs keys on).
+#[test]
+fn md5_ip_equal_to_local_address_is_accepted() {
+    let c = load_text(&format!(
+        "{BASE}  local-address 10.0.0.2;\n  md5-password s;\n  md5-ip 10.0.0.2;\n}}\n"
+    ))
+    .unwrap();
+    assert_eq!(c.neighbors[0].md5_password.as_deref(), Some("s"));
+    let e = load_text(&format!(
+        "{BASE}  local-address 10.0.0.2;\n  md5-ip 10.0.0.3;\n}}\n"
+    ))
+    .unwrap_err();
+    assert!(
+        e.starts_with("t.conf:6:3: md5-ip 10.0.0.3 is not the local-address of neighbor 10.0.0.1"),
+        "{e}"
+    );
+    let e = load_text(&format!("{BASE}  md5-ip 10.0.0.3;\n}}\n")).unwrap_err();
+    assert!(e.starts_with("t.conf:5:3: md5-ip 10.0.0.3 is not"), "{e}");
+}
+
+/// The comments of a template (before its neighbor block and before its `}`) are
+/// carried by `exabgp migrate` too.
+#[test]
+fn migrate_keeps_template_comments() {
+    let text = "template {\n  # before the template neighbor\n  neighbor t {\n    local-as 1;\n    # at the end of the template\n  }\n}\nneighbor 10.0.0.1 {\n  inherit t;\n  router-id 1.1.1.1;\n  peer-as 2;\n}\n";
+    let c = classic::parse(text, "x").unwrap();
+    let toml = classic_to_toml(&c, "x");
+    assert!(toml.contains("# before the template neighbor\n"), "{toml}");
+    assert!(toml.contains("# at the end of the template\n"), "{toml}");
+}
+
+/// A comment holding a bare CR or another control character still migrates to
+/// loadable TOML (the character escaped).
+#[test]
+fn migrate_escapes_control_characters_in_comments() {
+    let text = format!("# a\rb\x01c\x7fd\te\n{BASE}}}\n");
+    let c = classic::parse(&text, "x").unwrap();
+    let toml = classic_to_toml(&c, "x");
+    assert!(toml.contains("# a\\u{d}b\\u{1}c\\u{7f}d\te\n"), "{toml}");
+    let mut back = parse_str(&toml, "m.toml").unwrap_or_else(|e| panic!("{e}\n{toml}"));
+    back.source = c.config.source.clone();
+    assert_eq!(back, c.config);
+}
+
+/// A comment on the line of a statement (`hold-time 90; # slow`) stays with that
+/// statement, not with the next one.
+#[test]
+fn same_line_comment_stays_with_its_statement() {
+    let text = format!("{BASE}  static {{\n    route 10.1.0.0/16 next-hop self; # the first\n    route 10.2.0.0/16 next-hop self;\n  }}\n}}\n");
+    let c = classic::parse(&text, "x").unwrap();
+    assert_eq!(
+        c.comments.routes,
+        vec![vec!["the first".to_string()], Vec::new()]
+    );
+}
+
+/// A second `family` block adds to the first (ExaBGP appends).
+#[test]
+fn family_blocks_add_up() {
+    let c = load_text(&format!(
+        "{BASE}  family {{\n    ipv6 unicast;\n  }}\n  family {{\n    ipv4 unicast;\n  }}\n}}\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        c.neighbors[0].families,
+        vec![Family::IPV6_UNICAST, Family::IPV4_UNICAST]
+    );
+}
+
+/// The community names ExaBGP accepts: `nopeer`, `no_export`, `no_advertise`.
+#[test]
+fn exabgp_community_names_are_accepted() {
+    let c = load_text(&format!(
+        "{BASE}  static {{\n    route 10.1.0.0/16 next-hop self community [ nopeer no_export no_advertise ];\n  }}\n}}\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        c.routes[0].route.attributes.communities,
+        vec![
+            Community::NO_PEER,
+            Community::NO_EXPORT,
+            Community::NO_ADVERTISE
+        ]
+    );
+}
+
+/// `exabgp migrate` on a TOML file says so (it said "missing ';'").
+#[test]
+fn migrate_of_a_toml_file_says_it_is_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.toml");
+    std::fs::write(&path, "[global]\nrouter-id = \"1.1.1.1\"\nlocal-as = 1\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_exabgp"))
+        .arg("migrate")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(
+        err.contains("x.toml:1:1: the file is already TOML"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
 /// The property `exabgp migrate` promises: its TOML loads to the classic file's model.
 #[test]
 fn migrate_round_trips_every_fixture() {
@@ -442,9 +662,11 @@ fn unsupported_constructs_are_named_with_their_position() {
         ("  capability {\n    graceful-restart 4096;\n  }\n", "t.conf:6:22: invalid graceful-restart \"4096\", expected 0 to 4095 seconds or disable"),
         ("  capability {\n    add-path send/receive;\n  }\n", "t.conf:6:5: capability 'add-path' is not supported"),
         ("  capability {\n    asn4 disable;\n  }\n", "t.conf:6:5: capability 'asn4 disable' is not supported"),
+        ("  capability {\n    asn4 disabel;\n  }\n", "t.conf:6:10: invalid value for capability asn4, expected enable or disable"),
+        ("  capability {\n    route-refresh nonsense;\n  }\n", "t.conf:6:19: invalid value for capability route-refresh"),
         ("  flow {\n  }\n", "t.conf:5:3: 'flow' is not supported"),
         ("  l2vpn {\n  }\n", "t.conf:5:3: 'l2vpn' is not supported"),
-        ("  group-updates false;\n", "t.conf:5:3: group-updates false is not supported"),
+        ("  group-updates maybe;\n", "t.conf:5:17: invalid value \"maybe\" for group-updates"),
         ("  auto-flush false;\n", "t.conf:5:3: auto-flush false is not supported"),
         ("  adj-rib-out false;\n", "t.conf:5:3: adj-rib-out false is not supported"),
         ("  host-name h1;\n", "t.conf:5:3: 'host-name' is not supported"),
@@ -462,6 +684,7 @@ fn unsupported_constructs_are_named_with_their_position() {
         ("  inherit nothing;\n", "t.conf:5:11: inherit names template 'nothing', which is not defined"),
         ("  hold-time 2;\n", "t.conf:5:13: invalid hold-time \"2\", expected 0 or 3 to 65535 seconds"),
         ("  hold-time 90\n", "t.conf:5:3: missing ';'"),
+        ("  md5-password ab\\cd;\n", "t.conf:5:18: a backslash outside quotes is not supported"),
     ];
     for (inner, want) in cases {
         let text = format!("{BASE}{inner}}}\nprocess p {{\n  run /bin/true;\n}}\n");
@@ -483,6 +706,7 @@ fn top_level_errors() {
         ("}\n", "t.conf:1:1: unmatched '}'"),
         ("process p {\n  run /bin/true;\n}\n", "t.conf:1:1: no neighbor is configured"),
         ("process p {\n  encoder xml;\n}\n", "t.conf:2:3: invalid encoder"),
+        ("process p {\n  run /bin/true;\n  respawn bogus;\n}\n", "t.conf:3:11: invalid respawn"),
         (
             "process p {\n  run /bin/true;\n}\nneighbor 10.0.0.1 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n  api {\n    processes [ p ];\n  }\n}\nneighbor 10.0.0.2 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n}\n",
             "t.conf:9:17: process 'p' is named by the api of some neighbors but not of neighbor 10.0.0.2",
@@ -494,6 +718,14 @@ fn top_level_errors() {
         (
             "neighbor 10.0.0.1 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n}\nneighbor 10.0.0.1 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n}\n",
             "t.conf:6:1: neighbor 10.0.0.1 is defined twice",
+        ),
+        (
+            "process p {\n  run /bin/true;\n}\nneighbor 10.0.0.1 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n  api {\n    processes [ p ];\n    receive {\n      update;\n    }\n  }\n}\nneighbor 10.0.0.2 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n  api {\n    processes [ p ];\n    receive {\n      update;\n      open;\n    }\n  }\n}\n",
+            "t.conf:20:17: process 'p' is given other events (receive / neighbor-changes / negotiated) by the api of neighbor 10.0.0.2 than by that of neighbor 10.0.0.1",
+        ),
+        (
+            "process p {\n  run /bin/true;\n}\nneighbor 10.0.0.1 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n  api {\n    processes [ p ];\n    neighbor-changes;\n  }\n}\nneighbor 10.0.0.2 {\n  router-id 1.1.1.1;\n  local-as 1;\n  peer-as 2;\n  api {\n    processes [ p ];\n  }\n}\n",
+            "t.conf:18:17: process 'p' is given other events",
         ),
     ];
     for (text, want) in cases {

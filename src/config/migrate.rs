@@ -10,7 +10,8 @@ use super::classic::{self, Classic};
 use super::error::{ConfigError, Diagnostic};
 use super::render::render_neighbor;
 
-/// Read `path` as ExaBGP's syntax (whatever its extension) and return the TOML.
+/// Read `path` as ExaBGP's syntax (whatever its extension) and return the TOML; a
+/// file whose content is already TOML is an error saying so.
 pub fn migrate_file(path: &Path) -> Result<String, ConfigError> {
     let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
@@ -25,16 +26,36 @@ pub fn migrate_file(path: &Path) -> Result<String, ConfigError> {
             message: "the file is not UTF-8 text".to_string(),
         }])
     })?;
+    // Decided by the content alone (a classic file may be named .toml).
+    if !classic::is_classic(Path::new(""), &text) {
+        return Err(ConfigError::Invalid(vec![Diagnostic {
+            file: name,
+            line: 1,
+            col: 1,
+            message: "the file is already TOML (it starts with a table or key = value): nothing to migrate; check it with exabgp validate".to_string(),
+        }]));
+    }
     let c = classic::parse_file(&text, path)?;
     Ok(to_toml(&c, &name))
 }
 
+/// Each line as a TOML comment. TOML allows no control character but tab in a
+/// comment (a bare CR or a NUL made the TOML unloadable): those are written as
+/// their `\u{..}` escape.
 fn comments(out: &mut String, lines: &[String]) {
     for l in lines {
         if l.is_empty() {
             out.push_str("#\n");
         } else {
-            let _ = writeln!(out, "# {l}");
+            out.push_str("# ");
+            for c in l.chars() {
+                if c.is_control() && c != '\t' {
+                    let _ = write!(out, "{}", c.escape_unicode());
+                } else {
+                    out.push(c);
+                }
+            }
+            out.push('\n');
         }
     }
 }

@@ -6,7 +6,8 @@
 //! closes one; `[`, `]`, `(`, `)` and `,` are words of their own; `"..."` and
 //! `'...'` quote a word (blanks and `#;{}` inside it are kept); `#` starts a comment
 //! that runs to the end of the line. As in ExaBGP, a statement ends on its own line
-//! unless the line ends with a backslash; a line left with words but no `;`, `{`
+//! unless the line ends with a backslash (any other backslash outside quotes is
+//! refused: ExaBGP would unescape it); a line left with words but no `;`, `{`
 //! or `}` is an error (ExaBGP: "invalid syntax line N").
 
 /// One word of a statement.
@@ -44,7 +45,7 @@ pub(crate) type LexError = (usize, String);
 
 /// Cut `text` into statements; comments after the last statement are returned too.
 pub(crate) fn statements(text: &str) -> Result<(Vec<Statement>, Vec<String>), LexError> {
-    let mut out = Vec::new();
+    let mut out: Vec<Statement> = Vec::new();
     let mut words: Vec<Word> = Vec::new();
     let mut comments: Vec<String> = Vec::new();
     let mut chars = text.char_indices().peekable();
@@ -56,6 +57,10 @@ pub(crate) fn statements(text: &str) -> Result<(Vec<Statement>, Vec<String>), Le
             words.push(Word { text, at });
         }
     }
+
+    // Whether a statement ended on the line being read: a comment after it on the
+    // same line (`hold-time 90; # slow`) is that statement's.
+    let mut ended_on_this_line = false;
 
     while let Some((i, c)) = chars.next() {
         match c {
@@ -69,7 +74,13 @@ pub(crate) fn statements(text: &str) -> Result<(Vec<Statement>, Vec<String>), Le
                     comment.push(*c);
                     chars.next();
                 }
-                comments.push(comment.trim().to_string());
+                let comment = comment.trim().to_string();
+                match out.last_mut() {
+                    Some(last) if ended_on_this_line && words.is_empty() => {
+                        last.comments.push(comment)
+                    }
+                    _ => comments.push(comment),
+                }
             }
             '\\' if matches!(chars.peek(), Some((_, '\n'))) => {
                 // A continuation: the statement goes on on the next line.
@@ -83,7 +94,16 @@ pub(crate) fn statements(text: &str) -> Result<(Vec<Statement>, Vec<String>), Le
                     chars.next();
                 }
             }
+            '\\' => {
+                // ExaBGP unescapes the whole line (`ab\cd` is `abcd` there); here
+                // escapes work only inside quotes: refuse rather than differ.
+                return Err((
+                    i,
+                    "a backslash outside quotes is not supported (ExaBGP would read it as an escape): quote the word, e.g. md5-password \"ab\\\\cd\"; (a backslash at the end of a line continues the statement)".to_string(),
+                ));
+            }
             '\n' => {
+                ended_on_this_line = false;
                 flush(&mut word, &mut words);
                 if let Some(first) = words.first() {
                     return Err((
@@ -116,6 +136,7 @@ pub(crate) fn statements(text: &str) -> Result<(Vec<Statement>, Vec<String>), Le
                     end_at: i,
                     comments: std::mem::take(&mut comments),
                 });
+                ended_on_this_line = true;
             }
             '[' | ']' | '(' | ')' | ',' => {
                 flush(&mut word, &mut words);
@@ -182,9 +203,10 @@ mod tests {
         assert_eq!(st.len(), 4);
         assert_eq!(texts(&st[0]), ["neighbor", "10.0.0.1"]);
         assert_eq!(st[0].end, End::Open);
-        assert_eq!(st[0].comments, ["top"]);
+        // A comment after a statement on its line is that statement's.
+        assert_eq!(st[0].comments, ["top", "here"]);
         assert_eq!(texts(&st[1]), ["description", "a; b"]);
-        assert_eq!(st[1].comments, ["here"]);
+        assert!(st[1].comments.is_empty());
         assert_eq!(
             texts(&st[2]),
             ["community", "[", "65000:1", ",", "65000:2", "]"]

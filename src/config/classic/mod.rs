@@ -151,6 +151,8 @@ fn top(ctx: &mut Ctx<'_>, nodes: &[Node], tail: Vec<String>) -> Option<Classic> 
             for t in c {
                 match (t.keyword().as_str(), t.args(), &t.children) {
                     ("neighbor", [name], Some(body)) => {
+                        // Written before `neighbor NAME {` and before its `}`.
+                        comments.head.extend(t.comments.iter().cloned());
                         let b = read_body(ctx, body, true);
                         comments.head.extend(b.comments.iter().cloned());
                         if templates.insert(name.text.clone(), b).is_some() {
@@ -244,7 +246,13 @@ fn top(ctx: &mut Ctx<'_>, nodes: &[Node], tail: Vec<String>) -> Option<Classic> 
     // Which neighbors name each process in their api, and what they want.
     let mut users: BTreeMap<String, (Vec<IpAddr>, Vec<ReceiveKind>)> = BTreeMap::new();
     let mut first_use: BTreeMap<String, usize> = BTreeMap::new();
+    // The events the first neighbor naming each process asks for, for comparison
+    // with the others'.
+    let mut wants: BTreeMap<String, (Vec<ReceiveKind>, IpAddr)> = BTreeMap::new();
 
+    // Routes expanded so far, and whether FILE_ROUTES_MAX was passed (said once).
+    let mut expanded: usize = 0;
+    let mut over = false;
     for p in pending {
         let Some(nc) = finish_neighbor(ctx, &p) else {
             continue;
@@ -256,10 +264,23 @@ fn top(ctx: &mut Ctx<'_>, nodes: &[Node], tail: Vec<String>) -> Option<Classic> 
             );
             continue;
         }
-        // Routes: each goes to this neighbor only, as in ExaBGP.
+        // Routes: each goes to this neighbor only, as in ExaBGP. Counted before
+        // they are expanded: a template's routes are copied to each neighbor.
+        let count: usize = p.body.routes.iter().map(|i| i.spec.count()).sum();
+        expanded = expanded.saturating_add(count);
+        if expanded > route::FILE_ROUTES_MAX && !over {
+            ctx.error(&(p.at..p.at), format!(
+                "with neighbor {} this file expands to {expanded} routes or more (split, and the routes of templates and groups copied to each neighbor), more than the {} a classic file may give: split less, or write fewer neighbors per file",
+                nc.address,
+                route::FILE_ROUTES_MAX
+            ));
+            over = true;
+        }
         let mut mine: std::collections::HashSet<crate::bgp::Prefix> = Default::default();
-        for item in &p.body.routes {
-            for r in &item.spec.routes {
+        // Past the limit, no route is expanded (the file is refused anyway).
+        let items = if over { &[][..] } else { &p.body.routes[..] };
+        for item in items {
+            for r in &item.spec.routes() {
                 let at = item.spec.at..item.spec.at;
                 if !nc.families.contains(&r.prefix.family()) {
                     ctx.error(&at, format!(
@@ -285,6 +306,8 @@ fn top(ctx: &mut Ctx<'_>, nodes: &[Node], tail: Vec<String>) -> Option<Classic> 
                 comments.routes.push(item.comments.clone());
             }
         }
+        // What this neighbor asks of each process (over all its api blocks).
+        let mut asks: BTreeMap<String, (Vec<ReceiveKind>, usize)> = BTreeMap::new();
         for api in &p.body.apis {
             for (name, at) in &api.processes {
                 if !processes.iter().any(|(x, _, _)| &x.name == name) {
@@ -296,10 +319,32 @@ fn top(ctx: &mut Ctx<'_>, nodes: &[Node], tail: Vec<String>) -> Option<Classic> 
                 if !e.0.contains(&nc.address) {
                     e.0.push(nc.address);
                 }
+                let mine = asks.entry(name.clone()).or_insert((Vec::new(), *at));
                 for k in &api.receive {
                     if !e.1.contains(k) {
                         e.1.push(*k);
                     }
+                    if !mine.0.contains(k) {
+                        mine.0.push(*k);
+                    }
+                }
+            }
+        }
+        for (name, (kinds, at)) in asks {
+            // Both lists hold each kind once: the same length and one inside the
+            // other is the same set.
+            let same =
+                |a: &[ReceiveKind]| a.len() == kinds.len() && a.iter().all(|k| kinds.contains(k));
+            match wants.get(&name) {
+                Some((first, addr)) if !same(first) => {
+                    ctx.error(&(at..at), format!(
+                        "process '{name}' is given other events (receive / neighbor-changes / negotiated) by the api of neighbor {} than by that of neighbor {addr}: exabgp-rs sends a helper one set of events for every neighbor, ExaBGP sends each neighbor's own; give every neighbor's api the same set for this process, or split the file",
+                        nc.address
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    wants.insert(name, (kinds, nc.address));
                 }
             }
         }
@@ -418,14 +463,15 @@ fn read_neighbor(
     };
     let mut body = read_body(ctx, children, false);
     body.comments.splice(0..0, n.comments.iter().cloned());
+    let who = n.args().first().map_or("?", |w| w.text.as_str());
     for (name, wat) in std::mem::take(&mut body.inherit) {
         match templates.get(&name) {
-            Some(t) => body.inherit_from(t),
+            Some(t) => body.inherit_from(ctx, t, who),
             None => ctx.error(&(wat..wat), format!("inherit names template '{name}', which is not defined (template {{ neighbor {name} {{ ... }} }})")),
         }
     }
     if let Some(g) = group {
-        body.inherit_from(g);
+        body.inherit_from(ctx, g, who);
     }
     Some(Pending {
         address: address?,
@@ -468,6 +514,18 @@ fn finish_neighbor(ctx: &mut Ctx<'_>, p: &Pending) -> Option<NeighborConfig> {
                     p.address
                 ),
             );
+            ok = false;
+        }
+    }
+    // ExaBGP's md5-ip is the local address the key is set for; ours is always the
+    // local-address (or the one the kernel picks).
+    if let Some(ip) = b.md5_ip {
+        if local_address != Some(ip) {
+            let at = b.set_at.get("md5-ip").copied().unwrap_or(p.at);
+            ctx.error(&(at..at), format!(
+                "md5-ip {ip} is not the local-address of neighbor {}: exabgp-rs keys MD5 on the local-address, so md5-ip is accepted only when it is that address",
+                p.address
+            ));
             ok = false;
         }
     }
@@ -541,13 +599,17 @@ fn read_process(
                 }
             },
             ("respawn", false) => {
-                let off = c.args().first().is_some_and(|w| {
-                    matches!(
-                        w.text.to_ascii_lowercase().as_str(),
-                        "false" | "disable" | "disabled"
-                    )
-                });
-                if off {
+                let value = c.args().first().map(|w| w.text.to_ascii_lowercase());
+                let off = matches!(value.as_deref(), Some("false" | "disable" | "disabled"));
+                let on = matches!(value.as_deref(), None | Some("true" | "enable" | "enabled"));
+                if !on && !off || c.args().len() > 1 {
+                    let w = c.args().get(usize::from(on || off)).map_or(c.at, |w| w.at);
+                    ctx.error(
+                        &(w..w),
+                        "invalid respawn, expected respawn; respawn true; or respawn false;",
+                    );
+                    ok = false;
+                } else if off {
                     ctx.error(&at, "respawn false is not supported: exabgp-rs restarts a helper that exits (5 times in 60 s at most)");
                     ok = false;
                 }

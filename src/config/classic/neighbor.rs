@@ -35,6 +35,8 @@ pub(crate) struct Body {
     pub(crate) passive: Option<bool>,
     pub(crate) port: Option<u16>,
     pub(crate) md5_password: Option<String>,
+    /// `md5-ip`: accepted only when it is the local-address (checked by the caller).
+    pub(crate) md5_ip: Option<IpAddr>,
     pub(crate) description: Option<String>,
     pub(crate) families: Option<Vec<Family>>,
     /// `capability { graceful-restart [TIME|disable]; }`.
@@ -42,6 +44,8 @@ pub(crate) struct Body {
     pub(crate) routes: Vec<RouteItem>,
     pub(crate) apis: Vec<Api>,
     pub(crate) inherit: Vec<(String, usize)>,
+    /// Where each single-valued setting (a [`SCALARS`] keyword) was written.
+    pub(crate) set_at: std::collections::BTreeMap<&'static str, usize>,
     /// Comments of the block and of its settings.
     pub(crate) comments: Vec<String>,
 }
@@ -68,35 +72,166 @@ impl Graceful {
     }
 }
 
-impl Body {
-    /// Fill what this body did not say from `other` (a template or a group): as in
-    /// ExaBGP, a setting (and a whole `family` block) written here wins; routes and
-    /// api blocks add up, the inherited ones first.
-    pub(crate) fn inherit_from(&mut self, other: &Body) {
-        fn fill<T: Clone>(a: &mut Option<T>, b: &Option<T>) {
-            if a.is_none() {
-                a.clone_from(b);
+/// The settings of a body that hold one value (their keyword as written); where
+/// each was written is kept in [`Body::set_at`] to name both places of a conflict.
+const SCALARS: &[&str] = &[
+    "router-id",
+    "local-address",
+    "local-as",
+    "peer-as",
+    "hold-time",
+    "passive",
+    "connect",
+    "md5-password",
+    "md5-ip",
+    "description",
+    "graceful-restart",
+];
+
+/// Take `b` into `a` (see [`Body::inherit_from`]); a conflict is reported at `a`'s
+/// place, naming `b`'s.
+fn merge_one<T: Clone + PartialEq>(
+    ctx: &mut Ctx<'_>,
+    name: &'static str,
+    who: &str,
+    a: &mut Option<T>,
+    a_at: &mut std::collections::BTreeMap<&'static str, usize>,
+    b: &Option<T>,
+    b_at: &std::collections::BTreeMap<&'static str, usize>,
+) {
+    let Some(bv) = b else { return };
+    match a {
+        None => {
+            *a = Some(bv.clone());
+            if let Some(at) = b_at.get(name) {
+                a_at.insert(name, *at);
             }
         }
-        fill(&mut self.router_id, &other.router_id);
-        fill(&mut self.local_address, &other.local_address);
-        fill(&mut self.local_as, &other.local_as);
-        fill(&mut self.peer_as, &other.peer_as);
-        fill(&mut self.hold_time, &other.hold_time);
-        fill(&mut self.passive, &other.passive);
-        fill(&mut self.port, &other.port);
-        fill(&mut self.md5_password, &other.md5_password);
-        fill(&mut self.description, &other.description);
-        fill(&mut self.families, &other.families);
-        fill(&mut self.graceful_restart, &other.graceful_restart);
+        Some(av) if av == bv => {}
+        Some(_) => {
+            let here = a_at.get(name).copied().unwrap_or(0);
+            let there = b_at.get(name).copied().unwrap_or(0);
+            let (line, col) = ctx.index.position(there);
+            let file = ctx.file;
+            ctx.error(
+                &(here..here),
+                format!(
+                    "{name} is set here and, to a different value, at {file}:{line}:{col}, both for neighbor {who} (through inherit or its group): ExaBGP would keep the template's value over the neighbor's (and the last template of inherit [ ... ]); exabgp-rs refuses the ambiguity, set {name} in one place"
+                ),
+            );
+        }
+    }
+}
+
+impl Body {
+    /// Take in `other` (a template or a group) for the neighbor `who`. ExaBGP applies
+    /// `inherit` at the end of the neighbor block (scope.py `transfer`): a
+    /// template's single-valued setting overwrites the neighbor's (with
+    /// `inherit [ A B ]`, B's wins) and lists add up. Here a setting given on both
+    /// sides with different values is refused, naming both places (identical
+    /// values are fine); families are the union; routes and api blocks add up, the
+    /// inherited ones first.
+    pub(crate) fn inherit_from(&mut self, ctx: &mut Ctx<'_>, other: &Body, who: &str) {
+        let at = &mut self.set_at;
+        let o = &other.set_at;
+        merge_one(
+            ctx,
+            "router-id",
+            who,
+            &mut self.router_id,
+            at,
+            &other.router_id,
+            o,
+        );
+        merge_one(
+            ctx,
+            "local-address",
+            who,
+            &mut self.local_address,
+            at,
+            &other.local_address,
+            o,
+        );
+        merge_one(
+            ctx,
+            "local-as",
+            who,
+            &mut self.local_as,
+            at,
+            &other.local_as,
+            o,
+        );
+        merge_one(
+            ctx,
+            "peer-as",
+            who,
+            &mut self.peer_as,
+            at,
+            &other.peer_as,
+            o,
+        );
+        merge_one(
+            ctx,
+            "hold-time",
+            who,
+            &mut self.hold_time,
+            at,
+            &other.hold_time,
+            o,
+        );
+        merge_one(
+            ctx,
+            "passive",
+            who,
+            &mut self.passive,
+            at,
+            &other.passive,
+            o,
+        );
+        merge_one(ctx, "connect", who, &mut self.port, at, &other.port, o);
+        merge_one(
+            ctx,
+            "md5-password",
+            who,
+            &mut self.md5_password,
+            at,
+            &other.md5_password,
+            o,
+        );
+        merge_one(
+            ctx,
+            "description",
+            who,
+            &mut self.description,
+            at,
+            &other.description,
+            o,
+        );
+        merge_one(
+            ctx,
+            "graceful-restart",
+            who,
+            &mut self.graceful_restart,
+            at,
+            &other.graceful_restart,
+            o,
+        );
+        match (&mut self.families, &other.families) {
+            (Some(mine), Some(theirs)) => {
+                for f in theirs {
+                    if !mine.contains(f) {
+                        mine.push(*f);
+                    }
+                }
+            }
+            (None, Some(theirs)) => self.families = Some(theirs.clone()),
+            _ => {}
+        }
         let mut routes: Vec<RouteItem> = other
             .routes
             .iter()
             .map(|r| RouteItem {
-                spec: RouteSpec {
-                    routes: r.spec.routes.clone(),
-                    at: r.spec.at,
-                },
+                spec: r.spec.clone(),
                 comments: r.comments.clone(),
             })
             .collect();
@@ -125,7 +260,6 @@ const REFUSED_SETTINGS: &[(&str, &str)] = &[
     ("incoming-ttl", "TTL security (GTSM) is not supported"),
     ("ttl-security", "TTL security (GTSM) is not supported"),
     ("multihop", "TTL settings are not supported"),
-    ("md5-ip", "the MD5 key applies to the neighbor address"),
     ("source-interface", "binding to an interface is not supported: use local-address"),
     ("add-path", "ADD-PATH is not supported"),
     ("nexthop", "extended next-hop (RFC 8950) is not supported"),
@@ -259,6 +393,11 @@ pub(crate) fn read_body(ctx: &mut Ctx<'_>, children: &[Node], in_template: bool)
                 all_comments(c, &mut b.comments);
             }
         }
+        if n.children.is_none() {
+            if let Some(k) = SCALARS.iter().find(|k| **k == key) {
+                b.set_at.insert(k, n.at);
+            }
+        }
         match (key.as_str(), n.children.as_deref()) {
             ("router-id", None) => b.router_id = ipv4(ctx, n).or(b.router_id),
             ("local-address", None) => {
@@ -289,6 +428,14 @@ pub(crate) fn read_body(ctx: &mut Ctx<'_>, children: &[Node], in_template: bool)
                     }
                 }
             }
+            ("md5-ip", None) => {
+                if let Some(w) = one(ctx, n, "an IP address") {
+                    match w.text.parse::<IpAddr>() {
+                        Ok(a) => b.md5_ip = Some(a),
+                        Err(_) => ctx.error(&(w.at..w.at), format!("invalid md5-ip \"{}\", expected an IP address", w.text)),
+                    }
+                }
+            }
             ("md5-base64", None) => {
                 if boolean(ctx, n) == Some(true) {
                     ctx.error(&at, "md5-base64 true is not supported: write the password itself in md5-password");
@@ -301,7 +448,12 @@ pub(crate) fn read_body(ctx: &mut Ctx<'_>, children: &[Node], in_template: bool)
             }
             // Settings whose ExaBGP default is what exabgp-rs always does: the
             // default is accepted, the other value refused.
-            ("group-updates", None) => refuse_if(ctx, n, false, "group-updates false is not supported: exabgp-rs always packs the routes that share attributes into one UPDATE"),
+            // Only how routes are packed into UPDATEs (one per route in ExaBGP when
+            // false); the routes the peer ends with are the same. Accepted: it is in
+            // most of ExaBGP's examples.
+            ("group-updates", None) => {
+                boolean(ctx, n);
+            }
             ("auto-flush", None) => refuse_if(ctx, n, false, "auto-flush false is not supported: exabgp-rs sends API changes as they come (there is no 'flush' command)"),
             ("adj-rib-out", None) => refuse_if(ctx, n, false, "adj-rib-out false is not supported: exabgp-rs always keeps what it announced and sends it again when the session comes back"),
             ("adj-rib-in", None) => refuse_if(ctx, n, true, "adj-rib-in true is not supported: received routes are not stored for re-reading"),
@@ -316,7 +468,17 @@ pub(crate) fn read_body(ctx: &mut Ctx<'_>, children: &[Node], in_template: bool)
                     }
                 }
             }
-            ("family", Some(c)) => b.families = families(ctx, c),
+            // A second family block adds to the first, as in ExaBGP.
+            ("family", Some(c)) => {
+                if let Some(fs) = families(ctx, c) {
+                    let mine = b.families.get_or_insert_with(Vec::new);
+                    for f in fs {
+                        if !mine.contains(&f) {
+                            mine.push(f);
+                        }
+                    }
+                }
+            }
             ("capability", Some(c)) => capabilities(ctx, c, &mut b),
             ("static", Some(c)) => statics(ctx, c, &mut b),
             ("announce", Some(c)) => announce(ctx, c, &mut b),
@@ -397,21 +559,28 @@ fn capabilities(ctx: &mut Ctx<'_>, children: &[Node], b: &mut Body) {
         match key.as_str() {
             // Always sent by exabgp-rs.
             "route-refresh" | "asn4" | "extended-message" => {
-                if off {
+                let on = matches!(value.as_deref(), None | Some("enable" | "enabled" | "true"));
+                if !on && !off {
+                    let w = n.args().first().map_or(n.at, |w| w.at);
+                    ctx.error(&(w..w), format!("invalid value for capability {key}, expected enable or disable"));
+                } else if off {
                     ctx.error(&at, format!("capability '{key} disable' is not supported: exabgp-rs always announces {key}"));
                 }
             }
             // ExaBGP's capability.py: alone, the hold time; a number of seconds
             // up to 4095; or disable.
-            "graceful-restart" => match n.args() {
-                [] => b.graceful_restart = Some(Graceful::HoldTime),
-                _ if off => b.graceful_restart = Some(Graceful::Off),
-                _ => {
-                    if let Some(t) = number(ctx, n, "0 to 4095 seconds or disable", |v| v <= 4095) {
-                        b.graceful_restart = Some(Graceful::Seconds(t));
+            "graceful-restart" => {
+                b.set_at.insert("graceful-restart", n.at);
+                match n.args() {
+                    [] => b.graceful_restart = Some(Graceful::HoldTime),
+                    _ if off => b.graceful_restart = Some(Graceful::Off),
+                    _ => {
+                        if let Some(t) = number(ctx, n, "0 to 4095 seconds or disable", |v| v <= 4095) {
+                            b.graceful_restart = Some(Graceful::Seconds(t));
+                        }
                     }
                 }
-            },
+            }
             "add-path" | "multi-session" | "operational" | "aigp"
             | "nexthop" | "software-version" | "link-local-nexthop" | "paths-limit" => {
                 if !off {
@@ -494,11 +663,7 @@ fn announce(ctx: &mut Ctx<'_>, children: &[Node], b: &mut Body) {
             let before = b.routes.len();
             one_route(ctx, n, b);
             if let Some(r) = b.routes.get(before) {
-                let wrong = r
-                    .spec
-                    .routes
-                    .iter()
-                    .any(|r| r.prefix.addr().is_ipv4() != (name == "ipv4"));
+                let wrong = r.spec.route.prefix.addr().is_ipv4() != (name == "ipv4");
                 if wrong {
                     ctx.error(
                         &(r.spec.at..r.spec.at),

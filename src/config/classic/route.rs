@@ -46,16 +46,60 @@ const REFUSED: &[(&str, &str)] = &[
     ("local-as", "not a route attribute here"),
 ];
 
-/// One route as written, before it meets its neighbor: the expanded prefixes (one,
-/// or many with `split`) share the attributes.
+/// The most routes a classic file may expand to, `split` and the routes of
+/// templates and groups (copied to each neighbor) counted: each costs memory
+/// before any session starts. The TOML has no expansion, so no such limit.
+pub(crate) const FILE_ROUTES_MAX: usize = 1_000_000;
+
+/// One route as written, before it meets its neighbor: the prefix and its `split`
+/// length. The prefixes are expanded only once counted (see [`RouteSpec::count`]).
+#[derive(Clone)]
 pub(crate) struct RouteSpec {
-    pub(crate) routes: Vec<Route>,
+    /// The route of the prefix as written.
+    pub(crate) route: Route,
+    /// `split /N`: N (checked: at most [`SPLIT_MAX`] routes).
+    pub(crate) split: Option<u8>,
     /// Offset of the prefix, for messages about the route.
     pub(crate) at: usize,
 }
 
+impl RouteSpec {
+    /// How many routes [`RouteSpec::routes`] gives.
+    pub(crate) fn count(&self) -> usize {
+        match self.split {
+            Some(n) => 1usize << (n.saturating_sub(self.route.prefix.len()).min(31)),
+            None => 1,
+        }
+    }
+
+    /// The routes: one, or the prefix cut by `split`, sharing the attributes.
+    pub(crate) fn routes(&self) -> Vec<Route> {
+        match self.split {
+            Some(n) => split_prefix(self.route.prefix, n)
+                .into_iter()
+                .map(|prefix| Route {
+                    prefix,
+                    next_hop: self.route.next_hop,
+                    attributes: self.route.attributes.clone(),
+                })
+                .collect(),
+            None => vec![self.route.clone()],
+        }
+    }
+}
+
 fn err(ctx: &mut Ctx<'_>, at: usize, m: impl Into<String>) {
     ctx.error(&(at..at), m);
+}
+
+/// ExaBGP's spellings of the well-known communities that the shared parser does
+/// not know (it takes `no-peer`, and `_` for `-` as in `no_export`).
+fn community_alias(s: &str) -> &str {
+    if s.eq_ignore_ascii_case("nopeer") {
+        "no-peer"
+    } else {
+        s
+    }
 }
 
 /// The words after a value keyword: `[ a b , c ]` or a single word. None: reported.
@@ -202,7 +246,9 @@ pub(crate) fn parse_route(ctx: &mut Ctx<'_>, keyword: &Word, words: &[Word]) -> 
                 };
                 for v in items {
                     let r = match key.as_str() {
-                        "community" => parse_community(&v.text).map(|c| a.communities.push(c)),
+                        "community" => {
+                            parse_community(community_alias(&v.text)).map(|c| a.communities.push(c))
+                        }
                         "large-community" => {
                             parse_large_community(&v.text).map(|c| a.large_communities.push(c))
                         }
@@ -306,20 +352,13 @@ pub(crate) fn parse_route(ctx: &mut Ctx<'_>, keyword: &Word, words: &[Word]) -> 
     if !ok {
         return None;
     }
-    let attributes = Arc::new(a);
-    let prefixes = match split {
-        Some(n) => split_prefix(prefix, n),
-        None => vec![prefix],
-    };
     Some(RouteSpec {
-        routes: prefixes
-            .into_iter()
-            .map(|prefix| Route {
-                prefix,
-                next_hop,
-                attributes: attributes.clone(),
-            })
-            .collect(),
+        route: Route {
+            prefix,
+            next_hop,
+            attributes: Arc::new(a),
+        },
+        split,
         at: pw.at,
     })
 }

@@ -3,6 +3,12 @@
 
 use super::lexer::{End, LexError, Statement, Word};
 
+/// The deepest nesting of blocks read (ExaBGP's own go 5 deep). Reading and
+/// dropping the tree recurse once per level: without a limit, a file of
+/// thousands of `a {` would overflow the stack and abort the daemon (the loader
+/// also runs on reload).
+pub(crate) const MAX_DEPTH: usize = 32;
+
 /// A statement (`children` None) or a block (`children` Some).
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
@@ -35,16 +41,18 @@ pub(crate) fn build(
     tail: Vec<String>,
 ) -> Result<(Vec<Node>, Vec<String>), LexError> {
     let mut it = statements.into_iter();
-    let (nodes, close) = block(&mut it, None)?;
+    let (nodes, close) = block(&mut it, None, 0)?;
     debug_assert!(close.is_none());
     Ok((nodes, tail))
 }
 
 /// Read nodes until the `}` that closes `opened` (None: the end of the file). Returns
-/// the nodes and the comments written before that `}`.
+/// the nodes and the comments written before that `}`. `depth`: how many blocks
+/// enclose these nodes.
 fn block(
     it: &mut std::vec::IntoIter<Statement>,
     opened: Option<(usize, &str)>,
+    depth: usize,
 ) -> Result<(Vec<Node>, Option<Vec<String>>), LexError> {
     let mut nodes = Vec::new();
     while let Some(s) = it.next() {
@@ -75,13 +83,19 @@ fn block(
                         "a block needs a name before '{', e.g. 'neighbor 192.0.2.1 {'".to_string(),
                     ));
                 }
+                if depth >= MAX_DEPTH {
+                    return Err((
+                        at,
+                        format!("blocks nested more than {MAX_DEPTH} deep, expected a neighbor, template, group or process block holding at most a few levels"),
+                    ));
+                }
                 let name = s
                     .words
                     .iter()
                     .map(|w| w.text.as_str())
                     .collect::<Vec<_>>()
                     .join(" ");
-                let (children, close) = block(it, Some((at, &name)))?;
+                let (children, close) = block(it, Some((at, &name)), depth + 1)?;
                 let mut comments = s.comments;
                 comments.extend(close.unwrap_or_default());
                 nodes.push(Node {
