@@ -347,3 +347,86 @@ fn count_eor(events: &Path) -> usize {
         .filter(|l| l.contains("\"eor\""))
         .count()
 }
+
+/// After a kill -9 and a restart, a route a helper announces only some seconds
+/// after the daemon started never leaves gobgpd's RIB: our End-of-RIB waits for
+/// the helpers (`graceful::eor_settle`), so gobgpd does not purge the stale copy
+/// before the helper announced it again.
+#[test]
+fn a_helper_route_does_not_flap_at_gobgpd_across_our_kill_9() {
+    let dir = TestDir::new("gr-exa-helper");
+    let exa_ip: IpAddr = loopback_addr(215).into();
+    let addr: IpAddr = loopback_addr(216).into();
+    let (port, api_port) = (free_port(addr), free_port(addr));
+    let conf = dir.path.join("gobgpd.toml");
+    fs::write(&conf, gobgpd_toml(addr, port, exa_ip)).unwrap();
+    let g = start_gobgpd(&dir.path, &conf, addr, port, api_port, false, "gobgpd.log");
+
+    let (configured, late) = ("10.73.1.0/24", "10.73.2.0/24");
+    // The helper announces `late` 3 s after each session comes up (in a real
+    // deployment: a health check that needs a few seconds to pass).
+    let script = dir.path.join("late.sh");
+    fs::write(
+        &script,
+        format!(
+            "while read -r line; do\n  case \"$line\" in\n    *'\"up\"'*) sleep 3; echo 'announce route {late} next-hop 192.0.2.1' ;;\n  esac\ndone\n"
+        ),
+    )
+    .unwrap();
+    let helper = format!(
+        "\n[[process]]\nname = \"late\"\nrun = [\"/bin/sh\", \"{}\"]\nreceive = [\"state\"]\n",
+        script.display()
+    );
+    let config = g
+        .exabgp_config(EXA_AS, exa_ip)
+        .line("graceful-restart = 60\nhold-time = 30")
+        .route(configured, "192.0.2.1")
+        .line(&helper)
+        .build();
+    let mut exa = Exabgp::start(&dir.path, &config, None);
+    let both = wait_for(WAIT, || {
+        gobgp_routes(&g).filter(|r| has(r, configured) && has(r, late))
+    });
+    assert!(
+        both.is_some(),
+        "gobgpd never had both routes: {:?}\n{}",
+        gobgp_routes(&g),
+        exa.log()
+    );
+    exa.proc.signal(libc::SIGKILL);
+    assert!(
+        exa.proc.wait_exit(WAIT).is_some(),
+        "exabgp survived SIGKILL"
+    );
+    let down = wait_for(WAIT, || (!g.established(exa_ip)).then_some(()));
+    assert!(down.is_some(), "gobgpd did not see the session go");
+
+    let exa = Exabgp::start(&dir.path, &config, None);
+    exa.expect_log("R bit set", "the restart was not noticed");
+    // Until the session is back and both routes are fresh again, then 12 s more
+    // (past the 10 s End-of-RIB settle time), `late` never leaves gobgpd's RIB.
+    let until = Instant::now() + WAIT + Duration::from_secs(30);
+    let mut fresh_since: Option<Instant> = None;
+    while Instant::now() < until {
+        let r = gobgp_routes(&g).unwrap_or_default();
+        assert!(
+            has(&r, late) && has(&r, configured),
+            "a route disappeared at gobgpd: {r:?}\n{}",
+            exa.log()
+        );
+        let fresh = g.established(exa_ip) && r.iter().all(|(_, s)| !*s);
+        match (fresh, fresh_since) {
+            (true, None) => fresh_since = Some(Instant::now()),
+            (true, Some(t)) if t.elapsed() > Duration::from_secs(12) => break,
+            _ => {}
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let r = gobgp_routes(&g).unwrap_or_default();
+    assert!(
+        fresh_since.is_some_and(|t| t.elapsed() > Duration::from_secs(12)),
+        "the routes did not come back fresh: {r:?}\n{}",
+        exa.log()
+    );
+    exa.expect_log("End-of-RIB to", "End-of-RIB was not held back");
+}

@@ -25,7 +25,10 @@
 //!
 //! As the Restarting Speaker (§4.1): our capability is built in `session::open`
 //! (R bit from [`super::Neighbor::restarted`]); End-of-RIB follows our initial
-//! update on every session (`established::send_delta`).
+//! update on every session (`established::send_delta`), except on the first
+//! session after our restart, where it waits [`eor_settle`] for the helpers to
+//! announce their routes again (sent as they come), so the peer does not purge
+//! them at our End-of-RIB.
 
 use std::time::{Duration, Instant};
 
@@ -41,6 +44,28 @@ use crate::session::open::Negotiated;
 /// back (RFC 4724 §4.2 allows such an upper bound; 360 s is the common default
 /// of other implementations' "stale-path time").
 pub(super) const STALE_ROUTES_TIME: Duration = Duration::from_secs(360);
+
+/// How long End-of-RIB is held back on the first session after our own restart,
+/// at most: the helpers start with the daemon and announce their routes again
+/// over their first seconds; an End-of-RIB sent with the configured routes alone
+/// would make the peer purge theirs (RFC 4724 §4.2), and get them back a moment
+/// later. Capped by [`eor_settle`].
+pub(super) const EOR_SETTLE: Duration = Duration::from_secs(10);
+
+/// How long the End-of-RIB of a session waits after the initial update: none
+/// unless we restarted (`restarted`: the R bit went out) and graceful restart was
+/// negotiated; then [`EOR_SETTLE`], at most half of the peer's restart time and
+/// half of ours (`ours`), so the peer's timer never runs out first.
+pub(super) fn eor_settle(restarted: bool, ours: Option<u16>, n: &Negotiated) -> Option<Duration> {
+    let theirs = n.graceful_restart.as_ref()?.restart_time;
+    let ours = ours?;
+    if !restarted {
+        return None;
+    }
+    let cap = Duration::from_secs(u64::from(theirs.min(ours)) / 2);
+    let settle = EOR_SETTLE.min(cap);
+    (!settle.is_zero()).then_some(settle)
+}
 
 /// Stale routes held for a peer that is restarting.
 #[derive(Debug)]
@@ -219,6 +244,32 @@ mod tests {
         assert!(!keeps_routes(n(ERR_CEASE, false)));
         assert!(!keeps_routes(n(ERR_CEASE, true)));
         assert!(!keeps_routes(n(ERR_UPDATE, true)));
+    }
+
+    /// End-of-RIB waits only after our restart, with graceful restart on both
+    /// sides, and never longer than half of either restart time.
+    #[test]
+    fn end_of_rib_settle_time_and_its_caps() {
+        use crate::session::open::{local_open, negotiate};
+        let settle = |restarted, ours: Option<u16>, theirs: Option<u16>| {
+            let mut c = crate::session::neighbor::test_config();
+            c.graceful_restart = ours;
+            let mut p = c.clone();
+            p.graceful_restart = theirs;
+            p.router_id = "192.0.2.254".parse().unwrap();
+            (p.local_as, p.peer_as) = (c.peer_as, c.local_as);
+            let n = negotiate(&c, &local_open(&c, restarted), &local_open(&p, false)).unwrap();
+            eor_settle(restarted, ours, &n)
+        };
+        let s = Duration::from_secs;
+        assert_eq!(settle(true, Some(120), Some(120)), Some(EOR_SETTLE));
+        assert_eq!(settle(false, Some(120), Some(120)), None);
+        assert_eq!(settle(true, Some(120), None), None);
+        assert_eq!(settle(true, None, Some(120)), None);
+        assert_eq!(settle(true, Some(120), Some(8)), Some(s(4)));
+        assert_eq!(settle(true, Some(6), Some(120)), Some(s(3)));
+        assert_eq!(settle(true, Some(120), Some(1)), None);
+        assert_eq!(settle(true, Some(0), Some(120)), None);
     }
 
     #[test]

@@ -169,6 +169,9 @@ pub struct Neighbor {
     /// The NOTIFICATION sent or received on the current session, if any: decides
     /// whether a lost session keeps the peer's routes (`graceful`).
     notified: Option<graceful::Notified>,
+    /// When the End-of-RIB held back on the first session after our restart is
+    /// sent (`graceful::eor_settle`); None: not held back.
+    eor_at: Option<Instant>,
 }
 
 /// What the daemon can read of a neighbor without asking its task (which may be
@@ -243,6 +246,7 @@ impl Neighbor {
             restarted: super::restarted(),
             stale: None,
             notified: None,
+            eor_at: None,
         }
     }
 
