@@ -24,6 +24,13 @@ const GOBGP_AS: u32 = 65000;
 /// gobgpd's configuration: passive toward `peer`, graceful restart on (restart
 /// time 120 s) for the session and for ipv4-unicast.
 fn gobgpd_toml(addr: IpAddr, port: u16, peer: IpAddr) -> String {
+    gobgpd_toml_gr(addr, port, peer, true)
+}
+
+/// As [`gobgpd_toml`]; without `family_gr`, gobgpd's capability lists no family
+/// (a helper-only speaker: it keeps our routes, but preserves none of its own).
+fn gobgpd_toml_gr(addr: IpAddr, port: u16, peer: IpAddr, family_gr: bool) -> String {
+    let enabled = if family_gr { "true" } else { "false" };
     format!(
         "[global.config]\n  as = {GOBGP_AS}\n  router-id = \"192.0.2.254\"\n  port = {port}\n  local-address-list = [\"{addr}\"]\n\
          \n[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"{peer}\"\n    peer-as = {EXA_AS}\n\
@@ -31,7 +38,7 @@ fn gobgpd_toml(addr: IpAddr, port: u16, peer: IpAddr) -> String {
          \x20 [neighbors.timers.config]\n    idle-hold-time-after-reset = 1\n\
          \x20 [neighbors.graceful-restart.config]\n    enabled = true\n    restart-time = 120\n\
          \x20 [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = \"ipv4-unicast\"\n\
-         \x20   [neighbors.afi-safis.mp-graceful-restart.config]\n      enabled = true\n"
+         \x20   [neighbors.afi-safis.mp-graceful-restart.config]\n      enabled = {enabled}\n"
     )
 }
 
@@ -429,4 +436,43 @@ fn a_helper_route_does_not_flap_at_gobgpd_across_our_kill_9() {
         exa.log()
     );
     exa.expect_log("End-of-RIB to", "End-of-RIB was not held back");
+}
+
+/// RFC 4724 §4.2: a peer whose capability lists no family (gobgpd with graceful
+/// restart on, but not for ipv4-unicast) gets none of its routes kept: at its
+/// kill -9 our Adj-RIB-In drops them at once, not after its restart time.
+#[test]
+fn routes_of_a_family_gobgpd_does_not_list_are_not_kept() {
+    let dir = TestDir::new("gr-gobgp-nofam");
+    let exa_ip: IpAddr = loopback_addr(217).into();
+    let addr: IpAddr = loopback_addr(218).into();
+    let (port, api_port) = (free_port(addr), free_port(addr));
+    let conf = dir.path.join("gobgpd.toml");
+    fs::write(&conf, gobgpd_toml_gr(addr, port, exa_ip, false)).unwrap();
+    let mut g = start_gobgpd(&dir.path, &conf, addr, port, api_port, false, "gobgpd.log");
+    let prefix = "10.74.1.0/24";
+    g.add_route(prefix, "ipv4", "192.0.2.254", &[]);
+    let config = g
+        .exabgp_config(EXA_AS, exa_ip)
+        .line("graceful-restart = 60\nhold-time = 30")
+        .build();
+    let exa = Exabgp::start(&dir.path, &config, None);
+    exa.wait_received(prefix, "gobgpd");
+    g.proc.signal(libc::SIGKILL);
+    assert!(g.proc.wait_exit(WAIT).is_some(), "gobgpd survived SIGKILL");
+    exa.expect_log(
+        "down: peer closed the connection",
+        "the session loss was not seen",
+    );
+    let emptied = wait_for(WAIT, || {
+        let a = adj_rib_in(&dir.path);
+        (!a.contains(prefix)).then_some(())
+    });
+    assert!(
+        emptied.is_some(),
+        "{prefix} kept although gobgpd did not list ipv4-unicast: {}\n{}",
+        adj_rib_in(&dir.path),
+        exa.log()
+    );
+    assert!(!exa.log().contains("as stale"), "{}", exa.log());
 }

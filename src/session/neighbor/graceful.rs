@@ -7,7 +7,9 @@
 //!   silent: what a crashed or rebooting peer looks like when its kernel did not
 //!   close the connection; RFC 4724 §4.2 covers "termination of the TCP session",
 //!   and we end it only because the peer is gone): its Adj-RIB-In is kept, every
-//!   route marked stale, for the Restart Time the peer advertised. Any other
+//!   route marked stale, for the Restart Time the peer advertised; the routes of
+//!   a family its capability does not list are purged at once (none listed:
+//!   nothing is kept). Any other
 //!   NOTIFICATION, sent or received, ends the session the RFC 4271 way (RFC 4724
 //!   §4.2 applies to TCP termination only; RFC 8538 is not implemented);
 //! - the peer is back (Established): the stale routes of a family the new OPEN
@@ -107,6 +109,15 @@ impl Neighbor {
         if !keeps_routes(self.notified) || gr.restart_time == 0 {
             return false;
         }
+        // RFC 4724 §4.2: only the families listed in the peer's capability keep
+        // their routes; a peer that lists none (helper only) keeps nothing.
+        let (listed, unlisted): (Vec<Family>, Vec<Family>) = n
+            .families
+            .iter()
+            .partition(|f| gr.families.iter().any(|(g, _)| g == *f));
+        if listed.is_empty() {
+            return false;
+        }
         let held = self.rib_in.mark_stale();
         let restart_time = Duration::from_secs(u64::from(gr.restart_time));
         info!(
@@ -119,8 +130,14 @@ impl Neighbor {
         );
         self.stale = Some(Stale {
             deadline: Instant::now() + restart_time,
-            families: n.families.clone(),
+            families: listed,
         });
+        for f in unlisted {
+            self.purge_stale(
+                Some(f),
+                "family not in the peer's graceful restart capability",
+            );
+        }
         true
     }
 
