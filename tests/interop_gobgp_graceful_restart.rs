@@ -476,3 +476,85 @@ fn routes_of_a_family_gobgpd_does_not_list_are_not_kept() {
     );
     assert!(!exa.log().contains("as stale"), "{}", exa.log());
 }
+
+/// gobgpd (graceful restart on) killed with SIGKILL while exabgp records the
+/// `update` events: returns exabgp, the events file and
+/// the prefix our Adj-RIB-In now holds as stale.
+fn gobgpd_away_with_a_stale_route(dir: &TestDir, n: u8) -> (Exabgp, std::path::PathBuf, String) {
+    let exa_ip: IpAddr = loopback_addr(219 + 2 * n).into();
+    let addr: IpAddr = loopback_addr(220 + 2 * n).into();
+    let (port, api_port) = (free_port(addr), free_port(addr));
+    let conf = dir.path.join("gobgpd.toml");
+    fs::write(&conf, gobgpd_toml(addr, port, exa_ip)).unwrap();
+    let mut g = start_gobgpd(&dir.path, &conf, addr, port, api_port, false, "gobgpd.log");
+    let prefix = format!("10.75.{n}.0/24");
+    g.add_route(&prefix, "ipv4", "192.0.2.254", &[]);
+    let events = dir.path.join("events.log");
+    let helper = format!(
+        "\n[[process]]\nname = \"rec\"\nrun = [\"/bin/sh\", \"-c\", \"exec cat >> {}\"]\nencoder = \"json\"\nreceive = [\"update\"]\n",
+        events.display()
+    );
+    let config = g
+        .exabgp_config(EXA_AS, exa_ip)
+        .line("graceful-restart = 60\nhold-time = 30")
+        .line(&helper)
+        .build();
+    let exa = Exabgp::start(&dir.path, &config, None);
+    exa.wait_received(&prefix, "gobgpd");
+    g.proc.signal(libc::SIGKILL);
+    assert!(g.proc.wait_exit(WAIT).is_some(), "gobgpd survived SIGKILL");
+    let stale = wait_for(WAIT, || {
+        adj_rib_in(&dir.path).contains("(stale)").then_some(())
+    });
+    assert!(stale.is_some(), "not kept stale:\n{}", exa.log());
+    (exa, events, prefix)
+}
+
+/// Waits for an `update` event withdrawing `prefix`.
+fn wait_withdraw_event(events: &Path, prefix: &str, exa: &Exabgp) {
+    let seen = wait_for(WAIT, || {
+        let text = fs::read_to_string(events).unwrap_or_default();
+        text.lines()
+            .any(|l| l.contains("\"withdraw\"") && l.contains(prefix))
+            .then_some(())
+    });
+    assert!(
+        seen.is_some(),
+        "no withdraw event for {prefix}; events:\n{}\nlog:\n{}",
+        fs::read_to_string(events).unwrap_or_default(),
+        exa.log()
+    );
+}
+
+/// `clear adj-rib in` while gobgpd is away drops its stale routes and tells the
+/// helpers, as every other purge does.
+#[test]
+fn clearing_the_adj_rib_in_publishes_the_stale_routes_as_withdrawn() {
+    let dir = TestDir::new("gr-clear-in");
+    let (exa, events, prefix) = gobgpd_away_with_a_stale_route(&dir, 0);
+    let out = Command::new(env!("CARGO_BIN_EXE_exabgpcli"))
+        .arg("--socket")
+        .arg(dir.path.join("exabgp.sock"))
+        .args(["clear", "adj-rib", "in"])
+        .output()
+        .expect("run exabgpcli");
+    assert!(out.status.success(), "{out:?}");
+    wait_withdraw_event(&events, &prefix, &exa);
+    assert!(!adj_rib_in(&dir.path).contains(&prefix));
+}
+
+/// A reload that changes a session setting (hold-time) restarts the neighbor
+/// while gobgpd is away: its stale routes go, and the helpers are told.
+#[test]
+fn a_reload_restarting_the_neighbor_publishes_the_stale_routes_as_withdrawn() {
+    let dir = TestDir::new("gr-reload");
+    let (exa, events, prefix) = gobgpd_away_with_a_stale_route(&dir, 1);
+    let text = fs::read_to_string(&exa.config).unwrap();
+    fs::write(
+        &exa.config,
+        text.replace("hold-time = 30", "hold-time = 60"),
+    )
+    .unwrap();
+    exa.proc.signal(libc::SIGHUP);
+    wait_withdraw_event(&events, &prefix, &exa);
+}

@@ -199,6 +199,13 @@ impl Neighbor {
         }
     }
 
+    /// Every stale route goes now (a clear, a stop, a session that keeps
+    /// nothing), published as withdrawn; no timer is left.
+    pub(super) fn drop_stale(&mut self, why: &str) {
+        self.stale = None;
+        self.purge_stale(None, why);
+    }
+
     /// Removes the stale routes of `family` (all when None), logs and publishes
     /// them as withdrawn, one UPDATE event per family.
     pub(super) fn purge_stale(&mut self, family: Option<Family>, why: &str) {

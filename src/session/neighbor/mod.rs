@@ -290,6 +290,9 @@ impl Neighbor {
             match end {
                 End::Stop => {
                     self.down("stopped");
+                    // Stale routes of an earlier session, kept by a connection
+                    // that never got to Established: the task ends, they go.
+                    self.drop_stale("neighbor stopped");
                     return;
                 }
                 End::Down(reason) => {
@@ -354,8 +357,7 @@ impl Neighbor {
             self.stale.is_some()
         };
         if !kept {
-            self.purge_stale(None, reason);
-            self.stale = None;
+            self.drop_stale(reason);
             self.rib_in.clear();
         }
         self.notified = None;
