@@ -17,6 +17,8 @@
 //!   purged at once (§4.2); the others wait for the peer's End-of-RIB of that
 //!   family, while the routes it announces again become fresh;
 //! - End-of-RIB of a family: what is still stale in that family is purged (§4.2);
+//! - the session is lost again before that End-of-RIB: what is still stale is
+//!   purged before the routes are marked again (no endless keeping);
 //! - the Restart Time runs out before the peer is back, or [`STALE_ROUTES_TIME`]
 //!   after it is back without its End-of-RIB (the upper bound §4.2 allows):
 //!   every stale route is purged.
@@ -106,7 +108,8 @@ impl Neighbor {
         let Some(gr) = &n.graceful_restart else {
             return false;
         };
-        if !keeps_routes(self.notified) || gr.restart_time == 0 {
+        let secs = gr.restart_time;
+        if !keeps_routes(self.notified) || secs == 0 {
             return false;
         }
         // RFC 4724 §4.2: only the families listed in the peer's capability keep
@@ -118,15 +121,20 @@ impl Neighbor {
         if listed.is_empty() {
             return false;
         }
+        // Lost again before its End-of-RIB: what it did not announce again since
+        // the last loss is not kept once more (a peer that keeps reconnecting
+        // without End-of-RIB would keep it forever), as BIRD does.
+        if self.stale.is_some() {
+            self.drop_stale("the peer restarted again before its End-of-RIB");
+        }
         let held = self.rib_in.mark_stale();
-        let restart_time = Duration::from_secs(u64::from(gr.restart_time));
+        let restart_time = Duration::from_secs(u64::from(secs));
         info!(
             peer = %self.cfg.address,
             routes = held,
-            restart_time = gr.restart_time,
-            "graceful restart: keeping {held} routes from {} as stale for up to {}s",
+            restart_time = secs,
+            "graceful restart: keeping {held} routes from {} as stale for up to {secs}s",
             self.cfg.address,
-            gr.restart_time
         );
         self.stale = Some(Stale {
             deadline: Instant::now() + restart_time,
