@@ -24,6 +24,13 @@ const GOBGP_AS: u32 = 65000;
 /// gobgpd's configuration: passive toward `peer`, graceful restart on (restart
 /// time 120 s) for the session and for ipv4-unicast.
 fn gobgpd_toml(addr: IpAddr, port: u16, peer: IpAddr) -> String {
+    gobgpd_toml_gr(addr, port, peer, true)
+}
+
+/// As [`gobgpd_toml`]; without `family_gr`, gobgpd's capability lists no family
+/// (a helper-only speaker: it keeps our routes, but preserves none of its own).
+fn gobgpd_toml_gr(addr: IpAddr, port: u16, peer: IpAddr, family_gr: bool) -> String {
+    let enabled = if family_gr { "true" } else { "false" };
     format!(
         "[global.config]\n  as = {GOBGP_AS}\n  router-id = \"192.0.2.254\"\n  port = {port}\n  local-address-list = [\"{addr}\"]\n\
          \n[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"{peer}\"\n    peer-as = {EXA_AS}\n\
@@ -31,7 +38,7 @@ fn gobgpd_toml(addr: IpAddr, port: u16, peer: IpAddr) -> String {
          \x20 [neighbors.timers.config]\n    idle-hold-time-after-reset = 1\n\
          \x20 [neighbors.graceful-restart.config]\n    enabled = true\n    restart-time = 120\n\
          \x20 [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = \"ipv4-unicast\"\n\
-         \x20   [neighbors.afi-safis.mp-graceful-restart.config]\n      enabled = true\n"
+         \x20   [neighbors.afi-safis.mp-graceful-restart.config]\n      enabled = {enabled}\n"
     )
 }
 
@@ -346,4 +353,208 @@ fn count_eor(events: &Path) -> usize {
         .lines()
         .filter(|l| l.contains("\"eor\""))
         .count()
+}
+
+/// After a kill -9 and a restart, a route a helper announces only some seconds
+/// after the daemon started never leaves gobgpd's RIB: our End-of-RIB waits for
+/// the helpers (`graceful::eor_settle`), so gobgpd does not purge the stale copy
+/// before the helper announced it again.
+#[test]
+fn a_helper_route_does_not_flap_at_gobgpd_across_our_kill_9() {
+    let dir = TestDir::new("gr-exa-helper");
+    let exa_ip: IpAddr = loopback_addr(215).into();
+    let addr: IpAddr = loopback_addr(216).into();
+    let (port, api_port) = (free_port(addr), free_port(addr));
+    let conf = dir.path.join("gobgpd.toml");
+    fs::write(&conf, gobgpd_toml(addr, port, exa_ip)).unwrap();
+    let g = start_gobgpd(&dir.path, &conf, addr, port, api_port, false, "gobgpd.log");
+
+    let (configured, late) = ("10.73.1.0/24", "10.73.2.0/24");
+    // The helper announces `late` 3 s after each session comes up (in a real
+    // deployment: a health check that needs a few seconds to pass).
+    let script = dir.path.join("late.sh");
+    fs::write(
+        &script,
+        format!(
+            "while read -r line; do\n  case \"$line\" in\n    *'\"up\"'*) sleep 3; echo 'announce route {late} next-hop 192.0.2.1' ;;\n  esac\ndone\n"
+        ),
+    )
+    .unwrap();
+    let helper = format!(
+        "\n[[process]]\nname = \"late\"\nrun = [\"/bin/sh\", \"{}\"]\nreceive = [\"state\"]\n",
+        script.display()
+    );
+    let config = g
+        .exabgp_config(EXA_AS, exa_ip)
+        .line("graceful-restart = 60\nhold-time = 30")
+        .route(configured, "192.0.2.1")
+        .line(&helper)
+        .build();
+    let mut exa = Exabgp::start(&dir.path, &config, None);
+    let both = wait_for(WAIT, || {
+        gobgp_routes(&g).filter(|r| has(r, configured) && has(r, late))
+    });
+    assert!(
+        both.is_some(),
+        "gobgpd never had both routes: {:?}\n{}",
+        gobgp_routes(&g),
+        exa.log()
+    );
+    exa.proc.signal(libc::SIGKILL);
+    assert!(
+        exa.proc.wait_exit(WAIT).is_some(),
+        "exabgp survived SIGKILL"
+    );
+    let down = wait_for(WAIT, || (!g.established(exa_ip)).then_some(()));
+    assert!(down.is_some(), "gobgpd did not see the session go");
+
+    let exa = Exabgp::start(&dir.path, &config, None);
+    exa.expect_log("R bit set", "the restart was not noticed");
+    // Until the session is back and both routes are fresh again, then 12 s more
+    // (past the 10 s End-of-RIB settle time), `late` never leaves gobgpd's RIB.
+    let until = Instant::now() + WAIT + Duration::from_secs(30);
+    let mut fresh_since: Option<Instant> = None;
+    while Instant::now() < until {
+        let r = gobgp_routes(&g).unwrap_or_default();
+        assert!(
+            has(&r, late) && has(&r, configured),
+            "a route disappeared at gobgpd: {r:?}\n{}",
+            exa.log()
+        );
+        let fresh = g.established(exa_ip) && r.iter().all(|(_, s)| !*s);
+        match (fresh, fresh_since) {
+            (true, None) => fresh_since = Some(Instant::now()),
+            (true, Some(t)) if t.elapsed() > Duration::from_secs(12) => break,
+            _ => {}
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let r = gobgp_routes(&g).unwrap_or_default();
+    assert!(
+        fresh_since.is_some_and(|t| t.elapsed() > Duration::from_secs(12)),
+        "the routes did not come back fresh: {r:?}\n{}",
+        exa.log()
+    );
+    exa.expect_log("End-of-RIB to", "End-of-RIB was not held back");
+}
+
+/// RFC 4724 §4.2: a peer whose capability lists no family (gobgpd with graceful
+/// restart on, but not for ipv4-unicast) gets none of its routes kept: at its
+/// kill -9 our Adj-RIB-In drops them at once, not after its restart time.
+#[test]
+fn routes_of_a_family_gobgpd_does_not_list_are_not_kept() {
+    let dir = TestDir::new("gr-gobgp-nofam");
+    let exa_ip: IpAddr = loopback_addr(217).into();
+    let addr: IpAddr = loopback_addr(218).into();
+    let (port, api_port) = (free_port(addr), free_port(addr));
+    let conf = dir.path.join("gobgpd.toml");
+    fs::write(&conf, gobgpd_toml_gr(addr, port, exa_ip, false)).unwrap();
+    let mut g = start_gobgpd(&dir.path, &conf, addr, port, api_port, false, "gobgpd.log");
+    let prefix = "10.74.1.0/24";
+    g.add_route(prefix, "ipv4", "192.0.2.254", &[]);
+    let config = g
+        .exabgp_config(EXA_AS, exa_ip)
+        .line("graceful-restart = 60\nhold-time = 30")
+        .build();
+    let exa = Exabgp::start(&dir.path, &config, None);
+    exa.wait_received(prefix, "gobgpd");
+    g.proc.signal(libc::SIGKILL);
+    assert!(g.proc.wait_exit(WAIT).is_some(), "gobgpd survived SIGKILL");
+    exa.expect_log(
+        "down: peer closed the connection",
+        "the session loss was not seen",
+    );
+    let emptied = wait_for(WAIT, || {
+        let a = adj_rib_in(&dir.path);
+        (!a.contains(prefix)).then_some(())
+    });
+    assert!(
+        emptied.is_some(),
+        "{prefix} kept although gobgpd did not list ipv4-unicast: {}\n{}",
+        adj_rib_in(&dir.path),
+        exa.log()
+    );
+    assert!(!exa.log().contains("as stale"), "{}", exa.log());
+}
+
+/// gobgpd (graceful restart on) killed with SIGKILL while exabgp records the
+/// `update` events: returns exabgp, the events file and
+/// the prefix our Adj-RIB-In now holds as stale.
+fn gobgpd_away_with_a_stale_route(dir: &TestDir, n: u8) -> (Exabgp, std::path::PathBuf, String) {
+    let exa_ip: IpAddr = loopback_addr(219 + 2 * n).into();
+    let addr: IpAddr = loopback_addr(220 + 2 * n).into();
+    let (port, api_port) = (free_port(addr), free_port(addr));
+    let conf = dir.path.join("gobgpd.toml");
+    fs::write(&conf, gobgpd_toml(addr, port, exa_ip)).unwrap();
+    let mut g = start_gobgpd(&dir.path, &conf, addr, port, api_port, false, "gobgpd.log");
+    let prefix = format!("10.75.{n}.0/24");
+    g.add_route(&prefix, "ipv4", "192.0.2.254", &[]);
+    let events = dir.path.join("events.log");
+    let helper = format!(
+        "\n[[process]]\nname = \"rec\"\nrun = [\"/bin/sh\", \"-c\", \"exec cat >> {}\"]\nencoder = \"json\"\nreceive = [\"update\"]\n",
+        events.display()
+    );
+    let config = g
+        .exabgp_config(EXA_AS, exa_ip)
+        .line("graceful-restart = 60\nhold-time = 30")
+        .line(&helper)
+        .build();
+    let exa = Exabgp::start(&dir.path, &config, None);
+    exa.wait_received(&prefix, "gobgpd");
+    g.proc.signal(libc::SIGKILL);
+    assert!(g.proc.wait_exit(WAIT).is_some(), "gobgpd survived SIGKILL");
+    let stale = wait_for(WAIT, || {
+        adj_rib_in(&dir.path).contains("(stale)").then_some(())
+    });
+    assert!(stale.is_some(), "not kept stale:\n{}", exa.log());
+    (exa, events, prefix)
+}
+
+/// Waits for an `update` event withdrawing `prefix`.
+fn wait_withdraw_event(events: &Path, prefix: &str, exa: &Exabgp) {
+    let seen = wait_for(WAIT, || {
+        let text = fs::read_to_string(events).unwrap_or_default();
+        text.lines()
+            .any(|l| l.contains("\"withdraw\"") && l.contains(prefix))
+            .then_some(())
+    });
+    assert!(
+        seen.is_some(),
+        "no withdraw event for {prefix}; events:\n{}\nlog:\n{}",
+        fs::read_to_string(events).unwrap_or_default(),
+        exa.log()
+    );
+}
+
+/// `clear adj-rib in` while gobgpd is away drops its stale routes and tells the
+/// helpers, as every other purge does.
+#[test]
+fn clearing_the_adj_rib_in_publishes_the_stale_routes_as_withdrawn() {
+    let dir = TestDir::new("gr-clear-in");
+    let (exa, events, prefix) = gobgpd_away_with_a_stale_route(&dir, 0);
+    let out = Command::new(env!("CARGO_BIN_EXE_exabgpcli"))
+        .arg("--socket")
+        .arg(dir.path.join("exabgp.sock"))
+        .args(["clear", "adj-rib", "in"])
+        .output()
+        .expect("run exabgpcli");
+    assert!(out.status.success(), "{out:?}");
+    wait_withdraw_event(&events, &prefix, &exa);
+    assert!(!adj_rib_in(&dir.path).contains(&prefix));
+}
+
+/// A reload that changes a session setting (hold-time) restarts the neighbor
+/// while gobgpd is away: its stale routes go, and the helpers are told.
+#[test]
+fn a_reload_restarting_the_neighbor_publishes_the_stale_routes_as_withdrawn() {
+    let dir = TestDir::new("gr-reload");
+    let (exa, events, prefix) = gobgpd_away_with_a_stale_route(&dir, 1);
+    let text = fs::read_to_string(&exa.config).unwrap();
+    fs::write(
+        &exa.config,
+        text.replace("hold-time = 30", "hold-time = 60"),
+    )
+    .unwrap();
+    exa.proc.signal(libc::SIGHUP);
+    wait_withdraw_event(&events, &prefix, &exa);
 }

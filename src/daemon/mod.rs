@@ -198,6 +198,9 @@ pub async fn run(config: Config, io: DaemonIo) -> Result<(), DaemonError> {
     for n in neighbors {
         d.start_neighbor(n);
     }
+    // The R bit (graceful restart) is for the neighbors started now; one a reload
+    // adds later had no session with us before the restart.
+    crate::session::set_restarted(false);
     // The configuration the daemon starts with is generation 1 (metrics).
     crate::control::stats::board()
         .config_generation

@@ -3,7 +3,7 @@
 //! State bit of the Graceful Restart capability (RFC 4724 §4.1: "the BGP speaker
 //! has restarted").
 //!
-//! A file next to the control socket (`/run/exabgp/NAME.running` under the
+//! A file next to the control socket (`/run/exabgp/NAME.sock.running` under the
 //! shipped unit: the runtime directory, kept across restarts by
 //! RuntimeDirectoryPreserve=yes), created at start and removed only by a clean
 //! stop (every peer got its Cease). So:
@@ -17,19 +17,35 @@
 //! remove it. Not a lock: the control socket already refuses a second instance.
 
 use std::fs;
-use std::io;
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-/// The marker for a control socket at `socket` (its extension replaced).
+/// The marker for a control socket at `socket`: its whole name with `.running`
+/// appended, so sockets named `edge.v4` and `edge.v6` get a marker each.
 pub fn path_for(socket: &Path) -> PathBuf {
-    socket.with_extension("running")
+    let mut name = socket.as_os_str().to_owned();
+    name.push(".running");
+    PathBuf::from(name)
 }
 
 /// Creates the marker (holding our pid, for whoever looks); returns whether one
-/// was already there, i.e. the previous daemon did not stop cleanly.
+/// was already there, i.e. the previous daemon did not stop cleanly. Whatever is
+/// at `path` (a file, a symbolic link someone planted) is removed, never written
+/// through; the new file is created exclusively, without following links, and
+/// readable by its owner only.
 pub fn arm(path: &Path) -> io::Result<bool> {
-    let was_there = path.exists();
-    fs::write(path, format!("{}\n", std::process::id()))?;
+    let was_there = fs::symlink_metadata(path).is_ok();
+    if was_there {
+        fs::remove_file(path)?;
+    }
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
+    f.write_all(format!("{}\n", std::process::id()).as_bytes())?;
     Ok(was_there)
 }
 
@@ -50,7 +66,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("exabgp-marker-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         let p = path_for(&dir.join("edge1.sock"));
-        assert_eq!(p, dir.join("edge1.running"));
+        assert_eq!(p, dir.join("edge1.sock.running"));
         let _ = fs::remove_file(&p);
         assert!(!arm(&p).unwrap(), "first start");
         assert!(arm(&p).unwrap(), "start after an unclean stop");
@@ -58,6 +74,35 @@ mod tests {
         assert!(!arm(&p).unwrap(), "start after a clean stop");
         disarm(&p).unwrap();
         disarm(&p).unwrap();
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Socket names that differ only after a dot get a marker each.
+    #[test]
+    fn one_marker_per_socket_name() {
+        let a = path_for(Path::new("/run/exabgp/edge.v4"));
+        let b = path_for(Path::new("/run/exabgp/edge.v6"));
+        assert_ne!(a, b);
+        assert_eq!(a, Path::new("/run/exabgp/edge.v4.running"));
+    }
+
+    /// A symbolic link planted at the marker's path is replaced, not followed:
+    /// its target is left untouched.
+    #[test]
+    fn a_planted_link_is_not_followed() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("exabgp-marker-link-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("precious");
+        fs::write(&target, "keep me\n").unwrap();
+        let p = path_for(&dir.join("edge.sock"));
+        std::os::unix::fs::symlink(&target, &p).unwrap();
+        assert!(arm(&p).unwrap(), "a link there counts as a marker");
+        assert_eq!(fs::read_to_string(&target).unwrap(), "keep me\n");
+        let m = fs::symlink_metadata(&p).unwrap();
+        assert!(m.file_type().is_file());
+        assert_eq!(m.permissions().mode() & 0o777, 0o600);
         fs::remove_dir_all(&dir).unwrap();
     }
 }

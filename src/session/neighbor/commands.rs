@@ -39,7 +39,7 @@ impl Neighbor {
             }
             NeighborCommand::FlushOut | NeighborCommand::Teardown(_) => {}
             NeighborCommand::ClearIn => {
-                self.stale = None;
+                self.drop_stale("adj-rib in cleared");
                 self.rib_in.clear();
             }
             NeighborCommand::ClearOut => self.rib_out.clear(),
@@ -51,7 +51,12 @@ impl Neighbor {
             }
             NeighborCommand::Incoming(_) => {}
             NeighborCommand::Reconfigure(cfg) => self.cfg = *cfg,
-            NeighborCommand::Stop { done, .. } => return Some(done),
+            NeighborCommand::Stop { done, .. } => {
+                // Removed or reconfigured while the peer is away: its stale
+                // routes go, and helpers are told.
+                self.drop_stale("neighbor stopped");
+                return Some(done);
+            }
         }
         self.publish();
         None
@@ -123,7 +128,7 @@ impl Neighbor {
                 self.dirty = true;
             }
             NeighborCommand::ClearIn => {
-                self.stale = None;
+                self.drop_stale("adj-rib in cleared");
                 self.rib_in.clear();
             }
             NeighborCommand::Teardown(subcode) => {

@@ -64,6 +64,7 @@ impl Neighbor {
         }
         self.set_state(PeerState::OpenSent);
         let mut buf: Vec<u8> = Vec::with_capacity(65536);
+        self.eor_at = None;
         let end = loop {
             // Read in large chunks: a full table arrives as thousands of messages.
             if buf.capacity() - buf.len() < 16384 {
@@ -72,7 +73,13 @@ impl Neighbor {
             // What the last turn changed is published before waiting again.
             self.publish_stats();
             let stale_at = self.stale_deadline();
+            let eor_at = self.eor_at;
             let flow = tokio::select! {
+                // Graceful restart: the End-of-RIB held back after our restart.
+                _ = super::sleep_until_std(eor_at), if eor_at.is_some() => {
+                    self.eor_at = None;
+                    self.send_delta(&mut conn, true).await
+                }
                 // Graceful restart: the peer's stale routes ran out of time.
                 _ = super::sleep_until_std(stale_at), if stale_at.is_some() => {
                     self.stale_expired();

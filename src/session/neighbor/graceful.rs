@@ -7,7 +7,9 @@
 //!   silent: what a crashed or rebooting peer looks like when its kernel did not
 //!   close the connection; RFC 4724 §4.2 covers "termination of the TCP session",
 //!   and we end it only because the peer is gone): its Adj-RIB-In is kept, every
-//!   route marked stale, for the Restart Time the peer advertised. Any other
+//!   route marked stale, for the Restart Time the peer advertised; the routes of
+//!   a family its capability does not list are purged at once (none listed:
+//!   nothing is kept). Any other
 //!   NOTIFICATION, sent or received, ends the session the RFC 4271 way (RFC 4724
 //!   §4.2 applies to TCP termination only; RFC 8538 is not implemented);
 //! - the peer is back (Established): the stale routes of a family the new OPEN
@@ -15,6 +17,8 @@
 //!   purged at once (§4.2); the others wait for the peer's End-of-RIB of that
 //!   family, while the routes it announces again become fresh;
 //! - End-of-RIB of a family: what is still stale in that family is purged (§4.2);
+//! - the session is lost again before that End-of-RIB: what is still stale is
+//!   purged before the routes are marked again (no endless keeping);
 //! - the Restart Time runs out before the peer is back, or [`STALE_ROUTES_TIME`]
 //!   after it is back without its End-of-RIB (the upper bound §4.2 allows):
 //!   every stale route is purged.
@@ -25,7 +29,10 @@
 //!
 //! As the Restarting Speaker (§4.1): our capability is built in `session::open`
 //! (R bit from [`super::Neighbor::restarted`]); End-of-RIB follows our initial
-//! update on every session (`established::send_delta`).
+//! update on every session (`established::send_delta`), except on the first
+//! session after our restart, where it waits [`eor_settle`] for the helpers to
+//! announce their routes again (sent as they come), so the peer does not purge
+//! them at our End-of-RIB.
 
 use std::time::{Duration, Instant};
 
@@ -41,6 +48,28 @@ use crate::session::open::Negotiated;
 /// back (RFC 4724 §4.2 allows such an upper bound; 360 s is the common default
 /// of other implementations' "stale-path time").
 pub(super) const STALE_ROUTES_TIME: Duration = Duration::from_secs(360);
+
+/// How long End-of-RIB is held back on the first session after our own restart,
+/// at most: the helpers start with the daemon and announce their routes again
+/// over their first seconds; an End-of-RIB sent with the configured routes alone
+/// would make the peer purge theirs (RFC 4724 §4.2), and get them back a moment
+/// later. Capped by [`eor_settle`].
+pub(super) const EOR_SETTLE: Duration = Duration::from_secs(10);
+
+/// How long the End-of-RIB of a session waits after the initial update: none
+/// unless we restarted (`restarted`: the R bit went out) and graceful restart was
+/// negotiated; then [`EOR_SETTLE`], at most half of the peer's restart time and
+/// half of ours (`ours`), so the peer's timer never runs out first.
+pub(super) fn eor_settle(restarted: bool, ours: Option<u16>, n: &Negotiated) -> Option<Duration> {
+    let theirs = n.graceful_restart.as_ref()?.restart_time;
+    let ours = ours?;
+    if !restarted {
+        return None;
+    }
+    let cap = Duration::from_secs(u64::from(theirs.min(ours)) / 2);
+    let settle = EOR_SETTLE.min(cap);
+    (!settle.is_zero()).then_some(settle)
+}
 
 /// Stale routes held for a peer that is restarting.
 #[derive(Debug)]
@@ -79,23 +108,44 @@ impl Neighbor {
         let Some(gr) = &n.graceful_restart else {
             return false;
         };
-        if !keeps_routes(self.notified) || gr.restart_time == 0 {
+        let secs = gr.restart_time;
+        if !keeps_routes(self.notified) || secs == 0 {
             return false;
         }
+        // RFC 4724 §4.2: only the families listed in the peer's capability keep
+        // their routes; a peer that lists none (helper only) keeps nothing.
+        let (listed, unlisted): (Vec<Family>, Vec<Family>) = n
+            .families
+            .iter()
+            .partition(|f| gr.families.iter().any(|(g, _)| g == *f));
+        if listed.is_empty() {
+            return false;
+        }
+        // Lost again before its End-of-RIB: what it did not announce again since
+        // the last loss is not kept once more (a peer that keeps reconnecting
+        // without End-of-RIB would keep it forever), as BIRD does.
+        if self.stale.is_some() {
+            self.drop_stale("the peer restarted again before its End-of-RIB");
+        }
         let held = self.rib_in.mark_stale();
-        let restart_time = Duration::from_secs(u64::from(gr.restart_time));
+        let restart_time = Duration::from_secs(u64::from(secs));
         info!(
             peer = %self.cfg.address,
             routes = held,
-            restart_time = gr.restart_time,
-            "graceful restart: keeping {held} routes from {} as stale for up to {}s",
+            restart_time = secs,
+            "graceful restart: keeping {held} routes from {} as stale for up to {secs}s",
             self.cfg.address,
-            gr.restart_time
         );
         self.stale = Some(Stale {
             deadline: Instant::now() + restart_time,
-            families: n.families.clone(),
+            families: listed,
         });
+        for f in unlisted {
+            self.purge_stale(
+                Some(f),
+                "family not in the peer's graceful restart capability",
+            );
+        }
         true
     }
 
@@ -155,6 +205,13 @@ impl Neighbor {
         if self.stale.take().is_some() {
             self.purge_stale(None, "restart time expired");
         }
+    }
+
+    /// Every stale route goes now (a clear, a stop, a session that keeps
+    /// nothing), published as withdrawn; no timer is left.
+    pub(super) fn drop_stale(&mut self, why: &str) {
+        self.stale = None;
+        self.purge_stale(None, why);
     }
 
     /// Removes the stale routes of `family` (all when None), logs and publishes
@@ -219,6 +276,32 @@ mod tests {
         assert!(!keeps_routes(n(ERR_CEASE, false)));
         assert!(!keeps_routes(n(ERR_CEASE, true)));
         assert!(!keeps_routes(n(ERR_UPDATE, true)));
+    }
+
+    /// End-of-RIB waits only after our restart, with graceful restart on both
+    /// sides, and never longer than half of either restart time.
+    #[test]
+    fn end_of_rib_settle_time_and_its_caps() {
+        use crate::session::open::{local_open, negotiate};
+        let settle = |restarted, ours: Option<u16>, theirs: Option<u16>| {
+            let mut c = crate::session::neighbor::test_config();
+            c.graceful_restart = ours;
+            let mut p = c.clone();
+            p.graceful_restart = theirs;
+            p.router_id = "192.0.2.254".parse().unwrap();
+            (p.local_as, p.peer_as) = (c.peer_as, c.local_as);
+            let n = negotiate(&c, &local_open(&c, restarted), &local_open(&p, false)).unwrap();
+            eor_settle(restarted, ours, &n)
+        };
+        let s = Duration::from_secs;
+        assert_eq!(settle(true, Some(120), Some(120)), Some(EOR_SETTLE));
+        assert_eq!(settle(false, Some(120), Some(120)), None);
+        assert_eq!(settle(true, Some(120), None), None);
+        assert_eq!(settle(true, None, Some(120)), None);
+        assert_eq!(settle(true, Some(120), Some(8)), Some(s(4)));
+        assert_eq!(settle(true, Some(6), Some(120)), Some(s(3)));
+        assert_eq!(settle(true, Some(120), Some(1)), None);
+        assert_eq!(settle(true, Some(0), Some(120)), None);
     }
 
     #[test]

@@ -74,7 +74,7 @@ impl Neighbor {
         self.established_at = Some(Instant::now());
         self.failures = 0;
         // RFC 4724 §4.1: the R bit is for the first session after our restart.
-        self.restarted = false;
+        let restarted = std::mem::replace(&mut self.restarted, false);
         if let Some(n) = conn.negotiated.clone() {
             self.stale_on_established(&n);
         }
@@ -94,8 +94,25 @@ impl Neighbor {
                 reason: None,
             },
         );
-        // The peer has nothing from us yet: the whole table, then End-of-RIB.
+        // The peer has nothing from us yet: the whole table, then End-of-RIB; after
+        // our restart, End-of-RIB waits until the helpers had time to announce
+        // their routes again (see `graceful::eor_settle`).
         self.rib_out.resend_all();
+        let settle = conn
+            .negotiated
+            .as_ref()
+            .and_then(|n| super::graceful::eor_settle(restarted, self.cfg.graceful_restart, n));
+        if let Some(settle) = settle {
+            info!(
+                peer = %self.cfg.address,
+                settle_secs = settle.as_secs(),
+                "graceful restart: End-of-RIB to {} held back {}s for the helpers to announce again",
+                self.cfg.address,
+                settle.as_secs()
+            );
+            self.eor_at = Some(Instant::now() + settle);
+            return self.send_delta(conn, false).await;
+        }
         self.send_delta(conn, true).await
     }
 }

@@ -173,6 +173,9 @@ pub struct Neighbor {
     /// The NOTIFICATION sent or received on the current session, if any: decides
     /// whether a lost session keeps the peer's routes (`graceful`).
     notified: Option<graceful::Notified>,
+    /// When the End-of-RIB held back on the first session after our restart is
+    /// sent (`graceful::eor_settle`); None: not held back.
+    eor_at: Option<Instant>,
 }
 
 /// What the daemon can read of a neighbor without asking its task (which may be
@@ -247,6 +250,7 @@ impl Neighbor {
             restarted: super::restarted(),
             stale: None,
             notified: None,
+            eor_at: None,
         }
     }
 
@@ -290,6 +294,9 @@ impl Neighbor {
             match end {
                 End::Stop => {
                     self.down("stopped");
+                    // Stale routes of an earlier session, kept by a connection
+                    // that never got to Established: the task ends, they go.
+                    self.drop_stale("neighbor stopped");
                     return;
                 }
                 End::Down(reason) => {
@@ -354,8 +361,7 @@ impl Neighbor {
             self.stale.is_some()
         };
         if !kept {
-            self.purge_stale(None, reason);
-            self.stale = None;
+            self.drop_stale(reason);
             self.rib_in.clear();
         }
         self.notified = None;
