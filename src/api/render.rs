@@ -317,8 +317,15 @@ pub fn rib_json_within(
         RibDirection::In => "in",
         RibDirection::Out => "out",
     };
+    let json_attrs = |a: &crate::bgp::PathAttributes| attrtext::attributes_json(a, false).build();
     let mut attrs = AttrCache {
-        render: |a: &crate::bgp::PathAttributes| attrtext::attributes_json(a, false).build(),
+        render: json_attrs,
+        seen: HashMap::new(),
+    };
+    // The rules' own cache: the items are rendered lazily, only those that fit
+    // (one shared cache would need the routes rendered all first).
+    let mut flow_attrs = AttrCache {
+        render: json_attrs,
         seen: HashMap::new(),
     };
     capped_array(
@@ -340,8 +347,6 @@ pub fn rib_json_within(
                     .raw("attribute", attrs.get(&r.attributes).to_string())
                     .build()
             })
-            .collect::<Vec<_>>()
-            .into_iter()
             .chain(flows.iter().map(|f| {
                 Obj::new()
                     .str("neighbor", &f.neighbor.to_string())
@@ -355,7 +360,7 @@ pub fn rib_json_within(
                             .map(|n| jsonw::string(&n.to_string()))
                             .unwrap_or_else(|| "null".into()),
                     )
-                    .raw("attribute", attrs.get(&f.attributes).to_string())
+                    .raw("attribute", flow_attrs.get(&f.attributes).to_string())
                     .build()
             })),
         list.len() + flows.len(),
