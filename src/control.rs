@@ -98,6 +98,9 @@ pub enum ControlReply {
     Error(String),
     Neighbors(Vec<NeighborStatus>),
     Routes(Vec<RibEntry>),
+    /// `show adj-rib` when flow rules are held: the routes, then the rules
+    /// (without flow rules the answer stays [`ControlReply::Routes`]).
+    RoutesAndFlows(Vec<RibEntry>, Vec<FlowEntry>),
     Health(HealthSummary),
 }
 
@@ -180,6 +183,16 @@ pub struct RibEntry {
     /// Received: kept from a lost session of a peer that is restarting
     /// (graceful restart, RFC 4724), not announced again yet.
     pub stale: bool,
+}
+
+/// One flow rule (RFC 8955/8956) in an Adj-RIB, for `show adj-rib`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowEntry {
+    pub neighbor: IpAddr,
+    pub nlri: crate::bgp::FlowNlri,
+    /// The next hop as sent or received (flow rules usually carry none).
+    pub next_hop: Option<IpAddr>,
+    pub attributes: std::sync::Arc<crate::bgp::PathAttributes>,
 }
 
 /// Who a session event is about.

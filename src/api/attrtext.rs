@@ -215,6 +215,16 @@ pub fn as_path_text(p: &AsPath) -> String {
 
 /// ` origin igp as-path [ 65001 ] med 10 ...` (leading space, ExaBGP's habit).
 pub fn attributes_text(a: &PathAttributes) -> String {
+    attributes_text_with(a, false)
+}
+
+/// [`attributes_text`] of a flow rule: the extended communities that are flow
+/// actions by ExaBGP's names (`rate-limit:0`, `redirect:65000:100`, `mark 10`).
+pub fn flow_attributes_text(a: &PathAttributes) -> String {
+    attributes_text_with(a, true)
+}
+
+fn attributes_text_with(a: &PathAttributes, flow: bool) -> String {
     let mut s = String::new();
     if let Some(o) = a.origin {
         s.push_str(&format!(" origin {}", o));
@@ -255,7 +265,15 @@ pub fn attributes_text(a: &PathAttributes) -> String {
     if !a.ext_communities.is_empty() {
         s.push_str(&format!(
             " extended-community {}",
-            text_list(a.ext_communities.iter().map(|c| c.to_string()).collect())
+            text_list(
+                a.ext_communities
+                    .iter()
+                    .map(|c| match ext_community_json_name(c) {
+                        name if flow && !name.is_empty() => name,
+                        _ => c.to_string(),
+                    })
+                    .collect()
+            )
         ));
     }
     if !a.large_communities.is_empty() {

@@ -11,7 +11,7 @@ use super::jsonw::{self, Obj};
 use super::values;
 
 /// One rule as ExaBGP's JSON object.
-fn rule_obj(n: &FlowNlri) -> String {
+pub(crate) fn rule_obj(n: &FlowNlri) -> String {
     let ipv6 = n.rule.ipv6;
     let mut o = Obj::new();
     let mut text = String::from("flow");

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::control::{
-    ControlReply, MessageCounters, NeighborStatus, RibDirection, RibEntry, ShowDetail,
+    ControlReply, FlowEntry, MessageCounters, NeighborStatus, RibDirection, RibEntry, ShowDetail,
 };
 
 use super::attrtext;
@@ -244,33 +244,126 @@ pub fn routes_json(list: &[RibEntry], direction: RibDirection) -> String {
 
 /// [`routes_json`] in at most `limit` bytes.
 pub fn routes_json_within(list: &[RibEntry], direction: RibDirection, limit: usize) -> String {
+    rib_json_within(list, &[], direction, limit)
+}
+
+/// The text of one flow rule's line: `neighbor A ipv4 flow RULE [rd R] [next-hop N]`
+/// then its attributes (the actions are its extended communities), the rule as
+/// ExaBGP writes it (`destination 10.0.0.0/24 protocol =tcp ...`).
+fn flow_head(f: &FlowEntry) -> String {
+    let rd = f
+        .nlri
+        .rd
+        .map(|rd| {
+            let hex: String = rd.iter().map(|b| format!("{b:02x}")).collect();
+            format!(" rd 0x{hex}")
+        })
+        .unwrap_or_default();
+    let nh = f
+        .next_hop
+        .map(|n| format!(" next-hop {n}"))
+        .unwrap_or_default();
+    format!(
+        "neighbor {} {} {}{}{}",
+        f.neighbor,
+        values::family_text(f.nlri.family()),
+        f.nlri.rule,
+        rd,
+        nh,
+    )
+}
+
+/// Text lines for `show adj-rib` holding flow rules: the route lines, then one
+/// line per rule, all in at most `limit` bytes.
+pub fn rib_text_within(routes: &[RibEntry], flows: &[FlowEntry], limit: usize) -> Vec<String> {
+    let mut attrs = AttrCache {
+        render: attrtext::flow_attributes_text,
+        seen: HashMap::new(),
+    };
+    let mut lines = routes_text_within(routes, limit);
+    if lines.last().is_some_and(|l| l.starts_with("... ")) {
+        // The routes alone filled the answer (route lines start "neighbor"):
+        // the marker counts the rules too.
+        lines.pop();
+        let left = routes.len() - lines.len() + flows.len();
+        lines.push(more_line(left, "routes", limit));
+        return lines;
+    }
+    let mut used: usize = lines.iter().map(|l| l.len() + 1).sum();
+    let room = limit.saturating_sub(more_line(usize::MAX, "routes", limit).len() + 1);
+    for (i, f) in flows.iter().enumerate() {
+        let head = flow_head(f);
+        let at = attrs.get(&f.attributes);
+        if used + head.len() + at.len() + 1 > room {
+            lines.push(more_line(flows.len() - i, "routes", limit));
+            break;
+        }
+        used += head.len() + at.len() + 1;
+        lines.push(head + at);
+    }
+    lines
+}
+
+/// One JSON line for `show adj-rib ... json` with routes and flow rules: a flow
+/// rule's element has the rule's text as "nlri" and its components as "flow"
+/// (the object of the received-flow JSON events).
+pub fn rib_json_within(
+    list: &[RibEntry],
+    flows: &[FlowEntry],
+    direction: RibDirection,
+    limit: usize,
+) -> String {
     let dir = match direction {
         RibDirection::In => "in",
         RibDirection::Out => "out",
     };
+    let json_attrs = |a: &crate::bgp::PathAttributes| attrtext::attributes_json(a, false).build();
     let mut attrs = AttrCache {
-        render: |a: &crate::bgp::PathAttributes| attrtext::attributes_json(a, false).build(),
+        render: json_attrs,
+        seen: HashMap::new(),
+    };
+    // The rules' own cache: the items are rendered lazily, only those that fit
+    // (one shared cache would need the routes rendered all first).
+    let mut flow_attrs = AttrCache {
+        render: json_attrs,
         seen: HashMap::new(),
     };
     capped_array(
-        list.iter().map(|r| {
-            let o = Obj::new();
-            // Only on stale routes (graceful restart): other answers are unchanged.
-            let o = if r.stale { o.raw("stale", "true") } else { o };
-            o.str("neighbor", &r.neighbor.to_string())
-                .str("direction", dir)
-                .str("family", &values::family_text(r.prefix.family()))
-                .str("nlri", &r.prefix.to_string())
-                .raw(
-                    "next-hop",
-                    r.next_hop
-                        .map(|n| jsonw::string(&n.to_string()))
-                        .unwrap_or_else(|| "null".into()),
-                )
-                .raw("attribute", attrs.get(&r.attributes).to_string())
-                .build()
-        }),
-        list.len(),
+        list.iter()
+            .map(|r| {
+                let o = Obj::new();
+                // Only on stale routes (graceful restart): other answers are unchanged.
+                let o = if r.stale { o.raw("stale", "true") } else { o };
+                o.str("neighbor", &r.neighbor.to_string())
+                    .str("direction", dir)
+                    .str("family", &values::family_text(r.prefix.family()))
+                    .str("nlri", &r.prefix.to_string())
+                    .raw(
+                        "next-hop",
+                        r.next_hop
+                            .map(|n| jsonw::string(&n.to_string()))
+                            .unwrap_or_else(|| "null".into()),
+                    )
+                    .raw("attribute", attrs.get(&r.attributes).to_string())
+                    .build()
+            })
+            .chain(flows.iter().map(|f| {
+                Obj::new()
+                    .str("neighbor", &f.neighbor.to_string())
+                    .str("direction", dir)
+                    .str("family", &values::family_text(f.nlri.family()))
+                    .str("nlri", &f.nlri.rule.to_string())
+                    .raw("flow", super::flowjson::rule_obj(&f.nlri))
+                    .raw(
+                        "next-hop",
+                        f.next_hop
+                            .map(|n| jsonw::string(&n.to_string()))
+                            .unwrap_or_else(|| "null".into()),
+                    )
+                    .raw("attribute", flow_attrs.get(&f.attributes).to_string())
+                    .build()
+            })),
+        list.len() + flows.len(),
         "routes",
         limit,
     )
@@ -344,6 +437,10 @@ pub fn reply_lines(
         ControlReply::Neighbors(n) => capped_lines(neighbors_text(n, detail), MAX_EVENT_BYTES),
         ControlReply::Routes(r) if json => vec![routes_json(r, direction)],
         ControlReply::Routes(r) => routes_text(r),
+        ControlReply::RoutesAndFlows(r, f) if json => {
+            vec![rib_json_within(r, f, direction, MAX_EVENT_BYTES)]
+        }
+        ControlReply::RoutesAndFlows(r, f) => rib_text_within(r, f, MAX_EVENT_BYTES),
     }
 }
 
@@ -377,6 +474,47 @@ mod cap_tests {
                 })
             })
             .collect()
+    }
+
+    fn flows(n: u32) -> Vec<FlowEntry> {
+        (0..n)
+            .filter_map(|i| {
+                let rule = crate::bgp::flow::FlowRule::parse(
+                    &format!("destination 10.{}.{}.0/24", i / 256, i % 256),
+                    Some(false),
+                )
+                .ok()?;
+                Some(FlowEntry {
+                    neighbor: IpAddr::from([192, 0, 2, 254]),
+                    nlri: crate::bgp::FlowNlri { rd: None, rule },
+                    next_hop: None,
+                    attributes: Arc::new(PathAttributes::default()),
+                })
+            })
+            .collect()
+    }
+
+    /// Flow rules come after the routes, under the same cap: when the routes fill
+    /// the answer, the last line counts the rules left out too.
+    #[test]
+    fn flow_rules_follow_the_routes_within_the_cap() {
+        let lines = rib_text_within(&rib(1), &flows(3), MAX_EVENT_BYTES);
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        assert_eq!(
+            lines[1],
+            "neighbor 192.0.2.254 ipv4 flow destination 10.0.0.0/24"
+        );
+        let lines = rib_text_within(&rib(40), &flows(3), 200_000);
+        let last = lines.last().expect("a marker line");
+        let shown = lines.len() - 1;
+        assert!(
+            last.starts_with(&format!("... {} more routes", 43 - shown)),
+            "{last}"
+        );
+        let json = rib_json_within(&[], &flows(2), RibDirection::Out, MAX_EVENT_BYTES);
+        let v: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+        assert_eq!(v[1]["nlri"], "destination 10.0.1.0/24");
+        assert_eq!(v[1]["flow"]["destination-ipv4"][0], "10.0.1.0/24");
     }
 
     /// Graceful restart: a stale received route says so, the others are unchanged.

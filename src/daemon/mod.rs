@@ -512,9 +512,17 @@ impl Daemon {
             }
             Command::ShowAdjRib { direction, address } => {
                 let asks = self.ask(address, |tx| NeighborCommand::Rib(direction, tx));
+                let flow_asks = self.ask(address, |tx| NeighborCommand::FlowRib(direction, tx));
                 tokio::spawn(async move {
                     let out: Vec<Vec<RibEntry>> = collect(asks).await;
-                    let _ = reply.send(ControlReply::Routes(out.into_iter().flatten().collect()));
+                    let routes = out.into_iter().flatten().collect();
+                    let flows: Vec<crate::control::FlowEntry> =
+                        collect(flow_asks).await.into_iter().flatten().collect();
+                    let _ = reply.send(if flows.is_empty() {
+                        ControlReply::Routes(routes)
+                    } else {
+                        ControlReply::RoutesAndFlows(routes, flows)
+                    });
                 });
                 return false;
             }

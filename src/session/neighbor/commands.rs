@@ -49,6 +49,9 @@ impl Neighbor {
             NeighborCommand::Rib(dir, reply) => {
                 let _ = reply.send(self.rib_entries(dir, None));
             }
+            NeighborCommand::FlowRib(dir, reply) => {
+                let _ = reply.send(self.flow_entries(dir));
+            }
             NeighborCommand::Incoming(_) => {}
             NeighborCommand::Reconfigure(cfg) => self.cfg = *cfg,
             NeighborCommand::Stop { done, .. } => {
@@ -147,6 +150,9 @@ impl Neighbor {
             NeighborCommand::Rib(dir, reply) => {
                 let ctx = self.context(conn);
                 let _ = reply.send(self.rib_entries(dir, Some(&ctx)));
+            }
+            NeighborCommand::FlowRib(dir, reply) => {
+                let _ = reply.send(self.flow_entries(dir));
             }
             NeighborCommand::Incoming(s) => return self.on_incoming(conn, s).await,
             NeighborCommand::Reconfigure(cfg) => self.cfg = *cfg,

@@ -82,6 +82,11 @@ pub enum NeighborCommand {
     Teardown(u8),
     Status(oneshot::Sender<NeighborStatus>),
     Rib(RibDirection, oneshot::Sender<Vec<RibEntry>>),
+    /// The flow rules of an Adj-RIB, for `show adj-rib`.
+    FlowRib(
+        RibDirection,
+        oneshot::Sender<Vec<crate::control::FlowEntry>>,
+    ),
     /// A connection from this peer, accepted by the daemon's listener.
     Incoming(TcpStream),
     /// New settings that the session does not depend on (description, family

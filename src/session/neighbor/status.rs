@@ -78,6 +78,35 @@ impl Neighbor {
         v.sort_by_key(|e| e.prefix);
         v
     }
+
+    /// The flow rules of `show adj-rib in|out`, sorted by rule.
+    pub(super) fn flow_entries(&self, dir: RibDirection) -> Vec<crate::control::FlowEntry> {
+        let mut v: Vec<crate::control::FlowEntry> = match dir {
+            RibDirection::In => self
+                .rib_in
+                .flows()
+                .map(|(n, a)| crate::control::FlowEntry {
+                    neighbor: self.cfg.address,
+                    nlri: n.clone(),
+                    next_hop: None,
+                    attributes: a.clone(),
+                })
+                .collect(),
+            RibDirection::Out => self
+                .rib_out
+                .flows
+                .iter()
+                .map(|r| crate::control::FlowEntry {
+                    neighbor: self.cfg.address,
+                    nlri: r.nlri.clone(),
+                    next_hop: r.next_hop,
+                    attributes: r.attributes.clone(),
+                })
+                .collect(),
+        };
+        v.sort_by(|a, b| a.nlri.cmp(&b.nlri));
+        v
+    }
 }
 
 #[cfg(test)]

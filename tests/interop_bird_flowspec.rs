@@ -1,0 +1,156 @@
+//! FlowSpec against a real BIRD 2 (flow4/flow6 tables): our `[[flow]]` rules
+//! reach BIRD over a real session and `birdc show route table flowtab4 all`
+//! (and flowtab6) shows them with exactly those matches, the actions as the
+//! extended communities BIRD prints.
+
+mod support;
+
+use std::net::IpAddr;
+
+use support::*;
+
+const EXA_AS: u32 = 65001;
+const BIRD_AS: u32 = 65003;
+
+fn bird_conf(dir: &std::path::Path, bird: IpAddr, port: u16, exa: IpAddr) -> String {
+    format!(
+        r#"
+log "{log}" all;
+router id 192.0.2.253;
+protocol device {{ scan time 600; }}
+flow4 table flowtab4;
+flow6 table flowtab6;
+protocol bgp exa {{
+  local {bird} port {port} as {BIRD_AS};
+  neighbor {exa} as {EXA_AS};
+  passive on;
+  strict bind on;
+  multihop;
+  hold time 30;
+  ipv4 {{ import all; export none; }};
+  flow4 {{ table flowtab4; import all; export none; }};
+  flow6 {{ table flowtab6; import all; export none; }};
+}}
+"#,
+        log = dir.join("bird.log").display()
+    )
+}
+
+const FLOWS: &str = r#"
+[[flow]]
+match = { destination = "192.0.2.0/24", source = "10.0.0.0/8", protocol = ["tcp", "udp"], destination-port = "=80", source-port = ">1024", packet-length = ["<100"], dscp = "=46", fragment = ["is-fragment"], tcp-flags = ["syn"] }
+then = { discard = true }
+
+[[flow]]
+match = { destination = "192.0.2.1/32", protocol = "icmp", icmp-type = "=8", icmp-code = "=0" }
+then = { rate-limit = 9600 }
+
+[[flow]]
+match = { destination = "192.0.2.2/32", port = [">=137&<=139"] }
+then = { redirect = "65000:100" }
+
+[[flow]]
+match = { destination = "192.0.2.3/32" }
+then = { mark = 10 }
+
+[[flow]]
+match = { destination = "2001:db8::/64", next-header = "tcp", destination-port = "=443", flow-label = "=5" }
+then = { discard = true }
+"#;
+
+fn exa_conf(exa: IpAddr, bird: IpAddr, port: u16) -> String {
+    ExaConfig::new(EXA_AS)
+        .connect_to(bird, BIRD_AS, exa, port)
+        .line("hold-time = 30\nfamilies = [\"ipv4 unicast\", \"ipv4 flow\", \"ipv6 flow\"]")
+        .line(FLOWS)
+        .build()
+}
+
+#[test]
+fn bird_receives_flow_rules_with_their_matches_and_actions() {
+    let dir = TestDir::new("bird-flow");
+    let exa_ip: IpAddr = loopback_addr(61).into();
+    let bird_ip: IpAddr = loopback_addr(62).into();
+    let port = free_port(bird_ip);
+    let bird = Bird::start(&dir.path, &bird_conf(&dir.path, bird_ip, port, exa_ip));
+    let exa = Exabgp::start(&dir.path, &exa_conf(exa_ip, bird_ip, port), None);
+    let up = wait_for(WAIT, || bird.established("exa").then_some(()));
+    assert!(
+        up.is_some(),
+        "BIRD session not established; exabgp log:\n{}\nbird: {:?}",
+        exa.log(),
+        bird.birdc(&["show", "protocols", "all", "exa"])
+    );
+    // Each rule: its line as BIRD prints it (before the route's source) and the
+    // extended community of its action: (generic, HIGH, LOW).
+    let rules = |name: &str| -> Option<Vec<(String, String)>> {
+        let all = bird.birdc(&["show", "route", "table", name, "all"]).ok()?;
+        let mut out = Vec::new();
+        let mut lines = all.lines().peekable();
+        while let Some(l) = lines.next() {
+            let Some((rule, _)) = l.split_once("  [exa ") else {
+                continue;
+            };
+            let mut ext = String::new();
+            while let Some(attr) = lines.next_if(|a| a.starts_with('\t')) {
+                if let Some(v) = attr.trim().strip_prefix("BGP.ext_community: ") {
+                    ext = v.to_string();
+                }
+            }
+            out.push((rule.to_string(), ext));
+        }
+        out.sort();
+        Some(out)
+    };
+    let expect = |name: &str, want: &[(&str, &str)]| {
+        let mut want: Vec<(String, String)> = want
+            .iter()
+            .map(|(r, e)| (r.to_string(), e.to_string()))
+            .collect();
+        want.sort();
+        let got = wait_for(WAIT, || rules(name).filter(|g| *g == want));
+        assert!(
+            got.is_some(),
+            "{name}: want {want:#?}\ngot {:#?}\nexabgp log:\n{}",
+            rules(name),
+            exa.log()
+        );
+    };
+    let discard = "(generic, 0x80060000, 0x0)";
+    let mut v4 = vec![
+        (
+            "flow4 { dst 192.0.2.0/24; src 10.0.0.0/8; proto 6,17; dport 80; sport > 1024; tcp flags !0x0/0x2; length < 100; dscp 46; fragment !!is_fragment; }",
+            discard,
+        ),
+        // rate-limit 9600: the IEEE float 0x46160000.
+        (
+            "flow4 { dst 192.0.2.1/32; proto 1; icmp type 8; icmp code 0; }",
+            "(generic, 0x80060000, 0x46160000)",
+        ),
+        // redirect 65000:100 (0xfde8, 0x64).
+        (
+            "flow4 { dst 192.0.2.2/32; port 137..139; }",
+            "(generic, 0x8008fde8, 0x64)",
+        ),
+        // mark 10.
+        ("flow4 { dst 192.0.2.3/32; }", "(generic, 0x80090000, 0xa)"),
+    ];
+    expect("flowtab4", &v4);
+    expect(
+        "flowtab6",
+        &[(
+            "flow6 { dst 2001:db8::/64; next header 6; dport 443; label 5; }",
+            discard,
+        )],
+    );
+
+    // A rule withdrawn through the control socket leaves BIRD's table.
+    let mut cmd = support::binary::hermetic(support::binary::exabgpcli_bin());
+    cmd.args(["--timeout", "20", "--socket"])
+        .arg(dir.path.join("exabgp.sock"))
+        .args(["withdraw", "flow", "route", "destination", "192.0.2.3/32"]);
+    let out = support::binary::run(cmd, support::binary::COMMAND_TIMEOUT);
+    assert_eq!(out.code, 0, "{out:?}");
+    v4.pop();
+    expect("flowtab4", &v4);
+}
