@@ -113,3 +113,18 @@ proptest! {
         fuzz_decode(&stream);
     }
 }
+
+/// Findings of the cargo-fuzz target, kept as regressions (fuzz/artifacts).
+#[test]
+fn fuzz_findings_stay_fixed() {
+    // An UPDATE whose MP_UNREACH carries an IPv4 flow NLRI (SAFI 133) with a
+    // one-octet rule (found by the 30 s CI fuzz run after FlowSpec was wired).
+    let found: &[&[u8]] = &[&[
+        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 0, 50, 2,
+        0, 0, 0, 27, 64, 1, 1, 0, 64, 2, 6, 2, 1, 0, 0, 253, 233, 128, 15, 11, 0, 1, 133, 7, 5, 3,
+        0, 2, 254, 0, 253,
+    ]];
+    for f in found {
+        fuzz_decode(f);
+    }
+}

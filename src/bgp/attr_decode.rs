@@ -296,7 +296,12 @@ pub(crate) fn decode(buf: &[u8], opts: &CodecOptions) -> Result<Decoded, DecodeE
                 match parse_mp_unreach(value).map_err(err)? {
                     Some(Unreach::Prefixes(m)) => a.mp_unreach = Some(m),
                     Some(Unreach::Flow(f, bad)) => {
-                        a.flow_unreach = Some(f);
+                        // Every rule malformed leaves nothing to withdraw: an
+                        // empty flow MP_UNREACH would read as End-of-RIB once
+                        // re-encoded (fuzz finding); the verdict stays.
+                        if !f.withdrawn.is_empty() {
+                            a.flow_unreach = Some(f);
+                        }
                         if let Some(e) = bad {
                             malformed(&flow_reason(&e));
                         }
