@@ -8,6 +8,7 @@
 //! [`crate::control::Event`]s on the broadcast channel. See `daemon/mod.rs` for the
 //! whole picture of tasks and channels. This module never touches the filesystem.
 
+pub mod handover;
 mod neighbor;
 pub mod open;
 pub mod outbound;
