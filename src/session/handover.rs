@@ -174,6 +174,124 @@ pub struct HandoverState {
     pub api_flows: Vec<FlowRoute>,
 }
 
+/// Why a stored session was not adopted.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Refusal {
+    /// The configuration changed what the session was opened with: the peer
+    /// is told with a Cease (Other Configuration Change) and the session is
+    /// opened again.
+    #[error("configuration changed since the hand-over: {0}")]
+    Config(String),
+    /// The socket is not the session's (closed, another peer, another address).
+    #[error("socket does not belong to the session: {0}")]
+    Socket(String),
+}
+
+/// An adoption that was refused: the socket, given back so the caller can
+/// send a Cease and close it.
+#[derive(Debug)]
+pub struct AdoptError {
+    pub socket: std::net::TcpStream,
+    pub refusal: Refusal,
+}
+
+/// Sends a Cease with `subcode` (e.g. 6, Other Configuration Change) on a
+/// stored session's socket, best effort and bounded by a one-second write
+/// timeout, then closes it: what a refused adoption does with the socket.
+pub fn cease_and_close(socket: std::net::TcpStream, subcode: u8) {
+    use std::io::Write;
+    let n = bgp::Notification::cease_shutdown(subcode, "");
+    let mut out = Vec::new();
+    if bgp::encode_message(&Message::Notification(n), &CodecOptions::INITIAL, &mut out).is_ok() {
+        let mut socket = socket;
+        let _ = socket.set_nonblocking(false);
+        let _ = socket.set_write_timeout(Some(Duration::from_secs(1)));
+        let _ = socket.write_all(&out);
+        let _ = socket.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+/// Checks that `state` can continue over `socket` for the neighbor `cfg`: the
+/// same address, AS numbers, router id and families, and a socket connected
+/// from the state's local address to the neighbor.
+pub fn validate(
+    cfg: &crate::config::NeighborConfig,
+    state: &HandoverState,
+    socket: &std::net::TcpStream,
+) -> Result<(), Refusal> {
+    let differs = |what: &str, was: String, now: String| {
+        Err(Refusal::Config(format!("{what} was {was}, is {now}")))
+    };
+    if cfg.address != state.address {
+        return differs(
+            "address",
+            state.address.to_string(),
+            cfg.address.to_string(),
+        );
+    }
+    if cfg.peer_as != state.peer_as {
+        return differs(
+            "peer AS",
+            state.peer_as.to_string(),
+            cfg.peer_as.to_string(),
+        );
+    }
+    if cfg.local_as != state.local_as {
+        return differs(
+            "local AS",
+            state.local_as.to_string(),
+            cfg.local_as.to_string(),
+        );
+    }
+    if cfg.router_id != state.router_id {
+        return differs(
+            "router id",
+            state.router_id.to_string(),
+            cfg.router_id.to_string(),
+        );
+    }
+    let offered = |o: &Open| -> Vec<Family> {
+        let mut f: Vec<Family> = o
+            .capabilities
+            .iter()
+            .filter_map(|c| match c {
+                bgp::Capability::Multiprotocol(f) => Some(*f),
+                _ => None,
+            })
+            .collect();
+        f.sort();
+        f.dedup();
+        f
+    };
+    let was = offered(&state.our_open);
+    let now = offered(&super::open::local_open(cfg, false));
+    if was != now {
+        return differs("families", format!("{was:?}"), format!("{now:?}"));
+    }
+    let peer = socket
+        .peer_addr()
+        .map_err(|e| Refusal::Socket(format!("not connected: {e}")))?;
+    if peer.ip().to_canonical() != cfg.address.to_canonical() || peer != state.remote {
+        return Err(Refusal::Socket(format!(
+            "connected to {peer}, the session was with {}",
+            state.remote
+        )));
+    }
+    let local = socket
+        .local_addr()
+        .map_err(|e| Refusal::Socket(format!("no local address: {e}")))?;
+    if local != state.local {
+        return Err(Refusal::Socket(format!(
+            "local address {local}, the session's was {}",
+            state.local
+        )));
+    }
+    if let Ok(Some(e)) = socket.take_error() {
+        return Err(Refusal::Socket(format!("socket error: {e}")));
+    }
+    Ok(())
+}
+
 /// 64-bit FNV-1a: detects corruption (not tampering: the state travels only
 /// between two processes of one unit, through systemd).
 fn fnv1a(data: &[u8]) -> u64 {
