@@ -12,14 +12,14 @@
 //! what this one wrote; [`read_sealed`] refuses a memfd without those seals.
 //!
 //! A stored descriptor stays in the store until removed (`FDSTOREREMOVE=1`,
-//! [`remove`]): the next process removes each one once it adopted or refused it, or
+//! `Notifier::remove_fds`): the next process removes each one once it adopted or refused it, or
 //! the process after it would be handed the same sockets again.
 
 use std::io;
 use std::net::IpAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 
-use super::notify::{Notifier, NotifyError};
+use super::notify::Notifier;
 
 /// Prefix of the name under which a neighbor's TCP socket is stored.
 pub const SOCKET_PREFIX: &str = "peer-socket-";
@@ -44,7 +44,7 @@ pub enum FdStoreError {
     TooLarge { size: u64, max: usize },
     #[error("cannot read the stored state: {0}")]
     Read(io::Error),
-    #[error("{0:?} is not a valid fd store name (at most 255 printable ASCII characters, no ':')")]
+    #[error("{0:?} cannot name a memfd")]
     BadName(String),
 }
 
@@ -77,46 +77,6 @@ pub fn parse_name(name: &str) -> Option<Stored> {
     None
 }
 
-/// Whether systemd accepts `name` as an FDNAME (fdname_is_valid in systemd).
-pub fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 255
-        && name
-            .bytes()
-            .all(|b| (b' '..=b'~').contains(&b) && b != b':')
-}
-
-/// Hands `fds` to the fd store under `name`. Ok(false) when no service manager
-/// listens: nothing was stored (the caller falls back to a normal stop).
-pub fn store(notifier: &Notifier, name: &str, fds: &[BorrowedFd<'_>]) -> Result<bool, StoreError> {
-    if !valid_name(name) {
-        return Err(StoreError::Name(FdStoreError::BadName(name.to_string())));
-    }
-    notifier
-        .send_with_fds(&format!("FDSTORE=1\nFDNAME={name}\n"), fds)
-        .map_err(StoreError::Notify)
-}
-
-/// Removes every descriptor stored under `name` (FDSTOREREMOVE=1). Ok(false) when no
-/// service manager listens.
-pub fn remove(notifier: &Notifier, name: &str) -> Result<bool, StoreError> {
-    if !valid_name(name) {
-        return Err(StoreError::Name(FdStoreError::BadName(name.to_string())));
-    }
-    notifier
-        .send_with_fds(&format!("FDSTOREREMOVE=1\nFDNAME={name}\n"), &[])
-        .map_err(StoreError::Notify)
-}
-
-/// Why storing or removing failed.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error(transparent)]
-    Name(FdStoreError),
-    #[error(transparent)]
-    Notify(NotifyError),
-}
-
 /// Closes descriptors taken from the store that nobody uses and removes their names
 /// from the store, so no later process is handed them again. Logs what it dropped.
 pub fn discard(notifier: &Notifier, stored: Vec<(String, OwnedFd)>, why: &str) {
@@ -125,7 +85,7 @@ pub fn discard(notifier: &Notifier, stored: Vec<(String, OwnedFd)>, why: &str) {
     names.dedup();
     for name in names {
         tracing::info!(name = %name, why, "descriptor from the fd store closed and removed");
-        if let Err(e) = remove(notifier, &name) {
+        if let Err(e) = notifier.remove_fds(&name) {
             tracing::warn!(name = %name, error = %e, "cannot remove a descriptor from the fd store");
         }
     }
@@ -204,16 +164,19 @@ mod tests {
         for a in ["192.0.2.1", "2001:db8::1", "::ffff:192.0.2.9", "::1"] {
             let ip: IpAddr = a.parse().unwrap();
             let (s, t) = session_names(ip);
-            assert!(valid_name(&s) && valid_name(&t), "{s} {t}");
+            assert!(
+                crate::system::notify::valid_fdname(&s) && crate::system::notify::valid_fdname(&t),
+                "{s} {t}"
+            );
             assert_eq!(parse_name(&s), Some(Stored::Socket(ip.to_canonical())));
             assert_eq!(parse_name(&t), Some(Stored::State(ip.to_canonical())));
         }
         assert_eq!(parse_name("control"), None);
         assert_eq!(parse_name("peer-socket-nonsense"), None);
-        assert!(!valid_name("a:b"));
-        assert!(!valid_name(""));
-        assert!(!valid_name(&"x".repeat(256)));
-        assert!(!valid_name("tab\there"));
+        assert!(!crate::system::notify::valid_fdname("a:b"));
+        assert!(!crate::system::notify::valid_fdname(""));
+        assert!(!crate::system::notify::valid_fdname(&"x".repeat(256)));
+        assert!(!crate::system::notify::valid_fdname("tab\there"));
     }
 
     #[test]
@@ -262,7 +225,9 @@ mod tests {
             .unwrap();
         let notifier = Notifier::to_socket(&format!("@{name}")).unwrap();
         let memfd = sealed_memfd("s", b"abc").unwrap();
-        assert!(store(&notifier, "peer-state-192.0.2.1", &[memfd.as_fd()]).unwrap());
+        assert!(notifier
+            .store_fds("peer-state-192.0.2.1", &[memfd.as_fd()])
+            .unwrap());
         let mut buf = [0u8; 256];
         let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 4]);
         let mut iov = [io::IoSliceMut::new(&mut buf)];
@@ -287,12 +252,12 @@ mod tests {
         let received = unsafe { OwnedFd::from_raw_fd(got[0]) };
         assert_eq!(read_sealed(&received, 10).unwrap(), b"abc");
         // Removing sends no fd.
-        assert!(remove(&notifier, "peer-state-192.0.2.1").unwrap());
+        assert!(notifier.remove_fds("peer-state-192.0.2.1").unwrap());
         let n = server.recv(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"FDSTOREREMOVE=1\nFDNAME=peer-state-192.0.2.1\n");
         // A bad name is refused before anything is sent.
-        assert!(store(&notifier, "a:b", &[]).is_err());
+        assert!(notifier.store_fds("a:b", &[]).is_err());
         // Disabled: nothing stored.
-        assert!(!store(&Notifier::disabled(), "x", &[]).unwrap());
+        assert!(!Notifier::disabled().store_fds("x", &[]).unwrap());
     }
 }

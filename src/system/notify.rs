@@ -20,6 +20,18 @@ pub enum NotifyError {
     Address { path: String, source: io::Error },
     #[error("sd_notify to {path:?} failed: {source}")]
     Send { path: String, source: io::Error },
+    #[error("{0:?} is not a valid fd store name (1 to 255 printable ASCII characters, no ':')")]
+    BadName(String),
+}
+
+/// Whether systemd accepts `name` as an FDNAME (fdname_is_valid in systemd): it ends
+/// up in the ':'-separated LISTEN_FDNAMES of the next process.
+pub fn valid_fdname(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && name
+            .bytes()
+            .all(|b| (b' '..=b'~').contains(&b) && b != b':')
 }
 
 /// A handle to the service manager's notification socket; cheap to clone.
@@ -153,6 +165,29 @@ impl Notifier {
             )));
         }
         Ok(true)
+    }
+
+    /// Hands `fds` to the service manager's fd store under `name` (FDSTORE=1,
+    /// FDNAME=; see [`super::fdstore`]). Ok(false) when no service manager listens:
+    /// nothing was stored, the caller falls back to a normal stop.
+    pub fn store_fds(
+        &self,
+        name: &str,
+        fds: &[std::os::fd::BorrowedFd<'_>],
+    ) -> Result<bool, NotifyError> {
+        if !valid_fdname(name) {
+            return Err(NotifyError::BadName(name.to_string()));
+        }
+        self.send_with_fds(&format!("FDSTORE=1\nFDNAME={name}\n"), fds)
+    }
+
+    /// Removes every descriptor stored under `name` (FDSTOREREMOVE=1). Ok(false)
+    /// when no service manager listens.
+    pub fn remove_fds(&self, name: &str) -> Result<bool, NotifyError> {
+        if !valid_fdname(name) {
+            return Err(NotifyError::BadName(name.to_string()));
+        }
+        self.send_with_fds(&format!("FDSTOREREMOVE=1\nFDNAME={name}\n"), &[])
     }
 
     /// Startup (or reload) finished: READY=1 with a STATUS= line.
