@@ -146,7 +146,11 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         control,
         bgp,
         metrics,
+        stored,
     } = activated;
+    if !stored.is_empty() {
+        crate::system::fdstore::discard(&notifier, stored, "not adopted by this version");
+    }
     // The control socket first: a second start of a running instance is refused as
     // "another instance is already running on PATH" before it touches the BGP port.
     // If the BGP bind then fails, dropping the endpoint removes the socket file.

@@ -25,8 +25,9 @@ use socket2::{Domain, Socket, Type};
 
 /// fd number of the first passed socket (SD_LISTEN_FDS_START).
 const LISTEN_FDS_START: RawFd = 3;
-/// More than this is not a configuration anybody meant.
-const MAX_LISTEN_FDS: usize = 64;
+/// More than this is not a configuration anybody meant: 64 listeners, and two fds per
+/// neighbor handed back from the fd store ([`super::fdstore`]) for up to 8192.
+const MAX_LISTEN_FDS: usize = 64 + 2 * 8192;
 
 /// The FileDescriptorName of the control socket.
 pub const FDNAME_CONTROL: &str = "control";
@@ -50,10 +51,16 @@ pub struct Activated {
     /// Listeners of the metrics endpoint (FileDescriptorName=metrics), served as
     /// exabgp_metrics_listen's would be.
     pub metrics: Vec<std::net::TcpListener>,
+    /// Descriptors the previous process of this unit left in systemd's fd store for a
+    /// hitless restart (named as [`super::fdstore::session_names`] names them: a
+    /// connected TCP socket and a sealed state memfd per neighbor), with their names,
+    /// close-on-exec and otherwise untouched. Whoever takes them removes them from
+    /// the store once used or refused ([`super::fdstore::remove`]).
+    pub stored: Vec<(String, OwnedFd)>,
 }
 
 impl Activated {
-    /// True when systemd handed over nothing.
+    /// True when systemd handed over no listener (stored descriptors aside).
     pub fn is_empty(&self) -> bool {
         self.control.is_none() && self.bgp.is_empty() && self.metrics.is_empty()
     }
@@ -161,6 +168,10 @@ pub fn take_listeners() -> Result<Activated, ActivationError> {
     let mut control_fd = None;
     for (fd, name) in passed {
         let label = name.clone().unwrap_or_else(|| "unnamed".to_string());
+        if let Some(n) = name.as_deref().filter(|n| is_stored_name(n)) {
+            activated.stored.push((n.to_string(), adopt_stored(fd, n)?));
+            continue;
+        }
         let socket = adopt(fd, &label)?;
         match classify(fd, &label, &socket, name.as_deref())? {
             Kind::Control => {
@@ -175,6 +186,36 @@ pub fn take_listeners() -> Result<Activated, ActivationError> {
         }
     }
     Ok(activated)
+}
+
+/// A name under which we store descriptors (also one we cannot parse: it is taken so
+/// that it can be removed from the store, never mistaken for a listener).
+fn is_stored_name(name: &str) -> bool {
+    name.starts_with(super::fdstore::SOCKET_PREFIX)
+        || name.starts_with(super::fdstore::STATE_PREFIX)
+}
+
+/// Take ownership of a descriptor from the fd store: check it is open and set
+/// CLOEXEC (helpers must not inherit a BGP session or its state).
+fn adopt_stored(fd: RawFd, name: &str) -> Result<OwnedFd, ActivationError> {
+    let err = |source| ActivationError::Fd {
+        fd,
+        name: name.to_string(),
+        source,
+    };
+    // SAFETY: as in `adopt`: F_GETFD only, fails with EBADF when not open.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    if flags < 0 {
+        return Err(err(std::io::Error::last_os_error()));
+    }
+    // SAFETY: open (checked), passed to us alone (LISTEN_PID matched), wrapped once
+    // (TAKEN).
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: F_SETFD on an fd we own.
+    if unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) } < 0 {
+        return Err(err(std::io::Error::last_os_error()));
+    }
+    Ok(owned)
 }
 
 enum Kind {
@@ -261,6 +302,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn stored_names_are_never_listeners() {
+        assert!(is_stored_name("peer-socket-192.0.2.1"));
+        assert!(is_stored_name("peer-state-2001_db8__1"));
+        // Ours but unparsable: still taken (to be removed from the store).
+        assert!(is_stored_name("peer-state-garbage"));
+        assert!(!is_stored_name(FDNAME_BGP));
+        assert!(!is_stored_name(FDNAME_CONTROL));
+        assert!(!is_stored_name("peer"));
+    }
+
+    #[test]
     fn nothing_passed_is_empty() {
         assert!(parse_listen_env(None, None, None, 42).unwrap().is_empty());
         assert!(parse_listen_env(None, Some("2"), None, 42)
@@ -315,8 +367,8 @@ mod tests {
             Err(ActivationError::NameCount { names: 1, fds: 2 })
         ));
         assert!(matches!(
-            parse_listen_env(Some("42"), Some("1000"), None, 42),
-            Err(ActivationError::TooMany(1000))
+            parse_listen_env(Some("42"), Some("100000"), None, 42),
+            Err(ActivationError::TooMany(100000))
         ));
     }
 }

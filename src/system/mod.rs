@@ -18,6 +18,7 @@
 pub mod activation;
 pub mod bind;
 pub mod environ;
+pub mod fdstore;
 pub mod logging;
 pub mod md5;
 pub mod notify;

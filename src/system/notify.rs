@@ -20,6 +20,18 @@ pub enum NotifyError {
     Address { path: String, source: io::Error },
     #[error("sd_notify to {path:?} failed: {source}")]
     Send { path: String, source: io::Error },
+    #[error("{0:?} is not a valid fd store name (1 to 255 printable ASCII characters, no ':')")]
+    BadName(String),
+}
+
+/// Whether systemd accepts `name` as an FDNAME (fdname_is_valid in systemd): it ends
+/// up in the ':'-separated LISTEN_FDNAMES of the next process.
+pub fn valid_fdname(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && name
+            .bytes()
+            .all(|b| (b' '..=b'~').contains(&b) && b != b':')
 }
 
 /// A handle to the service manager's notification socket; cheap to clone.
@@ -67,6 +79,17 @@ impl Notifier {
         }
     }
 
+    /// A notifier sending to `path` (a socket path, or `@name` for an abstract
+    /// socket) as if NOTIFY_SOCKET named it, without a watchdog: for tests that
+    /// play the service manager's side.
+    pub fn to_socket(path: &str) -> Result<Notifier, NotifyError> {
+        Ok(Notifier {
+            target: Some(Arc::new(Target::new(path.to_string())?)),
+            watchdog: None,
+            note: Arc::default(),
+        })
+    }
+
     /// Whether a service manager listens (NOTIFY_SOCKET was set).
     pub fn is_enabled(&self) -> bool {
         self.target.is_some()
@@ -99,6 +122,72 @@ impl Notifier {
                 source,
             }),
         }
+    }
+
+    /// Sends `message` with `fds` attached (SCM_RIGHTS), as sd_pid_notify_with_fds(3)
+    /// does: the way to hand descriptors to the service manager's fd store
+    /// (`FDSTORE=1`, see [`super::fdstore`]). Ok(false) when disabled: nothing was
+    /// stored. systemd takes its own duplicates on receipt, so the caller may close
+    /// its copies once this returned Ok(true).
+    pub fn send_with_fds(
+        &self,
+        message: &str,
+        fds: &[std::os::fd::BorrowedFd<'_>],
+    ) -> Result<bool, NotifyError> {
+        use std::os::fd::{AsFd, AsRawFd};
+        let Some(target) = &self.target else {
+            return Ok(false);
+        };
+        let err = |source| NotifyError::Send {
+            path: target.path.clone(),
+            source,
+        };
+        let addr = match target.path.strip_prefix('@') {
+            Some(name) => nix::sys::socket::UnixAddr::new_abstract(name.as_bytes()),
+            None => nix::sys::socket::UnixAddr::new(target.path.as_str()),
+        }
+        .map_err(|e| err(io::Error::from(e)))?;
+        let raw: Vec<std::os::fd::RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
+        let cmsgs = [nix::sys::socket::ControlMessage::ScmRights(&raw)];
+        let iov = [io::IoSlice::new(message.as_bytes())];
+        let sent = nix::sys::socket::sendmsg(
+            target.socket.as_fd().as_raw_fd(),
+            &iov,
+            if raw.is_empty() { &[] } else { &cmsgs },
+            nix::sys::socket::MsgFlags::empty(),
+            Some(&addr),
+        )
+        .map_err(|e| err(io::Error::from(e)))?;
+        if sent != message.len() {
+            return Err(err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                "short datagram",
+            )));
+        }
+        Ok(true)
+    }
+
+    /// Hands `fds` to the service manager's fd store under `name` (FDSTORE=1,
+    /// FDNAME=; see [`super::fdstore`]). Ok(false) when no service manager listens:
+    /// nothing was stored, the caller falls back to a normal stop.
+    pub fn store_fds(
+        &self,
+        name: &str,
+        fds: &[std::os::fd::BorrowedFd<'_>],
+    ) -> Result<bool, NotifyError> {
+        if !valid_fdname(name) {
+            return Err(NotifyError::BadName(name.to_string()));
+        }
+        self.send_with_fds(&format!("FDSTORE=1\nFDNAME={name}\n"), fds)
+    }
+
+    /// Removes every descriptor stored under `name` (FDSTOREREMOVE=1). Ok(false)
+    /// when no service manager listens.
+    pub fn remove_fds(&self, name: &str) -> Result<bool, NotifyError> {
+        if !valid_fdname(name) {
+            return Err(NotifyError::BadName(name.to_string()));
+        }
+        self.send_with_fds(&format!("FDSTOREREMOVE=1\nFDNAME={name}\n"), &[])
     }
 
     /// Startup (or reload) finished: READY=1 with a STATUS= line.
