@@ -311,3 +311,114 @@ fn gobgp_corrupted_state_is_refused_cleanly() {
     );
     assert!(why.contains("checksum"), "{why}");
 }
+
+/// The daemon core hands its sessions over at a stop when the switch is set
+/// (instead of a Cease), with the API's routes in the state; a new core adopts
+/// them from the stored sessions, keeps the API routes, and sends only the
+/// route its new configuration changed.
+#[test]
+fn gobgp_daemon_core_hands_over_and_adopts() {
+    use exabgp::api::{parse_command, ApiCommand};
+    use exabgp::control::ControlReply;
+    use exabgp::daemon::hitless::{HandOverSwitch, Hitless, StoredSession};
+    use support::inproc::InProcess;
+
+    let (_dir, exa_ip, gobgp) = gobgp_setup(
+        "handover_gobgp_core",
+        177,
+        EXA_AS,
+        GOBGP_AS,
+        &["ipv4-unicast"],
+    );
+    let text = |med: u32| {
+        gobgp
+            .exabgp_config(EXA_AS, exa_ip)
+            .line("hold-time = 30")
+            .route("10.1.0.0/24", "192.0.2.10")
+            .line(&format!("med = {med}"))
+            .build()
+    };
+    let config = exabgp::config::parse_str(&text(1), "first.toml").unwrap();
+    let switch = HandOverSwitch::default();
+    let (events, _) = event_channel(1024, 1 << 20);
+    let mut first = InProcess::start_with(
+        config,
+        Vec::new(),
+        events,
+        Hitless {
+            switch: switch.clone(),
+            ..Default::default()
+        },
+    );
+    assert!(gobgp.wait_established(exa_ip, WAIT), "not established");
+    let Ok(ApiCommand::Control(announce)) =
+        parse_command("announce route 10.3.0.0/24 next-hop 192.0.2.11 med 3")
+    else {
+        panic!("API line not parsed");
+    };
+    assert!(matches!(first.ctl.ask(announce), ControlReply::Done));
+    let both = wait_for(WAIT, || (rib_prefixes(&gobgp).len() == 2).then_some(()));
+    assert!(both.is_some(), "rib: {:?}", rib_prefixes(&gobgp));
+    std::thread::sleep(Duration::from_millis(500));
+    let before = gobgp.neighbor(exa_ip).expect("gobgp neighbor");
+
+    switch.ask();
+    first.shutdown.cancel();
+    assert!(matches!(first.join(WAIT), Ok(Ok(Ok(())))));
+    let mut handed = switch.take();
+    assert_eq!(handed.len(), 1, "one session handed over");
+    let h = handed.remove(0);
+    assert_eq!(h.state.api_routes.len(), 1, "the API route travels");
+    let bytes = h.state.encode().unwrap();
+    let stored = StoredSession {
+        address: gobgp.addr,
+        socket: h.socket,
+        state: HandoverState::decode(&bytes).map_err(|e| e.to_string()),
+    };
+    drop(first);
+    // No Cease went out with the stop.
+    assert_eq!(notifications_received(&gobgp, exa_ip), 0);
+
+    let config = exabgp::config::parse_str(&text(11), "second.toml").unwrap();
+    let (events, _) = event_channel(1024, 1 << 20);
+    let second = InProcess::start_with(
+        config,
+        Vec::new(),
+        events,
+        Hitless {
+            stored: vec![stored],
+            ..Default::default()
+        },
+    );
+    let changed = wait_for(WAIT, || {
+        (med_of(&gobgp, "10.1.0.0/24") == Some(11)).then_some(())
+    });
+    assert!(changed.is_some(), "changed route not received");
+    std::thread::sleep(Duration::from_secs(2));
+    let after = gobgp.neighbor(exa_ip).expect("gobgp neighbor");
+    assert_eq!(
+        received(&after, "open"),
+        received(&before, "open"),
+        "{after}"
+    );
+    assert_eq!(
+        received(&after, "update"),
+        received(&before, "update") + 1,
+        "before {before}, after {after}"
+    );
+    assert!(!up_since(&before).is_null());
+    assert_eq!(up_since(&after), up_since(&before), "session uptime reset");
+    assert_eq!(med_of(&gobgp, "10.3.0.0/24"), Some(3), "API route lost");
+    // The new core knows the session as Established, and the API route as its
+    // own: withdrawing it through the API reaches the peer.
+    let status = second.ctl.neighbor(gobgp.addr);
+    assert_eq!(status.state, exabgp::control::PeerState::Established);
+    let Ok(ApiCommand::Control(withdraw)) = parse_command("withdraw route 10.3.0.0/24") else {
+        panic!("API line not parsed");
+    };
+    assert!(matches!(second.ctl.ask(withdraw), ControlReply::Done));
+    let gone = wait_for(WAIT, || {
+        med_of(&gobgp, "10.3.0.0/24").is_none().then_some(())
+    });
+    assert!(gone.is_some(), "API route not withdrawn after adoption");
+}

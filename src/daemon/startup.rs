@@ -148,9 +148,15 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         metrics,
         stored,
     } = activated;
-    if !stored.is_empty() {
-        crate::system::fdstore::discard(&notifier, stored, "not adopted by this version");
-    }
+    // Sessions the previous process handed over (hitless restart), to adopt.
+    let stored = if stored.is_empty() {
+        Vec::new()
+    } else if settings.daemon_hitless {
+        super::hitless::pair(&notifier, stored)
+    } else {
+        crate::system::fdstore::discard(&notifier, stored, "exabgp_daemon_hitless is off");
+        Vec::new()
+    };
     // The control socket first: a second start of a running instance is refused as
     // "another instance is already running on PATH" before it touches the BGP port.
     // If the BGP bind then fails, dropping the endpoint removes the socket file.
@@ -196,6 +202,8 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         metrics,
         api_ack: settings.api_ack,
         notifier,
+        hitless: settings.daemon_hitless,
+        stored,
     };
     let result = runtime.block_on(async move {
         let signals = Signals::new().map_err(ServerError::Runtime)?;
