@@ -422,3 +422,236 @@ fn gobgp_daemon_core_hands_over_and_adopts() {
     });
     assert!(gone.is_some(), "API route not withdrawn after adoption");
 }
+
+/// The whole path outside systemd, the test playing the service manager on a
+/// real notify socket: `exabgpcli restart --hitless` makes `serve` hand the
+/// session over, store its socket and sealed state with FDSTORE=1, and end with
+/// exit code 75; a second `serve`, given the stored descriptors back (paired by
+/// name as startup does), adopts the session, sends only the changed route and
+/// removes both names from the store (FDSTOREREMOVE=1).
+#[test]
+fn gobgp_restart_hitless_through_the_notify_socket() {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::net::{SocketAddr as UnixSocketAddr, UnixDatagram};
+
+    use exabgp::daemon::hitless;
+    use exabgp::daemon::{serve, Parts};
+    use exabgp::system::notify::Notifier;
+    use exabgp::system::signals::Signal;
+
+    let (dir, exa_ip, gobgp) = gobgp_setup(
+        "handover_gobgp_fdstore",
+        179,
+        EXA_AS,
+        GOBGP_AS,
+        &["ipv4-unicast"],
+    );
+    // The service manager's socket.
+    let name = format!("exabgp-handover-test-{}", std::process::id());
+    let manager =
+        UnixDatagram::bind_addr(&UnixSocketAddr::from_abstract_name(name.as_bytes()).unwrap())
+            .unwrap();
+    manager.set_nonblocking(true).unwrap();
+    let notifier = || Notifier::to_socket(&format!("@{name}")).unwrap();
+    // Every datagram received so far, with the descriptors it carried.
+    let drain = || {
+        let mut got: Vec<(String, Vec<OwnedFd>)> = Vec::new();
+        for _ in 0..1000 {
+            let mut buf = [0u8; 4096];
+            let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 4]);
+            let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+            let Ok(msg) = nix::sys::socket::recvmsg::<()>(
+                manager.as_raw_fd(),
+                &mut iov,
+                Some(&mut cmsg),
+                nix::sys::socket::MsgFlags::empty(),
+            ) else {
+                break;
+            };
+            let mut fds = Vec::new();
+            for c in msg.cmsgs().unwrap() {
+                if let nix::sys::socket::ControlMessageOwned::ScmRights(raw) = c {
+                    // SAFETY: the kernel gave us these descriptors; nobody else owns them.
+                    fds.extend(
+                        raw.into_iter()
+                            .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
+                    );
+                }
+            }
+            let len = msg.bytes;
+            got.push((String::from_utf8_lossy(&buf[..len]).into_owned(), fds));
+        }
+        got
+    };
+    let text = |med: u32| {
+        gobgp
+            .exabgp_config(EXA_AS, exa_ip)
+            .line("hold-time = 30")
+            .route("10.1.0.0/24", "192.0.2.10")
+            .line(&format!("med = {med}"))
+            .build()
+    };
+    let sock = dir.path.join("hitless.sock");
+    let endpoint = |path: &std::path::Path| {
+        let settings = exabgp::config::Settings::load(
+            None,
+            vec![(
+                "exabgp_api_socketpath".to_string(),
+                path.display().to_string(),
+            )],
+            &[],
+            Some("hitless"),
+        )
+        .unwrap();
+        exabgp::api::prepare_control(&settings, None, None)
+            .unwrap()
+            .unwrap()
+    };
+    let run = |config: &str, stored: Vec<hitless::StoredSession>| {
+        let parts = Parts {
+            config: exabgp::config::parse_str(config, "hitless.toml").unwrap(),
+            config_path: std::path::PathBuf::from("/nonexistent/exabgp-hitless.toml"),
+            control: Some(endpoint(&sock)),
+            listeners: Vec::new(),
+            metrics: Vec::new(),
+            api_ack: true,
+            notifier: notifier(),
+            hitless: true,
+            stored,
+        };
+        let (signals, rx) = tokio::sync::mpsc::unbounded_channel::<Signal>();
+        let thread = std::thread::spawn(move || {
+            let rt = runtime();
+            rt.block_on(serve(parts, rx))
+        });
+        (signals, thread)
+    };
+
+    let (_signals, first) = run(&text(1), Vec::new());
+    assert!(gobgp.wait_established(exa_ip, WAIT), "not established");
+    let out = support::binary::run(
+        {
+            let mut c = support::binary::hermetic(support::binary::exabgpcli_bin());
+            c.arg("--socket").arg(&sock);
+            c.args([
+                "announce",
+                "route",
+                "10.3.0.0/24",
+                "next-hop",
+                "192.0.2.11",
+                "med",
+                "3",
+            ]);
+            c
+        },
+        support::binary::COMMAND_TIMEOUT,
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let both = wait_for(WAIT, || (rib_prefixes(&gobgp).len() == 2).then_some(()));
+    assert!(both.is_some(), "rib: {:?}", rib_prefixes(&gobgp));
+    std::thread::sleep(Duration::from_millis(500));
+    let before = gobgp.neighbor(exa_ip).expect("gobgp neighbor");
+
+    let out = support::binary::run(
+        {
+            let mut c = support::binary::hermetic(support::binary::exabgpcli_bin());
+            c.arg("--socket").arg(&sock).args(["restart", "--hitless"]);
+            c
+        },
+        support::binary::COMMAND_TIMEOUT,
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let ended = first.join().unwrap();
+    let err = ended.expect_err("restart --hitless ends serve with HandedOver");
+    assert_eq!(err.exit_code(), 75, "{err}");
+    assert_eq!(
+        notifications_received(&gobgp, exa_ip),
+        0,
+        "a Cease went out"
+    );
+
+    let got = drain();
+    let stored: Vec<(String, OwnedFd)> = got
+        .into_iter()
+        .filter_map(|(text, mut fds)| {
+            let name = text
+                .strip_prefix("FDSTORE=1\nFDNAME=")?
+                .trim_end()
+                .to_string();
+            assert_eq!(fds.len(), 1, "{text}");
+            Some((name, fds.remove(0)))
+        })
+        .collect();
+    let (socket_name, state_name) = exabgp::system::fdstore::session_names(gobgp.addr);
+    let mut names: Vec<&str> = stored.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort();
+    assert_eq!(names, [socket_name.as_str(), state_name.as_str()]);
+    let sessions = hitless::pair(&notifier(), stored);
+    assert_eq!(sessions.len(), 1);
+
+    let (signals, second) = run(&text(11), sessions);
+    let changed = wait_for(WAIT, || {
+        (med_of(&gobgp, "10.1.0.0/24") == Some(11)).then_some(())
+    });
+    assert!(changed.is_some(), "changed route not received");
+    std::thread::sleep(Duration::from_secs(2));
+    let after = gobgp.neighbor(exa_ip).expect("gobgp neighbor");
+    assert_eq!(
+        received(&after, "open"),
+        received(&before, "open"),
+        "{after}"
+    );
+    assert_eq!(
+        received(&after, "update"),
+        received(&before, "update") + 1,
+        "before {before}, after {after}"
+    );
+    assert_eq!(up_since(&after), up_since(&before), "session uptime reset");
+    assert_eq!(med_of(&gobgp, "10.3.0.0/24"), Some(3), "API route lost");
+    // Both names were removed from the store once adopted.
+    let removed: Vec<String> = drain()
+        .into_iter()
+        .filter_map(|(t, _)| {
+            t.strip_prefix("FDSTOREREMOVE=1\nFDNAME=")
+                .map(|n| n.trim_end().to_string())
+        })
+        .collect();
+    assert!(
+        removed.contains(&socket_name) && removed.contains(&state_name),
+        "{removed:?}"
+    );
+    // A plain SIGTERM (not a restart: no restart job known) sends the Cease.
+    signals.send(Signal::Terminate).unwrap();
+    assert!(second.join().unwrap().is_ok());
+    let ceased = wait_for(WAIT, || {
+        (notifications_received(&gobgp, exa_ip) == 1).then_some(())
+    });
+    assert!(ceased.is_some(), "no Cease on the plain stop");
+}
+
+/// Without a service manager to keep the sessions, `restart --hitless` is
+/// refused and the daemon runs on.
+#[test]
+fn restart_hitless_is_refused_without_a_service_manager() {
+    use exabgp::control::{Command, ControlReply};
+    use support::inproc::InProcess;
+
+    let config = exabgp::config::parse_str(
+        &ExaConfig::new(EXA_AS)
+            .passive("127.0.0.1", GOBGP_AS)
+            .build(),
+        "refused.toml",
+    )
+    .unwrap();
+    let (events, _) = event_channel(16, 1 << 20);
+    let d = InProcess::start(config, Vec::new(), events);
+    match d.ctl.ask(Command::RestartHitless) {
+        ControlReply::Error(e) => assert!(e.contains("systemd"), "{e}"),
+        other => panic!("not refused: {other:?}"),
+    }
+    assert!(matches!(
+        d.ctl.ask(Command::Health),
+        ControlReply::Health(_)
+    ));
+}

@@ -170,6 +170,9 @@ struct Daemon {
     /// the line for one closed because [`session::INCOMING_PENDING`] are waiting is
     /// rate-limited per neighbor like the unknown-peer line.
     refused_incoming: HashMap<IpAddr, LogLimiter>,
+    /// `restart --hitless` sets it (see `hitless.rs`); None when no service
+    /// manager can keep the sessions.
+    handover: Option<hitless::HandOverSwitch>,
 }
 
 /// Lines about connections from unknown addresses: this many per interval...
@@ -198,8 +201,12 @@ pub async fn run(config: Config, io: DaemonIo) -> Result<(), DaemonError> {
         listeners,
         unknown_peers: LogLimiter::new(UNKNOWN_PEER_BURST, UNKNOWN_PEER_INTERVAL),
         refused_incoming: HashMap::new(),
+        handover: None,
     };
     let mut hitless = io.hitless;
+    if hitless.notifier.is_some() {
+        d.handover = Some(hitless.switch.clone());
+    }
     for n in neighbors {
         match hitless.take(n.address) {
             Some(stored) => {
@@ -653,6 +660,17 @@ impl Daemon {
                 stop = true;
                 ControlReply::Done
             }
+            Command::RestartHitless => match &self.handover {
+                Some(switch) => {
+                    info!("restart --hitless: handing the sessions over to the next process");
+                    switch.ask();
+                    stop = true;
+                    ControlReply::Done
+                }
+                None => ControlReply::Error(
+                    "restart --hitless needs systemd (NOTIFY_SOCKET, the fd store) and exabgp_daemon_hitless=true".into(),
+                ),
+            },
             Command::Health => {
                 let mut h = HealthSummary::default();
                 for n in self.neighbors.values() {
@@ -835,6 +853,7 @@ mod core_tests {
             listeners,
             unknown_peers: LogLimiter::new(UNKNOWN_PEER_BURST, UNKNOWN_PEER_INTERVAL),
             refused_incoming: HashMap::new(),
+            handover: None,
         };
         for n in config.neighbors {
             d.start_neighbor(n);

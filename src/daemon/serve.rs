@@ -124,7 +124,7 @@ pub async fn serve(parts: Parts, mut signals: impl SignalSource + Send) -> Resul
         shutdown: shutdown.clone(),
         hitless: super::hitless::Hitless {
             stored,
-            notifier: notifier.is_enabled().then(|| notifier.clone()),
+            notifier: (hitless && notifier.is_enabled()).then(|| notifier.clone()),
             switch: switch.clone(),
         },
     };
@@ -160,11 +160,20 @@ pub async fn serve(parts: Parts, mut signals: impl SignalSource + Send) -> Resul
     let mut late: Option<api::LateReply> = None;
     // When a hand-over began (SIGTERM of a restart): the time it took is logged.
     let mut stop_began: Option<std::time::Instant> = None;
+    // `restart --hitless` stopped the core: exit 75 once the sessions are stored.
+    let mut api_restart = false;
     let stopped = loop {
         tokio::select! {
             r = &mut core => {
-                // The core ended on its own: the API's `shutdown` (or a failure).
-                notifier.stopping("stopping: shutdown requested through the API");
+                // The core ended on its own: the API's `shutdown` or `restart
+                // --hitless` (or a failure).
+                if switch.asked() {
+                    notifier.stopping("stopping: restart --hitless, sessions handed to the next process");
+                    api_restart = true;
+                    stop_began = Some(std::time::Instant::now());
+                } else {
+                    notifier.stopping("stopping: shutdown requested through the API");
+                }
                 break Some(r);
             }
             sig = signals.next() => match sig {
@@ -212,9 +221,17 @@ pub async fn serve(parts: Parts, mut signals: impl SignalSource + Send) -> Resul
     };
     let _ = supervisor.await;
     let handed = switch.take();
+    let mut stored = 0;
     if !handed.is_empty() {
         let began = stop_began.unwrap_or_else(std::time::Instant::now);
-        super::hitless::store(&notifier, handed, began);
+        stored = super::hitless::store(&notifier, handed, began);
+    }
+    // `restart --hitless` (the core stopped on its own with the switch set):
+    // exit 75, for systemd to start the next process.
+    if api_restart {
+        if let Ok(Ok(())) = result {
+            return Err(ServerError::HandedOver(stored));
+        }
     }
     match result {
         Ok(r) => r.map_err(ServerError::from),

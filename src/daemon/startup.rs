@@ -211,8 +211,10 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         held.release().map_err(ServerError::Runtime)?;
         serve(parts, signals).await
     });
-    // A clean stop (every peer got its Cease): the next start is not a restart.
-    if let (Ok(()), Some(m)) = (&result, &marker) {
+    // A clean stop (every peer got its Cease, or its session was handed over):
+    // the next start is not a restart.
+    let clean = matches!(result, Ok(()) | Err(ServerError::HandedOver(_)));
+    if let (true, Some(m)) = (clean, &marker) {
         if let Err(e) = system::restart_marker::disarm(m) {
             warn!(path = %m.display(), error = %e, "cannot remove the restart marker");
         }
