@@ -195,6 +195,17 @@ pub struct AdoptError {
     pub refusal: Refusal,
 }
 
+/// `o` with the Restart State bit of its Graceful Restart capability cleared.
+fn without_restart_bit(o: &Open) -> Open {
+    let mut o = o.clone();
+    for c in &mut o.capabilities {
+        if let bgp::Capability::GracefulRestart(g) = c {
+            g.flags &= !GracefulRestart::RESTART_STATE;
+        }
+    }
+    o
+}
+
 /// Sends a Cease with `subcode` (e.g. 6, Other Configuration Change) on a
 /// stored session's socket, best effort and bounded by a one-second write
 /// timeout, then closes it: what a refused adoption does with the socket.
@@ -263,10 +274,37 @@ pub fn validate(
         f.dedup();
         f
     };
+    let ours_now = super::open::local_open(cfg, false);
     let was = offered(&state.our_open);
-    let now = offered(&super::open::local_open(cfg, false));
+    let now = offered(&ours_now);
     if was != now {
         return differs("families", format!("{was:?}"), format!("{now:?}"));
+    }
+    if state.our_open.hold_time != ours_now.hold_time {
+        return differs(
+            "hold time",
+            state.our_open.hold_time.to_string(),
+            ours_now.hold_time.to_string(),
+        );
+    }
+    // Anything else the OPEN carries (graceful restart and its time, ...), as a
+    // reload would restart the session for it; the Restart State bit aside (it
+    // only says whether the process restarted).
+    if without_restart_bit(&state.our_open) != without_restart_bit(&ours_now) {
+        return differs(
+            "our OPEN",
+            format!("{:?}", state.our_open.capabilities),
+            format!("{:?}", ours_now.capabilities),
+        );
+    }
+    if let Some(want) = cfg.local_address {
+        if want.to_canonical() != state.local.ip().to_canonical() {
+            return differs(
+                "local address",
+                state.local.ip().to_string(),
+                want.to_string(),
+            );
+        }
     }
     let peer = socket
         .peer_addr()
@@ -1137,6 +1175,63 @@ mod tests {
         assert!(matches!(
             HandoverState::decode(&bytes),
             Err(HandoverError::Truncated(_) | HandoverError::Malformed(_))
+        ));
+    }
+
+    /// A state validates against the configuration it was made with and a
+    /// socket of the session; each change a reload would restart the session
+    /// for is refused, and so is another socket.
+    #[test]
+    fn validate_refuses_what_changed() {
+        use crate::config::NeighborConfig;
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let ours = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (theirs, _) = l.accept().unwrap();
+        let cfg = NeighborConfig {
+            address: "127.0.0.1".parse().unwrap(),
+            peer_as: 65000,
+            local_as: 65001,
+            router_id: "192.0.2.1".parse().unwrap(),
+            local_address: None,
+            port: l.local_addr().unwrap().port(),
+            hold_time: 90,
+            passive: false,
+            families: vec![Family::IPV4_UNICAST],
+            md5_password: None,
+            description: Some("shown only".into()),
+            max_prefix: None,
+            graceful_restart: Some(120),
+        };
+        let mut state = sample();
+        state.address = cfg.address;
+        state.local = ours.local_addr().unwrap();
+        state.remote = ours.peer_addr().unwrap();
+        state.our_open = super::super::open::local_open(&cfg, true);
+        assert_eq!(validate(&cfg, &state, &ours), Ok(()));
+        let config = |f: &dyn Fn(&mut NeighborConfig)| {
+            let mut c = cfg.clone();
+            f(&mut c);
+            c
+        };
+        let changed: Vec<NeighborConfig> = vec![
+            config(&|c| c.peer_as = 65099),
+            config(&|c| c.local_as = 65098),
+            config(&|c| c.router_id = "192.0.2.9".parse().unwrap()),
+            config(&|c| c.families.push(Family::IPV6_UNICAST)),
+            config(&|c| c.hold_time = 30),
+            config(&|c| c.graceful_restart = None),
+            config(&|c| c.local_address = Some("127.0.0.9".parse().unwrap())),
+        ];
+        for c in &changed {
+            assert!(
+                matches!(validate(c, &state, &ours), Err(Refusal::Config(_))),
+                "{c:?}"
+            );
+        }
+        // The other end of the connection is not our side of the session.
+        assert!(matches!(
+            validate(&cfg, &state, &theirs),
+            Err(Refusal::Socket(_))
         ));
     }
 
