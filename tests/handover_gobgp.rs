@@ -139,6 +139,7 @@ fn gobgp_session_survives_a_hand_over_and_gets_only_the_changed_route() {
     let bytes = state.encode().expect("encode");
     let state = HandoverState::decode(&bytes).expect("decode");
     assert_eq!(state.api_routes, vec![api.clone()]);
+    let began = state.began;
 
     // The new configuration changed one route's MED; the API route is carried.
     let desired: Vec<Route> = [
@@ -170,6 +171,9 @@ fn gobgp_session_survives_a_hand_over_and_gets_only_the_changed_route() {
         )
         .unwrap_or_else(|e| panic!("adoption refused: {}", e.refusal))
     };
+    // For the record, never asserted: hand-over to adoption, the 500 ms pause
+    // above included.
+    eprintln!("hand-over began {:?} ago", began.elapsed());
     let changed = wait_for(WAIT, || {
         (med_of(&gobgp, "10.2.0.0/24") == Some(22)).then_some(())
     });
