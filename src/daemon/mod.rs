@@ -42,7 +42,8 @@
 //!   helpers, the supervisor) and its signals; what the tests run too;
 //! - `mod.rs` (here): the core's loop; `accept.rs`: accepting connections on the
 //!   bound listeners; `reconfig.rs`: applying a new configuration; `reloads.rs`:
-//!   SIGHUP.
+//!   SIGHUP; `hitless.rs`: sessions handed to the next process at a restart and
+//!   adopted from the previous one (issue 13).
 
 mod accept;
 mod error;

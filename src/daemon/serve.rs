@@ -15,6 +15,9 @@
 //!   1. api_stop:   control socket + helpers (a command that came just before is
 //!                  answered: the core still runs)
 //!   2. shutdown:   the core (Cease to every peer), the supervisor
+//!   3. at a restart (see `hand_over_on_stop`) or after `restart --hitless`: the
+//!      core hands the Established sessions over instead of a Cease, and they
+//!      are stored in systemd's fd store (`hitless.rs`)
 //! ```
 //!
 //! A new task that runs beside the daemon (a metrics endpoint, say) takes what it
