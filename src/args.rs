@@ -19,7 +19,8 @@ use clap::{CommandFactory, Parser, Subcommand};
         exabgp_api_socketpath, exabgp_log_level, ...; see `exabgp env` and docs/settings.md), \
         with precedence command line > environment > env file > default.\n\n\
         Exit codes: 0 ok, 1 command refused, 69 another instance is running / no daemon \
-        answers, 71 OS error (e.g. port in use), 77 missing permission, 78 bad configuration.\n\n\
+        answers, 71 OS error (e.g. port in use), 75 sessions handed over by `restart --hitless` \
+        (systemd starts the next process), 77 missing permission, 78 bad configuration.\n\n\
         Examples:\n  exabgp validate /etc/exabgp/edge1.toml\n  \
         exabgp server --instance edge1 /etc/exabgp/edge1.toml\n  \
         exabgp cli --instance edge1 show neighbor summary\n  \

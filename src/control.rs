@@ -78,6 +78,12 @@ pub enum Command {
     ApplyConfig(Box<Config>),
     /// Stop the daemon: Cease to every peer, helpers stopped.
     Shutdown,
+    /// `restart --hitless`: hand every Established session to the next process
+    /// through systemd's fd store (issue 13), Cease to the other peers, then
+    /// exit with EX_TEMPFAIL (75) so that systemd starts the unit again
+    /// (RestartForceExitStatus=75). Refused when no service manager can keep
+    /// the sessions (not under systemd, or exabgp_daemon_hitless off).
+    RestartHitless,
     /// How many neighbors are Established and how many routes are announced,
     /// answered by the core loop itself from what the neighbor tasks last published
     /// (never waiting for one): the probe behind STATUS= and the watchdog.

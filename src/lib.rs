@@ -47,6 +47,10 @@ pub const EX_OSERR: i32 = 71;
 pub const EX_NOPERM: i32 = 77;
 /// Exit code for "another instance is running" / service unavailable (EX_UNAVAILABLE).
 pub const EX_UNAVAILABLE: i32 = 69;
+/// Exit code after `restart --hitless` handed the sessions over (sysexits
+/// EX_TEMPFAIL): the unit lists it in RestartForceExitStatus= so systemd starts
+/// the next process, which adopts them.
+pub const EX_TEMPFAIL: i32 = 75;
 
 /// The version string reported by `version` and in JSON events (`exabgp` key is the
 /// API version "5.0.0", this is ours).

@@ -398,3 +398,21 @@ fn garbage_never_panics() {
         let _ = parse_command(i);
     }
 }
+
+/// `restart --hitless` (issue 13) is its own command; plain `restart` stays
+/// ExaBGP's; anything else after `restart` is refused.
+#[test]
+fn restart_hitless() {
+    for line in ["restart --hitless", "restart hitless", "RESTART --HITLESS"] {
+        assert!(
+            matches!(
+                parse_command(line),
+                Ok(ApiCommand::Control(Command::RestartHitless))
+            ),
+            "{line}"
+        );
+    }
+    assert!(matches!(parse_command("restart"), Ok(ApiCommand::Restart)));
+    assert!(parse_command("restart now").is_err());
+    assert!(parse_command("restart --hitless now").is_err());
+}

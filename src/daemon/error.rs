@@ -41,6 +41,10 @@ pub enum ServerError {
     /// exabgp_metrics_listen could not be bound, or systemd's metrics socket is unusable.
     #[error(transparent)]
     Metrics(#[from] crate::metrics::http::HttpError),
+    /// Not a failure: `restart --hitless` handed this many sessions to the next
+    /// process; the exit code (75) asks systemd to start it.
+    #[error("restart --hitless: {0} session(s) handed over to the next process; exiting with 75 for systemd to start it")]
+    HandedOver(usize),
 }
 
 impl ServerError {
@@ -56,6 +60,7 @@ impl ServerError {
             ServerError::Listen(e) => e.exit_code(),
             ServerError::Privileges(e) => e.exit_code(),
             ServerError::Metrics(e) => e.exit_code(),
+            ServerError::HandedOver(_) => crate::EX_TEMPFAIL,
             ServerError::Runtime(_) | ServerError::Core(_) | ServerError::Daemon(_) => {
                 crate::EX_OSERR
             }
@@ -103,6 +108,7 @@ mod tests {
                 crate::EX_UNAVAILABLE,
             ),
             (ActivationError::TooMany(9999).into(), crate::EX_OSERR),
+            (ServerError::HandedOver(1), crate::EX_TEMPFAIL),
         ];
         for (e, code) in cases {
             assert_eq!(e.exit_code(), code, "{e}");

@@ -42,10 +42,12 @@
 //!   helpers, the supervisor) and its signals; what the tests run too;
 //! - `mod.rs` (here): the core's loop; `accept.rs`: accepting connections on the
 //!   bound listeners; `reconfig.rs`: applying a new configuration; `reloads.rs`:
-//!   SIGHUP.
+//!   SIGHUP; `hitless.rs`: sessions handed to the next process at a restart and
+//!   adopted from the previous one (issue 13).
 
 mod accept;
 mod error;
+pub mod hitless;
 mod probe;
 mod reconfig;
 mod reloads;
@@ -98,6 +100,9 @@ pub struct DaemonIo {
     pub events: EventSender,
     /// Cancelled on SIGTERM/SIGINT: same as Command::Shutdown.
     pub shutdown: CancellationToken,
+    /// Sessions to adopt from the previous process, and the switch that makes
+    /// the stop hand sessions over (see `hitless.rs`); off by default.
+    pub hitless: hitless::Hitless,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -166,6 +171,9 @@ struct Daemon {
     /// the line for one closed because [`session::INCOMING_PENDING`] are waiting is
     /// rate-limited per neighbor like the unknown-peer line.
     refused_incoming: HashMap<IpAddr, LogLimiter>,
+    /// `restart --hitless` sets it (see `hitless.rs`); None when no service
+    /// manager can keep the sessions.
+    handover: Option<hitless::HandOverSwitch>,
 }
 
 /// Lines about connections from unknown addresses: this many per interval...
@@ -194,10 +202,23 @@ pub async fn run(config: Config, io: DaemonIo) -> Result<(), DaemonError> {
         listeners,
         unknown_peers: LogLimiter::new(UNKNOWN_PEER_BURST, UNKNOWN_PEER_INTERVAL),
         refused_incoming: HashMap::new(),
+        handover: None,
     };
-    for n in neighbors {
-        d.start_neighbor(n);
+    let mut hitless = io.hitless;
+    if hitless.notifier.is_some() {
+        d.handover = Some(hitless.switch.clone());
     }
+    for n in neighbors {
+        match hitless.take(n.address) {
+            Some(stored) => {
+                let address = stored.address;
+                d.adopt_neighbor(n, stored);
+                hitless.forget(address);
+            }
+            None => d.start_neighbor(n),
+        }
+    }
+    hitless.drop_unclaimed();
     // The R bit (graceful restart) is for the neighbors started now; one a reload
     // adds later had no session with us before the restart.
     crate::session::set_restarted(false);
@@ -228,6 +249,9 @@ pub async fn run(config: Config, io: DaemonIo) -> Result<(), DaemonError> {
         }
     }
     io.shutdown.cancel();
+    if hitless.switch.asked() {
+        d.hand_over_all(&hitless.switch).await;
+    }
     d.stop_all(iana::CEASE_ADMIN_SHUTDOWN, "exabgp shutting down")
         .await;
     info!("daemon stopped");
@@ -256,6 +280,108 @@ impl Daemon {
             h.send(NeighborCommand::AnnounceFlow(flows));
         }
         self.neighbors.insert(n.address, h);
+    }
+
+    /// Continues the session `stored` by the previous process for `n` (see
+    /// `hitless.rs`): the routes the API had announced to it are taken back, and
+    /// the neighbor adopts the session with the routes wanted now. Refused: the
+    /// peer gets a Cease and the neighbor starts as usual.
+    fn adopt_neighbor(&mut self, n: NeighborConfig, stored: hitless::StoredSession) {
+        let state = match stored.state {
+            Ok(state) => state,
+            Err(e) => {
+                warn!(peer = %n.address, error = %e, "stored session refused: Cease sent, the session is opened again");
+                crate::session::handover::cease_and_close(stored.socket, iana::CEASE_ADMIN_RESET);
+                return self.start_neighbor(n);
+            }
+        };
+        // The API's routes survive the restart, whether the session does or not.
+        if !state.api_routes.is_empty() {
+            let kept = self.api_routes.entry(n.address).or_default();
+            for r in &state.api_routes {
+                kept.insert(r.prefix, r.clone());
+            }
+        }
+        if !state.api_flows.is_empty() {
+            let kept = self.api_flows.entry(n.address).or_default();
+            for f in &state.api_flows {
+                kept.insert(f.nlri.clone(), f.clone());
+            }
+        }
+        if let Some(key) = &n.md5_password {
+            self.listeners.set_md5(n.address, key);
+        }
+        let kept = self.api_routes.get(&n.address);
+        let routes = routes_for_iter(&self.config, &n)
+            .filter(|r| !kept.is_some_and(|k| k.contains_key(&r.prefix)))
+            .chain(kept.into_iter().flat_map(|k| k.values()));
+        let count = routes.clone().count();
+        let mut flows = flows_for(&self.config, &n);
+        if let Some(kept) = self.api_flows.get(&n.address) {
+            flows.retain(|f| !kept.contains_key(&f.nlri));
+            flows.extend(kept.values().cloned());
+        }
+        let adopted = NeighborHandle::adopt(
+            n.clone(),
+            routes,
+            count,
+            &flows,
+            self.events.clone(),
+            stored.socket,
+            state,
+        );
+        match adopted {
+            Ok(h) => {
+                info!(peer = %n.address, peer_as = n.peer_as, routes = count, "neighbor added, session adopted from the previous process");
+                self.neighbors.insert(n.address, h);
+            }
+            Err(e) => {
+                let subcode = match e.refusal {
+                    crate::session::Refusal::Config(_) => iana::CEASE_CONFIG_CHANGE,
+                    crate::session::Refusal::Socket(_) => iana::CEASE_ADMIN_RESET,
+                };
+                warn!(peer = %n.address, reason = %e.refusal, "stored session refused: Cease sent, the session is opened again");
+                crate::session::handover::cease_and_close(e.socket, subcode);
+                self.start_neighbor(n);
+            }
+        }
+    }
+
+    /// Hands every Established session over (see `hitless.rs`), with the routes
+    /// the API announced to it; the neighbors that are not Established stay, for
+    /// the Cease of the stop that follows.
+    async fn hand_over_all(&mut self, switch: &hitless::HandOverSwitch) {
+        let began = std::time::Instant::now();
+        let asks: Vec<_> = self
+            .neighbors
+            .drain()
+            .map(|(a, h)| (a, tokio::spawn(h.hand_over(STOP_GRACE))))
+            .collect();
+        let mut handed = 0;
+        for (address, ask) in asks {
+            match ask.await {
+                Ok(Ok(mut h)) => {
+                    if let Some(k) = self.api_routes.get(&address) {
+                        h.state.api_routes = k.values().cloned().collect();
+                    }
+                    if let Some(k) = self.api_flows.get(&address) {
+                        h.state.api_flows = k.values().cloned().collect();
+                    }
+                    handed += 1;
+                    switch.push(h);
+                }
+                Ok(Err(h)) => {
+                    self.neighbors.insert(address, h);
+                }
+                Err(e) => warn!(peer = %address, error = %e, "hand-over task failed"),
+            }
+        }
+        info!(
+            handed,
+            others = self.neighbors.len(),
+            handover_ms = began.elapsed().as_millis() as u64,
+            "sessions handed over: {handed}; the other neighbors get a Cease"
+        );
     }
 
     /// Takes a neighbor out of the daemon (its MD5 key off the listeners); the
@@ -535,6 +661,17 @@ impl Daemon {
                 stop = true;
                 ControlReply::Done
             }
+            Command::RestartHitless => match &self.handover {
+                Some(switch) => {
+                    info!("restart --hitless: handing the sessions over to the next process");
+                    switch.ask();
+                    stop = true;
+                    ControlReply::Done
+                }
+                None => ControlReply::Error(
+                    "restart --hitless needs systemd (NOTIFY_SOCKET, the fd store) and exabgp_daemon_hitless=true".into(),
+                ),
+            },
             Command::Health => {
                 let mut h = HealthSummary::default();
                 for n in self.neighbors.values() {
@@ -717,6 +854,7 @@ mod core_tests {
             listeners,
             unknown_peers: LogLimiter::new(UNKNOWN_PEER_BURST, UNKNOWN_PEER_INTERVAL),
             refused_incoming: HashMap::new(),
+            handover: None,
         };
         for n in config.neighbors {
             d.start_neighbor(n);

@@ -15,6 +15,9 @@
 //!   1. api_stop:   control socket + helpers (a command that came just before is
 //!                  answered: the core still runs)
 //!   2. shutdown:   the core (Cease to every peer), the supervisor
+//!   3. at a restart (see `hand_over_on_stop`) or after `restart --hitless`: the
+//!      core hands the Established sessions over instead of a Cease, and they
+//!      are stored in systemd's fd store (`hitless.rs`)
 //! ```
 //!
 //! A new task that runs beside the daemon (a metrics endpoint, say) takes what it
@@ -57,6 +60,28 @@ pub struct Parts {
     /// READY=1, STATUS=, WATCHDOG=1 and STOPPING=1 ([`Notifier::disabled`] outside
     /// systemd).
     pub notifier: Notifier,
+    /// exabgp_daemon_hitless: a stop that is a restart hands the sessions over
+    /// (see [`hand_over_on_stop`]).
+    pub hitless: bool,
+    /// Sessions the previous process stored in the fd store, to adopt.
+    pub stored: Vec<super::hitless::StoredSession>,
+}
+
+/// Whether this stop hands the Established sessions over to the next process
+/// instead of sending them a Cease (issue 13): only when the setting allows it
+/// (`hitless`), the stop is a restart (`restart`: systemd has a restart job
+/// queued for the unit, so it keeps the fd store and starts us again), and
+/// there is a service manager to store the sessions with (`notifier_enabled`;
+/// never in tests or in a terminal). Every other stop sends a Cease as always.
+pub fn hand_over_on_stop(hitless: bool, restart: bool, notifier_enabled: bool) -> bool {
+    hitless && restart && notifier_enabled
+}
+
+/// Whether systemd has a restart job queued for our unit. Until the D-Bus query
+/// (`system::restart_job`) is merged, no stop is known to be a restart: every
+/// stop sends a Cease.
+fn restart_queued() -> bool {
+    false
 }
 
 /// Runs the daemon until SIGTERM/SIGINT from `signals` or the `shutdown` command,
@@ -71,6 +96,8 @@ pub async fn serve(parts: Parts, mut signals: impl SignalSource + Send) -> Resul
         metrics,
         api_ack,
         notifier,
+        hitless,
+        stored,
     } = parts;
     let (control_tx, control_rx) = mpsc::channel(256);
     let (events, _) = crate::control::event_channel(
@@ -92,11 +119,17 @@ pub async fn serve(parts: Parts, mut signals: impl SignalSource + Send) -> Resul
         api_ack,
         api_stop.clone(),
     );
+    let switch = super::hitless::HandOverSwitch::default();
     let io = DaemonIo {
         listeners,
         control: control_rx,
         events,
         shutdown: shutdown.clone(),
+        hitless: super::hitless::Hitless {
+            stored,
+            notifier: (hitless && notifier.is_enabled()).then(|| notifier.clone()),
+            switch: switch.clone(),
+        },
     };
     let mut core = tokio::spawn(super::run(config, io));
     let supervisor = tokio::spawn(supervise::supervise(notifier.clone(), shutdown.clone(), {
@@ -128,18 +161,36 @@ pub async fn serve(parts: Parts, mut signals: impl SignalSource + Send) -> Resul
     // The core's answer to a reload that was still pending when it gave up
     // waiting (see reloads.rs).
     let mut late: Option<api::LateReply> = None;
+    // When a hand-over began (SIGTERM of a restart): the time it took is logged.
+    let mut stop_began: Option<std::time::Instant> = None;
+    // `restart --hitless` stopped the core: exit 75 once the sessions are stored.
+    let mut api_restart = false;
     let stopped = loop {
         tokio::select! {
             r = &mut core => {
-                // The core ended on its own: the API's `shutdown` (or a failure).
-                notifier.stopping("stopping: shutdown requested through the API");
+                // The core ended on its own: the API's `shutdown` or `restart
+                // --hitless` (or a failure).
+                if switch.asked() {
+                    notifier.stopping("stopping: restart --hitless, sessions handed to the next process");
+                    api_restart = true;
+                    stop_began = Some(std::time::Instant::now());
+                } else {
+                    notifier.stopping("stopping: shutdown requested through the API");
+                }
                 break Some(r);
             }
             sig = signals.next() => match sig {
                 Signal::Terminate | Signal::Interrupt => {
                     let name = if sig == Signal::Terminate { "SIGTERM" } else { "SIGINT" };
-                    info!("{name} received: sending Cease to every peer and stopping");
-                    notifier.stopping("stopping: sending Cease to every peer");
+                    if hand_over_on_stop(hitless, restart_queued(), notifier.is_enabled()) {
+                        info!("{name} received during a restart: handing the sessions over to the next process");
+                        notifier.stopping("stopping: handing the sessions over to the next process");
+                        switch.ask();
+                        stop_began = Some(std::time::Instant::now());
+                    } else {
+                        info!("{name} received: sending Cease to every peer and stopping");
+                        notifier.stopping("stopping: sending Cease to every peer");
+                    }
                     break None;
                 }
                 Signal::Reload => {
@@ -172,8 +223,40 @@ pub async fn serve(parts: Parts, mut signals: impl SignalSource + Send) -> Resul
         None => core.await,
     };
     let _ = supervisor.await;
+    let handed = switch.take();
+    let mut stored = 0;
+    if !handed.is_empty() {
+        let began = stop_began.unwrap_or_else(std::time::Instant::now);
+        stored = super::hitless::store(&notifier, handed, began);
+    }
+    // `restart --hitless` (the core stopped on its own with the switch set):
+    // exit 75, for systemd to start the next process.
+    if api_restart {
+        if let Ok(Ok(())) = result {
+            return Err(ServerError::HandedOver(stored));
+        }
+    }
     match result {
         Ok(r) => r.map_err(ServerError::from),
         Err(e) => Err(ServerError::Core(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only a restart, with the setting on, under a service manager hands over.
+    #[test]
+    fn only_a_restart_under_systemd_with_the_setting_hands_over() {
+        assert!(hand_over_on_stop(true, true, true));
+        for (h, r, n) in [
+            (false, true, true),
+            (true, false, true),
+            (true, true, false),
+            (false, false, false),
+        ] {
+            assert!(!hand_over_on_stop(h, r, n), "{h} {r} {n}");
+        }
     }
 }

@@ -148,9 +148,15 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         metrics,
         stored,
     } = activated;
-    if !stored.is_empty() {
-        crate::system::fdstore::discard(&notifier, stored, "not adopted by this version");
-    }
+    // Sessions the previous process handed over (hitless restart), to adopt.
+    let stored = if stored.is_empty() {
+        Vec::new()
+    } else if settings.daemon_hitless {
+        super::hitless::pair(&notifier, stored)
+    } else {
+        crate::system::fdstore::discard(&notifier, stored, "exabgp_daemon_hitless is off");
+        Vec::new()
+    };
     // The control socket first: a second start of a running instance is refused as
     // "another instance is already running on PATH" before it touches the BGP port.
     // If the BGP bind then fails, dropping the endpoint removes the socket file.
@@ -196,6 +202,8 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         metrics,
         api_ack: settings.api_ack,
         notifier,
+        hitless: settings.daemon_hitless,
+        stored,
     };
     let result = runtime.block_on(async move {
         let signals = Signals::new().map_err(ServerError::Runtime)?;
@@ -203,8 +211,10 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         held.release().map_err(ServerError::Runtime)?;
         serve(parts, signals).await
     });
-    // A clean stop (every peer got its Cease): the next start is not a restart.
-    if let (Ok(()), Some(m)) = (&result, &marker) {
+    // A clean stop (every peer got its Cease, or its session was handed over):
+    // the next start is not a restart.
+    let clean = matches!(result, Ok(()) | Err(ServerError::HandedOver(_)));
+    if let (true, Some(m)) = (clean, &marker) {
         if let Err(e) = system::restart_marker::disarm(m) {
             warn!(path = %m.display(), error = %e, "cannot remove the restart marker");
         }

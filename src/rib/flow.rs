@@ -102,6 +102,28 @@ impl FlowOut {
             .extend(self.rules.keys().filter(|n| n.family() == family).cloned());
     }
 
+    /// After a hand-over (see [`super::AdjRibOut::adopt_held`]): the peer holds
+    /// the rules `held`; pending becomes the rules it lacks or holds otherwise
+    /// (`unchanged` false) and the held rules no longer desired.
+    pub fn adopt_held(
+        &mut self,
+        held: impl IntoIterator<Item = FlowNlri>,
+        unchanged: impl Fn(&FlowRoute) -> bool,
+    ) {
+        let held: BTreeSet<FlowNlri> = held.into_iter().collect();
+        self.pending.clear();
+        for (n, r) in &self.rules {
+            if !held.contains(n) || !unchanged(r) {
+                self.pending.insert(n.clone());
+            }
+        }
+        for n in held {
+            if !self.rules.contains_key(&n) {
+                self.pending.insert(n);
+            }
+        }
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &FlowRoute> {
         self.rules.values()
     }
@@ -165,5 +187,26 @@ mod tests {
         t.announce(&a);
         t.resend_all();
         assert_eq!(t.take_delta(&[Family::IPV4_FLOW]).announce, vec![a]);
+    }
+
+    #[test]
+    fn adopt_held_sends_only_the_difference() {
+        let mut t = FlowOut::default();
+        let same = route("destination 10.0.0.1/32", 1);
+        let changed = route("destination 10.0.0.2/32", 2);
+        let new = route("destination 10.0.0.3/32", 3);
+        let gone = route("destination 10.0.0.4/32", 4);
+        for r in [&same, &changed, &new] {
+            t.announce(r);
+        }
+        let held = vec![same.nlri.clone(), changed.nlri.clone(), gone.nlri.clone()];
+        t.adopt_held(held, |r| r.nlri == same.nlri);
+        let d = t.take_delta(&[Family::IPV4_FLOW]);
+        let mut announced: Vec<FlowNlri> = d.announce.iter().map(|r| r.nlri.clone()).collect();
+        announced.sort();
+        let mut want = vec![changed.nlri.clone(), new.nlri.clone()];
+        want.sort();
+        assert_eq!(announced, want);
+        assert_eq!(d.withdraw, vec![gone.nlri.clone()]);
     }
 }

@@ -235,6 +235,32 @@ impl AdjRibOut {
             .extend(self.routes.keys().filter(|p| p.family() == family).copied());
     }
 
+    /// After a hand-over from the previous process (issue 13): the table holds
+    /// the desired routes; the peer holds `held` (its prefixes), and
+    /// `unchanged(prefix, entry)` says whether its copy equals our route. Pending
+    /// becomes exactly the difference: desired routes the peer lacks or holds
+    /// otherwise are announced, held prefixes no longer desired are withdrawn,
+    /// the rest is not sent again.
+    pub fn adopt_held(
+        &mut self,
+        held: impl IntoIterator<Item = Prefix>,
+        unchanged: impl Fn(&Prefix, &OutEntry) -> bool,
+    ) {
+        let held: FxHashSet<Prefix> = held.into_iter().collect();
+        self.all_pending = false;
+        self.pending.clear();
+        for (p, e) in &self.routes {
+            if !held.contains(p) || !unchanged(p, e) {
+                self.pending.insert(*p);
+            }
+        }
+        for p in held {
+            if !self.routes.contains_key(&p) {
+                self.pending.insert(p);
+            }
+        }
+    }
+
     /// Every route held, for `show adj-rib out`.
     pub fn iter(&self) -> impl Iterator<Item = (&Prefix, &OutEntry)> {
         self.routes.iter()
@@ -307,6 +333,40 @@ impl AdjRibOut {
 mod tests {
     use super::*;
     use crate::bgp::{AsPath, Origin};
+
+    /// Adopting what the peer holds: only the changed and the new route are
+    /// announced, only the vanished one withdrawn; an unchanged one is not sent.
+    #[test]
+    fn adopt_held_sends_only_the_difference() {
+        let mut t = AdjRibOut::new();
+        for r in [
+            route("10.0.0.0/24", 1),
+            route("10.0.1.0/24", 2),
+            route("10.0.3.0/24", 4),
+        ] {
+            t.announce(&r);
+        }
+        let held: Vec<Prefix> = ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"]
+            .iter()
+            .map(|p| p.parse().unwrap())
+            .collect();
+        // The peer holds 10.0.0.0/24 with MED 1 and 10.0.1.0/24 with MED 9.
+        t.adopt_held(held, |p, e| {
+            *p == "10.0.0.0/24".parse::<Prefix>().unwrap() && e.attributes.med == Some(1)
+        });
+        let d = t.take_delta(&ALL);
+        let announced: Vec<String> = d
+            .announce
+            .iter()
+            .flat_map(|g| g.prefixes.iter().map(|p| p.to_string()))
+            .collect();
+        assert_eq!(announced, vec!["10.0.1.0/24", "10.0.3.0/24"]);
+        assert_eq!(
+            d.withdraw,
+            vec![(Family::IPV4_UNICAST, vec!["10.0.2.0/24".parse().unwrap()])]
+        );
+        assert!(t.take_delta(&ALL).is_empty());
+    }
     use std::net::IpAddr;
 
     fn attrs(med: u32) -> Arc<PathAttributes> {

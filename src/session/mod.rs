@@ -8,6 +8,7 @@
 //! [`crate::control::Event`]s on the broadcast channel. See `daemon/mod.rs` for the
 //! whole picture of tasks and channels. This module never touches the filesystem.
 
+pub mod handover;
 mod neighbor;
 pub mod open;
 pub mod outbound;
@@ -35,7 +36,10 @@ fn restarted() -> bool {
     RESTARTED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-pub use neighbor::{Brief, Neighbor, NeighborCommand, Refused, COMMAND_QUEUE, INCOMING_PENDING};
+pub use handover::{AdoptError, HandoverState, Refusal};
+pub use neighbor::{
+    Brief, HandedOver, Neighbor, NeighborCommand, Refused, COMMAND_QUEUE, INCOMING_PENDING,
+};
 
 /// The daemon's side of a neighbor task.
 #[derive(Debug)]
@@ -67,6 +71,61 @@ impl NeighborHandle {
             tx,
             task,
             brief,
+        }
+    }
+
+    /// Continues an Established session handed over by the previous process
+    /// (see `session::handover`) over `socket`, with `routes` (`count` of them)
+    /// and `flows` as the Adj-RIB-Out wanted now: only the difference to what
+    /// the peer holds is sent. Refused, with the socket given back, when the
+    /// state does not match `config` or the socket (see
+    /// [`handover::validate`]); the caller then sends a Cease and closes it.
+    pub fn adopt<'a>(
+        config: NeighborConfig,
+        routes: impl IntoIterator<Item = &'a Route>,
+        count: usize,
+        flows: &[crate::rib::FlowRoute],
+        events: EventSender,
+        socket: std::net::TcpStream,
+        state: HandoverState,
+    ) -> Result<NeighborHandle, AdoptError> {
+        if let Err(refusal) = handover::validate(&config, &state, &socket) {
+            return Err(AdoptError { socket, refusal });
+        }
+        let (tx, rx) = neighbor::inbox(COMMAND_QUEUE);
+        let (brief_tx, brief) = watch::channel(Brief {
+            state: crate::control::PeerState::Idle,
+            prefixes_out: 0,
+        });
+        let mut neighbor = Neighbor::new(config.clone(), routes, count, events, rx, brief_tx);
+        neighbor.add_flows(flows);
+        let task = tokio::spawn(neighbor.run_adopted(socket, state));
+        Ok(NeighborHandle {
+            config,
+            tx,
+            task,
+            brief,
+        })
+    }
+
+    /// Asks an Established session to hand itself over (see
+    /// `neighbor/handover.rs`), waiting at most `grace`. Ok: the socket and the
+    /// state, the task has ended without a Cease. Err: the handle back (not
+    /// Established, or no answer in time): the caller stops it as usual.
+    pub async fn hand_over(self, grace: Duration) -> Result<HandedOver, NeighborHandle> {
+        let (reply, wait) = oneshot::channel();
+        if !self.tx.internal(NeighborCommand::HandOver(reply)) {
+            return Err(self);
+        }
+        match tokio::time::timeout(grace, wait).await {
+            Ok(Ok(Some(h))) => {
+                let mut task = self.task;
+                if tokio::time::timeout(grace, &mut task).await.is_err() {
+                    task.abort();
+                }
+                Ok(h)
+            }
+            _ => Err(self),
         }
     }
 

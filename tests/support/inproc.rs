@@ -109,6 +109,16 @@ impl InProcess {
         listeners: Vec<TcpListener>,
         events: exabgp::control::EventSender,
     ) -> InProcess {
+        InProcess::start_with(config, listeners, events, Default::default())
+    }
+
+    /// [`InProcess::start`] with sessions to adopt and a hand-over switch.
+    pub fn start_with(
+        config: Config,
+        listeners: Vec<TcpListener>,
+        events: exabgp::control::EventSender,
+        hitless: daemon::hitless::Hitless,
+    ) -> InProcess {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -121,6 +131,7 @@ impl InProcess {
             control: control_rx,
             events,
             shutdown: shutdown.clone(),
+            hitless,
         };
         let daemon = rt.spawn(daemon::run(config, io));
         InProcess {

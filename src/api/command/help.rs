@@ -19,4 +19,5 @@ commands (one per line; add 'json' to show/version for JSON output):
   clear adj-rib [in|out]
   teardown ADDR [CEASE-SUBCODE]        (also: neighbor ADDR teardown CODE)
   session ack enable|disable|silence   (done/error lines to this helper; also enable-ack ...)
+  restart --hitless                    (under systemd: sessions handed to the next process, exit 75)
   reload | restart | shutdown | version | help";

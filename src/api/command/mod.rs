@@ -118,7 +118,11 @@ fn parse_tokens(t: &mut Tokens) -> Result<ApiCommand, ApiError> {
         "teardown" => neighbor::parse_teardown(t),
         "shutdown" => bare(t, ApiCommand::Control(Command::Shutdown)),
         "reload" => bare(t, ApiCommand::Reload),
-        "restart" => bare(t, ApiCommand::Restart),
+        "restart" => match t.next().map(|w| w.to_ascii_lowercase()).as_deref() {
+            None => Ok(ApiCommand::Restart),
+            Some("--hitless" | "hitless") => bare(t, ApiCommand::Control(Command::RestartHitless)),
+            Some(other) => Err(ApiError::Unknown(format!("restart {other}"))),
+        },
         "version" => bare(t, ApiCommand::Version),
         "help" => bare(t, ApiCommand::Help),
         other => Err(ApiError::Unknown(other.to_string())),

@@ -88,6 +88,14 @@ pub const SETTINGS: &[SettingDoc] = &[
                       after binding (boolean).",
     },
     SettingDoc {
+        name: "exabgp.daemon.hitless",
+        default: "true",
+        description: "Under systemd, a restart (systemctl restart, a package upgrade) hands every \
+                      Established session to the next process over the same TCP socket, through \
+                      the unit's fd store, instead of sending a Cease; a stop still sends a Cease \
+                      (boolean).",
+    },
+    SettingDoc {
         name: "exabgp.root",
         default: "(the directory above the executable's, e.g. /usr)",
         description: "Install prefix: <root>/run and <root>/var/run are searched for the control \

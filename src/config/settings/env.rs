@@ -391,6 +391,9 @@ impl Settings {
         let daemon_drop = b
             .get("exabgp.daemon.drop", "true", parse_bool)
             .unwrap_or(true);
+        let daemon_hitless = b
+            .get("exabgp.daemon.hitless", "true", parse_bool)
+            .unwrap_or(true);
         let root_default = default_root.display().to_string();
         let root = b
             .get("exabgp.root", &root_default, parse_abs_path)
@@ -411,6 +414,7 @@ impl Settings {
             log_destination,
             daemon_user,
             daemon_drop,
+            daemon_hitless,
             instance: instance.map(str::to_string),
             root,
             origins: b.origins,

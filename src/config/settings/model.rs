@@ -58,6 +58,9 @@ pub struct Settings {
     pub daemon_user: String,
     /// `exabgp_daemon_drop`: switch user and drop capabilities when root (default true).
     pub daemon_drop: bool,
+    /// `exabgp_daemon_hitless`: a `systemctl restart` hands the Established
+    /// sessions to the next process instead of sending a Cease (default true).
+    pub daemon_hitless: bool,
     /// The instance name (`--instance`), if any.
     pub instance: Option<String>,
     /// The install prefix (`<root>` of the socket path resolution): the directory

@@ -54,6 +54,10 @@ impl Neighbor {
             }
             NeighborCommand::Incoming(_) => {}
             NeighborCommand::Reconfigure(cfg) => self.cfg = *cfg,
+            // Not Established: nothing to hand over.
+            NeighborCommand::HandOver(reply) => {
+                let _ = reply.send(None);
+            }
             NeighborCommand::Stop { done, .. } => {
                 // Removed or reconfigured while the peer is away: its stale
                 // routes go, and helpers are told.
@@ -156,6 +160,12 @@ impl Neighbor {
             }
             NeighborCommand::Incoming(s) => return self.on_incoming(conn, s).await,
             NeighborCommand::Reconfigure(cfg) => self.cfg = *cfg,
+            NeighborCommand::HandOver(reply) => {
+                if self.state == crate::control::PeerState::Established {
+                    return Flow::End(End::HandOver(reply));
+                }
+                let _ = reply.send(None);
+            }
             NeighborCommand::Stop {
                 subcode,
                 text,

@@ -4,6 +4,7 @@
 //! RFC 4271 event in a comment.
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
 use tracing::{info, warn};
 
@@ -65,7 +66,22 @@ impl Neighbor {
         self.set_state(PeerState::OpenSent);
         let mut buf: Vec<u8> = Vec::with_capacity(65536);
         self.eor_at = None;
-        let end = loop {
+        let end = self.drive(&mut conn, &mut rd, &mut buf).await;
+        if let End::HandOver(reply) = end {
+            return (self.hand_over(conn, rd, buf, reply).await, None);
+        }
+        (end, conn.pending_incoming.take())
+    }
+
+    /// The connection's loop: the socket, the timers and the commands, until the
+    /// session ends (or is to be handed over).
+    pub(super) async fn drive(
+        &mut self,
+        conn: &mut Conn,
+        rd: &mut OwnedReadHalf,
+        buf: &mut Vec<u8>,
+    ) -> End {
+        loop {
             // Read in large chunks: a full table arrives as thousands of messages.
             if buf.capacity() - buf.len() < 16384 {
                 buf.reserve(65536);
@@ -78,29 +94,29 @@ impl Neighbor {
                 // Graceful restart: the End-of-RIB held back after our restart.
                 _ = super::sleep_until_std(eor_at), if eor_at.is_some() => {
                     self.eor_at = None;
-                    self.send_delta(&mut conn, true).await
+                    self.send_delta(conn, true).await
                 }
                 // Graceful restart: the peer's stale routes ran out of time.
                 _ = super::sleep_until_std(stale_at), if stale_at.is_some() => {
                     self.stale_expired();
                     Flow::Continue
                 }
-                r = rd.read_buf(&mut buf) => match r {
+                r = rd.read_buf(buf) => match r {
                     // Event 18: TcpConnectionFails (peer closed).
                     Ok(0) => Flow::End(End::Down("peer closed the connection".into())),
                     Err(e) => Flow::End(End::Down(format!("read failed: {e}"))),
-                    Ok(_) => self.on_bytes(&mut conn, &mut buf).await,
+                    Ok(_) => self.on_bytes(conn, buf).await,
                 },
                 // Event 10: HoldTimer_Expires. The timer runs on while we write (this
                 // loop waits meanwhile), so what the peer sent during a long write is
                 // still unread: read it first, and call the peer dead only when
                 // nothing is there.
-                _ = &mut conn.hold, if conn.hold_for.is_some() => match rd.try_read_buf(&mut buf) {
+                _ = &mut conn.hold, if conn.hold_for.is_some() => match rd.try_read_buf(buf) {
                     Ok(0) => Flow::End(End::Down("peer closed the connection".into())),
-                    Ok(_) => self.on_bytes(&mut conn, &mut buf).await,
+                    Ok(_) => self.on_bytes(conn, buf).await,
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                         let n = Notification { code: ERR_HOLD_TIMER, subcode: SUBCODE_UNSPECIFIC, data: Vec::new() };
-                        self.notify_and_close(&mut conn, n, "hold timer expired".into()).await
+                        self.notify_and_close(conn, n, "hold timer expired".into()).await
                     }
                     Err(e) => Flow::End(End::Down(format!("read failed: {e}"))),
                 },
@@ -109,22 +125,21 @@ impl Neighbor {
                     if let Some(every) = conn.keepalive_every {
                         conn.keepalive.as_mut().reset(tokio::time::Instant::now() + every);
                     }
-                    match self.send(&mut conn, &[Message::Keepalive]).await {
+                    match self.send(conn, &[Message::Keepalive]).await {
                         Ok(()) => Flow::Continue,
                         Err(e) => Flow::End(End::Down(e)),
                     }
                 }
-                cmd = self.rx.recv() => self.on_command(&mut conn, cmd).await,
+                cmd = self.rx.recv() => self.on_command(conn, cmd).await,
             };
             if let Flow::End(end) = flow {
                 break end;
             }
-        };
-        (end, conn.pending_incoming.take())
+        }
     }
 
     /// Decodes every complete message in `buf` and handles it.
-    async fn on_bytes(&mut self, conn: &mut Conn, buf: &mut Vec<u8>) -> Flow {
+    pub(super) async fn on_bytes(&mut self, conn: &mut Conn, buf: &mut Vec<u8>) -> Flow {
         let mut start = 0;
         let flow = loop {
             match bgp::decode_message(&buf[start..], &conn.opts) {

@@ -121,7 +121,7 @@ impl Neighbor {
 /// negotiated hold time; when the peer asked for 0 (no Hold timer at all), our own
 /// configured hold time still says how long we are willing to wait for it; when
 /// that is 0 too, the RFC 4271 §8 "large value" ([`OPEN_HOLD`], 4 minutes).
-fn write_limit(negotiated: Option<Duration>, configured: u16) -> Duration {
+pub(super) fn write_limit(negotiated: Option<Duration>, configured: u16) -> Duration {
     negotiated
         .or((configured > 0).then(|| Duration::from_secs(u64::from(configured))))
         .unwrap_or(OPEN_HOLD)

@@ -17,6 +17,8 @@
 //! - `handshake`: the OPEN exchange, OpenSent -> OpenConfirm -> Established;
 //! - `collision`: a second connection from the peer (RFC 4271 §6.8);
 //! - `established`: UPDATEs in, Adj-RIB-Out deltas and End-of-RIB out, ROUTE-REFRESH;
+//! - `handover`: an Established session handed to the next process, or adopted from
+//!   the previous one, over the same socket (issue 13);
 //! - `graceful`: graceful restart (RFC 4724): a lost peer's routes kept as stale;
 //! - `limits`: max-prefix checks and the idle time after a max-prefix Cease;
 //! - `noise`: rate limits for the log lines a peer can repeat at will;
@@ -33,6 +35,7 @@ mod connection;
 mod established;
 mod events;
 mod graceful;
+mod handover;
 mod handshake;
 mod inbox;
 mod limits;
@@ -40,6 +43,7 @@ mod noise;
 mod status;
 mod wire;
 
+pub use handover::HandedOver;
 pub use inbox::{inbox, Inbox, Outbox, Refused, COMMAND_QUEUE, INCOMING_PENDING};
 
 use std::net::{IpAddr, SocketAddr};
@@ -92,6 +96,11 @@ pub enum NeighborCommand {
     /// New settings that the session does not depend on (description, family
     /// order): taken in place, the session stays.
     Reconfigure(Box<NeighborConfig>),
+    /// Hand the Established session over to the next process (see
+    /// `neighbor/handover.rs`): answered with the socket and the state, and the
+    /// task ends without a Cease; answered None when not Established (the task
+    /// then goes on: the daemon stops it as usual).
+    HandOver(oneshot::Sender<Option<HandedOver>>),
     /// Send Cease (subcode, RFC 8203 text) if a session exists, then end the task.
     Stop {
         subcode: u8,
@@ -108,6 +117,12 @@ enum End {
     Down(String),
     /// Collision resolved in favour of this newer incoming connection.
     Switch(TcpStream, String),
+    /// A hand-over was asked in Established: the connection loop ends, the
+    /// session is captured and answered on the sender.
+    HandOver(oneshot::Sender<Option<HandedOver>>),
+    /// The session went to the next process: the task ends, no Cease, no
+    /// session-down side effects.
+    HandedOver,
 }
 
 /// What handling one input asks the session loop to do.
@@ -259,6 +274,13 @@ impl Neighbor {
         }
     }
 
+    /// Flow rules wanted in the Adj-RIB-Out before the task starts.
+    pub fn add_flows(&mut self, flows: &[FlowRoute]) {
+        for f in flows {
+            self.rib_out.flows.announce(f);
+        }
+    }
+
     /// Publishes the current [`Brief`] (only when it changed) and the metrics.
     fn publish(&self) {
         self.publish_stats();
@@ -285,18 +307,36 @@ impl Neighbor {
     }
 
     /// The task body: runs until Stop or until the command channel closes.
-    pub async fn run(mut self) {
+    pub async fn run(self) {
+        self.run_from(None).await
+    }
+
+    /// The task body, starting with the outcome of a session already run (an
+    /// adopted one, see `handover`) when `first` is given.
+    async fn run_from(mut self, mut first: Option<(End, Option<TcpStream>)>) {
         let mut next: Option<(TcpStream, bool)> = None;
         loop {
-            let (stream, outbound) = match next.take() {
-                Some(c) => c,
-                None => match self.acquire().await {
-                    Some(c) => c,
-                    None => return,
-                },
+            let (end, pending) = match first.take() {
+                Some(done) => done,
+                None => {
+                    let (stream, outbound) = match next.take() {
+                        Some(c) => c,
+                        None => match self.acquire().await {
+                            Some(c) => c,
+                            None => return,
+                        },
+                    };
+                    self.session(stream, outbound).await
+                }
             };
-            let (end, pending) = self.session(stream, outbound).await;
             match end {
+                // Handed to the next process: nothing is torn down.
+                End::HandedOver => return,
+                // Answered by `session` already; never reaches here.
+                End::HandOver(reply) => {
+                    let _ = reply.send(None);
+                    self.down("hand-over failed");
+                }
                 End::Stop => {
                     self.down("stopped");
                     // Stale routes of an earlier session, kept by a connection

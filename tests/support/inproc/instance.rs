@@ -40,6 +40,8 @@ impl Instance {
             metrics: Vec::new(),
             api_ack: true,
             notifier: Notifier::disabled(),
+            hitless: false,
+            stored: Vec::new(),
         };
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
