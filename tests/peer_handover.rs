@@ -82,8 +82,10 @@ fn half_an_update_read_before_the_hand_over_is_completed_after_adoption() {
     // (10.5.0.0/24).
     let whole = message(2, &update_body(&valid_attrs(), &[24, 10, 6, 0]));
     let second = message(2, &update_body(&valid_attrs(), &[24, 10, 5, 0]));
-    peer.send(&whole);
-    peer.send(&second[..30]);
+    // One write, so the task reads both parts in one go: the whole UPDATE is
+    // applied only once the half is in its buffer (two writes could let the
+    // hand-over come between them, the half then still in the socket).
+    peer.send(&[&whole[..], &second[..30]].concat());
     let held = wait_for(WAIT, || (rib_in(&rt, &a) == ["10.6.0.0/24"]).then_some(()));
     assert!(held.is_some(), "first UPDATE not received");
     let before = status(&rt, &a);
