@@ -34,8 +34,9 @@ use std::time::{Duration, Instant};
 /// Where the system bus listens when DBUS_SYSTEM_BUS_ADDRESS is not set.
 pub const SYSTEM_BUS_DEFAULT: &str = "unix:path=/run/dbus/system_bus_socket";
 /// The largest message we accept. Our answers are a few hundred bytes; the spec
-/// allows 128 MiB, which we never want to buffer while stopping.
-pub const MAX_MESSAGE: usize = 1 << 20;
+/// allows 128 MiB, which we never want to buffer (or expand into values) while
+/// stopping.
+pub const MAX_MESSAGE: usize = 64 << 10;
 /// Containers nested deeper than this are refused (the spec allows 32 arrays plus
 /// 32 structs; variants count here as well).
 pub const MAX_DEPTH: usize = 64;
@@ -408,7 +409,10 @@ impl<'a> Reader<'a> {
             }
             b'(' => {
                 self.align(8)?;
-                let inner = &sig[1..sig.len() - 1];
+                let inner = sig
+                    .get(1..sig.len().saturating_sub(1))
+                    .filter(|i| !i.is_empty() && sig.last() == Some(&b')'))
+                    .ok_or(DbusError::Malformed("struct type cut short"))?;
                 let mut fields = Vec::new();
                 let mut at = 0;
                 while at < inner.len() {
@@ -421,8 +425,14 @@ impl<'a> Reader<'a> {
             b'{' => {
                 self.align(8)?;
                 let key_end = complete_type_end(sig, 1, depth + 1)?;
-                let key = self.value(&sig[1..key_end], depth + 1)?;
-                let val = self.value(&sig[key_end..sig.len() - 1], depth + 1)?;
+                let (Some(key_sig), Some(val_sig)) = (
+                    sig.get(1..key_end),
+                    sig.get(key_end..sig.len().saturating_sub(1)),
+                ) else {
+                    return Err(DbusError::Malformed("dict entry type too short"));
+                };
+                let key = self.value(key_sig, depth + 1)?;
+                let val = self.value(val_sig, depth + 1)?;
                 Value::DictEntry(Box::new(key), Box::new(val))
             }
             _ => return Err(DbusError::Malformed("unknown type code")),
@@ -1275,6 +1285,15 @@ mod tests {
             big: false,
         };
         assert!(matches!(r.value(b"v", 0), Err(DbusError::Malformed(_))));
+        // Container types cut short never panic the reader either.
+        for sig in [&b"("[..], b"{", b"{s", b"a", b"(u"] {
+            let mut r = Reader {
+                buf: &[0u8; 16],
+                pos: 0,
+                big: false,
+            };
+            assert!(r.value(sig, 0).is_err(), "{sig:?}");
+        }
         assert!(split_signature("(").is_err());
         assert!(split_signature("()").is_err());
         assert!(split_signature("a{vs}").is_err());
