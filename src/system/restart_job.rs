@@ -1,10 +1,10 @@
 //! At SIGTERM: is systemd restarting our unit, or stopping it? The signal is the
 //! same; the difference is the job systemd has queued for the unit. A `systemctl
 //! restart` (and `try-restart`, which systemd turns into a restart job when the unit
-//! runs; `reload-or-restart` without ExecReload= too) stops us under a job of type
-//! "restart", and keeps the unit's file descriptor store for the start that follows
-//! within the same job. A `systemctl stop` is a "stop" job; a `kill -TERM` by hand
-//! has no job at all. Only a restart job may hand the BGP sessions over; everything
+//! runs, and `systemctl restart exabgp.target` through PartOf=) stops us under a job
+//! of type "restart", and keeps the unit's file descriptor store for the start that
+//! follows within the same job. A `systemctl stop` is a "stop" job; a `kill -TERM`
+//! by hand has no job at all. Only a restart job may hand the BGP sessions over; everything
 //! else (including every failure to find out) answers "stop", the safe side: a
 //! Cease to every peer, as before issue 13.
 //!
@@ -16,11 +16,14 @@
 //! 3. `Properties.Get(org.freedesktop.systemd1.Job, "JobType")` on that path.
 //!
 //! systemd's bus policy (org.freedesktop.systemd1.conf) lets any local user call
-//! GetUnitByPID and read properties, so this works under `User=exabgp` and
-//! `DynamicUser=yes` without any privilege; the shipped unit's sandbox allows
-//! AF_UNIX and leaves /run/dbus/system_bus_socket reachable (checked in a booted
-//! systemd by scripts/systest's restart_job check). Without a system bus (a
-//! minimal container without dbus) the answer is "stop".
+//! GetUnitByPID and read properties, so this works under the shipped unit's static
+//! `User=exabgp` without any privilege; its sandbox allows AF_UNIX and leaves
+//! /run/dbus/system_bus_socket reachable. NOT under `DynamicUser=yes` with Debian
+//! 12's dbus-daemon: systemd starts the bus with SYSTEMD_NSS_DYNAMIC_BYPASS=1, so it
+//! cannot look up a dynamic uid and drops the connection (even with nss-systemd);
+//! the answer is then "stop". All of this is checked in a booted systemd 252 by
+//! scripts/systest's restart_job check. Without a system bus (a minimal container
+//! without dbus) the answer is "stop" as well.
 //!
 //! Blocking, bounded by the timeout given: call it from a blocking context (before
 //! the runtime, or `spawn_blocking`).
