@@ -17,6 +17,7 @@
 
 pub mod activation;
 pub mod bind;
+pub mod dbus;
 pub mod environ;
 pub mod fdstore;
 pub mod logging;
@@ -24,6 +25,7 @@ pub mod md5;
 pub mod notify;
 pub mod privileges;
 pub mod ratelimit;
+pub mod restart_job;
 pub mod restart_marker;
 pub mod signals;
 pub mod sockpath;
