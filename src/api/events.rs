@@ -382,8 +382,13 @@ pub fn encode_json(ev: &Event, counter: u64, origin: &Origin) -> String {
                 SessionState::Down => "down",
             };
             n = n.str("state", s);
-            if *state == SessionState::Down {
-                n = n.str("reason", reason.as_deref().unwrap_or(""));
+            match (state, reason) {
+                (SessionState::Down, _) => n = n.str("reason", reason.as_deref().unwrap_or("")),
+                // Our extension (ExaBGP's "up" has no reason): a session adopted
+                // after a hitless restart says so, so a helper knows the routes
+                // announced before the restart are still announced.
+                (SessionState::Up, Some(r)) => n = n.str("reason", r),
+                _ => {}
             }
             ("state", n)
         }
@@ -696,6 +701,32 @@ mod limit_tests {
                 .collect(),
             treat_as_withdraw: None,
         }
+    }
+
+    /// A plain "up" is ExaBGP's (no reason); one adopted after a hitless restart
+    /// carries its reason.
+    #[test]
+    fn up_has_a_reason_only_when_adopted() {
+        let origin = Origin::current();
+        let mut e = ev(big(1));
+        e.kind = EventKind::State {
+            state: SessionState::Up,
+            reason: None,
+        };
+        let plain = encode_json(&e, 1, &origin);
+        assert!(
+            plain.contains(r#""state": "up""#) && !plain.contains("reason"),
+            "{plain}"
+        );
+        e.kind = EventKind::State {
+            state: SessionState::Up,
+            reason: Some("adopted from the previous process".into()),
+        };
+        let adopted = encode_json(&e, 2, &origin);
+        assert!(
+            adopted.contains(r#""reason": "adopted from the previous process""#),
+            "{adopted}"
+        );
     }
 
     /// A multiprotocol capability of the wrong length (decoded as unknown code

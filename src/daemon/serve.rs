@@ -77,11 +77,23 @@ pub fn hand_over_on_stop(hitless: bool, restart: bool, notifier_enabled: bool) -
     hitless && restart && notifier_enabled
 }
 
-/// Whether systemd has a restart job queued for our unit. Until the D-Bus query
-/// (`system::restart_job`) is merged, no stop is known to be a restart: every
-/// stop sends a Cease.
-fn restart_queued() -> bool {
-    false
+/// How long the D-Bus question "is this stop a restart?" may take at SIGTERM
+/// (TimeoutStopSec is 15 s; the answer takes a few ms in the testbed).
+const RESTART_QUERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Whether systemd has a restart job queued for our unit, asked over D-Bus
+/// (`system::restart_job`; blocking, so off the runtime's workers). Asked only
+/// when a hand-over could follow: the setting allows it and a service manager
+/// listens. Any error or timeout answers false: a Cease, as a stop.
+async fn restart_queued(hitless: bool, notifier_enabled: bool) -> bool {
+    if !(hitless && notifier_enabled) {
+        return false;
+    }
+    tokio::task::spawn_blocking(|| {
+        crate::system::restart_job::stop_is_restart(RESTART_QUERY_TIMEOUT)
+    })
+    .await
+    .unwrap_or(false)
 }
 
 /// Runs the daemon until SIGTERM/SIGINT from `signals` or the `shutdown` command,
@@ -182,7 +194,8 @@ pub async fn serve(parts: Parts, mut signals: impl SignalSource + Send) -> Resul
             sig = signals.next() => match sig {
                 Signal::Terminate | Signal::Interrupt => {
                     let name = if sig == Signal::Terminate { "SIGTERM" } else { "SIGINT" };
-                    if hand_over_on_stop(hitless, restart_queued(), notifier.is_enabled()) {
+                    let restart = restart_queued(hitless, notifier.is_enabled()).await;
+                    if hand_over_on_stop(hitless, restart, notifier.is_enabled()) {
                         info!("{name} received during a restart: handing the sessions over to the next process");
                         notifier.stopping("stopping: handing the sessions over to the next process");
                         switch.ask();
