@@ -40,7 +40,7 @@ mod wire;
 pub use error::*;
 pub use flow::{FlowAction, FlowNlri, FlowRule};
 pub use fuzz::{fuzz_decode, normalize_for_roundtrip, FUZZ_OPTIONS};
-pub use message::{decode_message, encode_message};
+pub use message::{decode_message, decode_message_negotiated, encode_message};
 pub use notification::SHUTDOWN_TEXT_MAX;
 pub use pack::{encode_end_of_rib, pack_announce, pack_withdraw};
 pub use text::ParseTextError;
