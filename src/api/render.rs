@@ -353,7 +353,7 @@ pub fn rib_json_within(
                     .str("direction", dir)
                     .str("family", &values::family_text(f.nlri.family()))
                     .str("nlri", &f.nlri.rule.to_string())
-                    .raw("flow", super::flowjson::rule_obj(&f.nlri))
+                    .raw("flow", super::flowjson::rule_obj(&f.nlri, f.next_hop))
                     .raw(
                         "next-hop",
                         f.next_hop
