@@ -313,3 +313,48 @@ fn unnegotiated_flow_withdraw_skipped_end_of_rib_kept() {
     let eor = decode_on(&message("80 0f 03 00 02 85"), &[Family::IPV4_UNICAST]);
     assert_eq!(eor.end_of_rib(), Some(Family::IPV6_FLOW));
 }
+
+/// bgp::pack_flow_announce: 1000 rules sharing attributes fill UPDATEs up to the
+/// 4096-octet maximum (RFC 4271 §4), each a valid message holding the rules in
+/// order; a rule that does not encode (no component) is left out by index.
+#[test]
+fn pack_flow_announce_fills_messages_and_reports_refusals() {
+    let rule = |i: u32| FlowNlri {
+        rd: None,
+        rule: FlowRule {
+            ipv6: false,
+            components: vec![
+                Component::Destination(
+                    FlowPrefix::new(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i)), 32, 0).unwrap(),
+                ),
+                Component::DestinationPort(vec![NumericMatch::eq(80)]),
+            ],
+        },
+    };
+    let mut rules: Vec<FlowNlri> = (0..1000).map(rule).collect();
+    rules[500].rule.components.clear();
+    let attrs = PathAttributes {
+        origin: Some(Origin::Igp),
+        as_path: Some(AsPath::default()),
+        ext_communities: vec![FlowAction::DISCARD.to_ext_community()],
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    let skipped =
+        exabgp::bgp::pack_flow_announce(&attrs, Family::IPV4_FLOW, &[], &rules, &OPTS, &mut out);
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0].0, 500);
+    // 999 rules of 10 octets: at least 3 messages, and not many more.
+    assert!((3..=4).contains(&out.len()), "{} messages", out.len());
+    let mut got = Vec::new();
+    for m in &out {
+        assert!(m.len() <= 4096);
+        let u = decode(m).unwrap();
+        assert_eq!(u.attributes.ext_communities, attrs.ext_communities);
+        let r = u.attributes.flow_reach.unwrap();
+        assert!(r.next_hops.is_empty());
+        got.extend(r.nlri);
+    }
+    rules.remove(500);
+    assert_eq!(got, rules);
+}

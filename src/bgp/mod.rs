@@ -42,6 +42,6 @@ pub use flow::{FlowAction, FlowNlri, FlowRule};
 pub use fuzz::{fuzz_decode, normalize_for_roundtrip, FUZZ_OPTIONS};
 pub use message::{decode_message, decode_message_negotiated, encode_message};
 pub use notification::SHUTDOWN_TEXT_MAX;
-pub use pack::{encode_end_of_rib, pack_announce, pack_withdraw};
+pub use pack::{encode_end_of_rib, pack_announce, pack_flow_announce, pack_withdraw};
 pub use text::ParseTextError;
 pub use types::*;
