@@ -9,35 +9,11 @@
 
 use std::net::IpAddr;
 
-use crate::bgp::flow::Component;
+use crate::bgp::flow::{rd_text, Component};
 use crate::bgp::{FlowNlri, PathAttributes};
 
 use super::jsonw::{self, Obj};
 use super::values;
-
-/// ExaBGP's text of a route distinguisher (qualifier/rd.py `_str`): type 0
-/// `ASN2:NN4`, type 1 `A.B.C.D:NN2`, type 2 `ASN4:NN2`, any other type the
-/// octets in hex (`0x` then upper case, util `hexstring`).
-pub(crate) fn rd_text(rd: &[u8; 8]) -> String {
-    let [t0, t1, a, b, c, d, e, f] = *rd;
-    match u16::from_be_bytes([t0, t1]) {
-        0 => format!(
-            "{}:{}",
-            u16::from_be_bytes([a, b]),
-            u32::from_be_bytes([c, d, e, f])
-        ),
-        1 => format!("{a}.{b}.{c}.{d}:{}", u16::from_be_bytes([e, f])),
-        2 => format!(
-            "{}:{}",
-            u32::from_be_bytes([a, b, c, d]),
-            u16::from_be_bytes([e, f])
-        ),
-        _ => {
-            let hex: String = rd.iter().map(|x| format!("{x:02X}")).collect();
-            format!("0x{hex}")
-        }
-    }
-}
 
 /// How many operator terms a component has (a prefix is one): ExaBGP brackets
 /// a component's text when it has more than one (flow.py `Flow._rules`), an

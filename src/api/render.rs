@@ -254,10 +254,7 @@ fn flow_head(f: &FlowEntry) -> String {
     let rd = f
         .nlri
         .rd
-        .map(|rd| {
-            let hex: String = rd.iter().map(|b| format!("{b:02x}")).collect();
-            format!(" rd 0x{hex}")
-        })
+        .map(|rd| format!(" rd {}", crate::bgp::flow::rd_text(&rd)))
         .unwrap_or_default();
     let nh = f
         .next_hop
