@@ -554,3 +554,127 @@ fn short_or_ragged_capabilities_are_shown_raw() {
         "unknown"
     );
 }
+
+// ---------------------------------------------------------------- flow routes
+
+/// ORIGIN igp, an empty AS_PATH, the discard action (traffic-rate 0, RFC 8955
+/// §7.3), then MP_REACH_NLRI (ipv4 flow, next hop `nh`) holding `nlri`.
+fn flow_update(nh: &[u8], nlri: &[u8]) -> Vec<u8> {
+    let mut mp = vec![0x80, 14, (5 + nh.len() + nlri.len()) as u8, 0, 1, 133];
+    mp.push(nh.len() as u8);
+    mp.extend_from_slice(nh);
+    mp.push(0);
+    mp.extend_from_slice(nlri);
+    let discard = [0xC0, 16, 8, 0x80, 0x06, 0, 0, 0, 0, 0, 0];
+    let attrs = [ORIGIN_IGP, &[0x40, 2, 0], &discard, &mp].concat();
+    wire(2, &update_body(&[], &attrs, &[]))
+}
+
+/// destination 10.0.0.0/24, protocol =tcp, destination-port >=80&<=90 or =443.
+const FLOW_AND_OR: &[u8] = &[
+    16, 0x01, 24, 10, 0, 0, 0x03, 0x81, 6, 0x05, 0x03, 80, 0x45, 90, 0x91, 0x01, 0xbb,
+];
+/// destination 10.0.0.0/24, destination-port >=80&<=90 (one AND chain).
+const FLOW_AND: &[u8] = &[10, 0x01, 24, 10, 0, 0, 0x05, 0x03, 80, 0xC5, 90];
+
+/// flow.py `Flow.json`: an AND chain is one string (the `""` between its terms
+/// removed), OR-ed terms apart; `"next-hop"` when the rule came with one
+/// (`self.nexthop is not NoNextHop`), before `"string"`, which is
+/// `Flow.extensive()`: `_rules` brackets a component of more than one term, an
+/// AND chain too, and ends with ` next-hop NH`. json.py `_update` groups the
+/// announced rules by next hop.
+#[test]
+fn flow_rule_json_and_chains_brackets_and_next_hop() {
+    let got = ours(&flow_update(&[192, 0, 2, 1], FLOW_AND_OR), true);
+    let update = &got["neighbor"]["message"]["update"];
+    assert_eq!(
+        update["announce"],
+        json!({"ipv4 flow": {"192.0.2.1": [{
+            "destination-ipv4": ["10.0.0.0/24"],
+            "protocol": ["=tcp"],
+            "destination-port": [">=80&<=90", "=443"],
+            "next-hop": "192.0.2.1",
+            "string": "flow destination-ipv4 10.0.0.0/24 protocol =tcp \
+                       destination-port [ >=80&<=90 =443 ] next-hop 192.0.2.1"
+        }]}})
+    );
+    // No next hop: grouped under "no-nexthop" (str(NoNextHop)), no "next-hop" key;
+    // one AND chain alone is bracketed all the same (two terms).
+    let got = ours(&flow_update(&[], FLOW_AND), true);
+    assert_eq!(
+        got["neighbor"]["message"]["update"]["announce"],
+        json!({"ipv4 flow": {"no-nexthop": [{
+            "destination-ipv4": ["10.0.0.0/24"],
+            "destination-port": [">=80&<=90"],
+            "string": "flow destination-ipv4 10.0.0.0/24 destination-port [ >=80&<=90 ]"
+        }]}})
+    );
+}
+
+/// flow.py `Flow.json` / `extensive` with a route distinguisher (SAFI 134):
+/// `"rd"` as qualifier/rd.py `_str` prints it (type 0: `ASN:NN`) and ` rd RD` in
+/// the string, before the next hop.
+#[test]
+fn flow_vpn_rule_shows_the_route_distinguisher() {
+    let nlri = [13, 0, 0, 0xfd, 0xe8, 0, 0, 0, 1, 0x01, 24, 10, 0, 0];
+    let mut bytes = flow_update(&[], &nlri);
+    // SAFI 134 instead of 133 (the MP_REACH_NLRI is the last attribute).
+    let at = bytes.len() - nlri.len() - 3;
+    assert_eq!(bytes[at], 133);
+    bytes[at] = 134;
+    let got = ours(&bytes, true);
+    assert_eq!(
+        got["neighbor"]["message"]["update"]["announce"],
+        json!({"ipv4 flow-vpn": {"no-nexthop": [{
+            "destination-ipv4": ["10.0.0.0/24"],
+            "rd": "65000:1",
+            "string": "flow destination-ipv4 10.0.0.0/24 rd 65000:1"
+        }]}})
+    );
+}
+
+/// text.py `update`: a flow rule without next hop is `'%s %s %s' % (prefix,
+/// nlri.extensive(), attributes)` (attributes start with a space, hence two);
+/// with one, `'%s announced %s%s'`; a withdrawn rule `'%s withdrawn %s'`.
+#[test]
+fn flow_routes_in_the_text_encoder() {
+    let text = |bytes: &[u8]| {
+        let ev = event_at(
+            kind(decode(bytes, true)),
+            Direction::Receive,
+            1_653_383_995_990,
+        );
+        exabgp::api::events::encode_text(&ev)
+    };
+    let p = "neighbor 192.0.2.254 receive update";
+    assert_eq!(
+        text(&flow_update(&[], FLOW_AND)),
+        format!(
+            "{p} start\n\
+             {p} flow destination-ipv4 10.0.0.0/24 destination-port [ >=80&<=90 ]  \
+             origin igp extended-community rate-limit:0\n\
+             {p} end\n"
+        )
+    );
+    assert_eq!(
+        text(&flow_update(&[192, 0, 2, 1], FLOW_AND)),
+        format!(
+            "{p} start\n\
+             {p} announced flow destination-ipv4 10.0.0.0/24 destination-port [ >=80&<=90 ] \
+             next-hop 192.0.2.1 origin igp extended-community rate-limit:0\n\
+             {p} end\n"
+        )
+    );
+    // MP_UNREACH_NLRI (ipv4 flow) withdrawing the rule.
+    let mut unreach = vec![0x80, 15, (3 + FLOW_AND.len()) as u8, 0, 1, 133];
+    unreach.extend_from_slice(FLOW_AND);
+    let bytes = wire(2, &update_body(&[], &unreach, &[]));
+    assert_eq!(
+        text(&bytes),
+        format!(
+            "{p} start\n\
+             {p} withdrawn flow destination-ipv4 10.0.0.0/24 destination-port [ >=80&<=90 ]\n\
+             {p} end\n"
+        )
+    );
+}

@@ -9,8 +9,9 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use exabgp::bgp::flow::*;
 use exabgp::bgp::{
-    decode_message, encode_message, AsPath, CodecOptions, DecodeError, EncodeError, ExtCommunity,
-    Family, FlowReach, FlowUnreach, Message, MpUnreach, Origin, PathAttributes, Update,
+    decode_message, decode_message_negotiated, encode_message, AsPath, CodecOptions, DecodeError,
+    EncodeError, ExtCommunity, Family, FlowReach, FlowUnreach, Message, MpUnreach, Origin,
+    PathAttributes, Update,
 };
 use support::codec::{hex, record};
 
@@ -246,4 +247,114 @@ fn encoder_refusals() {
         withdrawn: vec![],
     });
     assert!(matches!(encode(u), Err(EncodeError::TwoMpAttributes(_))));
+}
+
+/// `message` with classic IPv4 NLRI after the attributes.
+fn message_with_nlri(attrs: &str, nlri: &str) -> Vec<u8> {
+    let mut m = message(attrs);
+    let nlri = hex(nlri);
+    m.extend_from_slice(&nlri);
+    let len = m.len() as u16;
+    m[16..18].copy_from_slice(&len.to_be_bytes());
+    m
+}
+
+fn decode_on(bytes: &[u8], families: &[Family]) -> Update {
+    match decode_message_negotiated(bytes, &OPTS, families) {
+        Ok(Some((Message::Update(u), used))) => {
+            assert_eq!(used, bytes.len());
+            u
+        }
+        other => panic!("not an UPDATE: {other:?}"),
+    }
+}
+
+/// RFC 4760 §8: on a session that negotiated IPv4 unicast only, an ipv4 flow
+/// MP_REACH_NLRI holding a malformed rule (type 5 before type 3) is not parsed,
+/// so it cannot make the UPDATE's unicast NLRI a withdraw (RFC 7606 §2 applies
+/// to what the session carries); its family is reported as unnegotiated.
+#[test]
+fn malformed_flow_of_unnegotiated_family_leaves_unicast_alone() {
+    let bytes = message_with_nlri(
+        "40 01 01 00 40 02 00 40 03 04 c0 00 02 01 \
+         80 0e 0c 00 01 85 00 00 06 05 81 50 03 81 06",
+        "18 0a 00 01",
+    );
+    // Every family parsed (no session): the malformed rule withdraws it all.
+    let all = decode(&bytes).unwrap();
+    assert!(all.treat_as_withdraw.is_some());
+    assert!(all.nlri.is_empty());
+    // IPv4 unicast negotiated: the flow attribute is skipped, the route stays.
+    let u = decode_on(&bytes, &[Family::IPV4_UNICAST]);
+    assert_eq!(u.treat_as_withdraw, None);
+    assert_eq!(u.nlri, vec!["10.0.1.0/24".parse().unwrap()]);
+    assert_eq!(u.attributes.next_hop, Some(Ipv4Addr::new(192, 0, 2, 1)));
+    assert_eq!(u.attributes.flow_reach, None);
+    assert_eq!(u.attributes.unnegotiated, vec![Family::IPV4_FLOW]);
+    // ipv4 flow negotiated too: parsed, and the RFC 8955 verdict stands.
+    let both = decode_on(&bytes, &[Family::IPV4_UNICAST, Family::IPV4_FLOW]);
+    assert!(both.treat_as_withdraw.is_some());
+    assert!(both.attributes.unnegotiated.is_empty());
+}
+
+/// The same for MP_UNREACH_NLRI; an empty one (End-of-RIB) of any family is
+/// still read as End-of-RIB.
+#[test]
+fn unnegotiated_flow_withdraw_skipped_end_of_rib_kept() {
+    let bytes = message_with_nlri(
+        "40 01 01 00 40 02 00 40 03 04 c0 00 02 01 80 0f 0a 00 01 85 06 05 81 50 03 81 06",
+        "18 0a 00 01",
+    );
+    let u = decode_on(&bytes, &[Family::IPV4_UNICAST]);
+    assert_eq!(u.treat_as_withdraw, None);
+    assert_eq!(u.nlri.len(), 1);
+    assert_eq!(u.attributes.flow_unreach, None);
+    assert_eq!(u.attributes.unnegotiated, vec![Family::IPV4_FLOW]);
+    let eor = decode_on(&message("80 0f 03 00 02 85"), &[Family::IPV4_UNICAST]);
+    assert_eq!(eor.end_of_rib(), Some(Family::IPV6_FLOW));
+}
+
+/// bgp::pack_flow_announce: 1000 rules sharing attributes fill UPDATEs up to the
+/// 4096-octet maximum (RFC 4271 §4), each a valid message holding the rules in
+/// order; a rule that does not encode (no component) is left out by index.
+#[test]
+fn pack_flow_announce_fills_messages_and_reports_refusals() {
+    let rule = |i: u32| FlowNlri {
+        rd: None,
+        rule: FlowRule {
+            ipv6: false,
+            components: vec![
+                Component::Destination(
+                    FlowPrefix::new(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i)), 32, 0).unwrap(),
+                ),
+                Component::DestinationPort(vec![NumericMatch::eq(80)]),
+            ],
+        },
+    };
+    let mut rules: Vec<FlowNlri> = (0..1000).map(rule).collect();
+    rules[500].rule.components.clear();
+    let attrs = PathAttributes {
+        origin: Some(Origin::Igp),
+        as_path: Some(AsPath::default()),
+        ext_communities: vec![FlowAction::DISCARD.to_ext_community()],
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    let skipped =
+        exabgp::bgp::pack_flow_announce(&attrs, Family::IPV4_FLOW, &[], &rules, &OPTS, &mut out);
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0].0, 500);
+    // 999 rules of 10 octets: at least 3 messages, and not many more.
+    assert!((3..=4).contains(&out.len()), "{} messages", out.len());
+    let mut got = Vec::new();
+    for m in &out {
+        assert!(m.len() <= 4096);
+        let u = decode(m).unwrap();
+        assert_eq!(u.attributes.ext_communities, attrs.ext_communities);
+        let r = u.attributes.flow_reach.unwrap();
+        assert!(r.next_hops.is_empty());
+        got.extend(r.nlri);
+    }
+    rules.remove(500);
+    assert_eq!(got, rules);
 }

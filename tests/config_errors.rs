@@ -95,7 +95,7 @@ fn wrong_types() {
             "t.toml:2:13: wrong type for router-id: found an integer, expected a non-zero IPv4 address as a string, e.g. \"192.0.2.1\"",
             "t.toml:6:11: wrong type for peer-as: found a string, expected an AS number from 1 to 4294967295",
             "t.toml:7:11: wrong type for passive: found a string, expected true or false",
-            "t.toml:8:12: wrong type for families: found a string, expected an array of \"ipv4 unicast\", \"ipv6 unicast\", \"ipv4 flow\" or \"ipv6 flow\"",
+            "t.toml:8:12: wrong type for families: found a string, expected an array of \"ipv4 unicast\", \"ipv6 unicast\", \"ipv4 flow\", \"ipv6 flow\", \"ipv4 flow-vpn\" or \"ipv6 flow-vpn\"",
         ]
     );
 }
@@ -344,16 +344,16 @@ fn missing_required_keys() {
 #[test]
 fn bad_families() {
     let text = with_base(
-        "[[neighbor]]\naddress = \"192.0.2.9\"\npeer-as = 65000\nfamilies = [\"ipv4 unicast\", \"ipv4 flow-vpn\", \"ipv4 unicast\", \"bogus\"]\n\
+        "[[neighbor]]\naddress = \"192.0.2.9\"\npeer-as = 65000\nfamilies = [\"ipv4 unicast\", \"ipv4 mpls-vpn\", \"ipv4 unicast\", \"bogus\"]\n\
          [[neighbor]]\naddress = \"192.0.2.10\"\npeer-as = 65000\nfamilies = []\n",
     );
     assert_eq!(
         errors(&text),
         vec![
-            "t.toml:12:29: unsupported family \"ipv4 flow-vpn\", expected \"ipv4 unicast\", \"ipv6 unicast\", \"ipv4 flow\" or \"ipv6 flow\"",
+            "t.toml:12:29: unsupported family \"ipv4 mpls-vpn\", expected \"ipv4 unicast\", \"ipv6 unicast\", \"ipv4 flow\", \"ipv6 flow\", \"ipv4 flow-vpn\" or \"ipv6 flow-vpn\"",
             "t.toml:12:46: family \"ipv4 unicast\" is listed twice, expected each family once",
-            "t.toml:12:62: unsupported family \"bogus\", expected \"ipv4 unicast\", \"ipv6 unicast\", \"ipv4 flow\" or \"ipv6 flow\"",
-            "t.toml:16:12: families is empty, expected at least one of \"ipv4 unicast\", \"ipv6 unicast\", \"ipv4 flow\" or \"ipv6 flow\" (omit it for the family of the address)",
+            "t.toml:12:62: unsupported family \"bogus\", expected \"ipv4 unicast\", \"ipv6 unicast\", \"ipv4 flow\", \"ipv6 flow\", \"ipv4 flow-vpn\" or \"ipv6 flow-vpn\"",
+            "t.toml:16:12: families is empty, expected at least one of \"ipv4 unicast\", \"ipv6 unicast\", \"ipv4 flow\", \"ipv6 flow\", \"ipv4 flow-vpn\" or \"ipv6 flow-vpn\" (omit it for the family of the address)",
         ]
     );
 }
@@ -615,7 +615,7 @@ fn max_prefix_errors() {
     // Per family: a family the neighbor does not negotiate, an unknown one, a bad
     // count; then options that contradict each other or are out of range.
     let text = with_base(
-        "max-prefix = { \"ipv6 unicast\" = 10, \"ipv4 flow-vpn\" = 1, \"ipv4 unicast\" = -1 }\n\
+        "max-prefix = { \"ipv6 unicast\" = 10, \"ipv4 mpls-vpn\" = 1, \"ipv4 unicast\" = -1 }\n\
          max-prefix-warning-only = true\n\
          max-prefix-restart-after = 30\n\
          max-prefix-warning-threshold = 101\n\
@@ -625,7 +625,7 @@ fn max_prefix_errors() {
         errors(&text),
         vec![
             "t.toml:9:16: max-prefix for \"ipv6 unicast\", a family this neighbor does not negotiate, expected one of its families (see families)",
-            "t.toml:9:37: in max-prefix: unsupported family \"ipv4 flow-vpn\", expected \"ipv4 unicast\", \"ipv6 unicast\", \"ipv4 flow\" or \"ipv6 flow\"",
+            "t.toml:9:37: in max-prefix: unsupported family \"ipv4 mpls-vpn\", expected \"ipv4 unicast\", \"ipv6 unicast\", \"ipv4 flow\", \"ipv6 flow\", \"ipv4 flow-vpn\" or \"ipv6 flow-vpn\"",
             "t.toml:9:75: max-prefix \"ipv4 unicast\" -1 is out of range, expected a number of prefixes from 1 to 4294967295",
             "t.toml:11:28: max-prefix-restart-after has no effect with max-prefix-warning-only = true (the session is kept), expected one of the two",
             "t.toml:12:32: max-prefix-warning-threshold 101 is out of range, expected a percentage of the limit from 1 to 100",

@@ -223,6 +223,7 @@ fn dual_stack_example_gives_the_exact_model() {
         flow_reach: None,
         flow_unreach: None,
         unknown: vec![],
+        unnegotiated: vec![],
     };
     assert_eq!(
         c.routes,

@@ -154,3 +154,161 @@ fn bird_receives_flow_rules_with_their_matches_and_actions() {
     v4.pop();
     expect("flowtab4", &v4);
 }
+
+/// BIRD originating flow rules from static protocols: a flow4 rule with an AND
+/// chain and the discard action (added by the export filter), a second flow4
+/// rule, a flow6 rule.
+fn bird_originating_conf(dir: &std::path::Path, bird: IpAddr, port: u16, exa: IpAddr) -> String {
+    format!(
+        r#"
+log "{log}" all;
+router id 192.0.2.253;
+protocol device {{ scan time 600; }}
+flow4 table flowtab4;
+flow6 table flowtab6;
+protocol static flows4 {{
+  flow4 {{ table flowtab4; }};
+  route flow4 {{ dst 10.0.0.0/8; proto 6; dport > 1000 && < 2000; }};
+  route flow4 {{ dst 198.51.100.7/32; sport 53; length >= 512; }};
+}}
+protocol static flows6 {{
+  flow6 {{ table flowtab6; }};
+  route flow6 {{ dst 2001:db8:1::/48; next header 17; }};
+}}
+protocol bgp exa {{
+  local {bird} port {port} as {BIRD_AS};
+  neighbor {exa} as {EXA_AS};
+  passive on;
+  strict bind on;
+  multihop;
+  hold time 30;
+  flow4 {{ table flowtab4; import none; export filter {{ bgp_ext_community.add((generic, 0x80060000, 0x0)); accept; }}; }};
+  flow6 {{ table flowtab6; import none; export all; }};
+}}
+"#,
+        log = dir.join("bird.log").display()
+    )
+}
+
+/// A helper that writes every event it gets, as received, one per line: JSON
+/// documents or the text encoder's lines.
+const RECORDER: &str = r#"#!/usr/bin/env python3
+import sys
+log = open(sys.argv[1], "a")
+for line in sys.stdin:
+    log.write(line)
+    log.flush()
+"#;
+
+/// Rules BIRD originates (flow4 and flow6 static routes) arrive at a JSON helper
+/// as the documented JSON (docs/flowspec.md, ExaBGP 5.0's flow.py `Flow.json`:
+/// an AND chain one string, the string bracketing it, `no-nexthop` as BIRD sends
+/// no next hop, the IPv6 prefix with its offset) and at a text helper as
+/// ExaBGP's text lines (text.py `update`).
+#[test]
+fn rules_bird_originates_arrive_as_the_documented_json_and_text() {
+    use support::conf::{helper_process, write_helper};
+    let dir = TestDir::new("bird-flow-in");
+    let exa_ip: IpAddr = loopback_addr(65).into();
+    let bird_ip: IpAddr = loopback_addr(66).into();
+    let port = free_port(bird_ip);
+    let (script, json_log) = write_helper(&dir.path, "json", RECORDER);
+    let text_log = dir.path.join("text.log");
+    let config = ExaConfig::new(EXA_AS)
+        .connect_to(bird_ip, BIRD_AS, exa_ip, port)
+        .line("hold-time = 30\nfamilies = [\"ipv4 flow\", \"ipv6 flow\"]")
+        .build()
+        + &helper_process("json", &script, &json_log, "json", "\"update\"")
+        + &helper_process("text", &script, &text_log, "text", "\"update\"");
+    let bird = Bird::start(
+        &dir.path,
+        &bird_originating_conf(&dir.path, bird_ip, port, exa_ip),
+    );
+    let exa = Exabgp::start(&dir.path, &config, None);
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap_or_default();
+    let announced = || -> Vec<serde_json::Value> {
+        read(&json_log)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| {
+                let u = v.pointer("/neighbor/message/update")?.clone();
+                u.get("announce").is_some().then_some(u)
+            })
+            .collect()
+    };
+    let all = wait_for(WAIT, || {
+        let got = announced();
+        let rules: usize = got
+            .iter()
+            .flat_map(|u| u["announce"].as_object().cloned().unwrap_or_default())
+            .flat_map(|(_, by_nh)| by_nh.as_object().cloned().unwrap_or_default())
+            .map(|(_, list)| list.as_array().map_or(0, Vec::len))
+            .sum();
+        (rules >= 3).then_some(got)
+    });
+    let Some(updates) = all else {
+        panic!(
+            "BIRD's three rules did not all arrive; helper saw:\n{}\nexabgp log:\n{}\nbird: {:?}",
+            read(&json_log),
+            exa.log(),
+            bird.birdc(&["show", "protocols", "all", "exa"])
+        );
+    };
+    let mut v4: Vec<serde_json::Value> = Vec::new();
+    let mut v6: Vec<serde_json::Value> = Vec::new();
+    for u in &updates {
+        if let Some(l) = u.pointer("/announce/ipv4 flow/no-nexthop") {
+            v4.extend(l.as_array().cloned().unwrap_or_default());
+            assert_eq!(
+                u["attribute"]["extended-community"],
+                serde_json::json!([{"value": 0x8006_0000_0000_0000u64, "string": "rate-limit:0"}]),
+                "{u}"
+            );
+        }
+        if let Some(l) = u.pointer("/announce/ipv6 flow/no-nexthop") {
+            v6.extend(l.as_array().cloned().unwrap_or_default());
+        }
+    }
+    v4.sort_by_key(|r| r["string"].as_str().unwrap_or_default().to_string());
+    assert_eq!(
+        serde_json::Value::Array(v4),
+        serde_json::json!([
+            {
+                "destination-ipv4": ["10.0.0.0/8"],
+                "protocol": ["=tcp"],
+                "destination-port": [">1000&<2000"],
+                "string": "flow destination-ipv4 10.0.0.0/8 protocol =tcp destination-port [ >1000&<2000 ]"
+            },
+            {
+                "destination-ipv4": ["198.51.100.7/32"],
+                "source-port": ["=53"],
+                "packet-length": [">=512"],
+                "string": "flow destination-ipv4 198.51.100.7/32 source-port =53 packet-length >=512"
+            }
+        ])
+    );
+    assert_eq!(
+        serde_json::Value::Array(v6),
+        serde_json::json!([{
+            "destination-ipv6": ["2001:db8:1::/48/0"],
+            "next-header": ["=udp"],
+            "string": "flow destination-ipv6 2001:db8:1::/48/0 next-header =udp"
+        }])
+    );
+    // The text helper: `RULE ATTRIBUTES` lines (no next hop), the action among them.
+    let p = format!("neighbor {bird_ip} receive update ");
+    let line = wait_for(WAIT, || {
+        read(&text_log)
+            .lines()
+            .find(|l| l.starts_with(&format!("{p}flow destination-ipv4 10.0.0.0/8 ")))
+            .map(str::to_string)
+    })
+    .unwrap_or_else(|| panic!("no flow line; text helper saw:\n{}", read(&text_log)));
+    assert!(
+        line.starts_with(&format!(
+            "{p}flow destination-ipv4 10.0.0.0/8 protocol =tcp destination-port [ >1000&<2000 ]  origin igp"
+        )),
+        "{line}"
+    );
+    assert!(line.ends_with(" extended-community rate-limit:0"), "{line}");
+}

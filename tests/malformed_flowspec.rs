@@ -22,6 +22,11 @@ const GOBGP_AS: u32 = 65000;
 
 /// The text of the ipv4 flow rules in `show adj-rib in json` (through the socket).
 fn flows_in(sock: &Path) -> BTreeSet<String> {
+    held(sock, "ipv4 flow")
+}
+
+/// The NLRI text of the routes of `family` in `show adj-rib in json`.
+fn held(sock: &Path, family: &str) -> BTreeSet<String> {
     let mut cmd = hermetic(exabgpcli_bin());
     cmd.args(["--timeout", "20", "--socket"])
         .arg(sock)
@@ -32,7 +37,7 @@ fn flows_in(sock: &Path) -> BTreeSet<String> {
     v.as_array()
         .expect("JSON array")
         .iter()
-        .filter(|e| e["family"] == "ipv4 flow")
+        .filter(|e| e["family"] == family)
         .filter_map(|e| e["nlri"].as_str().map(str::to_string))
         .collect()
 }
@@ -163,4 +168,51 @@ fn malformed_flow_nlri_gets_the_rfc_treatment_and_hurts_nobody_else() {
     // The rules of the lost session leave the Adj-RIB-In.
     expect_flows(&sock, &exa, &[], "session reset");
     check_others(&mut exa, "length overrun");
+}
+
+/// RFC 4760 §8 with RFC 7606 §2: a session that negotiated IPv4 unicast only
+/// (the peer offers ipv4 flow too, we do not) receives an UPDATE with a valid
+/// unicast NLRI and an ipv4 flow MP_REACH_NLRI holding a malformed rule. The flow
+/// attribute is of no family this session carries: it is ignored (counted as
+/// unnegotiated), not parsed, so it cannot turn the unicast route into a
+/// withdraw; the route is held and the session stays up.
+#[test]
+fn malformed_flow_of_a_family_not_negotiated_spares_the_unicast_route() {
+    let dir = TestDir::new("unnegotiated-flow");
+    let exa_ip: IpAddr = loopback_addr(55).into();
+    let raw_ip: IpAddr = loopback_addr(57).into();
+    let config = ExaConfig::new(EXA_AS)
+        .passive(raw_ip, RAW_AS.into())
+        .line("families = [\"ipv4 unicast\"]")
+        .build();
+    let (mut exa, exa_addr) = Exabgp::start_listening(&dir.path, &config, exa_ip);
+    let sock = dir.path.join("exabgp.sock");
+    let mut p = RawPeer::connect(raw_ip, exa_addr);
+    p.handshake_with(&open_body_caps(&flow_caps()));
+
+    let mut mp = vec![0x80, 14, (5 + OUT_OF_ORDER.len()) as u8, 0, 1, 133, 0, 0];
+    mp.extend_from_slice(&OUT_OF_ORDER);
+    let attrs = [&ORIGIN_IGP[..], &AS_PATH, &NEXT_HOP, &mp].concat();
+    p.send(&message(2, &update_body(&attrs, &[24, 10, 0, 1])));
+    let want: BTreeSet<String> = ["10.0.1.0/24".to_string()].into();
+    let got = wait_for(WAIT, || (held(&sock, "ipv4 unicast") == want).then_some(()));
+    assert!(
+        got.is_some(),
+        "held {:?}, want {want:?}; log:\n{}",
+        held(&sock, "ipv4 unicast"),
+        exa.log()
+    );
+    assert!(flows_in(&sock).is_empty());
+    exa.expect_log(
+        "not negotiated",
+        "the ignored flow attribute is not reported",
+    );
+    assert!(
+        !exa.log().contains("treated as withdraw"),
+        "treat-as-withdraw from a family not negotiated; log:\n{}",
+        exa.log()
+    );
+    p.assert_still_up();
+    assert!(exa.proc.alive());
+    exa.stop();
 }

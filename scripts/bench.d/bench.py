@@ -78,7 +78,7 @@ class Daemon:
     """One run of the daemon under test, with its config written in `work`."""
 
     def __init__(self, impl, work, port, neighbors, routes=0, process=None, cli=False, ack=True,
-                 exa_adj_rib_in=None):
+                 exa_adj_rib_in=None, family="ipv4 unicast"):
         self.impl = impl
         self.work = work
         self.log_path = os.path.join(work, "daemon.log")
@@ -89,7 +89,7 @@ class Daemon:
         if impl == RS:
             cfg = os.path.join(work, "bench.toml")
             with open(cfg, "w") as f:
-                f.write(gen.rs_config(port, neighbors, routes, process))
+                f.write(gen.rs_config(port, neighbors, routes, process, family=family))
             self.argv = [RS_BIN, "server", cfg]
             env.update(
                 {
@@ -110,7 +110,8 @@ class Daemon:
         else:
             cfg = os.path.join(work, "bench.conf")
             with open(cfg, "w") as f:
-                f.write(gen.exabgp_config(port, neighbors, routes, process, adj_rib_in=exa_adj_rib_in))
+                f.write(gen.exabgp_config(port, neighbors, routes, process, adj_rib_in=exa_adj_rib_in,
+                                          family=family))
             self.argv = [EXA_BIN, "server", cfg]
             env.update(
                 {
@@ -246,16 +247,20 @@ def scen_A(impl, n, deadline_s, label):
         }
 
 
-def scen_B(impl, m, deadline_s, label):
+def scen_B(impl, m, deadline_s, label, flow=False):
     with Run(label, impl) as run:
         port = procs.free_port()
         nb = gen.pairs(1)
-        run.bird = procs.Bird(run.work, gen.bird_config(port, nb))
+        run.bird = procs.Bird(run.work, gen.bird_config(port, nb, flow=flow))
         run.bird.start(time.monotonic() + 60)
         go = os.path.join(run.work, "go")
         started = os.path.join(run.work, "started")
         argv = [PY, os.path.join(HERE, "helper_inject.py"), str(m), go, started, str(deadline_s + 30)]
-        run.daemon = Daemon(impl, run.work, port, nb, process=("inject", argv, False), ack=False)
+        if flow:
+            argv.append("flow")
+        family = "ipv4 flow" if flow else "ipv4 unicast"
+        run.daemon = Daemon(impl, run.work, port, nb, process=("inject", argv, False), ack=False,
+                            family=family)
         t0 = run.daemon.start()
         deadline = t0 + deadline_s
         wait_established(run, 1, deadline, "d1")
@@ -288,6 +293,12 @@ def scen_B(impl, m, deadline_s, label):
             "rss_mib": run.daemon.peak_rss(),
             "cpu_s": run.daemon.cpu(),
         }
+
+
+def scen_BF(impl, m, deadline_s, label):
+    """B with flow rules: M distinct `announce flow route` commands from a helper,
+    timed from the first write until BIRD's flow4 table holds them all."""
+    return scen_B(impl, m, deadline_s, label, flow=True)
 
 
 def percentile(values, p):
@@ -570,6 +581,8 @@ def plan(args):
         items.append((f"A:{n}", f"A. table load, {n:,} routes", scen_A, (n,), n >= 1_000_000))
     for m in [10_000] if q else [10_000, 100_000]:
         items.append((f"B:{m}", f"B. API injection, {m:,} commands", scen_B, (m,), m >= 100_000))
+    for m in [10_000] if q else [10_000, 100_000]:
+        items.append((f"BF:{m}", f"BF. API injection of flow rules, {m:,} commands", scen_BF, (m,), m >= 100_000))
     rtts, cli_runs = (200, 20) if q else (1000, 200)
     items.append((f"CD:{rtts}", "C. readiness / D. control socket", scen_CD, (rtts, cli_runs), False))
     peers, each = (20, 1000) if q else (200, 1000)
@@ -592,7 +605,7 @@ def plan(args):
     return items
 
 
-PROJECTED = {"A": "load_s", "B": "inject_s", "F": "receive_s", "MA": "load_s"}
+PROJECTED = {"A": "load_s", "B": "inject_s", "BF": "inject_s", "F": "receive_s", "MA": "load_s"}
 
 
 def projected_over_deadline(results, key, impl, deadline):
@@ -656,6 +669,8 @@ METRICS = {
           ("rss_mib", "peak RSS (MiB)", "low"), ("bird_cpu_s", "BIRD CPU seconds", None)],
     "B": [("inject_s", "time to all held (s)", "low"), ("cmds_per_s", "commands per second", "high"),
           ("rss_mib", "peak RSS (MiB)", "low")],
+    "BF": [("inject_s", "time to all held (s)", "low"), ("cmds_per_s", "commands per second", "high"),
+           ("rss_mib", "peak RSS (MiB)", "low")],
     "CD": [("ready_ms", "C: exec to READY=1 (ms)", "low"), ("socket_ms", "C: exec to socket answers (ms)", "low"),
            ("established_ms", "C: exec to Established (ms)", "low"),
            ("rtt_p50_ms", "D: round trip p50 (ms)", "low"), ("rtt_p99_ms", "D: round trip p99 (ms)", "low"),

@@ -27,14 +27,17 @@ def pairs(count):
     return [(f"127.77.2.{i}", f"127.77.1.{i}") for i in range(1, count + 1)]
 
 
-def bird_config(port, neighbors, static_routes_file=None, static_disabled=False):
+def bird_config(port, neighbors, static_routes_file=None, static_disabled=False, flow=False):
     """BIRD side. `static_routes_file`: a file of `route P blackhole;` lines to export;
     `static_disabled`: that protocol starts disabled (`enable ST` on the control socket
-    loads and exports the routes)."""
+    loads and exports the routes); `flow`: the sessions carry ipv4 flow (a flow4
+    table) instead of ipv4 unicast."""
     out = [
         "router id 127.77.0.1;",
         "protocol device { scan time 600; }",
     ]
+    if flow:
+        out.append("flow4 table flowtab4;")
     export = "none"
     if static_routes_file:
         # BIRD's lexer only takes `include` at the start of a line
@@ -51,7 +54,10 @@ def bird_config(port, neighbors, static_routes_file=None, static_disabled=False)
     # collides with any socket holding that port number on any address.
     out.append("  strict bind on;")
     out.append("  multihop;")  # next hops off-link (192.0.2.1) are then accepted
-    out.append(f"  ipv4 {{ import all; export {export}; next hop self; }};")
+    if flow:
+        out.append("  flow4 { table flowtab4; import all; export none; };")
+    else:
+        out.append(f"  ipv4 {{ import all; export {export}; next hop self; }};")
     out.append("}")
     for i, (bird_addr, daemon_addr) in enumerate(neighbors, 1):
         out.append(
@@ -78,7 +84,7 @@ def bird_static_file(path, n):
     return path
 
 
-def exabgp_config(port, neighbors, routes, process=None, adj_rib_in=None):
+def exabgp_config(port, neighbors, routes, process=None, adj_rib_in=None, family="ipv4 unicast"):
     """ExaBGP 5.0 configuration. `process`: (name, argv, receive_updates);
     `adj_rib_in`: set ExaBGP's `adj-rib-in` (keep what was received; its default is
     false) when not None."""
@@ -97,7 +103,7 @@ def exabgp_config(port, neighbors, routes, process=None, adj_rib_in=None):
         out.append(f"  local-as {DAEMON_AS};")
         out.append(f"  peer-as {BIRD_AS};")
         out.append(f"  connect {port};")
-        out.append("  family { ipv4 unicast; }")
+        out.append(f"  family {{ {family}; }}")
         if adj_rib_in is not None:
             out.append(f"  adj-rib-in {'true' if adj_rib_in else 'false'};")
         if process:
@@ -116,7 +122,7 @@ def toml_str(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def rs_config(port, neighbors, routes, process=None):
+def rs_config(port, neighbors, routes, process=None, family="ipv4 unicast"):
     """exabgp-rs TOML configuration (docs: /work/shared/DESIGN.md, Config shape)."""
     out = [
         "[global]",
@@ -131,7 +137,7 @@ def rs_config(port, neighbors, routes, process=None):
             f"peer-as = {BIRD_AS}",
             f'local-address = "{daemon_addr}"',
             f"port = {port}",
-            'families = ["ipv4 unicast"]',
+            f'families = ["{family}"]',
             "",
         ]
     if process:

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Profile exabgp-rs in scenarios A (table load) and F (receive path) with perf.
+"""Profile exabgp-rs in scenarios A (table load), F (receive path) and BF (flow
+rules through the API) with perf.
 
-    profile.py [--quick] [--a N] [--f N] [--deadline S]
+    profile.py [--quick] [--a N] [--f N] [--bf N] [--deadline S] [--only A,F,Fdecode,BF]
 
 Runs each scenario once with the daemon started under `perf record -g`, then writes
 `perf report` summaries (self time by symbol, and inclusive time) to
@@ -104,6 +105,7 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--a", type=int)
     ap.add_argument("--f", type=int)
+    ap.add_argument("--bf", type=int, default=100_000, help="flow rules for BF (default 100k)")
     ap.add_argument("--deadline", type=float, default=300.0)
     ap.add_argument("--rs-bin", help="another exabgp-rs binary (default: the release build)")
     ap.add_argument("--only", default="A,F,Fdecode", help="comma-separated: A, F, Fdecode (F without a helper)")
@@ -117,7 +119,8 @@ def main():
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda s, f: sys.exit(128 + s))
     bench.Daemon.start = start_under_perf
-    for key, fn, n in (("A", bench.scen_A, a_n), ("F", bench.scen_F, f_n), ("Fdecode", scen_F_decode, f_n)):
+    for key, fn, n in (("A", bench.scen_A, a_n), ("F", bench.scen_F, f_n), ("Fdecode", scen_F_decode, f_n),
+                       ("BF", bench.scen_BF, args.bf)):
         if key.upper() not in args.only.upper().split(","):
             continue
         bench.Daemon.current = key + args.tag

@@ -608,6 +608,35 @@ fn update_text(p: &str, u: &Update, limit: usize) -> Encoded {
         .map(|n| (n, v4_nh.as_str(), attrs.as_str()))
         .chain(mp_nlri.iter().map(|n| (n, mp_nh.as_str(), attrs.as_str())));
     let withdrawn = u.withdrawn.iter().chain(mp_w.iter());
+    // Flow rules (RFC 8955/8956) after the prefixes, as ExaBGP's text.py `update`
+    // writes them: `announced RULE ATTRS` when the rule came with a next hop
+    // (flow.py `extensive` ends with it), else `RULE ATTRS` (ExaBGP's format
+    // `'%s %s %s'`, so two spaces before the attributes); `withdrawn RULE`. The
+    // rule texts are bounded by the message; the attributes are added per line.
+    let flow_attrs = attrtext::flow_attributes_text(&u.attributes);
+    let (flow_a, flow_nh) = match &u.attributes.flow_reach {
+        Some(r) => (
+            r.nlri
+                .iter()
+                .map(|n| super::flowjson::extensive(n, r.next_hops.first().copied()))
+                .collect(),
+            !r.next_hops.is_empty(),
+        ),
+        None => (Vec::new(), false),
+    };
+    let flow_w: Vec<String> = u
+        .attributes
+        .flow_unreach
+        .iter()
+        .flat_map(|w| w.withdrawn.iter())
+        .map(|n| super::flowjson::extensive(n, None))
+        .collect();
+    let flow_announced_line = |rule: &str| {
+        let word = if flow_nh { " announced " } else { " " };
+        let gap = if flow_nh { "" } else { " " };
+        p.len() + word.len() + rule.len() + gap.len() + flow_attrs.len() + 1
+    };
+    let flow_withdrawn_line = |rule: &str| p.len() + " withdrawn ".len() + rule.len() + 1;
     let start = format!("{p} start\n");
     let end = format!("{p} end\n");
     let announced_line = |n: &Prefix, nh: &str, at: &str| {
@@ -620,7 +649,9 @@ fn update_text(p: &str, u: &Update, limit: usize) -> Encoded {
             .clone()
             .map(|(n, nh, at)| announced_line(n, nh, at))
             .sum::<usize>()
-        + withdrawn.clone().map(withdrawn_line).sum::<usize>();
+        + withdrawn.clone().map(withdrawn_line).sum::<usize>()
+        + flow_a.iter().map(|r| flow_announced_line(r)).sum::<usize>()
+        + flow_w.iter().map(|r| flow_withdrawn_line(r)).sum::<usize>();
     let fits = whole <= limit;
     // Room kept for the marker line when not everything fits.
     let marker_room = p.len() + " truncated announced  withdrawn \n".len() + 40;
@@ -642,9 +673,27 @@ fn update_text(p: &str, u: &Update, limit: usize) -> Encoded {
             left_a += 1;
         }
     }
+    for r in &flow_a {
+        if left_a == 0 && s.len() + flow_announced_line(r) <= body_limit {
+            if flow_nh {
+                let _ = writeln!(s, "{p} announced {r}{flow_attrs}");
+            } else {
+                let _ = writeln!(s, "{p} {r} {flow_attrs}");
+            }
+        } else {
+            left_a += 1;
+        }
+    }
     for n in withdrawn {
         if left_a == 0 && left_w == 0 && s.len() + withdrawn_line(n) <= body_limit {
             let _ = writeln!(s, "{p} withdrawn {n}");
+        } else {
+            left_w += 1;
+        }
+    }
+    for r in &flow_w {
+        if left_a == 0 && left_w == 0 && s.len() + flow_withdrawn_line(r) <= body_limit {
+            let _ = writeln!(s, "{p} withdrawn {r}");
         } else {
             left_w += 1;
         }

@@ -254,10 +254,7 @@ fn flow_head(f: &FlowEntry) -> String {
     let rd = f
         .nlri
         .rd
-        .map(|rd| {
-            let hex: String = rd.iter().map(|b| format!("{b:02x}")).collect();
-            format!(" rd 0x{hex}")
-        })
+        .map(|rd| format!(" rd {}", crate::bgp::flow::rd_text(&rd)))
         .unwrap_or_default();
     let nh = f
         .next_hop
@@ -353,7 +350,7 @@ pub fn rib_json_within(
                     .str("direction", dir)
                     .str("family", &values::family_text(f.nlri.family()))
                     .str("nlri", &f.nlri.rule.to_string())
-                    .raw("flow", super::flowjson::rule_obj(&f.nlri))
+                    .raw("flow", super::flowjson::rule_obj(&f.nlri, f.next_hop))
                     .raw(
                         "next-hop",
                         f.next_hop

@@ -23,6 +23,8 @@
 //! | AS4_PATH / AS4_AGGREGATOR malformed               | discarded (RFC 6793 §6)        |
 //! | MP_REACH/MP_UNREACH malformed (§7.11, RFC 4760)   | reset, 3/9, data = attribute   |
 //! | MP_* of a family we do not parse                  | discarded (empty MP_UNREACH kept: End-of-RIB) |
+//! | MP_* of a family the session did not negotiate    | not parsed, family listed in   |
+//! |     (RFC 4760 §8; only with a negotiated list)    | `unnegotiated` (End-of-RIB kept)|
 //! | flow NLRI field not walkable (a length overruns)  | reset, 3/9 (RFC 7606 §3 j, §5.3)|
 //! | one flow rule malformed inside a sound length     | treat-as-withdraw, rule dropped |
 //! |     (RFC 8955 §4.2, §10; RFC 8956 §3)             |                                |
@@ -120,7 +122,13 @@ fn chunks<const N: usize>(v: &[u8]) -> impl ExactSizeIterator<Item = [u8; N]> + 
     })
 }
 
-pub(crate) fn decode(buf: &[u8], opts: &CodecOptions) -> Result<Decoded, DecodeError> {
+/// `families`: the families the session negotiated, or None for all (see
+/// [`super::decode_message_negotiated`]).
+pub(crate) fn decode(
+    buf: &[u8],
+    opts: &CodecOptions,
+    families: Option<&[Family]>,
+) -> Result<Decoded, DecodeError> {
     let four = opts.four_octet_as;
     let mut a = PathAttributes::default();
     let mut reason: Option<String> = None;
@@ -214,6 +222,11 @@ pub(crate) fn decode(buf: &[u8], opts: &CodecOptions) -> Result<Decoded, DecodeE
             continue;
         }
 
+        if let Some(f) = unnegotiated(t, value, families) {
+            // RFC 4760 §8: not this session's family; its routes stay unparsed.
+            a.unnegotiated.push(f);
+            continue;
+        }
         let n = value.len();
         let mut malformed = |what: &str| {
             withdraw(format!("{}: {what} (RFC 7606 §7)", attr_name(t)));
@@ -366,6 +379,23 @@ fn apply_as4(a: &mut PathAttributes, as4_path: Option<AsPath>, as4_agg: Option<A
             a.as_path = Some(as_path::merge_as4(p, p4));
         }
     }
+}
+
+/// The family of an MP_REACH_NLRI, or of an MP_UNREACH_NLRI with withdrawals,
+/// that is not in `families` (None: every family is accepted). Too short to
+/// name a family, or an empty MP_UNREACH_NLRI (End-of-RIB): None, parsed as usual.
+fn unnegotiated(t: u8, value: &[u8], families: Option<&[Family]>) -> Option<Family> {
+    let families = families?;
+    let min = match t {
+        ATTR_MP_REACH => 3,
+        ATTR_MP_UNREACH => 4,
+        _ => return None,
+    };
+    let (&[a1, a2, safi, ..], true) = (value, value.len() >= min) else {
+        return None;
+    };
+    let family = Family::from_codes(u16::from_be_bytes([a1, a2]), safi);
+    (!families.contains(&family)).then_some(family)
 }
 
 /// MP_REACH_NLRI (RFC 4760 §3):

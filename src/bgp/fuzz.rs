@@ -5,8 +5,8 @@
 
 use super::flow::{decode_flow_nlri, encode_flow_nlri};
 use super::iana::{FLAG_OPTIONAL, FLAG_PARTIAL, FLAG_TRANSITIVE};
-use super::message::{decode_message, encode_message};
-use super::types::{Afi, CodecOptions, Message};
+use super::message::{decode_message, decode_message_negotiated, encode_message};
+use super::types::{Afi, CodecOptions, Family, Message};
 use super::EncodeError;
 
 /// The option sets the fuzzer runs every input through.
@@ -76,6 +76,30 @@ fn fuzz_flow(data: &[u8]) {
 #[allow(clippy::panic)]
 fn fuzz_messages(data: &[u8]) {
     for opts in &FUZZ_OPTIONS {
+        // On a session of IPv4 unicast only, no other family's routes are parsed.
+        let only = [Family::IPV4_UNICAST];
+        let mut rest = data;
+        while let Ok(Some((msg, used))) = decode_message_negotiated(rest, opts, &only) {
+            rest = rest.get(used..).unwrap_or_default();
+            if let Message::Update(u) = &msg {
+                let a = &u.attributes;
+                assert!(
+                    a.flow_reach.is_none() && a.flow_unreach.is_none(),
+                    "{msg:?}"
+                );
+                assert!(
+                    !a.mp_reach.as_ref().is_some_and(|m| m.family != only[0]),
+                    "{msg:?}"
+                );
+                assert!(
+                    !a.mp_unreach
+                        .as_ref()
+                        .is_some_and(|m| m.family != only[0] && !m.withdrawn.is_empty()),
+                    "{msg:?}"
+                );
+                assert!(!a.unnegotiated.contains(&only[0]), "{msg:?}");
+            }
+        }
         let mut rest = data;
         // Each message takes at least 19 bytes, so this ends.
         while let Ok(Some((msg, used))) = decode_message(rest, opts) {

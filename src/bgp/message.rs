@@ -10,7 +10,7 @@
 
 use super::error::{DecodeError, EncodeError};
 use super::iana::*;
-use super::types::{CodecOptions, Message};
+use super::types::{CodecOptions, Family, Message};
 use super::{notification, open, refresh, update};
 
 /// The smallest length each message type may have (RFC 4271 §4, RFC 2918 §3).
@@ -32,6 +32,29 @@ fn min_len(msg_type: u8) -> usize {
 pub fn decode_message(
     buf: &[u8],
     opts: &CodecOptions,
+) -> Result<Option<(Message, usize)>, DecodeError> {
+    decode(buf, opts, None)
+}
+
+/// [`decode_message`] on an Established session that negotiated `families`
+/// (RFC 4760 §8): the routes of an MP_REACH_NLRI / MP_UNREACH_NLRI of any other
+/// family are not parsed (a malformed rule of a family the peer may not send
+/// must not turn the rest of the UPDATE into a withdraw, RFC 7606 §2); the
+/// attribute's family is listed in `PathAttributes::unnegotiated` instead. An
+/// empty MP_UNREACH_NLRI (End-of-RIB) is kept whatever its family.
+pub fn decode_message_negotiated(
+    buf: &[u8],
+    opts: &CodecOptions,
+    families: &[Family],
+) -> Result<Option<(Message, usize)>, DecodeError> {
+    decode(buf, opts, Some(families))
+}
+
+/// `families`: None parses every family the codec knows (`exabgp decode`, tests).
+fn decode(
+    buf: &[u8],
+    opts: &CodecOptions,
+    families: Option<&[Family]>,
 ) -> Result<Option<(Message, usize)>, DecodeError> {
     let marker = &buf[..buf.len().min(16)];
     if marker.iter().any(|&b| b != 0xFF) {
@@ -64,7 +87,7 @@ pub fn decode_message(
     let body = &message[HEADER_LEN..];
     let msg = match msg_type {
         MSG_OPEN => Message::Open(open::decode(body)?),
-        MSG_UPDATE => Message::Update(update::decode(body, opts)?),
+        MSG_UPDATE => Message::Update(update::decode(body, opts, families)?),
         MSG_NOTIFICATION => Message::Notification(
             notification::decode(body).ok_or(DecodeError::MalformedNotification { length })?,
         ),

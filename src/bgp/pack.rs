@@ -11,10 +11,12 @@ use std::net::IpAddr;
 
 use super::attr_encode::{next_hops_len, put_attr, put_high, put_low, put_mp_reach_head};
 use super::error::EncodeError;
+use super::flow::{encode_flow_nlri, FlowNlri};
 use super::iana::*;
+use super::message::encode_message;
 use super::message::finish_header;
 use super::nlri::{encoded_len, put_prefix};
-use super::types::{CodecOptions, Family, PathAttributes, Prefix};
+use super::types::{CodecOptions, Family, FlowReach, Message, PathAttributes, Prefix, Update};
 use super::wire::{patch_u16, put_u16};
 
 fn check_prefixes(family: Family, prefixes: &[Prefix]) -> Result<(), EncodeError> {
@@ -222,6 +224,98 @@ fn withdraw(
         rest = later;
     }
     Ok(())
+}
+
+/// Whole UPDATE messages announcing the flow `rules` (all of the flow `family`)
+/// with `attrs` and `next_hops` (empty: next hop length 0, RFC 8955 §4), as many
+/// rules to a message as fit the negotiated maximum: one UPDATE per rule made a
+/// 100k-rule burst 100k messages for the peer to parse. Messages are appended
+/// to `out`; a rule that cannot be encoded, or does not fit a message alone, is
+/// left out and returned with the reason (by its index in `rules`), the others go.
+pub fn pack_flow_announce(
+    attrs: &PathAttributes,
+    family: Family,
+    next_hops: &[IpAddr],
+    rules: &[FlowNlri],
+    opts: &CodecOptions,
+    out: &mut Vec<Vec<u8>>,
+) -> Vec<(usize, EncodeError)> {
+    let max = opts.max_message_len();
+    // Each rule's octets (length field included); usize::MAX when it does not
+    // encode (the message for it alone reports why).
+    let mut scratch = Vec::new();
+    let sizes: Vec<usize> = rules
+        .iter()
+        .map(|r| {
+            scratch.clear();
+            encode_flow_nlri(r, &mut scratch).map_or(usize::MAX, |()| scratch.len())
+        })
+        .collect();
+    let message = |chunk: &[FlowNlri]| -> Result<Vec<u8>, EncodeError> {
+        let attributes = PathAttributes {
+            next_hop: None,
+            mp_reach: None,
+            mp_unreach: None,
+            flow_unreach: None,
+            flow_reach: Some(FlowReach {
+                family,
+                next_hops: next_hops.to_vec(),
+                nlri: chunk.to_vec(),
+            }),
+            ..attrs.clone()
+        };
+        let mut bytes = Vec::new();
+        let u = Update {
+            attributes,
+            ..Update::default()
+        };
+        encode_message(&Message::Update(u), opts, &mut bytes)?;
+        Ok(bytes)
+    };
+    let mut skipped = Vec::new();
+    // The message's octets besides its rules, from a trial with the first rule.
+    let mut overhead: Option<usize> = None;
+    let mut start = 0;
+    while start < rules.len() {
+        if overhead.is_none() {
+            match message(&rules[start..start + 1]) {
+                Ok(m) => overhead = Some(m.len().saturating_sub(sizes[start])),
+                Err(e) => {
+                    skipped.push((start, e));
+                    start += 1;
+                    continue;
+                }
+            }
+        }
+        let mut end = start + 1;
+        if let Some(o) = overhead {
+            // One octet spare: the MP_REACH_NLRI length may need its extended form.
+            let budget = max.saturating_sub(o + 1);
+            let mut used = sizes[start];
+            while end < rules.len() && used.saturating_add(sizes[end]) <= budget {
+                used += sizes[end];
+                end += 1;
+            }
+        }
+        loop {
+            match message(&rules[start..end]) {
+                Ok(m) => {
+                    out.push(m);
+                    start = end;
+                    break;
+                }
+                Err(EncodeError::TooLong { .. }) if end - start > 1 => {
+                    end = start + (end - start) / 2;
+                }
+                Err(e) => {
+                    skipped.push((start, e));
+                    start += 1;
+                    break;
+                }
+            }
+        }
+    }
+    skipped
 }
 
 /// The End-of-RIB marker (RFC 4724 §2): an empty UPDATE for IPv4 unicast, an

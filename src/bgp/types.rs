@@ -248,6 +248,11 @@ pub struct PathAttributes {
     pub flow_unreach: Option<FlowUnreach>,
     /// Attributes not modelled above, in the order received.
     pub unknown: Vec<RawAttribute>,
+    /// The families of the MP_REACH_NLRI / MP_UNREACH_NLRI attributes (with
+    /// routes) that the decoder skipped unparsed because the session did not
+    /// negotiate them (RFC 4760 §8, see [`super::decode_message_negotiated`]).
+    /// Never encoded; the session counts and clears it.
+    pub unnegotiated: Vec<Family>,
 }
 
 /// Capabilities advertised in OPEN (RFC 5492).

@@ -22,7 +22,13 @@ use super::types::{Afi, CodecOptions, Family, FlowUnreach, MpUnreach, PathAttrib
 use super::types::{Prefix, Update};
 use super::wire::{patch_u16, put_u16, Reader};
 
-pub(crate) fn decode(body: &[u8], opts: &CodecOptions) -> Result<Update, DecodeError> {
+/// `families`: the negotiated ones (see [`super::decode_message_negotiated`]), or
+/// None for every family the codec parses.
+pub(crate) fn decode(
+    body: &[u8],
+    opts: &CodecOptions,
+    families: Option<&[Family]>,
+) -> Result<Update, DecodeError> {
     let mut r = Reader::new(body);
     let overrun = |reason| DecodeError::MalformedAttributeList { reason };
     let wlen = r.u16().ok_or(overrun("withdrawn routes length missing"))?;
@@ -41,7 +47,7 @@ pub(crate) fn decode(body: &[u8], opts: &CodecOptions) -> Result<Update, DecodeE
     let bad_net =
         |e: super::nlri::NlriError| DecodeError::InvalidNetworkField { reason: e.reason() };
     parse_prefixes(withdrawn_bytes, Afi::Ipv4, &mut u.withdrawn).map_err(bad_net)?;
-    let decoded = attr_decode::decode(attr_bytes, opts)?;
+    let decoded = attr_decode::decode(attr_bytes, opts, families)?;
     u.attributes = decoded.attrs;
     parse_prefixes(nlri_bytes, Afi::Ipv4, &mut u.nlri).map_err(bad_net)?;
 
@@ -139,6 +145,7 @@ fn treat_as_withdraw(u: &mut Update, reason: String) {
     u.attributes = PathAttributes {
         mp_unreach: unreach,
         flow_unreach,
+        unnegotiated: a.unnegotiated,
         ..PathAttributes::default()
     };
     u.treat_as_withdraw = Some(reason);

@@ -26,7 +26,7 @@ use crate::bgp::flow::FlowAction;
 use crate::bgp::{AsPath, Family, FlowNlri, FlowRule, Origin, PathAttributes};
 use crate::rib::FlowRoute;
 
-pub(crate) const FLOW_KEYS: &[&str] = &["match", "then", "neighbors"];
+pub(crate) const FLOW_KEYS: &[&str] = &["match", "then", "rd", "neighbors"];
 
 pub(crate) const MATCH_KEYS: &[&str] = &[
     "source",
@@ -174,11 +174,25 @@ pub(crate) fn parse_flow(
         }
     }
 
+    // A route distinguisher makes the rule flow-vpn (SAFI 134, RFC 8955 §8).
+    let mut rd = None;
+    if let Some((s, span)) = t.str(ctx, "rd", "a route distinguisher such as \"65000:1\"") {
+        match crate::bgp::flow::parse_rd(s) {
+            Ok(v) => rd = Some(v),
+            Err(e) => {
+                ctx.error(&span, format!("rd: {e}"));
+                ok = false;
+            }
+        }
+    } else {
+        ok &= t.get("rd").is_none();
+    }
+
     let (scope, scope_ok) = parse_scope(ctx, t, neighbors);
     ok &= scope_ok;
 
     let rule = rule?;
-    let nlri = FlowNlri { rd: None, rule };
+    let nlri = FlowNlri { rd, rule };
     let family = nlri.family();
     if scope_ok {
         check_family(ctx, t, family, scope.as_deref(), neighbors);

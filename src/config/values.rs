@@ -53,16 +53,18 @@ pub(crate) fn parse_family(s: &str) -> Result<Family, String> {
     }
 }
 
-const FAMILIES: [Family; 4] = [
+const FAMILIES: [Family; 6] = [
     Family::IPV4_UNICAST,
     Family::IPV6_UNICAST,
     Family::IPV4_FLOW,
     Family::IPV6_FLOW,
+    Family::IPV4_FLOW_VPN,
+    Family::IPV6_FLOW_VPN,
 ];
 
 /// The families `parse_family` takes, for messages.
 pub(crate) const FAMILY_NAMES: &str =
-    "\"ipv4 unicast\", \"ipv6 unicast\", \"ipv4 flow\" or \"ipv6 flow\"";
+    "\"ipv4 unicast\", \"ipv6 unicast\", \"ipv4 flow\", \"ipv6 flow\", \"ipv4 flow-vpn\" or \"ipv6 flow-vpn\"";
 
 pub(crate) fn family_of(a: IpAddr) -> Family {
     match a {
@@ -150,8 +152,8 @@ mod tests {
         assert_eq!(parse_community("NO-EXPORT").unwrap(), Community::NO_EXPORT);
         assert!(parse_community("65536:1").is_err());
         assert_eq!(
-            parse_family("ipv4 flow-vpn").unwrap_err(),
-            "unsupported family \"ipv4 flow-vpn\", expected \"ipv4 unicast\", \"ipv6 unicast\", \"ipv4 flow\" or \"ipv6 flow\""
+            parse_family("ipv4 mpls-vpn").unwrap_err(),
+            "unsupported family \"ipv4 mpls-vpn\", expected \"ipv4 unicast\", \"ipv6 unicast\", \"ipv4 flow\", \"ipv6 flow\", \"ipv4 flow-vpn\" or \"ipv6 flow-vpn\""
         );
     }
 

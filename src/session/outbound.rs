@@ -23,7 +23,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::bgp::{self, AsPath, AsSegment, CodecOptions, Family, Origin, PathAttributes};
-use crate::bgp::{EncodeError, FlowReach, FlowUnreach, Message, Update};
+use crate::bgp::{EncodeError, FlowUnreach, Message, Update};
 use crate::rib::{Delta, FlowDelta, NextHop};
 
 /// What the packer needs to know about the session.
@@ -220,26 +220,35 @@ pub fn pack_flow_delta(ctx: &SessionContext, delta: &FlowDelta, packed: &mut Pac
             }
         }
     }
+    // Rules sharing family, next hop and attributes go out together, as many to
+    // an UPDATE as fit (bgp::pack_flow_announce).
+    type Key<'a> = (Family, Option<IpAddr>, &'a PathAttributes);
+    let mut groups: Vec<(Key, Vec<bgp::FlowNlri>)> = Vec::new();
+    let mut index: std::collections::HashMap<Key, usize> = std::collections::HashMap::new();
     for r in &delta.announce {
-        let mut attributes = ctx.wire_attributes(&r.attributes);
-        attributes.flow_reach = Some(FlowReach {
-            family: r.family(),
-            next_hops: r.next_hop.into_iter().collect(),
-            nlri: vec![r.nlri.clone()],
+        let key = (r.family(), r.next_hop, &*r.attributes);
+        let i = *index.entry(key).or_insert_with(|| {
+            groups.push((key, Vec::new()));
+            groups.len() - 1
         });
-        let u = Update {
-            attributes,
-            ..Default::default()
-        };
-        let mut bytes = Vec::new();
-        match bgp::encode_message(&Message::Update(u), &ctx.codec, &mut bytes) {
-            Ok(()) => {
-                packed.messages.push(bytes);
-                packed.announced += 1;
-            }
-            Err(e) => packed
+        groups[i].1.push(r.nlri.clone());
+    }
+    for ((family, next_hop, attrs), rules) in groups {
+        let wire = ctx.wire_attributes(attrs);
+        let nhs: Vec<IpAddr> = next_hop.into_iter().collect();
+        let skipped = bgp::pack_flow_announce(
+            &wire,
+            family,
+            &nhs,
+            &rules,
+            &ctx.codec,
+            &mut packed.messages,
+        );
+        packed.announced += rules.len() - skipped.len();
+        for (i, e) in skipped {
+            packed
                 .skipped
-                .push(format!("flow rule {} not sent: {e}", r.nlri.rule)),
+                .push(format!("flow rule {} not sent: {e}", rules[i].rule));
         }
     }
 }

@@ -215,6 +215,8 @@ pub fn path_attributes() -> impl Strategy<Value = PathAttributes> {
                     flow_reach: None,
                     flow_unreach: None,
                     unknown,
+                    // A decoder verdict, never encoded.
+                    unnegotiated: Vec::new(),
                 }
             },
         )

@@ -14,12 +14,14 @@
 //! `redirect ASN:NN|IPV4:NN|ADDRESS`, `redirect-to-nexthop`, `copy-to-nexthop`,
 //! `mark DSCP`, `action sample|terminal|sample-terminal`, `community [ ... ]`,
 //! `extended-community [ ... ]`, and `next-hop ADDRESS` (the next hop of
-//! redirect-to-nexthop). A withdraw takes the same line; only the match counts.
+//! redirect-to-nexthop). `rd ASN:NN|A.B.C.D:NN` makes the rule flow-vpn (SAFI
+//! 134, RFC 8955 §8). A withdraw takes the same line; only the match and the
+//! route distinguisher count.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::bgp::flow::FlowAction;
+use crate::bgp::flow::{parse_rd, FlowAction};
 use crate::bgp::{AsPath, Community, ExtCommunity, FlowNlri, FlowRule, Origin, PathAttributes};
 use crate::control::{Command, Scope};
 use crate::rib::FlowRoute;
@@ -68,18 +70,25 @@ fn parse_rule(t: &mut Tokens) -> Result<FlowRoute, ApiError> {
     }
     let rest = t.rest();
     t.pos = t.toks.len();
-    let spaced = rest
-        .replace('{', " { ")
-        .replace('}', " } ")
-        .replace(';', " ; ")
-        .replace('[', " [ ")
-        .replace(']', " ] ");
+    // The grouping characters as words of their own, in one pass (five
+    // `replace` calls were five copies of every command line).
+    let mut spaced = String::with_capacity(rest.len() + 32);
+    for ch in rest.chars() {
+        if matches!(ch, '{' | '}' | ';' | '[' | ']') {
+            spaced.push(' ');
+            spaced.push(ch);
+            spaced.push(' ');
+        } else {
+            spaced.push(ch);
+        }
+    }
     let mut words = spaced.split_whitespace().peekable();
     let mut matches: Vec<String> = Vec::new();
     let mut actions: Vec<FlowAction> = Vec::new();
     let mut communities: Vec<Community> = Vec::new();
     let mut ext: Vec<ExtCommunity> = Vec::new();
     let mut next_hop: Option<IpAddr> = None;
+    let mut rd: Option<[u8; 8]> = None;
     let mut depth = 0usize;
 
     // A value, or `[ ... ]` kept as text for the flow parser.
@@ -149,6 +158,13 @@ fn parse_rule(t: &mut Tokens) -> Result<FlowRoute, ApiError> {
                     actions.push(action(&format!("redirect {v}"))?);
                 }
             }
+            "rd" | "route-distinguisher" => {
+                let v = value(&mut words, &lower)?;
+                let [v] = v.as_slice() else {
+                    return Err(syntax(format!("'{lower}' takes one value")));
+                };
+                rd = Some(parse_rd(v).map_err(|e| syntax(e.to_string()))?);
+            }
             "next-hop" => {
                 let v = value(&mut words, "next-hop")?;
                 let [v] = v.as_slice() else {
@@ -177,7 +193,7 @@ fn parse_rule(t: &mut Tokens) -> Result<FlowRoute, ApiError> {
             }
             other => {
                 return Err(syntax(format!(
-                    "unknown word '{other}' in a flow route, expected a match ({}) or an action (discard, rate-limit, redirect, redirect-to-nexthop, mark, action, community, extended-community)",
+                    "unknown word '{other}' in a flow route, expected a match ({}), rd or an action (discard, rate-limit, redirect, redirect-to-nexthop, mark, action, community, extended-community)",
                     MATCH_WORDS.join(", ")
                 )))
             }
@@ -196,7 +212,7 @@ fn parse_rule(t: &mut Tokens) -> Result<FlowRoute, ApiError> {
         actions.iter().map(FlowAction::to_ext_community).collect();
     ext_communities.extend(ext);
     Ok(FlowRoute {
-        nlri: FlowNlri { rd: None, rule },
+        nlri: FlowNlri { rd, rule },
         next_hop,
         attributes: Arc::new(PathAttributes {
             origin: Some(Origin::Igp),

@@ -39,7 +39,9 @@ mod wire;
 
 pub use action::{FlowAction, ParseFlowActionError};
 pub use component::{BitmaskMatch, Component, FlowPrefix, NumericMatch};
-pub use text::{ParseFlowError, FRAGMENT_NAMES, ICMP_CODE_NAMES, ICMP_TYPE_NAMES};
+pub use text::{
+    parse_rd, rd_text, ParseFlowError, FRAGMENT_NAMES, ICMP_CODE_NAMES, ICMP_TYPE_NAMES,
+};
 pub use text::{PROTOCOL_NAMES, TCP_FLAG_NAMES};
 pub use wire::FLOW_NLRI_MAX_LEN;
 pub use wire::{decode_flow_field, decode_flow_nlri, decode_flow_nlris, encode_flow_nlri};

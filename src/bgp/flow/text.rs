@@ -582,3 +582,91 @@ fn parse_bitmask_expr(code: u8, s: &str) -> Result<Vec<BitmaskMatch>, ParseFlowE
     }
     Ok(out)
 }
+
+/// A route distinguisher (RFC 4364 §4.2) as ExaBGP writes it (qualifier/rd.py
+/// `_str`): type 0 `ASN2:NN4`, type 1 `A.B.C.D:NN2`, type 2 `ASN4:NN2`, any
+/// other type the 8 octets in hex (`0x` then upper case).
+pub fn rd_text(rd: &[u8; 8]) -> String {
+    let [t0, t1, a, b, c, d, e, f] = *rd;
+    match u16::from_be_bytes([t0, t1]) {
+        0 => format!(
+            "{}:{}",
+            u16::from_be_bytes([a, b]),
+            u32::from_be_bytes([c, d, e, f])
+        ),
+        1 => format!("{a}.{b}.{c}.{d}:{}", u16::from_be_bytes([e, f])),
+        2 => format!(
+            "{}:{}",
+            u32::from_be_bytes([a, b, c, d]),
+            u16::from_be_bytes([e, f])
+        ),
+        _ => {
+            let hex: String = rd.iter().map(|x| format!("{x:02X}")).collect();
+            format!("0x{hex}")
+        }
+    }
+}
+
+/// The route distinguisher `ASN:NN` or `A.B.C.D:NN`, typed as ExaBGP types it
+/// (RouteDistinguisher.fromElements): an address is type 1 (NN below 65536); an
+/// ASN below 65536 with NN below 2^32 type 0; else an ASN below 2^32 with NN
+/// below 65536 type 2. [`rd_text`] writes it back.
+pub fn parse_rd(s: &str) -> Result<[u8; 8], ParseFlowError> {
+    let bad = || {
+        perr(
+            s,
+            "not a route distinguisher, expected ASN:NN or A.B.C.D:NN (e.g. 65000:1)",
+        )
+    };
+    let (admin, number) = s.rsplit_once(':').ok_or_else(bad)?;
+    let number: u64 = number.parse().map_err(|_| bad())?;
+    let mut rd = [0u8; 8];
+    if let Ok(ip) = admin.parse::<std::net::Ipv4Addr>() {
+        let nn = u16::try_from(number).map_err(|_| bad())?;
+        rd[..2].copy_from_slice(&1u16.to_be_bytes());
+        rd[2..6].copy_from_slice(&ip.octets());
+        rd[6..].copy_from_slice(&nn.to_be_bytes());
+        return Ok(rd);
+    }
+    let asn: u64 = admin.parse().map_err(|_| bad())?;
+    if let (Ok(asn), Ok(nn)) = (u16::try_from(asn), u32::try_from(number)) {
+        rd[2..4].copy_from_slice(&asn.to_be_bytes());
+        rd[4..].copy_from_slice(&nn.to_be_bytes());
+    } else if let (Ok(asn), Ok(nn)) = (u32::try_from(asn), u16::try_from(number)) {
+        rd[..2].copy_from_slice(&2u16.to_be_bytes());
+        rd[2..6].copy_from_slice(&asn.to_be_bytes());
+        rd[6..].copy_from_slice(&nn.to_be_bytes());
+    } else {
+        return Err(bad());
+    }
+    Ok(rd)
+}
+
+#[cfg(test)]
+mod rd_tests {
+    use super::*;
+
+    /// Each type both ways, and what no type holds.
+    #[test]
+    fn route_distinguishers() {
+        for (text, bytes) in [
+            ("65000:1", [0, 0, 0xfd, 0xe8, 0, 0, 0, 1]),
+            ("192.0.2.1:7", [0, 1, 192, 0, 2, 1, 0, 7]),
+            ("4200000000:7", [0, 2, 0xfa, 0x56, 0xea, 0, 0, 7]),
+        ] {
+            assert_eq!(parse_rd(text).unwrap(), bytes, "{text}");
+            assert_eq!(rd_text(&bytes), text);
+        }
+        assert_eq!(rd_text(&[0, 9, 1, 2, 3, 4, 5, 6]), "0x0009010203040506");
+        for bad in [
+            "65000",
+            "x:1",
+            "4200000000:70000",
+            "192.0.2.1:70000",
+            ":1",
+            "1:-1",
+        ] {
+            assert!(parse_rd(bad).is_err(), "{bad}");
+        }
+    }
+}

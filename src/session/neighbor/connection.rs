@@ -142,7 +142,12 @@ impl Neighbor {
     pub(super) async fn on_bytes(&mut self, conn: &mut Conn, buf: &mut Vec<u8>) -> Flow {
         let mut start = 0;
         let flow = loop {
-            match bgp::decode_message(&buf[start..], &conn.opts) {
+            // Once negotiated, MP routes of other families stay unparsed (RFC 4760 §8).
+            let decoded = match &conn.negotiated {
+                Some(n) => bgp::decode_message_negotiated(&buf[start..], &conn.opts, &n.families),
+                None => bgp::decode_message(&buf[start..], &conn.opts),
+            };
+            match decoded {
                 Ok(None) => break Flow::Continue,
                 Ok(Some((msg, used))) => {
                     start += used;

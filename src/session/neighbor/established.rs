@@ -191,6 +191,9 @@ pub(super) fn retain_negotiated(u: &mut Update, families: &[Family]) -> usize {
             a.mp_unreach = None;
         }
     }
+    // MP attributes the decoder left unparsed (not negotiated): one each.
+    dropped += a.unnegotiated.len();
+    a.unnegotiated.clear();
     // Flow rules of a family not negotiated, the same way.
     if a.flow_reach
         .as_ref()
