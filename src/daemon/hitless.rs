@@ -264,6 +264,8 @@ mod tests {
             rib_in: vec![],
             api_routes: vec![],
             api_flows: vec![],
+            withdrawn_routes: vec![],
+            withdrawn_flows: vec![],
         }
     }
 

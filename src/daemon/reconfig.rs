@@ -46,6 +46,8 @@ impl Daemon {
                 }
                 self.api_routes.remove(&o.address);
                 self.api_flows.remove(&o.address);
+                self.withdrawn_routes.remove(&o.address);
+                self.withdrawn_flows.remove(&o.address);
                 removed += 1;
             }
         }
@@ -138,6 +140,21 @@ impl Daemon {
                         h.send(NeighborCommand::Announce(after));
                     }
                 }
+            }
+        }
+        // A configured route withdrawn at run time stays withdrawn while the
+        // file has it unchanged; a changed one was announced above, a dropped
+        // one is no longer configured.
+        for n in &new.neighbors {
+            if let Some(w) = self.withdrawn_routes.get_mut(&n.address) {
+                let now: HashMap<Prefix, &Route> = super::routes_for_iter(&new, n)
+                    .map(|r| (r.prefix, r))
+                    .collect();
+                w.retain(|p, r| now.get(p) == Some(&&*r));
+            }
+            if let Some(w) = self.withdrawn_flows.get_mut(&n.address) {
+                let now = flows_for(&new, n);
+                w.retain(|_, f| now.contains(f));
             }
         }
         info!(

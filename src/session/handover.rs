@@ -172,6 +172,14 @@ pub struct HandoverState {
     /// Routes and flow rules announced through the API to this neighbor.
     pub api_routes: Vec<Route>,
     pub api_flows: Vec<FlowRoute>,
+    /// Configured routes and flow rules withdrawn from this neighbor through
+    /// the API, as configured: the next process leaves them out while its
+    /// configuration has them unchanged (as a reload does). Written after the
+    /// API routes only when there are some, so a state without them reads as
+    /// before (an older build refuses one with them: a Cease, not a route
+    /// announced again).
+    pub withdrawn_routes: Vec<Route>,
+    pub withdrawn_flows: Vec<FlowRoute>,
 }
 
 /// Why a stored session was not adopted.
@@ -381,6 +389,14 @@ impl HandoverState {
             w.u8(*flags);
             w.bytes(m);
         }
+        if !self.withdrawn_routes.is_empty() || !self.withdrawn_flows.is_empty() {
+            let gone = api_updates(&self.withdrawn_routes, &self.withdrawn_flows)?;
+            w.u32(len_u32(gone.len()));
+            for (flags, m) in &gone {
+                w.u8(*flags);
+                w.bytes(m);
+            }
+        }
         let body_len = (w.0.len() - body_start) as u64;
         w.0[len_at..len_at + 8].copy_from_slice(&body_len.to_be_bytes());
         let sum = fnv1a(&w.0);
@@ -442,25 +458,20 @@ impl HandoverState {
         let unread = unread.to_vec();
         let held = r.updates()?;
         let rib_in = r.updates()?;
-        let count = r.u32("api routes")? as usize;
-        let mut api = Vec::with_capacity(count.min(r.0.len() / 5));
-        for _ in 0..count {
-            let flags = r.u8("api route flags")?;
-            match r.message()? {
-                Message::Update(u) => api.push((flags, u)),
-                _ => {
-                    return Err(HandoverError::Malformed(
-                        "an API route is not an UPDATE".into(),
-                    ))
-                }
-            }
-        }
+        let api = r.api_list("api routes")?;
+        // Absent in a state without withdrawn routes (and in those of earlier builds).
+        let gone = if r.0.is_empty() {
+            Vec::new()
+        } else {
+            r.api_list("withdrawn routes")?
+        };
         if !r.0.is_empty() {
             return Err(HandoverError::Malformed(
                 "bytes after the last field".into(),
             ));
         }
         let (api_routes, api_flows) = api_from_updates(api)?;
+        let (withdrawn_routes, withdrawn_flows) = api_from_updates(gone)?;
         Ok(HandoverState {
             address,
             local,
@@ -482,6 +493,8 @@ impl HandoverState {
             rib_in,
             api_routes,
             api_flows,
+            withdrawn_routes,
+            withdrawn_flows,
         })
     }
 }
@@ -702,6 +715,23 @@ impl<'a> Reader<'a> {
             Ok(_) => Err(HandoverError::Malformed("a stored message is cut".into())),
             Err(e) => Err(HandoverError::Malformed(format!("a stored message: {e}"))),
         }
+    }
+    /// A list of routes stored as configured: (flags, UPDATE) pairs.
+    fn api_list(&mut self, what: &'static str) -> Result<Vec<(u8, Update)>, HandoverError> {
+        let count = self.u32(what)? as usize;
+        let mut api = Vec::with_capacity(count.min(self.0.len() / 5));
+        for _ in 0..count {
+            let flags = self.u8(what)?;
+            match self.message()? {
+                Message::Update(u) => api.push((flags, u)),
+                _ => {
+                    return Err(HandoverError::Malformed(format!(
+                        "one of the {what} is not an UPDATE"
+                    )))
+                }
+            }
+        }
+        Ok(api)
     }
     fn updates(&mut self) -> Result<Vec<Update>, HandoverError> {
         let n = self.u32("updates")? as usize;
@@ -1097,7 +1127,25 @@ mod tests {
                 },
             ],
             api_flows: vec![flow],
+            withdrawn_routes: vec![],
+            withdrawn_flows: vec![],
         }
+    }
+
+    /// Withdrawn configured routes and flow rules are carried after the API
+    /// routes; a state without them has no such section (it reads as an
+    /// earlier build's state).
+    #[test]
+    fn withdrawn_routes_round_trip_and_are_optional() {
+        let s = sample();
+        let without = s.encode().unwrap();
+        let mut w = s.clone();
+        w.withdrawn_routes = vec![s.api_routes[1].clone()];
+        w.withdrawn_flows = s.api_flows.clone();
+        let with = w.encode().unwrap();
+        assert!(with.len() > without.len());
+        assert_eq!(HandoverState::decode(&with).unwrap(), w);
+        assert_eq!(HandoverState::decode(&without).unwrap(), s);
     }
 
     #[test]

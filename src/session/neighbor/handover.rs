@@ -119,6 +119,8 @@ impl Neighbor {
             rib_in,
             api_routes: Vec::new(),
             api_flows: Vec::new(),
+            withdrawn_routes: Vec::new(),
+            withdrawn_flows: Vec::new(),
         };
         info!(peer = %self.cfg.address, unread = state.unread.len(), held = state.held.len(), "session handed over to the next process");
         self.emit(
