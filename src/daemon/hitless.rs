@@ -170,6 +170,25 @@ pub fn pair(notifier: &Notifier, stored: Vec<(String, OwnedFd)>) -> Vec<StoredSe
     out
 }
 
+/// Ends the sessions among descriptors from the fd store that will not be
+/// adopted (this process fails to start, or hitless restarts are off): each
+/// socket gets a Cease (Administrative Shutdown) and is closed, so its peer
+/// does not keep our routes for a process that will not come; every name is
+/// removed from the store.
+pub fn cease_stored(notifier: &Notifier, stored: Vec<(String, OwnedFd)>, why: &str) {
+    for (name, fd) in stored {
+        if let Some(Stored::Socket(a)) = fdstore::parse_name(&name) {
+            warn!(peer = %a, why, "stored session not adopted: Cease sent, closed");
+            cease_and_close(std::net::TcpStream::from(fd), iana::CEASE_ADMIN_SHUTDOWN);
+        } else {
+            drop(fd);
+        }
+        if let Err(e) = notifier.remove_fds(&name) {
+            warn!(name = %name, error = %e, "cannot remove a descriptor from the fd store");
+        }
+    }
+}
+
 /// Stores what the neighbors handed over in the fd store: per session its
 /// socket and a sealed memfd with its state. A session that cannot be stored
 /// gets a Cease (the peer must not wait for a process that will not come).
