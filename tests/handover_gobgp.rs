@@ -622,6 +622,7 @@ fn gobgp_restart_hitless_through_the_notify_socket() {
             notifier: notifier(),
             hitless: true,
             stored,
+            env_file: None,
         };
         let (signals, rx) = tokio::sync::mpsc::unbounded_channel::<Signal>();
         let thread = std::thread::spawn(move || {

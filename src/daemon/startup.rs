@@ -237,6 +237,7 @@ fn start(
         notifier,
         hitless: settings.daemon_hitless,
         stored,
+        env_file: opts.env_file.clone(),
     };
     let result = runtime.block_on(async move {
         let signals = Signals::new().map_err(ServerError::Runtime)?;
