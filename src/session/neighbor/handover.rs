@@ -58,12 +58,20 @@ impl Neighbor {
         reply: oneshot::Sender<Option<HandedOver>>,
     ) -> End {
         let began = MonoTime::now();
+        if reply.is_closed() {
+            return self.hand_over_abandoned(&mut conn).await;
+        }
         if self.dirty || self.eor_at.is_some() {
             let eor = self.eor_at.take().is_some();
             if let Flow::End(e) = self.send_delta(&mut conn, eor).await {
                 let _ = reply.send(None);
                 return e;
             }
+        }
+        // The delta can take long to write (a peer slow to read): the daemon
+        // may have stopped waiting meanwhile.
+        if reply.is_closed() {
+            return self.hand_over_abandoned(&mut conn).await;
         }
         let Some(negotiated) = conn.negotiated.clone() else {
             let _ = reply.send(None);
@@ -122,7 +130,18 @@ impl Neighbor {
             withdrawn_routes: Vec::new(),
             withdrawn_flows: Vec::new(),
         };
-        info!(peer = %self.cfg.address, unread = state.unread.len(), held = state.held.len(), "session handed over to the next process");
+        let (unread, held) = (state.unread.len(), state.held.len());
+        // The daemon may have given up just now: nobody will store the socket,
+        // so the peer is told, not left with a bare close.
+        if let Err(Some(h)) = reply.send(Some(HandedOver { socket, state })) {
+            warn!(peer = %self.cfg.address, "hand-over answered too late: Cease sent, closed");
+            let closed = tokio::task::spawn_blocking(move || {
+                handover::cease_and_close(h.socket, bgp::iana::CEASE_ADMIN_SHUTDOWN)
+            });
+            let _ = closed.await;
+            return End::Stop;
+        }
+        info!(peer = %self.cfg.address, unread, held, "session handed over to the next process");
         self.emit(
             Direction::Send,
             EventKind::State {
@@ -130,9 +149,18 @@ impl Neighbor {
                 reason: Some("handed over to the next process".into()),
             },
         );
-        // The daemon may be gone: the socket then closes with the answer.
-        let _ = reply.send(Some(HandedOver { socket, state }));
         End::HandedOver
+    }
+
+    /// The daemon stopped waiting for the hand-over (it took longer than its
+    /// grace): the session is not handed to anybody, so it ends as at a stop,
+    /// with a Cease (Administrative Shutdown).
+    async fn hand_over_abandoned(&mut self, conn: &mut Conn) -> End {
+        warn!(peer = %self.cfg.address, "hand-over abandoned by the daemon (too slow): sending Cease");
+        let n = bgp::Notification::cease_shutdown(bgp::iana::CEASE_ADMIN_SHUTDOWN, "");
+        let _ = self.send(conn, &[Message::Notification(n)]).await;
+        let _ = tokio::io::AsyncWriteExt::shutdown(&mut conn.wr).await;
+        End::Stop
     }
 
     /// The Adj-RIB-Out as the peer holds it (nothing is pending: the last changes
