@@ -285,6 +285,7 @@ mod tests {
             api_flows: vec![],
             withdrawn_routes: vec![],
             withdrawn_flows: vec![],
+            config: None,
         }
     }
 

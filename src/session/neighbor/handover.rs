@@ -129,6 +129,7 @@ impl Neighbor {
             api_flows: Vec::new(),
             withdrawn_routes: Vec::new(),
             withdrawn_flows: Vec::new(),
+            config: Some(self.cfg.clone()),
         };
         let (unread, held) = (state.unread.len(), state.held.len());
         // The daemon may have given up just now: nobody will store the socket,
