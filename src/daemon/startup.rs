@@ -224,7 +224,7 @@ fn start(
     } else if settings.daemon_hitless {
         super::hitless::pair(&notifier, stored)
     } else {
-        crate::system::fdstore::discard(&notifier, stored, "exabgp_daemon_hitless is off");
+        super::hitless::cease_stored(&notifier, stored, "exabgp_daemon_hitless is off");
         Vec::new()
     };
     let parts = Parts {
