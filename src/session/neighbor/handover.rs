@@ -8,7 +8,8 @@
 //! the loop only sees a command between whole messages. What is half read is in
 //! the read buffer and travels with the state. Changes taken but not yet sent
 //! (and an End-of-RIB held back after our restart) are sent first, so the
-//! Adj-RIB-Out is exactly what the peer holds. The halves are reunited and the
+//! Adj-RIB-Out is exactly what the peer holds; then a KEEPALIVE, so the peer's
+//! hold timer starts afresh at the gap. The halves are reunited and the
 //! socket becomes a `std::net::TcpStream`; its flags are left as they are
 //! (`into_std` leaves it non-blocking; the next process's tokio wants it so,
 //! and the descriptor is only stored meanwhile). No Cease is sent and none of
@@ -72,6 +73,17 @@ impl Neighbor {
         // may have stopped waiting meanwhile.
         if reply.is_closed() {
             return self.hand_over_abandoned(&mut conn).await;
+        }
+        // A KEEPALIVE just before the gap: the peer's hold timer starts afresh
+        // while no process holds the session.
+        if let Some(every) = conn.keepalive_every {
+            conn.keepalive
+                .as_mut()
+                .reset(tokio::time::Instant::now() + every);
+            if let Err(e) = self.send(&mut conn, &[Message::Keepalive]).await {
+                let _ = reply.send(None);
+                return End::Down(e);
+            }
         }
         let Some(negotiated) = conn.negotiated.clone() else {
             let _ = reply.send(None);
