@@ -427,6 +427,105 @@ fn gobgp_daemon_core_hands_over_and_adopts() {
     assert!(gone.is_some(), "API route not withdrawn after adoption");
 }
 
+/// A configured route withdrawn through the API (an operator draining a node)
+/// stays withdrawn over a hitless restart with the same configuration: the
+/// state carries it, the new core leaves it out, gobgpd gets no UPDATE.
+#[test]
+fn gobgp_route_withdrawn_at_run_time_stays_withdrawn_after_adoption() {
+    use exabgp::api::{parse_command, ApiCommand};
+    use exabgp::control::ControlReply;
+    use exabgp::daemon::hitless::{HandOverSwitch, Hitless, StoredSession};
+    use support::inproc::InProcess;
+
+    let (_dir, exa_ip, gobgp) = gobgp_setup(
+        "handover_gobgp_drained",
+        181,
+        EXA_AS,
+        GOBGP_AS,
+        &["ipv4-unicast"],
+    );
+    let text = gobgp
+        .exabgp_config(EXA_AS, exa_ip)
+        .line("hold-time = 30")
+        .route("10.1.0.0/24", "192.0.2.10")
+        .line("med = 1")
+        .route("10.2.0.0/24", "192.0.2.10")
+        .line("med = 2")
+        .build();
+    let config = exabgp::config::parse_str(&text, "first.toml").unwrap();
+    let switch = HandOverSwitch::default();
+    let (events, _) = event_channel(1024, 1 << 20);
+    let mut first = InProcess::start_with(
+        config,
+        Vec::new(),
+        events,
+        Hitless {
+            switch: switch.clone(),
+            ..Default::default()
+        },
+    );
+    assert!(gobgp.wait_established(exa_ip, WAIT), "not established");
+    let both = wait_for(WAIT, || (rib_prefixes(&gobgp).len() == 2).then_some(()));
+    assert!(both.is_some(), "rib: {:?}", rib_prefixes(&gobgp));
+    let Ok(ApiCommand::Control(withdraw)) = parse_command("withdraw route 10.2.0.0/24") else {
+        panic!("API line not parsed");
+    };
+    assert!(matches!(first.ctl.ask(withdraw), ControlReply::Done));
+    let drained = wait_for(WAIT, || {
+        med_of(&gobgp, "10.2.0.0/24").is_none().then_some(())
+    });
+    assert!(drained.is_some(), "route not withdrawn");
+    std::thread::sleep(Duration::from_millis(500));
+    let before = gobgp.neighbor(exa_ip).expect("gobgp neighbor");
+
+    switch.ask();
+    first.shutdown.cancel();
+    assert!(matches!(first.join(WAIT), Ok(Ok(Ok(())))));
+    let mut handed = switch.take();
+    assert_eq!(handed.len(), 1, "one session handed over");
+    let h = handed.remove(0);
+    let bytes = h.state.encode().unwrap();
+    let stored = StoredSession {
+        address: gobgp.addr,
+        socket: h.socket,
+        state: HandoverState::decode(&bytes).map_err(|e| e.to_string()),
+    };
+    drop(first);
+
+    let config = exabgp::config::parse_str(&text, "second.toml").unwrap();
+    let (events, _) = event_channel(1024, 1 << 20);
+    let second = InProcess::start_with(
+        config,
+        Vec::new(),
+        events,
+        Hitless {
+            stored: vec![stored],
+            ..Default::default()
+        },
+    );
+    let adopted = wait_for(WAIT, || {
+        (second.ctl.neighbor(gobgp.addr).state == exabgp::control::PeerState::Established)
+            .then_some(())
+    });
+    assert!(adopted.is_some(), "session not adopted");
+    // Time for an UPDATE the adoption would send to arrive.
+    std::thread::sleep(Duration::from_secs(2));
+    let after = gobgp.neighbor(exa_ip).expect("gobgp neighbor");
+    assert_eq!(
+        received(&after, "open"),
+        received(&before, "open"),
+        "{after}"
+    );
+    assert_eq!(
+        received(&after, "update"),
+        received(&before, "update"),
+        "before {before}, after {after}"
+    );
+    assert_eq!(med_of(&gobgp, "10.2.0.0/24"), None, "drained route back");
+    assert_eq!(med_of(&gobgp, "10.1.0.0/24"), Some(1));
+    assert_eq!(notifications_received(&gobgp, exa_ip), 0);
+}
+
 /// The whole path outside systemd, the test playing the service manager on a
 /// real notify socket: `exabgpcli restart --hitless` makes `serve` hand the
 /// session over, store its socket and sealed state with FDSTORE=1, and end with
@@ -523,6 +622,7 @@ fn gobgp_restart_hitless_through_the_notify_socket() {
             notifier: notifier(),
             hitless: true,
             stored,
+            env_file: None,
         };
         let (signals, rx) = tokio::sync::mpsc::unbounded_channel::<Signal>();
         let thread = std::thread::spawn(move || {

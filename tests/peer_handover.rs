@@ -4,6 +4,8 @@
 //! adopted task completes it with the rest; the Adj-RIB-In, the message counters
 //! and the uptime carry over; the adopted task sends a KEEPALIVE at once and
 //! nothing else (no OPEN, no UPDATE: its routes did not change).
+//! And a hand-over answered too late (the daemon gave up waiting while the task
+//! wrote to a peer slow to read) ends the session with a Cease, not a bare close.
 
 mod support;
 
@@ -99,6 +101,18 @@ fn half_an_update_read_before_the_hand_over_is_completed_after_adoption() {
         second[..30].to_vec(),
         "the half read travels"
     );
+    // A KEEPALIVE went out just before the capture (the peer's hold timer
+    // starts afresh at the gap), and the state counts it as our last.
+    // It is in the socket when the answer comes; a periodic one (every 10 s)
+    // is not due within the short read timeout.
+    peer.s
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let (t, _) = peer.read().expect("a KEEPALIVE at the hand-over");
+    assert_eq!(t, 4, "the hand-over's message is a KEEPALIVE");
+    peer.s
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
     let bytes = handed.state.encode().unwrap();
     let state = HandoverState::decode(&bytes).unwrap();
 
@@ -132,4 +146,88 @@ fn half_an_update_read_before_the_hand_over_is_completed_after_adoption() {
     assert!(after.uptime >= before.uptime, "uptime went back: {after:?}");
     peer.assert_still_up();
     rt.block_on(b.stop(2, "test over", Duration::from_secs(2)));
+}
+
+/// The daemon asks for a hand-over while the task is stuck writing a big delta
+/// to a peer that does not read; it gives up after 100 ms. When the peer reads
+/// again, the task finds nobody waiting for the session: the peer must get a
+/// NOTIFICATION (Cease), not a bare TCP close (which, with graceful restart,
+/// leaves our routes in its table for a process that will not come).
+#[test]
+fn a_hand_over_answered_too_late_ends_with_a_cease() {
+    use std::os::fd::AsRawFd;
+    use std::sync::Arc;
+
+    use exabgp::bgp::{PathAttributes, Prefix};
+    use exabgp::rib::{NextHop, Route};
+
+    let peer_ip: IpAddr = loopback_addr(183).into();
+    let listener = TcpListener::bind((peer_ip, 0)).unwrap();
+    // A small receive buffer (inherited by the accepted socket, no autotuning):
+    // the delta below fills both ends and the task waits on its write.
+    let size: libc::c_int = 4096;
+    // SAFETY: setsockopt on a socket we own, with a c_int of the given size.
+    let rc = unsafe {
+        libc::setsockopt(
+            listener.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0);
+    let port = listener.local_addr().unwrap().port();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (events, _) = event_channel(1024, 1 << 20);
+    let a = {
+        let _g = rt.enter();
+        NeighborHandle::spawn(config(peer_ip, port), &[], 0, events)
+    };
+    let (s, _) = listener.accept().unwrap();
+    let mut peer = RawPeer::from_stream(s);
+    peer.handshake();
+    assert!(peer.until_end_of_rib().is_empty());
+    // One UPDATE per route (each its own MED): about 8 MB, more than the
+    // send buffer (at most 4 MB here) and the peer's small window hold.
+    let routes: Vec<Route> = (0..150_000u32)
+        .map(|i| Route {
+            prefix: format!("{}.{}.{}.0/24", 10 + (i >> 16), (i >> 8) & 0xff, i & 0xff)
+                .parse::<Prefix>()
+                .unwrap(),
+            next_hop: NextHop::Address("192.0.2.77".parse().unwrap()),
+            attributes: Arc::new(PathAttributes {
+                med: Some(i),
+                ..Default::default()
+            }),
+        })
+        .collect();
+    assert!(a.send(NeighborCommand::Announce(routes)));
+    // The task is writing (or about to): the hand-over gets no answer in time.
+    let a = match rt.block_on(a.hand_over(Duration::from_millis(100))) {
+        Ok(_) => panic!("handed over while the peer did not read"),
+        Err(a) => a,
+    };
+    // The peer reads again: UPDATEs, then the end of the session.
+    let mut last = None;
+    for _ in 0..1_000_000 {
+        match peer.read() {
+            Ok((3, body)) => {
+                last = Some((body[0], body[1]));
+                break;
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    assert_eq!(
+        last.map(|(code, _)| code),
+        Some(6),
+        "the session ended without a Cease"
+    );
+    drop(a);
 }

@@ -56,6 +56,31 @@ pub struct NeighborConfig {
     pub graceful_restart: Option<u16>,
 }
 
+impl NeighborConfig {
+    /// What of the settings the session depends on: everything but the
+    /// description, with the families and the max-prefix limits (one per
+    /// family, in the order of `families` or of the table's keys) as sorted
+    /// sets.
+    pub fn session_view(&self) -> NeighborConfig {
+        let mut v = self.clone();
+        v.description = None;
+        v.families.sort();
+        v.families.dedup();
+        if let Some(m) = &mut v.max_prefix {
+            m.limits.sort();
+            m.limits.dedup();
+        }
+        v
+    }
+}
+
+/// Whether going from `old` to `new` needs a new session: the one rule for a
+/// reload (which restarts the session) and for a hitless restart (which
+/// refuses to adopt it).
+pub fn must_restart(old: &NeighborConfig, new: &NeighborConfig) -> bool {
+    old.session_view() != new.session_view()
+}
+
 /// `max-prefix` and its options: what to do when a peer sends more prefixes of a
 /// family than we accept.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

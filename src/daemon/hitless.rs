@@ -11,7 +11,7 @@
 //!
 //! Start: `startup.rs` takes the stored descriptors systemd handed back and
 //! pairs socket and state by name ([`pair`]); pieces without their pair are
-//! closed and removed from the store. The core adopts each pair when its
+//! closed (a socket after a Cease) and removed from the store. The core adopts each pair when its
 //! neighbor starts: refused (configuration changed, socket not the session's,
 //! state unreadable), the peer gets a Cease and the neighbor starts as usual.
 //! Either way both names are removed from the store once the attempt is over,
@@ -129,9 +129,9 @@ impl Hitless {
 
 /// Pairs the descriptors systemd handed back (`Activated::stored`) into stored
 /// sessions: a socket and a state per neighbor. A piece without its pair, a
-/// state that cannot be read, or a name that is not ours is closed and
-/// removed from the store (logged); an unreadable state still yields its
-/// socket, so the peer is told with a Cease.
+/// state that cannot be read, or a name that is not ours is closed (a socket
+/// after a Cease) and removed from the store (logged); an unreadable state
+/// still yields its socket, so the peer is told with a Cease.
 pub fn pair(notifier: &Notifier, stored: Vec<(String, OwnedFd)>) -> Vec<StoredSession> {
     let mut sockets: HashMap<IpAddr, (String, OwnedFd)> = HashMap::new();
     let mut states: HashMap<IpAddr, (String, OwnedFd)> = HashMap::new();
@@ -165,9 +165,29 @@ pub fn pair(notifier: &Notifier, stored: Vec<(String, OwnedFd)>) -> Vec<StoredSe
     }
     leftovers.extend(states.into_values());
     if !leftovers.is_empty() {
-        fdstore::discard(notifier, leftovers, "stored without its pair");
+        // A live session's socket without its state: told with a Cease.
+        cease_stored(notifier, leftovers, "stored without its pair");
     }
     out
+}
+
+/// Ends the sessions among descriptors from the fd store that will not be
+/// adopted (this process fails to start, or hitless restarts are off): each
+/// socket gets a Cease (Administrative Shutdown) and is closed, so its peer
+/// does not keep our routes for a process that will not come; every name is
+/// removed from the store.
+pub fn cease_stored(notifier: &Notifier, stored: Vec<(String, OwnedFd)>, why: &str) {
+    for (name, fd) in stored {
+        if let Some(Stored::Socket(a)) = fdstore::parse_name(&name) {
+            warn!(peer = %a, why, "stored session not adopted: Cease sent, closed");
+            cease_and_close(std::net::TcpStream::from(fd), iana::CEASE_ADMIN_SHUTDOWN);
+        } else {
+            drop(fd);
+        }
+        if let Err(e) = notifier.remove_fds(&name) {
+            warn!(name = %name, error = %e, "cannot remove a descriptor from the fd store");
+        }
+    }
 }
 
 /// Stores what the neighbors handed over in the fd store: per session its
@@ -264,12 +284,15 @@ mod tests {
             rib_in: vec![],
             api_routes: vec![],
             api_flows: vec![],
+            withdrawn_routes: vec![],
+            withdrawn_flows: vec![],
+            config: None,
         }
     }
 
     /// Socket and state are paired by name; a corrupted state still yields its
-    /// socket (so the peer gets a Cease); a socket without its state is closed
-    /// (the peer sees the connection end).
+    /// socket (so the peer gets a Cease); a socket without its state gets a
+    /// Cease and is closed.
     #[test]
     fn stored_descriptors_are_paired_by_name() {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -310,11 +333,15 @@ mod tests {
         assert_eq!(sessions[0].state.as_ref().unwrap(), &state_for(a));
         assert_eq!(sessions[1].address, b);
         assert!(sessions[1].state.as_ref().unwrap_err().contains("checksum"));
-        // c's socket had no state: closed, its peer reads the end.
+        // c's socket had no state: a NOTIFICATION (Cease), then the end.
         far_c
             .set_read_timeout(Some(std::time::Duration::from_secs(5)))
             .unwrap();
-        let mut buf = [0u8; 8];
-        assert_eq!(far_c.read(&mut buf).unwrap(), 0);
+        let mut got = Vec::new();
+        far_c.read_to_end(&mut got).unwrap();
+        assert!(
+            got.len() >= 21 && got[18] == 3 && got[19] == 6,
+            "no Cease: {got:?}"
+        );
     }
 }

@@ -162,6 +162,14 @@ struct Daemon {
     api_routes: HashMap<IpAddr, HashMap<Prefix, Route>>,
     /// Flow rules announced at run time per neighbor, for the same reason.
     api_flows: HashMap<IpAddr, HashMap<FlowNlri, FlowRoute>>,
+    /// Configured routes and flow rules withdrawn at run time per neighbor (a
+    /// health check draining a service), as configured: a hitless restart
+    /// carries them so the next process does not announce them again. An entry
+    /// goes when the API announces the prefix again, when the configuration
+    /// changes or drops the route (a reload announces a changed one), and when
+    /// the neighbor's session starts anew (all its configured routes go out).
+    withdrawn_routes: HashMap<IpAddr, HashMap<Prefix, Route>>,
+    withdrawn_flows: HashMap<IpAddr, HashMap<FlowNlri, FlowRoute>>,
     events: EventSender,
     listeners: accept::Listeners,
     /// Anybody who can reach the BGP port can open connections: the line for one
@@ -198,6 +206,8 @@ pub async fn run(config: Config, io: DaemonIo) -> Result<(), DaemonError> {
         neighbors: HashMap::new(),
         api_routes: HashMap::new(),
         api_flows: HashMap::new(),
+        withdrawn_routes: HashMap::new(),
+        withdrawn_flows: HashMap::new(),
         events: io.events,
         listeners,
         unknown_peers: LogLimiter::new(UNKNOWN_PEER_BURST, UNKNOWN_PEER_INTERVAL),
@@ -263,6 +273,9 @@ impl Daemon {
         if let Some(key) = &n.md5_password {
             self.listeners.set_md5(n.address, key);
         }
+        // A new session gets every configured route.
+        self.withdrawn_routes.remove(&n.address);
+        self.withdrawn_flows.remove(&n.address);
         // Run-time announcements win over the config for the same prefix.
         let kept = self.api_routes.get(&n.address);
         let routes = routes_for_iter(&self.config, &n)
@@ -308,15 +321,32 @@ impl Daemon {
                 kept.insert(f.nlri.clone(), f.clone());
             }
         }
+        // Configured routes withdrawn at run time stay withdrawn while the
+        // configuration has them unchanged (as over a reload).
+        let gone: HashMap<Prefix, Route> = state
+            .withdrawn_routes
+            .iter()
+            .filter(|w| routes_for_iter(&self.config, &n).any(|r| r == *w))
+            .map(|w| (w.prefix, w.clone()))
+            .collect();
+        let config_flows = flows_for(&self.config, &n);
+        let gone_flows: HashMap<FlowNlri, FlowRoute> = state
+            .withdrawn_flows
+            .iter()
+            .filter(|w| config_flows.contains(w))
+            .map(|w| (w.nlri.clone(), w.clone()))
+            .collect();
         if let Some(key) = &n.md5_password {
             self.listeners.set_md5(n.address, key);
         }
         let kept = self.api_routes.get(&n.address);
         let routes = routes_for_iter(&self.config, &n)
             .filter(|r| !kept.is_some_and(|k| k.contains_key(&r.prefix)))
+            .filter(|r| !gone.contains_key(&r.prefix))
             .chain(kept.into_iter().flat_map(|k| k.values()));
         let count = routes.clone().count();
-        let mut flows = flows_for(&self.config, &n);
+        let mut flows = config_flows;
+        flows.retain(|f| !gone_flows.contains_key(&f.nlri));
         if let Some(kept) = self.api_flows.get(&n.address) {
             flows.retain(|f| !kept.contains_key(&f.nlri));
             flows.extend(kept.values().cloned());
@@ -332,6 +362,12 @@ impl Daemon {
         );
         match adopted {
             Ok(h) => {
+                if !gone.is_empty() {
+                    self.withdrawn_routes.insert(n.address, gone);
+                }
+                if !gone_flows.is_empty() {
+                    self.withdrawn_flows.insert(n.address, gone_flows);
+                }
                 info!(peer = %n.address, peer_as = n.peer_as, routes = count, "neighbor added, session adopted from the previous process");
                 self.neighbors.insert(n.address, h);
             }
@@ -367,6 +403,12 @@ impl Daemon {
                     if let Some(k) = self.api_flows.get(&address) {
                         h.state.api_flows = k.values().cloned().collect();
                     }
+                    if let Some(k) = self.withdrawn_routes.get(&address) {
+                        h.state.withdrawn_routes = k.values().cloned().collect();
+                    }
+                    if let Some(k) = self.withdrawn_flows.get(&address) {
+                        h.state.withdrawn_flows = k.values().cloned().collect();
+                    }
                     handed += 1;
                     switch.push(h);
                 }
@@ -382,6 +424,37 @@ impl Daemon {
             handover_ms = began.elapsed().as_millis() as u64,
             "sessions handed over: {handed}; the other neighbors get a Cease"
         );
+    }
+
+    /// Remembers the configured routes and flow rules of neighbor `a` that
+    /// `route` and `flow` select as withdrawn at run time (see
+    /// `withdrawn_routes`).
+    fn note_withdrawn(
+        &mut self,
+        a: IpAddr,
+        route: impl Fn(&Route) -> bool,
+        flow: impl Fn(&FlowRoute) -> bool,
+    ) {
+        let Some(h) = self.neighbors.get(&a) else {
+            return;
+        };
+        let n = &h.config;
+        let routes: Vec<Route> = routes_for_iter(&self.config, n)
+            .filter(|r| route(r))
+            .cloned()
+            .collect();
+        let flows: Vec<FlowRoute> = flows_for(&self.config, n)
+            .into_iter()
+            .filter(|f| flow(f))
+            .collect();
+        if !routes.is_empty() {
+            let w = self.withdrawn_routes.entry(a).or_default();
+            w.extend(routes.into_iter().map(|r| (r.prefix, r)));
+        }
+        if !flows.is_empty() {
+            let w = self.withdrawn_flows.entry(a).or_default();
+            w.extend(flows.into_iter().map(|f| (f.nlri.clone(), f)));
+        }
     }
 
     /// Takes a neighbor out of the daemon (its MD5 key off the listeners); the
@@ -527,6 +600,11 @@ impl Daemon {
                         for r in &routes {
                             kept.insert(r.prefix, r.clone());
                         }
+                        if let Some(w) = self.withdrawn_routes.get_mut(&a) {
+                            for r in &routes {
+                                w.remove(&r.prefix);
+                            }
+                        }
                     }
                     refused_reply(refused)
                 }
@@ -538,12 +616,14 @@ impl Daemon {
                 } else {
                     let (accepted, refused) =
                         offer_all(&targets, || NeighborCommand::Withdraw(prefixes.clone()));
+                    let wanted: std::collections::HashSet<&Prefix> = prefixes.iter().collect();
                     for a in accepted {
                         if let Some(kept) = self.api_routes.get_mut(&a) {
                             for p in &prefixes {
                                 kept.remove(p);
                             }
                         }
+                        self.note_withdrawn(a, |r| wanted.contains(&r.prefix), |_| false);
                     }
                     refused_reply(refused)
                 }
@@ -576,6 +656,11 @@ impl Daemon {
                         for r in &rules {
                             kept.insert(r.nlri.clone(), r.clone());
                         }
+                        if let Some(w) = self.withdrawn_flows.get_mut(&a) {
+                            for r in &rules {
+                                w.remove(&r.nlri);
+                            }
+                        }
                     }
                     refused_reply(refused)
                 }
@@ -593,6 +678,7 @@ impl Daemon {
                                 kept.remove(r);
                             }
                         }
+                        self.note_withdrawn(a, |_| false, |f| rules.contains(&f.nlri));
                     }
                     refused_reply(refused)
                 }
@@ -610,6 +696,7 @@ impl Daemon {
                     for a in accepted {
                         self.api_routes.remove(&a);
                         self.api_flows.remove(&a);
+                        self.note_withdrawn(a, |_| true, |_| true);
                     }
                 }
                 refused_reply(refused)
@@ -850,6 +937,8 @@ mod core_tests {
             neighbors: HashMap::new(),
             api_routes: HashMap::new(),
             api_flows: HashMap::new(),
+            withdrawn_routes: HashMap::new(),
+            withdrawn_flows: HashMap::new(),
             events,
             listeners,
             unknown_peers: LogLimiter::new(UNKNOWN_PEER_BURST, UNKNOWN_PEER_INTERVAL),

@@ -5,7 +5,9 @@
 //! (so a config route withdrawn at run time stays withdrawn unless the file
 //! changes it).
 //!
-//! "Session settings" are compared as the session uses them ([`session_view`]):
+//! "Session settings" are compared as the session uses them
+//! ([`crate::config::NeighborConfig::session_view`]; the rule, [`must_restart`],
+//! is also the one a hitless restart's adoption refuses a session by):
 //! the description is only shown, so a new one is handed to the running task in
 //! place; families are a set (their order in the file changes nothing the peer
 //! sees that matters). Every other key, including any added later, restarts.
@@ -18,7 +20,7 @@ use super::{flows_for, routes_for, stop_together, Daemon};
 use crate::bgp::iana::{CEASE_CONFIG_CHANGE, CEASE_PEER_DECONFIGURED};
 use crate::bgp::FlowNlri;
 use crate::bgp::Prefix;
-use crate::config::{Config, NeighborConfig};
+use crate::config::{must_restart, Config};
 use crate::rib::{FlowRoute, Route};
 use crate::session::NeighborCommand;
 
@@ -46,6 +48,8 @@ impl Daemon {
                 }
                 self.api_routes.remove(&o.address);
                 self.api_flows.remove(&o.address);
+                self.withdrawn_routes.remove(&o.address);
+                self.withdrawn_flows.remove(&o.address);
                 removed += 1;
             }
         }
@@ -140,6 +144,21 @@ impl Daemon {
                 }
             }
         }
+        // A configured route withdrawn at run time stays withdrawn while the
+        // file has it unchanged; a changed one was announced above, a dropped
+        // one is no longer configured.
+        for n in &new.neighbors {
+            if let Some(w) = self.withdrawn_routes.get_mut(&n.address) {
+                let now: HashMap<Prefix, &Route> = super::routes_for_iter(&new, n)
+                    .map(|r| (r.prefix, r))
+                    .collect();
+                w.retain(|p, r| now.get(p) == Some(&&*r));
+            }
+            if let Some(w) = self.withdrawn_flows.get_mut(&n.address) {
+                let now = flows_for(&new, n);
+                w.retain(|_, f| now.contains(f));
+            }
+        }
         info!(
             added,
             removed,
@@ -150,30 +169,11 @@ impl Daemon {
     }
 }
 
-/// What of a neighbor's settings its session depends on: everything but the
-/// description, with the families and the max-prefix limits (one per family,
-/// in the order of `families` or of the table's keys) as sorted sets.
-fn session_view(c: &NeighborConfig) -> NeighborConfig {
-    let mut v = c.clone();
-    v.description = None;
-    v.families.sort();
-    v.families.dedup();
-    if let Some(m) = &mut v.max_prefix {
-        m.limits.sort();
-        m.limits.dedup();
-    }
-    v
-}
-
-/// Whether going from `old` to `new` needs a new session.
-fn must_restart(old: &NeighborConfig, new: &NeighborConfig) -> bool {
-    session_view(old) != session_view(new)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::bgp::Family;
+    use crate::config::NeighborConfig;
 
     fn neighbor() -> NeighborConfig {
         NeighborConfig {

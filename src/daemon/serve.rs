@@ -25,7 +25,7 @@
 //! the core through the control channel).
 
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -65,6 +65,9 @@ pub struct Parts {
     pub hitless: bool,
     /// Sessions the previous process stored in the fd store, to adopt.
     pub stored: Vec<super::hitless::StoredSession>,
+    /// `--env-file`: before handing the sessions over, the stop checks that the
+    /// next process could read it (see [`next_start_fails`]).
+    pub env_file: Option<PathBuf>,
 }
 
 /// Whether this stop hands the Established sessions over to the next process
@@ -75,6 +78,20 @@ pub struct Parts {
 /// never in tests or in a terminal). Every other stop sends a Cease as always.
 pub fn hand_over_on_stop(hitless: bool, restart: bool, notifier_enabled: bool) -> bool {
     hitless && restart && notifier_enabled
+}
+
+/// Why the next process, started by the restart with the same files, would
+/// fail to start: its configuration file (or its env file, when there is one)
+/// does not load. None when both load. A hand-over to a process that will
+/// exit 78 would leave the sessions in the store with nobody to adopt them.
+pub fn next_start_fails(config_path: &Path, env_file: Option<&Path>) -> Option<String> {
+    if let Err(e) = crate::config::load(config_path) {
+        return Some(e.to_string());
+    }
+    let file = env_file.filter(|p| p.exists())?;
+    crate::config::Settings::load_with_warnings(Some(file), std::iter::empty(), &[], None)
+        .err()
+        .map(|e| e.to_string())
 }
 
 /// How long the D-Bus question "is this stop a restart?" may take at SIGTERM
@@ -110,6 +127,7 @@ pub async fn serve(parts: Parts, mut signals: impl SignalSource + Send) -> Resul
         notifier,
         hitless,
         stored,
+        env_file,
     } = parts;
     let (control_tx, control_rx) = mpsc::channel(256);
     let (events, _) = crate::control::event_channel(
@@ -195,7 +213,18 @@ pub async fn serve(parts: Parts, mut signals: impl SignalSource + Send) -> Resul
                 Signal::Terminate | Signal::Interrupt => {
                     let name = if sig == Signal::Terminate { "SIGTERM" } else { "SIGINT" };
                     let restart = restart_queued(hitless, notifier.is_enabled()).await;
-                    if hand_over_on_stop(hitless, restart, notifier.is_enabled()) {
+                    let mut hand_over = hand_over_on_stop(hitless, restart, notifier.is_enabled());
+                    if hand_over {
+                        let (path, env) = (config_path.clone(), env_file.clone());
+                        let fails = tokio::task::spawn_blocking(move || next_start_fails(&path, env.as_deref()))
+                            .await
+                            .unwrap_or_else(|e| Some(format!("the check failed: {e}")));
+                        if let Some(why) = fails {
+                            tracing::warn!("{name} received during a restart, but the next process would not start ({why}): sending Cease to every peer instead of handing the sessions over");
+                            hand_over = false;
+                        }
+                    }
+                    if hand_over {
                         info!("{name} received during a restart: handing the sessions over to the next process");
                         notifier.stopping("stopping: handing the sessions over to the next process");
                         switch.ask();
@@ -258,6 +287,29 @@ pub async fn serve(parts: Parts, mut signals: impl SignalSource + Send) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A stop hands over only when the next process could start: its
+    /// configuration file and env file load.
+    #[test]
+    fn a_next_start_that_would_fail_is_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.toml");
+        std::fs::write(
+            &good,
+            "[[neighbor]]\naddress = \"192.0.2.2\"\npeer-as = 65000\nlocal-as = 65001\nrouter-id = \"192.0.2.1\"\n",
+        )
+        .unwrap();
+        let broken = dir.path().join("broken.toml");
+        std::fs::write(&broken, "[[neighbor]\n").unwrap();
+        let env = dir.path().join("exabgp.env");
+        std::fs::write(&env, "exabgp_tcp_port=not a port\n").unwrap();
+        let missing = dir.path().join("none.env");
+        assert_eq!(next_start_fails(&good, None), None);
+        assert_eq!(next_start_fails(&good, Some(&missing)), None);
+        assert!(next_start_fails(&broken, None).is_some());
+        assert!(next_start_fails(&dir.path().join("gone.toml"), None).is_some());
+        assert!(next_start_fails(&good, Some(&env)).is_some());
+    }
 
     /// Only a restart, with the setting on, under a service manager hands over.
     #[test]

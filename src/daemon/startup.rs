@@ -116,6 +116,40 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
     // Until the signal streams exist, a SIGTERM/SIGINT/SIGHUP stays pending instead
     // of killing the half-started daemon.
     let held = signals::hold().map_err(ServerError::Runtime)?;
+    // The descriptors first, before anything that can fail: sessions the
+    // previous process stored (hitless restart) must get a Cease if this start
+    // fails (a typo in the configuration), not a bare close at our exit.
+    let mut activated = activation::take_listeners()?;
+    let (notifier, notify_error) = match Notifier::from_env() {
+        Ok(n) => (n, None),
+        Err(e) => (Notifier::disabled(), Some(e)),
+    };
+    let mut stored = std::mem::take(&mut activated.stored);
+    let result = start(
+        opts,
+        held,
+        activated,
+        notifier.clone(),
+        notify_error,
+        &mut stored,
+    );
+    if result.is_err() && !stored.is_empty() {
+        super::hitless::cease_stored(&notifier, stored, "the daemon failed to start");
+    }
+    result
+}
+
+/// [`run_blocking`] once the descriptors are taken: `stored` (the sessions of
+/// the previous process) is taken out only once nothing before the runtime can
+/// fail; until then the caller sends them a Cease on an error.
+fn start(
+    opts: ServerOptions,
+    held: signals::Held,
+    activated: Activated,
+    notifier: Notifier,
+    notify_error: Option<crate::system::notify::NotifyError>,
+    stored: &mut Vec<(String, std::os::fd::OwnedFd)>,
+) -> Result<(), ServerError> {
     let LoadedSettings {
         settings, warnings, ..
     } = settings(&opts)?;
@@ -136,27 +170,16 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
             p.display()
         );
     }
-    let config = config::load(&opts.config)?;
-    let activated = activation::take_listeners()?;
-    let notifier = Notifier::from_env().unwrap_or_else(|e| {
+    if let Some(e) = notify_error {
         warn!("sd_notify unusable, readiness will not be reported: {e}");
-        Notifier::disabled()
-    });
+    }
+    let config = config::load(&opts.config)?;
     let Activated {
         control,
         bgp,
         metrics,
-        stored,
+        ..
     } = activated;
-    // Sessions the previous process handed over (hitless restart), to adopt.
-    let stored = if stored.is_empty() {
-        Vec::new()
-    } else if settings.daemon_hitless {
-        super::hitless::pair(&notifier, stored)
-    } else {
-        crate::system::fdstore::discard(&notifier, stored, "exabgp_daemon_hitless is off");
-        Vec::new()
-    };
     // The control socket first: a second start of a running instance is refused as
     // "another instance is already running on PATH" before it touches the BGP port.
     // If the BGP bind then fails, dropping the endpoint removes the socket file.
@@ -194,6 +217,16 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         .enable_all()
         .build()
         .map_err(ServerError::Runtime)?;
+    // Sessions the previous process handed over (hitless restart), to adopt.
+    let stored = std::mem::take(stored);
+    let stored = if stored.is_empty() {
+        Vec::new()
+    } else if settings.daemon_hitless {
+        super::hitless::pair(&notifier, stored)
+    } else {
+        super::hitless::cease_stored(&notifier, stored, "exabgp_daemon_hitless is off");
+        Vec::new()
+    };
     let parts = Parts {
         config,
         config_path: opts.config.clone(),
@@ -204,6 +237,7 @@ pub fn run_blocking(opts: ServerOptions) -> Result<(), ServerError> {
         notifier,
         hitless: settings.daemon_hitless,
         stored,
+        env_file: opts.env_file.clone(),
     };
     let result = runtime.block_on(async move {
         let signals = Signals::new().map_err(ServerError::Runtime)?;

@@ -7,8 +7,12 @@
 //! session was established (its uptime continues), the message counters, the
 //! bytes already read from the socket but not yet decoded, the Adj-RIB-Out as the
 //! peer holds it, the Adj-RIB-In (so `show adj-rib in`, helpers and max-prefix
-//! see it without a ROUTE-REFRESH) and the routes the API announced (the daemon
+//! see it without a ROUTE-REFRESH), the neighbor's settings (adoption refuses
+//! the session exactly when a reload from them would restart it), and the
+//! routes the API announced and the configured ones it withdrew (the daemon
 //! fills those in: the task does not know which of its routes came from the API).
+//! The settings and the withdrawn routes are tagged sections after the API
+//! routes, so a state of the first format (without them) still reads.
 //!
 //! Times are CLOCK_MONOTONIC nanoseconds ([`MonoTime`]). That clock is
 //! system-wide (it counts from boot, the same for every process), so an instant
@@ -172,7 +176,23 @@ pub struct HandoverState {
     /// Routes and flow rules announced through the API to this neighbor.
     pub api_routes: Vec<Route>,
     pub api_flows: Vec<FlowRoute>,
+    /// Configured routes and flow rules withdrawn from this neighbor through
+    /// the API, as configured: the next process leaves them out while its
+    /// configuration has them unchanged (as a reload does).
+    pub withdrawn_routes: Vec<Route>,
+    pub withdrawn_flows: Vec<FlowRoute>,
+    /// The neighbor's settings the session ran with: adoption refuses the
+    /// session exactly when a reload from them would restart it
+    /// ([`crate::config::must_restart`]). None in a state of an earlier build
+    /// (then the OPEN and addresses are compared, [`validate`]).
+    pub config: Option<crate::config::NeighborConfig>,
 }
+
+/// Sections after the API routes, each a tag octet and its content; a state
+/// of an earlier build has none, and an unknown tag is refused (an older
+/// build then sends a Cease rather than lose what the section says).
+const SECTION_WITHDRAWN: u8 = 1;
+const SECTION_CONFIG: u8 = 2;
 
 /// Why a stored session was not adopted.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -195,12 +215,15 @@ pub struct AdoptError {
     pub refusal: Refusal,
 }
 
-/// `o` with the Restart State bit of its Graceful Restart capability cleared.
+/// `o` with the Restart State bit of its Graceful Restart capability cleared
+/// (and that capability's families sorted).
 fn without_restart_bit(o: &Open) -> Open {
     let mut o = o.clone();
     for c in &mut o.capabilities {
         if let bgp::Capability::GracefulRestart(g) = c {
             g.flags &= !GracefulRestart::RESTART_STATE;
+            // Its families in the order of the file's: compared as a set.
+            g.families.sort();
         }
     }
     o
@@ -223,8 +246,11 @@ pub fn cease_and_close(socket: std::net::TcpStream, subcode: u8) {
 }
 
 /// Checks that `state` can continue over `socket` for the neighbor `cfg`: the
-/// same address, AS numbers, router id and families, and a socket connected
-/// from the state's local address to the neighbor.
+/// same address, settings a reload would keep the session with
+/// ([`crate::config::must_restart`], when the state carries the settings;
+/// for a state of an earlier build: AS numbers, router id, our OPEN with its
+/// capabilities as a set, local address), and a socket connected from the
+/// state's local address to the neighbor.
 pub fn validate(
     cfg: &crate::config::NeighborConfig,
     state: &HandoverState,
@@ -261,6 +287,59 @@ pub fn validate(
             cfg.router_id.to_string(),
         );
     }
+    match &state.config {
+        Some(old) => {
+            if crate::config::must_restart(old, cfg) {
+                return Err(Refusal::Config(format!(
+                    "changed: {} (a reload would restart the session)",
+                    changed_settings(old, cfg).join(", ")
+                )));
+            }
+        }
+        None => validate_open(cfg, state)?,
+    }
+    validate_socket(cfg, state, socket)
+}
+
+/// The names of the session settings that differ (never their values: one is
+/// the MD5 key).
+fn changed_settings(
+    old: &crate::config::NeighborConfig,
+    new: &crate::config::NeighborConfig,
+) -> Vec<&'static str> {
+    let (o, n) = (old.session_view(), new.session_view());
+    let mut out = Vec::new();
+    let mut check = |name: &'static str, same: bool| {
+        if !same {
+            out.push(name);
+        }
+    };
+    check("peer-as", o.peer_as == n.peer_as);
+    check("local-as", o.local_as == n.local_as);
+    check("router-id", o.router_id == n.router_id);
+    check("local-address", o.local_address == n.local_address);
+    check("port", o.port == n.port);
+    check("hold-time", o.hold_time == n.hold_time);
+    check("passive", o.passive == n.passive);
+    check("families", o.families == n.families);
+    check("md5-password", o.md5_password == n.md5_password);
+    check("max-prefix", o.max_prefix == n.max_prefix);
+    check("graceful-restart", o.graceful_restart == n.graceful_restart);
+    if out.is_empty() {
+        out.push("neighbor settings");
+    }
+    out
+}
+
+/// For a state without the neighbor's settings: what our OPEN and the
+/// addresses say of them.
+fn validate_open(
+    cfg: &crate::config::NeighborConfig,
+    state: &HandoverState,
+) -> Result<(), Refusal> {
+    let differs = |what: &str, was: String, now: String| {
+        Err(Refusal::Config(format!("{what} was {was}, is {now}")))
+    };
     let offered = |o: &Open| -> Vec<Family> {
         let mut f: Vec<Family> = o
             .capabilities
@@ -289,8 +368,23 @@ pub fn validate(
     }
     // Anything else the OPEN carries (graceful restart and its time, ...), as a
     // reload would restart the session for it; the Restart State bit aside (it
-    // only says whether the process restarted).
-    if without_restart_bit(&state.our_open) != without_restart_bit(&ours_now) {
+    // only says whether the process restarted), the order of the capabilities
+    // too (families reordered in the file: a reload keeps the session).
+    let (was_open, now_open) = (
+        without_restart_bit(&state.our_open),
+        without_restart_bit(&ours_now),
+    );
+    let same_caps = was_open.capabilities.len() == now_open.capabilities.len()
+        && was_open
+            .capabilities
+            .iter()
+            .all(|c| now_open.capabilities.contains(c))
+        && now_open
+            .capabilities
+            .iter()
+            .all(|c| was_open.capabilities.contains(c));
+    let header = |o: &Open| (o.version, o.my_as, o.hold_time, o.router_id);
+    if !same_caps || header(&was_open) != header(&now_open) {
         return differs(
             "our OPEN",
             format!("{:?}", state.our_open.capabilities),
@@ -306,6 +400,16 @@ pub fn validate(
             );
         }
     }
+    Ok(())
+}
+
+/// The socket is the session's: connected from the state's local address to
+/// the neighbor, without a pending error.
+fn validate_socket(
+    cfg: &crate::config::NeighborConfig,
+    state: &HandoverState,
+    socket: &std::net::TcpStream,
+) -> Result<(), Refusal> {
     let peer = socket
         .peer_addr()
         .map_err(|e| Refusal::Socket(format!("not connected: {e}")))?;
@@ -381,6 +485,19 @@ impl HandoverState {
             w.u8(*flags);
             w.bytes(m);
         }
+        if let Some(c) = &self.config {
+            w.u8(SECTION_CONFIG);
+            w.neighbor(c);
+        }
+        if !self.withdrawn_routes.is_empty() || !self.withdrawn_flows.is_empty() {
+            let gone = api_updates(&self.withdrawn_routes, &self.withdrawn_flows)?;
+            w.u8(SECTION_WITHDRAWN);
+            w.u32(len_u32(gone.len()));
+            for (flags, m) in &gone {
+                w.u8(*flags);
+                w.bytes(m);
+            }
+        }
         let body_len = (w.0.len() - body_start) as u64;
         w.0[len_at..len_at + 8].copy_from_slice(&body_len.to_be_bytes());
         let sum = fnv1a(&w.0);
@@ -442,25 +559,31 @@ impl HandoverState {
         let unread = unread.to_vec();
         let held = r.updates()?;
         let rib_in = r.updates()?;
-        let count = r.u32("api routes")? as usize;
-        let mut api = Vec::with_capacity(count.min(r.0.len() / 5));
-        for _ in 0..count {
-            let flags = r.u8("api route flags")?;
-            match r.message()? {
-                Message::Update(u) => api.push((flags, u)),
-                _ => {
-                    return Err(HandoverError::Malformed(
-                        "an API route is not an UPDATE".into(),
-                    ))
+        let api = r.api_list("api routes")?;
+        let mut gone = None;
+        let mut config = None;
+        for _ in 0..2 {
+            if r.0.is_empty() {
+                break;
+            }
+            match r.u8("section")? {
+                SECTION_WITHDRAWN if gone.is_none() => gone = Some(r.api_list("withdrawn routes")?),
+                SECTION_CONFIG if config.is_none() => config = Some(r.neighbor()?),
+                t => {
+                    return Err(HandoverError::Malformed(format!(
+                        "section {t} not understood"
+                    )))
                 }
             }
         }
+        let gone = gone.unwrap_or_default();
         if !r.0.is_empty() {
             return Err(HandoverError::Malformed(
                 "bytes after the last field".into(),
             ));
         }
         let (api_routes, api_flows) = api_from_updates(api)?;
+        let (withdrawn_routes, withdrawn_flows) = api_from_updates(gone)?;
         Ok(HandoverState {
             address,
             local,
@@ -482,6 +605,9 @@ impl HandoverState {
             rib_in,
             api_routes,
             api_flows,
+            withdrawn_routes,
+            withdrawn_flows,
+            config,
         })
     }
 }
@@ -578,6 +704,58 @@ impl Writer {
             .map_err(|e| HandoverError::Encode(e.to_string()))?;
         self.bytes(&out);
         Ok(())
+    }
+    fn opt_u32(&mut self, v: Option<u32>) {
+        match v {
+            None => self.u8(0),
+            Some(v) => {
+                self.u8(1);
+                self.u32(v);
+            }
+        }
+    }
+    /// The settings a neighbor's session depends on (not its description).
+    fn neighbor(&mut self, c: &crate::config::NeighborConfig) {
+        self.ip(c.address);
+        self.u32(c.peer_as);
+        self.u32(c.local_as);
+        self.u32(u32::from(c.router_id));
+        match c.local_address {
+            None => self.u8(0),
+            Some(a) => {
+                self.u8(1);
+                self.ip(a);
+            }
+        }
+        self.u16(c.port);
+        self.u16(c.hold_time);
+        self.u8(u8::from(c.passive));
+        self.u32(len_u32(c.families.len()));
+        for f in &c.families {
+            self.family(*f);
+        }
+        match &c.md5_password {
+            None => self.u8(0),
+            Some(k) => {
+                self.u8(1);
+                self.bytes(k.as_bytes());
+            }
+        }
+        match &c.max_prefix {
+            None => self.u8(0),
+            Some(m) => {
+                self.u8(1);
+                self.u32(len_u32(m.limits.len()));
+                for (f, n) in &m.limits {
+                    self.family(*f);
+                    self.u32(*n);
+                }
+                self.u8(u8::from(m.warning_only));
+                self.opt_u32(m.restart_after);
+                self.opt_u32(m.warning_threshold.map(u32::from));
+            }
+        }
+        self.opt_u32(c.graceful_restart.map(u32::from));
     }
     fn updates(&mut self, us: &[Update]) -> Result<(), HandoverError> {
         self.u32(len_u32(us.len()));
@@ -702,6 +880,100 @@ impl<'a> Reader<'a> {
             Ok(_) => Err(HandoverError::Malformed("a stored message is cut".into())),
             Err(e) => Err(HandoverError::Malformed(format!("a stored message: {e}"))),
         }
+    }
+    fn opt_u32(&mut self, what: &'static str) -> Result<Option<u32>, HandoverError> {
+        Ok(if self.bool(what)? {
+            Some(self.u32(what)?)
+        } else {
+            None
+        })
+    }
+    fn neighbor(&mut self) -> Result<crate::config::NeighborConfig, HandoverError> {
+        let bad = |what: &str| HandoverError::Malformed(format!("neighbor settings: {what}"));
+        let address = self.ip()?;
+        let peer_as = self.u32("peer as")?;
+        let local_as = self.u32("local as")?;
+        let router_id = Ipv4Addr::from(self.u32("router id")?);
+        let local_address = if self.bool("local address")? {
+            Some(self.ip()?)
+        } else {
+            None
+        };
+        let port = self.u16("port")?;
+        let hold_time = self.u16("hold time")?;
+        let passive = self.bool("passive")?;
+        let n = self.u32("families")? as usize;
+        if n > self.0.len() / 3 {
+            return Err(HandoverError::Truncated("families"));
+        }
+        let families = (0..n)
+            .map(|_| self.family())
+            .collect::<Result<Vec<_>, _>>()?;
+        let md5_password = if self.bool("md5")? {
+            let k = self.bytes("md5")?;
+            Some(String::from_utf8(k.to_vec()).map_err(|_| bad("md5 password"))?)
+        } else {
+            None
+        };
+        let max_prefix = if self.bool("max prefix")? {
+            let n = self.u32("max prefix")? as usize;
+            if n > self.0.len() / 7 {
+                return Err(HandoverError::Truncated("max prefix"));
+            }
+            let limits = (0..n)
+                .map(|_| Ok((self.family()?, self.u32("max prefix")?)))
+                .collect::<Result<Vec<_>, HandoverError>>()?;
+            let warning_only = self.bool("max prefix")?;
+            let restart_after = self.opt_u32("max prefix")?;
+            let warning_threshold = match self.opt_u32("max prefix")? {
+                None => None,
+                Some(t) => Some(u8::try_from(t).map_err(|_| bad("warning threshold"))?),
+            };
+            Some(crate::config::MaxPrefix {
+                limits,
+                warning_only,
+                restart_after,
+                warning_threshold,
+            })
+        } else {
+            None
+        };
+        let graceful_restart = match self.opt_u32("graceful restart")? {
+            None => None,
+            Some(t) => Some(u16::try_from(t).map_err(|_| bad("graceful restart"))?),
+        };
+        Ok(crate::config::NeighborConfig {
+            address,
+            peer_as,
+            local_as,
+            router_id,
+            local_address,
+            port,
+            hold_time,
+            passive,
+            families,
+            md5_password,
+            description: None,
+            max_prefix,
+            graceful_restart,
+        })
+    }
+    /// A list of routes stored as configured: (flags, UPDATE) pairs.
+    fn api_list(&mut self, what: &'static str) -> Result<Vec<(u8, Update)>, HandoverError> {
+        let count = self.u32(what)? as usize;
+        let mut api = Vec::with_capacity(count.min(self.0.len() / 5));
+        for _ in 0..count {
+            let flags = self.u8(what)?;
+            match self.message()? {
+                Message::Update(u) => api.push((flags, u)),
+                _ => {
+                    return Err(HandoverError::Malformed(format!(
+                        "one of the {what} is not an UPDATE"
+                    )))
+                }
+            }
+        }
+        Ok(api)
     }
     fn updates(&mut self) -> Result<Vec<Update>, HandoverError> {
         let n = self.u32("updates")? as usize;
@@ -1097,7 +1369,26 @@ mod tests {
                 },
             ],
             api_flows: vec![flow],
+            withdrawn_routes: vec![],
+            withdrawn_flows: vec![],
+            config: None,
         }
+    }
+
+    /// Withdrawn configured routes and flow rules are carried after the API
+    /// routes; a state without them has no such section (it reads as an
+    /// earlier build's state).
+    #[test]
+    fn withdrawn_routes_round_trip_and_are_optional() {
+        let s = sample();
+        let without = s.encode().unwrap();
+        let mut w = s.clone();
+        w.withdrawn_routes = vec![s.api_routes[1].clone()];
+        w.withdrawn_flows = s.api_flows.clone();
+        let with = w.encode().unwrap();
+        assert!(with.len() > without.len());
+        assert_eq!(HandoverState::decode(&with).unwrap(), w);
+        assert_eq!(HandoverState::decode(&without).unwrap(), s);
     }
 
     #[test]
@@ -1233,6 +1524,79 @@ mod tests {
             validate(&cfg, &state, &theirs),
             Err(Refusal::Socket(_))
         ));
+    }
+
+    /// With the settings in the state, adoption follows the reload rule
+    /// (`config::must_restart`): families in another order, or a new
+    /// description, keep the session; a change of max-prefix, MD5 key or port
+    /// (which a reload restarts the session for) refuses it. A state of an
+    /// earlier build (no settings) compares our OPEN, its capabilities as a set.
+    #[test]
+    fn validate_follows_the_reload_rule() {
+        use crate::config::{MaxPrefix, NeighborConfig};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let ours = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let _theirs = l.accept().unwrap();
+        let cfg = NeighborConfig {
+            address: "127.0.0.1".parse().unwrap(),
+            peer_as: 65000,
+            local_as: 65001,
+            router_id: "192.0.2.1".parse().unwrap(),
+            local_address: None,
+            port: l.local_addr().unwrap().port(),
+            hold_time: 90,
+            passive: false,
+            families: vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST],
+            md5_password: None,
+            description: None,
+            max_prefix: Some(MaxPrefix {
+                limits: vec![(Family::IPV4_UNICAST, 100)],
+                warning_only: false,
+                restart_after: None,
+                warning_threshold: None,
+            }),
+            graceful_restart: Some(120),
+        };
+        let mut state = sample();
+        state.address = cfg.address;
+        state.local = ours.local_addr().unwrap();
+        state.remote = ours.peer_addr().unwrap();
+        state.our_open = super::super::open::local_open(&cfg, true);
+        state.config = Some(cfg.clone());
+        // Through the byte format, as adoption gets it.
+        let state = HandoverState::decode(&state.encode().unwrap()).unwrap();
+        assert_eq!(state.config, Some(cfg.clone()));
+        let config = |f: &dyn Fn(&mut NeighborConfig)| {
+            let mut c = cfg.clone();
+            f(&mut c);
+            c
+        };
+        let reordered = config(&|c| {
+            c.families.reverse();
+            c.description = Some("rack 2".into());
+        });
+        assert_eq!(validate(&reordered, &state, &ours), Ok(()));
+        for c in [
+            config(&|c| c.max_prefix = None),
+            config(&|c| {
+                if let Some(m) = &mut c.max_prefix {
+                    m.limits[0].1 = 10;
+                }
+            }),
+            config(&|c| c.md5_password = Some("secret".into())),
+            config(&|c| c.port = 1179),
+            config(&|c| c.passive = true),
+            config(&|c| c.hold_time = 30),
+        ] {
+            match validate(&c, &state, &ours) {
+                Err(Refusal::Config(why)) => assert!(!why.contains("secret"), "{why}"),
+                other => panic!("{c:?}: {other:?}"),
+            }
+        }
+        // A state of an earlier build: families reordered still keep it.
+        let mut old = state.clone();
+        old.config = None;
+        assert_eq!(validate(&reordered, &old, &ours), Ok(()));
     }
 
     #[test]

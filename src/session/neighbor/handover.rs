@@ -8,7 +8,8 @@
 //! the loop only sees a command between whole messages. What is half read is in
 //! the read buffer and travels with the state. Changes taken but not yet sent
 //! (and an End-of-RIB held back after our restart) are sent first, so the
-//! Adj-RIB-Out is exactly what the peer holds. The halves are reunited and the
+//! Adj-RIB-Out is exactly what the peer holds; then a KEEPALIVE, so the peer's
+//! hold timer starts afresh at the gap. The halves are reunited and the
 //! socket becomes a `std::net::TcpStream`; its flags are left as they are
 //! (`into_std` leaves it non-blocking; the next process's tokio wants it so,
 //! and the descriptor is only stored meanwhile). No Cease is sent and none of
@@ -58,11 +59,30 @@ impl Neighbor {
         reply: oneshot::Sender<Option<HandedOver>>,
     ) -> End {
         let began = MonoTime::now();
+        if reply.is_closed() {
+            return self.hand_over_abandoned(&mut conn).await;
+        }
         if self.dirty || self.eor_at.is_some() {
             let eor = self.eor_at.take().is_some();
             if let Flow::End(e) = self.send_delta(&mut conn, eor).await {
                 let _ = reply.send(None);
                 return e;
+            }
+        }
+        // The delta can take long to write (a peer slow to read): the daemon
+        // may have stopped waiting meanwhile.
+        if reply.is_closed() {
+            return self.hand_over_abandoned(&mut conn).await;
+        }
+        // A KEEPALIVE just before the gap: the peer's hold timer starts afresh
+        // while no process holds the session.
+        if let Some(every) = conn.keepalive_every {
+            conn.keepalive
+                .as_mut()
+                .reset(tokio::time::Instant::now() + every);
+            if let Err(e) = self.send(&mut conn, &[Message::Keepalive]).await {
+                let _ = reply.send(None);
+                return End::Down(e);
             }
         }
         let Some(negotiated) = conn.negotiated.clone() else {
@@ -119,8 +139,22 @@ impl Neighbor {
             rib_in,
             api_routes: Vec::new(),
             api_flows: Vec::new(),
+            withdrawn_routes: Vec::new(),
+            withdrawn_flows: Vec::new(),
+            config: Some(self.cfg.clone()),
         };
-        info!(peer = %self.cfg.address, unread = state.unread.len(), held = state.held.len(), "session handed over to the next process");
+        let (unread, held) = (state.unread.len(), state.held.len());
+        // The daemon may have given up just now: nobody will store the socket,
+        // so the peer is told, not left with a bare close.
+        if let Err(Some(h)) = reply.send(Some(HandedOver { socket, state })) {
+            warn!(peer = %self.cfg.address, "hand-over answered too late: Cease sent, closed");
+            let closed = tokio::task::spawn_blocking(move || {
+                handover::cease_and_close(h.socket, bgp::iana::CEASE_ADMIN_SHUTDOWN)
+            });
+            let _ = closed.await;
+            return End::Stop;
+        }
+        info!(peer = %self.cfg.address, unread, held, "session handed over to the next process");
         self.emit(
             Direction::Send,
             EventKind::State {
@@ -128,9 +162,18 @@ impl Neighbor {
                 reason: Some("handed over to the next process".into()),
             },
         );
-        // The daemon may be gone: the socket then closes with the answer.
-        let _ = reply.send(Some(HandedOver { socket, state }));
         End::HandedOver
+    }
+
+    /// The daemon stopped waiting for the hand-over (it took longer than its
+    /// grace): the session is not handed to anybody, so it ends as at a stop,
+    /// with a Cease (Administrative Shutdown).
+    async fn hand_over_abandoned(&mut self, conn: &mut Conn) -> End {
+        warn!(peer = %self.cfg.address, "hand-over abandoned by the daemon (too slow): sending Cease");
+        let n = bgp::Notification::cease_shutdown(bgp::iana::CEASE_ADMIN_SHUTDOWN, "");
+        let _ = self.send(conn, &[Message::Notification(n)]).await;
+        let _ = tokio::io::AsyncWriteExt::shutdown(&mut conn.wr).await;
+        End::Stop
     }
 
     /// The Adj-RIB-Out as the peer holds it (nothing is pending: the last changes

@@ -42,6 +42,7 @@ impl Instance {
             notifier: Notifier::disabled(),
             hitless: false,
             stored: Vec::new(),
+            env_file: None,
         };
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
