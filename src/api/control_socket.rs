@@ -27,7 +27,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::command::parse_request;
-use super::exec::{execute, Answer, ApiContext};
+use super::exec::{execute, execute_joined, Answer, ApiContext};
+use super::join;
 use super::lines::{read_line, Line, MAX_LINE};
 
 /// Why the control socket could not be bound.
@@ -383,41 +384,51 @@ async fn serve_client(
 ) {
     let (r, mut w) = stream.into_split();
     let mut r = BufReader::new(r);
+    // A line read by a join (api/join.rs) that did not join: handled next.
+    let mut carry = None;
     loop {
-        // One read per line, kept across the shutdown: bytes of a line already
-        // taken before it are part of that line, never dropped (the rest alone
-        // would be run as a different command).
-        let read = tokio::time::timeout(limits.idle_timeout, read_line(&mut r, limits.max_line));
-        tokio::pin!(read);
-        let line = tokio::select! {
-            l = &mut read => l,
-            _ = shutdown.cancelled() => {
-                // Stopping: a client that connected just before still gets its
-                // command answered (the core stops only after this server), as long
-                // as the command arrives within the grace period.
-                match tokio::time::timeout(SHUTDOWN_GRACE, &mut read).await {
-                    Ok(Ok(Ok(Line::Text(t)))) => {
-                        let answer = match parse_request(&t) {
-                            Ok(req) => execute(ctx, &req).await,
-                            Err(e) => {
-                                crate::control::stats::board().api_unparsed();
-                                Answer::error(e.to_string())
+        // How many lines this answer is for (a join: one answer each).
+        let mut lines = 1;
+        let line = match carry.take() {
+            Some(l) => Ok(l),
+            None => {
+                // One read per line, kept across the shutdown: bytes of a line already
+                // taken before it are part of that line, never dropped (the rest alone
+                // would be run as a different command).
+                let read =
+                    tokio::time::timeout(limits.idle_timeout, read_line(&mut r, limits.max_line));
+                tokio::pin!(read);
+                tokio::select! {
+                    l = &mut read => l,
+                    _ = shutdown.cancelled() => {
+                        // Stopping: a client that connected just before still gets its
+                        // command answered (the core stops only after this server), as long
+                        // as the command arrives within the grace period.
+                        match tokio::time::timeout(SHUTDOWN_GRACE, &mut read).await {
+                            Ok(Ok(Ok(Line::Text(t)))) => {
+                                let answer = match parse_request(&t) {
+                                    Ok(req) => execute(ctx, &req).await,
+                                    Err(e) => {
+                                        crate::control::stats::board().api_unparsed();
+                                        Answer::error(e.to_string())
+                                    }
+                                };
+                                let _ = timed_write(&mut w, &answer.to_text(true), limits.write_timeout).await;
                             }
-                        };
-                        let _ = timed_write(&mut w, &answer, limits.write_timeout).await;
-                    }
-                    _ => {
-                        let bye = Answer::error("exabgp is stopping");
-                        let _ = timed_write(&mut w, &bye, limits.write_timeout).await;
+                            _ => {
+                                let bye = Answer::error("exabgp is stopping");
+                                let _ = timed_write(&mut w, &bye.to_text(true), limits.write_timeout).await;
+                            }
+                        }
+                        return;
                     }
                 }
-                return;
             }
         };
         let answer = match line {
             Err(_) => {
                 let bye = Answer::error("idle timeout, closing");
-                let _ = timed_write(&mut w, &bye, limits.write_timeout).await;
+                let _ = timed_write(&mut w, &bye.to_text(true), limits.write_timeout).await;
                 return;
             }
             Ok(Err(_)) | Ok(Ok(Line::Eof)) => return,
@@ -444,6 +455,10 @@ async fn serve_client(
                 Answer::error("line is not UTF-8 text")
             }
             Ok(Ok(Line::Text(t))) => match parse_request(&t) {
+                Ok(mut req) if join::joinable(&req) => {
+                    lines = join::gather(&mut r, limits.max_line, &mut req, &mut carry).await;
+                    execute_joined(ctx, req, lines).await
+                }
                 Ok(req) => execute(ctx, &req).await,
                 Err(e) => {
                     crate::control::stats::board().api_unparsed();
@@ -451,25 +466,28 @@ async fn serve_client(
                 }
             },
         };
-        if timed_write(&mut w, &answer, limits.write_timeout)
-            .await
-            .is_err()
+        if timed_write(
+            &mut w,
+            &answer.to_text(true).repeat(lines),
+            limits.write_timeout,
+        )
+        .await
+        .is_err()
         {
             return;
         }
     }
 }
 
-/// [`write_answer`], in as many writes as the client's socket takes, each bounded
+/// An answer's text ([`write_answer`]), in as many writes as the client's socket takes, each bounded
 /// by `limit`: a client that takes no byte for that long (it stopped reading)
 /// gets TimedOut (the caller then drops the connection and the answer); one that
 /// reads slowly but steadily gets the whole answer, however long it takes.
 async fn timed_write<W: AsyncWriteExt + Unpin>(
     w: &mut W,
-    answer: &Answer,
+    text: &str,
     limit: Duration,
 ) -> std::io::Result<()> {
-    let text = answer.to_text(true);
     let mut rest = text.as_bytes();
     let stalled = || {
         tracing::debug!(

@@ -248,6 +248,24 @@ pub async fn execute(ctx: &ApiContext, req: &Request) -> Answer {
     answer
 }
 
+/// Run a request that stands for `lines` command lines joined by
+/// [`super::join::gather`]: one request to the daemon, its answer counted (and,
+/// by the caller, given) once per line. Takes the request by value: its rules go
+/// to the daemon without a copy.
+pub async fn execute_joined(ctx: &ApiContext, req: Request, lines: usize) -> Answer {
+    let answer = match req.command {
+        ApiCommand::Control(c) => match send(ctx, c).await {
+            Ok(reply) => answer_from(reply, req.json, ShowDetail::Basic, RibDirection::Out),
+            Err(e) => Answer::error(e),
+        },
+        _ => execute_uncounted(ctx, &req).await,
+    };
+    for _ in 0..lines {
+        crate::control::stats::board().api_command(answer.result.is_ok());
+    }
+    answer
+}
+
 async fn execute_uncounted(ctx: &ApiContext, req: &Request) -> Answer {
     match &req.command {
         ApiCommand::Nop => Answer::done(),

@@ -4,6 +4,7 @@
 //! ```text
 //!   supervisor (one task per helper: spawn, respawn within limits, terminate)
 //!     ├─ stdout reader:  line -> parse_request -> execute -> ack into the queue
+//!     │                  (buffered flow lines joined into one request: api/join.rs)
 //!     ├─ stderr reader:  line -> our log, tagged with the helper's name
 //!     ├─ event pump:     broadcast<Event> -> filter -> room? -> encode (within room) -> queue
 //!     └─ stdin writer:   queue -> helper stdin (bytes given back once written)
@@ -41,7 +42,8 @@ use crate::control::{ByteBudget, Direction, EventKind, EventReceiver, EventSende
 
 use super::command::parse_request;
 use super::events::{receive_kind, Encoded, EventEncoder, Origin, MAX_EVENT_BYTES};
-use super::exec::{execute, Answer, ApiContext};
+use super::exec::{execute, execute_joined, Answer, ApiContext};
+use super::join;
 use super::lines::{read_line, Line, MAX_LINE};
 
 /// How helpers are run.
@@ -765,9 +767,17 @@ async fn read_commands(
     let mut r = BufReader::with_capacity(16 * 1024, out);
     // `session ack ...` changes it for this helper (api/command/session.rs).
     let mut ack = ack;
+    // A line read by a join (api/join.rs) that did not join: handled next.
+    let mut carry = None;
     loop {
         let mut this_ack = ack;
-        let answer = match read_line(&mut r, max).await {
+        // How many lines this answer is for (a join: one answer each).
+        let mut lines = 1;
+        let line = match carry.take() {
+            Some(l) => l,
+            None => read_line(&mut r, max).await,
+        };
+        let answer = match line {
             Ok(Line::Eof) | Err(_) => return,
             Ok(Line::Truncated(n)) => {
                 tracing::warn!(helper = %name, "helper's last line ({n} bytes) had no newline; ignored");
@@ -796,14 +806,20 @@ async fn read_commands(
                     tracing::debug!(helper = %name, "comment: {}", t.trim_start().trim_start_matches('#').trim());
                     Answer::done()
                 }
-                Ok(req) => {
-                    stats.commands.fetch_add(1, Ordering::Relaxed);
+                Ok(mut req) => {
                     if let super::ApiCommand::Ack(mode) = req.command {
                         (this_ack, ack) = mode.apply();
                     }
-                    let a = execute(&ctx, &req).await;
+                    let a = if join::joinable(&req) {
+                        lines = join::gather(&mut r, max, &mut req, &mut carry).await;
+                        stats.commands.fetch_add(lines as u64, Ordering::Relaxed);
+                        execute_joined(&ctx, req, lines).await
+                    } else {
+                        stats.commands.fetch_add(1, Ordering::Relaxed);
+                        execute(&ctx, &req).await
+                    };
                     if let Err(e) = &a.result {
-                        tracing::warn!(helper = %name, command = %t, "command failed: {e}");
+                        tracing::warn!(helper = %name, command = %t, lines, "command failed: {e}");
                     }
                     a
                 }
@@ -815,7 +831,7 @@ async fn read_commands(
                 }
             },
         };
-        let s = answer.to_text(this_ack);
+        let s = answer.to_text(this_ack).repeat(lines);
         if s.is_empty() {
             continue;
         }
@@ -829,7 +845,7 @@ async fn read_commands(
             Some(c) => Some(c),
             None => {
                 let last = if answer.lines.is_empty() {
-                    answer.to_text(this_ack)
+                    answer.to_text(this_ack).repeat(lines)
                 } else if this_ack {
                     format!("error: answer not shown ({n} bytes): the helper's stdin queue is full (is it reading its stdin?)\n")
                 } else {

@@ -7,6 +7,9 @@
 //!                                             └─< ControlReply ─> render ─> text/JSON
 //!  daemon core ─> broadcast<Event> ─> EventEncoder (per helper) ─> bounded queue ─> helper stdin
 //! ```
+//!
+//! Consecutive flow lines already buffered from one reader go to the core as one
+//! request, each line still answered (`join`).
 
 mod attrtext;
 mod capjson;
@@ -17,6 +20,7 @@ pub mod events;
 pub mod exec;
 mod flowjson;
 pub mod helpers;
+mod join;
 mod jsonw;
 pub mod lines;
 pub mod plane;

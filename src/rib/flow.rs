@@ -67,8 +67,17 @@ impl FlowOut {
         if self.rules.get(&route.nlri) == Some(route) {
             return false;
         }
-        self.rules.insert(route.nlri.clone(), route.clone());
+        self.announce_owned(route.clone())
+    }
+
+    /// [`FlowOut::announce`] of a rule the caller gives away (an API command's):
+    /// kept without another copy of the whole rule.
+    pub fn announce_owned(&mut self, route: FlowRoute) -> bool {
+        if self.rules.get(&route.nlri) == Some(&route) {
+            return false;
+        }
         self.pending.insert(route.nlri.clone());
+        self.rules.insert(route.nlri.clone(), route);
         true
     }
 

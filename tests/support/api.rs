@@ -55,7 +55,8 @@ pub fn neighbor() -> NeighborStatus {
     }
 }
 
-/// Start the stand-in; `Teardown` of 192.0.2.99 answers an error (unknown neighbor).
+/// Start the stand-in; `Teardown` of 192.0.2.99 and flow announces scoped to it
+/// answer an error (unknown neighbor).
 pub fn responder() -> (ApiContext, Seen) {
     let (tx, mut rx) = mpsc::channel::<ControlRequest>(64);
     let seen: Seen = Arc::default();
@@ -76,6 +77,11 @@ pub fn responder() -> (ApiContext, Seen) {
                 }]),
                 Command::Teardown { address, .. } if *address == IpAddr::from([192, 0, 2, 99]) => {
                     ControlReply::Error("no neighbor 192.0.2.99".into())
+                }
+                Command::AnnounceFlow { scope: Some(s), .. }
+                    if s.contains(&IpAddr::from([192, 0, 2, 99])) =>
+                {
+                    ControlReply::Error("no neighbor matches".into())
                 }
                 _ => ControlReply::Done,
             };

@@ -28,8 +28,8 @@ impl Neighbor {
                 }
             }
             NeighborCommand::AnnounceFlow(rules) => {
-                for r in &rules {
-                    self.rib_out.flows.announce(r);
+                for r in rules {
+                    self.rib_out.flows.announce_owned(r);
                 }
             }
             NeighborCommand::WithdrawFlow(rules) => {
@@ -116,8 +116,8 @@ impl Neighbor {
                 }
             }
             NeighborCommand::AnnounceFlow(rules) => {
-                for r in &rules {
-                    self.dirty |= self.rib_out.flows.announce(r);
+                for r in rules {
+                    self.dirty |= self.rib_out.flows.announce_owned(r);
                 }
             }
             NeighborCommand::WithdrawFlow(rules) => {
