@@ -392,9 +392,9 @@ async fn run(
         stats.clone(),
         local.clone(),
     )));
-    if let Some(err) = child.stderr.take() {
+    let mut stderr = child.stderr.take().map(|err| {
         let name = p.name.clone();
-        tasks.push(tokio::spawn(async move {
+        tokio::spawn(async move {
             let mut r = BufReader::new(err);
             loop {
                 match read_line(&mut r, MAX_LINE).await {
@@ -405,8 +405,8 @@ async fn run(
                     Ok(Line::Eof) | Err(_) => return,
                 }
             }
-        }));
-    }
+        })
+    });
     let reader = child.stdout.take().map(|out| {
         let (name, ctx, stats) = (p.name.clone(), ctx.clone(), stats.clone());
         let max = opts.max_line;
@@ -442,23 +442,32 @@ async fn run(
                 Ok(s) => tracing::warn!(helper = %p.name, "helper exited: {s}"),
                 Err(e) => tracing::error!(helper = %p.name, "cannot wait for helper: {e}"),
             }
-            // Let the reader run the helper's last commands (bounded: a grandchild
-            // may keep the pipe open).
+            // Let the readers run the helper's last commands and log its last
+            // words (its reason for exiting is often the last stderr line); both
+            // bounded together: a grandchild may keep a pipe open.
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
             if let Some(mut r) = reader {
-                if tokio::time::timeout(Duration::from_secs(2), &mut r).await.is_err() {
+                if tokio::time::timeout_at(deadline, &mut r).await.is_err() {
                     r.abort();
                 }
+            }
+            if let Some(e) = stderr.as_mut() {
+                let _ = tokio::time::timeout_at(deadline, e).await;
             }
             false
         }
         _ = shutdown.cancelled() => {
             terminate(&p.name, &mut child, pidfd.as_ref(), opts.grace).await;
             if let Some(r) = reader { r.abort(); }
+            // What it said while stopping (briefly: the daemon is on its way out).
+            if let Some(e) = stderr.as_mut() {
+                let _ = tokio::time::timeout(Duration::from_millis(500), e).await;
+            }
             true
         }
     };
     local.cancel();
-    for t in tasks {
+    for t in tasks.into_iter().chain(stderr) {
         t.abort();
     }
     stopped
