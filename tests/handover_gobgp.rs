@@ -531,7 +531,9 @@ fn gobgp_route_withdrawn_at_run_time_stays_withdrawn_after_adoption() {
 /// session over, store its socket and sealed state with FDSTORE=1, and end with
 /// exit code 75; a second `serve`, given the stored descriptors back (paired by
 /// name as startup does), adopts the session, sends only the changed route and
-/// removes both names from the store (FDSTOREREMOVE=1).
+/// removes both names from the store (FDSTOREREMOVE=1). Before that, a
+/// `restart --hitless` while the configuration file would not load is refused
+/// and hands nothing over.
 #[test]
 fn gobgp_restart_hitless_through_the_notify_socket() {
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -596,6 +598,8 @@ fn gobgp_restart_hitless_through_the_notify_socket() {
             .build()
     };
     let sock = dir.path.join("hitless.sock");
+    // What `restart --hitless` checks the next process could load.
+    let config_file = dir.path.join("hitless.toml");
     let endpoint = |path: &std::path::Path| {
         let settings = exabgp::config::Settings::load(
             None,
@@ -614,7 +618,7 @@ fn gobgp_restart_hitless_through_the_notify_socket() {
     let run = |config: &str, stored: Vec<hitless::StoredSession>| {
         let parts = Parts {
             config: exabgp::config::parse_str(config, "hitless.toml").unwrap(),
-            config_path: std::path::PathBuf::from("/nonexistent/exabgp-hitless.toml"),
+            config_path: config_file.clone(),
             control: Some(endpoint(&sock)),
             listeners: Vec::new(),
             metrics: Vec::new(),
@@ -657,14 +661,48 @@ fn gobgp_restart_hitless_through_the_notify_socket() {
     std::thread::sleep(Duration::from_millis(500));
     let before = gobgp.neighbor(exa_ip).expect("gobgp neighbor");
 
-    let out = support::binary::run(
-        {
-            let mut c = support::binary::hermetic(support::binary::exabgpcli_bin());
-            c.arg("--socket").arg(&sock).args(["restart", "--hitless"]);
-            c
-        },
-        support::binary::COMMAND_TIMEOUT,
+    let restart_hitless = || {
+        support::binary::run(
+            {
+                let mut c = support::binary::hermetic(support::binary::exabgpcli_bin());
+                c.arg("--socket").arg(&sock).args(["restart", "--hitless"]);
+                c
+            },
+            support::binary::COMMAND_TIMEOUT,
+        )
+    };
+    // A configuration the next process could not load: refused, nothing
+    // handed over, the daemon and the session run on.
+    std::fs::write(
+        &config_file,
+        text(1).replace("hold-time = 30", "hold-time = \"x\""),
+    )
+    .unwrap();
+    let out = restart_hitless();
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains("refused") || out.stderr.contains("refused"),
+        "{out:?}"
     );
+    assert!(
+        out.stdout.contains("hitless.toml") || out.stderr.contains("hitless.toml"),
+        "{out:?}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!first.is_finished(), "serve ended on a refused restart");
+    let early = drain();
+    assert!(
+        !early
+            .iter()
+            .any(|(t, fds)| t.contains("FDSTORE") || !fds.is_empty()),
+        "something was stored: {:?}",
+        early.iter().map(|(t, _)| t).collect::<Vec<_>>()
+    );
+    assert_eq!(notifications_received(&gobgp, exa_ip), 0);
+    assert!(gobgp.wait_established(exa_ip, WAIT));
+
+    std::fs::write(&config_file, text(1)).unwrap();
+    let out = restart_hitless();
     assert_eq!(out.code, 0, "{out:?}");
     let ended = first.join().unwrap();
     let err = ended.expect_err("restart --hitless ends serve with HandedOver");

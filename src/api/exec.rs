@@ -19,6 +19,11 @@ use super::render;
 /// (provided by main, which knows the path). Runs on a blocking thread.
 pub type Reloader = Arc<dyn Fn() -> Result<Config, String> + Send + Sync>;
 
+/// Why the process a restart starts next would not start (its configuration
+/// or env file does not load), or None. Asked before `restart --hitless` hands
+/// the sessions over. Runs on a blocking thread.
+pub type RestartCheck = Arc<dyn Fn() -> Option<String> + Send + Sync>;
+
 /// What a command needs to run.
 #[derive(Clone)]
 pub struct ApiContext {
@@ -26,6 +31,8 @@ pub struct ApiContext {
     pub control: mpsc::Sender<ControlRequest>,
     /// `reload` / `restart`; None: those commands answer an error.
     pub reloader: Option<Reloader>,
+    /// Checked before `restart --hitless`; None: not checked.
+    pub restart_check: Option<RestartCheck>,
     /// How long to wait for the daemon's answer before giving up.
     pub reply_timeout: Duration,
 }
@@ -35,8 +42,15 @@ impl ApiContext {
         ApiContext {
             control,
             reloader,
+            restart_check: None,
             reply_timeout: Duration::from_secs(60),
         }
+    }
+
+    /// `restart --hitless` first asks `check` whether the next process would start.
+    pub fn with_restart_check(mut self, check: RestartCheck) -> ApiContext {
+        self.restart_check = Some(check);
+        self
     }
 }
 
@@ -295,6 +309,22 @@ async fn execute_uncounted(ctx: &ApiContext, req: &Request) -> Answer {
             Answer {
                 lines: vec![line],
                 result: Ok(()),
+            }
+        }
+        ApiCommand::Control(Command::RestartHitless) if ctx.restart_check.is_some() => {
+            // A hand-over to a process that then fails to start would leave the
+            // sessions in the store with nobody to adopt them: refused, and the
+            // daemon runs on as if nothing was asked.
+            let check = ctx.restart_check.clone().expect("checked by the guard");
+            match tokio::task::spawn_blocking(move || check()).await {
+                Ok(None) => match send(ctx, Command::RestartHitless).await {
+                    Ok(reply) => answer_from(reply, req.json, ShowDetail::Basic, RibDirection::Out),
+                    Err(e) => Answer::error(e),
+                },
+                Ok(Some(why)) => Answer::error(format!(
+                    "restart --hitless refused, nothing was handed over: the next process would not start ({why})"
+                )),
+                Err(e) => Answer::error(format!("restart --hitless refused: the check failed: {e}")),
             }
         }
         ApiCommand::Control(c) => {

@@ -140,7 +140,11 @@ pub async fn serve(parts: Parts, mut signals: impl SignalSource + Send) -> Resul
     let ctx = api::ApiContext::new(
         control_tx.clone(),
         Some(api::reloader_for(config_path.clone())),
-    );
+    )
+    .with_restart_check({
+        let (path, env) = (config_path.clone(), env_file.clone());
+        std::sync::Arc::new(move || next_start_fails(&path, env.as_deref()))
+    });
     let plane = api::start(
         control,
         &config.processes,
