@@ -1,9 +1,11 @@
 //! A helper's last stderr lines (often why it exits: the healthcheck says
 //! "exiting: withdrawing the routes") are logged even when it exits right after
 //! writing them behind many others, and when the daemon stops it: the daemon reads
-//! its stderr to the end (bounded in time) before moving on. The log is slow on
-//! purpose (1 ms a line, on a multi-threaded runtime as in the daemon), so the
-//! helper's exit is noticed long before its stderr is all logged.
+//! its stderr to the end (bounded in time) before moving on. The log is slow
+//! (1 ms a line, on a multi-threaded runtime as in the daemon), and the very last
+//! words come from a process the helper left behind (out of its process group, so
+//! not ended with it) writing 0.1 s after the helper has exited: without the wait
+//! they are never read (6 runs out of 6 failed without it).
 
 mod support;
 
@@ -29,7 +31,7 @@ impl Write for SlowLog {
     }
 }
 
-/// `sh -c`: 400 lines of noise on stderr, then "NAME: last words", then `then`.
+/// `sh -c`: 20 lines of noise on stderr, then "NAME: last words", then `then`.
 fn noisy(name: &str, then: &str) -> ProcessConfig {
     ProcessConfig {
         name: name.into(),
@@ -37,7 +39,7 @@ fn noisy(name: &str, then: &str) -> ProcessConfig {
             "/bin/sh".into(),
             "-c".into(),
             format!(
-                "i=0; while [ $i -lt 400 ]; do echo \"noise $i\" >&2; i=$((i+1)); done; \
+                "i=0; while [ $i -lt 20 ]; do echo \"noise $i\" >&2; i=$((i+1)); done; \
                  echo \"{name}: last words\" >&2; {then}"
             ),
         ],
@@ -71,10 +73,17 @@ async fn the_last_stderr_lines_of_a_helper_are_logged() {
     let logged = || String::from_utf8_lossy(&log.0.lock().unwrap()).to_string();
     let d = tempfile::tempdir().unwrap();
     let marker = d.path().join("looping");
+    // Says bye 0.1 s after it has exited on SIGTERM, through a process of its own
+    // session that holds its stderr (left 0.1 s to leave the group first).
     let stopper = format!(
-        "trap 'echo \"stopper: bye\" >&2; exit 0' TERM; touch {m}; while :; do sleep 0.05; done",
+        "trap 'setsid sh -c \"sleep 0.2; echo stopper: bye >&2\" </dev/null >/dev/null & sleep 0.1; exit 0' TERM; \
+         touch {m}; while :; do sleep 0.05; done",
         m = marker.display()
     );
+    // Exits 3 at 0.2 s; the late words come at 0.3 s (the 0.2 s lets the
+    // grandchild leave the group before the helper's group is ended).
+    let quitter = "setsid sh -c 'sleep 0.3; echo quitter: late words >&2' </dev/null >/dev/null & \
+                   sleep 0.2; exit 3";
     let (ctx, _seen) = support::api::responder();
     let (etx, _) = exabgp::control::event_channel(16, 1 << 20);
     let token = CancellationToken::new();
@@ -84,7 +93,7 @@ async fn the_last_stderr_lines_of_a_helper_are_logged() {
         ..Default::default()
     };
     let set = spawn_all(
-        &[noisy("quitter", "exit 3"), noisy("stopper", &stopper)],
+        &[noisy("quitter", quitter), noisy("stopper", &stopper)],
         ctx,
         &etx,
         opts,
@@ -96,7 +105,8 @@ async fn the_last_stderr_lines_of_a_helper_are_logged() {
     .await;
     let text = logged();
     assert!(text.contains("quitter: last words"), "{text}");
-    assert!(text.contains("noise 399"), "{text}");
+    assert!(text.contains("noise 19"), "{text}");
+    assert!(text.contains("quitter: late words"), "{text}");
     // The stopper's noise is all logged; now the shutdown stops it and it says bye.
     until("the stopper's last words", || {
         marker.exists() && logged().contains("stopper: last words")
