@@ -797,3 +797,59 @@ fn restart_hitless_is_refused_without_a_service_manager() {
         ControlReply::Health(_)
     ));
 }
+
+/// A `restart --hitless` that reaches the core once a plain stop has begun
+/// (`serve` closed the hand-over switch at SIGTERM) is refused: the stop sends
+/// its Cease. Before the switch is closed the same command is taken.
+#[test]
+fn restart_hitless_is_refused_once_a_stop_has_begun() {
+    use exabgp::control::{Command, ControlReply};
+    use exabgp::daemon::hitless::{HandOverSwitch, Hitless};
+    use exabgp::system::notify::Notifier;
+    use support::inproc::InProcess;
+
+    let config = || {
+        exabgp::config::parse_str(
+            &ExaConfig::new(EXA_AS)
+                .passive("127.0.0.1", GOBGP_AS)
+                .build(),
+            "closing.toml",
+        )
+        .unwrap()
+    };
+    let start = |switch: &HandOverSwitch| {
+        let (events, _) = event_channel(16, 1 << 20);
+        InProcess::start_with(
+            config(),
+            Vec::new(),
+            events,
+            Hitless {
+                switch: switch.clone(),
+                notifier: Some(Notifier::disabled()),
+                ..Default::default()
+            },
+        )
+    };
+
+    let closed = HandOverSwitch::default();
+    let d = start(&closed);
+    assert!(!closed.close(), "nothing was asked before the stop");
+    match d.ctl.ask(Command::RestartHitless) {
+        ControlReply::Error(e) => assert!(e.contains("stopping"), "{e}"),
+        other => panic!("taken during a stop: {other:?}"),
+    }
+    assert!(!closed.asked());
+    assert!(matches!(
+        d.ctl.ask(Command::Health),
+        ControlReply::Health(_)
+    ));
+
+    let open = HandOverSwitch::default();
+    let d = start(&open);
+    assert!(matches!(
+        d.ctl.ask(Command::RestartHitless),
+        ControlReply::Done
+    ));
+    assert!(open.asked());
+    assert!(open.close(), "the stop sees the hand-over asked before it");
+}

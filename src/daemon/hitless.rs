@@ -50,6 +50,8 @@ pub struct HandOverSwitch {
 #[derive(Debug, Default)]
 struct Switch {
     asked: bool,
+    /// A stop that is not a hand-over has begun: no later ask is taken.
+    closed: bool,
     handed: Vec<HandedOver>,
 }
 
@@ -58,6 +60,31 @@ impl HandOverSwitch {
     pub fn ask(&self) {
         if let Ok(mut s) = self.inner.lock() {
             s.asked = true;
+        }
+    }
+
+    /// [`HandOverSwitch::ask`] unless a stop has already closed the switch
+    /// (`restart --hitless` arriving while a plain stop is under way); false
+    /// then, and nothing is asked.
+    pub fn try_ask(&self) -> bool {
+        match self.inner.lock() {
+            Ok(mut s) if !s.closed => {
+                s.asked = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A stop that sends Cease has begun: a later [`HandOverSwitch::try_ask`]
+    /// is refused. Returns whether a hand-over had been asked before it.
+    pub fn close(&self) -> bool {
+        match self.inner.lock() {
+            Ok(mut s) => {
+                s.closed = true;
+                s.asked
+            }
+            Err(_) => false,
         }
     }
 
@@ -187,6 +214,15 @@ pub fn cease_stored(notifier: &Notifier, stored: Vec<(String, OwnedFd)>, why: &s
         if let Err(e) = notifier.remove_fds(&name) {
             warn!(name = %name, error = %e, "cannot remove a descriptor from the fd store");
         }
+    }
+}
+
+/// Cease (Administrative Shutdown) and close every session in `handed`: a
+/// hand-over that no next process will take.
+pub fn cease_all(handed: Vec<HandedOver>) {
+    for h in handed {
+        warn!(peer = %h.state.address, "session handed over during a stop: Cease sent, closed");
+        cease_and_close(h.socket, iana::CEASE_ADMIN_SHUTDOWN);
     }
 }
 

@@ -749,12 +749,14 @@ impl Daemon {
                 ControlReply::Done
             }
             Command::RestartHitless => match &self.handover {
-                Some(switch) => {
+                Some(switch) if switch.try_ask() => {
                     info!("restart --hitless: handing the sessions over to the next process");
-                    switch.ask();
                     stop = true;
                     ControlReply::Done
                 }
+                Some(_) => ControlReply::Error(
+                    "restart --hitless refused: the daemon is stopping and sends Cease to every peer".into(),
+                ),
                 None => ControlReply::Error(
                     "restart --hitless needs systemd (NOTIFY_SOCKET, the fd store) and exabgp_daemon_hitless=true".into(),
                 ),

@@ -140,11 +140,17 @@ pub async fn serve(parts: Parts, mut signals: impl SignalSource + Send) -> Resul
     let ctx = api::ApiContext::new(
         control_tx.clone(),
         Some(api::reloader_for(config_path.clone())),
-    )
-    .with_restart_check({
+    );
+    // Only where a hand-over can happen: elsewhere `restart --hitless` is
+    // refused by the core with the reason that applies (no systemd, setting off).
+    let ctx = if hitless && notifier.is_enabled() {
         let (path, env) = (config_path.clone(), env_file.clone());
-        std::sync::Arc::new(move || next_start_fails(&path, env.as_deref()))
-    });
+        ctx.with_restart_check(std::sync::Arc::new(move || {
+            next_start_fails(&path, env.as_deref())
+        }))
+    } else {
+        ctx
+    };
     let plane = api::start(
         control,
         &config.processes,
@@ -234,6 +240,8 @@ pub async fn serve(parts: Parts, mut signals: impl SignalSource + Send) -> Resul
                         switch.ask();
                         stop_began = Some(std::time::Instant::now());
                     } else {
+                        // A `restart --hitless` arriving from now on is refused.
+                        switch.close();
                         info!("{name} received: sending Cease to every peer and stopping");
                         notifier.stopping("stopping: sending Cease to every peer");
                     }
@@ -245,6 +253,7 @@ pub async fn serve(parts: Parts, mut signals: impl SignalSource + Send) -> Resul
                     match reloads::reload_while_asked(&config_path, &ctx, &notifier, &mut signals).await {
                         reloads::Settled::Done(l) => late = l,
                         reloads::Settled::Stop => {
+                            switch.close();
                             info!("stop signal during a reload: sending Cease to every peer and stopping");
                             notifier.stopping("stopping: sending Cease to every peer");
                             break None;
@@ -271,9 +280,14 @@ pub async fn serve(parts: Parts, mut signals: impl SignalSource + Send) -> Resul
     let _ = supervisor.await;
     let handed = switch.take();
     let mut stored = 0;
-    if !handed.is_empty() {
-        let began = stop_began.unwrap_or_else(std::time::Instant::now);
-        stored = super::hitless::store(&notifier, handed, began);
+    match stop_began {
+        Some(began) if !handed.is_empty() => {
+            stored = super::hitless::store(&notifier, handed, began);
+        }
+        // Handed over without a decided hand-over (a `restart --hitless` the
+        // core took just before a plain stop closed the switch): this process
+        // exits as a stop, nothing would adopt them, so the peers are told.
+        _ => super::hitless::cease_all(handed),
     }
     // `restart --hitless` (the core stopped on its own with the switch set):
     // exit 75, for systemd to start the next process.
