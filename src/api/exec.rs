@@ -311,23 +311,12 @@ async fn execute_uncounted(ctx: &ApiContext, req: &Request) -> Answer {
                 result: Ok(()),
             }
         }
-        ApiCommand::Control(Command::RestartHitless) if ctx.restart_check.is_some() => {
-            // A hand-over to a process that then fails to start would leave the
-            // sessions in the store with nobody to adopt them: refused, and the
-            // daemon runs on as if nothing was asked.
-            let check = ctx.restart_check.clone().expect("checked by the guard");
-            match tokio::task::spawn_blocking(move || check()).await {
-                Ok(None) => match send(ctx, Command::RestartHitless).await {
-                    Ok(reply) => answer_from(reply, req.json, ShowDetail::Basic, RibDirection::Out),
-                    Err(e) => Answer::error(e),
-                },
-                Ok(Some(why)) => Answer::error(format!(
-                    "restart --hitless refused, nothing was handed over: the next process would not start ({why})"
-                )),
-                Err(e) => Answer::error(format!("restart --hitless refused: the check failed: {e}")),
-            }
-        }
         ApiCommand::Control(c) => {
+            if let (Command::RestartHitless, Some(check)) = (c, &ctx.restart_check) {
+                if let Some(refused) = next_start_refusal(check.clone()).await {
+                    return refused;
+                }
+            }
             let (detail, dir) = match c {
                 Command::ShowNeighbor { detail, .. } => (*detail, RibDirection::Out),
                 Command::ShowAdjRib { direction, .. } => (ShowDetail::Basic, *direction),
@@ -362,6 +351,22 @@ async fn execute_uncounted(ctx: &ApiContext, req: &Request) -> Answer {
             }
             Answer::done()
         }
+    }
+}
+
+/// The refusal of `restart --hitless` when the process the restart starts next
+/// would not start: a hand-over to it would leave the sessions in the store
+/// with nobody to adopt them. Nothing is sent to the core then, and the daemon
+/// runs on as if nothing was asked. None: the check passed.
+async fn next_start_refusal(check: RestartCheck) -> Option<Answer> {
+    match tokio::task::spawn_blocking(move || check()).await {
+        Ok(None) => None,
+        Ok(Some(why)) => Some(Answer::error(format!(
+            "restart --hitless refused, nothing was handed over: the next process would not start ({why})"
+        ))),
+        Err(e) => Some(Answer::error(format!(
+            "restart --hitless refused: the check failed: {e}"
+        ))),
     }
 }
 

@@ -77,14 +77,10 @@ impl HandOverSwitch {
     }
 
     /// A stop that sends Cease has begun: a later [`HandOverSwitch::try_ask`]
-    /// is refused. Returns whether a hand-over had been asked before it.
-    pub fn close(&self) -> bool {
-        match self.inner.lock() {
-            Ok(mut s) => {
-                s.closed = true;
-                s.asked
-            }
-            Err(_) => false,
+    /// is refused.
+    pub fn close(&self) {
+        if let Ok(mut s) = self.inner.lock() {
+            s.closed = true;
         }
     }
 
