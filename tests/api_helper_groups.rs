@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use exabgp::api::helpers::{spawn_all, HelperOptions};
 use exabgp::config::{Encoder, ProcessConfig};
+use support::until;
 use tokio_util::sync::CancellationToken;
 
 /// Running (not a zombie, not gone).
@@ -34,16 +35,8 @@ fn pids(p: &Path) -> Vec<u32> {
         .collect()
 }
 
-/// Polls `f` every 50 ms, at most 200 times (10 s).
-async fn until(what: &str, mut f: impl FnMut() -> bool) {
-    for _ in 0..200 {
-        if f() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
+/// How long each [`support::until`] waits here.
+const UNTIL: Duration = Duration::from_secs(10);
 
 #[tokio::test]
 async fn grandchildren_end_with_their_helper_on_respawn_and_on_stop() {
@@ -80,10 +73,14 @@ async fn grandchildren_end_with_their_helper_on_respawn_and_on_stop() {
     };
     let set = spawn_all(&[helper], ctx, &etx, opts, token.clone());
     let stats = set.helpers[0].1.clone();
-    until("the second instance's sleep", || pids(&pidfile).len() == 2).await;
+    until(UNTIL, "the second instance's sleep", || {
+        pids(&pidfile).len() == 2
+    })
+    .await;
     assert_eq!(stats.starts.load(Ordering::Relaxed), 2);
     let (first, second) = (pids(&pidfile)[0], pids(&pidfile)[1]);
     until(
+        UNTIL,
         "the first instance's sleep to end after the respawn",
         || !alive(first),
     )
@@ -91,9 +88,11 @@ async fn grandchildren_end_with_their_helper_on_respawn_and_on_stop() {
     assert!(alive(second), "the running instance's sleep is alive");
     token.cancel();
     set.wait().await;
-    until("the second instance's sleep to end after the stop", || {
-        !alive(second)
-    })
+    until(
+        UNTIL,
+        "the second instance's sleep to end after the stop",
+        || !alive(second),
+    )
     .await;
 }
 
@@ -140,7 +139,7 @@ async fn the_group_is_ended_before_the_helper_is_reaped() {
         ..Default::default()
     };
     let set = spawn_all(&[helper], ctx, &etx, opts, token.clone());
-    until("the background child's answer", || {
+    until(UNTIL, "the background child's answer", || {
         std::fs::read_to_string(&seen).is_ok_and(|s| !s.is_empty())
     })
     .await;
@@ -152,7 +151,7 @@ async fn the_group_is_ended_before_the_helper_is_reaped() {
     );
     let stubborn = pids(&stubborn);
     assert_eq!(stubborn.len(), 1);
-    until("the child that ignores SIGTERM to be killed", || {
+    until(UNTIL, "the child that ignores SIGTERM to be killed", || {
         !alive(stubborn[0])
     })
     .await;

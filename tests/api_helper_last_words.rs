@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use exabgp::api::helpers::{spawn_all, HelperEnd, HelperOptions};
 use exabgp::config::{Encoder, ProcessConfig};
+use support::until;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Clone, Default)]
@@ -50,16 +51,8 @@ fn noisy(name: &str, then: &str) -> ProcessConfig {
     }
 }
 
-/// Polls `f` every 20 ms, at most 30 s.
-async fn until(what: &str, mut f: impl FnMut() -> bool) {
-    for _ in 0..1500 {
-        if f() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
+/// How long each [`support::until`] waits here.
+const UNTIL: Duration = Duration::from_secs(30);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_last_stderr_lines_of_a_helper_are_logged() {
@@ -99,7 +92,7 @@ async fn the_last_stderr_lines_of_a_helper_are_logged() {
         opts,
         token.clone(),
     );
-    until("the quitter given up", || {
+    until(UNTIL, "the quitter given up", || {
         logged().contains("HELPER GIVEN UP: 'quitter'")
     })
     .await;
@@ -108,7 +101,7 @@ async fn the_last_stderr_lines_of_a_helper_are_logged() {
     assert!(text.contains("noise 19"), "{text}");
     assert!(text.contains("quitter: late words"), "{text}");
     // The stopper's noise is all logged; now the shutdown stops it and it says bye.
-    until("the stopper's last words", || {
+    until(UNTIL, "the stopper's last words", || {
         marker.exists() && logged().contains("stopper: last words")
     })
     .await;

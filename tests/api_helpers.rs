@@ -18,6 +18,7 @@ use exabgp::bgp::{PathAttributes, Prefix, Update};
 use exabgp::config::{Encoder, ProcessConfig, ReceiveKind};
 use exabgp::control::{Command, Direction, Event, EventKind, PeerInfo, SessionState};
 use support::api::{responder, Seen};
+use support::until;
 use tokio_util::sync::CancellationToken;
 
 fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
@@ -59,18 +60,9 @@ fn quick() -> HelperOptions {
     }
 }
 
-/// Poll until `f` is true (bounded: 200 × 50 ms).
-/// Waits up to 30 s (600 x 50 ms; a loaded CI machine starts python helpers slowly:
-/// 10 s was once not enough there).
-async fn until(what: &str, mut f: impl FnMut() -> bool) {
-    for _ in 0..600 {
-        if f() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
+/// How long each [`support::until`] waits here (a loaded CI machine starts
+/// python helpers slowly: 10 s was once not enough there).
+const UNTIL: Duration = Duration::from_secs(30);
 
 /// Helpers running under the stand-in core.
 struct Running {
@@ -154,7 +146,7 @@ time.sleep(30)
         ),
     );
     let r = start(&[json_helper("h", &s)], 16, quick());
-    until("three answers", || {
+    until(UNTIL, "three answers", || {
         read(&out).matches('\n').count() >= 3 && read(&out).contains("Peer")
     })
     .await;
@@ -206,7 +198,7 @@ time.sleep(30)
         ..quick()
     };
     let r = start(&[json_helper("h", &s)], 16, opts);
-    until("END", || read(&out).contains("END")).await;
+    until(UNTIL, "END", || read(&out).contains("END")).await;
     let text = read(&out);
     assert!(!text.contains("done"), "{text}");
     assert!(
@@ -250,7 +242,7 @@ async fn events_reach_helpers_in_their_encoding_and_filter() {
     let r = start(&procs, 64, quick());
     let etx = &r.etx;
     // Wait until all three helpers subscribed.
-    until("subscribers", || etx.receiver_count() == 3).await;
+    until(UNTIL, "subscribers", || etx.receiver_count() == 3).await;
     let upd = update(vec!["10.0.2.0/24".parse().unwrap()]);
     etx.send(ev(EventKind::State {
         state: SessionState::Up,
@@ -262,9 +254,12 @@ async fn events_reach_helpers_in_their_encoding_and_filter() {
     let mut sent = ev(EventKind::Keepalive);
     sent.direction = Direction::Send;
     etx.send(sent).unwrap();
-    until("json lines", || read(&json_out).lines().count() >= 2).await;
-    until("text lines", || read(&text_out).lines().count() >= 4).await;
-    until("state line", || read(&state_out).lines().count() >= 1).await;
+    until(UNTIL, "json lines", || read(&json_out).lines().count() >= 2).await;
+    until(UNTIL, "text lines", || read(&text_out).lines().count() >= 4).await;
+    until(UNTIL, "state line", || {
+        read(&state_out).lines().count() >= 1
+    })
+    .await;
     let j: Vec<serde_json::Value> = read(&json_out)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -313,7 +308,7 @@ time.sleep(30)
         ),
     );
     let r = start(&[json_helper("g", &s)], 16, quick());
-    until("three acks", || read(&acks).lines().count() >= 3).await;
+    until(UNTIL, "three acks", || read(&acks).lines().count() >= 3).await;
     let text = read(&acks);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
@@ -346,7 +341,7 @@ async fn start_flooded(name: &str, run: Vec<String>) -> Running {
         256,
         opts,
     );
-    until("subscribed", || r.etx.receiver_count() == 1).await;
+    until(UNTIL, "subscribed", || r.etx.receiver_count() == 1).await;
     r
 }
 
@@ -375,12 +370,15 @@ async fn a_helper_that_does_not_read_loses_events_not_the_daemon() {
         tokio::task::yield_now().await;
     }
     let stats = r.set.helpers[0].1.clone();
-    until("drops counted", || {
+    until(UNTIL, "drops counted", || {
         stats.dropped.load(Ordering::Relaxed) > 0
     })
     .await;
     // Its commands are still served.
-    until("second command", || r.seen.lock().unwrap().len() == 2).await;
+    until(UNTIL, "second command", || {
+        r.seen.lock().unwrap().len() == 2
+    })
+    .await;
     r.stop().await;
 }
 
@@ -423,12 +421,18 @@ async fn an_ack_is_never_lost_behind_queued_events() {
         }
     });
     let stats = r.set.helpers[0].1.clone();
-    until("events dropped", || {
+    until(UNTIL, "events dropped", || {
         stats.dropped.load(Ordering::Relaxed) > 0
     })
     .await;
-    until("the command ran", || r.seen.lock().unwrap().len() == 1).await;
-    until("the helper finished reading", || !read(&result).is_empty()).await;
+    until(UNTIL, "the command ran", || {
+        r.seen.lock().unwrap().len() == 1
+    })
+    .await;
+    until(UNTIL, "the helper finished reading", || {
+        !read(&result).is_empty()
+    })
+    .await;
     flood.await.unwrap();
     assert_eq!(read(&result), "done", "the helper's ack was lost");
     assert_eq!(stats.dropped_answers.load(Ordering::Relaxed), 0);
@@ -497,7 +501,7 @@ async fn shutdown_terminates_helpers_sigkill_for_the_stubborn() {
         16,
         quick(),
     );
-    until("pids", || {
+    until(UNTIL, "pids", || {
         !read(&polite_pid).is_empty() && !read(&stubborn_pid).is_empty()
     })
     .await;
@@ -547,9 +551,9 @@ async fn no_systemd_variables_and_stderr_is_logged() {
         &format!("import os, sys, time\nopen({envout:?}, 'w').write('\\n'.join(sorted(os.environ)) + '\\nEND\\n')\nsys.stderr.write('something odd happened\\n'); sys.stderr.flush()\ntime.sleep(30)\n"),
     );
     let r = start(&[json_helper("envy", &s)], 16, quick());
-    until("env written", || read(&envout).contains("END")).await;
+    until(UNTIL, "env written", || read(&envout).contains("END")).await;
     let logged = || String::from_utf8_lossy(&buf.0.lock().unwrap()).to_string();
-    until("stderr logged", || {
+    until(UNTIL, "stderr logged", || {
         logged().contains("something odd happened")
     })
     .await;
@@ -584,7 +588,7 @@ async fn queued_bytes_go_back_to_zero_when_an_instance_ends() {
     );
     let r = start(&[deaf], 4096, quick());
     let stats = r.set.helpers[0].1.clone();
-    until("the helper runs", || {
+    until(UNTIL, "the helper runs", || {
         stats.starts.load(Ordering::Relaxed) == 1
     })
     .await;
@@ -610,15 +614,15 @@ async fn queued_bytes_go_back_to_zero_when_an_instance_ends() {
     for _ in 0..40 {
         let _ = r.etx.send(ev.clone());
     }
-    until("events queued beyond the pipe", || {
+    until(UNTIL, "events queued beyond the pipe", || {
         stats.queued_bytes.load(Ordering::Relaxed) > 512 << 10
     })
     .await;
-    until("the helper exits and is respawned", || {
+    until(UNTIL, "the helper exits and is respawned", || {
         stats.starts.load(Ordering::Relaxed) >= 2
     })
     .await;
-    until("queued_bytes back to zero", || {
+    until(UNTIL, "queued_bytes back to zero", || {
         stats.queued_bytes.load(Ordering::Relaxed) == 0
     })
     .await;

@@ -20,6 +20,7 @@ use exabgp::api::{self, parse_command, ApiCommand, ServerLimits};
 use exabgp::config::{Encoder, ProcessConfig};
 use exabgp::control::Command;
 use support::api::{responder, Client, Seen};
+use support::until;
 use tokio_util::sync::CancellationToken;
 
 fn ip(s: &str) -> IpAddr {
@@ -97,15 +98,8 @@ fn quick() -> HelperOptions {
     }
 }
 
-async fn until(what: &str, mut f: impl FnMut() -> bool) {
-    for _ in 0..600 {
-        if f() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
+/// How long each [`support::until`] waits here.
+const UNTIL: Duration = Duration::from_secs(30);
 
 fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_default()
@@ -162,7 +156,7 @@ async fn peer_commands_from_a_helper() {
     let (etx, _) = exabgp::control::event_channel(16, 1 << 30);
     let token = CancellationToken::new();
     let set = spawn_all(&[p], ctx, &etx, quick(), token.clone());
-    until("the last answer", || read(&out).lines().count() >= 5).await;
+    until(UNTIL, "the last answer", || read(&out).lines().count() >= 5).await;
     let text = read(&out);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[..3], ["done", "done", "done"], "{text}");
@@ -213,7 +207,7 @@ async fn session_ack_changes_this_helpers_answers() {
     let (etx, _) = exabgp::control::event_channel(16, 1 << 30);
     let token = CancellationToken::new();
     let set = spawn_all(&[p], ctx, &etx, quick(), token.clone());
-    until("the last version line", || {
+    until(UNTIL, "the last version line", || {
         read(&out).matches("exabgp-rs ").count() >= 2
     })
     .await;
@@ -245,8 +239,14 @@ async fn a_comment_is_answered_done_a_blank_line_is_not() {
     let (etx, _) = exabgp::control::event_channel(16, 1 << 30);
     let token = CancellationToken::new();
     let set = spawn_all(&[p], ctx, &etx, quick(), token.clone());
-    until("the version line", || read(&out).contains("exabgp-rs ")).await;
-    until("the version's done", || read(&out).lines().count() >= 4).await;
+    until(UNTIL, "the version line", || {
+        read(&out).contains("exabgp-rs ")
+    })
+    .await;
+    until(UNTIL, "the version's done", || {
+        read(&out).lines().count() >= 4
+    })
+    .await;
     let text = read(&out);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[..2], ["done", "done"], "{text}");

@@ -56,6 +56,16 @@ pub fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Optio
     }
 }
 
+/// The async twin of [`wait_for`], for tests on a tokio runtime: polls `f` every
+/// 50 ms until it is true; panics naming `what` after `within`.
+pub async fn until(within: Duration, what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Runs `cmd` to completion: Ok(stdout) if it succeeded, else Err(stderr) (or why
 /// it could not run).
 pub fn stdout_of(cmd: &mut Command) -> Result<String, String> {
